@@ -1,0 +1,109 @@
+"""The connector contract: what every vendor module offers the scheduler.
+
+A connector is built from its vendor's config section and one long-lived
+``httpx2.AsyncClient``; it knows HTTP and one vendor's JSON, returns
+normalized records and its next cursor, and never touches the database, the
+scheduler or the UI.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import httpx2
+
+from connectors.errors import ConfigurationError
+from connectors.records import Cursor, PollResult
+
+__all__ = ["Connector", "VendorConfig"]
+
+USER_AGENT = "paneglass/0.1 (+https://github.com/paneglass)"
+
+
+@dataclass(frozen=True)
+class VendorConfig:
+    """One ``[vendors.NAME]`` section after ``${VAR}`` expansion.
+
+    ``settings`` holds every other key of the section (credentials included);
+    it is left out of ``repr`` so a secret never reaches a log or traceback.
+    """
+
+    name: str
+    kind: str
+    base_url: str
+    poll_interval: float = 60.0
+    enabled: bool = True
+    settings: Mapping[str, Any] = field(default_factory=dict, repr=False)
+
+    def get(self, key: str, default: str | None = None) -> str | None:
+        """A setting as text, or ``default`` when absent or empty."""
+        value = self.settings.get(key)
+        return default if value is None or value == "" else str(value)
+
+    def require(self, key: str) -> str:
+        """A setting that must be present, else a :class:`ConfigurationError` naming it."""
+        value = self.get(key)
+        if value is None:
+            raise ConfigurationError(f"vendor {self.name!r} ({self.kind}) needs {key!r}")
+        return value
+
+
+class Connector(ABC):
+    """Base class of every vendor connector.
+
+    Subclasses set ``kind`` and ``credential_sets`` and implement :meth:`poll`
+    and :meth:`check`; most also override :meth:`auth`.
+    """
+
+    kind: ClassVar[str]
+    """The ``kind`` value in config that selects this connector."""
+    credential_sets: ClassVar[tuple[tuple[str, ...], ...]] = ((),)
+    """Alternative sets of settings keys; one set must be fully present."""
+    default_poll_interval: ClassVar[float] = 60.0
+
+    def __init__(self, config: VendorConfig, client: httpx2.AsyncClient) -> None:
+        self.config = config
+        self.client = client
+
+    @classmethod
+    def validate(cls, config: VendorConfig) -> None:
+        """Raise :class:`ConfigurationError` unless the section can work."""
+        if not config.base_url.startswith(("http://", "https://")):
+            raise ConfigurationError(
+                f"vendor {config.name!r}: base_url must start with http:// or https://"
+            )
+        if not any(all(config.get(k) for k in keys) for keys in cls.credential_sets):
+            wanted = " or ".join("+".join(keys) for keys in cls.credential_sets)
+            raise ConfigurationError(f"vendor {config.name!r} ({cls.kind}) needs {wanted}")
+
+    @classmethod
+    def auth(cls, config: VendorConfig) -> httpx2.Auth | None:
+        """The vendor's auth for every request; ``None`` for public APIs."""
+        return None
+
+    @classmethod
+    def headers(cls, config: VendorConfig) -> dict[str, str]:
+        """Extra headers for every request (vendor auth headers go here)."""
+        return {}
+
+    @classmethod
+    def make_client(cls, config: VendorConfig) -> httpx2.AsyncClient:
+        """The one long-lived client for this vendor."""
+        return httpx2.AsyncClient(
+            base_url=config.base_url.rstrip("/"),
+            auth=cls.auth(config),
+            headers={"Accept": "application/json", "User-Agent": USER_AGENT, **cls.headers(config)},
+            timeout=httpx2.Timeout(10.0),
+            follow_redirects=False,
+        )
+
+    @abstractmethod
+    async def poll(self, cursor: Cursor | None) -> PollResult:
+        """Everything changed since ``cursor`` (all of it when ``None``), to the last page."""
+
+    @abstractmethod
+    async def check(self) -> str:
+        """Prove reachability and credentials with one cheap call; return a short summary."""

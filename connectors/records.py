@@ -1,0 +1,180 @@
+"""Normalized records: what every connector returns, whatever the vendor.
+
+Records are frozen and built only through their constructors, which clean
+every text field (:func:`connectors.sanitize.clean_text`) and insist on
+timezone-aware datetimes, converted to UTC. So a record can never carry raw
+vendor control characters or a naive time into the store.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import Enum, StrEnum
+from typing import Any
+
+from connectors.sanitize import clean_text
+
+__all__ = [
+    "ComponentRecord",
+    "ComponentState",
+    "Cursor",
+    "IncidentRecord",
+    "PollResult",
+    "Priority",
+    "StatusSnapshot",
+    "TicketRecord",
+    "TicketStatus",
+]
+
+Cursor = dict[str, Any]
+"""A connector's own position in the vendor's change feed; JSON-serialisable."""
+
+
+class TicketStatus(StrEnum):
+    """Normalized ticket status (DESIGN: new, open, pending, resolved, closed)."""
+
+    NEW = "new"
+    OPEN = "open"
+    PENDING = "pending"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+    @property
+    def is_active(self) -> bool:
+        """True while work is still owed on the ticket."""
+        return self in (TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.PENDING)
+
+
+class Priority(StrEnum):
+    """Normalized priority, P1 most urgent."""
+
+    P1 = "P1"
+    P2 = "P2"
+    P3 = "P3"
+    P4 = "P4"
+    P5 = "P5"
+
+
+class ComponentState(StrEnum):
+    """Published state of one component of a vendor's service."""
+
+    OPERATIONAL = "operational"
+    DEGRADED = "degraded_performance"
+    PARTIAL_OUTAGE = "partial_outage"
+    MAJOR_OUTAGE = "major_outage"
+    MAINTENANCE = "under_maintenance"
+
+
+def _utc(value: datetime | None, name: str) -> datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{name} must be timezone-aware, got {value!r}")
+    return value.astimezone(UTC)
+
+
+def _clean_fields(record: object) -> None:
+    """Clean every str field and normalise every datetime field to UTC, in place."""
+    for f in dataclasses.fields(record):  # type: ignore[arg-type]
+        value = getattr(record, f.name)
+        if isinstance(value, Enum):
+            continue
+        if isinstance(value, str):
+            object.__setattr__(record, f.name, clean_text(value))
+        elif isinstance(value, datetime):
+            object.__setattr__(record, f.name, _utc(value, f.name))
+
+
+@dataclass(frozen=True, slots=True)
+class TicketRecord:
+    """One vendor ticket, incident, alert or request in the unified shape."""
+
+    external_id: str
+    key: str
+    title: str
+    status: TicketStatus
+    raw_status: str
+    priority: Priority | None
+    raw_priority: str | None
+    created_at: datetime
+    updated_at: datetime
+    assignee: str | None = None
+    group: str | None = None
+    requester: str | None = None
+    asset: str | None = None
+    resolved_at: datetime | None = None
+    first_response_at: datetime | None = None
+    vendor_due_at: datetime | None = None
+    vendor_breached: bool | None = None
+    url: str | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    """The vendor's payload, kept for the detail view; never rendered as markup."""
+
+    def __post_init__(self) -> None:
+        _clean_fields(self)
+        if not self.external_id:
+            raise ValueError("external_id must not be empty")
+
+
+@dataclass(frozen=True, slots=True)
+class ComponentRecord:
+    """One component on a vendor's status page."""
+
+    external_id: str
+    name: str
+    state: ComponentState
+    raw_status: str
+    group: str | None = None
+    position: int = 0
+    updated_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        _clean_fields(self)
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentRecord:
+    """One published incident or maintenance on a vendor's status page."""
+
+    external_id: str
+    name: str
+    status: str
+    impact: str
+    created_at: datetime
+    updated_at: datetime
+    resolved_at: datetime | None = None
+    latest_update: str | None = None
+    url: str | None = None
+
+    def __post_init__(self) -> None:
+        _clean_fields(self)
+
+
+@dataclass(frozen=True, slots=True)
+class StatusSnapshot:
+    """A vendor's published service status at one moment."""
+
+    indicator: str
+    """Rollup: none, minor, major, critical or maintenance."""
+    description: str
+    components: tuple[ComponentRecord, ...] = ()
+    incidents: tuple[IncidentRecord, ...] = ()
+    page_url: str | None = None
+    updated_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        _clean_fields(self)
+
+
+@dataclass(frozen=True, slots=True)
+class PollResult:
+    """What one poll saw: changed tickets and/or a status snapshot, and where to resume."""
+
+    tickets: tuple[TicketRecord, ...] = ()
+    status: StatusSnapshot | None = None
+    cursor: Cursor | None = None
+    requests: int = 0
+    """HTTP requests the poll made (for the poll-run record)."""

@@ -1,0 +1,68 @@
+"""Vendor timestamp formats, each parsed with an explicit offset.
+
+Vendors disagree: ServiceNow sends ``2025-03-04 09:02:37`` (UTC, no zone),
+Jira ``2025-03-04T09:12:44.123+0300`` (offset without colon), Opsgenie a
+fraction of one to three digits. Every parser here returns an aware UTC
+datetime or ``None`` for the vendor's "empty" value, and raises
+:class:`connectors.errors.BadPayload` for anything else.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from connectors.errors import BadPayload
+
+__all__ = ["format_servicenow", "from_epoch_seconds", "parse_iso", "parse_servicenow"]
+
+_ISO = re.compile(
+    r"^(?P<date>\d{4}-\d{2}-\d{2})[T ](?P<time>\d{2}:\d{2}(?::\d{2})?)"
+    r"(?:\.(?P<frac>\d{1,9}))?(?P<tz>Z|z|[+-]\d{2}:?\d{2})$"
+)
+
+
+def parse_iso(value: object) -> datetime | None:
+    """Parse ISO 8601 with ``Z`` or a numeric offset (colon optional), any fraction length."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise BadPayload(f"expected an ISO 8601 timestamp, got {type(value).__name__}")
+    match = _ISO.match(value.strip())
+    if match is None:
+        raise BadPayload(f"not an ISO 8601 timestamp with an offset: {value[:40]!r}")
+    time = match["time"] if match["time"].count(":") == 2 else match["time"] + ":00"
+    frac = (match["frac"] or "0")[:6].ljust(6, "0")
+    tz = match["tz"]
+    tz = "+00:00" if tz in ("Z", "z") else (tz if ":" in tz else f"{tz[:3]}:{tz[3:]}")
+    try:
+        parsed = datetime.fromisoformat(f"{match['date']}T{time}.{frac}{tz}")
+    except ValueError as exc:
+        raise BadPayload(f"invalid timestamp {value[:40]!r}: {exc}") from None
+    return parsed.astimezone(UTC)
+
+
+def parse_servicenow(value: object) -> datetime | None:
+    """Parse ServiceNow's raw ``YYYY-MM-DD HH:MM:SS`` (always UTC in raw values)."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise BadPayload(f"expected a ServiceNow timestamp, got {type(value).__name__}")
+    try:
+        parsed = datetime.strptime(value.strip(), "%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        raise BadPayload(f"not a ServiceNow timestamp: {value[:40]!r}") from None
+    return parsed.replace(tzinfo=UTC)
+
+
+def format_servicenow(value: datetime) -> str:
+    """Format an aware datetime as ServiceNow's raw UTC form."""
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def from_epoch_seconds(value: object) -> datetime:
+    """Unix seconds (int, float or numeric string) to aware UTC."""
+    try:
+        return datetime.fromtimestamp(float(value), UTC)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        raise BadPayload(f"not a Unix timestamp: {str(value)[:40]!r}") from None

@@ -1,0 +1,154 @@
+"""The TOML config file: display settings and one section per vendor.
+
+Precedence is simple and explicit: the file given with ``--config``, else
+``$PANEGLASS_CONFIG``, else the default path; no file at all means demo mode.
+Secrets are written as ``${VAR}`` and read from the environment when the file
+is loaded, so the file itself can be shared and the values never reach the
+database, a log or a traceback (``VendorConfig`` keeps them out of ``repr``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from connectors import VendorConfig, load_connector
+from connectors.errors import ConfigurationError
+from paneglass.errors import UserError
+
+__all__ = ["Config", "DisplayConfig", "load_config", "parse_config"]
+
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_VENDOR_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
+_RESERVED = {"kind", "base_url", "poll_interval", "enabled"}
+_TOP_LEVEL = {"display", "vendors", "sla"}
+
+
+@dataclass(frozen=True)
+class DisplayConfig:
+    """``[display]``: how times and colours are shown."""
+
+    timezone: str | None = None
+    """IANA zone name; ``None`` means the system zone."""
+    theme: str = "noc-dark"
+
+    def zone(self) -> ZoneInfo | None:
+        """The configured zone (validated at load time)."""
+        return ZoneInfo(self.timezone) if self.timezone else None
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole config file, validated."""
+
+    display: DisplayConfig = field(default_factory=DisplayConfig)
+    vendors: tuple[VendorConfig, ...] = ()
+    source: Path | None = None
+    demo: bool = False
+
+    def vendor(self, name: str) -> VendorConfig:
+        """The vendor section called ``name``."""
+        for vendor in self.vendors:
+            if vendor.name == name:
+                return vendor
+        raise KeyError(name)
+
+
+def load_config(path: Path) -> Config:
+    """Read and validate ``path``; every problem becomes one :class:`UserError` line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"cannot read config {path}: {exc.strerror or exc}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise UserError(f"config {path} is not valid TOML: {exc}") from None
+    return parse_config(data, source=path)
+
+
+def parse_config(data: dict[str, Any], *, source: Path | None = None) -> Config:
+    """Validate an already-parsed config mapping."""
+    where = f"config {source}" if source else "config"
+    unknown = set(data) - _TOP_LEVEL
+    if unknown:
+        raise UserError(f"{where}: unknown section(s) {', '.join(sorted(unknown))}")
+    display = _display(data.get("display", {}), where)
+    vendors_section = data.get("vendors", {})
+    if not isinstance(vendors_section, dict):
+        raise UserError(f"{where}: [vendors] must be a table of [vendors.NAME] sections")
+    vendors = tuple(_vendor(name, section, where) for name, section in vendors_section.items())
+    return Config(display=display, vendors=vendors, source=source)
+
+
+def _display(section: Any, where: str) -> DisplayConfig:
+    if not isinstance(section, dict):
+        raise UserError(f"{where}: [display] must be a table")
+    unknown = set(section) - {"timezone", "theme"}
+    if unknown:
+        raise UserError(f"{where}: [display] has unknown key(s) {', '.join(sorted(unknown))}")
+    zone = section.get("timezone")
+    if zone is not None:
+        try:
+            ZoneInfo(str(zone))
+        except (ZoneInfoNotFoundError, ValueError):
+            raise UserError(f"{where}: [display] timezone {zone!r} is not a known zone") from None
+    return DisplayConfig(timezone=zone, theme=str(section.get("theme", "noc-dark")))
+
+
+def _vendor(name: str, section: Any, where: str) -> VendorConfig:
+    label = f"{where}: [vendors.{name}]"
+    if not _VENDOR_NAME.match(name):
+        raise UserError(f"{label}: name must be 1-40 letters, digits, '-', '_' or '.'")
+    if not isinstance(section, dict):
+        raise UserError(f"{label} must be a table")
+    kind = section.get("kind")
+    if not isinstance(kind, str) or not kind:
+        raise UserError(f"{label} needs kind = \"...\" (e.g. servicenow, zendesk, statuspage)")
+    base_url = section.get("base_url")
+    if not isinstance(base_url, str) or not base_url:
+        raise UserError(f"{label} needs base_url")
+    interval = section.get("poll_interval", 60)
+    if isinstance(interval, bool) or not isinstance(interval, int | float) or interval < 1:
+        raise UserError(f"{label}: poll_interval must be a number of seconds >= 1")
+    enabled = section.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise UserError(f"{label}: enabled must be true or false")
+    settings = {
+        key: _expand(value, f"{label} {key}")
+        for key, value in section.items()
+        if key not in _RESERVED
+    }
+    vendor = VendorConfig(
+        name=name,
+        kind=kind,
+        base_url=_expand(base_url, f"{label} base_url"),
+        poll_interval=float(interval),
+        enabled=enabled,
+        settings=settings,
+    )
+    try:
+        load_connector(kind).validate(vendor)
+    except ConfigurationError as exc:
+        raise UserError(f"{where}: {exc}") from None
+    return vendor
+
+
+def _expand(value: Any, label: str) -> Any:
+    """Replace ``${VAR}`` with the environment's value; a missing variable is an error."""
+    if not isinstance(value, str):
+        return value
+
+    def lookup(match: re.Match[str]) -> str:
+        variable = match.group(1)
+        found = os.environ.get(variable)
+        if found is None:
+            raise UserError(f"{label} refers to ${{{variable}}}, which is not set in the environment")
+        return found
+
+    return _ENV_REF.sub(lookup, value)

@@ -1,0 +1,74 @@
+"""Start and stop a demo: emulators, world, throwaway database, config."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from connectors import VendorConfig
+from connectors.emulators.base import Emulator, TicketEmulator
+from connectors.emulators.servicenow import ServiceNowEmulator
+from connectors.emulators.statuspage import StatuspageEmulator
+from connectors.emulators.zendesk import ZendeskEmulator
+from paneglass.config import Config, DisplayConfig
+from paneglass.demo.world import AcmeWorld
+
+__all__ = ["DemoSession", "start_demo"]
+
+DEMO_POLL_SECONDS = {"hosting": 5.0, "desktop": 5.0, "hosting-status": 10.0}
+
+
+@dataclass
+class DemoSession:
+    """A running demo; :meth:`close` stops it and deletes its database."""
+
+    config: Config
+    db_url: str
+    world: AcmeWorld
+    emulators: dict[str, Emulator]
+    folder: Path
+    closed: bool = field(default=False)
+
+    def close(self) -> None:
+        """Stop the world and the emulators; remove the demo database."""
+        if self.closed:
+            return
+        self.closed = True
+        self.world.stop()
+        for emulator in self.emulators.values():
+            emulator.stop()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def start_demo(*, seed: int | None = None, tick_seconds: float = 4.0, live: bool = True) -> DemoSession:
+    """Start the emulators on 127.0.0.1, seed the Acme world, and describe it as a config."""
+    ticketing: dict[str, TicketEmulator] = {
+        "hosting": ServiceNowEmulator(),
+        "desktop": ZendeskEmulator(),
+    }
+    status = StatuspageEmulator()
+    emulators: dict[str, Emulator] = {**ticketing, "hosting-status": status}
+    for emulator in emulators.values():
+        emulator.start()
+    world = AcmeWorld(ticketing, status, seed=seed)
+    world.seed()
+    if live:
+        world.start(tick_seconds)
+    vendors = []
+    for name, emulator in emulators.items():
+        settings = emulator.vendor_settings()
+        kind = settings.pop("kind")
+        vendors.append(
+            VendorConfig(
+                name=name,
+                kind=kind,
+                base_url=emulator.base_url,
+                poll_interval=DEMO_POLL_SECONDS.get(name, 10.0),
+                settings={**settings, "backfill_days": 30},
+            )
+        )
+    folder = Path(tempfile.mkdtemp(prefix="paneglass-demo-"))
+    config = Config(display=DisplayConfig(), vendors=tuple(vendors), demo=True)
+    return DemoSession(config, f"sqlite:///{folder / 'demo.db'}", world, emulators, folder)

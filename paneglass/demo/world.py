@@ -1,0 +1,221 @@
+"""The Acme story: a mid-size company whose IT is spread over several vendors.
+
+The world seeds each emulator with a realistic queue, then changes it every
+few seconds from a background thread: tickets arrive, get picked up, wait on
+the customer, get resolved; a few are placed so their SLA deadline falls
+while you watch; the hosting provider's status page shows a degraded
+component and an open incident. A user's "cannot print, error code 49.4C02"
+problem has pieces at several vendors, as it does every week in real life.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+
+from connectors.emulators.base import TicketEmulator, WorldTicket
+from connectors.records import Priority, TicketStatus
+
+__all__ = ["AcmeWorld", "VendorRole"]
+
+PEOPLE = (
+    "Maria Jensen", "Tom Okafor", "Priya Natarajan", "Lukas Berg", "Aiko Tanaka", "Sam Rivera",
+    "Elena Petrova", "Jonas Weber", "Chloé Martin", "Omar Haddad", "Grace Liu", "Ben Carter",
+)
+ASSETS = (
+    "LT-0412", "LT-0977", "PC-1183", "PRN-3F-EAST", "PRN-2F-WEST", "VM-GP-APP01", "VM-GP-SQL01",
+    "VM-PRT-SRV02", "SW-CORE-01", "AP-3F-07",
+)
+
+
+@dataclass(frozen=True)
+class VendorRole:
+    """One vendor in the story: what its tickets are about and who works them."""
+
+    name: str
+    titles: tuple[str, ...]
+    agents: tuple[str, ...]
+    group: str
+
+
+ROLES = {
+    "hosting": VendorRole(
+        "hosting",
+        (
+            "GP app server slow at month end", "VM-GP-SQL01 disk latency above 40 ms",
+            "Backup job failed on VM-GP-APP01", "Certificate expiring on gp.acme.example",
+            "Snapshot cleanup for accounting cluster", "Print server VM prt-srv-02 high CPU",
+            "Patch window request for GP servers", "Memory alarm on VM-GP-APP01",
+            "Restore request: GP company database", "Firewall rule for new SFTP feed",
+        ),
+        ("svc-hosting", "Dana Ortiz", "Raj Mehta", "Lee Park"),
+        "Managed Hosting L2",
+    ),
+    "desktop": VendorRole(
+        "desktop",
+        (
+            "Laptop will not dock", "Outlook keeps asking for password", "New starter kit for Finance",
+            "Teams audio drops on calls", "Cannot open GP client: login failed", "Monitor flickering",
+            "Password reset for shared mailbox", "VPN disconnects every hour",
+            "Excel add-in missing after update", "Keyboard replacement",
+        ),
+        ("Kim Lee", "Arjun Das", "Sofia Rossi", "Mats Lind"),
+        "Desktop Support",
+    ),
+}
+
+
+class AcmeWorld:
+    """Seeds and then animates the emulators of the demo."""
+
+    def __init__(
+        self,
+        tickets: dict[str, TicketEmulator],
+        status: object | None = None,
+        *,
+        seed: int | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.tickets = tickets
+        self.status = status
+        self.rng = random.Random(seed)
+        self.clock = clock
+        self.live: dict[str, dict[str, WorldTicket]] = {name: {} for name in tickets}
+        self._serial = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- seeding -------------------------------------------------------------------------------
+
+    def _ref(self, vendor: str) -> str:
+        self._serial += 1
+        return f"{vendor}-{self._serial}"
+
+    def _put(self, vendor: str, ticket: WorldTicket) -> None:
+        self.live[vendor][ticket.ref] = ticket
+        self.tickets[vendor].put_ticket(ticket)
+
+    def new_ticket(
+        self,
+        vendor: str,
+        *,
+        title: str | None = None,
+        priority: Priority | None = None,
+        age: timedelta = timedelta(0),
+        status: TicketStatus = TicketStatus.NEW,
+        requester: str | None = None,
+        asset: str | None = None,
+    ) -> WorldTicket:
+        """Create a ticket at ``vendor`` that was opened ``age`` ago."""
+        role = ROLES.get(vendor, ROLES["desktop"])
+        now = self.clock()
+        created = now - age
+        chosen = priority or self.rng.choices(
+            (Priority.P1, Priority.P2, Priority.P3, Priority.P4), weights=(1, 3, 6, 3)
+        )[0]
+        ticket = WorldTicket(
+            ref=self._ref(vendor),
+            title=title or self.rng.choice(role.titles),
+            status=status,
+            priority=chosen,
+            created_at=created,
+            updated_at=now if age < timedelta(minutes=5) else created + age / 2,
+            assignee=None if status is TicketStatus.NEW else self.rng.choice(role.agents),
+            requester=requester or self.rng.choice(PEOPLE),
+            group=role.group,
+            asset=asset or self.rng.choice(ASSETS),
+            description="Reported through the service desk.",
+        )
+        self._put(vendor, ticket)
+        return ticket
+
+    def seed(self) -> None:
+        """The opening scene."""
+        rng = self.rng
+        for vendor in self.tickets:
+            for _ in range(28 if vendor == "desktop" else 18):
+                status = rng.choices(
+                    (TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.PENDING, TicketStatus.RESOLVED),
+                    weights=(2, 6, 2, 3),
+                )[0]
+                self.new_ticket(
+                    vendor, status=status, age=timedelta(minutes=rng.randint(20, 60 * 24 * 4))
+                )
+        # The weekly case: one user's printer problem, in pieces at several vendors.
+        if "desktop" in self.tickets:
+            self.new_ticket(
+                "desktop", title="Cannot print, error code 49.4C02", priority=Priority.P2,
+                age=timedelta(minutes=52), status=TicketStatus.OPEN, requester="Maria Jensen",
+                asset="PRN-3F-EAST",
+            )
+        if "hosting" in self.tickets:
+            self.new_ticket(
+                "hosting", title="Print spooler crashes on VM-PRT-SRV02 (49.4C02 jobs)",
+                priority=Priority.P2, age=timedelta(minutes=47), status=TicketStatus.OPEN,
+                requester="Maria Jensen", asset="VM-PRT-SRV02",
+            )
+            # A P1 whose response deadline passes a minute into the demo.
+            self.new_ticket(
+                "hosting", title="GP app server unreachable for Finance", priority=Priority.P1,
+                age=timedelta(minutes=14), status=TicketStatus.NEW, asset="VM-GP-APP01",
+            )
+        # Deadlines that fall while you watch: ages just under their targets.
+        for vendor, priority, minutes in (("desktop", Priority.P2, 58), ("hosting", Priority.P1, 236)):
+            if vendor in self.tickets:
+                self.new_ticket(vendor, priority=priority, age=timedelta(minutes=minutes),
+                                status=TicketStatus.OPEN)
+        if self.status is not None:
+            self.status.set_component("Storage", "degraded_performance")  # type: ignore[attr-defined]
+            self.status.open_incident(  # type: ignore[attr-defined]
+                "Elevated latency on EU-West block storage",
+                "minor",
+                "We are investigating increased latency for volumes in EU-West.",
+                components=["Storage"],
+            )
+
+    # -- life ----------------------------------------------------------------------------------------
+
+    def step(self) -> str:
+        """One change in the world; returns what happened (for logs and tests)."""
+        rng = self.rng
+        vendor = rng.choice(list(self.tickets))
+        live = self.live[vendor]
+        active = [t for t in live.values() if t.status.is_active]
+        roll = rng.random()
+        if roll < 0.3 or not active:
+            ticket = self.new_ticket(vendor)
+            return f"{vendor}: new {ticket.ref}"
+        ticket = rng.choice(active)
+        now = self.clock()
+        role = ROLES.get(vendor, ROLES["desktop"])
+        if ticket.status is TicketStatus.NEW:
+            changed = replace(ticket, status=TicketStatus.OPEN, assignee=rng.choice(role.agents),
+                              first_response_at=now)
+        elif ticket.status is TicketStatus.PENDING:
+            changed = replace(ticket, status=TicketStatus.OPEN)
+        elif roll < 0.55:
+            changed = replace(ticket, status=TicketStatus.PENDING)
+        elif roll < 0.8:
+            changed = replace(ticket, status=TicketStatus.RESOLVED, resolved_at=now)
+        else:
+            changed = replace(ticket, assignee=rng.choice(role.agents))
+        changed = replace(changed, updated_at=now)
+        self._put(vendor, changed)
+        return f"{vendor}: {ticket.ref} {ticket.status.value} -> {changed.status.value}"
+
+    def start(self, every: float = 4.0) -> None:
+        """Change the world every ``every`` seconds (with jitter) in a daemon thread."""
+
+        def run() -> None:
+            while not self._stop.wait(every * self.rng.uniform(0.5, 1.5)):
+                self.step()
+
+        self._thread = threading.Thread(target=run, name="acme-world", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop changing the world."""
+        self._stop.set()

@@ -1,0 +1,190 @@
+"""The collector: owns timing. One APScheduler job per vendor, one run at a time.
+
+A poll is ``connector.poll(cursor)`` on the event loop, then ``store.apply``
+in the single writer thread (so SQLite sees exactly one writer), then the
+``on_change`` callback. Failures are recorded as poll runs too, and push the
+vendor's next run back: the vendor's Retry-After when it gave one, else
+exponential backoff with full jitter. APScheduler 3.11's ``AsyncIOScheduler``
+must be started inside a running loop (the Textual app's, or ``asyncio.run``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from connectors import Connector, VendorConfig, load_connector
+from connectors.errors import ConnectorError, RateLimited
+from connectors.records import PollResult
+from paneglass.store import Store
+from paneglass.store.views import ChangeSet, PollRunInfo
+
+__all__ = ["Collector", "PollOutcome", "backoff_delay"]
+
+log = logging.getLogger("paneglass.collector")
+
+BACKOFF_BASE = 2.0
+BACKOFF_CAP = 300.0
+SLA_TICK_SECONDS = 5.0
+POLL_DEADLINE_FACTOR = 4.0
+"""A whole poll (all its pages) may take at most this many poll intervals (min 60 s)."""
+
+
+def backoff_delay(failures: int, interval: float, rng: random.Random = random.SystemRandom()) -> float:
+    """Full-jitter exponential backoff: U(0, min(cap, base*2^n)), never sooner than the interval."""
+    ceiling = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** max(failures - 1, 0))
+    return max(interval, rng.uniform(0, ceiling))
+
+
+@dataclass(frozen=True)
+class PollOutcome:
+    """One vendor's poll, as ``collect --once`` reports it."""
+
+    vendor: str
+    ok: bool
+    records: int
+    seconds: float
+    error: str | None = None
+    change: ChangeSet | None = None
+
+
+class Collector:
+    """Polls every enabled vendor on its interval and writes to the store."""
+
+    def __init__(
+        self,
+        store: Store,
+        vendors: tuple[VendorConfig, ...] | list[VendorConfig],
+        *,
+        on_change: Callable[[ChangeSet], None] | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.store = store
+        self.vendors = [v for v in vendors if v.enabled]
+        self.on_change = on_change
+        self.clock = clock
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store-writer")
+        self._connectors: dict[str, Connector] = {}
+        self._failures: dict[str, int] = {}
+        self._scheduler: AsyncIOScheduler | None = None
+        store.sync_vendors(vendors)
+
+    def connector(self, name: str) -> Connector:
+        """The vendor's connector (built once, with its one long-lived client)."""
+        if name not in self._connectors:
+            config = next(v for v in self.vendors if v.name == name)
+            cls = load_connector(config.kind)
+            self._connectors[name] = cls(config, cls.make_client(config))
+        return self._connectors[name]
+
+    async def _write(self, fn: Callable[..., Any], *args: Any) -> Any:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._writer, fn, *args)
+
+    async def poll_once(self, name: str) -> PollOutcome:
+        """Poll one vendor to the end of its pagination and commit the batch."""
+        config = next(v for v in self.vendors if v.name == name)
+        started = self.clock()
+        t0 = time.monotonic()
+        result: PollResult | None = None
+        error: ConnectorError | None = None
+        try:
+            cursor = await self._write(self.store.load_cursor, name)
+            async with asyncio.timeout(max(60.0, config.poll_interval * POLL_DEADLINE_FACTOR)):
+                result = await self.connector(name).poll(cursor)
+        except ConnectorError as exc:
+            error = exc
+        except TimeoutError:
+            error = ConnectorError("the whole poll took too long")
+        except Exception as exc:  # a connector bug must not stop the other vendors
+            log.exception("connector %s failed unexpectedly", name)
+            error = ConnectorError(f"internal error: {type(exc).__name__}")
+        run = PollRunInfo(
+            started_at=started,
+            finished_at=self.clock(),
+            ok=error is None,
+            error_kind=error.kind if error else None,
+            error_message=str(error) if error else None,
+            http_status=error.http_status if error else None,
+            requests=result.requests if result else 0,
+        )
+        change = await self._write(self.store.apply, name, result, run, self.clock())
+        seconds = time.monotonic() - t0
+        self._after(config, error)
+        if self.on_change is not None:
+            self.on_change(change)
+        records = len(result.tickets) if result else 0
+        if result is not None and result.status is not None:
+            records += len(result.status.components) + len(result.status.incidents)
+        log.info(
+            "poll %s %s records=%d changed=%d seconds=%.2f%s",
+            name, "ok" if error is None else "error", records, change.added + change.updated,
+            seconds, f" error={error.kind}: {error}" if error else "",
+        )
+        return PollOutcome(name, error is None, records, seconds, str(error) if error else None, change)
+
+    def _after(self, config: VendorConfig, error: ConnectorError | None) -> None:
+        """Reschedule after a failure: Retry-After first, else backoff; reset on success."""
+        if error is None:
+            self._failures.pop(config.name, None)
+            return
+        failures = self._failures.get(config.name, 0) + 1
+        self._failures[config.name] = failures
+        delay = backoff_delay(failures, config.poll_interval)
+        if isinstance(error, RateLimited) and error.retry_after is not None:
+            delay = max(error.retry_after, 1.0)
+        job = self._scheduler.get_job(f"vendor:{config.name}") if self._scheduler else None
+        if job is not None:
+            job.modify(next_run_time=self.clock() + timedelta(seconds=delay))
+
+    async def poll_all_once(self) -> list[PollOutcome]:
+        """Poll every enabled vendor once, concurrently (``collect --once``)."""
+        return list(await asyncio.gather(*(self.poll_once(v.name) for v in self.vendors)))
+
+    async def _tick_clocks(self) -> None:
+        moved = await self._write(self.store.tick_clocks, self.clock())
+        if moved and self.on_change is not None:
+            self.on_change(ChangeSet(vendor="", events=moved))
+
+    def start(self) -> None:
+        """Start polling; call from inside the running event loop."""
+        scheduler = AsyncIOScheduler(timezone=UTC)
+        now = self.clock()
+        for index, vendor in enumerate(self.vendors):
+            scheduler.add_job(
+                self.poll_once,
+                "interval",
+                args=[vendor.name],
+                seconds=vendor.poll_interval,
+                jitter=min(vendor.poll_interval * 0.1, 5.0),
+                id=f"vendor:{vendor.name}",
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=max(int(vendor.poll_interval), 1),
+                next_run_time=now + timedelta(milliseconds=50 * index),
+            )
+        scheduler.add_job(
+            self._tick_clocks, "interval", seconds=SLA_TICK_SECONDS, id="sla:tick",
+            max_instances=1, coalesce=True,
+        )
+        scheduler.start()
+        self._scheduler = scheduler
+
+    async def aclose(self) -> None:
+        """Stop the jobs, close every vendor client, release the writer thread."""
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
+            self._scheduler = None
+        for connector in self._connectors.values():
+            await connector.client.aclose()
+        self._connectors.clear()
+        self._writer.shutdown(wait=True)

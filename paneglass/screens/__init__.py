@@ -1,0 +1,1 @@
+"""Screens: where behaviour lives; the app only wires them."""

@@ -1,0 +1,171 @@
+"""The main screen: Tickets, SLA and Vendors panes under a headline bar.
+
+At 100 columns and wider all three panes show side by side; narrower, one
+pane fills the screen and ``1``/``2``/``3`` (or tab) switch between them.
+The screen re-queries the store when told the store changed, in a thread
+worker, and hands frozen rows to its widgets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from paneglass.store import Store
+from paneglass.store.views import Headline, SlaRow, VendorHealth
+from paneglass.widgets.header_bar import HeaderBar
+from paneglass.widgets.sla_list import SlaList
+from paneglass.widgets.ticket_table import TicketTable
+from paneglass.widgets.vendor_list import VendorList
+
+__all__ = ["DashboardScreen"]
+
+NARROW_BELOW = 100
+PANES = ("tickets", "sla", "vendors")
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    headline: Headline
+    sla: list[SlaRow]
+    vendors: list[VendorHealth]
+
+
+class DashboardScreen(Screen[None]):
+    """Tickets, SLA and Vendors in one view."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("1", "show_pane('tickets')", "Tickets", id="pane.tickets"),
+        Binding("2", "show_pane('sla')", "SLA", id="pane.sla"),
+        Binding("3", "show_pane('vendors')", "Vendors", id="pane.vendors"),
+        Binding("tab", "next_pane(1)", "Next pane", show=False, priority=True),
+        Binding("shift+tab", "next_pane(-1)", "Previous pane", show=False, priority=True),
+        Binding("z", "toggle_zoom", "Zoom", id="pane.zoom"),
+    ]
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        clock: Callable[[], datetime],
+        zone: tzinfo | None,
+        zone_name: str,
+        demo: bool,
+    ) -> None:
+        super().__init__()
+        self.store = store
+        self.clock = clock
+        self.zone = zone
+        self.zone_name = zone_name
+        self.demo = demo
+        self.active = "tickets"
+        self.zoomed = False
+
+    def compose(self) -> ComposeResult:
+        yield HeaderBar(clock=self.clock, zone=self.zone, zone_name=self.zone_name, demo=self.demo)
+        with Horizontal(id="panes"):
+            with Vertical(id="tickets-pane", classes="pane -active"):
+                yield TicketTable(self.store, clock=self.clock, zone=self.zone, id="tickets")
+            with Vertical(id="side"):
+                with Vertical(id="sla-pane", classes="pane"):
+                    yield SlaList(clock=self.clock, id="sla")
+                with VerticalScroll(id="vendors-pane", classes="pane"):
+                    yield VendorList(clock=self.clock, id="vendors")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#tickets-pane").border_title = "Tickets"
+        self.query_one("#sla-pane").border_title = "SLA  breached & at risk"
+        self.query_one("#vendors-pane").border_title = "Vendors"
+        self.query_one(TicketTable).focus()
+        self._apply_layout()
+        self.refresh_data()
+
+    def on_resize(self) -> None:
+        self._apply_layout()
+
+    # -- data -----------------------------------------------------------------------------
+
+    def refresh_data(self) -> None:
+        """Re-query every pane (after a change notice)."""
+        self.query_one(TicketTable).reload()
+        self._load()
+
+    @work(thread=True, exclusive=True, group="dashboard-query", exit_on_error=False)
+    def _load(self) -> None:
+        now = self.clock()
+        snapshot = _Snapshot(
+            self.store.headline(now), self.store.sla_rows(now, limit=300), self.store.vendor_health()
+        )
+        self.app.call_from_thread(self._show, snapshot)
+
+    def _show(self, snapshot: _Snapshot) -> None:
+        with self.app.batch_update():
+            self.query_one(HeaderBar).set_data(snapshot.headline, snapshot.vendors)
+            self.query_one(SlaList).set_rows(snapshot.sla)
+            self.query_one(VendorList).set_vendors(snapshot.vendors)
+            h = snapshot.headline
+            self.query_one("#sla-pane").border_title = (
+                f"SLA  ✖ {h.breached} breached · ▲ {h.at_risk} at risk"
+            )
+            unhealthy = [v for v in snapshot.vendors if v.last_ok is False]
+            self.query_one("#vendors-pane").border_title = (
+                f"Vendors  {len(snapshot.vendors)}" + (f" · ✖ {len(unhealthy)} failing" if unhealthy else "")
+            )
+
+    @on(TicketTable.Counted)
+    def _counted(self, event: TicketTable.Counted) -> None:
+        direction = "▼" if event.query.descending else "▲"
+        self.query_one("#tickets-pane").border_title = (
+            f"Tickets  {event.total:,}  ·  sort {event.query.sort.value} {direction}"
+        )
+
+    @on(TicketTable.Selected)
+    @on(SlaList.Selected)
+    def _open(self, event: TicketTable.Selected | SlaList.Selected) -> None:
+        from paneglass.screens.ticket_detail import TicketDetailScreen
+
+        self.app.push_screen(
+            TicketDetailScreen(self.store, event.ticket_id, clock=self.clock, zone=self.zone)
+        )
+
+    # -- layout ----------------------------------------------------------------------------
+
+    @property
+    def narrow(self) -> bool:
+        """True when only one pane fits."""
+        return self.size.width < NARROW_BELOW
+
+    def _apply_layout(self) -> None:
+        single = self.narrow or self.zoomed
+        panes = self.query_one("#panes")
+        panes.set_class(single, "-single")
+        panes.set_class(self.active != "tickets", "-side-active")
+        for name in PANES:
+            self.query_one(f"#{name}-pane").set_class(name == self.active, "-active")
+
+    def action_show_pane(self, name: str) -> None:
+        """Bring a pane forward and focus it."""
+        self.active = name
+        self._apply_layout()
+        target = {"tickets": "#tickets", "sla": "#sla", "vendors": "#vendors-pane"}[name]
+        self.query_one(target).focus()
+
+    def action_next_pane(self, step: int) -> None:
+        """Cycle through the panes."""
+        index = (PANES.index(self.active) + step) % len(PANES)
+        self.action_show_pane(PANES[index])
+
+    def action_toggle_zoom(self) -> None:
+        """Let the active pane fill the screen, or go back to all panes."""
+        self.zoomed = not self.zoomed
+        self._apply_layout()

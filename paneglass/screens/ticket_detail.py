@@ -1,0 +1,131 @@
+"""One ticket: every normalized field, its contract clocks and its event history."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, tzinfo
+from typing import ClassVar
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from paneglass.display import countdown, local_time, plain, safe_line
+from paneglass.store import Store
+from paneglass.store.views import TicketDetail
+
+__all__ = ["TicketDetailScreen", "render_detail"]
+
+_LABEL_WIDTH = 16
+
+
+def _field(label: str, value: object) -> Content:
+    text = "—" if value is None or value == "" else safe_line(value)
+    return Content.assemble((f"{label:<{_LABEL_WIDTH}}", "$text-muted"), text)
+
+
+def render_detail(ticket: TicketDetail, now: datetime, zone: tzinfo | None) -> Content:
+    """The detail text; every vendor string enters as plain text."""
+
+    def when(value: datetime | None) -> str:
+        return local_time(value, zone)
+
+    lines: list[Content] = [
+        Content.assemble((safe_line(ticket.key), "bold $primary"), "  ", (safe_line(ticket.title), "bold")),
+        Content(""),
+        _field("Vendor", f"{ticket.vendor} ({ticket.kind})"),
+        _field("External id", ticket.external_id),
+        _field("Status", f"{ticket.status}  (vendor: {ticket.raw_status})"),
+        _field("Priority", f"{ticket.priority or '—'}  (vendor: {ticket.raw_priority or '—'})"),
+        _field("Assignee", ticket.assignee),
+        _field("Group", ticket.group_name),
+        _field("Requester", ticket.requester),
+        _field("Asset / CI", ticket.asset),
+        _field("Created", when(ticket.created_at)),
+        _field("Updated", when(ticket.updated_at)),
+        _field("Resolved", when(ticket.resolved_at) if ticket.resolved_at else None),
+        _field("First response", when(ticket.first_response_at) if ticket.first_response_at else None),
+        _field("Vendor due", when(ticket.vendor_due_at) if ticket.vendor_due_at else None),
+        _field(
+            "Vendor breached",
+            None if ticket.vendor_breached is None else ("yes" if ticket.vendor_breached else "no"),
+        ),
+        _field("Link", ticket.url),
+        _field("First seen", when(ticket.first_seen_at)),
+        Content(""),
+        Content.styled("Contract clocks", "bold underline"),
+    ]
+    if not ticket.clocks:
+        lines.append(Content.styled("  no contract policy matches this ticket", "$text-muted"))
+    for clock in ticket.clocks:
+        if clock.stopped_at is not None:
+            remaining = f"stopped {when(clock.stopped_at)}"
+        elif clock.due_at is not None:
+            remaining = f"due {when(clock.due_at)}  ({countdown(clock.due_at - now).strip()})"
+        else:
+            remaining = "paused"
+        target_h = clock.target_seconds / 3600
+        lines.append(
+            Content.assemble(
+                f"  {clock.metric:<11}",
+                (f"{clock.state:<9}", "bold"),
+                f" target {target_h:g}h  {remaining}  [{clock.policy}]",
+            )
+        )
+    lines += [Content(""), Content.styled(f"History ({len(ticket.events)} changes)", "bold underline")]
+    for event in reversed(ticket.events):
+        stamp = when(event.vendor_time or event.seen_at)
+        if event.field_name == "created":
+            change = f"first seen as {safe_line(event.new_value)}"
+        else:
+            change = f"{event.field_name}: {safe_line(event.old_value) or '—'} → {safe_line(event.new_value) or '—'}"
+        lines.append(Content.assemble(("  " + stamp + "  ", "$text-muted"), safe_line(change, 200)))
+    return Content("\n").join(lines)
+
+
+class TicketDetailScreen(Screen[None]):
+    """A full-screen view of one ticket."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,backspace", "app.pop_screen", "Back", id="detail.back"),
+    ]
+
+    def __init__(
+        self, store: Store, ticket_id: int, *, clock: Callable[[], datetime], zone: tzinfo | None
+    ) -> None:
+        super().__init__()
+        self.store = store
+        self.ticket_id = ticket_id
+        self.clock = clock
+        self.zone = zone
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="detail-scroll"):
+            yield Static("Loading…", id="detail", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#detail-scroll").border_title = "Ticket"
+        self.query_one("#detail-scroll").focus()
+        self.refresh_data()
+
+    def refresh_data(self) -> None:
+        """Re-read the ticket (after a change notice)."""
+        self._load()
+
+    @work(thread=True, exclusive=True, group="detail-query", exit_on_error=False)
+    def _load(self) -> None:
+        ticket = self.store.ticket_detail(self.ticket_id)
+        self.app.call_from_thread(self._show, ticket)
+
+    def _show(self, ticket: TicketDetail | None) -> None:
+        body = self.query_one("#detail", Static)
+        if ticket is None:
+            body.update(Content("This ticket is no longer in the store."))
+            return
+        self.query_one("#detail-scroll").border_title = plain(f"Ticket  {safe_line(ticket.key, 30)}")
+        body.update(render_detail(ticket, self.clock(), self.zone))

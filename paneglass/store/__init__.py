@@ -1,0 +1,172 @@
+"""The store: owner of the schema, of every write and of every query the UI needs.
+
+One :class:`Store` per process. The writer (the process that runs the
+scheduler) migrates the schema on open and writes each poll batch in one
+``BEGIN IMMEDIATE`` transaction; viewers only read. Every method is blocking
+and thread-safe (a new connection per call), so callers run them off the
+event loop (thread workers in the UI, a writer thread in the scheduler).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, select, text, update
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from connectors import VendorConfig
+from connectors.records import Cursor, PollResult
+from paneglass.errors import UserError
+from paneglass.store import queries, writes
+from paneglass.store.engine import make_engine, sqlite_path
+from paneglass.store.migrate import is_current, upgrade
+from paneglass.store.views import (
+    ChangeSet,
+    Headline,
+    PollRunInfo,
+    SlaRow,
+    TicketDetail,
+    TicketQuery,
+    TicketRow,
+    VendorHealth,
+)
+
+__all__ = ["Store"]
+
+
+class Store:
+    """The database a customer owns, behind one small API."""
+
+    def __init__(self, url: str, *, writer: bool = True) -> None:
+        self.url = url
+        self.writer = writer
+        self.engine: Engine = make_engine(url, writer=writer)
+        try:
+            if writer:
+                upgrade(self.engine)
+            elif not is_current(self.engine):
+                raise UserError(
+                    f"database {self._safe_url()} has an older schema: run the collector first"
+                )
+        except OperationalError as exc:
+            raise UserError(f"cannot open database {self._safe_url()}: {exc.orig}") from None
+
+    def _safe_url(self) -> str:
+        path = sqlite_path(self.url)
+        return str(path) if path else self.engine.url.render_as_string(hide_password=True)
+
+    def close(self) -> None:
+        """Release every pooled connection."""
+        self.engine.dispose()
+
+    # -- vendors and cursors ----------------------------------------------------
+
+    def sync_vendors(self, vendors: Iterable[VendorConfig]) -> None:
+        """Record the configured vendors (name, kind, URL, interval); secrets are never stored."""
+        with self.engine.begin() as conn:
+            for vendor in vendors:
+                found = conn.execute(
+                    select(writes.VENDORS.c.id).where(writes.VENDORS.c.name == vendor.name)
+                ).scalar()
+                values = {
+                    "kind": vendor.kind,
+                    "base_url": vendor.base_url,
+                    "poll_interval": vendor.poll_interval,
+                    "enabled": vendor.enabled,
+                }
+                if found is None:
+                    conn.execute(writes.VENDORS.insert().values(name=vendor.name, **values))
+                else:
+                    conn.execute(
+                        update(writes.VENDORS).where(writes.VENDORS.c.id == found).values(**values)
+                    )
+
+    def load_cursor(self, vendor: str) -> Cursor | None:
+        """The cursor saved with the vendor's last committed batch."""
+        with self.engine.connect() as conn:
+            raw = conn.execute(
+                select(writes.VENDORS.c.cursor).where(writes.VENDORS.c.name == vendor)
+            ).scalar()
+        return json.loads(raw) if raw else None
+
+    def _vendor_id(self, conn: Any, vendor: str) -> int:
+        found = conn.execute(
+            select(writes.VENDORS.c.id).where(writes.VENDORS.c.name == vendor)
+        ).scalar()
+        if found is None:
+            raise KeyError(f"vendor {vendor!r} is not in the store")
+        return int(found)
+
+    # -- writes ---------------------------------------------------------------------
+
+    def apply(
+        self, vendor: str, result: PollResult | None, run: PollRunInfo, now: datetime
+    ) -> ChangeSet:
+        """Apply one poll's records, status, cursor and run record in one transaction."""
+        with self.engine.begin() as conn:
+            return writes.apply_batch(conn, self._vendor_id(conn, vendor), vendor, result, run, now)
+
+    def tick_clocks(self, now: datetime) -> int:
+        """Move clocks whose due or at-risk time has passed; return how many moved."""
+        with self.engine.begin() as conn:
+            return writes.tick_clocks(conn, now)
+
+    # -- reads ------------------------------------------------------------------------
+
+    def ticket_count(self, query: TicketQuery) -> int:
+        """How many tickets match."""
+        with self.engine.connect() as conn:
+            return queries.ticket_count(conn, query)
+
+    def ticket_window(self, query: TicketQuery, offset: int, limit: int) -> list[TicketRow]:
+        """One window of the ticket list."""
+        with self.engine.connect() as conn:
+            return queries.ticket_window(conn, query, offset, limit)
+
+    def ticket_detail(self, ticket_id: int) -> TicketDetail | None:
+        """One ticket with history and clocks."""
+        with self.engine.connect() as conn:
+            return queries.ticket_detail(conn, ticket_id)
+
+    def sla_rows(self, now: datetime, limit: int = 500) -> list[SlaRow]:
+        """Breached and at-risk clocks, most urgent first."""
+        with self.engine.connect() as conn:
+            return queries.sla_rows(conn, now, limit)
+
+    def headline(self, now: datetime) -> Headline:
+        """Header counters."""
+        with self.engine.connect() as conn:
+            return queries.headline(conn, now)
+
+    def vendor_health(self) -> list[VendorHealth]:
+        """Per-vendor health and published status."""
+        with self.engine.connect() as conn:
+            return queries.vendor_health(conn)
+
+    def iter_tickets(self) -> Iterator[dict[str, Any]]:
+        """Every ticket row, for export."""
+        with self.engine.connect() as conn:
+            yield from queries.iter_tickets(conn)
+
+    def iter_events(self) -> Iterator[dict[str, Any]]:
+        """Every ticket event, for export."""
+        with self.engine.connect() as conn:
+            yield from queries.iter_events(conn)
+
+    def iter_clocks(self) -> Iterator[dict[str, Any]]:
+        """Every contract clock, for export."""
+        with self.engine.connect() as conn:
+            yield from queries.iter_clocks(conn)
+
+    def data_version(self) -> int | None:
+        """SQLite's ``PRAGMA data_version`` (changes when another connection commits)."""
+        if self.engine.dialect.name != "sqlite":
+            return None
+        try:
+            with self.engine.connect() as conn:
+                return int(conn.execute(text("PRAGMA data_version")).scalar_one())
+        except SQLAlchemyError:
+            return None

@@ -1,0 +1,69 @@
+"""Engines tuned per backend: SQLite in WAL mode with a single immediate-mode writer.
+
+SQLite (Python 3.11 bundles 3.40): WAL so viewers read while the collector
+writes; ``synchronous=NORMAL`` (committed data survives a killed process);
+a busy timeout; writers open transactions with ``BEGIN IMMEDIATE`` so a
+read-then-write transaction never fails with SQLITE_BUSY half-way. pysqlite's
+own transaction handling is switched off so SQLAlchemy's ``begin`` event
+decides (the recipe from SQLAlchemy's SQLite dialect notes).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from paneglass.errors import UserError
+
+__all__ = ["make_engine", "sqlite_path"]
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file behind a SQLite URL, or ``None`` for other backends and memory DBs."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return None
+    if parsed.database == ":memory:":
+        return None
+    return Path(parsed.database)
+
+
+def make_engine(url: str, *, writer: bool) -> Engine:
+    """An engine for ``url``; ``writer`` selects ``BEGIN IMMEDIATE`` on SQLite."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise UserError(f"--db {url!r} is not a database URL (e.g. sqlite:///path/file.db)") from None
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True)
+    path = sqlite_path(url)
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UserError(f"cannot create database folder {path.parent}: {exc.strerror}") from None
+    engine = create_engine(url, connect_args={"check_same_thread": False})
+    begin = "BEGIN IMMEDIATE" if writer else "BEGIN"
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # let the 'begin' hook below decide
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        if path is not None:
+            cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql(begin)
+
+    return engine

@@ -1,0 +1,22 @@
+"""Alembic environment: runs on the connection the store hands over."""
+
+from alembic import context
+from sqlmodel import SQLModel
+
+import paneglass.store.schema  # noqa: F401  (registers the tables on SQLModel.metadata)
+
+connection = context.config.attributes.get("connection")
+if connection is None:  # `alembic revision --autogenerate` from a developer shell
+    from sqlalchemy import create_engine
+
+    url = context.config.get_main_option("sqlalchemy.url") or "sqlite:///migrations-dev.db"
+    connection = create_engine(url).connect()
+
+context.configure(
+    connection=connection,
+    target_metadata=SQLModel.metadata,
+    render_as_batch=True,
+    compare_type=True,
+)
+with context.begin_transaction():
+    context.run_migrations()

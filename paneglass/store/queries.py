@@ -1,0 +1,354 @@
+"""Every read the UI and the export need, paged and index-backed.
+
+Queries return the frozen views of :mod:`paneglass.store.views`; the UI never
+builds SQL and never holds more tickets than it shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Select, and_, case, func, or_, select
+
+from paneglass.store.views import (
+    ClockView,
+    ComponentView,
+    EventView,
+    Headline,
+    IncidentView,
+    SlaRow,
+    SortKey,
+    TicketDetail,
+    TicketQuery,
+    TicketRow,
+    VendorHealth,
+)
+from paneglass.store.writes import (
+    CLOCKS,
+    COMPONENTS,
+    EVENTS,
+    INCIDENTS,
+    RUNS,
+    STATUS,
+    TICKETS,
+    VENDORS,
+)
+
+__all__ = [
+    "headline",
+    "iter_clocks",
+    "iter_events",
+    "iter_tickets",
+    "sla_rows",
+    "ticket_count",
+    "ticket_detail",
+    "ticket_window",
+    "vendor_health",
+]
+
+_ACTIVE = ("new", "open", "pending")
+_SORT_COLUMNS = {
+    SortKey.UPDATED: TICKETS.c.updated_at,
+    SortKey.CREATED: TICKETS.c.created_at,
+    SortKey.PRIORITY: TICKETS.c.priority,
+    SortKey.STATUS: TICKETS.c.status,
+    SortKey.VENDOR: VENDORS.c.name,
+    SortKey.KEY: TICKETS.c.key,
+}
+
+
+def _filtered(stmt: Select[Any], query: TicketQuery) -> Select[Any]:
+    if query.active_only:
+        stmt = stmt.where(TICKETS.c.status.in_(_ACTIVE))
+    text = query.text.strip()
+    if text:
+        pattern = f"%{text.replace('%', '').replace('_', '')}%"
+        stmt = stmt.where(
+            or_(
+                TICKETS.c.key.ilike(pattern),
+                TICKETS.c.title.ilike(pattern),
+                TICKETS.c.requester.ilike(pattern),
+                TICKETS.c.assignee.ilike(pattern),
+            )
+        )
+    return stmt
+
+
+def ticket_count(conn: Connection, query: TicketQuery) -> int:
+    """How many tickets match the query."""
+    stmt = _filtered(select(func.count()).select_from(TICKETS), query)
+    return int(conn.execute(stmt).scalar_one())
+
+
+def ticket_window(conn: Connection, query: TicketQuery, offset: int, limit: int) -> list[TicketRow]:
+    """The rows ``offset .. offset+limit`` of the query, in its sort order."""
+    column = _SORT_COLUMNS[query.sort]
+    order = column.desc() if query.descending else column.asc()
+    tiebreak = TICKETS.c.id.desc() if query.descending else TICKETS.c.id.asc()
+    stmt = (
+        select(
+            TICKETS.c.id, VENDORS.c.name, TICKETS.c.key, TICKETS.c.priority, TICKETS.c.status,
+            TICKETS.c.title, TICKETS.c.assignee, TICKETS.c.requester, TICKETS.c.created_at,
+            TICKETS.c.updated_at,
+        )
+        .join(VENDORS, VENDORS.c.id == TICKETS.c.vendor_id)
+        .order_by(order.nulls_last(), tiebreak)
+        .offset(max(offset, 0))
+        .limit(limit)
+    )
+    rows = conn.execute(_filtered(stmt, query)).all()
+    states = _worst_states(conn, [row[0] for row in rows])
+    return [TicketRow(*row, sla_state=states.get(row[0])) for row in rows]
+
+
+def _worst_states(conn: Connection, ids: list[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    rank = case((CLOCKS.c.state == "breached", 2), (CLOCKS.c.state == "at_risk", 1), else_=0)
+    rows = conn.execute(
+        select(CLOCKS.c.ticket_id, func.max(rank))
+        .where(CLOCKS.c.ticket_id.in_(ids), CLOCKS.c.stopped_at.is_(None))
+        .group_by(CLOCKS.c.ticket_id)
+    )
+    names = {2: "breached", 1: "at_risk", 0: "ok"}
+    return {tid: names[int(worst)] for tid, worst in rows}
+
+
+def ticket_detail(conn: Connection, ticket_id: int) -> TicketDetail | None:
+    """One ticket with its event history (oldest first) and clocks."""
+    row = conn.execute(
+        select(TICKETS, VENDORS.c.name.label("vendor_name"), VENDORS.c.kind)
+        .join(VENDORS, VENDORS.c.id == TICKETS.c.vendor_id)
+        .where(TICKETS.c.id == ticket_id)
+    ).mappings().first()
+    if row is None:
+        return None
+    events = tuple(
+        EventView(*event)
+        for event in conn.execute(
+            select(
+                EVENTS.c.field_name, EVENTS.c.old_value, EVENTS.c.new_value,
+                EVENTS.c.seen_at, EVENTS.c.vendor_time,
+            )
+            .where(EVENTS.c.ticket_id == ticket_id)
+            .order_by(EVENTS.c.id)
+        )
+    )
+    clocks = tuple(
+        ClockView(*clock)
+        for clock in conn.execute(
+            select(
+                CLOCKS.c.metric, CLOCKS.c.policy, CLOCKS.c.state, CLOCKS.c.target_seconds,
+                CLOCKS.c.elapsed_seconds, CLOCKS.c.paused, CLOCKS.c.due_at, CLOCKS.c.breach_at,
+                CLOCKS.c.stopped_at,
+            )
+            .where(CLOCKS.c.ticket_id == ticket_id)
+            .order_by(CLOCKS.c.metric.desc())
+        )
+    )
+    return TicketDetail(
+        id=row["id"], vendor=row["vendor_name"], kind=row["kind"],
+        external_id=row["external_id"], key=row["key"], title=row["title"],
+        status=row["status"], raw_status=row["raw_status"], priority=row["priority"],
+        raw_priority=row["raw_priority"], assignee=row["assignee"], group_name=row["group_name"],
+        requester=row["requester"], asset=row["asset"], created_at=row["created_at"],
+        updated_at=row["updated_at"], resolved_at=row["resolved_at"],
+        first_response_at=row["first_response_at"], vendor_due_at=row["vendor_due_at"],
+        vendor_breached=row["vendor_breached"], url=row["url"], raw=row["raw"],
+        first_seen_at=row["first_seen_at"], last_seen_at=row["last_seen_at"],
+        events=events, clocks=clocks,
+    )
+
+
+def sla_rows(conn: Connection, now: datetime, limit: int = 500) -> list[SlaRow]:
+    """Running clocks that are breached or at risk: breached first, then soonest due."""
+    urgent = or_(CLOCKS.c.state.in_(("breached", "at_risk")), CLOCKS.c.at_risk_at <= now)
+    breached_first = case((CLOCKS.c.state == "breached", 0), (CLOCKS.c.due_at <= now, 0), else_=1)
+    stmt = (
+        select(
+            TICKETS.c.id, VENDORS.c.name, TICKETS.c.key, TICKETS.c.priority, TICKETS.c.title,
+            CLOCKS.c.metric, CLOCKS.c.state, CLOCKS.c.due_at, CLOCKS.c.breach_at, CLOCKS.c.paused,
+            TICKETS.c.vendor_due_at, TICKETS.c.vendor_breached,
+        )
+        .join(TICKETS, TICKETS.c.id == CLOCKS.c.ticket_id)
+        .join(VENDORS, VENDORS.c.id == TICKETS.c.vendor_id)
+        .where(CLOCKS.c.stopped_at.is_(None), urgent)
+        .order_by(breached_first, func.coalesce(CLOCKS.c.breach_at, CLOCKS.c.due_at).asc().nulls_last())
+        .limit(limit * 2)
+    )
+    rows: dict[int, SlaRow] = {}
+    for row in conn.execute(stmt):  # one row per ticket: its most urgent clock
+        rows.setdefault(row[0], SlaRow(*row))
+    return list(rows.values())[:limit]
+
+
+def headline(conn: Connection, now: datetime) -> Headline:
+    """The header counters."""
+    rank = case(
+        (or_(CLOCKS.c.state == "breached", CLOCKS.c.due_at <= now), 2),
+        (or_(CLOCKS.c.state == "at_risk", CLOCKS.c.at_risk_at <= now), 1),
+        else_=0,
+    )
+    worst = (
+        select(CLOCKS.c.ticket_id, func.max(rank).label("worst"))
+        .where(CLOCKS.c.stopped_at.is_(None))
+        .group_by(CLOCKS.c.ticket_id)
+        .subquery()
+    )
+    breached, at_risk = conn.execute(
+        select(
+            func.count(case((worst.c.worst == 2, 1))), func.count(case((worst.c.worst == 1, 1)))
+        )
+    ).one()
+    open_tickets, open_p1 = conn.execute(
+        select(func.count(), func.count(case((TICKETS.c.priority == "P1", 1)))).where(
+            TICKETS.c.status.in_(_ACTIVE)
+        )
+    ).one()
+    last_ok = conn.execute(select(func.max(RUNS.c.finished_at)).where(RUNS.c.ok.is_(True))).scalar()
+    return Headline(
+        breached=int(breached or 0), at_risk=int(at_risk or 0), open_tickets=int(open_tickets),
+        open_p1=int(open_p1 or 0), last_ok_at=last_ok,
+    )
+
+
+def vendor_health(conn: Connection) -> list[VendorHealth]:
+    """Every configured vendor's poll health and published status, in name order."""
+    result = []
+    vendors = conn.execute(
+        select(
+            VENDORS.c.id, VENDORS.c.name, VENDORS.c.kind, VENDORS.c.poll_interval,
+            VENDORS.c.enabled,
+        ).order_by(VENDORS.c.name)
+    ).all()
+    open_counts = dict(
+        conn.execute(  # type: ignore[arg-type]
+            select(TICKETS.c.vendor_id, func.count())
+            .where(TICKETS.c.status.in_(_ACTIVE))
+            .group_by(TICKETS.c.vendor_id)
+        ).all()
+    )
+    for vendor_id, name, kind, interval, enabled in vendors:
+        runs = conn.execute(
+            select(
+                RUNS.c.ok, RUNS.c.finished_at, RUNS.c.error_kind, RUNS.c.error_message,
+                RUNS.c.duration_ms,
+            )
+            .where(RUNS.c.vendor_id == vendor_id)
+            .order_by(RUNS.c.id.desc())
+            .limit(20)
+        ).all()
+        last_ok_at = conn.execute(
+            select(func.max(RUNS.c.finished_at)).where(
+                and_(RUNS.c.vendor_id == vendor_id, RUNS.c.ok.is_(True))
+            )
+        ).scalar()
+        failures = 0
+        for run in runs:
+            if run.ok:
+                break
+            failures += 1
+        last = runs[0] if runs else None
+        last_error = next((run for run in runs if not run.ok), None)
+        status = conn.execute(
+            select(STATUS.c.indicator, STATUS.c.description).where(STATUS.c.vendor_id == vendor_id)
+        ).first()
+        components = tuple(
+            ComponentView(*c)
+            for c in conn.execute(
+                select(COMPONENTS.c.name, COMPONENTS.c.state, COMPONENTS.c.group_name)
+                .where(COMPONENTS.c.vendor_id == vendor_id, COMPONENTS.c.state != "operational")
+                .order_by(COMPONENTS.c.position, COMPONENTS.c.name)
+            )
+        )
+        incidents = tuple(
+            IncidentView(*i)
+            for i in conn.execute(
+                select(
+                    INCIDENTS.c.name, INCIDENTS.c.status, INCIDENTS.c.impact,
+                    INCIDENTS.c.updated_at, INCIDENTS.c.latest_update,
+                )
+                .where(INCIDENTS.c.vendor_id == vendor_id, INCIDENTS.c.active.is_(True))
+                .order_by(INCIDENTS.c.updated_at.desc())
+            )
+        )
+        result.append(
+            VendorHealth(
+                name=name, kind=kind, poll_interval=interval, enabled=enabled,
+                last_run_at=last.finished_at if last else None,
+                last_ok_at=last_ok_at,
+                last_ok=last.ok if last else None,
+                last_error_kind=last_error.error_kind if last_error and not last.ok else None,  # type: ignore[union-attr]
+                last_error_message=(
+                    last_error.error_message if last_error and not last.ok else None  # type: ignore[union-attr]
+                ),
+                last_duration_ms=last.duration_ms if last else None,
+                consecutive_failures=failures,
+                open_tickets=int(open_counts.get(vendor_id, 0)),
+                indicator=status[0] if status else None,
+                status_description=status[1] if status else None,
+                components=components,
+                incidents=incidents,
+            )
+        )
+    return result
+
+
+def iter_tickets(conn: Connection, batch: int = 1000) -> Iterator[dict[str, Any]]:
+    """Every ticket for export, in (vendor, key) order, a batch at a time."""
+    last_id = 0
+    while True:
+        rows = conn.execute(
+            select(TICKETS, VENDORS.c.name.label("vendor_name"), VENDORS.c.kind)
+            .join(VENDORS, VENDORS.c.id == TICKETS.c.vendor_id)
+            .where(TICKETS.c.id > last_id)
+            .order_by(TICKETS.c.id)
+            .limit(batch)
+        ).mappings().all()
+        if not rows:
+            return
+        for row in rows:
+            yield dict(row)
+        last_id = rows[-1]["id"]
+
+
+def iter_events(conn: Connection, batch: int = 5000) -> Iterator[dict[str, Any]]:
+    """Every ticket event for export, oldest first."""
+    last_id = 0
+    while True:
+        rows = conn.execute(
+            select(
+                EVENTS.c.id, VENDORS.c.name.label("vendor"), TICKETS.c.key, TICKETS.c.external_id,
+                EVENTS.c.field_name, EVENTS.c.old_value, EVENTS.c.new_value,
+                EVENTS.c.vendor_time, EVENTS.c.seen_at,
+            )
+            .join(TICKETS, TICKETS.c.id == EVENTS.c.ticket_id)
+            .join(VENDORS, VENDORS.c.id == TICKETS.c.vendor_id)
+            .where(EVENTS.c.id > last_id)
+            .order_by(EVENTS.c.id)
+            .limit(batch)
+        ).mappings().all()
+        if not rows:
+            return
+        yield from (dict(row) for row in rows)
+        last_id = rows[-1]["id"]
+
+
+def iter_clocks(conn: Connection) -> Iterator[dict[str, Any]]:
+    """Every contract clock for export, by vendor and key."""
+    rows = conn.execute(
+        select(
+            VENDORS.c.name.label("vendor"), TICKETS.c.key, TICKETS.c.external_id,
+            TICKETS.c.priority, CLOCKS.c.metric, CLOCKS.c.policy, CLOCKS.c.state,
+            CLOCKS.c.target_seconds, CLOCKS.c.elapsed_seconds, CLOCKS.c.paused, CLOCKS.c.due_at,
+            CLOCKS.c.breach_at, CLOCKS.c.stopped_at, TICKETS.c.vendor_due_at,
+            TICKETS.c.vendor_breached,
+        )
+        .join(TICKETS, TICKETS.c.id == CLOCKS.c.ticket_id)
+        .join(VENDORS, VENDORS.c.id == TICKETS.c.vendor_id)
+        .order_by(VENDORS.c.name, TICKETS.c.key, CLOCKS.c.metric)
+        .execution_options(yield_per=2000)
+    ).mappings()
+    yield from (dict(row) for row in rows)

@@ -1,0 +1,217 @@
+"""The database schema: the only ``table=True`` classes in paneglass.
+
+Every datetime column is :class:`UTCDateTime`: stored as UTC, returned aware.
+Alembic migrations in ``paneglass/store/migrations`` are generated from these
+classes; change both together.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Column, DateTime, Index, Text, UniqueConstraint
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+__all__ = [
+    "PollRun",
+    "SlaClock",
+    "Ticket",
+    "TicketEvent",
+    "UTCDateTime",
+    "Vendor",
+    "VendorComponent",
+    "VendorIncident",
+    "VendorStatus",
+]
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend (SQLite keeps no zone of its own)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
+        return value.astimezone(UTC)  # type: ignore[no-any-return]
+
+
+def _when(*, nullable: bool = True, index: bool = False) -> Any:
+    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
+
+
+class Vendor(SQLModel, table=True):
+    """A configured source, and where its change feed was last read to."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+    kind: str
+    base_url: str
+    poll_interval: float = 60.0
+    enabled: bool = True
+    cursor: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    """JSON of the connector's cursor, saved in the same transaction as the data it covers."""
+
+
+class Ticket(SQLModel, table=True):
+    """One vendor ticket in the unified shape; (vendor, external id) is unique."""
+
+    __table_args__ = (
+        UniqueConstraint("vendor_id", "external_id", name="uq_ticket_vendor_external"),
+        Index("ix_ticket_updated", "updated_at", "id"),
+        Index("ix_ticket_status_updated", "status", "updated_at"),
+        Index("ix_ticket_priority", "priority", "updated_at"),
+        Index("ix_ticket_requester", "requester"),
+        Index("ix_ticket_asset", "asset"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    vendor_id: int = Field(foreign_key="vendor.id", index=True)
+    external_id: str
+    key: str
+    title: str
+    status: str
+    raw_status: str
+    priority: str | None = None
+    raw_priority: str | None = None
+    assignee: str | None = None
+    group_name: str | None = None
+    requester: str | None = None
+    asset: str | None = None
+    created_at: datetime = _when(nullable=False)
+    updated_at: datetime = _when(nullable=False)
+    resolved_at: datetime | None = _when()
+    first_response_at: datetime | None = _when()
+    vendor_due_at: datetime | None = _when()
+    vendor_breached: bool | None = None
+    url: str | None = None
+    raw: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    """The vendor payload as JSON (cleaned text); shown folded, never as markup."""
+    first_seen_at: datetime = _when(nullable=False)
+    last_seen_at: datetime = _when(nullable=False)
+
+
+class TicketEvent(SQLModel, table=True):
+    """Append-only history: one row per field that changed, as paneglass saw it."""
+
+    __table_args__ = (Index("ix_event_ticket_seen", "ticket_id", "seen_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id")
+    field_name: str
+    old_value: str | None = None
+    new_value: str | None = None
+    vendor_time: datetime | None = _when()
+    """The ticket's own ``updated_at`` when the change was seen."""
+    seen_at: datetime = _when(nullable=False)
+
+
+class SlaClock(SQLModel, table=True):
+    """One contract clock per ticket and metric, recomputed with every change."""
+
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "metric", name="uq_sla_ticket_metric"),
+        Index("ix_sla_state_due", "state", "due_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id")
+    metric: str
+    """``response`` or ``resolution``."""
+    policy: str
+    target_seconds: int
+    elapsed_seconds: int
+    paused: bool = False
+    due_at: datetime | None = _when()
+    """When the clock breaches if it keeps running (None while paused or stopped)."""
+    at_risk_at: datetime | None = _when()
+    """When the clock turns at risk if it keeps running (None while paused or stopped)."""
+    state: str
+    """ok, at_risk, breached, met, missed or paused."""
+    breach_at: datetime | None = _when()
+    """Set once, when the clock first crossed its target."""
+    stopped_at: datetime | None = _when()
+    computed_at: datetime = _when(nullable=False)
+
+
+class VendorStatus(SQLModel, table=True):
+    """A vendor's latest published rollup status."""
+
+    vendor_id: int = Field(foreign_key="vendor.id", primary_key=True)
+    indicator: str
+    description: str
+    page_url: str | None = None
+    updated_at: datetime | None = _when()
+    fetched_at: datetime = _when(nullable=False)
+
+
+class VendorComponent(SQLModel, table=True):
+    """One component on a vendor's status page."""
+
+    __table_args__ = (
+        UniqueConstraint("vendor_id", "external_id", name="uq_component_vendor_external"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    vendor_id: int = Field(foreign_key="vendor.id", index=True)
+    external_id: str
+    name: str
+    state: str
+    raw_status: str
+    group_name: str | None = None
+    position: int = 0
+    updated_at: datetime | None = _when()
+
+
+class VendorIncident(SQLModel, table=True):
+    """A published incident or maintenance; ``active`` false once it left the page."""
+
+    __table_args__ = (
+        UniqueConstraint("vendor_id", "external_id", name="uq_incident_vendor_external"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    vendor_id: int = Field(foreign_key="vendor.id", index=True)
+    external_id: str
+    name: str
+    status: str
+    impact: str
+    created_at: datetime = _when(nullable=False)
+    updated_at: datetime = _when(nullable=False)
+    resolved_at: datetime | None = _when()
+    latest_update: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    url: str | None = None
+    active: bool = True
+
+
+class PollRun(SQLModel, table=True):
+    """One connector run: the source of every health and freshness figure."""
+
+    __table_args__ = (Index("ix_pollrun_vendor_started", "vendor_id", "started_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    vendor_id: int = Field(foreign_key="vendor.id")
+    started_at: datetime = _when(nullable=False)
+    finished_at: datetime = _when(nullable=False)
+    ok: bool
+    error_kind: str | None = None
+    error_message: str | None = None
+    http_status: int | None = None
+    records_seen: int = 0
+    records_changed: int = 0
+    requests: int = 0
+    duration_ms: int = 0

@@ -1,0 +1,222 @@
+"""Frozen read models the UI receives: never live ORM objects.
+
+Plain dataclasses cross threads safely (queries run in worker threads, the UI
+renders on the main thread) and cannot lazy-load behind the UI's back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+__all__ = [
+    "ChangeSet",
+    "ClockView",
+    "ComponentView",
+    "EventView",
+    "Headline",
+    "IncidentView",
+    "PollRunInfo",
+    "SlaRow",
+    "SortKey",
+    "TicketDetail",
+    "TicketQuery",
+    "TicketRow",
+    "VendorHealth",
+]
+
+
+class SortKey(StrEnum):
+    """Columns the ticket pane can sort on (each backed by an index or the primary key)."""
+
+    UPDATED = "updated"
+    CREATED = "created"
+    PRIORITY = "priority"
+    STATUS = "status"
+    VENDOR = "vendor"
+    KEY = "key"
+
+
+@dataclass(frozen=True)
+class TicketQuery:
+    """What the ticket pane asks for: sort, direction and a free-text filter."""
+
+    sort: SortKey = SortKey.UPDATED
+    descending: bool = True
+    text: str = ""
+    active_only: bool = False
+
+
+@dataclass(frozen=True)
+class TicketRow:
+    """One line of the ticket pane."""
+
+    id: int
+    vendor: str
+    key: str
+    priority: str | None
+    status: str
+    title: str
+    assignee: str | None
+    requester: str | None
+    created_at: datetime
+    updated_at: datetime
+    sla_state: str | None = None
+    """Worst running contract clock state (breached > at_risk > ok), if any."""
+
+
+@dataclass(frozen=True)
+class EventView:
+    """One entry of a ticket's history."""
+
+    field_name: str
+    old_value: str | None
+    new_value: str | None
+    seen_at: datetime
+    vendor_time: datetime | None
+
+
+@dataclass(frozen=True)
+class ClockView:
+    """One contract clock as stored."""
+
+    metric: str
+    policy: str
+    state: str
+    target_seconds: int
+    elapsed_seconds: int
+    paused: bool
+    due_at: datetime | None
+    breach_at: datetime | None
+    stopped_at: datetime | None
+
+
+@dataclass(frozen=True)
+class TicketDetail:
+    """Everything the store holds about one ticket."""
+
+    id: int
+    vendor: str
+    kind: str
+    external_id: str
+    key: str
+    title: str
+    status: str
+    raw_status: str
+    priority: str | None
+    raw_priority: str | None
+    assignee: str | None
+    group_name: str | None
+    requester: str | None
+    asset: str | None
+    created_at: datetime
+    updated_at: datetime
+    resolved_at: datetime | None
+    first_response_at: datetime | None
+    vendor_due_at: datetime | None
+    vendor_breached: bool | None
+    url: str | None
+    raw: str | None
+    first_seen_at: datetime
+    last_seen_at: datetime
+    events: tuple[EventView, ...] = ()
+    clocks: tuple[ClockView, ...] = ()
+
+
+@dataclass(frozen=True)
+class SlaRow:
+    """A running clock that has breached or is at risk."""
+
+    ticket_id: int
+    vendor: str
+    key: str
+    priority: str | None
+    title: str
+    metric: str
+    state: str
+    due_at: datetime | None
+    breach_at: datetime | None
+    paused: bool
+    vendor_due_at: datetime | None
+    vendor_breached: bool | None
+
+
+@dataclass(frozen=True)
+class ComponentView:
+    """A status-page component that is not operational."""
+
+    name: str
+    state: str
+    group_name: str | None
+
+
+@dataclass(frozen=True)
+class IncidentView:
+    """An active published incident."""
+
+    name: str
+    status: str
+    impact: str
+    updated_at: datetime
+    latest_update: str | None
+
+
+@dataclass(frozen=True)
+class VendorHealth:
+    """A vendor's connector health and published status, from its poll history."""
+
+    name: str
+    kind: str
+    poll_interval: float
+    enabled: bool
+    last_run_at: datetime | None
+    last_ok_at: datetime | None
+    last_ok: bool | None
+    last_error_kind: str | None
+    last_error_message: str | None
+    last_duration_ms: int | None
+    consecutive_failures: int
+    open_tickets: int
+    indicator: str | None = None
+    status_description: str | None = None
+    components: tuple[ComponentView, ...] = ()
+    incidents: tuple[IncidentView, ...] = ()
+
+
+@dataclass(frozen=True)
+class Headline:
+    """The counters in the header."""
+
+    breached: int
+    at_risk: int
+    open_tickets: int
+    open_p1: int
+    last_ok_at: datetime | None
+    """The newest good poll of any vendor: the age of the freshest data."""
+
+
+@dataclass(frozen=True)
+class PollRunInfo:
+    """How a poll went, as the scheduler measured it."""
+
+    started_at: datetime
+    finished_at: datetime
+    ok: bool
+    error_kind: str | None = None
+    error_message: str | None = None
+    http_status: int | None = None
+    requests: int = 0
+
+
+@dataclass(frozen=True)
+class ChangeSet:
+    """What one committed batch changed; carried to the UI in the change notice."""
+
+    vendor: str
+    added: int = 0
+    updated: int = 0
+    events: int = 0
+    status_changed: bool = False
+    ok: bool = True
+    ticket_ids: frozenset[int] = field(default_factory=frozenset)

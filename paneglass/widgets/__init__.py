@@ -1,0 +1,1 @@
+"""Reusable display pieces, one per module."""

@@ -1,0 +1,147 @@
+"""Breached and at-risk clocks, most urgent first, counting down every second.
+
+Rows come from the store (stored due times); the countdown is recomputed from
+those due times once a second without touching the database, and only the
+countdown column is repainted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import ClassVar
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.binding import Binding, BindingType
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from paneglass.display import countdown, fit, safe_line
+from paneglass.store.views import SlaRow
+
+__all__ = ["SlaList", "sla_glyph"]
+
+_COUNTDOWN_WIDTH = 10
+
+
+def sla_glyph(row: SlaRow, now: datetime) -> tuple[str, str]:
+    """Glyph and word for a clock at ``now`` (breach is judged live from the due time)."""
+    if row.state == "breached" or (row.due_at is not None and row.due_at <= now):
+        return "✖", "breached"
+    if row.paused:
+        return "‖", "paused"
+    return "▲", "at risk"
+
+
+class SlaList(ScrollView, can_focus=True):
+    """The SLA pane's list."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up,k", "cursor(-1)", "Up", show=False),
+        Binding("down,j", "cursor(1)", "Down", show=False),
+        Binding("enter", "select", "Open", id="sla.open"),
+    ]
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "sla-list--breached",
+        "sla-list--at-risk",
+        "sla-list--paused",
+        "sla-list--cursor",
+        "sla-list--empty",
+    }
+    DEFAULT_CSS = """
+    SlaList { height: 1fr; scrollbar-size-vertical: 1; overflow-x: hidden; }
+    """
+
+    cursor_row: reactive[int] = reactive(0)
+
+    class Selected(Message):
+        """The operator asked to open the ticket behind a clock."""
+
+        def __init__(self, ticket_id: int) -> None:
+            super().__init__()
+            self.ticket_id = ticket_id
+
+    def __init__(self, *, clock: Callable[[], datetime], id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.clock = clock
+        self.rows: list[SlaRow] = []
+
+    def set_rows(self, rows: list[SlaRow]) -> None:
+        """Replace the rows (after a store change)."""
+        if rows == self.rows:
+            return
+        self.rows = rows
+        self.virtual_size = Size(self.size.width, len(rows))
+        self.cursor_row = min(self.cursor_row, max(len(rows) - 1, 0))
+        self.refresh()
+
+    def on_mount(self) -> None:
+        self.set_interval(1.0, self._tick)
+
+    def _tick(self) -> None:
+        """Repaint only the countdown column."""
+        if self.rows:
+            width = self.scrollable_content_region.width
+            self.refresh(Region(max(width - _COUNTDOWN_WIDTH, 0), 0, _COUNTDOWN_WIDTH, self.size.height))
+            self.refresh(Region(0, 0, 2, self.size.height))  # glyphs flip when a clock breaches
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        base = self.rich_style
+        index = int(self.scroll_y) + y
+        if not self.rows:
+            if y == 0:
+                style = base + self.get_component_rich_style("sla-list--empty")
+                return Strip([Segment(fit(" No clock breached or at risk.", width), style)], width)
+            return Strip.blank(width, base)
+        if index >= len(self.rows):
+            return Strip.blank(width, base)
+        row = self.rows[index]
+        now = self.clock()
+        glyph, word = sla_glyph(row, now)
+        accent_name = {"breached": "sla-list--breached", "paused": "sla-list--paused"}.get(
+            word, "sla-list--at-risk"
+        )
+        row_style = base
+        if index == self.cursor_row and self.has_focus:
+            row_style += self.get_component_rich_style("sla-list--cursor")
+        accent = row_style + self.get_component_rich_style(accent_name)
+        remaining = countdown(row.due_at - now) if row.due_at else "  paused"
+        metric = "resp" if row.metric == "response" else "res"
+        middle_width = max(width - 2 - _COUNTDOWN_WIDTH, 0)
+        key = fit(safe_line(row.key), 11)
+        vendor = fit(safe_line(row.vendor), 12)
+        middle = fit(f"{key} {row.priority or '–':2} {vendor} {metric:4}", middle_width)
+        segments = [
+            Segment(f"{glyph} ", accent),
+            Segment(middle, row_style),
+            Segment(fit(remaining, _COUNTDOWN_WIDTH - 1).rjust(_COUNTDOWN_WIDTH), accent),
+        ]
+        return Strip(segments).extend_cell_length(width, row_style).crop(0, width)
+
+    def watch_cursor_row(self, old: int, new: int) -> None:
+        top = int(self.scroll_y)
+        for index in (old, new):
+            if 0 <= index - top < self.size.height:
+                self.refresh(Region(0, index - top, self.size.width, 1))
+        if new < top:
+            self.scroll_to(y=new, animate=False)
+        elif new >= top + self.size.height:
+            self.scroll_to(y=new - self.size.height + 1, animate=False)
+
+    def action_cursor(self, delta: int) -> None:
+        """Move the cursor."""
+        if self.rows:
+            self.cursor_row = min(max(self.cursor_row + delta, 0), len(self.rows) - 1)
+
+    def action_select(self) -> None:
+        """Open the ticket under the cursor."""
+        if 0 <= self.cursor_row < len(self.rows):
+            self.post_message(self.Selected(self.rows[self.cursor_row].ticket_id))
+
+    def _style(self, name: str) -> Style:
+        return self.get_component_rich_style(name)

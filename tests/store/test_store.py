@@ -1,0 +1,186 @@
+"""Store semantics: set-based upserts, one event per changed field, cursor with its data."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from connectors import VendorConfig
+from connectors.records import (
+    ComponentRecord,
+    ComponentState,
+    IncidentRecord,
+    PollResult,
+    Priority,
+    StatusSnapshot,
+    TicketRecord,
+    TicketStatus,
+)
+from paneglass.errors import UserError
+from paneglass.store import Store
+from paneglass.store.views import PollRunInfo, SortKey, TicketQuery
+
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+RUN = PollRunInfo(NOW, NOW, True, requests=1)
+
+
+def ticket(n: int, **changes: object) -> TicketRecord:
+    fields: dict[str, object] = {
+        "external_id": f"ext-{n}", "key": f"INC{n:04d}", "title": f"ticket {n}",
+        "status": TicketStatus.OPEN, "raw_status": "2", "priority": Priority.P3, "raw_priority": "3",
+        "created_at": NOW - timedelta(hours=1), "updated_at": NOW - timedelta(minutes=n),
+        "assignee": "Kim Lee", "requester": "Maria Jensen",
+    }
+    fields.update(changes)
+    return TicketRecord(**fields)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def store(db_url: str) -> Store:
+    s = Store(db_url)
+    s.sync_vendors([VendorConfig(name="hosting", kind="servicenow", base_url="http://127.0.0.1:1")])
+    return s
+
+
+def test_wal_mode_and_schema_version(store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "test.db"
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchone()[0] == "0001"
+
+
+def test_first_poll_inserts_and_records_creation(store: Store) -> None:
+    change = store.apply("hosting", PollResult(tickets=(ticket(1), ticket(2)), cursor={"since": "a"}), RUN, NOW)
+    assert (change.added, change.updated, change.events) == (2, 0, 2)
+    assert store.ticket_count(TicketQuery()) == 2
+    assert store.load_cursor("hosting") == {"since": "a"}
+    detail = store.ticket_detail(store.ticket_window(TicketQuery(), 0, 10)[-1].id)
+    assert detail is not None
+    assert [e.field_name for e in detail.events] == ["created"]
+
+
+def test_every_changed_field_appends_one_event(store: Store) -> None:
+    store.apply("hosting", PollResult(tickets=(ticket(1),)), RUN, NOW)
+    later = NOW + timedelta(minutes=5)
+    changed = ticket(1, status=TicketStatus.PENDING, raw_status="3", assignee="Ana Ruiz", updated_at=later)
+    change = store.apply("hosting", PollResult(tickets=(changed,)), RUN, later)
+    assert (change.added, change.updated, change.events) == (0, 1, 3)
+    row = store.ticket_window(TicketQuery(), 0, 1)[0]
+    detail = store.ticket_detail(row.id)
+    assert detail is not None
+    history = {(e.field_name, e.old_value, e.new_value) for e in detail.events}
+    assert ("status", "open", "pending") in history
+    assert ("raw_status", "2", "3") in history
+    assert ("assignee", "Kim Lee", "Ana Ruiz") in history
+    assert detail.status == "pending"
+
+
+def test_unchanged_records_make_no_events(store: Store) -> None:
+    store.apply("hosting", PollResult(tickets=(ticket(1),)), RUN, NOW)
+    change = store.apply("hosting", PollResult(tickets=(ticket(1),)), RUN, NOW + timedelta(minutes=1))
+    assert (change.added, change.updated, change.events) == (0, 0, 0)
+
+
+def test_duplicates_inside_one_batch_collapse(store: Store) -> None:
+    change = store.apply("hosting", PollResult(tickets=(ticket(1), ticket(1, title="newer"))), RUN, NOW)
+    assert change.added == 1
+    assert store.ticket_window(TicketQuery(), 0, 5)[0].title == "newer"
+
+
+def test_failed_poll_keeps_cursor_and_records_the_run(store: Store) -> None:
+    store.apply("hosting", PollResult(tickets=(ticket(1),), cursor={"since": "a"}), RUN, NOW)
+    failed = PollRunInfo(NOW, NOW, False, "transient", "HTTP 503", 503)
+    store.apply("hosting", None, failed, NOW)
+    assert store.load_cursor("hosting") == {"since": "a"}
+    health = store.vendor_health()[0]
+    assert health.last_ok is False
+    assert health.last_error_kind == "transient"
+    assert health.consecutive_failures == 1
+    assert health.last_ok_at == NOW
+
+
+def test_a_batch_that_fails_leaves_nothing_behind(store: Store) -> None:
+    store.apply("hosting", PollResult(tickets=(ticket(1),), cursor={"since": "a"}), RUN, NOW)
+    broken = PollResult(tickets=(ticket(2),), cursor={"since": "b"})
+    with pytest.raises(KeyError):
+        store.apply("nobody", broken, RUN, NOW)
+    assert store.ticket_count(TicketQuery()) == 1
+    assert store.load_cursor("hosting") == {"since": "a"}
+
+
+def test_window_sorts_and_filters_in_sql(store: Store) -> None:
+    tickets = tuple(ticket(n, priority=Priority(f"P{1 + n % 5}")) for n in range(1, 21))
+    store.apply("hosting", PollResult(tickets=tickets), RUN, NOW)
+    by_priority = store.ticket_window(TicketQuery(sort=SortKey.PRIORITY, descending=False), 0, 20)
+    assert [r.priority for r in by_priority] == sorted(r.priority or "" for r in by_priority)
+    page = store.ticket_window(TicketQuery(), 5, 5)
+    assert [r.key for r in page] == [f"INC{n:04d}" for n in range(6, 11)]
+    assert store.ticket_count(TicketQuery(text="ticket 1")) == 11  # 1, 10..19
+    assert store.ticket_count(TicketQuery(text="maria")) == 20
+
+
+def test_sla_clocks_are_computed_with_the_batch(store: Store) -> None:
+    late = ticket(1, priority=Priority.P1, created_at=NOW - timedelta(hours=5))
+    store.apply("hosting", PollResult(tickets=(late, ticket(2))), RUN, NOW)
+    rows = store.sla_rows(NOW)
+    assert [r.key for r in rows] == ["INC0001"]
+    assert rows[0].state == "breached"
+    headline = store.headline(NOW)
+    assert (headline.breached, headline.open_tickets, headline.open_p1) == (1, 2, 1)
+
+
+def test_clocks_move_with_time_alone(store: Store) -> None:
+    store.apply("hosting", PollResult(tickets=(ticket(1, priority=Priority.P3),)), RUN, NOW)
+    assert store.sla_rows(NOW) == []
+    assert store.tick_clocks(NOW + timedelta(hours=8)) >= 1
+    rows = store.sla_rows(NOW + timedelta(hours=8))
+    assert rows and rows[0].state == "breached"
+
+
+def test_status_snapshot_replaces_components_and_retires_incidents(store: Store) -> None:
+    store.sync_vendors([VendorConfig(name="status", kind="statuspage", base_url="http://127.0.0.1:1")])
+    incident = IncidentRecord("i1", "Storage slow", "identified", "minor", NOW, NOW)
+    degraded = StatusSnapshot(
+        "minor", "Partially Degraded Service",
+        components=(ComponentRecord("c1", "Storage", ComponentState.DEGRADED, "degraded_performance"),),
+        incidents=(incident,),
+    )
+    store.apply("status", PollResult(status=degraded), RUN, NOW)
+    health = {h.name: h for h in store.vendor_health()}["status"]
+    assert health.indicator == "minor"
+    assert [c.name for c in health.components] == ["Storage"]
+    assert [i.name for i in health.incidents] == ["Storage slow"]
+    store.apply("status", PollResult(status=StatusSnapshot("none", "All Systems Operational")), RUN, NOW)
+    health = {h.name: h for h in store.vendor_health()}["status"]
+    assert (health.indicator, health.components, health.incidents) == ("none", (), ())
+
+
+def test_secrets_never_reach_the_database(db_url: str, tmp_path: Path) -> None:
+    store = Store(db_url)
+    secret = "s3cr3t-Very-Long-Token"
+    store.sync_vendors(
+        [VendorConfig(name="desk", kind="zendesk", base_url="http://127.0.0.1:1",
+                      settings={"email": "a@b.c", "api_token": secret})]
+    )
+    store.apply("desk", PollResult(tickets=(ticket(1),), cursor={"c": 1}), RUN, NOW)
+    store.close()
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("test.db*"))
+    assert secret.encode() not in raw
+
+
+def test_raw_payload_is_stored_as_json(store: Store) -> None:
+    store.apply("hosting", PollResult(tickets=(ticket(1, raw={"state": "2", "x": [1]}),)), RUN, NOW)
+    detail = store.ticket_detail(store.ticket_window(TicketQuery(), 0, 1)[0].id)
+    assert detail is not None and detail.raw is not None
+    assert json.loads(detail.raw) == {"state": "2", "x": [1]}
+
+
+def test_unreachable_database_is_a_user_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(UserError, match="cannot"):
+        Store(f"sqlite:///{blocker}/sub/db.sqlite")
