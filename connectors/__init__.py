@@ -25,7 +25,12 @@ def available_kinds() -> list[str]:
 def load_connector(kind: str) -> type[Connector]:
     """The connector class registered for ``kind``, or a ConfigurationError naming the choices."""
     for ep in entry_points(group=GROUP, name=kind):
-        cls = ep.load()
+        try:
+            cls = ep.load()
+        except Exception as exc:  # a broken third-party package must not crash the console
+            raise ConfigurationError(
+                f"vendor kind {kind!r} failed to load ({ep.value}): {type(exc).__name__}: {exc}"
+            ) from None
         if not (isinstance(cls, type) and issubclass(cls, Connector)):
             raise ConfigurationError(f"entry point {kind!r} is not a paneglass Connector")
         return cls

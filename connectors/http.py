@@ -49,7 +49,9 @@ async def send(
     except TimeoutError:
         raise TransientError(f"no complete answer within {deadline:g} s") from None
     except httpx2.TransportError as exc:
-        raise TransientError(f"{type(exc).__name__}: {one_line(clean_text(str(exc)), 160)}") from None
+        raise TransientError(
+            f"{type(exc).__name__}: {one_line(clean_text(str(exc)), 160)}"
+        ) from None
     raise_for_status(response)
     return response
 
@@ -96,7 +98,7 @@ def _find_message(body: Any) -> str:
         return _find_message(body[0])
     if isinstance(body, dict):
         for key in ("error", "errors", "message", "description", "errorMessages", "detail"):
-            if key in body and body[key]:
+            if body.get(key):
                 inner = _find_message(body[key])
                 if inner:
                     return inner

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["clean_text", "clean_optional", "one_line"]
+__all__ = ["clean_optional", "clean_text", "one_line"]
 
 # C0 controls except TAB (0x09) and LF (0x0A); DEL; C1 controls (0x80-0x9F).
 _CONTROL = "\x00-\x08\x0b-\x1f\x7f-\x9f"

@@ -49,10 +49,10 @@ def parse_servicenow(value: object) -> datetime | None:
     if not isinstance(value, str):
         raise BadPayload(f"expected a ServiceNow timestamp, got {type(value).__name__}")
     try:
-        parsed = datetime.strptime(value.strip(), "%Y-%m-%d %H:%M:%S")
+        parsed = datetime.strptime(value.strip() + " +0000", "%Y-%m-%d %H:%M:%S %z")
     except ValueError:
         raise BadPayload(f"not a ServiceNow timestamp: {value[:40]!r}") from None
-    return parsed.replace(tzinfo=UTC)
+    return parsed
 
 
 def format_servicenow(value: datetime) -> str:

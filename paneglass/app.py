@@ -64,7 +64,9 @@ class PaneglassApp(App[None]):
 
     def on_mount(self) -> None:
         zone = self.config.display.zone()
-        zone_name = self.config.display.timezone or (datetime.now().astimezone().tzname() or "local")
+        zone_name = self.config.display.timezone or (
+            datetime.now().astimezone().tzname() or "local"
+        )
         self.push_screen(
             DashboardScreen(
                 self.store, clock=self.clock, zone=zone, zone_name=zone_name, demo=self.config.demo

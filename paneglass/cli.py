@@ -28,7 +28,9 @@ EXIT_USAGE = 2
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--config", metavar="PATH", type=Path, help="config file (TOML)")
-    common.add_argument("--db", metavar="URL", help="database URL (default: SQLite in the user data dir)")
+    common.add_argument(
+        "--db", metavar="URL", help="database URL (default: SQLite in the user data dir)"
+    )
     parser = argparse.ArgumentParser(
         prog="paneglass",
         description="One live terminal view of every vendor's tickets, SLAs and status.",
@@ -37,15 +39,23 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"paneglass {__version__}")
     parser.add_argument("--theme", help="colour theme (noc-dark, light, high-contrast, colorblind)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    demo = commands.add_parser("demo", parents=[common], help="the console on built-in vendor emulators")
+    demo = commands.add_parser(
+        "demo", parents=[common], help="the console on built-in vendor emulators"
+    )
     demo.add_argument("--theme", help=argparse.SUPPRESS)
-    collect = commands.add_parser("collect", parents=[common], help="headless collector: poll and store")
+    collect = commands.add_parser(
+        "collect", parents=[common], help="headless collector: poll and store"
+    )
     collect.add_argument("--once", action="store_true", help="poll every vendor once and exit")
-    commands.add_parser("check", parents=[common], help="validate config and try every vendor's credentials")
+    commands.add_parser(
+        "check", parents=[common], help="validate config and try every vendor's credentials"
+    )
     export = commands.add_parser("export", parents=[common], help="write what the store holds")
     export.add_argument("--format", choices=("json", "csv"), required=True)
     export.add_argument("--what", choices=("tickets", "events", "sla"), default="tickets")
-    export.add_argument("--output", metavar="FILE", type=Path, help="file to write (default: stdout)")
+    export.add_argument(
+        "--output", metavar="FILE", type=Path, help="file to write (default: stdout)"
+    )
     shots = commands.add_parser("screenshots", parents=[common], help="write an SVG of each pane")
     shots.add_argument("--output", metavar="DIR", type=Path, default=Path("screenshots"))
     return parser
@@ -124,7 +134,6 @@ def _console(args: argparse.Namespace, *, force_demo: bool) -> int:
 
 
 def _collect(args: argparse.Namespace) -> int:
-    from paneglass.scheduler import Collector
     from paneglass.store import Store
 
     config = _config(args, required=True)
@@ -156,7 +165,8 @@ async def _collect_once(store: object, config: Config) -> int:
     for outcome in outcomes:
         state = "ok" if outcome.ok else "error"
         detail = "" if outcome.ok else f"  {outcome.error}"
-        print(f"{outcome.vendor:<{width}}  {state:5}  {outcome.records:>6} records  {outcome.seconds:6.2f} s{detail}")
+        counts = f"{outcome.records:>6} records  {outcome.seconds:6.2f} s"
+        print(f"{outcome.vendor:<{width}}  {state:5}  {counts}{detail}")
     return 0 if all(o.ok for o in outcomes) else 1
 
 

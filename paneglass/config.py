@@ -109,7 +109,7 @@ def _vendor(name: str, section: Any, where: str) -> VendorConfig:
         raise UserError(f"{label} must be a table")
     kind = section.get("kind")
     if not isinstance(kind, str) or not kind:
-        raise UserError(f"{label} needs kind = \"...\" (e.g. servicenow, zendesk, statuspage)")
+        raise UserError(f'{label} needs kind = "..." (e.g. servicenow, zendesk, statuspage)')
     base_url = section.get("base_url")
     if not isinstance(base_url, str) or not base_url:
         raise UserError(f"{label} needs base_url")
@@ -148,7 +148,9 @@ def _expand(value: Any, label: str) -> Any:
         variable = match.group(1)
         found = os.environ.get(variable)
         if found is None:
-            raise UserError(f"{label} refers to ${{{variable}}}, which is not set in the environment")
+            raise UserError(
+                f"{label} refers to ${{{variable}}}, which is not set in the environment"
+            )
         return found
 
     return _ENV_REF.sub(lookup, value)

@@ -32,6 +32,7 @@ __all__ = ["Collector", "PollOutcome", "backoff_delay"]
 
 log = logging.getLogger("paneglass.collector")
 
+_JITTER = random.SystemRandom()
 BACKOFF_BASE = 2.0
 BACKOFF_CAP = 300.0
 SLA_TICK_SECONDS = 5.0
@@ -39,10 +40,10 @@ POLL_DEADLINE_FACTOR = 4.0
 """A whole poll (all its pages) may take at most this many poll intervals (min 60 s)."""
 
 
-def backoff_delay(failures: int, interval: float, rng: random.Random = random.SystemRandom()) -> float:
+def backoff_delay(failures: int, interval: float, rng: random.Random | None = None) -> float:
     """Full-jitter exponential backoff: U(0, min(cap, base*2^n)), never sooner than the interval."""
     ceiling = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** max(failures - 1, 0))
-    return max(interval, rng.uniform(0, ceiling))
+    return max(interval, (rng or _JITTER).uniform(0, ceiling))
 
 
 @dataclass(frozen=True)
@@ -127,10 +128,16 @@ class Collector:
             records += len(result.status.components) + len(result.status.incidents)
         log.info(
             "poll %s %s records=%d changed=%d seconds=%.2f%s",
-            name, "ok" if error is None else "error", records, change.added + change.updated,
-            seconds, f" error={error.kind}: {error}" if error else "",
+            name,
+            "ok" if error is None else "error",
+            records,
+            change.added + change.updated,
+            seconds,
+            f" error={error.kind}: {error}" if error else "",
         )
-        return PollOutcome(name, error is None, records, seconds, str(error) if error else None, change)
+        return PollOutcome(
+            name, error is None, records, seconds, str(error) if error else None, change
+        )
 
     def _after(self, config: VendorConfig, error: ConnectorError | None) -> None:
         """Reschedule after a failure: Retry-After first, else backoff; reset on success."""
@@ -173,8 +180,12 @@ class Collector:
                 next_run_time=now + timedelta(milliseconds=50 * index),
             )
         scheduler.add_job(
-            self._tick_clocks, "interval", seconds=SLA_TICK_SECONDS, id="sla:tick",
-            max_instances=1, coalesce=True,
+            self._tick_clocks,
+            "interval",
+            seconds=SLA_TICK_SECONDS,
+            id="sla:tick",
+            max_instances=1,
+            coalesce=True,
         )
         scheduler.start()
         self._scheduler = scheduler

@@ -178,15 +178,25 @@ def ticket_clocks(
         stops = [t for t in (first_response_at, resolved_at) if t is not None]
         results.append(
             compute_clock(
-                Metric.RESPONSE, policy, policy.response,
-                start=created_at, stop=min(stops) if stops else None, history=history, now=now,
+                Metric.RESPONSE,
+                policy,
+                policy.response,
+                start=created_at,
+                stop=min(stops) if stops else None,
+                history=history,
+                now=now,
             )
         )
     if policy.resolution is not None:
         results.append(
             compute_clock(
-                Metric.RESOLUTION, policy, policy.resolution,
-                start=created_at, stop=resolved_at, history=history, now=now,
+                Metric.RESOLUTION,
+                policy,
+                policy.resolution,
+                start=created_at,
+                stop=resolved_at,
+                history=history,
+                now=now,
             )
         )
     return results

@@ -58,6 +58,12 @@ class Reply:
     raw: bytes | None = None
     delay: float = 0.0
     """Seconds to wait before answering (slow-vendor faults)."""
+    drip: float = 0.0
+    """Seconds between single bytes of the body (a vendor that drips its answer)."""
+    truncate_at: int | None = None
+    """Close the connection after this many body bytes, though Content-Length promised more."""
+    hang: bool = False
+    """Never answer (until the emulator stops): a connection that hangs."""
 
     def encode(self) -> bytes:
         """Body bytes exactly as sent on the wire."""
@@ -112,6 +118,8 @@ class Emulator(ABC):
         self.requests: list[Request] = []
         """Every request received, oldest first (tests read it)."""
         self._faults: deque[Reply] = deque()
+        self.stopping = threading.Event()
+        """Set by :meth:`stop`; releases handlers held by hang/drip faults."""
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.base_url = ""
@@ -124,7 +132,7 @@ class Emulator(ABC):
 
     @abstractmethod
     def vendor_settings(self) -> dict[str, Any]:
-        """The config section (``kind`` and credentials) a connector needs to reach this emulator."""
+        """The config section (``kind``, credentials) a connector needs to reach this emulator."""
 
     def inject(self, *replies: Reply) -> None:
         """Answer the next requests with these replies instead of routing them."""
@@ -161,6 +169,7 @@ class Emulator(ABC):
 
     def stop(self) -> None:
         """Stop serving (idempotent)."""
+        self.stopping.set()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -204,8 +213,13 @@ class _Handler(BaseHTTPRequestHandler):
             reply = self.emulator.handle(request)
         except Exception as exc:  # an emulator bug must show up as a 500, not a hang
             reply = Reply(500, {"error": f"emulator failure: {type(exc).__name__}: {exc}"})
+        stopping = self.emulator.stopping
+        if reply.hang:
+            stopping.wait(3600)
+            self.close_connection = True
+            return
         if reply.delay:
-            threading.Event().wait(reply.delay)
+            stopping.wait(reply.delay)
         payload = reply.encode()
         self.send_response(reply.status)
         headers = {"Content-Type": "application/json; charset=utf-8", **reply.headers}
@@ -213,8 +227,21 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(payload)
+        if self.command == "HEAD":
+            return
+        if reply.truncate_at is not None:
+            self.wfile.write(payload[: reply.truncate_at])
+            self.wfile.flush()
+            self.close_connection = True
+            return
+        if reply.drip:
+            for index in range(len(payload)):
+                if stopping.wait(reply.drip):
+                    break
+                self.wfile.write(payload[index : index + 1])
+                self.wfile.flush()
+            return
+        self.wfile.write(payload)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _serve
 

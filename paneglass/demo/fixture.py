@@ -28,16 +28,27 @@ __all__ = ["FIXTURE_NOW", "FIXTURE_VENDORS", "seed_store"]
 
 FIXTURE_NOW = datetime.fromisoformat("2026-11-22T14:02:37+00:00")
 FIXTURE_VENDORS = (
-    VendorConfig(name="hosting", kind="servicenow", base_url="http://127.0.0.1:9", poll_interval=60),
+    VendorConfig(
+        name="hosting", kind="servicenow", base_url="http://127.0.0.1:9", poll_interval=60
+    ),
     VendorConfig(name="desktop", kind="zendesk", base_url="http://127.0.0.1:9", poll_interval=60),
-    VendorConfig(name="hosting-status", kind="statuspage", base_url="http://127.0.0.1:9", poll_interval=60),
+    VendorConfig(
+        name="hosting-status", kind="statuspage", base_url="http://127.0.0.1:9", poll_interval=60
+    ),
 )
 _STATUS_CHOICES = (TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.PENDING, TicketStatus.RESOLVED)
 
 
 def _ticket(
-    vendor: str, number: int, title: str, priority: Priority, status: TicketStatus, age: timedelta,
-    now: datetime, rng: random.Random, **extra: object,
+    vendor: str,
+    number: int,
+    title: str,
+    priority: Priority,
+    status: TicketStatus,
+    age: timedelta,
+    now: datetime,
+    rng: random.Random,
+    **extra: object,
 ) -> TicketRecord:
     role = ROLES[vendor]
     created = now - age
@@ -47,7 +58,9 @@ def _ticket(
         "requester": rng.choice(PEOPLE),
         "group": role.group,
         "asset": rng.choice(ASSETS),
-        "resolved_at": created + min(age / 2, timedelta(hours=2)) if status is TicketStatus.RESOLVED else None,
+        "resolved_at": created + min(age / 2, timedelta(hours=2))
+        if status is TicketStatus.RESOLVED
+        else None,
         "url": f"https://acme.example/{vendor}/{number}",
     }
     fields.update(extra)
@@ -74,28 +87,63 @@ def seed_store(store: Store, now: datetime = FIXTURE_NOW, *, seed: int = 7) -> N
         role = ROLES[vendor]
         tickets = [
             _ticket(
-                vendor, n, rng.choice(role.titles),
-                rng.choices((Priority.P1, Priority.P2, Priority.P3, Priority.P4), weights=(1, 3, 6, 3))[0],
+                vendor,
+                n,
+                rng.choice(role.titles),
+                rng.choices(
+                    (Priority.P1, Priority.P2, Priority.P3, Priority.P4), weights=(1, 3, 6, 3)
+                )[0],
                 rng.choices(_STATUS_CHOICES, weights=(2, 6, 2, 3))[0],
-                timedelta(minutes=rng.choice((rng.randint(5, 240), rng.randint(60, 60 * 30)))), now, rng,
+                timedelta(minutes=rng.choice((rng.randint(5, 240), rng.randint(60, 60 * 30)))),
+                now,
+                rng,
             )
             for n in range(count)
         ]
         if vendor == "desktop":
             tickets.append(
-                _ticket("desktop", 99, "Cannot print, error code 49.4C02", Priority.P2, TicketStatus.OPEN,
-                        timedelta(minutes=52), now, rng, requester="Maria Jensen", asset="PRN-3F-EAST",
-                        assignee="Kim Lee")
+                _ticket(
+                    "desktop",
+                    99,
+                    "Cannot print, error code 49.4C02",
+                    Priority.P2,
+                    TicketStatus.OPEN,
+                    timedelta(minutes=52),
+                    now,
+                    rng,
+                    requester="Maria Jensen",
+                    asset="PRN-3F-EAST",
+                    assignee="Kim Lee",
+                )
             )
         else:
             tickets.append(
-                _ticket("hosting", 99, "Print spooler crashes on VM-PRT-SRV02 (49.4C02 jobs)", Priority.P2,
-                        TicketStatus.OPEN, timedelta(minutes=47), now, rng, requester="Maria Jensen",
-                        asset="VM-PRT-SRV02", assignee="Raj Mehta")
+                _ticket(
+                    "hosting",
+                    99,
+                    "Print spooler crashes on VM-PRT-SRV02 (49.4C02 jobs)",
+                    Priority.P2,
+                    TicketStatus.OPEN,
+                    timedelta(minutes=47),
+                    now,
+                    rng,
+                    requester="Maria Jensen",
+                    asset="VM-PRT-SRV02",
+                    assignee="Raj Mehta",
+                )
             )
             tickets.append(
-                _ticket("hosting", 98, "GP app server slow at month end", Priority.P1, TicketStatus.OPEN,
-                        timedelta(hours=3, minutes=20), now, rng, vendor_due_at=now + timedelta(minutes=50))
+                _ticket(
+                    "hosting",
+                    98,
+                    "GP app server slow at month end",
+                    Priority.P1,
+                    TicketStatus.OPEN,
+                    timedelta(hours=3, minutes=20),
+                    now,
+                    rng,
+                    vendor_due_at=now + timedelta(minutes=50),
+                )
             )
         finished = now - (timedelta(minutes=4) if vendor == "desktop" else timedelta(seconds=1))
         run = PollRunInfo(finished - timedelta(seconds=1), finished, True, requests=2)
@@ -104,14 +152,24 @@ def seed_store(store: Store, now: datetime = FIXTURE_NOW, *, seed: int = 7) -> N
         indicator="minor",
         description="Partially Degraded Service",
         components=(
-            ComponentRecord("c1", "Virtual machines", ComponentState.OPERATIONAL, "operational", "EU-West", 1),
-            ComponentRecord("c2", "Storage", ComponentState.DEGRADED, "degraded_performance", "EU-West", 2),
-            ComponentRecord("c3", "Network", ComponentState.OPERATIONAL, "operational", "EU-West", 3),
+            ComponentRecord(
+                "c1", "Virtual machines", ComponentState.OPERATIONAL, "operational", "EU-West", 1
+            ),
+            ComponentRecord(
+                "c2", "Storage", ComponentState.DEGRADED, "degraded_performance", "EU-West", 2
+            ),
+            ComponentRecord(
+                "c3", "Network", ComponentState.OPERATIONAL, "operational", "EU-West", 3
+            ),
         ),
         incidents=(
             IncidentRecord(
-                "i1", "Elevated latency on EU-West block storage", "identified", "minor",
-                now - timedelta(minutes=40), now - timedelta(minutes=5),
+                "i1",
+                "Elevated latency on EU-West block storage",
+                "identified",
+                "minor",
+                now - timedelta(minutes=40),
+                now - timedelta(minutes=5),
                 latest_update="Cause found; a storage controller is being replaced.",
             ),
         ),
@@ -127,8 +185,12 @@ def seed_store(store: Store, now: datetime = FIXTURE_NOW, *, seed: int = 7) -> N
         "desktop",
         None,
         PollRunInfo(
-            now - timedelta(seconds=30), now - timedelta(seconds=29), False, "rate_limited",
-            "HTTP 429: Too Many Requests", 429,
+            now - timedelta(seconds=30),
+            now - timedelta(seconds=29),
+            False,
+            "rate_limited",
+            "HTTP 429: Too Many Requests",
+            429,
         ),
         now,
     )

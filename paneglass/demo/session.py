@@ -7,11 +7,12 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from connectors.emulators.servicenow import ServiceNowEmulator
+from connectors.emulators.zendesk import ZendeskEmulator
+
 from connectors import VendorConfig
 from connectors.emulators.base import Emulator, TicketEmulator
-from connectors.emulators.servicenow import ServiceNowEmulator
 from connectors.emulators.statuspage import StatuspageEmulator
-from connectors.emulators.zendesk import ZendeskEmulator
 from paneglass.config import Config, DisplayConfig
 from paneglass.demo.world import AcmeWorld
 
@@ -42,7 +43,9 @@ class DemoSession:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def start_demo(*, seed: int | None = None, tick_seconds: float = 4.0, live: bool = True) -> DemoSession:
+def start_demo(
+    *, seed: int | None = None, tick_seconds: float = 4.0, live: bool = True
+) -> DemoSession:
     """Start the emulators on 127.0.0.1, seed the Acme world, and describe it as a config."""
     ticketing: dict[str, TicketEmulator] = {
         "hosting": ServiceNowEmulator(),

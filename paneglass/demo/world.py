@@ -22,12 +22,30 @@ from connectors.records import Priority, TicketStatus
 __all__ = ["AcmeWorld", "VendorRole"]
 
 PEOPLE = (
-    "Maria Jensen", "Tom Okafor", "Priya Natarajan", "Lukas Berg", "Aiko Tanaka", "Sam Rivera",
-    "Elena Petrova", "Jonas Weber", "Chloé Martin", "Omar Haddad", "Grace Liu", "Ben Carter",
+    "Maria Jensen",
+    "Tom Okafor",
+    "Priya Natarajan",
+    "Lukas Berg",
+    "Aiko Tanaka",
+    "Sam Rivera",
+    "Elena Petrova",
+    "Jonas Weber",
+    "Chloé Martin",
+    "Omar Haddad",
+    "Grace Liu",
+    "Ben Carter",
 )
 ASSETS = (
-    "LT-0412", "LT-0977", "PC-1183", "PRN-3F-EAST", "PRN-2F-WEST", "VM-GP-APP01", "VM-GP-SQL01",
-    "VM-PRT-SRV02", "SW-CORE-01", "AP-3F-07",
+    "LT-0412",
+    "LT-0977",
+    "PC-1183",
+    "PRN-3F-EAST",
+    "PRN-2F-WEST",
+    "VM-GP-APP01",
+    "VM-GP-SQL01",
+    "VM-PRT-SRV02",
+    "SW-CORE-01",
+    "AP-3F-07",
 )
 
 
@@ -45,11 +63,16 @@ ROLES = {
     "hosting": VendorRole(
         "hosting",
         (
-            "GP app server slow at month end", "VM-GP-SQL01 disk latency above 40 ms",
-            "Backup job failed on VM-GP-APP01", "Certificate expiring on gp.acme.example",
-            "Snapshot cleanup for accounting cluster", "Print server VM prt-srv-02 high CPU",
-            "Patch window request for GP servers", "Memory alarm on VM-GP-APP01",
-            "Restore request: GP company database", "Firewall rule for new SFTP feed",
+            "GP app server slow at month end",
+            "VM-GP-SQL01 disk latency above 40 ms",
+            "Backup job failed on VM-GP-APP01",
+            "Certificate expiring on gp.acme.example",
+            "Snapshot cleanup for accounting cluster",
+            "Print server VM prt-srv-02 high CPU",
+            "Patch window request for GP servers",
+            "Memory alarm on VM-GP-APP01",
+            "Restore request: GP company database",
+            "Firewall rule for new SFTP feed",
         ),
         ("svc-hosting", "Dana Ortiz", "Raj Mehta", "Lee Park"),
         "Managed Hosting L2",
@@ -57,10 +80,16 @@ ROLES = {
     "desktop": VendorRole(
         "desktop",
         (
-            "Laptop will not dock", "Outlook keeps asking for password", "New starter kit for Finance",
-            "Teams audio drops on calls", "Cannot open GP client: login failed", "Monitor flickering",
-            "Password reset for shared mailbox", "VPN disconnects every hour",
-            "Excel add-in missing after update", "Keyboard replacement",
+            "Laptop will not dock",
+            "Outlook keeps asking for password",
+            "New starter kit for Finance",
+            "Teams audio drops on calls",
+            "Cannot open GP client: login failed",
+            "Monitor flickering",
+            "Password reset for shared mailbox",
+            "VPN disconnects every hour",
+            "Excel add-in missing after update",
+            "Keyboard replacement",
         ),
         ("Kim Lee", "Arjun Das", "Sofia Rossi", "Mats Lind"),
         "Desktop Support",
@@ -113,9 +142,12 @@ class AcmeWorld:
         role = ROLES.get(vendor, ROLES["desktop"])
         now = self.clock()
         created = now - age
-        chosen = priority or self.rng.choices(
-            (Priority.P1, Priority.P2, Priority.P3, Priority.P4), weights=(1, 3, 6, 3)
-        )[0]
+        chosen = (
+            priority
+            or self.rng.choices(
+                (Priority.P1, Priority.P2, Priority.P3, Priority.P4), weights=(1, 3, 6, 3)
+            )[0]
+        )
         ticket = WorldTicket(
             ref=self._ref(vendor),
             title=title or self.rng.choice(role.titles),
@@ -138,7 +170,12 @@ class AcmeWorld:
         for vendor in self.tickets:
             for _ in range(28 if vendor == "desktop" else 18):
                 status = rng.choices(
-                    (TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.PENDING, TicketStatus.RESOLVED),
+                    (
+                        TicketStatus.NEW,
+                        TicketStatus.OPEN,
+                        TicketStatus.PENDING,
+                        TicketStatus.RESOLVED,
+                    ),
                     weights=(2, 6, 2, 3),
                 )[0]
                 self.new_ticket(
@@ -147,26 +184,45 @@ class AcmeWorld:
         # The weekly case: one user's printer problem, in pieces at several vendors.
         if "desktop" in self.tickets:
             self.new_ticket(
-                "desktop", title="Cannot print, error code 49.4C02", priority=Priority.P2,
-                age=timedelta(minutes=52), status=TicketStatus.OPEN, requester="Maria Jensen",
+                "desktop",
+                title="Cannot print, error code 49.4C02",
+                priority=Priority.P2,
+                age=timedelta(minutes=52),
+                status=TicketStatus.OPEN,
+                requester="Maria Jensen",
                 asset="PRN-3F-EAST",
             )
         if "hosting" in self.tickets:
             self.new_ticket(
-                "hosting", title="Print spooler crashes on VM-PRT-SRV02 (49.4C02 jobs)",
-                priority=Priority.P2, age=timedelta(minutes=47), status=TicketStatus.OPEN,
-                requester="Maria Jensen", asset="VM-PRT-SRV02",
+                "hosting",
+                title="Print spooler crashes on VM-PRT-SRV02 (49.4C02 jobs)",
+                priority=Priority.P2,
+                age=timedelta(minutes=47),
+                status=TicketStatus.OPEN,
+                requester="Maria Jensen",
+                asset="VM-PRT-SRV02",
             )
             # A P1 whose response deadline passes a minute into the demo.
             self.new_ticket(
-                "hosting", title="GP app server unreachable for Finance", priority=Priority.P1,
-                age=timedelta(minutes=14), status=TicketStatus.NEW, asset="VM-GP-APP01",
+                "hosting",
+                title="GP app server unreachable for Finance",
+                priority=Priority.P1,
+                age=timedelta(minutes=14),
+                status=TicketStatus.NEW,
+                asset="VM-GP-APP01",
             )
         # Deadlines that fall while you watch: ages just under their targets.
-        for vendor, priority, minutes in (("desktop", Priority.P2, 58), ("hosting", Priority.P1, 236)):
+        for vendor, priority, minutes in (
+            ("desktop", Priority.P2, 58),
+            ("hosting", Priority.P1, 236),
+        ):
             if vendor in self.tickets:
-                self.new_ticket(vendor, priority=priority, age=timedelta(minutes=minutes),
-                                status=TicketStatus.OPEN)
+                self.new_ticket(
+                    vendor,
+                    priority=priority,
+                    age=timedelta(minutes=minutes),
+                    status=TicketStatus.OPEN,
+                )
         if self.status is not None:
             self.status.set_component("Storage", "degraded_performance")  # type: ignore[attr-defined]
             self.status.open_incident(  # type: ignore[attr-defined]
@@ -176,7 +232,7 @@ class AcmeWorld:
                 components=["Storage"],
             )
 
-    # -- life ----------------------------------------------------------------------------------------
+    # -- life ---------------------------------------------------------------------------
 
     def step(self) -> str:
         """One change in the world; returns what happened (for logs and tests)."""
@@ -192,8 +248,12 @@ class AcmeWorld:
         now = self.clock()
         role = ROLES.get(vendor, ROLES["desktop"])
         if ticket.status is TicketStatus.NEW:
-            changed = replace(ticket, status=TicketStatus.OPEN, assignee=rng.choice(role.agents),
-                              first_response_at=now)
+            changed = replace(
+                ticket,
+                status=TicketStatus.OPEN,
+                assignee=rng.choice(role.agents),
+                first_response_at=now,
+            )
         elif ticket.status is TicketStatus.PENDING:
             changed = replace(ticket, status=TicketStatus.OPEN)
         elif roll < 0.55:

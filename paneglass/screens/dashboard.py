@@ -104,7 +104,9 @@ class DashboardScreen(Screen[None]):
     def _load(self) -> None:
         now = self.clock()
         snapshot = _Snapshot(
-            self.store.headline(now), self.store.sla_rows(now, limit=300), self.store.vendor_health()
+            self.store.headline(now),
+            self.store.sla_rows(now, limit=300),
+            self.store.vendor_health(),
         )
         self.app.call_from_thread(self._show, snapshot)
 
@@ -114,20 +116,20 @@ class DashboardScreen(Screen[None]):
             self.query_one(SlaList).set_rows(snapshot.sla)
             self.query_one(VendorList).set_vendors(snapshot.vendors)
             h = snapshot.headline
-            self.query_one("#sla-pane").border_title = (
-                f"SLA  ✖ {h.breached} breached · ▲ {h.at_risk} at risk"
-            )
+            self.query_one(
+                "#sla-pane"
+            ).border_title = f"SLA  ✖ {h.breached} breached · ▲ {h.at_risk} at risk"
             unhealthy = [v for v in snapshot.vendors if v.last_ok is False]
-            self.query_one("#vendors-pane").border_title = (
-                f"Vendors  {len(snapshot.vendors)}" + (f" · ✖ {len(unhealthy)} failing" if unhealthy else "")
+            self.query_one("#vendors-pane").border_title = f"Vendors  {len(snapshot.vendors)}" + (
+                f" · ✖ {len(unhealthy)} failing" if unhealthy else ""
             )
 
     @on(TicketTable.Counted)
     def _counted(self, event: TicketTable.Counted) -> None:
-        direction = "▼" if event.query.descending else "▲"
-        self.query_one("#tickets-pane").border_title = (
-            f"Tickets  {event.total:,}  ·  sort {event.query.sort.value} {direction}"
-        )
+        direction = "▼" if event.ticket_query.descending else "▲"
+        self.query_one(
+            "#tickets-pane"
+        ).border_title = f"Tickets  {event.total:,}  ·  sort {event.ticket_query.sort.value} {direction}"
 
     @on(TicketTable.Selected)
     @on(SlaList.Selected)

@@ -35,7 +35,9 @@ def render_detail(ticket: TicketDetail, now: datetime, zone: tzinfo | None) -> C
         return local_time(value, zone)
 
     lines: list[Content] = [
-        Content.assemble((safe_line(ticket.key), "bold $primary"), "  ", (safe_line(ticket.title), "bold")),
+        Content.assemble(
+            (safe_line(ticket.key), "bold $primary"), "  ", (safe_line(ticket.title), "bold")
+        ),
         Content(""),
         _field("Vendor", f"{ticket.vendor} ({ticket.kind})"),
         _field("External id", ticket.external_id),
@@ -48,7 +50,9 @@ def render_detail(ticket: TicketDetail, now: datetime, zone: tzinfo | None) -> C
         _field("Created", when(ticket.created_at)),
         _field("Updated", when(ticket.updated_at)),
         _field("Resolved", when(ticket.resolved_at) if ticket.resolved_at else None),
-        _field("First response", when(ticket.first_response_at) if ticket.first_response_at else None),
+        _field(
+            "First response", when(ticket.first_response_at) if ticket.first_response_at else None
+        ),
         _field("Vendor due", when(ticket.vendor_due_at) if ticket.vendor_due_at else None),
         _field(
             "Vendor breached",
@@ -76,13 +80,17 @@ def render_detail(ticket: TicketDetail, now: datetime, zone: tzinfo | None) -> C
                 f" target {target_h:g}h  {remaining}  [{clock.policy}]",
             )
         )
-    lines += [Content(""), Content.styled(f"History ({len(ticket.events)} changes)", "bold underline")]
+    lines += [
+        Content(""),
+        Content.styled(f"History ({len(ticket.events)} changes)", "bold underline"),
+    ]
     for event in reversed(ticket.events):
         stamp = when(event.vendor_time or event.seen_at)
         if event.field_name == "created":
             change = f"first seen as {safe_line(event.new_value)}"
         else:
-            change = f"{event.field_name}: {safe_line(event.old_value) or '—'} → {safe_line(event.new_value) or '—'}"
+            old = safe_line(event.old_value) or "—"
+            change = f"{event.field_name}: {old} → {safe_line(event.new_value) or '—'}"
         lines.append(Content.assemble(("  " + stamp + "  ", "$text-muted"), safe_line(change, 200)))
     return Content("\n").join(lines)
 
@@ -127,5 +135,7 @@ class TicketDetailScreen(Screen[None]):
         if ticket is None:
             body.update(Content("This ticket is no longer in the store."))
             return
-        self.query_one("#detail-scroll").border_title = plain(f"Ticket  {safe_line(ticket.key, 30)}")
+        self.query_one("#detail-scroll").border_title = plain(
+            f"Ticket  {safe_line(ticket.key, 30)}"
+        )
         body.update(render_detail(ticket, self.clock(), self.zone))

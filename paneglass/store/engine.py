@@ -39,7 +39,9 @@ def make_engine(url: str, *, writer: bool) -> Engine:
     try:
         parsed = make_url(url)
     except ArgumentError:
-        raise UserError(f"--db {url!r} is not a database URL (e.g. sqlite:///path/file.db)") from None
+        raise UserError(
+            f"--db {url!r} is not a database URL (e.g. sqlite:///path/file.db)"
+        ) from None
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True)
     path = sqlite_path(url)
@@ -47,7 +49,9 @@ def make_engine(url: str, *, writer: bool) -> Engine:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise UserError(f"cannot create database folder {path.parent}: {exc.strerror}") from None
+            raise UserError(
+                f"cannot create database folder {path.parent}: {exc.strerror}"
+            ) from None
     engine = create_engine(url, connect_args={"check_same_thread": False})
     begin = "BEGIN IMMEDIATE" if writer else "BEGIN"
 

@@ -89,8 +89,15 @@ def ticket_window(conn: Connection, query: TicketQuery, offset: int, limit: int)
     tiebreak = TICKETS.c.id.desc() if query.descending else TICKETS.c.id.asc()
     stmt = (
         select(
-            TICKETS.c.id, VENDORS.c.name, TICKETS.c.key, TICKETS.c.priority, TICKETS.c.status,
-            TICKETS.c.title, TICKETS.c.assignee, TICKETS.c.requester, TICKETS.c.created_at,
+            TICKETS.c.id,
+            VENDORS.c.name.label("vendor"),
+            TICKETS.c.key,
+            TICKETS.c.priority,
+            TICKETS.c.status,
+            TICKETS.c.title,
+            TICKETS.c.assignee,
+            TICKETS.c.requester,
+            TICKETS.c.created_at,
             TICKETS.c.updated_at,
         )
         .join(VENDORS, VENDORS.c.id == TICKETS.c.vendor_id)
@@ -100,7 +107,7 @@ def ticket_window(conn: Connection, query: TicketQuery, offset: int, limit: int)
     )
     rows = conn.execute(_filtered(stmt, query)).all()
     states = _worst_states(conn, [row[0] for row in rows])
-    return [TicketRow(*row, sla_state=states.get(row[0])) for row in rows]
+    return [TicketRow(**row._mapping, sla_state=states.get(row.id)) for row in rows]
 
 
 def _worst_states(conn: Connection, ids: list[int]) -> dict[int, str]:
@@ -118,19 +125,26 @@ def _worst_states(conn: Connection, ids: list[int]) -> dict[int, str]:
 
 def ticket_detail(conn: Connection, ticket_id: int) -> TicketDetail | None:
     """One ticket with its event history (oldest first) and clocks."""
-    row = conn.execute(
-        select(TICKETS, VENDORS.c.name.label("vendor_name"), VENDORS.c.kind)
-        .join(VENDORS, VENDORS.c.id == TICKETS.c.vendor_id)
-        .where(TICKETS.c.id == ticket_id)
-    ).mappings().first()
+    row = (
+        conn.execute(
+            select(TICKETS, VENDORS.c.name.label("vendor_name"), VENDORS.c.kind)
+            .join(VENDORS, VENDORS.c.id == TICKETS.c.vendor_id)
+            .where(TICKETS.c.id == ticket_id)
+        )
+        .mappings()
+        .first()
+    )
     if row is None:
         return None
     events = tuple(
         EventView(*event)
         for event in conn.execute(
             select(
-                EVENTS.c.field_name, EVENTS.c.old_value, EVENTS.c.new_value,
-                EVENTS.c.seen_at, EVENTS.c.vendor_time,
+                EVENTS.c.field_name,
+                EVENTS.c.old_value,
+                EVENTS.c.new_value,
+                EVENTS.c.seen_at,
+                EVENTS.c.vendor_time,
             )
             .where(EVENTS.c.ticket_id == ticket_id)
             .order_by(EVENTS.c.id)
@@ -140,8 +154,14 @@ def ticket_detail(conn: Connection, ticket_id: int) -> TicketDetail | None:
         ClockView(*clock)
         for clock in conn.execute(
             select(
-                CLOCKS.c.metric, CLOCKS.c.policy, CLOCKS.c.state, CLOCKS.c.target_seconds,
-                CLOCKS.c.elapsed_seconds, CLOCKS.c.paused, CLOCKS.c.due_at, CLOCKS.c.breach_at,
+                CLOCKS.c.metric,
+                CLOCKS.c.policy,
+                CLOCKS.c.state,
+                CLOCKS.c.target_seconds,
+                CLOCKS.c.elapsed_seconds,
+                CLOCKS.c.paused,
+                CLOCKS.c.due_at,
+                CLOCKS.c.breach_at,
                 CLOCKS.c.stopped_at,
             )
             .where(CLOCKS.c.ticket_id == ticket_id)
@@ -149,16 +169,32 @@ def ticket_detail(conn: Connection, ticket_id: int) -> TicketDetail | None:
         )
     )
     return TicketDetail(
-        id=row["id"], vendor=row["vendor_name"], kind=row["kind"],
-        external_id=row["external_id"], key=row["key"], title=row["title"],
-        status=row["status"], raw_status=row["raw_status"], priority=row["priority"],
-        raw_priority=row["raw_priority"], assignee=row["assignee"], group_name=row["group_name"],
-        requester=row["requester"], asset=row["asset"], created_at=row["created_at"],
-        updated_at=row["updated_at"], resolved_at=row["resolved_at"],
-        first_response_at=row["first_response_at"], vendor_due_at=row["vendor_due_at"],
-        vendor_breached=row["vendor_breached"], url=row["url"], raw=row["raw"],
-        first_seen_at=row["first_seen_at"], last_seen_at=row["last_seen_at"],
-        events=events, clocks=clocks,
+        id=row["id"],
+        vendor=row["vendor_name"],
+        kind=row["kind"],
+        external_id=row["external_id"],
+        key=row["key"],
+        title=row["title"],
+        status=row["status"],
+        raw_status=row["raw_status"],
+        priority=row["priority"],
+        raw_priority=row["raw_priority"],
+        assignee=row["assignee"],
+        group_name=row["group_name"],
+        requester=row["requester"],
+        asset=row["asset"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        resolved_at=row["resolved_at"],
+        first_response_at=row["first_response_at"],
+        vendor_due_at=row["vendor_due_at"],
+        vendor_breached=row["vendor_breached"],
+        url=row["url"],
+        raw=row["raw"],
+        first_seen_at=row["first_seen_at"],
+        last_seen_at=row["last_seen_at"],
+        events=events,
+        clocks=clocks,
     )
 
 
@@ -168,19 +204,30 @@ def sla_rows(conn: Connection, now: datetime, limit: int = 500) -> list[SlaRow]:
     breached_first = case((CLOCKS.c.state == "breached", 0), (CLOCKS.c.due_at <= now, 0), else_=1)
     stmt = (
         select(
-            TICKETS.c.id, VENDORS.c.name, TICKETS.c.key, TICKETS.c.priority, TICKETS.c.title,
-            CLOCKS.c.metric, CLOCKS.c.state, CLOCKS.c.due_at, CLOCKS.c.breach_at, CLOCKS.c.paused,
-            TICKETS.c.vendor_due_at, TICKETS.c.vendor_breached,
+            TICKETS.c.id.label("ticket_id"),
+            VENDORS.c.name.label("vendor"),
+            TICKETS.c.key,
+            TICKETS.c.priority,
+            TICKETS.c.title,
+            CLOCKS.c.metric,
+            CLOCKS.c.state,
+            CLOCKS.c.due_at,
+            CLOCKS.c.breach_at,
+            CLOCKS.c.paused,
+            TICKETS.c.vendor_due_at,
+            TICKETS.c.vendor_breached,
         )
         .join(TICKETS, TICKETS.c.id == CLOCKS.c.ticket_id)
         .join(VENDORS, VENDORS.c.id == TICKETS.c.vendor_id)
         .where(CLOCKS.c.stopped_at.is_(None), urgent)
-        .order_by(breached_first, func.coalesce(CLOCKS.c.breach_at, CLOCKS.c.due_at).asc().nulls_last())
+        .order_by(
+            breached_first, func.coalesce(CLOCKS.c.breach_at, CLOCKS.c.due_at).asc().nulls_last()
+        )
         .limit(limit * 2)
     )
     rows: dict[int, SlaRow] = {}
     for row in conn.execute(stmt):  # one row per ticket: its most urgent clock
-        rows.setdefault(row[0], SlaRow(*row))
+        rows.setdefault(row.ticket_id, SlaRow(**row._mapping))
     return list(rows.values())[:limit]
 
 
@@ -198,9 +245,7 @@ def headline(conn: Connection, now: datetime) -> Headline:
         .subquery()
     )
     breached, at_risk = conn.execute(
-        select(
-            func.count(case((worst.c.worst == 2, 1))), func.count(case((worst.c.worst == 1, 1)))
-        )
+        select(func.count(case((worst.c.worst == 2, 1))), func.count(case((worst.c.worst == 1, 1))))
     ).one()
     open_tickets, open_p1 = conn.execute(
         select(func.count(), func.count(case((TICKETS.c.priority == "P1", 1)))).where(
@@ -209,8 +254,11 @@ def headline(conn: Connection, now: datetime) -> Headline:
     ).one()
     last_ok = conn.execute(select(func.max(RUNS.c.finished_at)).where(RUNS.c.ok.is_(True))).scalar()
     return Headline(
-        breached=int(breached or 0), at_risk=int(at_risk or 0), open_tickets=int(open_tickets),
-        open_p1=int(open_p1 or 0), last_ok_at=last_ok,
+        breached=int(breached or 0),
+        at_risk=int(at_risk or 0),
+        open_tickets=int(open_tickets),
+        open_p1=int(open_p1 or 0),
+        last_ok_at=last_ok,
     )
 
 
@@ -219,12 +267,15 @@ def vendor_health(conn: Connection) -> list[VendorHealth]:
     result = []
     vendors = conn.execute(
         select(
-            VENDORS.c.id, VENDORS.c.name, VENDORS.c.kind, VENDORS.c.poll_interval,
+            VENDORS.c.id,
+            VENDORS.c.name,
+            VENDORS.c.kind,
+            VENDORS.c.poll_interval,
             VENDORS.c.enabled,
         ).order_by(VENDORS.c.name)
     ).all()
-    open_counts = dict(
-        conn.execute(  # type: ignore[arg-type]
+    open_counts: dict[int, int] = dict(
+        conn.execute(
             select(TICKETS.c.vendor_id, func.count())
             .where(TICKETS.c.status.in_(_ACTIVE))
             .group_by(TICKETS.c.vendor_id)
@@ -233,7 +284,10 @@ def vendor_health(conn: Connection) -> list[VendorHealth]:
     for vendor_id, name, kind, interval, enabled in vendors:
         runs = conn.execute(
             select(
-                RUNS.c.ok, RUNS.c.finished_at, RUNS.c.error_kind, RUNS.c.error_message,
+                RUNS.c.ok,
+                RUNS.c.finished_at,
+                RUNS.c.error_kind,
+                RUNS.c.error_message,
                 RUNS.c.duration_ms,
             )
             .where(RUNS.c.vendor_id == vendor_id)
@@ -267,8 +321,11 @@ def vendor_health(conn: Connection) -> list[VendorHealth]:
             IncidentView(*i)
             for i in conn.execute(
                 select(
-                    INCIDENTS.c.name, INCIDENTS.c.status, INCIDENTS.c.impact,
-                    INCIDENTS.c.updated_at, INCIDENTS.c.latest_update,
+                    INCIDENTS.c.name,
+                    INCIDENTS.c.status,
+                    INCIDENTS.c.impact,
+                    INCIDENTS.c.updated_at,
+                    INCIDENTS.c.latest_update,
                 )
                 .where(INCIDENTS.c.vendor_id == vendor_id, INCIDENTS.c.active.is_(True))
                 .order_by(INCIDENTS.c.updated_at.desc())
@@ -276,7 +333,10 @@ def vendor_health(conn: Connection) -> list[VendorHealth]:
         )
         result.append(
             VendorHealth(
-                name=name, kind=kind, poll_interval=interval, enabled=enabled,
+                name=name,
+                kind=kind,
+                poll_interval=interval,
+                enabled=enabled,
                 last_run_at=last.finished_at if last else None,
                 last_ok_at=last_ok_at,
                 last_ok=last.ok if last else None,
@@ -300,13 +360,17 @@ def iter_tickets(conn: Connection, batch: int = 1000) -> Iterator[dict[str, Any]
     """Every ticket for export, in (vendor, key) order, a batch at a time."""
     last_id = 0
     while True:
-        rows = conn.execute(
-            select(TICKETS, VENDORS.c.name.label("vendor_name"), VENDORS.c.kind)
-            .join(VENDORS, VENDORS.c.id == TICKETS.c.vendor_id)
-            .where(TICKETS.c.id > last_id)
-            .order_by(TICKETS.c.id)
-            .limit(batch)
-        ).mappings().all()
+        rows = (
+            conn.execute(
+                select(TICKETS, VENDORS.c.name.label("vendor_name"), VENDORS.c.kind)
+                .join(VENDORS, VENDORS.c.id == TICKETS.c.vendor_id)
+                .where(TICKETS.c.id > last_id)
+                .order_by(TICKETS.c.id)
+                .limit(batch)
+            )
+            .mappings()
+            .all()
+        )
         if not rows:
             return
         for row in rows:
@@ -318,18 +382,28 @@ def iter_events(conn: Connection, batch: int = 5000) -> Iterator[dict[str, Any]]
     """Every ticket event for export, oldest first."""
     last_id = 0
     while True:
-        rows = conn.execute(
-            select(
-                EVENTS.c.id, VENDORS.c.name.label("vendor"), TICKETS.c.key, TICKETS.c.external_id,
-                EVENTS.c.field_name, EVENTS.c.old_value, EVENTS.c.new_value,
-                EVENTS.c.vendor_time, EVENTS.c.seen_at,
+        rows = (
+            conn.execute(
+                select(
+                    EVENTS.c.id,
+                    VENDORS.c.name.label("vendor"),
+                    TICKETS.c.key,
+                    TICKETS.c.external_id,
+                    EVENTS.c.field_name,
+                    EVENTS.c.old_value,
+                    EVENTS.c.new_value,
+                    EVENTS.c.vendor_time,
+                    EVENTS.c.seen_at,
+                )
+                .join(TICKETS, TICKETS.c.id == EVENTS.c.ticket_id)
+                .join(VENDORS, VENDORS.c.id == TICKETS.c.vendor_id)
+                .where(EVENTS.c.id > last_id)
+                .order_by(EVENTS.c.id)
+                .limit(batch)
             )
-            .join(TICKETS, TICKETS.c.id == EVENTS.c.ticket_id)
-            .join(VENDORS, VENDORS.c.id == TICKETS.c.vendor_id)
-            .where(EVENTS.c.id > last_id)
-            .order_by(EVENTS.c.id)
-            .limit(batch)
-        ).mappings().all()
+            .mappings()
+            .all()
+        )
         if not rows:
             return
         yield from (dict(row) for row in rows)
@@ -340,10 +414,20 @@ def iter_clocks(conn: Connection) -> Iterator[dict[str, Any]]:
     """Every contract clock for export, by vendor and key."""
     rows = conn.execute(
         select(
-            VENDORS.c.name.label("vendor"), TICKETS.c.key, TICKETS.c.external_id,
-            TICKETS.c.priority, CLOCKS.c.metric, CLOCKS.c.policy, CLOCKS.c.state,
-            CLOCKS.c.target_seconds, CLOCKS.c.elapsed_seconds, CLOCKS.c.paused, CLOCKS.c.due_at,
-            CLOCKS.c.breach_at, CLOCKS.c.stopped_at, TICKETS.c.vendor_due_at,
+            VENDORS.c.name.label("vendor"),
+            TICKETS.c.key,
+            TICKETS.c.external_id,
+            TICKETS.c.priority,
+            CLOCKS.c.metric,
+            CLOCKS.c.policy,
+            CLOCKS.c.state,
+            CLOCKS.c.target_seconds,
+            CLOCKS.c.elapsed_seconds,
+            CLOCKS.c.paused,
+            CLOCKS.c.due_at,
+            CLOCKS.c.breach_at,
+            CLOCKS.c.stopped_at,
+            TICKETS.c.vendor_due_at,
             TICKETS.c.vendor_breached,
         )
         .join(TICKETS, TICKETS.c.id == CLOCKS.c.ticket_id)

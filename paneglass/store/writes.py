@@ -43,9 +43,20 @@ COMPONENTS: Table = VendorComponent.__table__  # type: ignore[attr-defined]
 INCIDENTS: Table = VendorIncident.__table__  # type: ignore[attr-defined]
 
 TRACKED_FIELDS = (
-    "key", "title", "status", "raw_status", "priority", "raw_priority", "assignee",
-    "group_name", "requester", "asset", "resolved_at", "first_response_at",
-    "vendor_due_at", "vendor_breached",
+    "key",
+    "title",
+    "status",
+    "raw_status",
+    "priority",
+    "raw_priority",
+    "assignee",
+    "group_name",
+    "requester",
+    "asset",
+    "resolved_at",
+    "first_response_at",
+    "vendor_due_at",
+    "vendor_breached",
 )
 """Ticket columns whose every change appends a TicketEvent."""
 
@@ -176,13 +187,16 @@ def _upsert_tickets(
         old = existing.get(record.external_id)
         if old is None:
             new_rows.append(row)
-            pending_events.append((record.external_id, "created", None, row["status"], record.updated_at))
+            pending_events.append(
+                (record.external_id, "created", None, row["status"], record.updated_at)
+            )
             continue
         diffs = [name for name in TRACKED_FIELDS if old[name] != row[name]]
         if diffs or old["updated_at"] != row["updated_at"]:
             changed_rows.append(row)
             pending_events.extend(
-                (record.external_id, name, old[name], row[name], record.updated_at) for name in diffs
+                (record.external_id, name, old[name], row[name], record.updated_at)
+                for name in diffs
             )
         else:
             seen_only.append(old["id"])
@@ -195,7 +209,9 @@ def _upsert_tickets(
             for c in TICKETS.columns
             if c.name not in ("id", "vendor_id", "external_id", "first_seen_at")
         }
-        stmt = stmt.on_conflict_do_update(index_elements=["vendor_id", "external_id"], set_=refreshed)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["vendor_id", "external_id"], set_=refreshed
+        )
         for chunk in _chunks(upsert_rows):
             conn.execute(stmt, list(chunk))
     for chunk in _chunks(seen_only):
@@ -233,15 +249,22 @@ def recompute_clocks(conn: Connection, ticket_ids: Iterable[int], now: datetime)
     for chunk in _chunks(ids):
         tickets = conn.execute(
             select(
-                TICKETS.c.id, TICKETS.c.priority, TICKETS.c.created_at,
-                TICKETS.c.first_response_at, TICKETS.c.resolved_at, TICKETS.c.status,
+                TICKETS.c.id,
+                TICKETS.c.priority,
+                TICKETS.c.created_at,
+                TICKETS.c.first_response_at,
+                TICKETS.c.resolved_at,
+                TICKETS.c.status,
             ).where(TICKETS.c.id.in_(chunk))
         ).all()
         history: dict[int, list[StatusChange]] = {tid: [] for tid in chunk}
-        for tid, name, value, at, seen in conn.execute(
+        for tid, _field, value, at, seen in conn.execute(
             select(
-                EVENTS.c.ticket_id, EVENTS.c.field_name, EVENTS.c.new_value,
-                EVENTS.c.vendor_time, EVENTS.c.seen_at,
+                EVENTS.c.ticket_id,
+                EVENTS.c.field_name,
+                EVENTS.c.new_value,
+                EVENTS.c.vendor_time,
+                EVENTS.c.seen_at,
             )
             .where(EVENTS.c.ticket_id.in_(chunk), EVENTS.c.field_name.in_(("created", "status")))
             .order_by(EVENTS.c.id)
@@ -264,8 +287,12 @@ def recompute_clocks(conn: Connection, ticket_ids: Iterable[int], now: datetime)
             if resolved is None and status in ("resolved", "closed"):
                 resolved = max((c.at for c in changes), default=now)
             for clock in ticket_clocks(
-                priority=priority, created_at=created_at, first_response_at=first_response_at,
-                resolved_at=resolved, history=changes, now=now,
+                priority=priority,
+                created_at=created_at,
+                first_response_at=first_response_at,
+                resolved_at=resolved,
+                history=changes,
+                now=now,
             ):
                 latched = previous.get((tid, clock.metric.value)) or clock.breach_at
                 rows.append(
@@ -301,7 +328,9 @@ def recompute_clocks(conn: Connection, ticket_ids: Iterable[int], now: datetime)
             conn.execute(stmt, rows)
 
 
-def _replace_status(conn: Connection, vendor_id: int, snapshot: StatusSnapshot, now: datetime) -> None:
+def _replace_status(
+    conn: Connection, vendor_id: int, snapshot: StatusSnapshot, now: datetime
+) -> None:
     """Store a status snapshot: rollup, the full component list, incidents (inactive when gone)."""
     values = {
         "vendor_id": vendor_id,

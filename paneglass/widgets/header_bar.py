@@ -60,19 +60,31 @@ class HeaderBar(Static):
         wide = width >= 110
         brand = Content.styled(" paneglass", "bold $primary")
         if self.demo:
-            brand = Content.assemble(brand, " ", Content.styled(" DEMO DATA ", "bold reverse $demo-banner"))
+            brand = Content.assemble(
+                brand, " ", Content.styled(" DEMO DATA ", "bold reverse $demo-banner")
+            )
         parts: list[tuple[int, Content]] = []  # (importance: lower drops first, piece)
         parts.append((9, brand))
         if self.headline is not None:
             h = self.headline
-            parts.append((10, Content.styled(
-                f"✖ {h.breached}" + (" breached" if wide else ""),
-                "bold $sla-breached" if h.breached else "$text-muted",
-            )))
-            parts.append((10, Content.styled(
-                f"▲ {h.at_risk}" + (" at risk" if wide else ""),
-                "bold $sla-at-risk" if h.at_risk else "$text-muted",
-            )))
+            parts.append(
+                (
+                    10,
+                    Content.styled(
+                        f"✖ {h.breached}" + (" breached" if wide else ""),
+                        "bold $sla-breached" if h.breached else "$text-muted",
+                    ),
+                )
+            )
+            parts.append(
+                (
+                    10,
+                    Content.styled(
+                        f"▲ {h.at_risk}" + (" at risk" if wide else ""),
+                        "bold $sla-at-risk" if h.at_risk else "$text-muted",
+                    ),
+                )
+            )
             degraded = sum(1 for v in self.vendors if v.indicator not in (None, "none"))
             if degraded:
                 parts.append((6, Content.styled(f"{degraded} degraded", "bold $sla-at-risk")))
@@ -93,7 +105,7 @@ class HeaderBar(Static):
             parts.pop(weakest)
         gap = max(width - used, 0)
         pieces = [piece for _, piece in parts]
-        # Counters sit together; the spare space goes between brand and counters and before the clock.
+        # Counters sit together; spare space goes around them.
         head, body, tail = pieces[:1], pieces[1:-1], pieces[-1:]
         left = Content("  ").join(head)
         middle = Content("  ").join(body)

@@ -86,7 +86,9 @@ class SlaList(ScrollView, can_focus=True):
         """Repaint only the countdown column."""
         if self.rows:
             width = self.scrollable_content_region.width
-            self.refresh(Region(max(width - _COUNTDOWN_WIDTH, 0), 0, _COUNTDOWN_WIDTH, self.size.height))
+            self.refresh(
+                Region(max(width - _COUNTDOWN_WIDTH, 0), 0, _COUNTDOWN_WIDTH, self.size.height)
+            )
             self.refresh(Region(0, 0, 2, self.size.height))  # glyphs flip when a clock breaches
 
     def render_line(self, y: int) -> Strip:

@@ -59,7 +59,14 @@ _COLUMNS = (
     _Column("Age", 4, min_table_width=70, sort=SortKey.CREATED),
     _Column("Updated", 8, min_table_width=100, sort=SortKey.UPDATED),
 )
-_SORT_ORDER = (SortKey.UPDATED, SortKey.PRIORITY, SortKey.CREATED, SortKey.VENDOR, SortKey.STATUS, SortKey.KEY)
+_SORT_ORDER = (
+    SortKey.UPDATED,
+    SortKey.PRIORITY,
+    SortKey.CREATED,
+    SortKey.VENDOR,
+    SortKey.STATUS,
+    SortKey.KEY,
+)
 _GLYPH = {"breached": "✖", "at_risk": "▲"}
 
 
@@ -112,7 +119,7 @@ class TicketTable(ScrollView, can_focus=True):
     """
 
     cursor_row: reactive[int] = reactive(0)
-    query: reactive[TicketQuery] = reactive(TicketQuery, init=False)
+    ticket_query: reactive[TicketQuery] = reactive(TicketQuery, init=False)
 
     class Selected(Message):
         """The operator asked to open a ticket."""
@@ -127,7 +134,7 @@ class TicketTable(ScrollView, can_focus=True):
         def __init__(self, total: int, query: TicketQuery) -> None:
             super().__init__()
             self.total = total
-            self.query = query
+            self.ticket_query = query
 
     def __init__(
         self,
@@ -158,7 +165,7 @@ class TicketTable(ScrollView, can_focus=True):
 
     def reload(self) -> None:
         """Re-read the visible window from the store (after a change notice)."""
-        self._fetch(self.query, self._fetch_start())
+        self._fetch(self.ticket_query, self._fetch_start())
 
     def _fetch_start(self) -> int:
         return max(int(self.scroll_y) - self.visible_rows, 0)
@@ -186,25 +193,27 @@ class TicketTable(ScrollView, can_focus=True):
             if old.row(index) != window.row(index):
                 self.refresh(Region(0, line, self.size.width, 1))
 
-    def watch_query(self) -> None:
+    def watch_ticket_query(self) -> None:
         self.cursor_row = 0
         self.scroll_to(y=0, animate=False)
-        self._fetch(self.query, 0)
+        self._fetch(self.ticket_query, 0)
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
         top = int(new_value)
         if self._loaded and not self._window.covers(top, top + self.visible_rows):
-            self._fetch(self.query, self._fetch_start())
+            self._fetch(self.ticket_query, self._fetch_start())
 
     def on_mount(self) -> None:
-        self._fetch(self.query, 0)
+        self._fetch(self.ticket_query, 0)
         self.set_interval(60, self.refresh)  # ages and "updated" times move with the clock
 
     def on_resize(self) -> None:
         self.virtual_size = Size(self.size.width, self._window.total + 1)
-        if self._loaded and not self._window.covers(int(self.scroll_y), int(self.scroll_y) + self.visible_rows):
-            self._fetch(self.query, self._fetch_start())
+        if self._loaded and not self._window.covers(
+            int(self.scroll_y), int(self.scroll_y) + self.visible_rows
+        ):
+            self._fetch(self.ticket_query, self._fetch_start())
 
     # -- cursor and actions ---------------------------------------------------------------
 
@@ -241,15 +250,15 @@ class TicketTable(ScrollView, can_focus=True):
 
     def action_cycle_sort(self) -> None:
         """Sort by the next column (updated, priority, age, vendor, status, key)."""
-        current = _SORT_ORDER.index(self.query.sort) if self.query.sort in _SORT_ORDER else -1
+        current = _SORT_ORDER.index(self.ticket_query.sort) if self.ticket_query.sort in _SORT_ORDER else -1
         sort = _SORT_ORDER[(current + 1) % len(_SORT_ORDER)]
         descending = sort in (SortKey.UPDATED,)
-        self.query = TicketQuery(sort=sort, descending=descending, text=self.query.text)
+        self.ticket_query = TicketQuery(sort=sort, descending=descending, text=self.ticket_query.text)
 
     def action_reverse_sort(self) -> None:
         """Reverse the sort direction."""
-        q = self.query
-        self.query = TicketQuery(sort=q.sort, descending=not q.descending, text=q.text)
+        q = self.ticket_query
+        self.ticket_query = TicketQuery(sort=q.sort, descending=not q.descending, text=q.text)
 
     def on_click(self, event: object) -> None:
         y = getattr(event, "y", 0)
@@ -290,8 +299,8 @@ class TicketTable(ScrollView, can_focus=True):
         cells = []
         for column, col_width in self._layout(width):
             title = column.title
-            if column.sort is not None and column.sort == self.query.sort:
-                title += " ▼" if self.query.descending else " ▲"
+            if column.sort is not None and column.sort == self.ticket_query.sort:
+                title += " ▼" if self.ticket_query.descending else " ▲"
             cells.append(fit(title, col_width))
         return Strip([Segment(fit(" ".join(cells), width), style)], width)
 
@@ -304,7 +313,9 @@ class TicketTable(ScrollView, can_focus=True):
             row_style += self.get_component_rich_style("ticket-table--cursor")
         updated = row.updated_at.astimezone(self.zone) if self.zone else row.updated_at.astimezone()
         updated_text = (
-            updated.strftime("%H:%M:%S") if (now - row.updated_at).total_seconds() < 86400 else updated.strftime("%b %d")
+            updated.strftime("%H:%M:%S")
+            if (now - row.updated_at).total_seconds() < 86400
+            else updated.strftime("%b %d")
         )
         values = {
             " ": _GLYPH.get(row.sla_state or "", " "),

@@ -42,9 +42,16 @@ def test_clean_text_never_leaves_a_forbidden_character(text: str) -> None:
 def test_records_clean_their_own_text() -> None:
     now = datetime.now(UTC)
     record = TicketRecord(
-        external_id="1", key="K\x1b[31m", title="\x1b]52;c;eA==\x07t\u202eitle",
-        status=TicketStatus.OPEN, raw_status="open\x9b", priority=Priority.P1, raw_priority="1",
-        created_at=now, updated_at=now, assignee="a\x00b",
+        external_id="1",
+        key="K\x1b[31m",
+        title="\x1b]52;c;eA==\x07t\u202eitle",
+        status=TicketStatus.OPEN,
+        raw_status="open\x9b",
+        priority=Priority.P1,
+        raw_priority="1",
+        created_at=now,
+        updated_at=now,
+        assignee="a\x00b",
     )
     assert record.title == "]52;c;eA==title"
     assert record.key == "K[31m"
@@ -57,6 +64,13 @@ def test_records_refuse_naive_times() -> None:
     naive = datetime(2026, 1, 1)
     with pytest.raises(ValueError, match="timezone-aware"):
         TicketRecord(
-            external_id="1", key="K", title="t", status=TicketStatus.OPEN, raw_status="o",
-            priority=None, raw_priority=None, created_at=naive, updated_at=naive,
+            external_id="1",
+            key="K",
+            title="t",
+            status=TicketStatus.OPEN,
+            raw_status="o",
+            priority=None,
+            raw_priority=None,
+            created_at=naive,
+            updated_at=naive,
         )

@@ -7,15 +7,30 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from paneglass.sla import DEFAULT_POLICIES, ClockState, Metric, StatusChange, compute_clock, ticket_clocks
+from paneglass.sla import (
+    DEFAULT_POLICIES,
+    ClockState,
+    Metric,
+    StatusChange,
+    compute_clock,
+    ticket_clocks,
+)
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 P1 = DEFAULT_POLICIES["P1"]
 
 
-def clock(history: list[StatusChange], now: datetime, stop: datetime | None = None, target: float = 4):
+def clock(
+    history: list[StatusChange], now: datetime, stop: datetime | None = None, target: float = 4
+):
     return compute_clock(
-        Metric.RESOLUTION, P1, timedelta(hours=target), start=T0, stop=stop, history=history, now=now
+        Metric.RESOLUTION,
+        P1,
+        timedelta(hours=target),
+        start=T0,
+        stop=stop,
+        history=history,
+        now=now,
     )
 
 
@@ -44,19 +59,37 @@ def test_pending_pauses_the_clock() -> None:
 
 def test_stopped_clock_is_met_or_missed() -> None:
     history = [StatusChange(T0, "open")]
-    assert clock(history, T0 + timedelta(days=1), stop=T0 + timedelta(hours=2)).state is ClockState.MET
+    assert (
+        clock(history, T0 + timedelta(days=1), stop=T0 + timedelta(hours=2)).state is ClockState.MET
+    )
     missed = clock(history, T0 + timedelta(days=1), stop=T0 + timedelta(hours=6))
     assert missed.state is ClockState.MISSED
     assert missed.breach_at == T0 + timedelta(hours=4)
 
 
 def test_no_policy_no_clock() -> None:
-    assert ticket_clocks(priority=None, created_at=T0, first_response_at=None, resolved_at=None,
-                         history=[], now=T0) == []
-    clocks = ticket_clocks(priority="P2", created_at=T0, first_response_at=T0 + timedelta(minutes=5),
-                           resolved_at=None, history=[StatusChange(T0, "open")], now=T0 + timedelta(hours=1))
+    assert (
+        ticket_clocks(
+            priority=None,
+            created_at=T0,
+            first_response_at=None,
+            resolved_at=None,
+            history=[],
+            now=T0,
+        )
+        == []
+    )
+    clocks = ticket_clocks(
+        priority="P2",
+        created_at=T0,
+        first_response_at=T0 + timedelta(minutes=5),
+        resolved_at=None,
+        history=[StatusChange(T0, "open")],
+        now=T0 + timedelta(hours=1),
+    )
     assert [(c.metric, c.state) for c in clocks] == [
-        (Metric.RESPONSE, ClockState.MET), (Metric.RESOLUTION, ClockState.OK)
+        (Metric.RESPONSE, ClockState.MET),
+        (Metric.RESOLUTION, ClockState.OK),
     ]
 
 

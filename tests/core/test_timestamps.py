@@ -30,7 +30,9 @@ def test_servicenow_raw_is_utc() -> None:
     assert parse_servicenow("") is None
 
 
-@pytest.mark.parametrize("junk", ["tickets[0]_due_by", "2002-08-20T18: 04: 26Z", "2025-03-04T09:12:44"])
+@pytest.mark.parametrize(
+    "junk", ["tickets[0]_due_by", "2002-08-20T18: 04: 26Z", "2025-03-04T09:12:44"]
+)
 def test_junk_and_missing_offsets_are_refused(junk: str) -> None:
     with pytest.raises(BadPayload):
         parse_iso(junk)

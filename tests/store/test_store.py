@@ -30,10 +30,17 @@ RUN = PollRunInfo(NOW, NOW, True, requests=1)
 
 def ticket(n: int, **changes: object) -> TicketRecord:
     fields: dict[str, object] = {
-        "external_id": f"ext-{n}", "key": f"INC{n:04d}", "title": f"ticket {n}",
-        "status": TicketStatus.OPEN, "raw_status": "2", "priority": Priority.P3, "raw_priority": "3",
-        "created_at": NOW - timedelta(hours=1), "updated_at": NOW - timedelta(minutes=n),
-        "assignee": "Kim Lee", "requester": "Maria Jensen",
+        "external_id": f"ext-{n}",
+        "key": f"INC{n:04d}",
+        "title": f"ticket {n}",
+        "status": TicketStatus.OPEN,
+        "raw_status": "2",
+        "priority": Priority.P3,
+        "raw_priority": "3",
+        "created_at": NOW - timedelta(hours=1),
+        "updated_at": NOW - timedelta(minutes=n),
+        "assignee": "Kim Lee",
+        "requester": "Maria Jensen",
     }
     fields.update(changes)
     return TicketRecord(**fields)  # type: ignore[arg-type]
@@ -54,7 +61,9 @@ def test_wal_mode_and_schema_version(store: Store, tmp_path: Path) -> None:
 
 
 def test_first_poll_inserts_and_records_creation(store: Store) -> None:
-    change = store.apply("hosting", PollResult(tickets=(ticket(1), ticket(2)), cursor={"since": "a"}), RUN, NOW)
+    change = store.apply(
+        "hosting", PollResult(tickets=(ticket(1), ticket(2)), cursor={"since": "a"}), RUN, NOW
+    )
     assert (change.added, change.updated, change.events) == (2, 0, 2)
     assert store.ticket_count(TicketQuery()) == 2
     assert store.load_cursor("hosting") == {"since": "a"}
@@ -66,7 +75,9 @@ def test_first_poll_inserts_and_records_creation(store: Store) -> None:
 def test_every_changed_field_appends_one_event(store: Store) -> None:
     store.apply("hosting", PollResult(tickets=(ticket(1),)), RUN, NOW)
     later = NOW + timedelta(minutes=5)
-    changed = ticket(1, status=TicketStatus.PENDING, raw_status="3", assignee="Ana Ruiz", updated_at=later)
+    changed = ticket(
+        1, status=TicketStatus.PENDING, raw_status="3", assignee="Ana Ruiz", updated_at=later
+    )
     change = store.apply("hosting", PollResult(tickets=(changed,)), RUN, later)
     assert (change.added, change.updated, change.events) == (0, 1, 3)
     row = store.ticket_window(TicketQuery(), 0, 1)[0]
@@ -81,12 +92,16 @@ def test_every_changed_field_appends_one_event(store: Store) -> None:
 
 def test_unchanged_records_make_no_events(store: Store) -> None:
     store.apply("hosting", PollResult(tickets=(ticket(1),)), RUN, NOW)
-    change = store.apply("hosting", PollResult(tickets=(ticket(1),)), RUN, NOW + timedelta(minutes=1))
+    change = store.apply(
+        "hosting", PollResult(tickets=(ticket(1),)), RUN, NOW + timedelta(minutes=1)
+    )
     assert (change.added, change.updated, change.events) == (0, 0, 0)
 
 
 def test_duplicates_inside_one_batch_collapse(store: Store) -> None:
-    change = store.apply("hosting", PollResult(tickets=(ticket(1), ticket(1, title="newer"))), RUN, NOW)
+    change = store.apply(
+        "hosting", PollResult(tickets=(ticket(1), ticket(1, title="newer"))), RUN, NOW
+    )
     assert change.added == 1
     assert store.ticket_window(TicketQuery(), 0, 5)[0].title == "newer"
 
@@ -142,11 +157,16 @@ def test_clocks_move_with_time_alone(store: Store) -> None:
 
 
 def test_status_snapshot_replaces_components_and_retires_incidents(store: Store) -> None:
-    store.sync_vendors([VendorConfig(name="status", kind="statuspage", base_url="http://127.0.0.1:1")])
+    store.sync_vendors(
+        [VendorConfig(name="status", kind="statuspage", base_url="http://127.0.0.1:1")]
+    )
     incident = IncidentRecord("i1", "Storage slow", "identified", "minor", NOW, NOW)
     degraded = StatusSnapshot(
-        "minor", "Partially Degraded Service",
-        components=(ComponentRecord("c1", "Storage", ComponentState.DEGRADED, "degraded_performance"),),
+        "minor",
+        "Partially Degraded Service",
+        components=(
+            ComponentRecord("c1", "Storage", ComponentState.DEGRADED, "degraded_performance"),
+        ),
         incidents=(incident,),
     )
     store.apply("status", PollResult(status=degraded), RUN, NOW)
@@ -154,7 +174,9 @@ def test_status_snapshot_replaces_components_and_retires_incidents(store: Store)
     assert health.indicator == "minor"
     assert [c.name for c in health.components] == ["Storage"]
     assert [i.name for i in health.incidents] == ["Storage slow"]
-    store.apply("status", PollResult(status=StatusSnapshot("none", "All Systems Operational")), RUN, NOW)
+    store.apply(
+        "status", PollResult(status=StatusSnapshot("none", "All Systems Operational")), RUN, NOW
+    )
     health = {h.name: h for h in store.vendor_health()}["status"]
     assert (health.indicator, health.components, health.incidents) == ("none", (), ())
 
@@ -163,8 +185,14 @@ def test_secrets_never_reach_the_database(db_url: str, tmp_path: Path) -> None:
     store = Store(db_url)
     secret = "s3cr3t-Very-Long-Token"
     store.sync_vendors(
-        [VendorConfig(name="desk", kind="zendesk", base_url="http://127.0.0.1:1",
-                      settings={"email": "a@b.c", "api_token": secret})]
+        [
+            VendorConfig(
+                name="desk",
+                kind="zendesk",
+                base_url="http://127.0.0.1:1",
+                settings={"email": "a@b.c", "api_token": secret},
+            )
+        ]
     )
     store.apply("desk", PollResult(tickets=(ticket(1),), cursor={"c": 1}), RUN, NOW)
     store.close()

@@ -1,0 +1,83 @@
+"""``collect --once`` then ``export`` against a config that points at the emulators."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from connectors.emulators.base import Reply
+from paneglass.cli import main
+from paneglass.demo.session import start_demo
+
+
+def config_for(session, path: Path) -> Path:  # type: ignore[no-untyped-def]
+    lines = []
+    for vendor in session.config.vendors:
+        lines += [f"[vendors.{vendor.name}]", f'kind = "{vendor.kind}"', f'base_url = "{vendor.base_url}"']
+        lines += [f'{key} = "{value}"' for key, value in vendor.settings.items() if isinstance(value, str)]
+        lines.append("")
+    path.write_text("\n".join(lines))
+    return path
+
+
+@pytest.fixture
+def demo():  # type: ignore[no-untyped-def]
+    session = start_demo(seed=5, live=False)
+    yield session
+    session.close()
+
+
+def test_collect_once_then_export_json_and_csv(
+    demo, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = config_for(demo, tmp_path / "config.toml")
+    db = f"sqlite:///{tmp_path / 'store.db'}"
+    assert main(["collect", "--once", "--config", str(config), "--db", db]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert sorted(line.split()[0] for line in lines) == ["desktop", "hosting", "hosting-status"]
+    assert all(line.split()[1] == "ok" for line in lines)
+
+    out = tmp_path / "tickets.json"
+    assert main(["export", "--format", "json", "--db", db, "--output", str(out)]) == 0
+    tickets = json.loads(out.read_text())
+    expected = sum(len(live) for live in demo.world.live.values())
+    assert len(tickets) == expected
+    required = {"vendor", "kind", "external_id", "key", "title", "status", "raw_status", "priority",
+                "raw_priority", "assignee", "requester", "created_at", "updated_at", "vendor_due_at", "url"}
+    assert required <= set(tickets[0])
+    assert {t["vendor"] for t in tickets} == {"hosting", "desktop"}
+    assert {t["status"] for t in tickets} <= {"new", "open", "pending", "resolved", "closed"}
+    assert all(t["created_at"].endswith("Z") for t in tickets)
+    printing = [t for t in tickets if "49.4C02" in t["title"]]
+    assert {t["vendor"] for t in printing} == {"hosting", "desktop"}
+
+    assert main(["export", "--format", "csv", "--db", db]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert len(rows) == expected and rows[0]["vendor"] in ("hosting", "desktop")
+
+
+def test_collect_once_exits_1_when_a_vendor_fails(
+    demo, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = config_for(demo, tmp_path / "config.toml")
+    demo.emulators["desktop"].inject(*[Reply(503, {"error": "maintenance"})] * 3)
+    code = main(["collect", "--once", "--config", str(config), "--db", f"sqlite:///{tmp_path / 's.db'}"])
+    assert code == 1
+    out = capsys.readouterr().out
+    failed = [line for line in out.splitlines() if line.startswith("desktop")]
+    assert failed and "error" in failed[0] and "503" in failed[0]
+    assert all(" ok " in line for line in out.splitlines() if not line.startswith("desktop"))
+
+
+def test_check_reports_each_vendor(demo, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = config_for(demo, tmp_path / "config.toml")
+    assert main(["check", "--config", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert out.count(" ok ") >= 3
+    demo.emulators["hosting"].inject(Reply(401, {"error": {"message": "User Not Authenticated"}}))
+    assert main(["check", "--config", str(config)]) == 1
+    assert "FAIL" in capsys.readouterr().out

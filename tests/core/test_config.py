@@ -1,0 +1,96 @@
+"""Config: ${VAR} secrets from the environment, one clear line for every mistake."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from paneglass.cli import main
+from paneglass.config import load_config
+from paneglass.errors import UserError
+
+GOOD = """
+[display]
+timezone = "Europe/London"
+theme = "light"
+
+[vendors.hosting]
+kind = "statuspage"
+base_url = "http://127.0.0.1:9"
+poll_interval = 30
+
+[vendors.desk]
+kind = "zendesk"
+base_url = "http://127.0.0.1:9"
+email = "desk@acme.example"
+api_token = "${PG_TEST_TOKEN}"
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text)
+    return path
+
+
+def test_good_config_expands_secrets_and_keeps_them_out_of_repr(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PG_TEST_TOKEN", "tok-123-secret")
+    config = load_config(write(tmp_path, GOOD))
+    assert config.display.timezone == "Europe/London"
+    desk = config.vendor("desk")
+    assert desk.require("api_token") == "tok-123-secret"
+    assert config.vendor("hosting").poll_interval == 30.0
+    assert "tok-123-secret" not in repr(config)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[vendors.x]\nkind = 'nope'\nbase_url = 'http://h'", "unknown vendor kind 'nope'"),
+        ("[vendors.x]\nbase_url = 'http://h'", "needs kind"),
+        ("[vendors.x]\nkind = 'statuspage'", "needs base_url"),
+        ("[vendors.x]\nkind = 'statuspage'\nbase_url = 'ftp://h'", "must start with http"),
+        ("[vendors.x]\nkind = 'zendesk'\nbase_url = 'http://h'", "needs email+api_token"),
+        (
+            "[vendors.x]\nkind = 'statuspage'\nbase_url = 'http://h'\npoll_interval = 0",
+            "poll_interval",
+        ),
+        ("[display]\ntimezone = 'Mars/Olympus'", "not a known zone"),
+        ("[displya]\n", "unknown section"),
+        (
+            "[vendors.x]\nkind = 'zendesk'\nbase_url = 'http://h'\nemail='e'\napi_token='${PG_MISSING_VAR}'",
+            "PG_MISSING_VAR",
+        ),
+        ("this is = = not toml", "not valid TOML"),
+    ],
+)
+def test_mistakes_are_one_clear_line(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(UserError, match=message.replace("+", r"\+").replace("(", r"\(")):
+        load_config(write(tmp_path, text))
+
+
+def test_cli_prints_one_line_and_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, "[vendors.x]\nkind = 'nope'\nbase_url = 'http://h'")
+    assert main(["check", "--config", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith("paneglass: error:") and "Traceback" not in err
+
+
+def test_missing_config_for_collect_is_a_user_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["collect", "--once", "--config", str(tmp_path / "absent.toml")]) == 2
+    assert "cannot read config" in capsys.readouterr().err
+
+
+def test_bad_database_url_is_a_user_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["export", "--format", "json", "--db", "not a url"]) == 2
+    assert "not a database URL" in capsys.readouterr().err

@@ -1,0 +1,56 @@
+"""The real app, headless, on the live demo world: tickets arrive and then change."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+
+from paneglass.app import PaneglassApp
+from paneglass.demo.session import start_demo
+from paneglass.store import Store
+from paneglass.store.views import TicketQuery
+from paneglass.widgets.sla_list import SlaList
+from paneglass.widgets.ticket_table import TicketTable
+from paneglass.widgets.vendor_list import VendorList
+
+
+async def wait_for(condition, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        assert loop.time() < deadline, "timed out waiting for the demo"
+        await asyncio.sleep(0.1)
+
+
+async def test_demo_world_flows_into_every_pane() -> None:
+    session = start_demo(seed=3, live=False)
+    fast = tuple(replace(v, poll_interval=1.0) for v in session.config.vendors)
+    config = replace(session.config, vendors=fast)
+    store = Store(session.db_url)
+    try:
+        app = PaneglassApp(store, config)
+        async with app.run_test(size=(160, 48)) as pilot:
+            table = app.screen.query_one(TicketTable)
+            await wait_for(lambda: table.total >= 40)
+            vendors = app.screen.query_one(VendorList)
+            await wait_for(lambda: len(vendors.vendors) == 3 and all(v.last_ok for v in vendors.vendors))
+            assert "DEMO DATA" in str(app.screen.query_one("HeaderBar").render())
+            await wait_for(lambda: bool(app.screen.query_one(SlaList).rows))
+            status = {v.name: v for v in vendors.vendors}["hosting-status"]
+            assert status.indicator == "minor"
+            assert [c.name for c in status.components] == ["Storage"]
+
+            before = store.ticket_count(TicketQuery())
+            changes = [session.world.step() for _ in range(12)]
+            assert any("new" in c for c in changes) and any("->" in c for c in changes)
+            await wait_for(lambda: store.ticket_count(TicketQuery()) > before)
+            await wait_for(lambda: table.total == store.ticket_count(TicketQuery()))
+            moved = [c.split()[1] for c in changes if "->" in c]
+            assert moved, changes
+            await pilot.press("enter")
+            await pilot.pause(0.5)
+            assert type(app.screen).__name__ == "TicketDetailScreen"
+            await pilot.press("escape", "q")
+    finally:
+        store.close()
+        session.close()

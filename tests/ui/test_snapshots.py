@@ -1,0 +1,49 @@
+"""Snapshots of each pane on the fixed fixture world with a frozen clock.
+
+Regenerate with ``pytest tests/ui --snapshot-update`` and look at every SVG
+you accept (``snapshot_report.html`` shows the differences).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from paneglass.screenshots import fixture_app
+
+
+async def settle(pilot: Pilot[Any]) -> None:
+    """Wait until the store queries have landed on screen."""
+    await pilot.pause(0.1)
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause(0.1)
+
+
+def keys_then_settle(*keys: str) -> Any:
+    async def run(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        for key in keys:
+            await pilot.press(key)
+            await settle(pilot)
+
+    return run
+
+
+@pytest.mark.parametrize("size", [(160, 48), (120, 40), (80, 24)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_console(snap_compare: Any, tmp_path: Path, size: tuple[int, int]) -> None:
+    assert snap_compare(fixture_app(tmp_path), terminal_size=size, run_before=settle)
+
+
+@pytest.mark.parametrize("pane", ["1", "2", "3"], ids=["tickets", "sla", "vendors"])
+def test_each_pane_alone_at_80x24(snap_compare: Any, tmp_path: Path, pane: str) -> None:
+    assert snap_compare(
+        fixture_app(tmp_path), terminal_size=(80, 24), run_before=keys_then_settle(pane)
+    )
+
+
+def test_ticket_detail(snap_compare: Any, tmp_path: Path) -> None:
+    run = keys_then_settle("down", "down", "enter")
+    assert snap_compare(fixture_app(tmp_path), terminal_size=(120, 40), run_before=run)
