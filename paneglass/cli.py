@@ -122,7 +122,7 @@ def _console(args: argparse.Namespace, *, force_demo: bool) -> int:
     if args.theme:
         config = replace(config, display=replace(config.display, theme=args.theme))
     try:
-        store = Store(db_url)
+        store = Store(db_url, sla=config.sla)
         try:
             PaneglassApp(store, config).run()
         finally:
@@ -140,7 +140,7 @@ def _collect(args: argparse.Namespace) -> int:
     assert config is not None
     if not any(v.enabled for v in config.vendors):
         raise UserError("the config has no enabled vendor to collect from")
-    store = Store(args.db or default_database_url())
+    store = Store(args.db or default_database_url(), sla=config.sla)
     try:
         if args.once:
             return asyncio.run(_collect_once(store, config))

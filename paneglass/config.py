@@ -20,6 +20,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from connectors import VendorConfig, load_connector
 from connectors.errors import ConfigurationError
 from paneglass.errors import UserError
+from paneglass.sla import DEFAULT_SETTINGS, SlaSettings
+from paneglass.sla_config import parse_sla
 
 __all__ = ["Config", "DisplayConfig", "load_config", "parse_config"]
 
@@ -48,6 +50,7 @@ class Config:
 
     display: DisplayConfig = field(default_factory=DisplayConfig)
     vendors: tuple[VendorConfig, ...] = ()
+    sla: SlaSettings = DEFAULT_SETTINGS
     source: Path | None = None
     demo: bool = False
 
@@ -83,7 +86,15 @@ def parse_config(data: dict[str, Any], *, source: Path | None = None) -> Config:
     if not isinstance(vendors_section, dict):
         raise UserError(f"{where}: [vendors] must be a table of [vendors.NAME] sections")
     vendors = tuple(_vendor(name, section, where) for name, section in vendors_section.items())
-    return Config(display=display, vendors=vendors, source=source)
+    sla = parse_sla(data.get("sla"), where)
+    names = {v.name for v in vendors}
+    for policy in sla.policies:
+        strangers = sorted(policy.vendors - names)
+        if strangers:
+            raise UserError(
+                f"{where}: policy {policy.name!r} names unknown vendor(s) {', '.join(strangers)}"
+            )
+    return Config(display=display, vendors=vendors, sla=sla, source=source)
 
 
 def _display(section: Any, where: str) -> DisplayConfig:

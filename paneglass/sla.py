@@ -1,32 +1,44 @@
-"""The SLA engine: pure functions over (status history, policy, now).
+"""The SLA engine: pure functions over (status history, policy, calendar, now).
 
 No I/O and no clock of its own, so it can be property-tested and replayed.
-Time counts on a 24x7 calendar in this first version; business calendars
-and config-defined policies plug in here (issue #4).
+Semantics follow what ServiceNow, Jira Service Management and Zendesk users
+expect (DESIGN, "SLA semantics"):
 
-A clock runs from the ticket's creation, pauses while the ticket sits in a
-pause status (normalised ``pending`` by default) and stops at the first
-response (response metric) or at resolution (resolution metric). Elapsed time
-may exceed the target; the breach moment is the instant running time reached it.
+* a clock starts when the ticket is created and counts working time in its
+  policy's calendar (24x7 unless the contract says otherwise);
+* it pauses while the ticket is in a pause status (normalised ``pending`` by
+  default, plus any vendor statuses the policy names) and resumes after;
+* the response clock stops at the first response the vendor reports (or at
+  resolution, if that comes first); the resolution clock stops at resolution;
+* a re-opened ticket starts a new resolution cycle and keeps the old one;
+* states go ok → at risk (the first threshold, default 50 % of the target) →
+  breached, or met/missed once stopped; elapsed time may exceed the target,
+  and the breach instant is the moment working time reached the target.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from paneglass.calendars import ALWAYS, Calendar
+
 __all__ = [
-    "DEFAULT_POLICIES",
+    "DEFAULT_SETTINGS",
     "ClockResult",
     "ClockState",
     "Metric",
     "Policy",
+    "SlaSettings",
     "StatusChange",
     "compute_clock",
     "ticket_clocks",
 ]
+
+ACTIVE = frozenset({"new", "open", "pending"})
+DONE = frozenset({"resolved", "closed"})
 
 
 class Metric(StrEnum):
@@ -48,66 +60,118 @@ class ClockState(StrEnum):
 
 @dataclass(frozen=True)
 class Policy:
-    """Targets for one class of tickets."""
+    """One contract term: which tickets it covers and their targets."""
 
     name: str
     response: timedelta | None
     resolution: timedelta | None
-    at_risk_share: float = 0.75
+    calendar: Calendar = ALWAYS
+    vendors: frozenset[str] = frozenset()
+    """Vendor names (config names) it covers; empty means every vendor."""
+    priorities: frozenset[str] = frozenset()
+    """P1..P5 it covers; empty means every priority (tickets with none included)."""
+    groups: frozenset[str] = frozenset()
+    """Assignment groups it covers (case-insensitive); empty means any."""
     pause_statuses: frozenset[str] = frozenset({"pending"})
+    pause_raw_statuses: frozenset[str] = frozenset()
+    """Vendor statuses (lower case) that also pause, e.g. "awaiting vendor"."""
+    thresholds: tuple[float, ...] = (0.5, 0.75)
+    """Shares of the target at which a running clock is at risk (first one counts)."""
+
+    @property
+    def at_risk_share(self) -> float:
+        """The share of the target at which the clock turns at risk."""
+        return self.thresholds[0] if self.thresholds else 1.0
+
+    def matches(self, vendor: str, priority: str | None, group: str | None) -> bool:
+        """Does this policy cover a ticket with these fields?"""
+        if self.vendors and vendor not in self.vendors:
+            return False
+        if self.priorities and (priority or "") not in self.priorities:
+            return False
+        return not self.groups or (group or "").lower() in self.groups
+
+    def pauses(self, status: str, raw_status: str) -> bool:
+        """Is the clock paused in this state?"""
+        return status in self.pause_statuses or raw_status.lower() in self.pause_raw_statuses
 
 
-DEFAULT_POLICIES: dict[str, Policy] = {
-    "P1": Policy("P1 default", timedelta(minutes=15), timedelta(hours=4)),
-    "P2": Policy("P2 default", timedelta(hours=1), timedelta(hours=8)),
-    "P3": Policy("P3 default", timedelta(hours=4), timedelta(hours=24)),
-    "P4": Policy("P4 default", timedelta(hours=8), timedelta(hours=72)),
-    "P5": Policy("P5 default", timedelta(hours=24), timedelta(days=10)),
-}
-"""Built-in 24x7 targets by priority until contracts come from config."""
+@dataclass(frozen=True)
+class SlaSettings:
+    """The ``[sla]`` section: ordered policies, first match wins."""
+
+    policies: tuple[Policy, ...] = ()
+
+    def match(self, vendor: str, priority: str | None, group: str | None) -> Policy | None:
+        """The first policy covering the ticket, or ``None`` (no contract clock)."""
+        return next((p for p in self.policies if p.matches(vendor, priority, group)), None)
+
+
+DEFAULT_SETTINGS = SlaSettings(
+    tuple(
+        Policy(f"{prio} default", response, resolution, priorities=frozenset({prio}))
+        for prio, response, resolution in (
+            ("P1", timedelta(minutes=15), timedelta(hours=4)),
+            ("P2", timedelta(hours=1), timedelta(hours=8)),
+            ("P3", timedelta(hours=4), timedelta(hours=24)),
+            ("P4", timedelta(hours=8), timedelta(hours=72)),
+            ("P5", timedelta(hours=24), timedelta(days=10)),
+        )
+    )
+)
+"""Built-in 24x7 targets by priority, used when the config has no ``[sla]`` policies."""
 
 
 @dataclass(frozen=True)
 class StatusChange:
-    """The ticket entered ``status`` at ``at``."""
+    """The ticket entered ``status`` (vendor's own: ``raw_status``) at ``at``."""
 
     at: datetime
     status: str
+    raw_status: str = ""
 
 
 @dataclass(frozen=True)
 class ClockResult:
-    """One clock as of ``now``."""
+    """One clock (one cycle of one metric) as of ``now``."""
 
     metric: Metric
+    cycle: int
     policy: str
     target: timedelta
     elapsed: timedelta
     paused: bool
     due_at: datetime | None
+    """When it breaches if it keeps running (None while paused or stopped; past once breached)."""
+    at_risk_at: datetime | None
     state: ClockState
     breach_at: datetime | None
+    started_at: datetime
     stopped_at: datetime | None
-    at_risk_share: float = 0.75
+    at_risk_share: float = 0.5
+
+
+def _ordered(history: Iterable[StatusChange]) -> list[StatusChange]:
+    return sorted(history, key=lambda change: change.at)  # stable: ties keep arrival order
 
 
 def _running_spans(
-    start: datetime, end: datetime, history: Sequence[StatusChange], pause: frozenset[str]
+    start: datetime, end: datetime, history: Sequence[StatusChange], policy: Policy
 ) -> Iterable[tuple[datetime, datetime]]:
-    """Yield the spans in [start, end] during which the clock was running."""
-    ordered = sorted(history, key=lambda change: change.at)
-    status = ordered[0].status if ordered else "open"
+    """Yield the spans in [start, end) during which the clock was not paused."""
+    ordered = _ordered(history)
+    current = ordered[0] if ordered else StatusChange(start, "open")
     cursor = start
     for change in ordered:
         if change.at <= cursor:
-            status = change.status
+            current = change
             continue
         if change.at >= end:
             break
-        if status not in pause:
+        if not policy.pauses(current.status, current.raw_status):
             yield cursor, change.at
-        cursor, status = change.at, change.status
-    if cursor < end and status not in pause:
+        cursor, current = change.at, change
+    if cursor < end and not policy.pauses(current.status, current.raw_status):
         yield cursor, end
 
 
@@ -120,62 +184,96 @@ def compute_clock(
     stop: datetime | None,
     history: Sequence[StatusChange],
     now: datetime,
+    cycle: int = 0,
 ) -> ClockResult:
     """One clock from ``start`` until ``stop`` (or ``now`` while running)."""
-    end = min(stop, now) if stop is not None else now
-    end = max(end, start)
+    calendar = policy.calendar
+    end = max(min(stop, now) if stop is not None else now, start)
     elapsed = timedelta(0)
     breach_at: datetime | None = None
-    for span_start, span_end in _running_spans(start, end, history, policy.pause_statuses):
-        span = span_end - span_start
+    for span_start, span_end in _running_spans(start, end, history, policy):
+        span = calendar.business_between(span_start, span_end)
         if breach_at is None and elapsed + span >= target:
-            breach_at = span_start + (target - elapsed)
+            breach_at = calendar.add_business(span_start, target - elapsed)
         elapsed += span
-    ordered = sorted(history, key=lambda change: change.at)  # stable: ties keep arrival order
-    current = ordered[-1].status if ordered else "open"
-    paused = stop is None and current in policy.pause_statuses
+    ordered = _ordered(h for h in history if h.at <= end)
+    current = ordered[-1] if ordered else StatusChange(start, "open")
+    paused = stop is None and policy.pauses(current.status, current.raw_status)
+    risk = target * policy.at_risk_share
+    due_at = at_risk_at = None
     if stop is not None:
-        state = ClockState.MISSED if elapsed > target else ClockState.MET
-        due_at = None
+        state = ClockState.MISSED if breach_at is not None and elapsed > target else ClockState.MET
     else:
         if elapsed >= target:
             state = ClockState.BREACHED
-        elif elapsed >= target * policy.at_risk_share:
+        elif elapsed >= risk:
             state = ClockState.AT_RISK
         else:
             state = ClockState.OK
-        due_at = None if paused else now + (target - elapsed)
+        if not paused:
+            due_at = breach_at or calendar.add_business(now, target - elapsed)
+            at_risk_at = now if elapsed >= risk else calendar.add_business(now, risk - elapsed)
     return ClockResult(
         metric=metric,
+        cycle=cycle,
         policy=policy.name,
         target=target,
         elapsed=elapsed,
         paused=paused,
         due_at=due_at,
+        at_risk_at=at_risk_at,
         state=state,
         breach_at=breach_at,
+        started_at=start,
         stopped_at=stop,
         at_risk_share=policy.at_risk_share,
     )
 
 
+@dataclass
+class _Cycle:
+    start: datetime
+    stop: datetime | None = None
+    history: list[StatusChange] = field(default_factory=list)
+
+
+def _resolution_cycles(
+    created_at: datetime, history: Sequence[StatusChange], resolved_at: datetime | None
+) -> list[_Cycle]:
+    """Split the history into cycles: each ends at resolution, a re-open starts the next."""
+    cycles = [_Cycle(created_at)]
+    for change in _ordered(history):
+        cycle = cycles[-1]
+        if cycle.stop is None:
+            cycle.history.append(change)
+            if change.status in DONE:
+                cycle.stop = change.at
+        elif change.status in ACTIVE:
+            cycles.append(_Cycle(change.at, history=[change]))
+    last = cycles[-1]
+    if last.stop is not None and resolved_at is not None and len(cycles) == 1:
+        last.stop = min(last.stop, resolved_at)  # the vendor's own resolution time when it has one
+    return cycles
+
+
 def ticket_clocks(
     *,
-    priority: str | None,
+    policy: Policy | None,
     created_at: datetime,
     first_response_at: datetime | None,
     resolved_at: datetime | None,
     history: Sequence[StatusChange],
     now: datetime,
-    policies: dict[str, Policy] = DEFAULT_POLICIES,
 ) -> list[ClockResult]:
-    """Every contract clock of one ticket; none when no policy matches its priority."""
-    policy = policies.get(priority or "")
+    """Every contract clock of one ticket under ``policy`` (none without a policy)."""
     if policy is None:
         return []
+    history = list(history) or [StatusChange(created_at, "open")]
+    cycles = _resolution_cycles(created_at, history, resolved_at)
     results = []
     if policy.response is not None:
-        stops = [t for t in (first_response_at, resolved_at) if t is not None]
+        first_stop = cycles[0].stop
+        stops = [t for t in (first_response_at, first_stop) if t is not None]
         results.append(
             compute_clock(
                 Metric.RESPONSE,
@@ -188,15 +286,17 @@ def ticket_clocks(
             )
         )
     if policy.resolution is not None:
-        results.append(
-            compute_clock(
-                Metric.RESOLUTION,
-                policy,
-                policy.resolution,
-                start=created_at,
-                stop=resolved_at,
-                history=history,
-                now=now,
+        for index, cycle in enumerate(cycles):
+            results.append(
+                compute_clock(
+                    Metric.RESOLUTION,
+                    policy,
+                    policy.resolution,
+                    start=cycle.start,
+                    stop=cycle.stop,
+                    history=cycle.history,
+                    now=now,
+                    cycle=index,
+                )
             )
-        )
     return results

@@ -20,6 +20,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer
 
+from paneglass.display import plain
 from paneglass.store import Store
 from paneglass.store.views import Headline, SlaRow, VendorHealth
 from paneglass.widgets.header_bar import HeaderBar
@@ -37,6 +38,7 @@ PANES = ("tickets", "sla", "vendors")
 class _Snapshot:
     headline: Headline
     sla: list[SlaRow]
+    sla_counts: dict[str, tuple[int, int]]
     vendors: list[VendorHealth]
 
 
@@ -103,33 +105,48 @@ class DashboardScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="dashboard-query", exit_on_error=False)
     def _load(self) -> None:
         now = self.clock()
+        sla = self.query_one(SlaList)
+        rows = self.store.sla_rows(
+            now, limit=300, vendor=sla.vendor_filter, priority=sla.priority_filter
+        )
         snapshot = _Snapshot(
-            self.store.headline(now),
-            self.store.sla_rows(now, limit=300),
-            self.store.vendor_health(),
+            self.store.headline(now), rows, self.store.sla_counts(now), self.store.vendor_health()
         )
         self.app.call_from_thread(self._show, snapshot)
 
     def _show(self, snapshot: _Snapshot) -> None:
         with self.app.batch_update():
             self.query_one(HeaderBar).set_data(snapshot.headline, snapshot.vendors)
-            self.query_one(SlaList).set_rows(snapshot.sla)
+            sla = self.query_one(SlaList)
+            sla.vendor_names = [v.name for v in snapshot.vendors]
+            sla.set_rows(snapshot.sla)
             self.query_one(VendorList).set_vendors(snapshot.vendors)
             h = snapshot.headline
-            self.query_one(
-                "#sla-pane"
-            ).border_title = f"SLA  ✖ {h.breached} breached · ▲ {h.at_risk} at risk"
+            pane = self.query_one("#sla-pane")
+            title = f"SLA  ✖ {h.breached} breached · ▲ {h.at_risk} at risk"
+            if sla.filter_label:
+                title += f"  · only {sla.filter_label}"
+            pane.border_title = plain(title)
+            pane.border_subtitle = plain(
+                " · ".join(f"{name} ✖{b} ▲{r}" for name, (b, r) in snapshot.sla_counts.items())
+            )
             unhealthy = [v for v in snapshot.vendors if v.last_ok is False]
             self.query_one("#vendors-pane").border_title = f"Vendors  {len(snapshot.vendors)}" + (
                 f" · ✖ {len(unhealthy)} failing" if unhealthy else ""
             )
+
+    @on(SlaList.FilterChanged)
+    def _sla_filter(self) -> None:
+        self._load()
 
     @on(TicketTable.Counted)
     def _counted(self, event: TicketTable.Counted) -> None:
         direction = "▼" if event.ticket_query.descending else "▲"
         self.query_one(
             "#tickets-pane"
-        ).border_title = f"Tickets  {event.total:,}  ·  sort {event.ticket_query.sort.value} {direction}"
+        ).border_title = (
+            f"Tickets  {event.total:,}  ·  sort {event.ticket_query.sort.value} {direction}"
+        )
 
     @on(TicketTable.Selected)
     @on(SlaList.Selected)

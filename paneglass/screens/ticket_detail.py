@@ -16,7 +16,8 @@ from textual.widgets import Footer, Static
 
 from paneglass.display import countdown, local_time, plain, safe_line
 from paneglass.store import Store
-from paneglass.store.views import TicketDetail
+from paneglass.store.views import ClockView, TicketDetail
+from paneglass.widgets.sla_list import DISAGREE_AFTER
 
 __all__ = ["TicketDetailScreen", "render_detail"]
 
@@ -26,6 +27,15 @@ _LABEL_WIDTH = 16
 def _field(label: str, value: object) -> Content:
     text = "—" if value is None or value == "" else safe_line(value)
     return Content.assemble((f"{label:<{_LABEL_WIDTH}}", "$text-muted"), text)
+
+
+def _vendor_disagrees(ticket: TicketDetail, clock: ClockView, now: datetime) -> bool:
+    breached = clock.state == "breached" or (clock.due_at is not None and clock.due_at <= now)
+    if ticket.vendor_breached is not None and ticket.vendor_breached != breached:
+        return True
+    if ticket.vendor_due_at is not None and clock.due_at is not None:
+        return abs(ticket.vendor_due_at - clock.due_at) > DISAGREE_AFTER
+    return False
 
 
 def render_detail(ticket: TicketDetail, now: datetime, zone: tzinfo | None) -> Content:
@@ -73,13 +83,29 @@ def render_detail(ticket: TicketDetail, now: datetime, zone: tzinfo | None) -> C
         else:
             remaining = "paused"
         target_h = clock.target_seconds / 3600
+        used = clock.elapsed_seconds / clock.target_seconds * 100 if clock.target_seconds else 0
+        name = clock.metric if not clock.cycle else f"{clock.metric} #{clock.cycle + 1}"
         lines.append(
             Content.assemble(
-                f"  {clock.metric:<11}",
+                f"  {name:<14}",
                 (f"{clock.state:<9}", "bold"),
-                f" target {target_h:g}h  {remaining}  [{clock.policy}]",
+                f" {used:4.0f}% of {target_h:g}h  {remaining}  ({clock.policy})",
             )
         )
+    if ticket.vendor_due_at is not None or ticket.vendor_breached is not None:
+        said = []
+        if ticket.vendor_due_at is not None:
+            said.append(f"due {when(ticket.vendor_due_at)}")
+        if ticket.vendor_breached is not None:
+            said.append("breached" if ticket.vendor_breached else "not breached")
+        lines.append(Content.assemble("  vendor says   ", ", ".join(said)))
+        running = [c for c in ticket.clocks if c.metric == "resolution" and c.stopped_at is None]
+        if running and _vendor_disagrees(ticket, running[-1], now):
+            lines.append(
+                Content.styled(
+                    "  ≠ the vendor's SLA disagrees with the contract clock", "bold $sla-at-risk"
+                )
+            )
     lines += [
         Content(""),
         Content.styled(f"History ({len(ticket.events)} changes)", "bold underline"),

@@ -20,6 +20,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from connectors import VendorConfig
 from connectors.records import Cursor, PollResult
 from paneglass.errors import UserError
+from paneglass.sla import DEFAULT_SETTINGS, SlaSettings
 from paneglass.store import queries, writes
 from paneglass.store.engine import make_engine, sqlite_path
 from paneglass.store.migrate import is_current, upgrade
@@ -40,9 +41,13 @@ __all__ = ["Store"]
 class Store:
     """The database a customer owns, behind one small API."""
 
-    def __init__(self, url: str, *, writer: bool = True) -> None:
+    def __init__(
+        self, url: str, *, writer: bool = True, sla: SlaSettings = DEFAULT_SETTINGS
+    ) -> None:
         self.url = url
         self.writer = writer
+        self.sla = sla
+        """Contract policies the clocks are computed against."""
         self.engine: Engine = make_engine(url, writer=writer)
         try:
             if writer:
@@ -107,7 +112,8 @@ class Store:
     ) -> ChangeSet:
         """Apply one poll's records, status, cursor and run record in one transaction."""
         with self.engine.begin() as conn:
-            return writes.apply_batch(conn, self._vendor_id(conn, vendor), vendor, result, run, now)
+            vendor_id = self._vendor_id(conn, vendor)
+            return writes.apply_batch(conn, vendor_id, vendor, result, run, now, self.sla)
 
     def tick_clocks(self, now: datetime) -> int:
         """Move clocks whose due or at-risk time has passed; return how many moved."""
@@ -131,10 +137,22 @@ class Store:
         with self.engine.connect() as conn:
             return queries.ticket_detail(conn, ticket_id)
 
-    def sla_rows(self, now: datetime, limit: int = 500) -> list[SlaRow]:
-        """Breached and at-risk clocks, most urgent first."""
+    def sla_rows(
+        self,
+        now: datetime,
+        limit: int = 500,
+        *,
+        vendor: str | None = None,
+        priority: str | None = None,
+    ) -> list[SlaRow]:
+        """Breached and at-risk tickets, most urgent first, optionally filtered."""
         with self.engine.connect() as conn:
-            return queries.sla_rows(conn, now, limit)
+            return queries.sla_rows(conn, now, limit, vendor, priority)
+
+    def sla_counts(self, now: datetime) -> dict[str, tuple[int, int]]:
+        """Per vendor: (breached, at risk) ticket counts."""
+        with self.engine.connect() as conn:
+            return queries.sla_counts(conn, now)
 
     def headline(self, now: datetime) -> Headline:
         """Header counters."""

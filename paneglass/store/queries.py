@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, case, func, or_, select
+from sqlalchemy import Connection, Select, and_, case, func, or_, select, true
 
 from paneglass.store.views import (
     ClockView,
@@ -41,6 +41,7 @@ __all__ = [
     "iter_clocks",
     "iter_events",
     "iter_tickets",
+    "sla_counts",
     "sla_rows",
     "ticket_count",
     "ticket_detail",
@@ -155,6 +156,7 @@ def ticket_detail(conn: Connection, ticket_id: int) -> TicketDetail | None:
         for clock in conn.execute(
             select(
                 CLOCKS.c.metric,
+                CLOCKS.c.cycle,
                 CLOCKS.c.policy,
                 CLOCKS.c.state,
                 CLOCKS.c.target_seconds,
@@ -165,7 +167,7 @@ def ticket_detail(conn: Connection, ticket_id: int) -> TicketDetail | None:
                 CLOCKS.c.stopped_at,
             )
             .where(CLOCKS.c.ticket_id == ticket_id)
-            .order_by(CLOCKS.c.metric.desc())
+            .order_by(CLOCKS.c.metric.desc(), CLOCKS.c.cycle)
         )
     )
     return TicketDetail(
@@ -198,8 +200,17 @@ def ticket_detail(conn: Connection, ticket_id: int) -> TicketDetail | None:
     )
 
 
-def sla_rows(conn: Connection, now: datetime, limit: int = 500) -> list[SlaRow]:
-    """Running clocks that are breached or at risk: breached first, then soonest due."""
+def sla_rows(
+    conn: Connection,
+    now: datetime,
+    limit: int = 500,
+    vendor: str | None = None,
+    priority: str | None = None,
+) -> list[SlaRow]:
+    """Running clocks that are breached or at risk: breached first, then soonest due.
+
+    One row per ticket (its most urgent clock), optionally for one vendor or priority.
+    """
     urgent = or_(CLOCKS.c.state.in_(("breached", "at_risk")), CLOCKS.c.at_risk_at <= now)
     breached_first = case((CLOCKS.c.state == "breached", 0), (CLOCKS.c.due_at <= now, 0), else_=1)
     stmt = (
@@ -219,7 +230,12 @@ def sla_rows(conn: Connection, now: datetime, limit: int = 500) -> list[SlaRow]:
         )
         .join(TICKETS, TICKETS.c.id == CLOCKS.c.ticket_id)
         .join(VENDORS, VENDORS.c.id == TICKETS.c.vendor_id)
-        .where(CLOCKS.c.stopped_at.is_(None), urgent)
+        .where(
+            CLOCKS.c.stopped_at.is_(None),
+            urgent,
+            VENDORS.c.name == vendor if vendor else true(),
+            TICKETS.c.priority == priority if priority else true(),
+        )
         .order_by(
             breached_first, func.coalesce(CLOCKS.c.breach_at, CLOCKS.c.due_at).asc().nulls_last()
         )
@@ -231,19 +247,42 @@ def sla_rows(conn: Connection, now: datetime, limit: int = 500) -> list[SlaRow]:
     return list(rows.values())[:limit]
 
 
-def headline(conn: Connection, now: datetime) -> Headline:
-    """The header counters."""
+def sla_counts(conn: Connection, now: datetime) -> dict[str, tuple[int, int]]:
+    """Per vendor: (tickets breached, tickets at risk) among running clocks."""
+    worst = _worst_running(now)
+    rows = conn.execute(
+        select(
+            VENDORS.c.name,
+            func.count(case((worst.c.worst == 2, 1))),
+            func.count(case((worst.c.worst == 1, 1))),
+        )
+        .select_from(worst)
+        .join(TICKETS, TICKETS.c.id == worst.c.ticket_id)
+        .join(VENDORS, VENDORS.c.id == TICKETS.c.vendor_id)
+        .group_by(VENDORS.c.name)
+        .order_by(VENDORS.c.name)
+    )
+    return {name: (int(b), int(r)) for name, b, r in rows if b or r}
+
+
+def _worst_running(now: datetime) -> Any:
+    """Subquery: each ticket's worst running clock (2 breached, 1 at risk, 0 ok)."""
     rank = case(
         (or_(CLOCKS.c.state == "breached", CLOCKS.c.due_at <= now), 2),
         (or_(CLOCKS.c.state == "at_risk", CLOCKS.c.at_risk_at <= now), 1),
         else_=0,
     )
-    worst = (
+    return (
         select(CLOCKS.c.ticket_id, func.max(rank).label("worst"))
         .where(CLOCKS.c.stopped_at.is_(None))
         .group_by(CLOCKS.c.ticket_id)
         .subquery()
     )
+
+
+def headline(conn: Connection, now: datetime) -> Headline:
+    """The header counters."""
+    worst = _worst_running(now)
     breached, at_risk = conn.execute(
         select(func.count(case((worst.c.worst == 2, 1))), func.count(case((worst.c.worst == 1, 1))))
     ).one()

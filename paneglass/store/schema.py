@@ -124,7 +124,7 @@ class SlaClock(SQLModel, table=True):
     """One contract clock per ticket and metric, recomputed with every change."""
 
     __table_args__ = (
-        UniqueConstraint("ticket_id", "metric", name="uq_sla_ticket_metric"),
+        UniqueConstraint("ticket_id", "metric", "cycle", name="uq_sla_ticket_metric_cycle"),
         Index("ix_sla_state_due", "state", "due_at"),
     )
 
@@ -132,6 +132,8 @@ class SlaClock(SQLModel, table=True):
     ticket_id: int = Field(foreign_key="ticket.id")
     metric: str
     """``response`` or ``resolution``."""
+    cycle: int = 0
+    """0 for the first; a re-opened ticket starts resolution cycle 1, 2, …"""
     policy: str
     target_seconds: int
     elapsed_seconds: int
@@ -144,6 +146,7 @@ class SlaClock(SQLModel, table=True):
     """ok, at_risk, breached, met, missed or paused."""
     breach_at: datetime | None = _when()
     """Set once, when the clock first crossed its target."""
+    started_at: datetime | None = _when()
     stopped_at: datetime | None = _when()
     computed_at: datetime = _when(nullable=False)
 

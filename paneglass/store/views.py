@@ -82,6 +82,7 @@ class ClockView:
     """One contract clock as stored."""
 
     metric: str
+    cycle: int
     policy: str
     state: str
     target_seconds: int

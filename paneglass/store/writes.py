@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Table, and_, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from connectors.records import PollResult, StatusSnapshot, TicketRecord
-from paneglass.sla import StatusChange, ticket_clocks
+from paneglass.sla import SlaSettings, StatusChange, ticket_clocks
 from paneglass.store.schema import (
     PollRun,
     SlaClock,
@@ -117,6 +117,7 @@ def apply_batch(
     result: PollResult | None,
     run: PollRunInfo,
     now: datetime,
+    settings: SlaSettings,
 ) -> ChangeSet:
     """Apply one poll (or record one failed poll) inside the caller's transaction."""
     added = updated = events = 0
@@ -136,7 +137,7 @@ def apply_batch(
                 .where(VENDORS.c.id == vendor_id)
                 .values(cursor=json.dumps(result.cursor, sort_keys=True))
             )
-        recompute_clocks(conn, changed_ids, now)
+        recompute_clocks(conn, changed_ids, now, settings)
     conn.execute(
         RUNS.insert().values(
             vendor_id=vendor_id,
@@ -243,89 +244,120 @@ def _upsert_tickets(
     return len(new_rows), len(changed_rows), len(event_rows), changed_ids
 
 
-def recompute_clocks(conn: Connection, ticket_ids: Iterable[int], now: datetime) -> None:
+def _histories(conn: Connection, ids: Sequence[int]) -> dict[int, list[StatusChange]]:
+    """Each ticket's status history (normalised and raw) from its events, oldest first."""
+    rows = conn.execute(
+        select(
+            EVENTS.c.ticket_id,
+            EVENTS.c.field_name,
+            EVENTS.c.old_value,
+            EVENTS.c.new_value,
+            EVENTS.c.vendor_time,
+            EVENTS.c.seen_at,
+        )
+        .where(
+            EVENTS.c.ticket_id.in_(ids),
+            EVENTS.c.field_name.in_(("created", "status", "raw_status")),
+        )
+        .order_by(EVENTS.c.id)
+    ).all()
+    first_raw: dict[int, str] = {}
+    for tid, name, old, _new, _at, _seen in rows:
+        if name == "raw_status":
+            first_raw.setdefault(tid, old or "")
+    histories: dict[int, list[StatusChange]] = {tid: [] for tid in ids}
+    current: dict[int, tuple[str, str]] = {}
+    for tid, name, _old, new, at, seen in rows:
+        status, raw = current.get(tid, ("open", first_raw.get(tid, "")))
+        if name in ("created", "status"):
+            status = new or "open"
+        else:
+            raw = new or ""
+        current[tid] = (status, raw)
+        histories[tid].append(StatusChange(at or seen, status, raw))
+    return histories
+
+
+def recompute_clocks(
+    conn: Connection, ticket_ids: Iterable[int], now: datetime, settings: SlaSettings
+) -> None:
     """Recompute and store the contract clocks of these tickets (pure engine, stored result)."""
-    ids = sorted(ticket_ids)
-    for chunk in _chunks(ids):
+    for chunk in _chunks(sorted(ticket_ids)):
         tickets = conn.execute(
             select(
                 TICKETS.c.id,
+                VENDORS.c.name,
                 TICKETS.c.priority,
+                TICKETS.c.group_name,
                 TICKETS.c.created_at,
                 TICKETS.c.first_response_at,
                 TICKETS.c.resolved_at,
-                TICKETS.c.status,
-            ).where(TICKETS.c.id.in_(chunk))
-        ).all()
-        history: dict[int, list[StatusChange]] = {tid: [] for tid in chunk}
-        for tid, _field, value, at, seen in conn.execute(
-            select(
-                EVENTS.c.ticket_id,
-                EVENTS.c.field_name,
-                EVENTS.c.new_value,
-                EVENTS.c.vendor_time,
-                EVENTS.c.seen_at,
+                TICKETS.c.raw_status,
             )
-            .where(EVENTS.c.ticket_id.in_(chunk), EVENTS.c.field_name.in_(("created", "status")))
-            .order_by(EVENTS.c.id)
-        ):
-            history[tid].append(StatusChange(at or seen, value or "open"))
-        previous = {
-            (tid, metric): breach_at
-            for tid, metric, breach_at in conn.execute(
-                select(CLOCKS.c.ticket_id, CLOCKS.c.metric, CLOCKS.c.breach_at).where(
-                    CLOCKS.c.ticket_id.in_(chunk)
-                )
+            .join(VENDORS, VENDORS.c.id == TICKETS.c.vendor_id)
+            .where(TICKETS.c.id.in_(chunk))
+        ).all()
+        histories = _histories(conn, chunk)
+        latched = {
+            (tid, metric, cycle): breach_at
+            for tid, metric, cycle, breach_at in conn.execute(
+                select(
+                    CLOCKS.c.ticket_id, CLOCKS.c.metric, CLOCKS.c.cycle, CLOCKS.c.breach_at
+                ).where(CLOCKS.c.ticket_id.in_(chunk))
             )
         }
         rows = []
-        for tid, priority, created_at, first_response_at, resolved_at, status in tickets:
-            changes = history[tid]
-            if changes:  # the first-seen status holds from creation
-                changes[0] = StatusChange(created_at, changes[0].status)
-            resolved = resolved_at
-            if resolved is None and status in ("resolved", "closed"):
-                resolved = max((c.at for c in changes), default=now)
-            for clock in ticket_clocks(
-                priority=priority,
+        for (
+            tid,
+            vendor,
+            priority,
+            group,
+            created_at,
+            first_response_at,
+            resolved_at,
+            raw,
+        ) in tickets:
+            history = histories[tid]
+            if history:  # the first-seen status holds from creation
+                first = history[0]
+                first_raw = first.raw_status or raw
+                if first.status in ("resolved", "closed"):  # first seen already done
+                    done_at = max(resolved_at or first.at, created_at)
+                    history[0] = StatusChange(done_at, first.status, first_raw)
+                    history.insert(0, StatusChange(created_at, "open", ""))
+                else:
+                    history[0] = StatusChange(created_at, first.status, first_raw)
+            clocks = ticket_clocks(
+                policy=settings.match(vendor, priority, group),
                 created_at=created_at,
                 first_response_at=first_response_at,
-                resolved_at=resolved,
-                history=changes,
+                resolved_at=resolved_at,
+                history=history,
                 now=now,
-            ):
-                latched = previous.get((tid, clock.metric.value)) or clock.breach_at
+            )
+            for clock in clocks:
+                key = (tid, clock.metric.value, clock.cycle)
                 rows.append(
                     {
                         "ticket_id": tid,
                         "metric": clock.metric.value,
+                        "cycle": clock.cycle,
                         "policy": clock.policy,
                         "target_seconds": int(clock.target.total_seconds()),
                         "elapsed_seconds": int(clock.elapsed.total_seconds()),
                         "paused": clock.paused,
                         "due_at": clock.due_at,
-                        "at_risk_at": (
-                            clock.due_at - clock.target * (1 - clock.at_risk_share)
-                            if clock.due_at is not None
-                            else None
-                        ),
+                        "at_risk_at": clock.at_risk_at,
                         "state": clock.state.value,
-                        "breach_at": latched,
+                        "breach_at": latched.get(key) or clock.breach_at,
+                        "started_at": clock.started_at,
                         "stopped_at": clock.stopped_at,
                         "computed_at": now,
                     }
                 )
+        conn.execute(CLOCKS.delete().where(CLOCKS.c.ticket_id.in_(chunk)))
         if rows:
-            stmt = _insert(conn, CLOCKS)
-            stmt = stmt.on_conflict_do_update(
-                index_elements=["ticket_id", "metric"],
-                set_={
-                    c.name: stmt.excluded[c.name]
-                    for c in CLOCKS.columns
-                    if c.name not in ("id", "ticket_id", "metric")
-                },
-            )
-            conn.execute(stmt, rows)
+            conn.execute(CLOCKS.insert(), rows)
 
 
 def _replace_status(

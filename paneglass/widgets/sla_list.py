@@ -8,7 +8,7 @@ countdown column is repainted.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import ClassVar
 
 from rich.segment import Segment
@@ -23,9 +23,22 @@ from textual.strip import Strip
 from paneglass.display import countdown, fit, safe_line
 from paneglass.store.views import SlaRow
 
-__all__ = ["SlaList", "sla_glyph"]
+__all__ = ["SlaList", "disagrees", "sla_glyph"]
 
 _COUNTDOWN_WIDTH = 10
+_PRIORITIES = (None, "P1", "P2", "P3", "P4", "P5")
+DISAGREE_AFTER = timedelta(minutes=15)
+"""How far the vendor's due time may drift from the contract's before it is flagged."""
+
+
+def disagrees(row: SlaRow, now: datetime) -> bool:
+    """Does the vendor's own SLA word contradict the contract clock?"""
+    breached = row.state == "breached" or (row.due_at is not None and row.due_at <= now)
+    if row.vendor_breached is not None and row.vendor_breached != breached:
+        return True
+    if row.vendor_due_at is not None and row.due_at is not None:
+        return abs(row.vendor_due_at - row.due_at) > DISAGREE_AFTER
+    return False
 
 
 def sla_glyph(row: SlaRow, now: datetime) -> tuple[str, str]:
@@ -44,6 +57,9 @@ class SlaList(ScrollView, can_focus=True):
         Binding("up,k", "cursor(-1)", "Up", show=False),
         Binding("down,j", "cursor(1)", "Down", show=False),
         Binding("enter", "select", "Open", id="sla.open"),
+        Binding("v", "cycle_vendor", "Vendor filter", id="sla.vendor"),
+        Binding("p", "cycle_priority", "Priority filter", id="sla.priority"),
+        Binding("x", "clear_filter", "Clear filter", show=False, id="sla.clear"),
     ]
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "sla-list--breached",
@@ -58,6 +74,9 @@ class SlaList(ScrollView, can_focus=True):
 
     cursor_row: reactive[int] = reactive(0)
 
+    class FilterChanged(Message):
+        """The vendor or priority filter changed; the pane must re-query."""
+
     class Selected(Message):
         """The operator asked to open the ticket behind a clock."""
 
@@ -69,6 +88,34 @@ class SlaList(ScrollView, can_focus=True):
         super().__init__(id=id)
         self.clock = clock
         self.rows: list[SlaRow] = []
+        self.vendor_names: list[str] = []
+        """Vendors the filter cycles through (set by the screen)."""
+        self.vendor_filter: str | None = None
+        self.priority_filter: str | None = None
+
+    @property
+    def filter_label(self) -> str:
+        """The active filter in words, for the pane title."""
+        parts = [p for p in (self.vendor_filter, self.priority_filter) if p]
+        return " ".join(parts)
+
+    def action_cycle_vendor(self) -> None:
+        """Show only the next vendor's clocks (then all again)."""
+        choices: list[str | None] = [None, *self.vendor_names]
+        index = choices.index(self.vendor_filter) if self.vendor_filter in choices else 0
+        self.vendor_filter = choices[(index + 1) % len(choices)]
+        self.post_message(self.FilterChanged())
+
+    def action_cycle_priority(self) -> None:
+        """Show only the next priority's clocks (then all again)."""
+        index = _PRIORITIES.index(self.priority_filter)
+        self.priority_filter = _PRIORITIES[(index + 1) % len(_PRIORITIES)]
+        self.post_message(self.FilterChanged())
+
+    def action_clear_filter(self) -> None:
+        """Show every vendor and priority."""
+        self.vendor_filter = self.priority_filter = None
+        self.post_message(self.FilterChanged())
 
     def set_rows(self, rows: list[SlaRow]) -> None:
         """Replace the rows (after a store change)."""
@@ -98,7 +145,10 @@ class SlaList(ScrollView, can_focus=True):
         if not self.rows:
             if y == 0:
                 style = base + self.get_component_rich_style("sla-list--empty")
-                return Strip([Segment(fit(" No clock breached or at risk.", width), style)], width)
+                text = " No clock breached or at risk" + (
+                    f" for {self.filter_label}." if self.filter_label else "."
+                )
+                return Strip([Segment(fit(text, width), style)], width)
             return Strip.blank(width, base)
         if index >= len(self.rows):
             return Strip.blank(width, base)
@@ -114,13 +164,14 @@ class SlaList(ScrollView, can_focus=True):
         accent = row_style + self.get_component_rich_style(accent_name)
         remaining = countdown(row.due_at - now) if row.due_at else "  paused"
         metric = "resp" if row.metric == "response" else "res"
-        middle_width = max(width - 2 - _COUNTDOWN_WIDTH, 0)
+        middle_width = max(width - 4 - _COUNTDOWN_WIDTH, 0)
         key = fit(safe_line(row.key), 11)
         vendor = fit(safe_line(row.vendor), 12)
         middle = fit(f"{key} {row.priority or '–':2} {vendor} {metric:4}", middle_width)
         segments = [
             Segment(f"{glyph} ", accent),
             Segment(middle, row_style),
+            Segment(" ≠" if disagrees(row, now) else "  ", accent),
             Segment(fit(remaining, _COUNTDOWN_WIDTH - 1).rjust(_COUNTDOWN_WIDTH), accent),
         ]
         return Strip(segments).extend_cell_length(width, row_style).crop(0, width)

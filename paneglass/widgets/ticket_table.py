@@ -250,10 +250,16 @@ class TicketTable(ScrollView, can_focus=True):
 
     def action_cycle_sort(self) -> None:
         """Sort by the next column (updated, priority, age, vendor, status, key)."""
-        current = _SORT_ORDER.index(self.ticket_query.sort) if self.ticket_query.sort in _SORT_ORDER else -1
+        current = (
+            _SORT_ORDER.index(self.ticket_query.sort)
+            if self.ticket_query.sort in _SORT_ORDER
+            else -1
+        )
         sort = _SORT_ORDER[(current + 1) % len(_SORT_ORDER)]
         descending = sort in (SortKey.UPDATED,)
-        self.ticket_query = TicketQuery(sort=sort, descending=descending, text=self.ticket_query.text)
+        self.ticket_query = TicketQuery(
+            sort=sort, descending=descending, text=self.ticket_query.text
+        )
 
     def action_reverse_sort(self) -> None:
         """Reverse the sort direction."""

@@ -94,3 +94,63 @@ def test_bad_database_url_is_a_user_error(
 ) -> None:
     assert main(["export", "--format", "json", "--db", "not a url"]) == 2
     assert "not a database URL" in capsys.readouterr().err
+
+
+SLA = """
+[vendors.hosting]
+kind = "statuspage"
+base_url = "http://127.0.0.1:9"
+
+[sla]
+thresholds = [0.6, 0.8]
+
+[sla.calendars.office]
+timezone = "Europe/London"
+hours = { mon = "08:00-18:00", tue = "08:00-18:00", sat = "09:00-13:00" }
+holidays = ["2026-12-24"]
+country = "GB"
+subdivision = "ENG"
+
+[[sla.policies]]
+name = "hosting urgent"
+vendors = ["hosting"]
+priorities = ["P1", "P2"]
+response = "15m"
+resolution = "1h30m"
+calendar = "office"
+pause_raw_statuses = ["Awaiting Vendor"]
+
+[[sla.policies]]
+name = "everything else"
+resolution = "3d"
+"""
+
+
+def test_sla_section_builds_calendars_and_ordered_policies(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, SLA))
+    first, second = config.sla.policies
+    assert first.name == "hosting urgent" and first.resolution is not None
+    assert first.resolution.total_seconds() == 5400 and first.thresholds == (0.6, 0.8)
+    assert first.calendar.week is not None and first.calendar.week[5] is not None
+    assert first.calendar.country == "GB" and "awaiting vendor" in first.pause_raw_statuses
+    assert config.sla.match("hosting", "P1", None) is first
+    assert config.sla.match("hosting", "P4", None) is second
+    assert second.calendar.always_open and second.response is None
+
+
+@pytest.mark.parametrize(
+    ("snippet", "message"),
+    [
+        ("[[sla.policies]]\nname='x'\nresolution='4 hours'", "not a duration"),
+        ("[[sla.policies]]\nname='x'", "needs a response or a resolution"),
+        ("[[sla.policies]]\nname='x'\nresolution='4h'\ncalendar='nope'", "not defined"),
+        ("[[sla.policies]]\nname='x'\nresolution='4h'\npriority='urgent'", "P1..P5"),
+        ("[[sla.policies]]\nname='x'\nresolution='4h'\nvendor='ghost'", "unknown vendor"),
+        ("[sla.calendars.c]\nhours='18:00-08:00'", "closes before it opens"),
+        ("[sla.calendars.c]\ncountry='XX'", "no public holidays"),
+        ("[sla]\nthresholds=[0.9, 0.5]", "rising shares"),
+    ],
+)
+def test_sla_mistakes_are_one_clear_line(tmp_path: Path, snippet: str, message: str) -> None:
+    with pytest.raises(UserError, match=message):
+        load_config(write(tmp_path, snippet))

@@ -212,3 +212,48 @@ def test_unreachable_database_is_a_user_error(tmp_path: Path) -> None:
     blocker.write_text("x")
     with pytest.raises(UserError, match="cannot"):
         Store(f"sqlite:///{blocker}/sub/db.sqlite")
+
+
+def test_ticket_first_seen_resolved_keeps_its_real_resolution_time(store: Store) -> None:
+    done = ticket(
+        1,
+        status=TicketStatus.RESOLVED,
+        created_at=NOW - timedelta(hours=3),
+        resolved_at=NOW - timedelta(hours=1),
+        priority=Priority.P3,
+    )
+    store.apply("hosting", PollResult(tickets=(done,)), RUN, NOW)
+    detail = store.ticket_detail(store.ticket_window(TicketQuery(), 0, 1)[0].id)
+    assert detail is not None
+    resolution = next(c for c in detail.clocks if c.metric == "resolution")
+    assert resolution.stopped_at == NOW - timedelta(hours=1)
+    assert resolution.elapsed_seconds == 2 * 3600
+    assert resolution.state == "met"
+
+
+def test_reopened_ticket_keeps_the_old_cycle(store: Store) -> None:
+    store.apply("hosting", PollResult(tickets=(ticket(1),)), RUN, NOW)
+    t1 = NOW + timedelta(minutes=10)
+    resolved = ticket(1, status=TicketStatus.RESOLVED, updated_at=t1, resolved_at=t1)
+    store.apply("hosting", PollResult(tickets=(resolved,)), RUN, t1)
+    t2 = NOW + timedelta(minutes=30)
+    store.apply("hosting", PollResult(tickets=(ticket(1, updated_at=t2),)), RUN, t2)
+    detail = store.ticket_detail(store.ticket_window(TicketQuery(), 0, 1)[0].id)
+    assert detail is not None
+    cycles = [(c.cycle, c.state) for c in detail.clocks if c.metric == "resolution"]
+    assert cycles == [(0, "met"), (1, "ok")]
+
+
+def test_sla_counts_and_filters(store: Store) -> None:
+    store.sync_vendors([VendorConfig(name="desk", kind="zendesk", base_url="http://127.0.0.1:1")])
+    late = {"created_at": NOW - timedelta(hours=30), "priority": Priority.P3}
+    store.apply("hosting", PollResult(tickets=(ticket(1, **late), ticket(2, **late))), RUN, NOW)
+    store.apply(
+        "desk",
+        PollResult(tickets=(ticket(3, priority=Priority.P1, created_at=NOW - timedelta(hours=5)),)),
+        RUN,
+        NOW,
+    )
+    assert store.sla_counts(NOW) == {"desk": (1, 0), "hosting": (2, 0)}
+    assert [r.key for r in store.sla_rows(NOW, vendor="desk")] == ["INC0003"]
+    assert {r.key for r in store.sla_rows(NOW, priority="P3")} == {"INC0001", "INC0002"}

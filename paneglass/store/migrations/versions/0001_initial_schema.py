@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 09:08:16.807201
+Create Date: 2026-11-22 09:29:32.284295
 """
 
 from collections.abc import Sequence
@@ -164,6 +164,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("ticket_id", sa.Integer(), nullable=False),
         sa.Column("metric", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("cycle", sa.Integer(), nullable=False),
         sa.Column("policy", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("target_seconds", sa.Integer(), nullable=False),
         sa.Column("elapsed_seconds", sa.Integer(), nullable=False),
@@ -172,6 +173,7 @@ def upgrade() -> None:
         sa.Column("at_risk_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("state", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("breach_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("stopped_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
@@ -179,7 +181,7 @@ def upgrade() -> None:
             ["ticket.id"],
         ),
         sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("ticket_id", "metric", name="uq_sla_ticket_metric"),
+        sa.UniqueConstraint("ticket_id", "metric", "cycle", name="uq_sla_ticket_metric_cycle"),
     )
     with op.batch_alter_table("slaclock", schema=None) as batch_op:
         batch_op.create_index("ix_sla_state_due", ["state", "due_at"], unique=False)
