@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -24,10 +27,114 @@ from connectors.errors import (
 )
 from connectors.sanitize import clean_text, one_line
 
-__all__ = ["DEFAULT_DEADLINE", "decode_json", "parse_retry_after", "send", "vendor_message"]
+__all__ = [
+    "DEFAULT_DEADLINE",
+    "RateBudget",
+    "RateHeaders",
+    "decode_json",
+    "parse_retry_after",
+    "send",
+    "vendor_message",
+]
 
 DEFAULT_DEADLINE = 30.0
 """Seconds one request may take from start to last byte."""
+
+
+MAX_PACE_SECONDS = 60.0
+"""Longest pause the pacer inserts before one request (longer waits are the scheduler's job)."""
+
+
+@dataclass(frozen=True)
+class RateHeaders:
+    """Where a vendor reports its rate-limit budget.
+
+    ``reset_kind`` says how the reset header counts: ``seconds`` from now,
+    ``epoch`` (Unix seconds) or ``iso`` (an ISO 8601 instant, as Jira sends).
+    """
+
+    remaining: str
+    limit: str | None = None
+    reset: str | None = None
+    reset_kind: str = "seconds"
+
+
+@dataclass
+class RateBudget:
+    """Paces requests from the vendor's own rate-limit headers.
+
+    After every response the remaining budget is read; when it falls to
+    ``low_share`` of the limit (or to zero), the next request waits until the
+    vendor's reset time, so we slow down before the vendor has to say 429.
+    """
+
+    headers: RateHeaders
+    low_share: float = 0.1
+    remaining: int | None = None
+    limit: int | None = None
+    reset_in: float | None = None
+    observed_at: float = field(default_factory=time.monotonic)
+    waited: float = 0.0
+    """Total seconds this budget has paced (for tests and poll-run records)."""
+
+    def observe(self, response_headers: Mapping[str, str]) -> None:
+        """Read the budget from one response's headers (missing headers change nothing)."""
+        remaining = _int(response_headers.get(self.headers.remaining))
+        if remaining is None:
+            return
+        self.remaining = remaining
+        if self.headers.limit:
+            self.limit = _int(response_headers.get(self.headers.limit)) or self.limit
+        self.reset_in = _reset_seconds(response_headers, self.headers)
+        self.observed_at = time.monotonic()
+
+    def delay(self) -> float:
+        """Seconds to wait before the next request."""
+        if self.remaining is None:
+            return 0.0
+        floor = max(1, int((self.limit or 0) * self.low_share))
+        if self.remaining > (floor if self.limit else 0):
+            return 0.0
+        if self.reset_in is None:
+            return 1.0 if self.remaining > 0 else 5.0
+        left = self.reset_in - (time.monotonic() - self.observed_at)
+        return min(max(left, 0.0), MAX_PACE_SECONDS)
+
+    async def wait(self) -> None:
+        """Sleep as long as the budget asks."""
+        pause = self.delay()
+        if pause > 0:
+            self.waited += pause
+            await asyncio.sleep(pause)
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(float(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _reset_seconds(response_headers: Mapping[str, str], names: RateHeaders) -> float | None:
+    if not names.reset:
+        return None
+    value = response_headers.get(names.reset)
+    if value is None:
+        return None
+    if names.reset_kind == "iso":
+        try:
+            when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        if when.tzinfo is None:
+            return None
+        return max((when - datetime.now(UTC)).total_seconds(), 0.0)
+    number = _int(value)
+    if number is None:
+        return None
+    if names.reset_kind == "epoch":
+        return max(number - time.time(), 0.0)
+    return float(max(number, 0))
 
 
 async def send(
@@ -39,8 +146,15 @@ async def send(
     json_body: Any = None,
     headers: dict[str, str] | None = None,
     deadline: float = DEFAULT_DEADLINE,
+    budget: RateBudget | None = None,
 ) -> httpx2.Response:
-    """Send one request and return the 2xx response, or raise a ConnectorError."""
+    """Send one request and return the 2xx response, or raise a ConnectorError.
+
+    With a ``budget``, the request first waits as the vendor's rate-limit
+    headers ask, and the response's headers update the budget.
+    """
+    if budget is not None:
+        await budget.wait()
     try:
         async with asyncio.timeout(deadline):
             response = await client.request(
@@ -52,6 +166,8 @@ async def send(
         raise TransientError(
             f"{type(exc).__name__}: {one_line(clean_text(str(exc)), 160)}"
         ) from None
+    if budget is not None:
+        budget.observe(response.headers)
     raise_for_status(response)
     return response
 
