@@ -213,6 +213,9 @@ def _find_message(body: Any) -> str:
     if isinstance(body, list) and body:
         return _find_message(body[0])
     if isinstance(body, dict):
+        error, description = body.get("error"), body.get("description")
+        if isinstance(error, str) and isinstance(description, str) and description:
+            return f"{error}: {description}"  # Zendesk: a code name plus the readable text
         for key in ("error", "errors", "message", "description", "errorMessages", "detail"):
             if body.get(key):
                 inner = _find_message(body[key])

@@ -8,20 +8,25 @@ screen turns into a re-query.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from typing import ClassVar
+from pathlib import Path
+from typing import Any, ClassVar
 
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.screen import Screen
 
+from paneglass.commands import TicketKeyProvider
 from paneglass.config import Config
 from paneglass.messages import StoreChanged
+from paneglass.paths import user_themes_folder
 from paneglass.scheduler import Collector
 from paneglass.screens.dashboard import DashboardScreen
 from paneglass.store import Store
 from paneglass.store.views import ChangeSet
 from themes import BUILTIN_THEMES, DEFAULT_THEME, STYLESHEET, VARIABLE_DEFAULTS
+from themes.user import load_user_themes
 
 __all__ = ["PaneglassApp"]
 
@@ -35,6 +40,7 @@ class PaneglassApp(App[None]):
 
     TITLE = "paneglass"
     CSS_PATH = str(STYLESHEET)
+    COMMANDS = App.COMMANDS | {TicketKeyProvider}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", id="app.quit"),
     ]
@@ -46,6 +52,7 @@ class PaneglassApp(App[None]):
         *,
         clock: Callable[[], datetime] = _system_now,
         collect: bool = True,
+        themes_folder: Path | None = None,
     ) -> None:
         super().__init__()
         self.store = store
@@ -53,10 +60,19 @@ class PaneglassApp(App[None]):
         self.clock = clock
         self.collect = collect
         self.collector: Collector | None = None
+        self.problems: list[str] = []
+        """Config problems to show once the screen is up (bad theme files, unknown theme)."""
         for theme in BUILTIN_THEMES.values():
             self.register_theme(theme)
+        user_themes, self.problems = load_user_themes(themes_folder or user_themes_folder())
+        for theme in user_themes:
+            self.register_theme(theme)
         wanted = config.display.theme
-        self.theme = wanted if wanted in BUILTIN_THEMES else DEFAULT_THEME
+        if wanted in self.available_themes:
+            self.theme = wanted
+        else:
+            self.problems.append(f"theme {wanted!r} not found; using {DEFAULT_THEME}")
+            self.theme = DEFAULT_THEME
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         """paneglass colours every theme may override."""
@@ -67,14 +83,65 @@ class PaneglassApp(App[None]):
         zone_name = self.config.display.timezone or (
             datetime.now().astimezone().tzname() or "local"
         )
+        if self.config.keys:
+            self.set_keymap(self.config.keys)
         self.push_screen(
             DashboardScreen(
-                self.store, clock=self.clock, zone=zone, zone_name=zone_name, demo=self.config.demo
+                self.store,
+                clock=self.clock,
+                zone=zone,
+                zone_name=zone_name,
+                demo=self.config.demo,
+                views=self.config.views,
             )
         )
+        for problem in self.problems:
+            self.notify(problem, title="config", severity="warning", markup=False, timeout=15)
         if self.collect and self.config.vendors:
             self.collector = Collector(self.store, self.config.vendors, on_change=self._changed)
             self.collector.start()
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Every console action in the palette (ctrl+p), beside Textual's own."""
+        yield from super().get_system_commands(screen)
+        if isinstance(screen, DashboardScreen):
+            for name in ("tickets", "sla", "vendors"):
+                yield SystemCommand(
+                    f"Show {name} pane",
+                    f"Bring the {name} pane forward",
+                    lambda name=name: screen.action_show_pane(name),
+                )
+            yield SystemCommand(
+                "Filter tickets", "Open the / filter prompt", lambda: screen.action_prompt("filter")
+            )
+            yield SystemCommand(
+                "Command prompt",
+                "Open the : command prompt",
+                lambda: screen.action_prompt("command"),
+            )
+            yield SystemCommand(
+                "Clear ticket filter", "Show every ticket", lambda: screen.apply_filter("")
+            )
+            yield SystemCommand(
+                "Zoom pane", "Let the active pane fill the screen", screen.action_toggle_zoom
+            )
+            yield SystemCommand(
+                "Requester history",
+                "Every ticket of this requester, all vendors",
+                lambda: screen.action_history("requester"),
+            )
+            yield SystemCommand(
+                "Asset history",
+                "Every ticket of this asset, all vendors",
+                lambda: screen.action_history("asset"),
+            )
+            for view in screen.views:
+                yield SystemCommand(
+                    f"View: {view.name}",
+                    f"Filter {view.filter!r}, sort {view.sort}",
+                    lambda name=view.name: screen.apply_view(name),
+                )
+            yield SystemCommand("Help", "Every key in this screen", screen.action_help)
 
     def _changed(self, change: ChangeSet) -> None:
         self.post_message(StoreChanged(change))

@@ -22,13 +22,15 @@ from connectors.errors import ConfigurationError
 from paneglass.errors import UserError
 from paneglass.sla import DEFAULT_SETTINGS, SlaSettings
 from paneglass.sla_config import parse_sla
+from paneglass.ticket_filter import FilterError, parse_filter
 
-__all__ = ["Config", "DisplayConfig", "load_config", "parse_config"]
+__all__ = ["Config", "DisplayConfig", "SavedView", "load_config", "parse_config"]
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _VENDOR_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
 _RESERVED = {"kind", "base_url", "poll_interval", "enabled"}
-_TOP_LEVEL = {"display", "vendors", "sla"}
+_TOP_LEVEL = {"display", "vendors", "sla", "views", "keys"}
+_SORTS = {"updated", "created", "priority", "status", "vendor", "key"}
 
 
 @dataclass(frozen=True)
@@ -45,12 +47,25 @@ class DisplayConfig:
 
 
 @dataclass(frozen=True)
+class SavedView:
+    """``[views.NAME]``: a named filter and sort for the ticket pane."""
+
+    name: str
+    filter: str = ""
+    sort: str = "updated"
+    descending: bool = True
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole config file, validated."""
 
     display: DisplayConfig = field(default_factory=DisplayConfig)
     vendors: tuple[VendorConfig, ...] = ()
     sla: SlaSettings = DEFAULT_SETTINGS
+    views: tuple[SavedView, ...] = ()
+    keys: dict[str, str] = field(default_factory=dict)
+    """Binding id → keys, e.g. ``{"tickets.sort" = "o"}`` (see ``paneglass keys``)."""
     source: Path | None = None
     demo: bool = False
 
@@ -94,7 +109,31 @@ def parse_config(data: dict[str, Any], *, source: Path | None = None) -> Config:
             raise UserError(
                 f"{where}: policy {policy.name!r} names unknown vendor(s) {', '.join(strangers)}"
             )
-    return Config(display=display, vendors=vendors, sla=sla, source=source)
+    views = tuple(_view(name, section, where) for name, section in data.get("views", {}).items())
+    keys = data.get("keys", {})
+    if not isinstance(keys, dict) or not all(isinstance(v, str) for v in keys.values()):
+        raise UserError(f'{where}: [keys] maps binding ids to keys, e.g. "tickets.sort" = "o"')
+    return Config(
+        display=display, vendors=vendors, sla=sla, views=views, keys=dict(keys), source=source
+    )
+
+
+def _view(name: str, section: Any, where: str) -> SavedView:
+    label = f"{where}: [views.{name}]"
+    if not isinstance(section, dict):
+        raise UserError(f"{label} must be a table")
+    unknown = set(section) - {"filter", "sort", "descending"}
+    if unknown:
+        raise UserError(f"{label} has unknown key(s) {', '.join(sorted(unknown))}")
+    text = str(section.get("filter", ""))
+    try:
+        parse_filter(text)
+    except FilterError as exc:
+        raise UserError(f"{label} filter: {exc}") from None
+    sort = str(section.get("sort", "updated"))
+    if sort not in _SORTS:
+        raise UserError(f"{label}: sort is one of {', '.join(sorted(_SORTS))}")
+    return SavedView(name, text, sort, bool(section.get("descending", sort == "updated")))
 
 
 def _display(section: Any, where: str) -> DisplayConfig:

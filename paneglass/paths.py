@@ -7,7 +7,7 @@ from pathlib import Path
 
 import platformdirs
 
-__all__ = ["default_config_path", "default_database_url"]
+__all__ = ["default_config_path", "default_database_url", "user_themes_folder"]
 
 APP = "paneglass"
 
@@ -18,6 +18,11 @@ def default_config_path() -> Path:
     if override:
         return Path(override)
     return Path(platformdirs.user_config_dir(APP)) / "config.toml"
+
+
+def user_themes_folder() -> Path:
+    """``<user config dir>/paneglass/themes``: one TOML file per user theme."""
+    return Path(platformdirs.user_config_dir(APP)) / "themes"
 
 
 def default_database_url() -> str:

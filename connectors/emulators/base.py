@@ -162,7 +162,10 @@ class Emulator(ABC):
         port = self._server.server_address[1]
         self.base_url = f"http://{LOOPBACK}:{port}"
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name=f"emulator-{self.kind}", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},  # stop() returns quickly
+            name=f"emulator-{self.kind}",
+            daemon=True,
         )
         self._thread.start()
         return self.base_url

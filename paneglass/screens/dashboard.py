@@ -9,7 +9,7 @@ worker, and hands frozen rows to its widgets.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 from typing import ClassVar
 
@@ -20,10 +20,14 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer
 
+from paneglass.commands import run_command
+from paneglass.config import SavedView
 from paneglass.display import plain
 from paneglass.store import Store
-from paneglass.store.views import Headline, SlaRow, VendorHealth
+from paneglass.store.views import Headline, SlaRow, SortKey, TicketQuery, VendorHealth
+from paneglass.ticket_filter import FilterError, parse_filter
 from paneglass.widgets.header_bar import HeaderBar
+from paneglass.widgets.prompt_bar import PromptBar
 from paneglass.widgets.sla_list import SlaList
 from paneglass.widgets.ticket_table import TicketTable
 from paneglass.widgets.vendor_list import VendorList
@@ -52,6 +56,12 @@ class DashboardScreen(Screen[None]):
         Binding("tab", "next_pane(1)", "Next pane", show=False, priority=True),
         Binding("shift+tab", "next_pane(-1)", "Previous pane", show=False, priority=True),
         Binding("z", "toggle_zoom", "Zoom", id="pane.zoom"),
+        Binding("slash", "prompt('filter')", "Filter", id="tickets.filter"),
+        Binding("colon", "prompt('command')", "Command", id="app.command"),
+        Binding("V", "next_view", "Next view", id="tickets.view"),
+        Binding("r", "history('requester')", "Requester history", id="tickets.requester"),
+        Binding("a", "history('asset')", "Asset history", id="tickets.asset"),
+        Binding("question_mark", "help", "Help", id="app.help"),
     ]
 
     def __init__(
@@ -62,8 +72,11 @@ class DashboardScreen(Screen[None]):
         zone: tzinfo | None,
         zone_name: str,
         demo: bool,
+        views: tuple[SavedView, ...] = (),
     ) -> None:
         super().__init__()
+        self.views = views
+        self.view_index = -1
         self.store = store
         self.clock = clock
         self.zone = zone
@@ -82,6 +95,7 @@ class DashboardScreen(Screen[None]):
                     yield SlaList(clock=self.clock, id="sla")
                 with VerticalScroll(id="vendors-pane", classes="pane"):
                     yield VendorList(clock=self.clock, id="vendors")
+        yield PromptBar(id="prompt")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -141,12 +155,17 @@ class DashboardScreen(Screen[None]):
 
     @on(TicketTable.Counted)
     def _counted(self, event: TicketTable.Counted) -> None:
-        direction = "▼" if event.ticket_query.descending else "▲"
-        self.query_one(
-            "#tickets-pane"
-        ).border_title = (
-            f"Tickets  {event.total:,}  ·  sort {event.ticket_query.sort.value} {direction}"
-        )
+        query = event.ticket_query
+        direction = "▼" if query.descending else "▲"
+        count = f"{event.total:,}"
+        if event.total_all is not None:
+            count = f"{event.total:,} of {event.total_all:,}"
+        title = f"Tickets  {count}  ·  sort {query.sort.value} {direction}"
+        if self.view_index >= 0:
+            title += f"  ·  view {self.views[self.view_index].name}"
+        if query.text:
+            title += f"  ·  / {query.text}"
+        self.query_one("#tickets-pane").border_title = plain(title)
 
     @on(TicketTable.Selected)
     @on(SlaList.Selected)
@@ -183,6 +202,124 @@ class DashboardScreen(Screen[None]):
         """Cycle through the panes."""
         index = (PANES.index(self.active) + step) % len(PANES)
         self.action_show_pane(PANES[index])
+
+    # -- prompt, commands, views, histories ----------------------------------------------
+
+    def action_prompt(self, mode: str) -> None:
+        """Open the filter (``/``) or command (``:``) prompt."""
+        current = self.query_one(TicketTable).ticket_query.text if mode == "filter" else ""
+        self.query_one(PromptBar).open(mode, current)
+
+    @on(PromptBar.Answered)
+    def _answered(self, event: PromptBar.Answered) -> None:
+        prompt = self.query_one(PromptBar)
+        error = (
+            self.apply_filter(event.value)
+            if event.mode == "filter"
+            else run_command(self, event.value)
+        )
+        if error:
+            prompt.show_error(error)
+        else:
+            prompt.action_close()
+
+    def apply_filter(self, text: str) -> str | None:
+        """Filter the ticket pane; return an error message instead when the text is bad."""
+        try:
+            parse_filter(text)
+        except FilterError as exc:
+            return str(exc)
+        table = self.query_one(TicketTable)
+        table.ticket_query = replace(table.ticket_query, text=text)
+        if self.active != "tickets":
+            self.action_show_pane("tickets")
+        return None
+
+    def apply_view(self, name: str) -> str | None:
+        """Switch the ticket pane to a saved view."""
+        for index, view in enumerate(self.views):
+            if view.name == name:
+                self.view_index = index
+                table = self.query_one(TicketTable)
+                table.ticket_query = TicketQuery(
+                    sort=SortKey(view.sort), descending=view.descending, text=view.filter
+                )
+                self.action_show_pane("tickets")
+                return None
+        names = ", ".join(v.name for v in self.views) or "none configured"
+        return f"no view {name!r} (views: {names})"
+
+    def action_next_view(self) -> None:
+        """Cycle through the saved views (then back to everything)."""
+        if not self.views:
+            self.notify("No saved views: add [views.NAME] to the config.", markup=False)
+            return
+        self.view_index += 1
+        if self.view_index >= len(self.views):
+            self.view_index = -1
+            self.query_one(TicketTable).ticket_query = TicketQuery()
+            return
+        self.apply_view(self.views[self.view_index].name)
+
+    def action_history(self, column: str) -> None:
+        """Every ticket of the selected ticket's requester (or asset), across vendors."""
+        row = self.query_one(TicketTable).current_row
+        if row is None:
+            return
+        self._open_history(row.id, column)
+
+    @work(thread=True, exclusive=True, group="history-lookup", exit_on_error=False)
+    def _open_history(self, ticket_id: int, column: str) -> None:
+        detail = self.store.ticket_detail(ticket_id)
+        value = (
+            None
+            if detail is None
+            else (detail.requester if column == "requester" else detail.asset)
+        )
+        self.app.call_from_thread(self._push_history, column, value)
+
+    def _push_history(self, column: str, value: str | None) -> None:
+        from paneglass.screens.ticket_list import TicketListScreen
+
+        if not value:
+            self.notify(f"This ticket has no {column}.", markup=False)
+            return
+        label = "Requester" if column == "requester" else "Asset / CI"
+        self.app.push_screen(
+            TicketListScreen(
+                self.store,
+                column=column,
+                value=value,
+                label=label,
+                clock=self.clock,
+                zone=self.zone,
+            )
+        )
+
+    def open_ticket_key(self, key: str) -> None:
+        """Open the ticket whose key is ``key`` (exact, else the first match)."""
+        self._find_key(key)
+
+    @work(thread=True, exclusive=True, group="key-lookup", exit_on_error=False)
+    def _find_key(self, key: str) -> None:
+        found = self.store.find_tickets(key, limit=1)
+        self.app.call_from_thread(self._open_found, key, found)
+
+    def _open_found(self, key: str, found: list[tuple[int, str, str, str]]) -> None:
+        from paneglass.screens.ticket_detail import TicketDetailScreen
+
+        if not found:
+            self.notify(f"No ticket with key {key}.", markup=False, severity="warning")
+            return
+        self.app.push_screen(
+            TicketDetailScreen(self.store, found[0][0], clock=self.clock, zone=self.zone)
+        )
+
+    def action_help(self) -> None:
+        """Show every key that works here."""
+        from paneglass.screens.help import HelpScreen
+
+        self.app.push_screen(HelpScreen(self))
 
     def action_toggle_zoom(self) -> None:
         """Let the active pane fill the screen, or go back to all panes."""

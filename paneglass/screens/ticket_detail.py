@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import datetime, tzinfo
 from typing import ClassVar
@@ -12,7 +13,8 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.style import Style
+from textual.widgets import Collapsible, Footer, Static
 
 from paneglass.display import countdown, local_time, plain, safe_line
 from paneglass.store import Store
@@ -22,6 +24,29 @@ from paneglass.widgets.sla_list import DISAGREE_AFTER
 __all__ = ["TicketDetailScreen", "render_detail"]
 
 _LABEL_WIDTH = 16
+
+
+def safe_url(url: str | None) -> str | None:
+    """The connector's own ``url`` if it is a plain http(s) URL, else ``None``.
+
+    Only this field ever becomes a hyperlink: a link is never built from
+    titles, comments or any other vendor text.
+    """
+    if not url:
+        return None
+    text = safe_line(url)
+    if not text.startswith(("https://", "http://")) or any(c in text for c in ' "<>'):
+        return None
+    return text
+
+
+def _link(url: str | None) -> Content:
+    target = safe_url(url)
+    if target is None:
+        return _field("Link", None)
+    # A style object, not markup: the URL can never be parsed as markup or actions.
+    link = Content.styled(target, Style(link=target, underline=True))
+    return Content.assemble((f"{'Link':<{_LABEL_WIDTH}}", "$text-muted"), link)
 
 
 def _field(label: str, value: object) -> Content:
@@ -36,6 +61,16 @@ def _vendor_disagrees(ticket: TicketDetail, clock: ClockView, now: datetime) -> 
     if ticket.vendor_due_at is not None and clock.due_at is not None:
         return abs(ticket.vendor_due_at - clock.due_at) > DISAGREE_AFTER
     return False
+
+
+def pretty_payload(raw: str | None) -> str:
+    """The stored vendor payload, indented, for reading (cleaned; never markup)."""
+    if not raw:
+        return "(the connector kept no payload for this ticket)"
+    try:
+        return json.dumps(json.loads(raw), indent=2, ensure_ascii=False, sort_keys=True)
+    except ValueError:
+        return raw
 
 
 def render_detail(ticket: TicketDetail, now: datetime, zone: tzinfo | None) -> Content:
@@ -68,7 +103,7 @@ def render_detail(ticket: TicketDetail, now: datetime, zone: tzinfo | None) -> C
             "Vendor breached",
             None if ticket.vendor_breached is None else ("yes" if ticket.vendor_breached else "no"),
         ),
-        _field("Link", ticket.url),
+        _link(ticket.url),
         _field("First seen", when(ticket.first_seen_at)),
         Content(""),
         Content.styled("Contract clocks", "bold underline"),
@@ -108,7 +143,10 @@ def render_detail(ticket: TicketDetail, now: datetime, zone: tzinfo | None) -> C
             )
     lines += [
         Content(""),
-        Content.styled(f"History ({len(ticket.events)} changes)", "bold underline"),
+        Content.styled(
+            f"History ({len(ticket.events)} change{'' if len(ticket.events) == 1 else 's'})",
+            "bold underline",
+        ),
     ]
     for event in reversed(ticket.events):
         stamp = when(event.vendor_time or event.seen_at)
@@ -126,6 +164,11 @@ class TicketDetailScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q,backspace", "app.pop_screen", "Back", id="detail.back"),
+        Binding("c", "copy_key", "Copy key", id="detail.copy"),
+        Binding("o", "open_link", "Open in vendor UI", id="detail.open"),
+        Binding("p", "toggle_raw", "Raw payload", id="detail.raw"),
+        Binding("r", "history('requester')", "Requester history", id="detail.requester"),
+        Binding("a", "history('asset')", "Asset history", id="detail.asset"),
     ]
 
     def __init__(
@@ -136,10 +179,13 @@ class TicketDetailScreen(Screen[None]):
         self.ticket_id = ticket_id
         self.clock = clock
         self.zone = zone
+        self.ticket: TicketDetail | None = None
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="detail-scroll"):
             yield Static("Loading…", id="detail", markup=False)
+            with Collapsible(title="Raw vendor payload (p)", collapsed=True, id="raw"):
+                yield Static("", id="raw-body", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -157,6 +203,7 @@ class TicketDetailScreen(Screen[None]):
         self.app.call_from_thread(self._show, ticket)
 
     def _show(self, ticket: TicketDetail | None) -> None:
+        self.ticket = ticket
         body = self.query_one("#detail", Static)
         if ticket is None:
             body.update(Content("This ticket is no longer in the store."))
@@ -165,3 +212,45 @@ class TicketDetailScreen(Screen[None]):
             f"Ticket  {safe_line(ticket.key, 30)}"
         )
         body.update(render_detail(ticket, self.clock(), self.zone))
+        self.query_one("#raw-body", Static).update(plain(pretty_payload(ticket.raw)))
+
+    def action_copy_key(self) -> None:
+        """Copy the ticket key to the clipboard (OSC 52 of our own, base64-encoded text)."""
+        if self.ticket is not None:
+            self.app.copy_to_clipboard(safe_line(self.ticket.key))
+            self.notify(f"Copied {safe_line(self.ticket.key)}", markup=False)
+
+    def action_open_link(self) -> None:
+        """Open the ticket in the vendor's own UI (the connector's URL only)."""
+        url = safe_url(self.ticket.url) if self.ticket is not None else None
+        if url is None:
+            self.notify("This vendor gives no link for the ticket.", markup=False)
+            return
+        self.app.open_url(url)
+
+    def action_toggle_raw(self) -> None:
+        """Fold or unfold the vendor's raw payload."""
+        raw = self.query_one("#raw", Collapsible)
+        raw.collapsed = not raw.collapsed
+
+    def action_history(self, column: str) -> None:
+        """Every ticket of this requester (or asset) across vendors."""
+        from paneglass.screens.ticket_list import TicketListScreen
+
+        if self.ticket is None:
+            return
+        value = self.ticket.requester if column == "requester" else self.ticket.asset
+        if not value:
+            self.notify(f"This ticket has no {column}.", markup=False)
+            return
+        label = "Requester" if column == "requester" else "Asset / CI"
+        self.app.push_screen(
+            TicketListScreen(
+                self.store,
+                column=column,
+                value=value,
+                label=label,
+                clock=self.clock,
+                zone=self.zone,
+            )
+        )

@@ -132,6 +132,11 @@ class Store:
         with self.engine.connect() as conn:
             return queries.ticket_window(conn, query, offset, limit)
 
+    def find_tickets(self, key: str, limit: int = 10) -> list[tuple[int, str, str, str]]:
+        """(id, vendor, key, title) for a key or key prefix, exact match first."""
+        with self.engine.connect() as conn:
+            return queries.find_tickets(conn, key, limit)
+
     def ticket_detail(self, ticket_id: int) -> TicketDetail | None:
         """One ticket with history and clocks."""
         with self.engine.connect() as conn:

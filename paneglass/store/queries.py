@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, case, func, or_, select, true
+from sqlalchemy import Connection, Select, and_, case, func, not_, or_, select, true
 
 from paneglass.store.views import (
     ClockView,
@@ -35,8 +35,10 @@ from paneglass.store.writes import (
     TICKETS,
     VENDORS,
 )
+from paneglass.ticket_filter import Term, parse_filter
 
 __all__ = [
+    "find_tickets",
     "headline",
     "iter_clocks",
     "iter_events",
@@ -60,20 +62,59 @@ _SORT_COLUMNS = {
 }
 
 
+_TEXT_COLUMNS = ("key", "title", "requester", "assignee")
+_SUBSTRING_COLUMNS = {
+    "assignee": "assignee",
+    "requester": "requester",
+    "group": "group_name",
+    "asset": "asset",
+    "key": "key",
+}
+
+
+def _text(column: str) -> Any:
+    return func.coalesce(TICKETS.c[column], "")
+
+
+def _term_condition(term: Term) -> Any:
+    """One parsed filter term as a SQL condition (never negated here)."""
+    values = term.values
+    if term.field == "text":
+        return or_(*(_text(c).icontains(values[0], autoescape=True) for c in _TEXT_COLUMNS))
+    if term.field == "regex":
+        pattern = f"(?i){values[0]}"  # embedded flag: understood by Python re and PostgreSQL
+        return or_(*(_text(c).regexp_match(pattern) for c in _TEXT_COLUMNS))
+    if term.field in ("vendor", "kind"):
+        vendor_column = VENDORS.c.name if term.field == "vendor" else VENDORS.c.kind
+        matching = select(VENDORS.c.id).where(func.lower(vendor_column).in_(values))
+        return TICKETS.c.vendor_id.in_(matching)
+    if term.field == "status":
+        return TICKETS.c.status.in_(values)
+    if term.field == "priority":
+        return TICKETS.c.priority.in_(values)
+    if term.field == "sla":
+        running = select(CLOCKS.c.ticket_id).where(CLOCKS.c.stopped_at.is_(None))
+        parts = []
+        for value in values:
+            if value == "none":
+                parts.append(TICKETS.c.id.not_in(running))
+            elif value == "paused":
+                parts.append(TICKETS.c.id.in_(running.where(CLOCKS.c.paused)))
+            else:
+                parts.append(TICKETS.c.id.in_(running.where(CLOCKS.c.state == value)))
+        return or_(*parts)
+    column = _SUBSTRING_COLUMNS[term.field]
+    return or_(*(_text(column).icontains(v, autoescape=True) for v in values))
+
+
 def _filtered(stmt: Select[Any], query: TicketQuery) -> Select[Any]:
     if query.active_only:
         stmt = stmt.where(TICKETS.c.status.in_(_ACTIVE))
-    text = query.text.strip()
-    if text:
-        pattern = f"%{text.replace('%', '').replace('_', '')}%"
-        stmt = stmt.where(
-            or_(
-                TICKETS.c.key.ilike(pattern),
-                TICKETS.c.title.ilike(pattern),
-                TICKETS.c.requester.ilike(pattern),
-                TICKETS.c.assignee.ilike(pattern),
-            )
-        )
+    for column, value in query.exact:
+        stmt = stmt.where(TICKETS.c[column] == value)
+    for term in parse_filter(query.text):
+        condition = _term_condition(term)
+        stmt = stmt.where(not_(condition) if term.negated else condition)
     return stmt
 
 
@@ -152,7 +193,7 @@ def ticket_detail(conn: Connection, ticket_id: int) -> TicketDetail | None:
         )
     )
     clocks = tuple(
-        ClockView(*clock)
+        ClockView(**clock._mapping)
         for clock in conn.execute(
             select(
                 CLOCKS.c.metric,
@@ -393,6 +434,22 @@ def vendor_health(conn: Connection) -> list[VendorHealth]:
             )
         )
     return result
+
+
+def find_tickets(conn: Connection, key: str, limit: int = 10) -> list[tuple[int, str, str, str]]:
+    """(id, vendor, key, title) of tickets whose key is ``key``, then those starting with it."""
+    text = key.strip().lower()
+    if not text:
+        return []
+    lowered = func.lower(TICKETS.c.key)
+    rows = conn.execute(
+        select(TICKETS.c.id, VENDORS.c.name, TICKETS.c.key, TICKETS.c.title)
+        .join(VENDORS, VENDORS.c.id == TICKETS.c.vendor_id)
+        .where(or_(lowered == text, lowered.startswith(text, autoescape=True)))
+        .order_by(case((lowered == text, 0), else_=1), TICKETS.c.key)
+        .limit(limit)
+    ).all()
+    return [(int(r[0]), str(r[1]), str(r[2]), str(r[3])) for r in rows]
 
 
 def iter_tickets(conn: Connection, batch: int = 1000) -> Iterator[dict[str, Any]]:

@@ -45,7 +45,10 @@ class TicketQuery:
     sort: SortKey = SortKey.UPDATED
     descending: bool = True
     text: str = ""
+    """Filter-bar text (see :mod:`paneglass.ticket_filter`)."""
     active_only: bool = False
+    exact: tuple[tuple[str, str], ...] = ()
+    """(column, value) pairs that must match exactly: requester or asset history."""
 
 
 @dataclass(frozen=True)

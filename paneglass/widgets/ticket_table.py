@@ -11,7 +11,7 @@ is never parsed as markup.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 from typing import ClassVar, Protocol
 
@@ -76,6 +76,7 @@ class _Window:
     total: int
     start: int
     rows: tuple[TicketRow, ...]
+    total_all: int | None = None
 
     def row(self, index: int) -> TicketRow | None:
         offset = index - self.start
@@ -131,10 +132,12 @@ class TicketTable(ScrollView, can_focus=True):
     class Counted(Message):
         """The number of matching tickets changed."""
 
-        def __init__(self, total: int, query: TicketQuery) -> None:
+        def __init__(self, total: int, query: TicketQuery, total_all: int | None) -> None:
             super().__init__()
             self.total = total
             self.ticket_query = query
+            self.total_all = total_all
+            """All tickets, when a filter narrows the view (for "12 of 1,204")."""
 
     def __init__(
         self,
@@ -175,16 +178,22 @@ class TicketTable(ScrollView, can_focus=True):
         limit = max(self.visible_rows * 3, 60)
         total = self.source.ticket_count(query)
         rows = self.source.ticket_window(query, start, limit)
-        self.app.call_from_thread(self._apply, _Window(query, total, start, tuple(rows)))
+        total_all = self.source.ticket_count(TicketQuery()) if query.text else None
+        self.app.call_from_thread(self._apply, _Window(query, total, start, tuple(rows), total_all))
 
     def _apply(self, window: _Window) -> None:
         old, self._window = self._window, window
         first = not self._loaded
         self._loaded = True
-        if old.total != window.total or old.query != window.query or first:
+        if (
+            old.total != window.total
+            or old.query != window.query
+            or old.total_all != window.total_all
+            or first
+        ):
             self.virtual_size = Size(self.size.width, window.total + 1)
             self.cursor_row = min(self.cursor_row, max(window.total - 1, 0))
-            self.post_message(self.Counted(window.total, window.query))
+            self.post_message(self.Counted(window.total, window.query, window.total_all))
             self.refresh()
             return
         top = int(self.scroll_y)
@@ -256,15 +265,12 @@ class TicketTable(ScrollView, can_focus=True):
             else -1
         )
         sort = _SORT_ORDER[(current + 1) % len(_SORT_ORDER)]
-        descending = sort in (SortKey.UPDATED,)
-        self.ticket_query = TicketQuery(
-            sort=sort, descending=descending, text=self.ticket_query.text
-        )
+        descending = sort in (SortKey.UPDATED, SortKey.CREATED)
+        self.ticket_query = replace(self.ticket_query, sort=sort, descending=descending)
 
     def action_reverse_sort(self) -> None:
         """Reverse the sort direction."""
-        q = self.ticket_query
-        self.ticket_query = TicketQuery(sort=q.sort, descending=not q.descending, text=q.text)
+        self.ticket_query = replace(self.ticket_query, descending=not self.ticket_query.descending)
 
     def on_click(self, event: object) -> None:
         y = getattr(event, "y", 0)

@@ -257,3 +257,31 @@ def test_sla_counts_and_filters(store: Store) -> None:
     assert store.sla_counts(NOW) == {"desk": (1, 0), "hosting": (2, 0)}
     assert [r.key for r in store.sla_rows(NOW, vendor="desk")] == ["INC0003"]
     assert {r.key for r in store.sla_rows(NOW, priority="P3")} == {"INC0001", "INC0002"}
+
+
+def test_structured_filters_run_in_sql(store: Store) -> None:
+    store.sync_vendors([VendorConfig(name="desk", kind="zendesk", base_url="http://127.0.0.1:1")])
+    store.apply(
+        "hosting",
+        PollResult(tickets=(
+            ticket(1, title="Cannot print, error 49.4C02", priority=Priority.P1),
+            ticket(2, status=TicketStatus.PENDING, assignee="Ana Ruiz"),
+            ticket(3, status=TicketStatus.CLOSED, assignee=None),
+        )),
+        RUN, NOW,
+    )
+    store.apply("desk", PollResult(tickets=(ticket(4, title="100% CPU_usage"),)), RUN, NOW)
+
+    def keys(text: str) -> list[str]:
+        return sorted(r.key for r in store.ticket_window(TicketQuery(text=text), 0, 50))
+
+    assert keys("vendor:desk") == ["INC0004"]
+    assert keys("kind:servicenow status:open,pending") == ["INC0001", "INC0002"]
+    assert keys("-status:closed -vendor:desk") == ["INC0001", "INC0002"]
+    assert keys("prio:1") == ["INC0001"]
+    assert keys("assignee:ana") == ["INC0002"]
+    assert keys("-assignee:kim") == ["INC0002", "INC0003"]  # no assignee counts as "not kim"
+    assert keys(r"/49\.4c0[0-9]/") == ["INC0001"]
+    assert keys("100%") == ["INC0004"] and keys("cpu_u") == ["INC0004"]  # wildcards are literal
+    assert keys("sla:none") == ["INC0003"]
+    assert store.ticket_count(TicketQuery(text="print 49")) == 1

@@ -33,7 +33,9 @@ async def test_demo_world_flows_into_every_pane() -> None:
             table = app.screen.query_one(TicketTable)
             await wait_for(lambda: table.total >= 40)
             vendors = app.screen.query_one(VendorList)
-            await wait_for(lambda: len(vendors.vendors) == 3 and all(v.last_ok for v in vendors.vendors))
+            await wait_for(
+                lambda: len(vendors.vendors) == 3 and all(v.last_ok for v in vendors.vendors)
+            )
             assert "DEMO DATA" in str(app.screen.query_one("HeaderBar").render())
             await wait_for(lambda: bool(app.screen.query_one(SlaList).rows))
             status = {v.name: v for v in vendors.vendors}["hosting-status"]

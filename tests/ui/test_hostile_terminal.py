@@ -107,3 +107,16 @@ async def test_click_on_action_markup_fires_nothing(tmp_path: Path) -> None:
         await pilot.pause(0.2)
         assert app.is_running
     assert HostileApp.pwned is False
+
+
+def test_only_the_connectors_url_becomes_a_link() -> None:
+    from paneglass.screens.ticket_detail import safe_url
+
+    assert (
+        safe_url("https://acme.service-now.com/nav_to.do?uri=x")
+        == "https://acme.service-now.com/nav_to.do?uri=x"
+    )
+    assert safe_url("javascript:alert(1)") is None
+    assert safe_url("https://evil.example/\x1b]8;;x") == "https://evil.example/]8;;x"
+    assert safe_url('https://a.example/" onclick') is None
+    assert safe_url(None) is None

@@ -1,0 +1,82 @@
+"""``?``: every key that works where you are, the filter language and the commands."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Static
+
+__all__ = ["HelpScreen", "help_text"]
+
+FILTER_HELP = (
+    ("cannot print", "words: part of key, title, requester or assignee"),
+    (
+        "vendor:hosting,desktop",
+        "fields: vendor kind status prio assignee requester group asset key sla",
+    ),
+    ("status:open,pending", "a comma means any of"),
+    ("prio:P1  sla:breached", "sla: breached, at_risk, ok, paused, none"),
+    ("-status:closed  !vendor:x", "a leading - or ! inverts a term"),
+    (r"/49\.4C0[0-9]/", "a regular expression (case-insensitive)"),
+    ('"exact phrase"', "quotes keep words together"),
+)
+COMMAND_HELP = (
+    (":tickets  :sla  :vendors", "show a pane"),
+    (":vendor NAME", "tickets of one vendor"),
+    (":filter TEXT", "same as /"),
+    (":sort FIELD [asc|desc]", "updated, created, priority, status, vendor, key"),
+    (":view NAME", "a saved view from [views] in the config"),
+    (":ticket KEY", "open a ticket by its key"),
+    (":theme NAME", "noc-dark, light, high-contrast, colorblind, or one of yours"),
+    (":help  :quit", ""),
+)
+
+
+def help_text(screen: Screen[Any]) -> Content:
+    """The help for ``screen``: its live bindings (after any remapping), then the languages."""
+    lines = [Content.styled("Keys here", "bold underline")]
+    seen: set[str] = set()
+    for key, active in screen.active_bindings.items():
+        binding = active.binding
+        if not binding.description or binding.description in seen:
+            continue
+        seen.add(binding.description)
+        shown = active.node.app.get_key_display(binding) if active.node else key
+        lines.append(Content.assemble((f"  {shown:<14}", "bold $accent"), binding.description))
+    for title, rows in (("Filter  ( / )", FILTER_HELP), ("Commands  ( : )", COMMAND_HELP)):
+        lines += [Content(""), Content.styled(title, "bold underline")]
+        lines += [Content.assemble((f"  {a:<28}", "bold $accent"), b) for a, b in rows]
+    lines += [
+        Content(""),
+        Content.styled("ctrl+p opens the command palette; escape closes this.", "$text-muted"),
+    ]
+    return Content("\n").join(lines)
+
+
+class HelpScreen(ModalScreen[None]):
+    """A modal listing every key in context."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,question_mark", "dismiss", "Close", id="help.close"),
+    ]
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll {
+        width: 90; max-width: 95%; height: 80%;
+        border: round $primary; background: $surface; padding: 0 1;
+    }
+    """
+
+    def __init__(self, context: Screen[Any]) -> None:
+        super().__init__()
+        self.context = context
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll() as scroll:
+            scroll.border_title = "Help"
+            yield Static(help_text(self.context), markup=False)
