@@ -127,10 +127,12 @@ class Store:
         with self.engine.connect() as conn:
             return queries.ticket_count(conn, query)
 
-    def ticket_window(self, query: TicketQuery, offset: int, limit: int) -> list[TicketRow]:
-        """One window of the ticket list."""
+    def ticket_window(
+        self, query: TicketQuery, offset: int, limit: int, total: int | None = None
+    ) -> list[TicketRow]:
+        """One window of the ticket list (``total`` lets the store read from the nearer end)."""
         with self.engine.connect() as conn:
-            return queries.ticket_window(conn, query, offset, limit)
+            return queries.ticket_window(conn, query, offset, limit, total)
 
     def find_tickets(self, key: str, limit: int = 10) -> list[tuple[int, str, str, str]]:
         """(id, vendor, key, title) for a key or key prefix, exact match first."""

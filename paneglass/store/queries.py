@@ -57,7 +57,7 @@ _SORT_COLUMNS = {
     SortKey.CREATED: TICKETS.c.created_at,
     SortKey.PRIORITY: TICKETS.c.priority,
     SortKey.STATUS: TICKETS.c.status,
-    SortKey.VENDOR: VENDORS.c.name,
+    SortKey.VENDOR: TICKETS.c.vendor_id,  # config order: index-backed, unlike sorting by name
     SortKey.KEY: TICKETS.c.key,
 }
 
@@ -124,11 +124,32 @@ def ticket_count(conn: Connection, query: TicketQuery) -> int:
     return int(conn.execute(stmt).scalar_one())
 
 
-def ticket_window(conn: Connection, query: TicketQuery, offset: int, limit: int) -> list[TicketRow]:
-    """The rows ``offset .. offset+limit`` of the query, in its sort order."""
+def ticket_window(
+    conn: Connection, query: TicketQuery, offset: int, limit: int, total: int | None = None
+) -> list[TicketRow]:
+    """The rows ``offset .. offset+limit`` of the query, in its sort order.
+
+    Each sort order walks its own index. Past the middle of a known ``total``
+    the window is read from the other end of the index (and flipped), so the
+    offset SQLite must skip never exceeds half the table.
+    """
+    offset = max(offset, 0)
+    descending = query.descending
+    flipped = total is not None and offset > total // 2
+    if flipped:
+        assert total is not None
+        end = min(offset + limit, total)
+        offset, limit = total - end, max(end - offset, 0)
+        descending = not descending
     column = _SORT_COLUMNS[query.sort]
-    order = column.desc() if query.descending else column.asc()
-    tiebreak = TICKETS.c.id.desc() if query.descending else TICKETS.c.id.asc()
+    order = column.desc() if descending else column.asc()
+    if query.sort is SortKey.PRIORITY:  # tickets without a priority always come last
+        order = order.nulls_first() if flipped else order.nulls_last()
+    tiebreak = TICKETS.c.id.desc() if descending else TICKETS.c.id.asc()
+    # Skip the offset on the sort index alone (ids only, no row lookups), then fetch the rows.
+    page = _filtered(
+        select(TICKETS.c.id).order_by(order, tiebreak).offset(offset).limit(limit), query
+    ).subquery()
     stmt = (
         select(
             TICKETS.c.id,
@@ -142,12 +163,13 @@ def ticket_window(conn: Connection, query: TicketQuery, offset: int, limit: int)
             TICKETS.c.created_at,
             TICKETS.c.updated_at,
         )
+        .join(page, page.c.id == TICKETS.c.id)
         .join(VENDORS, VENDORS.c.id == TICKETS.c.vendor_id)
-        .order_by(order.nulls_last(), tiebreak)
-        .offset(max(offset, 0))
-        .limit(limit)
+        .order_by(order, tiebreak)
     )
-    rows = conn.execute(_filtered(stmt, query)).all()
+    rows = list(conn.execute(stmt).all())
+    if flipped:
+        rows.reverse()
     states = _worst_states(conn, [row[0] for row in rows])
     return [TicketRow(**row._mapping, sla_state=states.get(row.id)) for row in rows]
 

@@ -72,15 +72,19 @@ class Ticket(SQLModel, table=True):
 
     __table_args__ = (
         UniqueConstraint("vendor_id", "external_id", name="uq_ticket_vendor_external"),
+        # One index per sort order of the ticket pane, each ending in id (the tiebreak).
         Index("ix_ticket_updated", "updated_at", "id"),
-        Index("ix_ticket_status_updated", "status", "updated_at"),
-        Index("ix_ticket_priority", "priority", "updated_at"),
+        Index("ix_ticket_created", "created_at", "id"),
+        Index("ix_ticket_status", "status", "id"),
+        Index("ix_ticket_priority", "priority", "id"),
+        Index("ix_ticket_key", "key", "id"),
+        Index("ix_ticket_vendor_order", "vendor_id", "id"),
         Index("ix_ticket_requester", "requester"),
         Index("ix_ticket_asset", "asset"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    vendor_id: int = Field(foreign_key="vendor.id", index=True)
+    vendor_id: int = Field(foreign_key="vendor.id")
     external_id: str
     key: str
     title: str

@@ -35,7 +35,9 @@ class TicketSource(Protocol):
     """What the table reads from (the store satisfies it)."""
 
     def ticket_count(self, query: TicketQuery) -> int: ...
-    def ticket_window(self, query: TicketQuery, offset: int, limit: int) -> list[TicketRow]: ...
+    def ticket_window(
+        self, query: TicketQuery, offset: int, limit: int, total: int | None = None
+    ) -> list[TicketRow]: ...
 
 
 @dataclass(frozen=True)
@@ -177,7 +179,7 @@ class TicketTable(ScrollView, can_focus=True):
     def _fetch(self, query: TicketQuery, start: int) -> None:
         limit = max(self.visible_rows * 3, 60)
         total = self.source.ticket_count(query)
-        rows = self.source.ticket_window(query, start, limit)
+        rows = self.source.ticket_window(query, start, limit, total)
         total_all = self.source.ticket_count(TicketQuery()) if query.text else None
         self.app.call_from_thread(self._apply, _Window(query, total, start, tuple(rows), total_all))
 

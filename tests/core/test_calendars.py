@@ -49,7 +49,9 @@ def test_explicit_and_public_holidays() -> None:
     christmas = london(2026, 12, 25, 9)  # a Friday
     assert england.is_holiday(date(2026, 12, 25))
     assert england.business_between(christmas, christmas + timedelta(hours=8)) == timedelta(0)
-    assert england.add_business(london(2026, 12, 24, 16), timedelta(hours=2)) == london(2026, 12, 29, 10)
+    assert england.add_business(london(2026, 12, 24, 16), timedelta(hours=2)) == london(
+        2026, 12, 29, 10
+    )
 
 
 def test_a_calendar_with_no_hours_refuses_to_add() -> None:
@@ -59,7 +61,9 @@ def test_a_calendar_with_no_hours_refuses_to_add() -> None:
 
 
 @given(
-    st.datetimes(min_value=datetime(2025, 1, 1), max_value=datetime(2027, 12, 31), timezones=st.just(UTC)),
+    st.datetimes(
+        min_value=datetime(2025, 1, 1), max_value=datetime(2027, 12, 31), timezones=st.just(UTC)
+    ),
     st.integers(min_value=0, max_value=60 * 24 * 20),
 )
 def test_add_business_inverts_business_between(start: datetime, minutes: int) -> None:

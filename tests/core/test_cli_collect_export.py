@@ -17,8 +17,14 @@ from paneglass.demo.session import start_demo
 def config_for(session, path: Path) -> Path:  # type: ignore[no-untyped-def]
     lines = []
     for vendor in session.config.vendors:
-        lines += [f"[vendors.{vendor.name}]", f'kind = "{vendor.kind}"', f'base_url = "{vendor.base_url}"']
-        lines += [f'{key} = "{value}"' for key, value in vendor.settings.items() if isinstance(value, str)]
+        lines += [
+            f"[vendors.{vendor.name}]",
+            f'kind = "{vendor.kind}"',
+            f'base_url = "{vendor.base_url}"',
+        ]
+        lines += [
+            f'{key} = "{value}"' for key, value in vendor.settings.items() if isinstance(value, str)
+        ]
         lines.append("")
     path.write_text("\n".join(lines))
     return path
@@ -46,8 +52,23 @@ def test_collect_once_then_export_json_and_csv(
     tickets = json.loads(out.read_text())
     expected = sum(len(live) for live in demo.world.live.values())
     assert len(tickets) == expected
-    required = {"vendor", "kind", "external_id", "key", "title", "status", "raw_status", "priority",
-                "raw_priority", "assignee", "requester", "created_at", "updated_at", "vendor_due_at", "url"}
+    required = {
+        "vendor",
+        "kind",
+        "external_id",
+        "key",
+        "title",
+        "status",
+        "raw_status",
+        "priority",
+        "raw_priority",
+        "assignee",
+        "requester",
+        "created_at",
+        "updated_at",
+        "vendor_due_at",
+        "url",
+    }
     assert required <= set(tickets[0])
     assert {t["vendor"] for t in tickets} == {"hosting", "desktop"}
     assert {t["status"] for t in tickets} <= {"new", "open", "pending", "resolved", "closed"}
@@ -65,7 +86,9 @@ def test_collect_once_exits_1_when_a_vendor_fails(
 ) -> None:
     config = config_for(demo, tmp_path / "config.toml")
     demo.emulators["desktop"].inject(*[Reply(503, {"error": "maintenance"})] * 3)
-    code = main(["collect", "--once", "--config", str(config), "--db", f"sqlite:///{tmp_path / 's.db'}"])
+    code = main(
+        ["collect", "--once", "--config", str(config), "--db", f"sqlite:///{tmp_path / 's.db'}"]
+    )
     assert code == 1
     out = capsys.readouterr().out
     failed = [line for line in out.splitlines() if line.startswith("desktop")]
@@ -73,7 +96,9 @@ def test_collect_once_exits_1_when_a_vendor_fails(
     assert all(" ok " in line for line in out.splitlines() if not line.startswith("desktop"))
 
 
-def test_check_reports_each_vendor(demo, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_check_reports_each_vendor(
+    demo, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     config = config_for(demo, tmp_path / "config.toml")
     assert main(["check", "--config", str(config)]) == 0
     out = capsys.readouterr().out

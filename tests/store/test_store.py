@@ -263,12 +263,15 @@ def test_structured_filters_run_in_sql(store: Store) -> None:
     store.sync_vendors([VendorConfig(name="desk", kind="zendesk", base_url="http://127.0.0.1:1")])
     store.apply(
         "hosting",
-        PollResult(tickets=(
-            ticket(1, title="Cannot print, error 49.4C02", priority=Priority.P1),
-            ticket(2, status=TicketStatus.PENDING, assignee="Ana Ruiz"),
-            ticket(3, status=TicketStatus.CLOSED, assignee=None),
-        )),
-        RUN, NOW,
+        PollResult(
+            tickets=(
+                ticket(1, title="Cannot print, error 49.4C02", priority=Priority.P1),
+                ticket(2, status=TicketStatus.PENDING, assignee="Ana Ruiz"),
+                ticket(3, status=TicketStatus.CLOSED, assignee=None),
+            )
+        ),
+        RUN,
+        NOW,
     )
     store.apply("desk", PollResult(tickets=(ticket(4, title="100% CPU_usage"),)), RUN, NOW)
 
@@ -285,3 +288,24 @@ def test_structured_filters_run_in_sql(store: Store) -> None:
     assert keys("100%") == ["INC0004"] and keys("cpu_u") == ["INC0004"]  # wildcards are literal
     assert keys("sla:none") == ["INC0003"]
     assert store.ticket_count(TicketQuery(text="print 49")) == 1
+
+
+@pytest.mark.parametrize("sort", list(SortKey))
+@pytest.mark.parametrize("descending", [True, False])
+def test_reading_from_the_far_end_gives_the_same_window(
+    store: Store, sort: SortKey, descending: bool
+) -> None:
+    tickets = tuple(
+        ticket(
+            n,
+            priority=None if n % 7 == 0 else Priority(f"P{1 + n % 5}"),
+            status=TicketStatus.PENDING if n % 3 else TicketStatus.OPEN,
+        )
+        for n in range(1, 41)
+    )
+    store.apply("hosting", PollResult(tickets=tickets), RUN, NOW)
+    query = TicketQuery(sort=sort, descending=descending)
+    everything = store.ticket_window(query, 0, 100)
+    for offset in (0, 17, 25, 35, 38):
+        near = store.ticket_window(query, offset, 6, total=40)
+        assert [r.id for r in near] == [r.id for r in everything[offset : offset + 6]]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import replace
 
 from paneglass.app import PaneglassApp
@@ -14,9 +15,9 @@ from paneglass.widgets.ticket_table import TicketTable
 from paneglass.widgets.vendor_list import VendorList
 
 
-async def wait_for(condition, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
+async def wait_for(condition: Callable[[], bool], seconds: float = 20.0) -> None:
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    deadline = loop.time() + seconds
     while not condition():
         assert loop.time() < deadline, "timed out waiting for the demo"
         await asyncio.sleep(0.1)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 09:29:32.284295
+Create Date: 2026-11-22 09:44:40.105620
 """
 
 from collections.abc import Sequence
@@ -90,11 +90,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("ticket", schema=None) as batch_op:
         batch_op.create_index("ix_ticket_asset", ["asset"], unique=False)
-        batch_op.create_index("ix_ticket_priority", ["priority", "updated_at"], unique=False)
+        batch_op.create_index("ix_ticket_created", ["created_at", "id"], unique=False)
+        batch_op.create_index("ix_ticket_key", ["key", "id"], unique=False)
+        batch_op.create_index("ix_ticket_priority", ["priority", "id"], unique=False)
         batch_op.create_index("ix_ticket_requester", ["requester"], unique=False)
-        batch_op.create_index("ix_ticket_status_updated", ["status", "updated_at"], unique=False)
+        batch_op.create_index("ix_ticket_status", ["status", "id"], unique=False)
         batch_op.create_index("ix_ticket_updated", ["updated_at", "id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_ticket_vendor_id"), ["vendor_id"], unique=False)
+        batch_op.create_index("ix_ticket_vendor_order", ["vendor_id", "id"], unique=False)
 
     op.create_table(
         "vendorcomponent",
@@ -227,11 +229,13 @@ def downgrade() -> None:
 
     op.drop_table("vendorcomponent")
     with op.batch_alter_table("ticket", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_ticket_vendor_id"))
+        batch_op.drop_index("ix_ticket_vendor_order")
         batch_op.drop_index("ix_ticket_updated")
-        batch_op.drop_index("ix_ticket_status_updated")
+        batch_op.drop_index("ix_ticket_status")
         batch_op.drop_index("ix_ticket_requester")
         batch_op.drop_index("ix_ticket_priority")
+        batch_op.drop_index("ix_ticket_key")
+        batch_op.drop_index("ix_ticket_created")
         batch_op.drop_index("ix_ticket_asset")
 
     op.drop_table("ticket")
