@@ -173,14 +173,20 @@ class TicketTable(ScrollView, can_focus=True):
         self._fetch(self.ticket_query, self._fetch_start())
 
     def _fetch_start(self) -> int:
+        """Start a window a screenful above the view, so scrolling either way stays loaded."""
         return max(int(self.scroll_y) - self.visible_rows, 0)
 
     @work(thread=True, exclusive=True, group="ticket-window", exit_on_error=False)
-    def _fetch(self, query: TicketQuery, start: int) -> None:
-        limit = max(self.visible_rows * 3, 60)
-        total = self.source.ticket_count(query)
+    def _fetch(self, query: TicketQuery, start: int, recount: bool = True) -> None:
+        """Read a window around ``start``; scrolling reuses the counts (they did not change)."""
+        limit = max(self.visible_rows * 4, 80)
+        known = self._window
+        if recount or known.query != query:
+            total = self.source.ticket_count(query)
+            total_all = self.source.ticket_count(TicketQuery()) if query.text else None
+        else:
+            total, total_all = known.total, known.total_all
         rows = self.source.ticket_window(query, start, limit, total)
-        total_all = self.source.ticket_count(TicketQuery()) if query.text else None
         self.app.call_from_thread(self._apply, _Window(query, total, start, tuple(rows), total_all))
 
     def _apply(self, window: _Window) -> None:
@@ -213,7 +219,7 @@ class TicketTable(ScrollView, can_focus=True):
         super().watch_scroll_y(old_value, new_value)
         top = int(new_value)
         if self._loaded and not self._window.covers(top, top + self.visible_rows):
-            self._fetch(self.ticket_query, self._fetch_start())
+            self._fetch(self.ticket_query, self._fetch_start(), recount=False)
 
     def on_mount(self) -> None:
         self._fetch(self.ticket_query, 0)

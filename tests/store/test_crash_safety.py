@@ -57,8 +57,8 @@ def test_sigkill_during_ingest_loses_nothing(tmp_path: Path) -> None:
             ).fetchone()
             newest = (
                 conn.execute(
-                    "SELECT max(CAST(substr(external_id, 1, instr(external_id, '-') - 1) AS INTEGER))"
-                    " FROM ticket"
+                    "SELECT max(CAST(substr(external_id, 1, instr(external_id, '-') - 1)"
+                    " AS INTEGER)) FROM ticket"
                 ).fetchone()[0]
                 or 0
             )
