@@ -37,7 +37,19 @@ from paneglass.store.writes import TICKETS
 from paneglass.widgets.ticket_table import TicketTable
 
 NOW = datetime(2026, 11, 22, 12, tzinfo=UTC)
-WORDS = "printer vpn outlook disk backup server laptop teams excel network storage".split()
+WORDS = (
+    "printer",
+    "vpn",
+    "outlook",
+    "disk",
+    "backup",
+    "server",
+    "laptop",
+    "teams",
+    "excel",
+    "network",
+    "storage",
+)
 
 
 def rss_mib() -> float:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -23,27 +22,19 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from connectors import Connector, VendorConfig, load_connector
-from connectors.errors import ConnectorError, RateLimited
+from connectors.errors import ConnectorError
 from connectors.records import PollResult
+from paneglass.backoff import VendorGate
 from paneglass.store import Store
 from paneglass.store.views import ChangeSet, PollRunInfo
 
-__all__ = ["Collector", "PollOutcome", "backoff_delay"]
+__all__ = ["Collector", "PollOutcome"]
 
 log = logging.getLogger("paneglass.collector")
 
-_JITTER = random.SystemRandom()
-BACKOFF_BASE = 2.0
-BACKOFF_CAP = 300.0
 SLA_TICK_SECONDS = 5.0
 POLL_DEADLINE_FACTOR = 4.0
 """A whole poll (all its pages) may take at most this many poll intervals (min 60 s)."""
-
-
-def backoff_delay(failures: int, interval: float, rng: random.Random | None = None) -> float:
-    """Full-jitter exponential backoff: U(0, min(cap, base*2^n)), never sooner than the interval."""
-    ceiling = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** max(failures - 1, 0))
-    return max(interval, (rng or _JITTER).uniform(0, ceiling))
 
 
 @dataclass(frozen=True)
@@ -56,6 +47,8 @@ class PollOutcome:
     seconds: float
     error: str | None = None
     change: ChangeSet | None = None
+    skipped: bool = False
+    """True when the vendor's gate (Retry-After, backoff, open circuit) held the poll back."""
 
 
 class Collector:
@@ -75,7 +68,8 @@ class Collector:
         self.clock = clock
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store-writer")
         self._connectors: dict[str, Connector] = {}
-        self._failures: dict[str, int] = {}
+        self.gates = {v.name: VendorGate(v.poll_interval) for v in self.vendors}
+        """Per vendor: when it may be asked again."""
         self._scheduler: AsyncIOScheduler | None = None
         store.sync_vendors(vendors)
 
@@ -94,6 +88,9 @@ class Collector:
     async def poll_once(self, name: str) -> PollOutcome:
         """Poll one vendor to the end of its pagination and commit the batch."""
         config = next(v for v in self.vendors if v.name == name)
+        gate = self.gates[name]
+        if not gate.allows(time.monotonic()):
+            return PollOutcome(name, False, 0, 0.0, "held back (Retry-After/backoff)", skipped=True)
         started = self.clock()
         t0 = time.monotonic()
         result: PollResult | None = None
@@ -140,15 +137,12 @@ class Collector:
         )
 
     def _after(self, config: VendorConfig, error: ConnectorError | None) -> None:
-        """Reschedule after a failure: Retry-After first, else backoff; reset on success."""
+        """Open or close the vendor's gate and move its next run to when the gate opens."""
+        gate = self.gates[config.name]
         if error is None:
-            self._failures.pop(config.name, None)
+            gate.succeeded()
             return
-        failures = self._failures.get(config.name, 0) + 1
-        self._failures[config.name] = failures
-        delay = backoff_delay(failures, config.poll_interval)
-        if isinstance(error, RateLimited) and error.retry_after is not None:
-            delay = max(error.retry_after, 1.0)
+        delay = gate.failed(error, time.monotonic())
         job = self._scheduler.get_job(f"vendor:{config.name}") if self._scheduler else None
         if job is not None:
             job.modify(next_run_time=self.clock() + timedelta(seconds=delay))
