@@ -431,3 +431,18 @@ def test_emulator_keeps_native_shapes() -> None:
         emu.put_ticket(world("a", status=TicketStatus.CLOSED))
         assert emu.ticket("a")["generated_timestamp"] >= before
         assert emu.put_ticket(world("a")) == key
+
+
+async def test_rate_limit_headers_are_read_for_pacing() -> None:
+    from connectors import VendorConfig
+    from connectors.zendesk import ZendeskConnector
+
+    with ZendeskEmulator() as emu:
+        config = VendorConfig(
+            name="desk", kind="zendesk", base_url=emu.base_url, settings=emu.vendor_settings()
+        )
+        connector = ZendeskConnector(config, ZendeskConnector.make_client(config))
+        await connector.poll(None)
+        await connector.client.aclose()
+    assert connector.budget.limit == 700
+    assert connector.budget.remaining is not None and connector.budget.remaining < 700

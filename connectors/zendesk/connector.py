@@ -1,0 +1,196 @@
+"""The Zendesk Support connector: the cursor-based incremental ticket export.
+
+One poll follows ``after_cursor`` from the saved position until the vendor says
+``end_of_stream``; only that flag means "caught up" (a short or even empty page
+does not). Names of requesters, assignees and groups and the live SLA clocks
+come as sideloads of the same requests, so a poll costs one request per page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+import httpx2
+
+from connectors.base import Connector, VendorConfig
+from connectors.errors import BadPayload, ConfigurationError, ConnectorError, RateLimited
+from connectors.http import RateBudget, RateHeaders, decode_json, send
+from connectors.records import Cursor, PollResult
+from connectors.sanitize import clean_text, one_line
+from connectors.zendesk.mapping import index_by_id, ticket_to_record
+
+__all__ = ["ZendeskConnector"]
+
+EXPORT_PATH = "/api/v2/incremental/tickets/cursor.json"
+ME_PATH = "/api/v2/users/me.json"
+SIDELOADS = "users,groups,slas"
+DEFAULT_BACKFILL_DAYS = 30.0
+DEFAULT_PAGE_SIZE = 100
+MAX_PAGE_SIZE = 1000
+MIN_START_AGE = 60
+"""Zendesk refuses a ``start_time`` less than one minute in the past."""
+RATE_HEADERS = RateHeaders("x-rate-limit-remaining", "x-rate-limit", "ratelimit-reset")
+DEFAULT_MAX_PAGES = 500
+"""Pages per poll before we stop and resume next poll (a guard, not a normal limit)."""
+
+
+class ZendeskConnector(Connector):
+    """Polls ``https://{subdomain}.zendesk.com`` with an agent's API token."""
+
+    kind: ClassVar[str] = "zendesk"
+    credential_sets: ClassVar[tuple[tuple[str, ...], ...]] = (("email", "api_token"),)
+
+    def __init__(self, config: VendorConfig, client: httpx2.AsyncClient) -> None:
+        super().__init__(config, client)
+        self.budget = RateBudget(RATE_HEADERS)
+        """Paces requests from ``X-Rate-Limit-Remaining`` before Zendesk has to say 429."""
+
+    @classmethod
+    def validate(cls, config: VendorConfig) -> None:
+        """Also reject numeric settings that could never work, before the first poll."""
+        super().validate(config)
+        _backfill_seconds(config)
+        _page_size(config)
+
+    @classmethod
+    def auth(cls, config: VendorConfig) -> httpx2.Auth | None:
+        """API-token Basic auth: the username is ``{email}/token``."""
+        return httpx2.BasicAuth(f"{config.require('email')}/token", config.require("api_token"))
+
+    @classmethod
+    def make_client(cls, config: VendorConfig) -> httpx2.AsyncClient:
+        """Accept a base_url given with the ``/api/v2`` suffix the docs print."""
+        return super().make_client(replace(config, base_url=_site_url(config)))
+
+    async def poll(self, cursor: Cursor | None) -> PollResult:
+        """Every ticket changed since ``cursor`` (the backfill window when ``None``)."""
+        saved = _saved_after_cursor(cursor)
+        params: dict[str, Any] = {"include": SIDELOADS, "per_page": _page_size(self.config)}
+        if saved is None:
+            started = datetime.now(UTC).timestamp()
+            params["start_time"] = int(started - _backfill_seconds(self.config))
+        else:
+            params["cursor"] = saved
+        tickets: dict[int, Mapping[str, Any]] = {}
+        users: dict[int, Mapping[str, Any]] = {}
+        groups: dict[int, Mapping[str, Any]] = {}
+        position = saved
+        requests = 0
+        max_pages = _max_pages(self.config)
+        while requests < max_pages:
+            requests += 1
+            try:
+                page = await self._get_object(EXPORT_PATH, params)
+            except RateLimited:
+                if requests == 1:
+                    raise
+                # Zendesk allows ~10 export requests a minute; keep what we paged so
+                # far (the cursor resumes exactly there) instead of starting over.
+                break
+            users.update(index_by_id(page.get("users")))
+            groups.update(index_by_id(page.get("groups")))
+            for ticket in _list(page.get("tickets"), "tickets"):
+                ticket_id = ticket.get("id") if isinstance(ticket, Mapping) else None
+                if not isinstance(ticket_id, int) or isinstance(ticket_id, bool):
+                    raise BadPayload("Zendesk export ticket without an integer id")
+                tickets.pop(ticket_id, None)  # the later copy is the newer state
+                tickets[ticket_id] = ticket
+            after = page.get("after_cursor")
+            next_position = after if isinstance(after, str) and after else None
+            if page.get("end_of_stream") is True:
+                position = next_position or position
+                break
+            if next_position is None:
+                raise BadPayload("Zendesk export page has neither end_of_stream nor after_cursor")
+            if next_position == params.get("cursor"):
+                raise BadPayload("Zendesk export returned the cursor it was given: no progress")
+            position = next_position
+            params = {"include": SIDELOADS, "per_page": params["per_page"], "cursor": position}
+        now = datetime.now(UTC)
+        base_url = _site_url(self.config)
+        records = tuple(
+            ticket_to_record(t, users=users, groups=groups, base_url=base_url, now=now)
+            for t in tickets.values()
+        )
+        next_cursor: Cursor | None = {"after_cursor": position} if position else cursor
+        return PollResult(tickets=records, cursor=next_cursor, requests=requests)
+
+    async def check(self) -> str:
+        """``users/me``: proves the token and names the agent it belongs to."""
+        body = await self._get_object(ME_PATH, {})
+        user = body.get("user")
+        if not isinstance(user, Mapping):
+            raise BadPayload("users/me answer has no user")
+        if user.get("id") is None:
+            # Zendesk answers 200 with the anonymous user when it ignores the credentials.
+            raise ConnectorError("signed in as the anonymous user: check email and api_token")
+        name = user.get("name") if isinstance(user.get("name"), str) else "unknown"
+        role = user.get("role") if isinstance(user.get("role"), str) else "unknown role"
+        return one_line(clean_text(f"ok, signed in as {name} ({role})"), 120)
+
+    async def _get_object(self, path: str, params: dict[str, Any]) -> Mapping[str, Any]:
+        response = await send(self.client, "GET", path, params=params, budget=self.budget)
+        if response.status_code != 200:
+            raise BadPayload(
+                f"HTTP {response.status_code} where a JSON answer was expected",
+                http_status=response.status_code,
+            )
+        body = decode_json(response)
+        if not isinstance(body, Mapping):
+            raise BadPayload(f"Zendesk {path} answer is not a JSON object")
+        return body
+
+
+def _saved_after_cursor(cursor: Cursor | None) -> str | None:
+    """The ``after_cursor`` this connector saved; anything else means "backfill"."""
+    value: Any = cursor.get("after_cursor") if isinstance(cursor, dict) else None
+    return value if isinstance(value, str) and value else None
+
+
+def _site_url(config: VendorConfig) -> str:
+    return config.base_url.rstrip("/").removesuffix("/api/v2")
+
+
+def _backfill_seconds(config: VendorConfig) -> float:
+    """How far back the first poll reaches, never closer than Zendesk's one-minute floor."""
+    days = _number(config, "backfill_days", DEFAULT_BACKFILL_DAYS)
+    if days < 0:
+        raise ConfigurationError(f"vendor {config.name!r}: backfill_days must not be negative")
+    return max(days * 86_400, MIN_START_AGE)
+
+
+def _page_size(config: VendorConfig) -> int:
+    size = _number(config, "page_size", DEFAULT_PAGE_SIZE)
+    if size != int(size) or not 1 <= size <= MAX_PAGE_SIZE:
+        raise ConfigurationError(
+            f"vendor {config.name!r}: page_size must be a whole number from 1 to {MAX_PAGE_SIZE}"
+        )
+    return int(size)
+
+
+def _max_pages(config: VendorConfig) -> int:
+    pages = _number(config, "max_pages", DEFAULT_MAX_PAGES)
+    if pages != int(pages) or pages < 1:
+        raise ConfigurationError(f"vendor {config.name!r}: max_pages must be a positive integer")
+    return int(pages)
+
+
+def _number(config: VendorConfig, key: str, default: float) -> float:
+    text = config.get(key)
+    if text is None:
+        return default
+    try:
+        return float(text)
+    except ValueError:
+        raise ConfigurationError(f"vendor {config.name!r}: {key} must be a number") from None
+
+
+def _list(value: Any, what: str) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise BadPayload(f"Zendesk export {what} is not a list")
+    return value
