@@ -1,0 +1,530 @@
+"""The ServiceNow connector against the ServiceNow emulator, over real HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx2
+import pytest
+
+from connectors import load_connector
+from connectors.base import VendorConfig
+from connectors.emulators import emulator_for
+from connectors.emulators.base import Reply, Request, WorldTicket
+from connectors.emulators.servicenow import ServiceNowEmulator
+from connectors.errors import (
+    AuthError,
+    ConfigurationError,
+    ConnectorError,
+    RateLimited,
+    TransientError,
+)
+from connectors.records import Priority, TicketRecord, TicketStatus
+from connectors.servicenow import ServiceNowConnector
+from connectors.timestamps import format_servicenow
+from tests.hostile import HOSTILE_STRINGS, has_forbidden
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+INCIDENTS = "/api/now/table/incident"
+TASK_SLA = "/api/now/table/task_sla"
+
+
+def world(ref: str, **fields: Any) -> WorldTicket:
+    """A world ticket with sensible defaults; ``fields`` override any of them."""
+    values: dict[str, Any] = {
+        "ref": ref,
+        "title": f"Ticket {ref}",
+        "status": TicketStatus.OPEN,
+        "priority": Priority.P3,
+        "created_at": NOW - timedelta(hours=5),
+        "updated_at": NOW - timedelta(hours=1),
+        "requester": "Lee Park",
+        "assignee": "Dana Ortiz",
+        "group": "Network Ops",
+        **fields,
+    }
+    return WorldTicket(**values)
+
+
+def config_for(emu: ServiceNowEmulator, **settings: Any) -> VendorConfig:
+    values = emu.vendor_settings()
+    kind = values.pop("kind")
+    return VendorConfig(
+        name="snow", kind=kind, base_url=emu.base_url, settings={**values, **settings}
+    )
+
+
+@asynccontextmanager
+async def connector_for(
+    emu: ServiceNowEmulator, **settings: Any
+) -> AsyncIterator[ServiceNowConnector]:
+    config = config_for(emu, **settings)
+    ServiceNowConnector.validate(config)
+    async with ServiceNowConnector.make_client(config) as client:
+        yield ServiceNowConnector(config, client)
+
+
+def by_key(tickets: tuple[TicketRecord, ...]) -> dict[str, TicketRecord]:
+    keys = [t.key for t in tickets]
+    assert len(keys) == len(set(keys)), f"duplicate tickets in one poll: {keys}"
+    return {t.key: t for t in tickets}
+
+
+def requests_to(emu: ServiceNowEmulator, path: str) -> list[Request]:
+    return [r for r in emu.requests if r.path == path]
+
+
+def put_series(emu: ServiceNowEmulator, count: int, **fields: Any) -> list[str]:
+    """``count`` incidents updated one minute apart, oldest first; their numbers."""
+    return [
+        emu.put_ticket(world(f"t{i}", updated_at=NOW - timedelta(minutes=count - i), **fields))
+        for i in range(count)
+    ]
+
+
+# -- discovery and config ----------------------------------------------------------------
+
+
+def test_entry_point_and_emulator_are_registered() -> None:
+    assert load_connector("servicenow") is ServiceNowConnector
+    assert emulator_for("servicenow") is ServiceNowEmulator
+
+
+def test_credentials_and_settings_are_validated() -> None:
+    base = {"name": "snow", "kind": "servicenow", "base_url": "https://acme.service-now.com"}
+    ServiceNowConnector.validate(VendorConfig(**base, settings={"token": "t"}))
+    ServiceNowConnector.validate(VendorConfig(**base, settings={"username": "u", "password": "p"}))
+    with pytest.raises(ConfigurationError, match="username\\+password or token"):
+        ServiceNowConnector.validate(VendorConfig(**base, settings={"username": "u"}))
+    config = VendorConfig(**base, settings={"token": "t", "page_size": "zero"})
+    with pytest.raises(ConfigurationError, match="page_size"):
+        ServiceNowConnector(config, httpx2.AsyncClient())
+
+
+def test_basic_auth_wins_over_token_and_token_becomes_bearer() -> None:
+    base = {"name": "snow", "kind": "servicenow", "base_url": "https://acme.service-now.com"}
+    both = VendorConfig(**base, settings={"username": "u", "password": "p", "token": "t"})
+    assert isinstance(ServiceNowConnector.auth(both), httpx2.BasicAuth)
+    assert ServiceNowConnector.headers(both) == {}
+    token = VendorConfig(**base, settings={"token": "t0k"})
+    assert ServiceNowConnector.auth(token) is None
+    assert ServiceNowConnector.headers(token) == {"Authorization": "Bearer t0k"}
+
+
+# -- full and incremental polls ------------------------------------------------------------
+
+
+async def test_full_poll_follows_next_links_past_short_and_empty_acl_pages() -> None:
+    with ServiceNowEmulator() as emu:
+        numbers = put_series(emu, 7)
+        # Pages of 2 by sys_updated_on: [t0 t1] [t2 t3] [t4 t5] [t6].
+        emu.hide("t1")  # short page
+        emu.hide("t2")
+        emu.hide("t3")  # empty page, with more behind it
+        async with connector_for(emu, page_size="2") as connector:
+            result = await connector.poll(None)
+
+        tickets = by_key(result.tickets)
+        assert set(tickets) == {numbers[0], numbers[4], numbers[5], numbers[6]}
+        pages = requests_to(emu, INCIDENTS)
+        assert [r.param("sysparm_offset") for r in pages] == ["0", "2", "4", "6"]
+        assert {r.param("sysparm_limit") for r in pages} == {"2"}
+        assert result.requests == 4 + 1  # four incident pages, one task_sla query
+        assert result.cursor == {"since": (NOW - timedelta(minutes=1)).isoformat()}
+
+
+async def test_first_poll_asks_for_the_backfill_window_in_a_stable_order() -> None:
+    with ServiceNowEmulator() as emu:
+        put_series(emu, 1)
+        async with connector_for(emu, backfill_days="2") as connector:
+            await connector.poll(None)
+
+        first = requests_to(emu, INCIDENTS)[0]
+        query = first.param("sysparm_query") or ""
+        since_text, _, order = query.partition("^")
+        since = datetime.strptime(since_text, "sys_updated_on>=%Y-%m-%d %H:%M:%S").replace(
+            tzinfo=UTC
+        )
+        assert abs(since - (datetime.now(UTC) - timedelta(days=2))) < timedelta(seconds=30)
+        assert order == "ORDERBYsys_updated_on^ORDERBYsys_id"
+        assert first.param("sysparm_display_value") == "all"
+        assert first.param("sysparm_exclude_reference_link") == "true"
+        assert first.param("sysparm_limit") == "200"
+        assert "sys_updated_on" in (first.param("sysparm_fields") or "").split(",")
+
+
+async def test_unreadable_cursor_falls_back_to_the_backfill_window() -> None:
+    with ServiceNowEmulator() as emu:
+        number = put_series(emu, 1)[0]
+        async with connector_for(emu) as connector:
+            result = await connector.poll({"since": "yesterday-ish"})
+        assert [t.key for t in result.tickets] == [number]
+        assert result.cursor == {"since": (NOW - timedelta(minutes=1)).isoformat()}
+
+
+async def test_records_carry_every_unified_field() -> None:
+    with ServiceNowEmulator() as emu:
+        number = emu.put_ticket(
+            world(
+                "vpn",
+                title="VPN gateway EU-2 dropping tunnels",
+                status=TicketStatus.RESOLVED,
+                priority=Priority.P1,
+                asset="vpn-gw-eu2",
+                created_at=NOW - timedelta(hours=3),
+                updated_at=NOW - timedelta(minutes=5),
+                resolved_at=NOW - timedelta(minutes=6),
+            )
+        )
+        async with connector_for(emu) as connector:
+            result = await connector.poll(None)
+
+        record = by_key(result.tickets)[number]
+        sys_id = emu.sys_id_of("vpn")
+        assert number == "INC0010001"
+        assert len(sys_id) == 32 and int(sys_id, 16) >= 0
+        assert record.external_id == sys_id
+        assert record.title == "VPN gateway EU-2 dropping tunnels"
+        assert record.status is TicketStatus.RESOLVED
+        assert record.raw_status == "Resolved"
+        assert record.priority is Priority.P1
+        assert record.raw_priority == "1 - Critical"
+        assert record.assignee == "Dana Ortiz"
+        assert record.requester == "Lee Park"
+        assert record.group == "Network Ops"
+        assert record.asset == "vpn-gw-eu2"
+        assert record.created_at == NOW - timedelta(hours=3)
+        assert record.updated_at == NOW - timedelta(minutes=5)
+        assert record.resolved_at == NOW - timedelta(minutes=6)
+        assert record.url == f"{emu.base_url}/nav_to.do?uri=incident.do%3Fsys_id%3D{sys_id}"
+        assert record.raw["number"] == {"display_value": number, "value": number}
+
+
+async def test_native_state_codes_are_normalised() -> None:
+    with ServiceNowEmulator() as emu:
+        statuses = list(TicketStatus)
+        numbers = [emu.put_ticket(world(s.value, status=s)) for s in statuses]
+        canceled = emu.put_ticket(world("canceled"))
+        custom = emu.put_ticket(world("custom"))
+        emu.set_native("canceled", state="8")
+        emu.set_native("custom", state="42")
+        async with connector_for(emu) as connector:
+            tickets = by_key((await connector.poll(None)).tickets)
+
+        assert [tickets[n].status for n in numbers] == statuses
+        assert [tickets[n].raw_status for n in numbers] == [
+            "New",
+            "In Progress",
+            "On Hold",
+            "Resolved",
+            "Closed",
+        ]
+        assert (tickets[canceled].status, tickets[canceled].raw_status) == (
+            TicketStatus.CLOSED,
+            "Canceled",
+        )
+        assert (tickets[custom].status, tickets[custom].raw_status) == (TicketStatus.OPEN, "42")
+
+
+async def test_incremental_poll_returns_changes_and_keeps_same_second_updates() -> None:
+    with ServiceNowEmulator() as emu:
+        numbers = put_series(emu, 3)
+        async with connector_for(emu) as connector:
+            first = await connector.poll(None)
+            assert len(first.tickets) == 3
+            cursor_time = NOW - timedelta(minutes=1)
+            assert first.cursor == {"since": cursor_time.isoformat()}
+
+            # An update committed in the very second the cursor holds, and a later one.
+            late = emu.put_ticket(world("late", updated_at=cursor_time))
+            emu.put_ticket(world("t0", title="Changed", updated_at=NOW))
+            second = await connector.poll(first.cursor)
+
+            third = await connector.poll(second.cursor)
+
+        changed = by_key(second.tickets)
+        # t1 (exactly 60 s before the cursor) and t2 are re-read through the overlap.
+        assert set(changed) == {late, *numbers}
+        assert changed[numbers[0]].title == "Changed"
+        assert second.cursor == {"since": NOW.isoformat()}
+        query = requests_to(emu, INCIDENTS)[1].param("sysparm_query") or ""
+        expected_since = format_servicenow(cursor_time - timedelta(seconds=60))
+        assert query.startswith(f"sys_updated_on>={expected_since}^")
+        # Nothing changed since: the third poll only re-reads the last minute (t2, late, t0).
+        assert {t.key for t in third.tickets} == {numbers[2], late, numbers[0]}
+        assert third.cursor == second.cursor
+
+
+async def test_quiet_poll_gets_v1_404_and_keeps_the_cursor() -> None:
+    with ServiceNowEmulator() as emu:
+        put_series(emu, 1)
+        cursor = {"since": (NOW + timedelta(hours=1)).isoformat()}
+        async with connector_for(emu) as connector:
+            result = await connector.poll(cursor)
+            raw = await connector.client.get(INCIDENTS, params={"sysparm_query": "number=NONE"})
+
+        assert result.tickets == ()
+        assert result.cursor == cursor
+        assert result.requests == 1  # no task_sla query for nothing
+        assert raw.status_code == 404
+        assert raw.json() == {
+            "error": {
+                "message": "No Record found",
+                "detail": (
+                    "Records matching query not found. Check query parameter or offered values"
+                ),
+            },
+            "status": "failure",
+        }
+
+
+async def test_empty_instance_first_poll_has_no_records_and_no_cursor() -> None:
+    with ServiceNowEmulator() as emu:
+        async with connector_for(emu) as connector:
+            result = await connector.poll(None)
+        assert (result.tickets, result.cursor, result.requests) == ((), None, 1)
+
+
+async def test_a_404_that_is_not_no_record_found_is_an_error() -> None:
+    with ServiceNowEmulator() as emu:
+        emu.inject(Reply(404, raw=b"<html>Not Found</html>", headers={"Content-Type": "text/html"}))
+        async with connector_for(emu) as connector:
+            with pytest.raises(ConnectorError) as caught:
+                await connector.poll(None)
+        assert caught.value.http_status == 404
+
+
+async def test_update_while_paging_is_deduplicated_and_the_window_is_reread() -> None:
+    class ShufflingEmulator(ServiceNowEmulator):
+        """Updates t0 right after serving the first incident page, as a busy instance would."""
+
+        def route(self, request: Request) -> Reply:
+            reply = self.route_once(request)
+            if request.path == INCIDENTS and request.param("sysparm_offset") == "0":
+                self.put_ticket(world("t0", title="Edited meanwhile", updated_at=NOW))
+            return reply
+
+        def route_once(self, request: Request) -> Reply:
+            return super().route(request)
+
+    with ShufflingEmulator() as emu:
+        numbers = put_series(emu, 5)
+        async with connector_for(emu, page_size="2") as connector:
+            first = await connector.poll(None)
+            second = await connector.poll(first.cursor)
+
+        seen_first = by_key(first.tickets)
+        assert seen_first[numbers[0]].title == "Edited meanwhile"  # the newest copy won
+        assert numbers[2] not in seen_first  # shifted behind the offset: skipped this time
+        assert set(by_key(second.tickets)) == set(numbers)  # …so the window is read again
+        assert first.cursor is not None and second.cursor == {"since": NOW.isoformat()}
+
+
+# -- vendor SLA -------------------------------------------------------------------------------
+
+
+async def test_vendor_sla_from_task_sla(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("connectors.servicenow.connector.SLA_CHUNK", 2)
+    with ServiceNowEmulator() as emu:
+        due = NOW + timedelta(hours=2)
+        running = emu.put_ticket(world("running", due_at=due))
+        late = emu.put_ticket(world("late", due_at=NOW - timedelta(minutes=10)))
+        flagged = emu.put_ticket(world("flagged", due_at=due, breached=True))
+        done = emu.put_ticket(world("done", due_at=due, status=TicketStatus.RESOLVED))
+        plain = emu.put_ticket(world("plain"))
+        async with connector_for(emu) as connector:
+            result = await connector.poll(None)
+
+        tickets = by_key(result.tickets)
+        assert (tickets[running].vendor_due_at, tickets[running].vendor_breached) == (due, False)
+        assert tickets[late].vendor_due_at == NOW - timedelta(minutes=10)
+        assert tickets[late].vendor_breached is True
+        assert (tickets[flagged].vendor_due_at, tickets[flagged].vendor_breached) == (due, True)
+        assert (tickets[done].vendor_due_at, tickets[done].vendor_breached) == (None, None)
+        assert (tickets[plain].vendor_due_at, tickets[plain].vendor_breached) == (None, None)
+        sla_queries = [r.param("sysparm_query") or "" for r in requests_to(emu, TASK_SLA)]
+        assert len(sla_queries) == 3  # five incidents in chunks of two
+        assert all(q.startswith("taskIN") and q.endswith("^active=true") for q in sla_queries)
+        assert result.requests == 1 + 3
+
+
+async def test_emulator_task_sla_rows_look_like_the_real_table() -> None:
+    with ServiceNowEmulator() as emu:
+        due = NOW + timedelta(hours=2)
+        number = emu.put_ticket(world("x", priority=Priority.P2, due_at=due))
+        async with connector_for(emu) as connector:
+            answer = await connector.client.get(
+                TASK_SLA,
+                params={
+                    "sysparm_query": "active=true^task.number=" + number,
+                    "sysparm_display_value": "all",
+                    "sysparm_fields": "task,task.number,sla,stage,has_breached,planned_end_time",
+                },
+            )
+        row = answer.json()["result"][0]
+        sys_id = emu.sys_id_of("x")
+        assert row["task"] == {
+            "display_value": number,
+            "link": f"{emu.base_url}/api/now/table/incident/{sys_id}",
+            "value": sys_id,
+        }
+        assert row["task.number"] == {"display_value": number, "value": number}
+        assert row["sla"]["display_value"] == "P2 resolution"
+        assert row["stage"] == {"display_value": "In progress", "value": "in_progress"}
+        assert row["has_breached"] == {"display_value": "false", "value": "false"}
+        assert row["planned_end_time"]["value"] == format_servicenow(due)
+        berlin = due.astimezone(emu.user_zone).strftime("%d/%m/%Y %H:%M:%S")
+        assert row["planned_end_time"]["display_value"] == berlin
+
+
+# -- emulator wire format ----------------------------------------------------------------------
+
+
+async def test_emulator_flat_shape_links_and_headers() -> None:
+    with ServiceNowEmulator() as emu:
+        put_series(emu, 3)
+        async with connector_for(emu) as connector:
+            answer = await connector.client.get(
+                INCIDENTS,
+                params={
+                    "sysparm_limit": "1",
+                    "sysparm_offset": "1",
+                    "sysparm_fields": "number,assigned_to,cmdb_ci",
+                },
+            )
+        assert answer.headers["X-Total-Count"] == "3"
+        links = {rel: link["url"] for rel, link in answer.links.items()}
+        assert set(links) == {"first", "prev", "next", "last"}
+        assert all(url.startswith(f"{emu.base_url}{INCIDENTS}?") for url in links.values())
+        assert "sysparm_offset=2" in links["next"] and "sysparm_offset=2" in links["last"]
+        [row] = answer.json()["result"]
+        assert row["number"] == "INC0010002"
+        assert set(row) == {"number", "assigned_to", "cmdb_ci"}
+        assert row["assigned_to"]["link"].startswith(f"{emu.base_url}/api/now/table/sys_user/")
+        assert len(row["assigned_to"]["value"]) == 32
+        assert row["cmdb_ci"] == ""
+
+
+# -- errors -----------------------------------------------------------------------------------
+
+
+async def test_wrong_password_is_an_auth_error_with_the_vendor_body() -> None:
+    with ServiceNowEmulator() as emu:
+        async with connector_for(emu, password="wrong") as connector:
+            with pytest.raises(AuthError, match="User Not Authenticated") as caught:
+                await connector.poll(None)
+            raw = await httpx2.AsyncClient(base_url=emu.base_url).get(INCIDENTS)
+        assert caught.value.http_status == 401
+        assert "wrong" not in str(caught.value)
+        assert raw.status_code == 401
+        assert raw.json() == {
+            "error": {
+                "message": "User Not Authenticated",
+                "detail": "Required to provide Auth information",
+            },
+            "status": "failure",
+        }
+
+
+async def test_bearer_token_is_accepted() -> None:
+    with ServiceNowEmulator(token="oauth-abc") as emu:
+        number = put_series(emu, 1)[0]
+        config = VendorConfig(
+            name="snow", kind="servicenow", base_url=emu.base_url, settings={"token": "oauth-abc"}
+        )
+        async with ServiceNowConnector.make_client(config) as client:
+            result = await ServiceNowConnector(config, client).poll(None)
+        assert [t.key for t in result.tickets] == [number]
+        assert emu.requests[0].headers["authorization"] == "Bearer oauth-abc"
+
+
+async def test_basic_auth_header_is_sent() -> None:
+    with ServiceNowEmulator() as emu:
+        async with connector_for(emu) as connector:
+            await connector.check()
+        expected = base64.b64encode(b"svc_paneglass:demo-password").decode()
+        assert emu.requests[0].headers["authorization"] == f"Basic {expected}"
+
+
+async def test_server_error_is_transient() -> None:
+    with ServiceNowEmulator() as emu:
+        put_series(emu, 1)
+        emu.inject(Reply(500, {"error": {"message": "Transaction cancelled"}, "status": "failure"}))
+        async with connector_for(emu) as connector:
+            with pytest.raises(TransientError, match="Transaction cancelled") as caught:
+                await connector.poll(None)
+        assert caught.value.http_status == 500
+
+
+async def test_429_with_retry_after_is_rate_limited() -> None:
+    with ServiceNowEmulator() as emu:
+        put_series(emu, 1)
+        emu.inject(
+            Reply(
+                429,
+                {"error": {"message": "Rate limit exceeded"}, "status": "failure"},
+                headers={"Retry-After": "7"},
+            )
+        )
+        async with connector_for(emu) as connector:
+            with pytest.raises(RateLimited) as caught:
+                await connector.poll(None)
+        assert caught.value.retry_after == 7
+
+
+async def test_failure_on_a_later_page_fails_the_whole_poll() -> None:
+    class BusyLaterEmulator(ServiceNowEmulator):
+        """Answers the first page, then runs out of semaphores."""
+
+        def route(self, request: Request) -> Reply:
+            if request.param("sysparm_offset", "0") != "0":
+                return Reply(503, {"error": {"message": "busy"}}, headers={"Retry-After": "3"})
+            return super().route(request)
+
+    with BusyLaterEmulator() as emu:
+        put_series(emu, 4)
+        async with connector_for(emu, page_size="2") as connector:
+            with pytest.raises(RateLimited) as caught:
+                await connector.poll(None)
+        assert (caught.value.http_status, caught.value.retry_after) == (503, 3)
+
+
+async def test_hostile_titles_and_names_arrive_clean() -> None:
+    with ServiceNowEmulator() as emu:
+        extra = ("\x1b[2J\x1b]52;c;ZXZpbA==\x07[@click=app.quit]x[/]\u202eevil",)
+        for index, text in enumerate(HOSTILE_STRINGS + extra):
+            emu.put_ticket(world(f"h{index}", title=text, assignee=text[:80], group=text[:80]))
+        async with connector_for(emu) as connector:
+            result = await connector.poll(None)
+
+        assert len(result.tickets) == len(HOSTILE_STRINGS) + 1
+        for record in result.tickets:
+            for text in (record.title, record.assignee or "", record.group or ""):
+                assert not has_forbidden(text), repr(text[:60])
+        last = by_key(result.tickets)[f"INC{10001 + len(HOSTILE_STRINGS):07d}"]
+        assert last.title == "[2J]52;c;ZXZpbA==[@click=app.quit]x[/]evil"
+
+
+# -- check -------------------------------------------------------------------------------------
+
+
+async def test_check_reports_visible_incidents() -> None:
+    with ServiceNowEmulator() as emu:
+        put_series(emu, 1234)
+        async with connector_for(emu) as connector:
+            assert await connector.check() == "ok, 1,234 incidents visible"
+        [request] = emu.requests
+        assert request.param("sysparm_limit") == "1"
+
+
+async def test_check_on_an_empty_table_and_with_bad_credentials() -> None:
+    with ServiceNowEmulator() as emu:
+        async with connector_for(emu) as connector:
+            assert await connector.check() == "ok, 0 incidents visible"
+        async with connector_for(emu, password="nope") as connector:
+            with pytest.raises(AuthError):
+                await connector.check()
