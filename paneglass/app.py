@@ -19,31 +19,34 @@ from textual.screen import Screen
 
 from paneglass.commands import TicketKeyProvider
 from paneglass.config import Config
+from paneglass.errors import UserError
 from paneglass.messages import StoreChanged
 from paneglass.paths import user_themes_folder
-from paneglass.scheduler import Collector
+from paneglass.scheduler import LEASE_STALE, Collector
 from paneglass.screens.dashboard import DashboardScreen
+from paneglass.screens.wall import WallScreen
 from paneglass.store import Store
+from paneglass.store.engine import sqlite_path
 from paneglass.store.views import ChangeSet
+from paneglass.watch import ChangeWatcher
 from themes import BUILTIN_THEMES, DEFAULT_THEME, STYLESHEET, VARIABLE_DEFAULTS
 from themes.user import load_user_themes
 
-__all__ = ["PaneglassApp"]
+__all__ = ["ConsoleBase", "PaneglassApp", "WallApp"]
+
+WATCH_SECONDS = 1.0
+"""How often a viewer asks whether another process committed."""
 
 
 def _system_now() -> datetime:
     return datetime.now(UTC)
 
 
-class PaneglassApp(App[None]):
-    """The console: three live panes over the customer's own store."""
+class ConsoleBase(App[None]):
+    """Wiring shared by the console and the wall: themes, store, collector or follower."""
 
     TITLE = "paneglass"
     CSS_PATH = str(STYLESHEET)
-    COMMANDS = App.COMMANDS | {TicketKeyProvider}
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("q", "quit", "Quit", id="app.quit"),
-    ]
 
     def __init__(
         self,
@@ -53,6 +56,7 @@ class PaneglassApp(App[None]):
         clock: Callable[[], datetime] = _system_now,
         collect: bool = True,
         themes_folder: Path | None = None,
+        default_theme: str | None = None,
     ) -> None:
         super().__init__()
         self.store = store
@@ -60,6 +64,9 @@ class PaneglassApp(App[None]):
         self.clock = clock
         self.collect = collect
         self.collector: Collector | None = None
+        self.following: str | None = None
+        """The other process's collector this viewer follows (``None`` when we collect)."""
+        self._watcher: ChangeWatcher | None = None
         self.problems: list[str] = []
         """Config problems to show once the screen is up (bad theme files, unknown theme)."""
         for theme in BUILTIN_THEMES.values():
@@ -67,7 +74,7 @@ class PaneglassApp(App[None]):
         user_themes, self.problems = load_user_themes(themes_folder or user_themes_folder())
         for theme in user_themes:
             self.register_theme(theme)
-        wanted = config.display.theme
+        wanted = default_theme or config.display.theme
         if wanted in self.available_themes:
             self.theme = wanted
         else:
@@ -78,28 +85,82 @@ class PaneglassApp(App[None]):
         """paneglass colours every theme may override."""
         return dict(VARIABLE_DEFAULTS)
 
+    @property
+    def zone_name(self) -> str:
+        """The operator's zone as shown in the header."""
+        return self.config.display.timezone or (datetime.now().astimezone().tzname() or "local")
+
+    def start_data(self) -> None:
+        """Collect ourselves, or follow the process that already does (one writer per store)."""
+        if self.collect and self.config.vendors:
+            other = self.store.live_collector(self.clock(), LEASE_STALE)
+            if other is None:
+                collector = Collector(self.store, self.config.vendors, on_change=self._changed)
+                try:
+                    collector.start()
+                    self.collector = collector
+                except UserError:
+                    other = (
+                        self.store.live_collector(self.clock(), LEASE_STALE) or "another process"
+                    )
+            self.following = other
+        if self.collector is None:
+            path = sqlite_path(self.store.url)
+            if path is not None and path.exists():
+                self._watcher = ChangeWatcher(path)
+                self.set_interval(WATCH_SECONDS, self._check_foreign_commits)
+
+    def _check_foreign_commits(self) -> None:
+        if self._watcher is not None and self._watcher.changed():
+            self.post_message(StoreChanged())
+
+    def _changed(self, change: ChangeSet) -> None:
+        self.post_message(StoreChanged(change))
+
+    def on_store_changed(self, message: StoreChanged) -> None:
+        """Tell the visible screen to re-query (hidden dashboards too, so they are current)."""
+        refresh = getattr(self.screen, "refresh_data", None)
+        if refresh is not None:
+            refresh()
+        for screen in self.screen_stack:
+            if screen is not self.screen and hasattr(screen, "refresh_data"):
+                screen.refresh_data()
+
+    def show_problems(self) -> None:
+        """Config problems as one toast each (never markup)."""
+        for problem in self.problems:
+            self.notify(problem, title="config", severity="warning", markup=False, timeout=15)
+
+    async def on_unmount(self) -> None:
+        if self.collector is not None:
+            await self.collector.aclose()
+        if self._watcher is not None:
+            self._watcher.close()
+
+
+class PaneglassApp(ConsoleBase):
+    """The console: three live panes over the customer's own store."""
+
+    COMMANDS = App.COMMANDS | {TicketKeyProvider}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit", id="app.quit"),
+    ]
+
     def on_mount(self) -> None:
-        zone = self.config.display.zone()
-        zone_name = self.config.display.timezone or (
-            datetime.now().astimezone().tzname() or "local"
-        )
         if self.config.keys:
             self.set_keymap(self.config.keys)
         self.push_screen(
             DashboardScreen(
                 self.store,
                 clock=self.clock,
-                zone=zone,
-                zone_name=zone_name,
+                zone=self.config.display.zone(),
+                zone_name=self.zone_name,
                 demo=self.config.demo,
                 views=self.config.views,
             )
         )
-        for problem in self.problems:
-            self.notify(problem, title="config", severity="warning", markup=False, timeout=15)
-        if self.collect and self.config.vendors:
-            self.collector = Collector(self.store, self.config.vendors, on_change=self._changed)
-            self.collector.start()
+        self.show_problems()
+        self.start_data()
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """Every console action in the palette (ctrl+p), beside Textual's own."""
@@ -143,18 +204,34 @@ class PaneglassApp(App[None]):
                 )
             yield SystemCommand("Help", "Every key in this screen", screen.action_help)
 
-    def _changed(self, change: ChangeSet) -> None:
-        self.post_message(StoreChanged(change))
 
-    def on_store_changed(self, message: StoreChanged) -> None:
-        """Tell the visible screen to re-query (hidden screens re-query when shown)."""
-        refresh = getattr(self.screen, "refresh_data", None)
-        if refresh is not None:
-            refresh()
-        for screen in self.screen_stack:
-            if screen is not self.screen and isinstance(screen, DashboardScreen):
-                screen.refresh_data()
+class WallApp(ConsoleBase, inherit_bindings=False):
+    """``paneglass wall``: a read-only kiosk: no palette, no actions, quit only if configured."""
 
-    async def on_unmount(self) -> None:
-        if self.collector is not None:
-            await self.collector.aclose()
+    ENABLE_COMMAND_PALETTE = False
+    BINDINGS: ClassVar[list[BindingType]] = []
+
+    def __init__(
+        self, store: Store, config: Config, *, rotate: float | None = None, **kwargs: Any
+    ) -> None:
+        kwargs.setdefault("default_theme", config.wall.theme)
+        super().__init__(store, config, **kwargs)
+        self.rotate = rotate
+        self.animation_level = "none"
+        if config.wall.quit_key:
+            self.bind(config.wall.quit_key, "quit", description="Quit", show=False)
+
+    def on_mount(self) -> None:
+        self.push_screen(
+            WallScreen(
+                self.store,
+                self.config.wall,
+                clock=self.clock,
+                zone=self.config.display.zone(),
+                zone_name=self.zone_name,
+                demo=self.config.demo,
+                rotate=self.rotate,
+            )
+        )
+        self.show_problems()
+        self.start_data()

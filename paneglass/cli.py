@@ -43,6 +43,9 @@ def _parser() -> argparse.ArgumentParser:
         "demo", parents=[common], help="the console on built-in vendor emulators"
     )
     demo.add_argument("--theme", help=argparse.SUPPRESS)
+    wall = commands.add_parser("wall", parents=[common], help="read-only kiosk for wall screens")
+    wall.add_argument("--rotate", metavar="SECONDS", type=float, help="rotate the panes")
+    wall.add_argument("--theme", help="colour theme (default: colorblind)")
     collect = commands.add_parser(
         "collect", parents=[common], help="headless collector: poll and store"
     )
@@ -87,8 +90,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _dispatch(args: argparse.Namespace) -> int:
     command = args.command
-    if command in (None, "demo"):
-        return _console(args, force_demo=command == "demo")
+    if command in (None, "demo", "wall"):
+        return _console(args, force_demo=command == "demo", wall=command == "wall")
     if command == "collect":
         return _collect(args)
     if command == "check":
@@ -104,10 +107,11 @@ def _dispatch(args: argparse.Namespace) -> int:
     raise UserError(f"unknown command {command!r}")
 
 
-def _console(args: argparse.Namespace, *, force_demo: bool) -> int:
+def _console(args: argparse.Namespace, *, force_demo: bool, wall: bool = False) -> int:
+    """The console or the wall; demo mode when there is no config (or when forced)."""
     from dataclasses import replace
 
-    from paneglass.app import PaneglassApp
+    from paneglass.app import ConsoleBase, PaneglassApp, WallApp
     from paneglass.store import Store
 
     config = None if force_demo else _config(args, required=False)
@@ -120,11 +124,18 @@ def _console(args: argparse.Namespace, *, force_demo: bool) -> int:
     else:
         db_url = args.db or default_database_url()
     if args.theme:
-        config = replace(config, display=replace(config.display, theme=args.theme))
+        config = replace(
+            config,
+            display=replace(config.display, theme=args.theme),
+            wall=replace(config.wall, theme=args.theme),
+        )
     try:
         store = Store(db_url, sla=config.sla)
         try:
-            PaneglassApp(store, config).run()
+            app: ConsoleBase = (
+                WallApp(store, config, rotate=args.rotate) if wall else PaneglassApp(store, config)
+            )
+            app.run()
         finally:
             store.close()
     finally:

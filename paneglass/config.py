@@ -24,12 +24,13 @@ from paneglass.sla import DEFAULT_SETTINGS, SlaSettings
 from paneglass.sla_config import parse_sla
 from paneglass.ticket_filter import FilterError, parse_filter
 
-__all__ = ["Config", "DisplayConfig", "SavedView", "load_config", "parse_config"]
+__all__ = ["Config", "DisplayConfig", "SavedView", "WallConfig", "load_config", "parse_config"]
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _VENDOR_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
 _RESERVED = {"kind", "base_url", "poll_interval", "enabled"}
-_TOP_LEVEL = {"display", "vendors", "sla", "views", "keys"}
+_TOP_LEVEL = {"display", "vendors", "sla", "views", "keys", "wall"}
+_WALL_PANES = ("sla", "tickets", "vendors")
 _SORTS = {"updated", "created", "priority", "status", "vendor", "key"}
 
 
@@ -57,6 +58,21 @@ class SavedView:
 
 
 @dataclass(frozen=True)
+class WallConfig:
+    """``[wall]``: how ``paneglass wall`` shows itself on a NOC screen."""
+
+    panes: tuple[str, ...] = _WALL_PANES
+    """The rotation playlist (sla, tickets, vendors)."""
+    rotate: float = 0.0
+    """Seconds per pane; 0 shows SLA and Vendors side by side without rotating."""
+    quit_key: str | None = None
+    """No key quits a wall unless one is named here."""
+    theme: str = "colorblind"
+    title: str = ""
+    """Shown left in the wall's header, e.g. the NOC's name."""
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole config file, validated."""
 
@@ -64,6 +80,7 @@ class Config:
     vendors: tuple[VendorConfig, ...] = ()
     sla: SlaSettings = DEFAULT_SETTINGS
     views: tuple[SavedView, ...] = ()
+    wall: WallConfig = field(default_factory=WallConfig)
     keys: dict[str, str] = field(default_factory=dict)
     """Binding id → keys, e.g. ``{"tickets.sort" = "o"}`` (see ``paneglass keys``)."""
     source: Path | None = None
@@ -114,7 +131,37 @@ def parse_config(data: dict[str, Any], *, source: Path | None = None) -> Config:
     if not isinstance(keys, dict) or not all(isinstance(v, str) for v in keys.values()):
         raise UserError(f'{where}: [keys] maps binding ids to keys, e.g. "tickets.sort" = "o"')
     return Config(
-        display=display, vendors=vendors, sla=sla, views=views, keys=dict(keys), source=source
+        display=display,
+        vendors=vendors,
+        sla=sla,
+        views=views,
+        keys=dict(keys),
+        wall=_wall(data.get("wall", {}), where),
+        source=source,
+    )
+
+
+def _wall(section: Any, where: str) -> WallConfig:
+    label = f"{where}: [wall]"
+    if not isinstance(section, dict):
+        raise UserError(f"{label} must be a table")
+    unknown = set(section) - {"panes", "rotate", "quit_key", "theme", "title"}
+    if unknown:
+        raise UserError(f"{label} has unknown key(s) {', '.join(sorted(unknown))}")
+    panes = tuple(str(p) for p in section.get("panes", _WALL_PANES))
+    wrong = [p for p in panes if p not in _WALL_PANES]
+    if wrong or not panes:
+        raise UserError(f"{label}: panes are chosen from {', '.join(_WALL_PANES)}")
+    rotate = section.get("rotate", 0)
+    if isinstance(rotate, bool) or not isinstance(rotate, int | float) or rotate < 0:
+        raise UserError(f"{label}: rotate is a number of seconds (0 = no rotation)")
+    quit_key = section.get("quit_key")
+    return WallConfig(
+        panes=panes,
+        rotate=float(rotate),
+        quit_key=str(quit_key) if quit_key else None,
+        theme=str(section.get("theme", "colorblind")),
+        title=str(section.get("title", "")),
     )
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -25,6 +27,7 @@ from connectors import Connector, VendorConfig, load_connector
 from connectors.errors import ConnectorError
 from connectors.records import PollResult
 from paneglass.backoff import VendorGate
+from paneglass.errors import UserError
 from paneglass.store import Store
 from paneglass.store.views import ChangeSet, PollRunInfo
 
@@ -33,6 +36,8 @@ __all__ = ["Collector", "PollOutcome"]
 log = logging.getLogger("paneglass.collector")
 
 SLA_TICK_SECONDS = 5.0
+LEASE_STALE = 20.0
+"""A collector lease not renewed for this long belongs to a dead process."""
 POLL_DEADLINE_FACTOR = 4.0
 """A whole poll (all its pages) may take at most this many poll intervals (min 60 s)."""
 
@@ -69,6 +74,8 @@ class Collector:
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store-writer")
         self._connectors: dict[str, Connector] = {}
         self.gates = {v.name: VendorGate(v.poll_interval) for v in self.vendors}
+        self.owner = f"{socket.gethostname()}:{os.getpid()}"
+        """Who holds the collector lease while this collector runs."""
         """Per vendor: when it may be asked again."""
         self._scheduler: AsyncIOScheduler | None = None
         store.sync_vendors(vendors)
@@ -152,12 +159,26 @@ class Collector:
         return list(await asyncio.gather(*(self.poll_once(v.name) for v in self.vendors)))
 
     async def _tick_clocks(self) -> None:
+        """Every few seconds: move clocks whose time has come, and renew the collector lease."""
         moved = await self._write(self.store.tick_clocks, self.clock())
+        other = await self._write(self.store.claim_collector, self.owner, self.clock(), LEASE_STALE)
+        if other is not None:
+            log.warning("collector lease taken by %s; this process keeps polling", other)
         if moved and self.on_change is not None:
             self.on_change(ChangeSet(vendor="", events=moved))
 
+    def claim(self) -> None:
+        """Become the one collector of this store, or say who already is."""
+        other = self.store.claim_collector(self.owner, self.clock(), LEASE_STALE)
+        if other is not None:
+            raise UserError(
+                f"another collector is already writing to this database ({other}); "
+                "run viewers instead, or stop it first"
+            )
+
     def start(self) -> None:
-        """Start polling; call from inside the running event loop."""
+        """Claim the lease and start polling; call from inside the running event loop."""
+        self.claim()
         scheduler = AsyncIOScheduler(timezone=UTC)
         now = self.clock()
         for index, vendor in enumerate(self.vendors):
@@ -193,3 +214,4 @@ class Collector:
             await connector.client.aclose()
         self._connectors.clear()
         self._writer.shutdown(wait=True)
+        self.store.release_collector(self.owner)

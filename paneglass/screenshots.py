@@ -21,18 +21,22 @@ SHOTS: tuple[tuple[str, tuple[int, int], tuple[str, ...]], ...] = (
     ("vendors", (120, 36), ("3", "z")),
     ("ticket-detail", (120, 36), ("enter",)),
     ("console-80x24", (80, 24), ()),
+    ("wall", (200, 60), ()),
+    ("wall-120x40", (120, 40), ()),
 )
 
 
-def fixture_app(folder: Path, *, theme: str = "noc-dark") -> object:
-    """The app over a freshly seeded fixture store in ``folder``."""
-    from paneglass.app import PaneglassApp
+def fixture_app(folder: Path, *, theme: str = "noc-dark", wall: bool = False) -> object:
+    """The console (or the wall) over a freshly seeded fixture store in ``folder``."""
+    from paneglass.app import PaneglassApp, WallApp
     from paneglass.demo.fixture import FIXTURE_NOW, seed_store
     from paneglass.store import Store
 
     store = Store(f"sqlite:///{folder / 'fixture.db'}")
     seed_store(store)
     config = Config(display=DisplayConfig(timezone="Europe/London", theme=theme), demo=True)
+    if wall:
+        return WallApp(store, config, clock=lambda: FIXTURE_NOW, collect=False)
     return PaneglassApp(store, config, clock=lambda: FIXTURE_NOW, collect=False)
 
 
@@ -40,7 +44,7 @@ async def _shoot(output: Path) -> list[Path]:
     written = []
     for name, size, keys in SHOTS:
         with tempfile.TemporaryDirectory() as tmp:
-            app = fixture_app(Path(tmp))
+            app = fixture_app(Path(tmp), wall=name.startswith("wall"))
             async with app.run_test(size=size) as pilot:  # type: ignore[attr-defined]
                 await pilot.pause(0.3)
                 await app.workers.wait_for_complete()  # type: ignore[attr-defined]

@@ -186,6 +186,35 @@ class Store:
         with self.engine.connect() as conn:
             yield from queries.iter_clocks(conn)
 
+    # -- the collector lease ----------------------------------------------------------------
+
+    def claim_collector(self, owner: str, now: datetime, stale_after: float) -> str | None:
+        """Take (or refresh) the collector lease; return the other live owner if there is one."""
+        lease = writes.LEASE
+        with self.engine.begin() as conn:
+            row = conn.execute(select(lease.c.owner, lease.c.heartbeat_at)).first()
+            alive = row is not None and (now - row.heartbeat_at).total_seconds() <= stale_after
+            if row is not None and row.owner != owner and alive:
+                return str(row.owner)
+            if row is None:
+                conn.execute(lease.insert().values(id=1, owner=owner, heartbeat_at=now))
+            else:
+                conn.execute(update(lease).values(owner=owner, heartbeat_at=now))
+        return None
+
+    def release_collector(self, owner: str) -> None:
+        """Give the lease up (on a clean exit), so viewers notice at once."""
+        with self.engine.begin() as conn:
+            conn.execute(writes.LEASE.delete().where(writes.LEASE.c.owner == owner))
+
+    def live_collector(self, now: datetime, stale_after: float) -> str | None:
+        """The owner of a fresh lease, or ``None`` when nobody is collecting."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(writes.LEASE.c.owner, writes.LEASE.c.heartbeat_at)).first()
+        if row is None or (now - row.heartbeat_at).total_seconds() > stale_after:
+            return None
+        return str(row.owner)
+
     def data_version(self) -> int | None:
         """SQLite's ``PRAGMA data_version`` (changes when another connection commits)."""
         if self.engine.dialect.name != "sqlite":

@@ -16,6 +16,7 @@ from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
 __all__ = [
+    "CollectorLease",
     "PollRun",
     "SlaClock",
     "Ticket",
@@ -222,3 +223,16 @@ class PollRun(SQLModel, table=True):
     records_changed: int = 0
     requests: int = 0
     duration_ms: int = 0
+
+
+class CollectorLease(SQLModel, table=True):
+    """Who is collecting: one row, refreshed by the collector's heartbeat.
+
+    Viewers (another console, a wall screen) that find a fresh lease do not
+    poll vendors themselves; they only read and follow the changes.
+    """
+
+    id: int = Field(default=1, primary_key=True)
+    owner: str
+    """``host:pid`` of the collecting process."""
+    heartbeat_at: datetime = _when(nullable=False)

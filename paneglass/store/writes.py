@@ -20,6 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from connectors.records import PollResult, StatusSnapshot, TicketRecord
 from paneglass.sla import SlaSettings, StatusChange, ticket_clocks
 from paneglass.store.schema import (
+    CollectorLease,
     PollRun,
     SlaClock,
     Ticket,
@@ -41,6 +42,7 @@ RUNS: Table = PollRun.__table__  # type: ignore[attr-defined]
 STATUS: Table = VendorStatus.__table__  # type: ignore[attr-defined]
 COMPONENTS: Table = VendorComponent.__table__  # type: ignore[attr-defined]
 INCIDENTS: Table = VendorIncident.__table__  # type: ignore[attr-defined]
+LEASE: Table = CollectorLease.__table__  # type: ignore[attr-defined]
 
 TRACKED_FIELDS = (
     "key",
