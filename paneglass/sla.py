@@ -8,8 +8,9 @@ expect (DESIGN, "SLA semantics"):
   policy's calendar (24x7 unless the contract says otherwise);
 * it pauses while the ticket is in a pause status (normalised ``pending`` by
   default, plus any vendor statuses the policy names) and resumes after;
-* the response clock stops at the first response the vendor reports (or at
-  resolution, if that comes first); the resolution clock stops at resolution;
+* the response clock stops at the first response the vendor reports; where a
+  vendor reports none, when the ticket first leaves New (or resolution, if
+  that comes first); the resolution clock stops at resolution;
 * a re-opened ticket starts a new resolution cycle and keeps the old one;
 * states go ok → at risk (the first threshold, default 50 % of the target) →
   breached, or met/missed once stopped; elapsed time may exceed the target,
@@ -272,8 +273,10 @@ def ticket_clocks(
     cycles = _resolution_cycles(created_at, history, resolved_at)
     results = []
     if policy.response is not None:
-        first_stop = cycles[0].stop
-        stops = [t for t in (first_response_at, first_stop) if t is not None]
+        # The vendor's first response when it reports one; else the moment the ticket left
+        # New (picked up, or first seen already past New); else resolution.
+        left_new = next((c.at for c in _ordered(history) if c.status != "new"), None)
+        stops = [t for t in (first_response_at, left_new, cycles[0].stop) if t is not None]
         results.append(
             compute_clock(
                 Metric.RESPONSE,

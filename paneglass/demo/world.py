@@ -164,6 +164,12 @@ class AcmeWorld:
         self._put(vendor, ticket)
         return ticket
 
+    def _seed_age(self) -> timedelta:
+        """Mostly today's work, some from yesterday, a tail from earlier in the week."""
+        rng = self.rng
+        upper = rng.choices((5 * 60, 30 * 60, 4 * 24 * 60), weights=(5, 3, 2))[0]
+        return timedelta(minutes=rng.randint(10, upper))
+
     def seed(self) -> None:
         """The opening scene."""
         rng = self.rng
@@ -178,9 +184,7 @@ class AcmeWorld:
                     ),
                     weights=(2, 6, 2, 3),
                 )[0]
-                self.new_ticket(
-                    vendor, status=status, age=timedelta(minutes=rng.randint(20, 60 * 24 * 4))
-                )
+                self.new_ticket(vendor, status=status, age=self._seed_age())
         # The weekly case: one user's printer problem, in pieces at several vendors.
         if "desktop" in self.tickets:
             self.new_ticket(

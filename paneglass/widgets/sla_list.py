@@ -166,7 +166,8 @@ class SlaList(ScrollView, can_focus=True):
         metric = "resp" if row.metric == "response" else "res"
         middle_width = max(width - 4 - _COUNTDOWN_WIDTH, 0)
         key = fit(safe_line(row.key), 11)
-        vendor = fit(safe_line(row.vendor), 12)
+        vendor_width = min(max(middle_width - 11 - 4 - 5, 4), 14)  # the vendor gives way first
+        vendor = fit(safe_line(row.vendor), vendor_width)
         middle = fit(f"{key} {row.priority or '–':2} {vendor} {metric:4}", middle_width)
         segments = [
             Segment(f"{glyph} ", accent),

@@ -186,3 +186,26 @@ def test_elapsed_is_bounded_monotone_and_replayable(changes, now_minutes, extra)
     assert later.elapsed >= first.elapsed
     assert clock(list(reversed(history)), now) == first  # order of arrival does not matter
     assert (first.state is ClockState.BREACHED) == (first.elapsed >= first.target)
+
+
+def test_response_without_a_vendor_answer_stops_when_the_ticket_leaves_new() -> None:
+    history = [StatusChange(T0, "new"), StatusChange(T0 + timedelta(minutes=10), "open")]
+    clocks = ticket_clocks(
+        policy=P1,
+        created_at=T0,
+        first_response_at=None,
+        resolved_at=None,
+        history=history,
+        now=T0 + timedelta(hours=1),
+    )
+    response = next(c for c in clocks if c.metric is Metric.RESPONSE)
+    assert response.stopped_at == T0 + timedelta(minutes=10) and response.state is ClockState.MET
+    waiting = ticket_clocks(
+        policy=P1,
+        created_at=T0,
+        first_response_at=None,
+        resolved_at=None,
+        history=history[:1],
+        now=T0 + timedelta(minutes=20),
+    )
+    assert next(c for c in waiting if c.metric is Metric.RESPONSE).state is ClockState.BREACHED
