@@ -47,13 +47,17 @@ def fit(text: str, width: int) -> str:
     return set_cell_size(text, width)
 
 
-def age(then: datetime | None, now: datetime) -> str:
-    """A compact age: ``42s``, ``7m``, ``3h``, ``2d``; ``—`` when unknown."""
+def age(then: datetime | None, now: datetime, *, seconds_precision: bool = True) -> str:
+    """A compact age: ``42s``, ``7m``, ``3h``, ``2d``; ``—`` when unknown.
+
+    Without ``seconds_precision`` anything under a minute reads ``<1m``, so
+    the text changes at most once a minute (walls and other always-on views).
+    """
     if then is None:
         return "—"
     seconds = max(int((now - then).total_seconds()), 0)
     if seconds < 60:
-        return f"{seconds}s"
+        return f"{seconds}s" if seconds_precision else "<1m"
     if seconds < 3600:
         return f"{seconds // 60}m"
     if seconds < 86400:
@@ -62,16 +66,27 @@ def age(then: datetime | None, now: datetime) -> str:
 
 
 def countdown(remaining: timedelta) -> str:
-    """``HH:MM:SS`` to go, or ``-HH:MM:SS`` past due; days shown as ``Nd HH:MM``."""
-    seconds = int(remaining.total_seconds())
-    sign = "-" if seconds < 0 else " "
-    seconds = abs(seconds)
+    """Time to a deadline (``-`` once past it), as precise as it needs to be.
+
+    It ticks in seconds only around the deadline (the last ten minutes
+    before it, the first minute after: ``09:42``, ``-00:31``); elsewhere it
+    reads in minutes (``42m``), hours and minutes (``1h 50m``) or days and
+    hours (``3d 15h``), which change at most once a minute, so a wall full of
+    clocks sends almost nothing to the terminal between minutes.
+    """
+    total = int(remaining.total_seconds())
+    sign = "-" if total < 0 else " "
+    seconds = abs(total)
     days, rest = divmod(seconds, 86400)
     hours, rest = divmod(rest, 3600)
     minutes, secs = divmod(rest, 60)
     if days:
-        return f"{sign}{days}d {hours:02d}:{minutes:02d}"
-    return f"{sign}{hours:02d}:{minutes:02d}:{secs:02d}"
+        return f"{sign}{days}d {hours:02d}h"
+    if hours:
+        return f"{sign}{hours}h {minutes:02d}m"
+    if -60 <= total <= 600:
+        return f"{sign}{minutes:02d}:{secs:02d}"
+    return f"{sign}{minutes}m"
 
 
 def local_time(value: datetime | None, zone: tzinfo | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:

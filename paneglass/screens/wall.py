@@ -47,9 +47,8 @@ def stale_banner(vendors: list[VendorHealth], now: datetime) -> Content | None:
         state = freshness(vendor, now)
         if state in (Freshness.STALE, Freshness.FAILING):
             why = f" ({vendor.last_error_kind})" if state is Freshness.FAILING else ""
-            bad.append(
-                f"{vendor.name} {state.value.upper()}{why}, data {age(vendor.last_ok_at, now)} old"
-            )
+            data_age = age(vendor.last_ok_at, now, seconds_precision=False)
+            bad.append(f"{vendor.name} {state.value.upper()}{why}, data {data_age} old")
     if not bad:
         return None
     text = safe_line("◌ STALE DATA — " + " · ".join(bad) + " — figures may be out of date")
@@ -60,7 +59,7 @@ class _Counter(Vertical):
     """A label over big digits."""
 
     DEFAULT_CSS = """
-    _Counter { width: 1fr; height: 5; border: round $panel-lighten-2; }
+    _Counter { width: 1fr; height: 6; border: round $panel-lighten-2; }
     _Counter > .label { text-align: center; text-style: bold; color: $text-muted; }
     _Counter > Digits { width: 100%; text-align: center; }
     _Counter.-alert { border: round $sla-breached; }
@@ -77,7 +76,9 @@ class _Counter(Vertical):
         yield Digits("–")
 
     def show(self, value: int, level: str = "") -> None:
-        self.query_one(Digits).update(str(value))
+        digits = self.query_one(Digits)
+        if digits.value != str(value):  # repaint only a changed number
+            digits.update(str(value))
         self.set_class(level == "alert" and value > 0, "-alert")
         self.set_class(level == "warn" and value > 0, "-warn")
 
@@ -90,12 +91,12 @@ class WallScreen(Screen[None], inherit_bindings=False):
     WallScreen { layout: vertical; }
     #wall-head { height: 1; width: 100%; background: $panel; }
     #wall-foot { width: 100%; }
-    #counters { height: 5; }
-    #clock { width: 30; height: 5; border: round $panel-lighten-2; }
+    #counters { height: 6; }
+    #clock { width: 22; height: 6; border: round $panel-lighten-2; }
     #clock > Digits { width: 100%; text-align: center; }
-    #banner { height: 1; width: 100%; display: none;
-              background: $vendor-failing; color: $background; }
-    #banner.-shown { display: block; }
+    #seconds { width: 100%; text-align: center; color: $text-muted; }
+    #banner { height: 1; width: 100%; }
+    #banner.-shown { background: $vendor-failing; color: $background; }
     #wall-body { height: 1fr; }
     #wall-body > .pane { width: 1fr; }
     #wall-body > .pane.-hidden { display: none; }
@@ -125,6 +126,7 @@ class WallScreen(Screen[None], inherit_bindings=False):
         self.showing = 0
         self.vendors: list[VendorHealth] = []
         self._banner_text = ""
+        self._shown: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
         yield Static("", id="wall-head", markup=False)
@@ -134,7 +136,8 @@ class WallScreen(Screen[None], inherit_bindings=False):
             yield _Counter("OPEN P1", id="c-p1")
             yield _Counter("VENDORS DEGRADED", id="c-degraded")
             with Vertical(id="clock"):
-                yield Digits("--:--:--")
+                yield Digits("--:--")
+                yield Static("", id="seconds", markup=False)
         yield Static("", id="banner", markup=False)
         sla = SlaList(clock=self.clock, id="sla")
         tickets = TicketTable(self.store, clock=self.clock, zone=self.zone, id="tickets")
@@ -180,16 +183,28 @@ class WallScreen(Screen[None], inherit_bindings=False):
     def _next_pane(self) -> None:
         self.showing = (self.showing + 1) % len(self.playlist)
         self._layout()
-        if "tickets" in self._visible():
-            self.query_one(TicketTable).reload()
+        self.refresh_data()
 
     # -- data -------------------------------------------------------------------------------
+
+    def _set(self, selector: str, text: str | Content) -> None:
+        """Update a widget only when what it shows changes (every repaint costs bytes)."""
+        key = text.plain if isinstance(text, Content) else text
+        if self._shown.get(selector) == key:
+            return
+        self._shown[selector] = key
+        widget = self.query_one(selector)
+        if isinstance(widget, Digits):
+            widget.update(key)
+        else:  # one-line, fixed-size widgets: a repaint, never a re-layout
+            widget.update(text, layout=False)  # type: ignore[attr-defined]
 
     def _tick(self) -> None:
         """Once a second: the clock and the header; data comes with change notices."""
         now = self.clock()
         local = now.astimezone(self.zone) if self.zone else now.astimezone()
-        self.query_one("#clock Digits", Digits).update(f"{local:%H:%M:%S}")
+        self._set("#clock Digits", f"{local:%H:%M}")
+        self._set("#seconds", f"{local:%H:%M:%S}")
         title = self.settings.title or "paneglass wall"
         head = [(f" {title}", "bold $primary")]
         if self.demo:
@@ -198,7 +213,7 @@ class WallScreen(Screen[None], inherit_bindings=False):
         left = Content.assemble(*head)
         width = self.query_one("#wall-head").size.width or self.size.width or 120
         gap = max(width - left.cell_length - len(right), 1)
-        self.query_one("#wall-head", Static).update(Content.assemble(left, " " * gap, right))
+        self._set("#wall-head", Content.assemble(left, " " * gap, right))
         self._banner(now)
 
     def refresh_data(self) -> None:
@@ -231,21 +246,26 @@ class WallScreen(Screen[None], inherit_bindings=False):
             self.query_one("#c-risk", _Counter).show(h.at_risk, "warn")
             self.query_one("#c-p1", _Counter).show(h.open_p1, "warn")
             self.query_one("#c-degraded", _Counter).show(degraded, "alert")
-            self.query_one(SlaList).set_rows(snapshot.sla)
-            self.query_one(VendorList).set_vendors(snapshot.vendors)
+            visible = self._visible()
+            if "sla" in visible:  # hidden panes catch up when the rotation shows them
+                self.query_one(SlaList).set_rows(snapshot.sla)
+            if "vendors" in visible:
+                self.query_one(VendorList).set_vendors(snapshot.vendors)
         self.vendors = snapshot.vendors
         self._banner(now)
 
     def _banner(self, now: datetime) -> None:
         """Show or hide the stale-data banner; repaint only when its text changes."""
         banner = stale_banner(self.vendors, now)
-        text = banner.plain if banner is not None else ""
-        if text == self._banner_text:
+        calm = Content.styled(f" ● {len(self.vendors)} vendors reporting", "$text-muted")
+        shown = banner or (calm if self.vendors else Content(""))
+        if shown.plain == self._banner_text:
             return
-        self._banner_text = text
+        self._banner_text = shown.plain
         widget = self.query_one("#banner", Static)
         widget.set_class(banner is not None, "-shown")
-        widget.update(banner or Content(""))
+        # The line is always there: showing or clearing the alarm never moves the panes.
+        widget.update(shown, layout=False)
 
     def on_resize(self) -> None:
         self._tick()

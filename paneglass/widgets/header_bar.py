@@ -37,6 +37,7 @@ class HeaderBar(Static):
         self.zone_name = zone_name
         self.demo = demo
         self.headline: Headline | None = None
+        self._shown = ""
         self.vendors: list[VendorHealth] = []
 
     def set_data(self, headline: Headline, vendors: list[VendorHealth]) -> None:
@@ -51,7 +52,10 @@ class HeaderBar(Static):
 
     def redraw(self) -> None:
         """Repaint (the clock ticks every second)."""
-        self.update(self.compose_line(self.size.width or 120))
+        line = self.compose_line(self.size.width or 120)
+        if line.plain != self._shown:  # repaint only what changed; one line never re-lays out
+            self._shown = line.plain
+            self.update(line, layout=False)
 
     def compose_line(self, width: int) -> Content:
         """The header for ``width`` cells; the least important parts drop out first."""

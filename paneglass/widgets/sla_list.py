@@ -88,6 +88,8 @@ class SlaList(ScrollView, can_focus=True):
         super().__init__(id=id)
         self.clock = clock
         self.rows: list[SlaRow] = []
+        self._painted: dict[int, tuple[str, str]] = {}
+        """Row index → (glyph, countdown) as last painted, so ticks repaint only changes."""
         self.vendor_names: list[str] = []
         """Vendors the filter cycles through (set by the screen)."""
         self.vendor_filter: str | None = None
@@ -122,6 +124,7 @@ class SlaList(ScrollView, can_focus=True):
         if rows == self.rows:
             return
         self.rows = rows
+        self._painted.clear()
         self.virtual_size = Size(self.size.width, len(rows))
         self.cursor_row = min(self.cursor_row, max(len(rows) - 1, 0))
         self.refresh()
@@ -130,13 +133,31 @@ class SlaList(ScrollView, can_focus=True):
         self.set_interval(1.0, self._tick)
 
     def _tick(self) -> None:
-        """Repaint only the countdown column."""
-        if self.rows:
-            width = self.scrollable_content_region.width
-            self.refresh(
-                Region(max(width - _COUNTDOWN_WIDTH, 0), 0, _COUNTDOWN_WIDTH, self.size.height)
-            )
-            self.refresh(Region(0, 0, 2, self.size.height))  # glyphs flip when a clock breaches
+        """Repaint only the rows whose countdown (or glyph) reads differently now."""
+        if not self.rows:
+            return
+        now = self.clock()
+        width = self.scrollable_content_region.width
+        top = int(self.scroll_y)
+        for y in range(self.size.height):
+            index = top + y
+            if index >= len(self.rows):
+                break
+            shown = self._face(self.rows[index], now)
+            painted = self._painted.get(index)
+            if painted == shown:
+                continue
+            if painted is not None and painted[0] == shown[0]:  # only the countdown moved
+                self.refresh(Region(max(width - _COUNTDOWN_WIDTH, 0), y, _COUNTDOWN_WIDTH, 1))
+                self._painted[index] = shown
+            else:
+                self.refresh(Region(0, y, width, 1))
+
+    @staticmethod
+    def _face(row: SlaRow, now: datetime) -> tuple[str, str]:
+        """What a row shows that moves with time: its glyph and its countdown."""
+        remaining = countdown(row.due_at - now) if row.due_at else "paused"
+        return sla_glyph(row, now)[0], remaining
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
@@ -154,6 +175,7 @@ class SlaList(ScrollView, can_focus=True):
             return Strip.blank(width, base)
         row = self.rows[index]
         now = self.clock()
+        self._painted[index] = self._face(row, now)
         glyph, word = sla_glyph(row, now)
         accent_name = {"breached": "sla-list--breached", "paused": "sla-list--paused"}.get(
             word, "sla-list--at-risk"
@@ -175,7 +197,8 @@ class SlaList(ScrollView, can_focus=True):
             Segment(" ≠" if disagrees(row, now) else "  ", accent),
             Segment(fit(remaining, _COUNTDOWN_WIDTH - 1).rjust(_COUNTDOWN_WIDTH), accent),
         ]
-        return Strip(segments).extend_cell_length(width, row_style).crop(0, width)
+        # Merge same-style neighbours: fewer SGR codes on the wire for every repainted row.
+        return Strip(segments).extend_cell_length(width, row_style).crop(0, width).simplify()
 
     def watch_cursor_row(self, old: int, new: int) -> None:
         top = int(self.scroll_y)

@@ -359,7 +359,8 @@ class TicketTable(ScrollView, can_focus=True):
             if position:
                 segments.append(Segment(" ", row_style))
             segments.append(Segment(fit(values[column.title], col_width), style))
-        return Strip(segments).extend_cell_length(width, row_style).crop(0, width)
+        # Merge same-style neighbours: fewer SGR codes on the wire for every repainted row.
+        return Strip(segments).extend_cell_length(width, row_style).crop(0, width).simplify()
 
     def _accent(self, name: str, is_cursor: bool) -> Style:
         style = self.get_component_rich_style(name)

@@ -53,7 +53,7 @@ def render_vendors(vendors: list[VendorHealth], now: datetime, width: int) -> Co
             (safe_line(vendor.name, name_width).ljust(name_width), "bold"),
             " ",
             (f"{word:<8}", style),
-            (f"{age(vendor.last_ok_at, now):>4}", "$text-muted"),
+            (f"{age(vendor.last_ok_at, now, seconds_precision=False):>4}", "$text-muted"),
         ]
         if vendor.indicator is not None:
             published = _INDICATOR_WORD.get(vendor.indicator, vendor.indicator)
@@ -91,15 +91,25 @@ class VendorList(Static):
         super().__init__("", id=id, markup=False)
         self.clock = clock
         self.vendors: list[VendorHealth] = []
+        self._shown: str | None = None
+        self._has_data = False
 
     def set_vendors(self, vendors: list[VendorHealth]) -> None:
         """Replace the data and repaint."""
         self.vendors = vendors
+        self._has_data = True
         self.redraw()
 
     def redraw(self) -> None:
-        """Repaint with ages as of now."""
-        self.update(render_vendors(self.vendors, self.clock(), self.content_region.width or 40))
+        """Repaint with ages as of now — only when the text changed (repaints cost bytes)."""
+        if not self._has_data:  # nothing to show until the screen hands data over
+            return
+        content = render_vendors(self.vendors, self.clock(), self.content_region.width or 40)
+        if content.plain == self._shown:
+            return
+        grows = self._shown is None or content.plain.count("\n") != self._shown.count("\n")
+        self._shown = content.plain
+        self.update(content, layout=grows)  # a re-layout repaints neighbours: only when needed
 
     def on_mount(self) -> None:
         self.set_interval(5.0, self.redraw)
