@@ -50,6 +50,7 @@ def _parser() -> argparse.ArgumentParser:
         "collect", parents=[common], help="headless collector: poll and store"
     )
     collect.add_argument("--once", action="store_true", help="poll every vendor once and exit")
+    collect.add_argument("--log", metavar="FILE", type=Path, help="append one line per poll here")
     commands.add_parser(
         "check", parents=[common], help="validate config and try every vendor's credentials"
     )
@@ -114,6 +115,8 @@ def _console(args: argparse.Namespace, *, force_demo: bool, wall: bool = False) 
     from paneglass.app import ConsoleBase, PaneglassApp, WallApp
     from paneglass.store import Store
 
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UserError("the console needs a terminal (over SSH: ssh -t)")
     config = None if force_demo else _config(args, required=False)
     session = None
     if config is None:
@@ -155,11 +158,28 @@ def _collect(args: argparse.Namespace) -> int:
     try:
         if args.once:
             return asyncio.run(_collect_once(store, config))
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+        _log_to(args.log)
         asyncio.run(_collect_forever(store, config))
         return 0
     finally:
         store.close()
+
+
+def _log_to(path: Path | None) -> None:
+    """One line per poll, to the file named (or stderr); never a secret (none is logged)."""
+    handler: logging.Handler
+    if path is None:
+        handler = logging.StreamHandler()
+    else:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handler = logging.FileHandler(path, encoding="utf-8")
+        except OSError as exc:
+            raise UserError(f"cannot write the log {path}: {exc.strerror}") from None
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    root = logging.getLogger("paneglass")
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
 
 
 async def _collect_once(store: object, config: Config) -> int:

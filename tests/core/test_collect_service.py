@@ -1,0 +1,53 @@
+"""``paneglass collect`` as a service: one log line per poll, clean exit on SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from connectors.emulators.base import WorldTicket
+from connectors.emulators.zendesk import ZendeskEmulator
+from connectors.records import Priority, TicketStatus
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_logs_each_poll_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    with ZendeskEmulator() as emulator:
+        now = datetime.now(UTC)
+        emulator.put_ticket(WorldTicket("a", "first", TicketStatus.OPEN, Priority.P3, now, now))
+        settings = emulator.vendor_settings()
+        config = tmp_path / "config.toml"
+        config.write_text(
+            f'[vendors.desk]\nkind = "zendesk"\nbase_url = "{emulator.base_url}"\n'
+            f'email = "{settings["email"]}"\napi_token = "${{PG_TOKEN}}"\npoll_interval = 1\n'
+        )
+        log = tmp_path / "logs" / "collect.log"
+        db = tmp_path / "store.db"
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "PG_TOKEN": settings["api_token"]}
+        argv = [sys.executable, "-m", "paneglass", "collect", "--config", str(config)]
+        proc = subprocess.Popen(
+            [*argv, "--db", f"sqlite:///{db}", "--log", str(log)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        time.sleep(4.5)
+        proc.send_signal(signal.SIGTERM)
+        output = proc.communicate(timeout=30)[0]
+    assert proc.returncode == 0, output
+    lines = [line for line in log.read_text().splitlines() if " poll desk " in line]
+    assert len(lines) >= 2 and all(" ok records=" in line for line in lines), log.read_text()
+    assert settings["api_token"] not in log.read_text()
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM ticket").fetchone()[0] == 1
+        assert conn.execute("SELECT count(*) FROM collectorlease").fetchone()[0] == 0  # released
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
