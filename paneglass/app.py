@@ -26,9 +26,8 @@ from paneglass.scheduler import LEASE_STALE, Collector
 from paneglass.screens.dashboard import DashboardScreen
 from paneglass.screens.wall import WallScreen
 from paneglass.store import Store
-from paneglass.store.engine import sqlite_path
 from paneglass.store.views import ChangeSet
-from paneglass.watch import ChangeWatcher
+from paneglass.watch import ChangeWatcher, watcher_for
 from themes import BUILTIN_THEMES, DEFAULT_THEME, STYLESHEET, VARIABLE_DEFAULTS
 from themes.user import load_user_themes
 
@@ -105,9 +104,8 @@ class ConsoleBase(App[None]):
                     )
             self.following = other
         if self.collector is None:
-            path = sqlite_path(self.store.url)
-            if path is not None and path.exists():
-                self._watcher = ChangeWatcher(path)
+            self._watcher = watcher_for(self.store.url)
+            if self._watcher is not None:
                 self.set_interval(WATCH_SECONDS, self._check_foreign_commits)
 
     def _check_foreign_commits(self) -> None:

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, func, select, update
+from sqlalchemy import Connection, Table, and_, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from connectors.records import PollResult, StatusSnapshot, TicketRecord
@@ -140,6 +140,8 @@ def apply_batch(
                 .values(cursor=json.dumps(result.cursor, sort_keys=True))
             )
         recompute_clocks(conn, changed_ids, now, settings)
+    if conn.dialect.name == "postgresql":  # viewers LISTEN; delivered when this commits
+        conn.execute(text("SELECT pg_notify('paneglass', :vendor)"), {"vendor": vendor_name})
     conn.execute(
         RUNS.insert().values(
             vendor_id=vendor_id,
@@ -449,4 +451,7 @@ def tick_clocks(conn: Connection, now: datetime) -> int:
         .where(running, CLOCKS.c.at_risk_at <= now, CLOCKS.c.state == "ok")
         .values(state="at_risk")
     ).rowcount
-    return int(breached or 0) + int(at_risk or 0)
+    moved = int(breached or 0) + int(at_risk or 0)
+    if moved and conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_notify('paneglass', 'sla')"))
+    return moved

@@ -106,3 +106,24 @@ def test_check_reports_each_vendor(
     demo.emulators["hosting"].inject(Reply(401, {"error": {"message": "User Not Authenticated"}}))
     assert main(["check", "--config", str(config)]) == 1
     assert "FAIL" in capsys.readouterr().out
+
+
+def test_collect_and_export_on_postgresql(
+    demo, tmp_path: Path, pg_root: str | None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if pg_root is None:
+        pytest.skip("no PostgreSQL server binaries installed")
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(pg_root + "postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text('CREATE DATABASE "cli_export"'))
+    admin.dispose()
+    db = pg_root + "cli_export"
+    config = config_for(demo, tmp_path / "config.toml")
+    assert main(["collect", "--once", "--config", str(config), "--db", db]) == 0
+    capsys.readouterr()
+    assert main(["export", "--format", "json", "--db", db]) == 0
+    tickets = json.loads(capsys.readouterr().out)
+    assert len(tickets) == sum(len(live) for live in demo.world.live.values())
+    assert {t["vendor"] for t in tickets} == {"hosting", "desktop"}

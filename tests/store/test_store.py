@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -47,13 +48,15 @@ def ticket(n: int, **changes: object) -> TicketRecord:
 
 
 @pytest.fixture
-def store(db_url: str) -> Store:
-    s = Store(db_url)
+def store(any_db_url: str) -> Iterator[Store]:
+    s = Store(any_db_url)
     s.sync_vendors([VendorConfig(name="hosting", kind="servicenow", base_url="http://127.0.0.1:1")])
-    return s
+    yield s
+    s.close()
 
 
-def test_wal_mode_and_schema_version(store: Store, tmp_path: Path) -> None:
+def test_wal_mode_and_schema_version(db_url: str, tmp_path: Path) -> None:
+    Store(db_url).close()
     path = tmp_path / "test.db"
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
@@ -309,3 +312,22 @@ def test_reading_from_the_far_end_gives_the_same_window(
     for offset in (0, 17, 25, 35, 38):
         near = store.ticket_window(query, offset, 6, total=40)
         assert [r.id for r in near] == [r.id for r in everything[offset : offset + 6]]
+
+
+def test_viewers_hear_about_foreign_commits(any_db_url: str) -> None:
+    from paneglass.watch import watcher_for
+
+    writer = Store(any_db_url)
+    writer.sync_vendors(
+        [VendorConfig(name="hosting", kind="servicenow", base_url="http://127.0.0.1:1")]
+    )
+    watcher = watcher_for(any_db_url)
+    assert watcher is not None
+    try:
+        assert not watcher.changed()
+        writer.apply("hosting", PollResult(tickets=(ticket(1),)), RUN, NOW)
+        assert watcher.changed()
+        assert not watcher.changed()  # once per batch
+    finally:
+        watcher.close()
+        writer.close()
