@@ -23,6 +23,7 @@ from textual.widgets import Footer
 from paneglass.commands import run_command
 from paneglass.config import SavedView
 from paneglass.display import plain
+from paneglass.health import Freshness, freshness
 from paneglass.store import Store
 from paneglass.store.views import Headline, SlaRow, SortKey, TicketQuery, VendorHealth
 from paneglass.ticket_filter import FilterError, parse_filter
@@ -84,6 +85,7 @@ class DashboardScreen(Screen[None]):
         self.demo = demo
         self.active = "tickets"
         self.zoomed = False
+        self._vendors: list[VendorHealth] = []
 
     def compose(self) -> ComposeResult:
         yield HeaderBar(clock=self.clock, zone=self.zone, zone_name=self.zone_name, demo=self.demo)
@@ -105,6 +107,7 @@ class DashboardScreen(Screen[None]):
         self.query_one(TicketTable).focus()
         self._apply_layout()
         self.refresh_data()
+        self.set_interval(5.0, self._recheck_freshness)
 
     def on_resize(self) -> None:
         self._apply_layout()
@@ -131,6 +134,7 @@ class DashboardScreen(Screen[None]):
     def _show(self, snapshot: _Snapshot) -> None:
         with self.app.batch_update():
             self.query_one(HeaderBar).set_data(snapshot.headline, snapshot.vendors)
+            self._mark_stale(snapshot.vendors)
             sla = self.query_one(SlaList)
             sla.vendor_names = [v.name for v in snapshot.vendors]
             sla.set_rows(snapshot.sla)
@@ -148,6 +152,18 @@ class DashboardScreen(Screen[None]):
             self.query_one("#vendors-pane").border_title = f"Vendors  {len(snapshot.vendors)}" + (
                 f" · ✖ {len(unhealthy)} failing" if unhealthy else ""
             )
+
+    def _mark_stale(self, vendors: list[VendorHealth]) -> None:
+        now = self.clock()
+        stale = frozenset(
+            v.name for v in vendors if freshness(v, now) in (Freshness.STALE, Freshness.FAILING)
+        )
+        self.query_one(TicketTable).set_stale_vendors(stale)
+        self._vendors = vendors
+
+    def _recheck_freshness(self) -> None:
+        """Data goes stale with time alone: re-judge it every few seconds without a query."""
+        self._mark_stale(self._vendors)
 
     @on(SlaList.FilterChanged)
     def _sla_filter(self) -> None:

@@ -155,6 +155,8 @@ class TicketTable(ScrollView, can_focus=True):
         self.zone = zone
         self._window = _Window(TicketQuery(), 0, 0, ())
         self._loaded = False
+        self.stale_vendors: frozenset[str] = frozenset()
+        """Vendors whose data is stale or failing: their rows are dimmed and marked ◌."""
 
     # -- data -------------------------------------------------------------------------
 
@@ -287,6 +289,12 @@ class TicketTable(ScrollView, can_focus=True):
             if index < self.total:
                 self.cursor_row = index
 
+    def set_stale_vendors(self, names: frozenset[str]) -> None:
+        """Mark the rows of these vendors as stale (repaint only when the set changes)."""
+        if names != self.stale_vendors:
+            self.stale_vendors = names
+            self.refresh()
+
     @property
     def current_row(self) -> TicketRow | None:
         """The loaded row under the cursor."""
@@ -327,7 +335,8 @@ class TicketTable(ScrollView, can_focus=True):
     def _row_strip(self, row: TicketRow, width: int, base: Style, is_cursor: bool) -> Strip:
         now = self.clock()
         row_style = base
-        if row.status in ("resolved", "closed"):
+        stale = row.vendor in self.stale_vendors
+        if row.status in ("resolved", "closed") or stale:
             row_style += self.get_component_rich_style("ticket-table--closed")
         if is_cursor:
             row_style += self.get_component_rich_style("ticket-table--cursor")
@@ -339,7 +348,8 @@ class TicketTable(ScrollView, can_focus=True):
         )
         values = {
             " ": _GLYPH.get(row.sla_state or "", " "),
-            "Vendor": safe_line(row.vendor),
+            # Last-known-good rows of a stale or failing vendor stay, marked as such.
+            "Vendor": ("◌ " if stale else "") + safe_line(row.vendor),
             "Key": safe_line(row.key),
             "P": row.priority or "–",
             "Status": row.status,

@@ -129,3 +129,15 @@ async def test_bad_user_theme_falls_back_with_one_message(tmp_path: Path) -> Non
         assert "mine" in app.available_themes
         assert any("broken.toml" in p for p in app.problems)
         assert any("theme 'broken' not found" in p for p in app.problems)
+
+
+async def test_rows_of_a_failing_vendor_stay_but_are_marked(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(TicketTable)
+        assert table.stale_vendors == frozenset({"desktop"})
+        lines = [table.render_line(y).text for y in range(1, 20)]
+        desktop = [line for line in lines if "desktop" in line]
+        assert desktop and all("◌ desktop" in line for line in desktop)
+        assert any("hosting" in line and "◌" not in line.split("hosting")[0] for line in lines)
