@@ -76,6 +76,8 @@ class Collector:
         self.gates = {v.name: VendorGate(v.poll_interval) for v in self.vendors}
         self.owner = f"{socket.gethostname()}:{os.getpid()}"
         """Who holds the collector lease while this collector runs."""
+        self.locks = store.vendor_locks() if store.shared else None
+        """PostgreSQL: per-vendor advisory locks, so collectors can fail over for each other."""
         """Per vendor: when it may be asked again."""
         self._scheduler: AsyncIOScheduler | None = None
         store.sync_vendors(vendors)
@@ -98,6 +100,8 @@ class Collector:
         gate = self.gates[name]
         if not gate.allows(time.monotonic()):
             return PollOutcome(name, False, 0, 0.0, "held back (Retry-After/backoff)", skipped=True)
+        if self.locks is not None and not await self._write(self.locks.hold, name):
+            return PollOutcome(name, False, 0, 0.0, "polled by another collector", skipped=True)
         started = self.clock()
         t0 = time.monotonic()
         result: PollResult | None = None
@@ -121,6 +125,7 @@ class Collector:
             error_message=str(error) if error else None,
             http_status=error.http_status if error else None,
             requests=result.requests if result else 0,
+            collector=self.owner,
         )
         change = await self._write(self.store.apply, name, result, run, self.clock())
         seconds = time.monotonic() - t0
@@ -161,14 +166,26 @@ class Collector:
     async def _tick_clocks(self) -> None:
         """Every few seconds: move clocks whose time has come, and renew the collector lease."""
         moved = await self._write(self.store.tick_clocks, self.clock())
-        other = await self._write(self.store.claim_collector, self.owner, self.clock(), LEASE_STALE)
-        if other is not None:
-            log.warning("collector lease taken by %s; this process keeps polling", other)
+        if self.store.shared:
+            await self._write(self.store.heartbeat, self.owner, self.clock())
+        else:
+            other = await self._write(
+                self.store.claim_collector, self.owner, self.clock(), LEASE_STALE
+            )
+            if other is not None:
+                log.warning("collector lease taken by %s; this process keeps polling", other)
         if moved and self.on_change is not None:
             self.on_change(ChangeSet(vendor="", events=moved))
 
     def claim(self) -> None:
-        """Become the one collector of this store, or say who already is."""
+        """Become the one collector of this store, or say who already is.
+
+        On PostgreSQL several collectors may run (each vendor is held by one of
+        them through an advisory lock), so there is nothing to refuse.
+        """
+        if self.store.shared:
+            self.store.heartbeat(self.owner, self.clock())
+            return
         other = self.store.claim_collector(self.owner, self.clock(), LEASE_STALE)
         if other is not None:
             raise UserError(
@@ -213,5 +230,7 @@ class Collector:
         for connector in self._connectors.values():
             await connector.client.aclose()
         self._connectors.clear()
+        if self.locks is not None:
+            self._writer.submit(self.locks.close).result()
         self._writer.shutdown(wait=True)
         self.store.release_collector(self.owner)

@@ -9,6 +9,7 @@ event loop (thread workers in the UI, a writer thread in the scheduler).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable, Iterator
 from datetime import datetime
@@ -35,7 +36,47 @@ from paneglass.store.views import (
     VendorHealth,
 )
 
-__all__ = ["Store"]
+__all__ = ["Store", "VendorLocks"]
+
+
+class VendorLocks:
+    """Which vendors this collector polls, when several collectors share one PostgreSQL.
+
+    Each vendor is guarded by a session-level advisory lock on one dedicated
+    connection: whoever holds it polls, the others skip. When the holder dies
+    its session ends, PostgreSQL releases the lock, and the next collector to
+    ask takes the vendor over — from the cursor saved with the last committed
+    batch, so nothing is skipped and upserts make any overlap harmless.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._connection = engine.connect()
+        self._held: set[str] = set()
+
+    @staticmethod
+    def key(vendor: str) -> int:
+        """A stable signed 64-bit lock key for a vendor name."""
+        digest = hashlib.blake2b(f"paneglass:{vendor}".encode(), digest_size=8).digest()
+        return int.from_bytes(digest, "big", signed=True)
+
+    def hold(self, vendor: str) -> bool:
+        """Hold the vendor (already held, or acquired now)?"""
+        if vendor in self._held:
+            return True
+        got = bool(
+            self._connection.execute(
+                text("SELECT pg_try_advisory_lock(:key)"), {"key": self.key(vendor)}
+            ).scalar()
+        )
+        self._connection.commit()
+        if got:
+            self._held.add(vendor)
+        return got
+
+    def close(self) -> None:
+        """Let every vendor go (ending the session releases the locks)."""
+        self._connection.close()
+        self._held.clear()
 
 
 class Store:
@@ -201,6 +242,24 @@ class Store:
             else:
                 conn.execute(update(lease).values(owner=owner, heartbeat_at=now))
         return None
+
+    def heartbeat(self, owner: str, now: datetime) -> None:
+        """Renew the lease unconditionally (shared PostgreSQL mode: any live collector will do)."""
+        lease = writes.LEASE
+        with self.engine.begin() as conn:
+            if conn.execute(select(lease.c.id)).first() is None:
+                conn.execute(lease.insert().values(id=1, owner=owner, heartbeat_at=now))
+            else:
+                conn.execute(update(lease).values(owner=owner, heartbeat_at=now))
+
+    @property
+    def shared(self) -> bool:
+        """True on PostgreSQL: several collectors may run, each vendor held by one of them."""
+        return self.engine.dialect.name == "postgresql"
+
+    def vendor_locks(self) -> VendorLocks:
+        """Per-vendor advisory locks on a dedicated session (PostgreSQL only)."""
+        return VendorLocks(self.engine)
 
     def release_collector(self, owner: str) -> None:
         """Give the lease up (on a clean exit), so viewers notice at once."""

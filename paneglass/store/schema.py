@@ -223,6 +223,8 @@ class PollRun(SQLModel, table=True):
     records_changed: int = 0
     requests: int = 0
     duration_ms: int = 0
+    collector: str | None = None
+    """``host:pid`` of the collector that ran the poll (fail-over is visible in history)."""
 
 
 class CollectorLease(SQLModel, table=True):

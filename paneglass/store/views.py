@@ -211,6 +211,7 @@ class PollRunInfo:
     error_message: str | None = None
     http_status: int | None = None
     requests: int = 0
+    collector: str | None = None
 
 
 @dataclass(frozen=True)

@@ -154,6 +154,7 @@ def apply_batch(
             records_seen=records_seen,
             records_changed=added + updated,
             requests=run.requests,
+            collector=run.collector,
             duration_ms=int((run.finished_at - run.started_at).total_seconds() * 1000),
         )
     )

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 09:50:25.890820
+Create Date: 2026-11-22 10:36:30.699011
 """
 
 from collections.abc import Sequence
@@ -52,6 +52,7 @@ def upgrade() -> None:
         sa.Column("records_changed", sa.Integer(), nullable=False),
         sa.Column("requests", sa.Integer(), nullable=False),
         sa.Column("duration_ms", sa.Integer(), nullable=False),
+        sa.Column("collector", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.ForeignKeyConstraint(
             ["vendor_id"],
             ["vendor.id"],
