@@ -10,6 +10,8 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
+import shlex
 import signal
 import sys
 from collections.abc import Sequence
@@ -37,6 +39,9 @@ def _parser() -> argparse.ArgumentParser:
         parents=[common],
     )
     parser.add_argument("--version", action="version", version=f"paneglass {__version__}")
+    parser.add_argument(
+        "--view-only", action="store_true", help="never collect: only follow a running collector"
+    )
     parser.add_argument("--theme", help="colour theme (noc-dark, light, high-contrast, colorblind)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     demo = commands.add_parser(
@@ -60,6 +65,11 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--output", metavar="FILE", type=Path, help="file to write (default: stdout)"
     )
+    serve = commands.add_parser("serve", parents=[common], help="the console in a web browser")
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+    )
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     shots = commands.add_parser("screenshots", parents=[common], help="write an SVG of each pane")
     shots.add_argument("--output", metavar="DIR", type=Path, default=Path("screenshots"))
     return parser
@@ -99,6 +109,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _check(args)
     if command == "export":
         return _export(args)
+    if command == "serve":
+        return _serve(args)
     if command == "screenshots":
         from paneglass.screenshots import write_screenshots
 
@@ -115,7 +127,8 @@ def _console(args: argparse.Namespace, *, force_demo: bool, wall: bool = False) 
     from paneglass.app import ConsoleBase, PaneglassApp, WallApp
     from paneglass.store import Store
 
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+    served = bool(os.environ.get("TEXTUAL_DRIVER"))  # textual-serve's web driver, not a TTY
+    if not served and not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise UserError("the console needs a terminal (over SSH: ssh -t)")
     config = None if force_demo else _config(args, required=False)
     session = None
@@ -135,8 +148,12 @@ def _console(args: argparse.Namespace, *, force_demo: bool, wall: bool = False) 
     try:
         store = Store(db_url, sla=config.sla)
         try:
+            # A demo always runs its own world; otherwise --view-only only ever follows.
+            collect = session is not None or not getattr(args, "view_only", False)
             app: ConsoleBase = (
-                WallApp(store, config, rotate=args.rotate) if wall else PaneglassApp(store, config)
+                WallApp(store, config, rotate=args.rotate, collect=collect)
+                if wall
+                else PaneglassApp(store, config, collect=collect)
             )
             app.run()
         finally:
@@ -144,6 +161,29 @@ def _console(args: argparse.Namespace, *, force_demo: bool, wall: bool = False) 
     finally:
         if session is not None:
             session.close()
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    """Serve the console to browsers with textual-serve: one view-only console per tab."""
+    try:
+        from textual_serve.server import Server
+    except ImportError:
+        raise UserError(
+            "paneglass serve needs textual-serve: pip install 'paneglass[web]'"
+        ) from None
+    argv = [sys.executable, "-m", "paneglass", "--view-only"]
+    if args.config is not None:
+        argv += ["--config", str(args.config.resolve())]
+    if args.db is not None:
+        argv += ["--db", args.db]
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(
+            f"paneglass: warning: serving on {args.host} with no authentication of its own;"
+            " put an authenticating reverse proxy in front",
+            file=sys.stderr,
+        )
+    Server(shlex.join(argv), host=args.host, port=args.port, title="paneglass").serve()
     return 0
 
 
