@@ -33,7 +33,7 @@ from themes.user import load_user_themes
 
 __all__ = ["ConsoleBase", "PaneglassApp", "WallApp"]
 
-WATCH_SECONDS = 1.0
+WATCH_SECONDS = 0.5
 """How often a viewer asks whether another process committed."""
 
 

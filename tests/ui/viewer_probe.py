@@ -33,7 +33,7 @@ async def main(config_path: str, db_url: str, seconds: float) -> None:
             if table.total != shown:  # type: ignore[attr-defined]
                 shown = table.total  # type: ignore[attr-defined]
                 print(f"seen {time.time():.3f} {shown}", flush=True)
-            await asyncio.sleep(0.02)
+            await asyncio.sleep(0.1)
     store.close()
 
 
