@@ -7,10 +7,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from connectors.emulators.servicenow import ServiceNowEmulator
-from connectors.emulators.zendesk import ZendeskEmulator
-
 from connectors import VendorConfig
+from connectors.emulators import emulator_for
 from connectors.emulators.base import Emulator, TicketEmulator
 from connectors.emulators.statuspage import StatuspageEmulator
 from paneglass.config import Config, DisplayConfig
@@ -18,7 +16,34 @@ from paneglass.demo.world import AcmeWorld
 
 __all__ = ["DemoSession", "start_demo"]
 
-DEMO_POLL_SECONDS = {"hosting": 5.0, "desktop": 5.0, "hosting-status": 10.0}
+DEMO_POLL_SECONDS = {"hosting-status": 10.0}
+"""Ticketing vendors poll every 5 s in the demo; the status page every 10 s."""
+
+DEMO_VENDORS = (
+    ("hosting", "servicenow"),
+    ("desktop", "zendesk"),
+    ("network", "jira"),
+    ("print-fleet", "freshservice"),
+    ("app-partner", "connectwise"),
+    ("on-call", "pagerduty"),
+    ("field-service", "autotask"),
+    ("noc-alerts", "opsgenie"),
+)
+"""Acme's vendors (DESIGN, "What a first run should look like"); each joins when its
+connector and emulator are installed."""
+
+
+def _ticket_emulators() -> dict[str, TicketEmulator]:
+    found: dict[str, TicketEmulator] = {}
+    for name, kind in DEMO_VENDORS:
+        try:
+            cls = emulator_for(kind)
+        except ImportError:
+            continue  # that vendor's connector has not landed in this build
+        emulator = cls()
+        if isinstance(emulator, TicketEmulator):
+            found[name] = emulator
+    return found
 
 
 @dataclass
@@ -47,10 +72,7 @@ def start_demo(
     *, seed: int | None = None, tick_seconds: float = 4.0, live: bool = True
 ) -> DemoSession:
     """Start the emulators on 127.0.0.1, seed the Acme world, and describe it as a config."""
-    ticketing: dict[str, TicketEmulator] = {
-        "hosting": ServiceNowEmulator(),
-        "desktop": ZendeskEmulator(),
-    }
+    ticketing = _ticket_emulators()
     status = StatuspageEmulator()
     emulators: dict[str, Emulator] = {**ticketing, "hosting-status": status}
     for emulator in emulators.values():
@@ -68,7 +90,7 @@ def start_demo(
                 name=name,
                 kind=kind,
                 base_url=emulator.base_url,
-                poll_interval=DEMO_POLL_SECONDS.get(name, 10.0),
+                poll_interval=DEMO_POLL_SECONDS.get(name, 5.0),
                 settings={**settings, "backfill_days": 30},
             )
         )

@@ -77,6 +77,80 @@ ROLES = {
         ("svc-hosting", "Dana Ortiz", "Raj Mehta", "Lee Park"),
         "Managed Hosting L2",
     ),
+    "network": VendorRole(
+        "network",
+        (
+            "Printer VLAN unreachable from 3rd floor",
+            "Switch SW-CORE-01 port flapping",
+            "Wi-Fi AP-3F-07 dropping clients",
+            "DHCP scope nearly full",
+            "VPN concentrator CPU high",
+            "New firewall rule for print server",
+            "DNS resolution slow for gp.acme.example",
+        ),
+        ("Ana Ruiz", "Felix Braun", "Noor Aziz"),
+        "Network Ops",
+    ),
+    "print-fleet": VendorRole(
+        "print-fleet",
+        (
+            "PRN-3F-EAST error 49.4C02",
+            "Toner low on PRN-2F-WEST",
+            "Paper jam tray 2",
+            "Scan to e-mail failing",
+            "Driver rollout for new fleet",
+            "Print queue stuck",
+        ),
+        ("Lena Vogt", "Marco Silva"),
+        "Print Fleet Service",
+    ),
+    "app-partner": VendorRole(
+        "app-partner",
+        (
+            "GP month-end close runs slowly",
+            "GP print jobs hang on VM-PRT-SRV02",
+            "Upgrade planning for GP 2026",
+            "Report writer crashes",
+            "Integration user locked out",
+        ),
+        ("Priya Shah", "Tom Becker"),
+        "GP Consulting",
+    ),
+    "on-call": VendorRole(
+        "on-call",
+        (
+            "VM-GP-APP01 unresponsive",
+            "Storage latency above threshold",
+            "Backup job missed window",
+            "Certificate expires in 7 days",
+            "UPS on battery in DC-2",
+        ),
+        ("DC on-call", "Storage on-call"),
+        "Data Centre",
+    ),
+    "field-service": VendorRole(
+        "field-service",
+        (
+            "Replace laptop screen",
+            "Install docking station",
+            "Move desk equipment",
+            "Cable patching",
+        ),
+        ("Field tech A", "Field tech B"),
+        "Field Service",
+    ),
+    "noc-alerts": VendorRole(
+        "noc-alerts",
+        (
+            "Ping loss to branch office",
+            "Disk 90% on VM-GP-SQL01",
+            "HTTP 5xx on gp.acme.example",
+            "Print spooler service down on VM-PRT-SRV02",
+            "High memory on VM-GP-APP01",
+        ),
+        ("noc@acme.example",),
+        "NOC",
+    ),
     "desktop": VendorRole(
         "desktop",
         (
@@ -174,7 +248,7 @@ class AcmeWorld:
         """The opening scene."""
         rng = self.rng
         for vendor in self.tickets:
-            for _ in range(28 if vendor == "desktop" else 18):
+            for _ in range({"desktop": 28, "hosting": 18}.get(vendor, 8)):
                 status = rng.choices(
                     (
                         TicketStatus.NEW,

@@ -35,7 +35,9 @@ async def test_demo_world_flows_into_every_pane() -> None:
             await wait_for(lambda: table.total >= 40)
             vendors = app.screen.query_one(VendorList)
             await wait_for(
-                lambda: len(vendors.vendors) == 3 and all(v.last_ok for v in vendors.vendors)
+                lambda: (
+                    len(vendors.vendors) == len(fast) and all(v.last_ok for v in vendors.vendors)
+                )
             )
             assert "DEMO DATA" in str(app.screen.query_one("HeaderBar").render())
             await wait_for(lambda: bool(app.screen.query_one(SlaList).rows))
