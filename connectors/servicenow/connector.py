@@ -20,6 +20,7 @@ import httpx2
 from connectors.base import Connector, VendorConfig
 from connectors.errors import BadPayload, ConfigurationError, ConnectorError
 from connectors.http import decode_json, send
+from connectors.overrides import Overrides
 from connectors.records import Cursor, PollResult, TicketRecord
 from connectors.servicenow.mapping import incident_to_record, raw_value, sla_summary
 from connectors.timestamps import format_servicenow, parse_iso
@@ -53,6 +54,12 @@ class ServiceNowConnector(Connector):
 
     kind: ClassVar[str] = "servicenow"
     credential_sets: ClassVar[tuple[tuple[str, ...], ...]] = (("username", "password"), ("token",))
+
+    @classmethod
+    def validate(cls, config: VendorConfig) -> None:
+        """Also check the tenant's status/priority overrides before the first poll."""
+        super().validate(config)
+        Overrides.from_config(config)
 
     @classmethod
     def auth(cls, config: VendorConfig) -> httpx2.Auth | None:
@@ -109,6 +116,8 @@ class ServiceNowConnector(Connector):
             next_cursor = {"since": (since + OVERLAP).isoformat()}
         elif tickets:
             next_cursor = {"since": max(t.updated_at for t in tickets).isoformat()}
+        overrides = Overrides.from_config(self.config)
+        tickets = [overrides.apply(t) for t in tickets]
         return PollResult(tickets=tuple(tickets), cursor=next_cursor, requests=self._requests)
 
     async def check(self) -> str:

@@ -18,6 +18,7 @@ import httpx2
 from connectors.base import Connector, VendorConfig
 from connectors.errors import BadPayload, ConfigurationError, ConnectorError, RateLimited
 from connectors.http import RateBudget, RateHeaders, decode_json, send
+from connectors.overrides import Overrides
 from connectors.records import Cursor, PollResult
 from connectors.sanitize import clean_text, one_line
 from connectors.zendesk.mapping import index_by_id, ticket_to_record
@@ -52,6 +53,7 @@ class ZendeskConnector(Connector):
     def validate(cls, config: VendorConfig) -> None:
         """Also reject numeric settings that could never work, before the first poll."""
         super().validate(config)
+        Overrides.from_config(config)
         _backfill_seconds(config)
         _page_size(config)
 
@@ -116,6 +118,8 @@ class ZendeskConnector(Connector):
             for t in tickets.values()
         )
         next_cursor: Cursor | None = {"after_cursor": position} if position else cursor
+        overrides = Overrides.from_config(self.config)
+        records = tuple(overrides.apply(r) for r in records)
         return PollResult(tickets=records, cursor=next_cursor, requests=requests)
 
     async def check(self) -> str:
