@@ -295,22 +295,9 @@ class DashboardScreen(Screen[None]):
         self.app.call_from_thread(self._push_history, column, value)
 
     def _push_history(self, column: str, value: str | None) -> None:
-        from paneglass.screens.ticket_list import TicketListScreen
+        from paneglass.screens.ticket_list import open_history
 
-        if not value:
-            self.notify(f"This ticket has no {column}.", markup=False)
-            return
-        label = "Requester" if column == "requester" else "Asset / CI"
-        self.app.push_screen(
-            TicketListScreen(
-                self.store,
-                column=column,
-                value=value,
-                label=label,
-                clock=self.clock,
-                zone=self.zone,
-            )
-        )
+        open_history(self, self.store, column, value, clock=self.clock, zone=self.zone)
 
     def open_ticket_key(self, key: str) -> None:
         """Open the ticket whose key is ``key`` (exact, else the first match)."""

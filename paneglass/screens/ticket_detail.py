@@ -235,22 +235,9 @@ class TicketDetailScreen(Screen[None]):
 
     def action_history(self, column: str) -> None:
         """Every ticket of this requester (or asset) across vendors."""
-        from paneglass.screens.ticket_list import TicketListScreen
+        from paneglass.screens.ticket_list import open_history
 
         if self.ticket is None:
             return
         value = self.ticket.requester if column == "requester" else self.ticket.asset
-        if not value:
-            self.notify(f"This ticket has no {column}.", markup=False)
-            return
-        label = "Requester" if column == "requester" else "Asset / CI"
-        self.app.push_screen(
-            TicketListScreen(
-                self.store,
-                column=column,
-                value=value,
-                label=label,
-                clock=self.clock,
-                zone=self.zone,
-            )
-        )
+        open_history(self, self.store, column, value, clock=self.clock, zone=self.zone)

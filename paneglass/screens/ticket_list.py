@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, tzinfo
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -23,7 +23,29 @@ from paneglass.store import Store
 from paneglass.store.views import SortKey, TicketQuery
 from paneglass.widgets.ticket_table import TicketTable
 
-__all__ = ["TicketListScreen"]
+__all__ = ["TicketListScreen", "open_history"]
+
+_LABELS = {"requester": "Requester", "asset": "Asset / CI"}
+
+
+def open_history(
+    screen: Screen[Any],
+    store: Store,
+    column: str,
+    value: str | None,
+    *,
+    clock: Callable[[], datetime],
+    zone: tzinfo | None,
+) -> None:
+    """Push the history of one requester or asset, or say the ticket has none."""
+    if not value:
+        screen.notify(f"This ticket has no {column}.", markup=False)
+        return
+    screen.app.push_screen(
+        TicketListScreen(
+            store, column=column, value=value, label=_LABELS[column], clock=clock, zone=zone
+        )
+    )
 
 
 class TicketListScreen(Screen[None]):
