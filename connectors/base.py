@@ -43,6 +43,16 @@ class VendorConfig:
         value = self.settings.get(key)
         return default if value is None or value == "" else str(value)
 
+    def number(self, key: str, default: float) -> float:
+        """A numeric setting (``page_size``, ``backfill_days``, …), or a ConfigurationError."""
+        text = self.get(key)
+        if text is None:
+            return default
+        try:
+            return float(text)
+        except ValueError:
+            raise ConfigurationError(f"vendor {self.name!r}: {key} must be a number") from None
+
     def require(self, key: str) -> str:
         """A setting that must be present, else a :class:`ConfigurationError` naming it."""
         value = self.get(key)

@@ -160,14 +160,14 @@ def _site_url(config: VendorConfig) -> str:
 
 def _backfill_seconds(config: VendorConfig) -> float:
     """How far back the first poll reaches, never closer than Zendesk's one-minute floor."""
-    days = _number(config, "backfill_days", DEFAULT_BACKFILL_DAYS)
+    days = config.number("backfill_days", DEFAULT_BACKFILL_DAYS)
     if days < 0:
         raise ConfigurationError(f"vendor {config.name!r}: backfill_days must not be negative")
     return max(days * 86_400, MIN_START_AGE)
 
 
 def _page_size(config: VendorConfig) -> int:
-    size = _number(config, "page_size", DEFAULT_PAGE_SIZE)
+    size = config.number("page_size", DEFAULT_PAGE_SIZE)
     if size != int(size) or not 1 <= size <= MAX_PAGE_SIZE:
         raise ConfigurationError(
             f"vendor {config.name!r}: page_size must be a whole number from 1 to {MAX_PAGE_SIZE}"
@@ -176,20 +176,10 @@ def _page_size(config: VendorConfig) -> int:
 
 
 def _max_pages(config: VendorConfig) -> int:
-    pages = _number(config, "max_pages", DEFAULT_MAX_PAGES)
+    pages = config.number("max_pages", DEFAULT_MAX_PAGES)
     if pages != int(pages) or pages < 1:
         raise ConfigurationError(f"vendor {config.name!r}: max_pages must be a positive integer")
     return int(pages)
-
-
-def _number(config: VendorConfig, key: str, default: float) -> float:
-    text = config.get(key)
-    if text is None:
-        return default
-    try:
-        return float(text)
-    except ValueError:
-        raise ConfigurationError(f"vendor {config.name!r}: {key} must be a number") from None
 
 
 def _list(value: Any, what: str) -> list[Any]:
