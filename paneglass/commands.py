@@ -80,7 +80,9 @@ def run_command(screen: DashboardScreen, text: str) -> str | None:
         return screen.apply_view(rest) if args else "usage: view NAME"
     if verb == "sort":
         if not args or args[0] not in {s.value for s in SortKey}:
-            return "usage: sort updated|created|priority|status|vendor|key [asc|desc]"
+            return (
+                "usage: sort updated|created|priority|status|vendor|key|title|assignee [asc|desc]"
+            )
         from dataclasses import replace
 
         from paneglass.widgets.ticket_table import TicketTable

@@ -31,7 +31,7 @@ _VENDOR_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
 _RESERVED = {"kind", "base_url", "poll_interval", "enabled"}
 _TOP_LEVEL = {"display", "vendors", "sla", "views", "keys", "wall"}
 _WALL_PANES = ("sla", "tickets", "vendors")
-_SORTS = {"updated", "created", "priority", "status", "vendor", "key"}
+_SORTS = {"updated", "created", "priority", "status", "vendor", "key", "title", "assignee"}
 
 
 @dataclass(frozen=True)

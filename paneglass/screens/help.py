@@ -29,7 +29,7 @@ COMMAND_HELP = (
     (":tickets  :sla  :vendors", "show a pane"),
     (":vendor NAME", "tickets of one vendor"),
     (":filter TEXT", "same as /"),
-    (":sort FIELD [asc|desc]", "updated, created, priority, status, vendor, key"),
+    (":sort FIELD [asc|desc]", "updated created priority status vendor key title assignee"),
     (":view NAME", "a saved view from [views] in the config"),
     (":ticket KEY", "open a ticket by its key"),
     (":theme NAME", "noc-dark, light, high-contrast, colorblind, or one of yours"),

@@ -59,7 +59,10 @@ _SORT_COLUMNS = {
     SortKey.STATUS: TICKETS.c.status,
     SortKey.VENDOR: TICKETS.c.vendor_id,  # config order: index-backed, unlike sorting by name
     SortKey.KEY: TICKETS.c.key,
+    SortKey.TITLE: TICKETS.c.title,
+    SortKey.ASSIGNEE: TICKETS.c.assignee,
 }
+_NULLABLE_SORTS = {SortKey.PRIORITY, SortKey.ASSIGNEE}
 
 
 _TEXT_COLUMNS = ("key", "title", "requester", "assignee")
@@ -143,7 +146,7 @@ def ticket_window(
         descending = not descending
     column = _SORT_COLUMNS[query.sort]
     order = column.desc() if descending else column.asc()
-    if query.sort is SortKey.PRIORITY:  # tickets without a priority always come last
+    if query.sort in _NULLABLE_SORTS:  # tickets without a value always come last
         order = order.nulls_first() if flipped else order.nulls_last()
     tiebreak = TICKETS.c.id.desc() if descending else TICKETS.c.id.asc()
     # Skip the offset on the sort index alone (ids only, no row lookups), then fetch the rows.

@@ -80,6 +80,8 @@ class Ticket(SQLModel, table=True):
         Index("ix_ticket_priority", "priority", "id"),
         Index("ix_ticket_key", "key", "id"),
         Index("ix_ticket_vendor_order", "vendor_id", "id"),
+        Index("ix_ticket_title", "title", "id"),
+        Index("ix_ticket_assignee", "assignee", "id"),
         Index("ix_ticket_requester", "requester"),
         Index("ix_ticket_asset", "asset"),
     )

@@ -36,6 +36,8 @@ class SortKey(StrEnum):
     STATUS = "status"
     VENDOR = "vendor"
     KEY = "key"
+    TITLE = "title"
+    ASSIGNEE = "assignee"
 
 
 @dataclass(frozen=True)

@@ -190,7 +190,10 @@ class SlaList(ScrollView, can_focus=True):
         key = fit(safe_line(row.key), 11)
         vendor_width = min(max(middle_width - 11 - 4 - 5, 4), 14)  # the vendor gives way first
         vendor = fit(safe_line(row.vendor), vendor_width)
-        middle = fit(f"{key} {row.priority or '–':2} {vendor} {metric:4}", middle_width)
+        text = f"{key} {row.priority or '–':2} {vendor} {metric:4}"
+        if middle_width >= len(text) + 10:  # room for the state in words, not only the glyph
+            text = f"{text} {word:>8}"
+        middle = fit(text, middle_width)
         segments = [
             Segment(f"{glyph} ", accent),
             Segment(middle, row_style),

@@ -56,8 +56,8 @@ _COLUMNS = (
     _Column("Key", 11, sort=SortKey.KEY),
     _Column("P", 2, sort=SortKey.PRIORITY),
     _Column("Status", 8, sort=SortKey.STATUS),
-    _Column("Title", 0),
-    _Column("Assignee", 14, min_table_width=90),
+    _Column("Title", 0, sort=SortKey.TITLE),
+    _Column("Assignee", 14, min_table_width=90, sort=SortKey.ASSIGNEE),
     _Column("Age", 4, min_table_width=70, sort=SortKey.CREATED),
     _Column("Updated", 8, min_table_width=100, sort=SortKey.UPDATED),
 )
@@ -68,6 +68,8 @@ _SORT_ORDER = (
     SortKey.VENDOR,
     SortKey.STATUS,
     SortKey.KEY,
+    SortKey.ASSIGNEE,
+    SortKey.TITLE,
 )
 _GLYPH = {"breached": "✖", "at_risk": "▲"}
 

@@ -10,6 +10,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -81,7 +82,7 @@ def test_five_viewers_follow_one_collector(tmp_path: Path) -> None:
                         "tests.ui.viewer_probe",
                         str(config),
                         f"sqlite:///{db}",
-                        "14",
+                        "40",
                     ],
                     stdout=subprocess.PIPE,
                     stderr=subprocess.STDOUT,
@@ -91,7 +92,23 @@ def test_five_viewers_follow_one_collector(tmp_path: Path) -> None:
                 )
                 for _ in range(VIEWERS)
             ]
-            time.sleep(6)  # every viewer up and showing the first three tickets
+            outputs = [""] * VIEWERS
+            ready = [threading.Event() for _ in viewers]
+
+            def follow(index: int) -> None:
+                for line in viewers[index].stdout:  # type: ignore[union-attr]
+                    outputs[index] += line
+                    if line.startswith("seen ") and line.split()[2] == "3":
+                        ready[index].set()
+
+            readers = [
+                threading.Thread(target=follow, args=(i,), daemon=True) for i in range(VIEWERS)
+            ]
+            for reader in readers:
+                reader.start()
+            for event in ready:  # every viewer up and showing the first three tickets
+                assert event.wait(timeout=60), "a viewer never came up"
+            time.sleep(1)
             requests_before = len(emulator.requests)
             emulator.put_ticket(world_ticket(99))
             committed = None
@@ -101,7 +118,11 @@ def test_five_viewers_follow_one_collector(tmp_path: Path) -> None:
                         committed = time.time()
                 time.sleep(0.02)
             assert committed is not None, "the collector never committed the new ticket"
-            outputs = [v.communicate(timeout=60)[0] for v in viewers]
+            time.sleep(3)  # long enough for every viewer to show it (asserted below: < 2 s)
+            for viewer in viewers:
+                viewer.terminate()
+            for reader in readers:
+                reader.join(timeout=30)
         finally:
             collector.terminate()
             collector_output = collector.communicate(timeout=30)[0]

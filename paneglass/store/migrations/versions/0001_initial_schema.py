@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 10:36:30.699011
+Create Date: 2026-11-22 10:52:12.319742
 """
 
 from collections.abc import Sequence
@@ -98,11 +98,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("ticket", schema=None) as batch_op:
         batch_op.create_index("ix_ticket_asset", ["asset"], unique=False)
+        batch_op.create_index("ix_ticket_assignee", ["assignee", "id"], unique=False)
         batch_op.create_index("ix_ticket_created", ["created_at", "id"], unique=False)
         batch_op.create_index("ix_ticket_key", ["key", "id"], unique=False)
         batch_op.create_index("ix_ticket_priority", ["priority", "id"], unique=False)
         batch_op.create_index("ix_ticket_requester", ["requester"], unique=False)
         batch_op.create_index("ix_ticket_status", ["status", "id"], unique=False)
+        batch_op.create_index("ix_ticket_title", ["title", "id"], unique=False)
         batch_op.create_index("ix_ticket_updated", ["updated_at", "id"], unique=False)
         batch_op.create_index("ix_ticket_vendor_order", ["vendor_id", "id"], unique=False)
 
@@ -239,11 +241,13 @@ def downgrade() -> None:
     with op.batch_alter_table("ticket", schema=None) as batch_op:
         batch_op.drop_index("ix_ticket_vendor_order")
         batch_op.drop_index("ix_ticket_updated")
+        batch_op.drop_index("ix_ticket_title")
         batch_op.drop_index("ix_ticket_status")
         batch_op.drop_index("ix_ticket_requester")
         batch_op.drop_index("ix_ticket_priority")
         batch_op.drop_index("ix_ticket_key")
         batch_op.drop_index("ix_ticket_created")
+        batch_op.drop_index("ix_ticket_assignee")
         batch_op.drop_index("ix_ticket_asset")
 
     op.drop_table("ticket")
