@@ -36,6 +36,8 @@ class VendorConfig:
     base_url: str
     poll_interval: float = 60.0
     enabled: bool = True
+    stale_after: float = 2.0
+    """Poll intervals without a good poll after which this vendor's data counts as stale."""
     settings: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
     def get(self, key: str, default: str | None = None) -> str | None:

@@ -28,7 +28,7 @@ __all__ = ["Config", "DisplayConfig", "SavedView", "WallConfig", "load_config", 
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _VENDOR_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
-_RESERVED = {"kind", "base_url", "poll_interval", "enabled"}
+_RESERVED = {"kind", "base_url", "poll_interval", "enabled", "stale_after"}
 _TOP_LEVEL = {"display", "vendors", "sla", "views", "keys", "wall"}
 _WALL_PANES = ("sla", "tickets", "vendors")
 _SORTS = {"updated", "created", "priority", "status", "vendor", "key", "title", "assignee"}
@@ -216,6 +216,9 @@ def _vendor(name: str, section: Any, where: str) -> VendorConfig:
     enabled = section.get("enabled", True)
     if not isinstance(enabled, bool):
         raise UserError(f"{label}: enabled must be true or false")
+    stale_after = section.get("stale_after", 2)
+    if isinstance(stale_after, bool) or not isinstance(stale_after, int | float) or stale_after < 1:
+        raise UserError(f"{label}: stale_after is a number of poll intervals >= 1")
     settings = {
         key: _expand(value, f"{label} {key}")
         for key, value in section.items()
@@ -227,6 +230,7 @@ def _vendor(name: str, section: Any, where: str) -> VendorConfig:
         base_url=_expand(base_url, f"{label} base_url"),
         poll_interval=float(interval),
         enabled=enabled,
+        stale_after=float(stale_after),
         settings=settings,
     )
     try:

@@ -12,9 +12,7 @@ from enum import StrEnum
 
 from paneglass.store.views import VendorHealth
 
-__all__ = ["STALE_AFTER_INTERVALS", "Freshness", "freshness"]
-
-STALE_AFTER_INTERVALS = 2.0
+__all__ = ["Freshness", "freshness"]
 
 
 class Freshness(StrEnum):
@@ -32,17 +30,15 @@ class Freshness(StrEnum):
         return {"fresh": "●", "stale": "◌", "failing": "✖", "waiting": "…"}[self.value]
 
 
-def freshness(
-    vendor: VendorHealth, now: datetime, stale_after: float = STALE_AFTER_INTERVALS
-) -> Freshness:
-    """The vendor's freshness at ``now``."""
+def freshness(vendor: VendorHealth, now: datetime) -> Freshness:
+    """The vendor's freshness at ``now`` (stale after its configured number of intervals)."""
     if vendor.last_run_at is None:
         return Freshness.WAITING
     if vendor.last_ok is False:
         return Freshness.FAILING
     if vendor.last_ok_at is None:
         return Freshness.FAILING
-    limit = vendor.poll_interval * stale_after
+    limit = vendor.poll_interval * vendor.stale_after
     if (now - vendor.last_ok_at).total_seconds() > limit:
         return Freshness.STALE
     return Freshness.FRESH

@@ -121,6 +121,7 @@ class Store:
                     "kind": vendor.kind,
                     "base_url": vendor.base_url,
                     "poll_interval": vendor.poll_interval,
+                    "stale_after": vendor.stale_after,
                     "enabled": vendor.enabled,
                 }
                 if found is None:

@@ -377,6 +377,7 @@ def vendor_health(conn: Connection) -> list[VendorHealth]:
             VENDORS.c.kind,
             VENDORS.c.poll_interval,
             VENDORS.c.enabled,
+            VENDORS.c.stale_after,
         ).order_by(VENDORS.c.name)
     ).all()
     open_counts: dict[int, int] = dict(
@@ -386,7 +387,7 @@ def vendor_health(conn: Connection) -> list[VendorHealth]:
             .group_by(TICKETS.c.vendor_id)
         ).all()
     )
-    for vendor_id, name, kind, interval, enabled in vendors:
+    for vendor_id, name, kind, interval, enabled, stale_after in vendors:
         runs = conn.execute(
             select(
                 RUNS.c.ok,
@@ -442,6 +443,7 @@ def vendor_health(conn: Connection) -> list[VendorHealth]:
                 kind=kind,
                 poll_interval=interval,
                 enabled=enabled,
+                stale_after=stale_after,
                 last_run_at=last.finished_at if last else None,
                 last_ok_at=last_ok_at,
                 last_ok=last.ok if last else None,

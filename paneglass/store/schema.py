@@ -64,6 +64,8 @@ class Vendor(SQLModel, table=True):
     base_url: str
     poll_interval: float = 60.0
     enabled: bool = True
+    stale_after: float = 2.0
+    """Poll intervals without a good poll before the vendor's data counts as stale."""
     cursor: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     """JSON of the connector's cursor, saved in the same transaction as the data it covers."""
 

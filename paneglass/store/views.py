@@ -176,6 +176,7 @@ class VendorHealth:
     kind: str
     poll_interval: float
     enabled: bool
+    stale_after: float
     last_run_at: datetime | None
     last_ok_at: datetime | None
     last_ok: bool | None

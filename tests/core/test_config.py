@@ -154,3 +154,19 @@ def test_sla_section_builds_calendars_and_ordered_policies(tmp_path: Path) -> No
 def test_sla_mistakes_are_one_clear_line(tmp_path: Path, snippet: str, message: str) -> None:
     with pytest.raises(UserError, match=message):
         load_config(write(tmp_path, snippet))
+
+
+def test_stale_after_is_per_vendor_and_checked(tmp_path: Path) -> None:
+    config = load_config(
+        write(
+            tmp_path, '[vendors.h]\nkind = "statuspage"\nbase_url = "http://h"\nstale_after = 5\n'
+        )
+    )
+    assert config.vendor("h").stale_after == 5.0
+    with pytest.raises(UserError, match="stale_after"):
+        load_config(
+            write(
+                tmp_path,
+                '[vendors.h]\nkind = "statuspage"\nbase_url = "http://h"\nstale_after = 0\n',
+            )
+        )

@@ -331,3 +331,29 @@ def test_viewers_hear_about_foreign_commits(any_db_url: str) -> None:
     finally:
         watcher.close()
         writer.close()
+
+
+def test_staleness_follows_each_vendors_own_threshold(db_url: str) -> None:
+    from paneglass.health import Freshness, freshness
+
+    store = Store(db_url)
+    store.sync_vendors(
+        [
+            VendorConfig(
+                name="quick", kind="zendesk", base_url="http://127.0.0.1:1", poll_interval=60
+            ),
+            VendorConfig(
+                name="patient",
+                kind="zendesk",
+                base_url="http://127.0.0.1:1",
+                poll_interval=60,
+                stale_after=10,
+            ),
+        ]
+    )
+    for name in ("quick", "patient"):
+        store.apply(name, PollResult(), RUN, NOW)
+    later = NOW + timedelta(minutes=5)
+    states = {v.name: freshness(v, later) for v in store.vendor_health()}
+    assert states == {"quick": Freshness.STALE, "patient": Freshness.FRESH}
+    store.close()

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 10:52:12.319742
+Create Date: 2026-11-22 10:58:52.397173
 """
 
 from collections.abc import Sequence
@@ -34,6 +34,7 @@ def upgrade() -> None:
         sa.Column("base_url", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("poll_interval", sa.Float(), nullable=False),
         sa.Column("enabled", sa.Boolean(), nullable=False),
+        sa.Column("stale_after", sa.Float(), nullable=False),
         sa.Column("cursor", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("name"),
