@@ -168,7 +168,13 @@ async def send(
         ) from None
     if budget is not None:
         budget.observe(response.headers)
-    raise_for_status(response)
+    try:
+        raise_for_status(response)
+    except RateLimited as limited:
+        if limited.retry_after is None and budget is not None and budget.reset_in is not None:
+            # No Retry-After: the vendor's own reset header says when to come back.
+            limited.retry_after = budget.reset_in
+        raise
     return response
 
 

@@ -59,3 +59,29 @@ def test_budget_ignores_missing_and_garbage_headers() -> None:
     assert budget.delay() == 0.0
     budget.observe({"x-remaining": "0", "x-limit": "100", "x-reset": str(int(time.time()) + 30)})
     assert 25 < budget.delay() <= 30
+
+
+class _ResetOnly(Emulator):
+    """A 429 with no Retry-After, only the vendor's reset header."""
+
+    kind = "test"
+
+    def route(self, request: Request) -> Reply:
+        return Reply(429, {"error": "slow down"}, headers={"X-Remaining": "0", "X-Reset": "17"})
+
+    def vendor_settings(self) -> dict[str, Any]:
+        return {"kind": "test"}
+
+
+async def test_a_429_without_retry_after_waits_for_the_vendor_reset() -> None:
+    from connectors.errors import RateLimited
+
+    budget = RateBudget(RateHeaders("x-remaining", reset="x-reset"))
+    with _ResetOnly() as emu:
+        async with httpx2.AsyncClient(base_url=emu.base_url) as client:
+            try:
+                await send(client, "GET", "/", budget=budget)
+            except RateLimited as exc:
+                assert exc.retry_after == 17.0
+            else:
+                raise AssertionError("a 429 must raise RateLimited")
