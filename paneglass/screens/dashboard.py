@@ -22,7 +22,7 @@ from textual.widgets import Footer
 
 from paneglass.commands import run_command
 from paneglass.config import SavedView
-from paneglass.display import plain
+from paneglass.display import age, plain
 from paneglass.health import Freshness, freshness
 from paneglass.store import Store
 from paneglass.store.views import Headline, SlaRow, SortKey, TicketQuery, VendorHealth
@@ -145,9 +145,9 @@ class DashboardScreen(Screen[None]):
             if sla.filter_label:
                 title += f"  · only {sla.filter_label}"
             pane.border_title = plain(title)
-            pane.border_subtitle = plain(
-                " · ".join(f"{name} ✖{b} ▲{r}" for name, (b, r) in snapshot.sla_counts.items())
-            )
+            counts = [f"{name} ✖{b} ▲{r}" for name, (b, r) in snapshot.sla_counts.items()]
+            data_age = age(h.last_ok_at, self.clock(), seconds_precision=False)
+            pane.border_subtitle = plain(" · ".join([*counts, f"data {data_age} old"]))
             unhealthy = [v for v in snapshot.vendors if v.last_ok is False]
             self.query_one("#vendors-pane").border_title = f"Vendors  {len(snapshot.vendors)}" + (
                 f" · ✖ {len(unhealthy)} failing" if unhealthy else ""
@@ -160,6 +160,13 @@ class DashboardScreen(Screen[None]):
         )
         self.query_one(TicketTable).set_stale_vendors(stale)
         self._vendors = vendors
+        # Every pane says how old its data is; stale vendors are named where their rows are.
+        ages = [v.last_ok_at for v in vendors if v.last_ok_at is not None]
+        newest = age(max(ages), now, seconds_precision=False) if ages else "—"
+        note = f"data {newest} old" + (f" · ◌ stale: {', '.join(sorted(stale))}" if stale else "")
+        pane = self.query_one("#tickets-pane")
+        if str(pane.border_subtitle or "") != note:
+            pane.border_subtitle = plain(note)
 
     def _recheck_freshness(self) -> None:
         """Data goes stale with time alone: re-judge it every few seconds without a query."""
