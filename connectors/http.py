@@ -222,7 +222,15 @@ def _find_message(body: Any) -> str:
         error, description = body.get("error"), body.get("description")
         if isinstance(error, str) and isinstance(description, str) and description:
             return f"{error}: {description}"  # Zendesk: a code name plus the readable text
-        for key in ("error", "errors", "message", "description", "errorMessages", "detail"):
+        for key in (
+            "error",
+            "errors",
+            "message",
+            "description",
+            "errorMessages",
+            "errorMessage",
+            "detail",
+        ):
             if body.get(key):
                 inner = _find_message(body[key])
                 if inner:

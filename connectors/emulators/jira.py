@@ -1,0 +1,1032 @@
+"""A Jira Cloud site with Jira Service Management on loopback.
+
+Issues are kept as Jira keeps them (see ``vendor-apis.md`` §2 and the capture
+``jira-search.json``): numeric-string ids, ``PROJ-n`` keys, status objects with
+a ``statusCategory``, priority names Highest..Lowest, user objects with
+``displayName``, and timestamps like ``2025-03-04T09:12:44.123+0100`` written
+in the API user's profile zone. The emulator answers:
+
+* ``GET|POST /rest/api/3/search/jql``: a small JQL (``AND``-joined clauses on
+  ``project``, ``key``, ``updated``, ``created``; ``ORDER BY``), date literals
+  read in the user's zone at minute precision, only the requested ``fields``,
+  and opaque ``nextPageToken`` paging (``isLast`` on the last page, where the
+  token is omitted). A page is a window over the matching issues; issues the
+  API user may not browse (:meth:`JiraEmulator.hide`) are dropped from their
+  window, so a page can be short or empty while a token says there is more,
+  as in real Jira. ``page_cap`` makes every window small (Jira returns fewer
+  issues than ``maxResults`` when many fields are requested).
+* ``GET /rest/servicedeskapi/request/{key}/sla``: JSM SLA cycles paged by
+  ``start``/``limit``/``isLastPage``; 404 for issues outside a service desk.
+* ``GET /rest/api/3/myself`` and ``GET /rest/api/3/issue/{key}``.
+
+Every answer carries ``X-RateLimit-*`` headers from a fixed window
+(``rate_limit`` requests per ``rate_window`` seconds, reset as ISO 8601);
+past it comes 429 with ``Retry-After``. Errors use Jira's bodies:
+``{"errorMessages": [...], "errors": {}}`` on the platform API and
+``{"errorMessage", "i18nErrorMessage"}`` on the servicedesk API.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import itertools
+import json
+import math
+import re
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Any, ClassVar
+from urllib.parse import unquote, urlencode
+from zoneinfo import ZoneInfo
+
+from connectors.emulators.base import Reply, Request, TicketEmulator, WorldTicket
+from connectors.records import Priority, TicketStatus
+
+__all__ = ["EMULATOR", "JiraEmulator", "JqlError"]
+
+SEARCH_PATH = "/rest/api/3/search/jql"
+LEGACY_SEARCH_PATHS = frozenset({"/rest/api/3/search", "/rest/api/2/search"})
+MYSELF_PATH = "/rest/api/3/myself"
+_ISSUE_PATH = re.compile(r"^/rest/api/[23]/issue/(?P<ref>[^/]+)$")
+_SLA_PATH = re.compile(r"^/rest/servicedeskapi/request/(?P<ref>[^/]+)/sla$")
+
+TEAM_FIELD = "customfield_10001"
+"""Atlassian's Team field: the emulator keeps a world ticket's group there."""
+REQUEST_TYPE_FIELD = "customfield_10010"
+DEFAULT_MAX_RESULTS = 50
+FIELDS_PAGE_CAP = 100
+"""Jira's ceiling on ``maxResults`` when fields beyond ``id``/``key`` are asked for."""
+ID_ONLY_PAGE_CAP = 5000
+FIRST_RESPONSE_GOAL = timedelta(hours=4)
+
+_CATEGORIES: dict[str, dict[str, Any]] = {
+    "new": {"id": 2, "key": "new", "colorName": "blue-gray", "name": "To Do"},
+    "indeterminate": {
+        "id": 4,
+        "key": "indeterminate",
+        "colorName": "yellow",
+        "name": "In Progress",
+    },
+    "done": {"id": 3, "key": "done", "colorName": "green", "name": "Done"},
+}
+STATUSES: dict[str, tuple[str, str]] = {
+    "Open": ("1", "new"),
+    "To Do": ("10000", "new"),
+    "Waiting for support": ("10006", "new"),
+    "Work in progress": ("10003", "indeterminate"),
+    "In Progress": ("3", "indeterminate"),
+    "Waiting for customer": ("10004", "indeterminate"),
+    "Pending": ("10007", "indeterminate"),
+    "Resolved": ("10005", "done"),
+    "Done": ("10001", "done"),
+    "Closed": ("6", "done"),
+    "Canceled": ("10008", "done"),
+}
+"""JSM's IT service desk workflow plus the software defaults: name → (id, category key)."""
+_STATUS_OUT = {
+    TicketStatus.NEW: "Open",
+    TicketStatus.OPEN: "Work in progress",
+    TicketStatus.PENDING: "Waiting for customer",
+    TicketStatus.RESOLVED: "Resolved",
+    TicketStatus.CLOSED: "Closed",
+}
+PRIORITIES: dict[str, str] = {"Highest": "1", "High": "2", "Medium": "3", "Low": "4", "Lowest": "5"}
+_PRIORITY_OUT = {
+    Priority.P1: "Highest",
+    Priority.P2: "High",
+    Priority.P3: "Medium",
+    Priority.P4: "Low",
+    Priority.P5: "Lowest",
+}
+_ALL_FIELDS = (
+    "summary",
+    "description",
+    "status",
+    "priority",
+    "assignee",
+    "reporter",
+    "creator",
+    "created",
+    "updated",
+    "resolutiondate",
+    "resolution",
+    "project",
+    "issuetype",
+    "labels",
+    "duedate",
+    TEAM_FIELD,
+    REQUEST_TYPE_FIELD,
+)
+_DATE_LITERAL_FORMATS = ("%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M", "%Y-%m-%d", "%Y/%m/%d")
+_RELATIVE = re.compile(r"^([+-]?)((?:\d+[wdhm]\s*)+)$")
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|>=|<=|!=|[=<>(),]|[^\s=<>!(),"]+')
+
+
+class JqlError(ValueError):
+    """A JQL query the emulator (like Jira) refuses; the message is Jira's wording."""
+
+
+@dataclass(frozen=True)
+class _Project:
+    id: str
+    key: str
+    name: str
+    service_desk: bool
+
+
+@dataclass(frozen=True)
+class _Clause:
+    field: str
+    op: str
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Query:
+    clauses: tuple[_Clause, ...]
+    order: tuple[tuple[str, bool], ...]
+    """``(field, descending)`` pairs."""
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _millis(value: datetime) -> int:
+    return int(value.timestamp() * 1000)
+
+
+class JiraEmulator(TicketEmulator):
+    """One Jira Cloud site: a JSM service desk project, a software project, one API user."""
+
+    kind: ClassVar[str] = "jira"
+
+    def __init__(
+        self,
+        *,
+        email: str = "desk@acme.example",
+        api_token: str = "demo-token",
+        display_name: str = "Desk Agent",
+        time_zone: str = "Europe/Copenhagen",
+        project_key: str = "ITSD",
+        project_name: str = "IT Service Desk",
+        page_cap: int | None = None,
+        sla_page_limit: int = 50,
+        rate_limit: int = 500,
+        rate_window: float = 60.0,
+        clock: Callable[[], datetime] = _utc_now,
+        page_size: int = DEFAULT_MAX_RESULTS,
+    ) -> None:
+        super().__init__(clock=clock, page_size=page_size)
+        self.email = email
+        self.api_token = api_token
+        self.zone: tzinfo = ZoneInfo(time_zone)
+        """The API user's profile zone: timestamps are written and JQL dates read in it."""
+        self.time_zone = time_zone
+        self.page_cap = page_cap
+        """When set, no search page window holds more issues than this, whatever is asked."""
+        self.sla_page_limit = sla_page_limit
+        self.rate_limit = rate_limit
+        self.rate_window = rate_window
+        self.project_key = project_key
+        self._projects = {
+            project_key: _Project("10001", project_key, project_name, service_desk=True),
+            "DEV": _Project("10000", "DEV", "Platform Engineering", service_desk=False),
+        }
+        self._issue_ids = itertools.count(10001)
+        self._key_numbers = {key: itertools.count(1) for key in self._projects}
+        self._issues: dict[int, dict[str, Any]] = {}
+        self._ids_by_ref: dict[str, int] = {}
+        self._slas: dict[int, list[dict[str, Any]]] = {}
+        self._hidden: set[int] = set()
+        self._users: dict[str, dict[str, Any]] = {}
+        self._teams: dict[str, dict[str, Any]] = {}
+        self._window = (-1, 0)
+        """``(window number, requests in it)`` for the rate limit."""
+        self.me = self._user(display_name, email=email)
+
+    def __enter__(self) -> JiraEmulator:
+        self.start()
+        return self
+
+    def vendor_settings(self) -> dict[str, Any]:
+        """The config section a :class:`JiraConnector` needs (groups live in the Team field)."""
+        return {
+            "kind": "jira",
+            "email": self.email,
+            "api_token": self.api_token,
+            "group_field": TEAM_FIELD,
+        }
+
+    # -- mutators ----------------------------------------------------------------
+
+    def put_ticket(self, ticket: WorldTicket) -> str:
+        """Create or update the issue for ``ticket.ref``; return its key (``ITSD-7``)."""
+        with self.lock:
+            issue_id = self._ids_by_ref.get(ticket.ref)
+            if issue_id is None:
+                issue_id = next(self._issue_ids)
+                self._ids_by_ref[ticket.ref] = issue_id
+                project = self._projects[self.project_key]
+                key = f"{project.key}-{next(self._key_numbers[project.key])}"
+            else:
+                key = self._issues[issue_id]["key"]
+                project = self._projects[key.rpartition("-")[0]]
+            status = _STATUS_OUT[ticket.status]
+            done = STATUSES[status][1] == "done"
+            resolved_at = (ticket.resolved_at or ticket.updated_at) if done else None
+            fields: dict[str, Any] = {
+                "summary": ticket.title,
+                "description": _adf(ticket.description),
+                "status": status,
+                "priority": _PRIORITY_OUT[ticket.priority] if ticket.priority else None,
+                "assignee": self._user(ticket.assignee) if ticket.assignee else None,
+                "reporter": self._user(ticket.requester, customer=True)
+                if ticket.requester
+                else self.me,
+                "creator": self.me,
+                "created": self._stamp(ticket.created_at),
+                "updated": self._stamp(ticket.updated_at),
+                "resolutiondate": self._stamp(resolved_at) if resolved_at else None,
+                "resolution": _resolution(status) if done else None,
+                "project": project.key,
+                "issuetype": "[System] Incident" if project.service_desk else "Task",
+                "labels": [_label(ticket.asset)] if ticket.asset else [],
+                "duedate": None,
+                TEAM_FIELD: self._team(ticket.group) if ticket.group else None,
+            }
+            self._issues[issue_id] = {"id": str(issue_id), "key": key, "fields": fields}
+            self._slas[issue_id] = self._world_slas(ticket, resolved_at)
+            return key
+
+    def set_native(self, ref: str, **fields: Any) -> None:
+        """Change native fields as an agent in Jira can: ``status="Canceled"``, ``project="DEV"``.
+
+        ``updated`` moves to the emulator clock unless given (as a datetime).
+        """
+        with self.lock:
+            issue_id = self._ids_by_ref[ref]
+            row = self._issues[issue_id]["fields"]
+            unknown = set(fields) - set(row)
+            if unknown:
+                raise KeyError(f"cannot set {sorted(unknown)}")
+            if "status" in fields and fields["status"] not in STATUSES:
+                raise ValueError(f"status must be one of {sorted(STATUSES)}")
+            if fields.get("priority") is not None and fields["priority"] not in PRIORITIES:
+                raise ValueError(f"priority must be null or one of {sorted(PRIORITIES)}")
+            if "project" in fields:
+                self._move(issue_id, fields.pop("project"))
+            updated = fields.pop("updated", None)
+            for name in ("created", "resolutiondate"):
+                if isinstance(fields.get(name), datetime):
+                    fields[name] = self._stamp(fields[name])
+            row.update(fields)
+            row["updated"] = self._stamp(updated if isinstance(updated, datetime) else self.clock())
+            if "status" in fields:  # Jira's workflow sets and clears the resolution
+                done = STATUSES[row["status"]][1] == "done"
+                row["resolution"] = _resolution(row["status"]) if done else None
+                if not done:
+                    row["resolutiondate"] = None
+                elif row["resolutiondate"] is None:
+                    row["resolutiondate"] = row["updated"]
+
+    def set_slas(self, ref: str, values: list[dict[str, Any]]) -> None:
+        """Serve these SLA ``values`` verbatim for the issue (any shape, for odd-data tests)."""
+        with self.lock:
+            self._slas[self._ids_by_ref[ref]] = [{"verbatim": value} for value in values]
+
+    def hide(self, ref: str) -> None:
+        """Take away the API user's browse permission on the issue (it drops out of searches)."""
+        with self.lock:
+            self._hidden.add(self._ids_by_ref[ref])
+
+    def issue_key(self, ref: str) -> str:
+        """The current key of the issue put under ``ref``."""
+        with self.lock:
+            return str(self._issues[self._ids_by_ref[ref]]["key"])
+
+    def issue(self, ref: str) -> dict[str, Any]:
+        """The issue as ``GET /rest/api/3/issue/{key}`` shows it."""
+        with self.lock:
+            return self._issue_view(self._ids_by_ref[ref], None)
+
+    # -- wire format ---------------------------------------------------------------
+
+    def route(self, request: Request) -> Reply:
+        """Answer the endpoints the connector uses, with rate-limit headers on every answer."""
+        limited, headers = self._rate_window()
+        reply = limited or self._answer(request)
+        for name, value in headers.items():
+            reply.headers.setdefault(name, value)
+        return reply
+
+    def _answer(self, request: Request) -> Reply:
+        if not self._authorised(request.headers.get("authorization")):
+            return Reply(
+                401,
+                {
+                    "errorMessages": ["Client must be authenticated to access this resource."],
+                    "errors": {},
+                },
+                headers={"X-Seraph-LoginReason": "AUTHENTICATED_FAILED"},
+            )
+        path = request.path.rstrip("/")
+        if path == SEARCH_PATH and request.method in ("GET", "POST"):
+            return self._search(request)
+        if path in LEGACY_SEARCH_PATHS:
+            return _error(
+                410,
+                "The requested API has been removed. Please migrate to the "
+                "/rest/api/3/search/jql API.",
+            )
+        if request.method not in ("GET", "HEAD"):
+            return _error(405, "Method Not Allowed")
+        if path == MYSELF_PATH:
+            return Reply(200, self._user_view(self.me, full=True))
+        match = _SLA_PATH.match(path)
+        if match is not None:
+            return self._sla(unquote(match["ref"]), request)
+        match = _ISSUE_PATH.match(path)
+        if match is not None:
+            issue_id = self._find(unquote(match["ref"]))
+            if issue_id is None:
+                return _error(404, "Issue does not exist or you do not have permission to see it.")
+            return Reply(200, self._issue_view(issue_id, None))
+        return _error(404, "null for uri: " + path)
+
+    def _search(self, request: Request) -> Reply:
+        try:
+            args = _search_args(request)
+        except (ValueError, TypeError):
+            return _error(400, "Invalid request payload. Refer to the REST API documentation.")
+        jql, token, max_results, fields = args
+        try:
+            query = _parse_jql(jql)
+            matches = self._matching(query)
+        except JqlError as exc:
+            return _error(400, str(exc))
+        fingerprint = hashlib.sha256(jql.encode()).hexdigest()[:16]
+        after: list[int] | None = None
+        if token is not None:
+            after = _decode_token(token, fingerprint)
+            if after is None:
+                return _error(400, "The provided next page token is invalid or expired.")
+        wanted = set(fields) - {"id", "key"}
+        cap = self.page_cap or (FIELDS_PAGE_CAP if wanted else ID_ONLY_PAGE_CAP)
+        size = max(1, min(max_results if max_results is not None else self.page_size, cap))
+        ranked = sorted((self._sort_key(i, query.order), i) for i in matches)
+        if after is not None:
+            ranked = [(key, i) for key, i in ranked if key > after]
+        window = ranked[:size]
+        body: dict[str, Any] = {
+            "issues": [self._issue_view(i, fields) for _, i in window if i not in self._hidden],
+        }
+        if len(ranked) > size:
+            body["nextPageToken"] = _encode_token(fingerprint, window[-1][0])
+            body["isLast"] = False
+        else:
+            body["isLast"] = True
+        return Reply(200, body)
+
+    def _sla(self, ref: str, request: Request) -> Reply:
+        issue_id = self._find(ref)
+        project = (
+            self._projects[self._issues[issue_id]["key"].rpartition("-")[0]]
+            if issue_id is not None
+            else None
+        )
+        if issue_id is None or project is None or not project.service_desk:
+            return Reply(
+                404,
+                {
+                    "errorMessage": "The request could not be found or you do not have "
+                    "permission to view it.",
+                    "i18nErrorMessage": {
+                        "i18nKey": "sd.customer.request.not.found",
+                        "parameters": [],
+                    },
+                },
+            )
+        start_text, limit_text = request.param("start", "0"), request.param("limit", "50")
+        if not (start_text or "").isdigit() or not (limit_text or "").isdigit():
+            return Reply(
+                400,
+                {
+                    "errorMessage": "start and limit must be non-negative integers",
+                    "i18nErrorMessage": {"i18nKey": "sd.pagination.invalid", "parameters": []},
+                },
+            )
+        start = int(start_text or 0)
+        limit = max(1, min(int(limit_text or 50), self.sla_page_limit))
+        values = [self._sla_view(issue_id, sla) for sla in self._slas.get(issue_id, [])]
+        page = values[start : start + limit]
+        last = start + limit >= len(values)
+        own = f"{self.base_url}/rest/servicedeskapi/request/{issue_id}/sla"
+        links: dict[str, Any] = {"base": self.base_url, "context": "", "self": own}
+        if not last:
+            links["next"] = f"{own}?{urlencode({'start': start + limit, 'limit': limit})}"
+        if start > 0:
+            links["prev"] = f"{own}?{urlencode({'start': max(start - limit, 0), 'limit': limit})}"
+        return Reply(
+            200,
+            {
+                "_expands": [],
+                "size": len(page),
+                "start": start,
+                "limit": limit,
+                "isLastPage": last,
+                "_links": links,
+                "values": page,
+            },
+        )
+
+    def _rate_window(self) -> tuple[Reply | None, dict[str, str]]:
+        """Count this request in the fixed window; 429 past the limit. Headers for the answer."""
+        now = self.clock().timestamp()
+        number = math.floor(now / self.rate_window)
+        used = self._window[1] + 1 if self._window[0] == number else 1
+        self._window = (number, used)
+        end = (number + 1) * self.rate_window
+        reset = datetime.fromtimestamp(math.ceil(end), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        remaining = max(self.rate_limit - used, 0)
+        headers = {
+            "X-RateLimit-Limit": str(self.rate_limit),
+            "X-RateLimit-Remaining": str(remaining),
+            "X-RateLimit-Reset": reset,
+        }
+        if remaining < self.rate_limit * 0.2:
+            headers["X-RateLimit-NearLimit"] = "true"
+        if used <= self.rate_limit:
+            return None, headers
+        headers["Retry-After"] = str(max(math.ceil(end - now), 1))
+        headers["RateLimit-Reason"] = "jira-burst-based"
+        return _error(429, "Rate limit exceeded."), headers
+
+    # -- queries -------------------------------------------------------------------
+
+    def _matching(self, query: _Query) -> list[int]:
+        for clause in query.clauses:
+            if clause.field == "project":
+                for value in clause.values:
+                    if self._project(value) is None:
+                        raise JqlError(
+                            f"The value '{value}' does not exist for the field 'project'."
+                        )
+        bounds = [
+            (clause, self._jql_instant(clause))
+            for clause in query.clauses
+            if clause.field in ("updated", "created")
+        ]
+        found = []
+        for issue_id, issue in self._issues.items():
+            fields = issue["fields"]
+            project_key = fields["project"]
+            if not all(
+                self._matches_text(clause, issue["key"], project_key)
+                for clause in query.clauses
+                if clause.field not in ("updated", "created")
+            ):
+                continue
+            if all(
+                _compare(_millis(self._parse_stamp(fields[clause.field])), clause.op, bound)
+                for clause, bound in bounds
+            ):
+                found.append(issue_id)
+        return found
+
+    def _matches_text(self, clause: _Clause, key: str, project_key: str) -> bool:
+        if clause.field == "project":
+            wanted = {p.key for v in clause.values if (p := self._project(v)) is not None}
+            hit = project_key in wanted
+        else:  # key / issuekey
+            hit = key.upper() in {v.upper() for v in clause.values}
+        return hit if clause.op in ("=", "in") else not hit
+
+    def _jql_instant(self, clause: _Clause) -> int:
+        """A JQL date value as epoch millis: literals in the user's zone, numbers as millis."""
+        (text,) = clause.values
+        if re.fullmatch(r"-?\d{9,}", text):
+            return int(text)
+        relative = _RELATIVE.match(text.strip())
+        if relative is not None:
+            delta = timedelta()
+            for amount, unit in re.findall(r"(\d+)([wdhm])", relative[2]):
+                delta += timedelta(**{_UNITS[unit]: int(amount)})
+            sign = -1 if relative[1] == "-" else 1
+            return _millis(self.clock() + sign * delta)
+        for pattern in _DATE_LITERAL_FORMATS:
+            try:
+                local = datetime.strptime(text, pattern)  # noqa: DTZ007 - zone attached below
+            except ValueError:
+                continue
+            return _millis(local.replace(tzinfo=self.zone))
+        raise JqlError(
+            f"Date value '{text}' for field '{clause.field}' is invalid. Valid formats include: "
+            "'yyyy/MM/dd HH:mm', 'yyyy-MM-dd HH:mm', 'yyyy/MM/dd', 'yyyy-MM-dd', or a period "
+            "format e.g. '-5d', '4w 2d'."
+        )
+
+    def _sort_key(self, issue_id: int, order: tuple[tuple[str, bool], ...]) -> list[int]:
+        """Numbers only (negated for DESC), ending in the id: a total order a token can hold."""
+        issue = self._issues[issue_id]
+        fields = issue["fields"]
+        key: list[int] = []
+        for field, descending in order:
+            if field == "key":
+                project, _, number = issue["key"].rpartition("-")
+                parts = [int(self._projects[project].id), int(number)]
+            else:
+                parts = [_millis(self._parse_stamp(fields[field]))]
+            key.extend(-p if descending else p for p in parts)
+        key.append(issue_id)
+        return key
+
+    def _project(self, value: str) -> _Project | None:
+        for project in self._projects.values():
+            if value.upper() in (project.key, project.id) or value == project.name:
+                return project
+        return None
+
+    def _find(self, ref: str) -> int | None:
+        """An issue by id or key, unless the API user may not browse it."""
+        for issue_id, issue in self._issues.items():
+            if ref in (issue["id"], issue["key"]) and issue_id not in self._hidden:
+                return issue_id
+        return None
+
+    def _move(self, issue_id: int, project_key: str) -> None:
+        """Move to another project: Jira re-keys the issue there."""
+        if project_key not in self._projects:
+            raise ValueError(f"project must be one of {sorted(self._projects)}")
+        issue = self._issues[issue_id]
+        if issue["fields"]["project"] == project_key:
+            return
+        issue["key"] = f"{project_key}-{next(self._key_numbers[project_key])}"
+        issue["fields"]["project"] = project_key
+        service_desk = self._projects[project_key].service_desk
+        issue["fields"]["issuetype"] = "[System] Incident" if service_desk else "Task"
+
+    # -- views ---------------------------------------------------------------------
+
+    def _issue_view(self, issue_id: int, fields: list[str] | None) -> dict[str, Any]:
+        """The issue with the requested fields (``None``: all), objects built as Jira shows them."""
+        issue = self._issues[issue_id]
+        row = issue["fields"]
+        wanted = _field_selection(fields)
+        view: dict[str, Any] = {
+            "expand": "renderedFields,names,schema,operations,editmeta,changelog",
+            "id": issue["id"],
+            "self": f"{self.base_url}/rest/api/3/issue/{issue['id']}",
+            "key": issue["key"],
+        }
+        if wanted is not None and not wanted:
+            return view
+        shown: dict[str, Any] = {}
+        for name in _ALL_FIELDS:
+            if wanted is not None and name not in wanted:
+                continue
+            shown[name] = self._field_view(name, row, issue_id)
+        view["fields"] = shown
+        return view
+
+    def _field_view(self, name: str, row: dict[str, Any], issue_id: int) -> Any:
+        value: Any = row.get(name)
+        if name == "status":
+            status_id, category = STATUSES[value]
+            return {
+                "self": f"{self.base_url}/rest/api/3/status/{status_id}",
+                "description": "",
+                "iconUrl": f"{self.base_url}/images/icons/statuses/generic.png",
+                "name": value,
+                "id": status_id,
+                "statusCategory": {
+                    "self": f"{self.base_url}/rest/api/3/statuscategory/"
+                    f"{_CATEGORIES[category]['id']}",
+                    **_CATEGORIES[category],
+                },
+            }
+        if name == "priority":
+            if value is None:
+                return None
+            return {
+                "self": f"{self.base_url}/rest/api/3/priority/{PRIORITIES[value]}",
+                "iconUrl": f"{self.base_url}/images/icons/priorities/{value.lower()}.svg",
+                "name": value,
+                "id": PRIORITIES[value],
+            }
+        if name in ("assignee", "reporter", "creator"):
+            return self._user_view(value) if value is not None else None
+        if name == "project":
+            project = self._projects[value]
+            return {
+                "self": f"{self.base_url}/rest/api/3/project/{project.id}",
+                "id": project.id,
+                "key": project.key,
+                "name": project.name,
+                "projectTypeKey": "service_desk" if project.service_desk else "software",
+                "simplified": False,
+            }
+        if name == "issuetype":
+            return {
+                "id": "10004" if value.startswith("[System]") else "10001",
+                "name": value,
+                "subtask": False,
+                "hierarchyLevel": 0,
+            }
+        if name == REQUEST_TYPE_FIELD:
+            project = self._projects[row["project"]]
+            if not project.service_desk:
+                return None
+            status_id, category = STATUSES[row["status"]]
+            portal = f"{self.base_url}/servicedesk/customer/portal/1"
+            return {
+                "_links": {"web": f"{portal}/{self._issues[issue_id]['key']}"},
+                "requestType": {"id": "10", "name": "Report a system problem"},
+                "currentStatus": {
+                    "status": row["status"],
+                    "statusCategory": category.upper(),
+                    "statusDate": self._date_dto(self._parse_stamp(row["updated"])),
+                },
+            }
+        if isinstance(value, list | dict):
+            return json.loads(json.dumps(value))
+        return value
+
+    def _user_view(self, user: dict[str, Any], *, full: bool = False) -> dict[str, Any]:
+        view = {
+            "self": f"{self.base_url}/rest/api/3/user?accountId={user['accountId']}",
+            "accountId": user["accountId"],
+            "avatarUrls": {"48x48": f"{self.base_url}/avatar/{user['accountId']}.png"},
+            "displayName": user["displayName"],
+            "active": True,
+            "timeZone": self.time_zone,
+            "accountType": user["accountType"],
+        }
+        if user.get("emailAddress"):
+            view["emailAddress"] = user["emailAddress"]
+        if full:
+            view["locale"] = "en_US"
+            view["groups"] = {"size": 2, "items": []}
+            view["applicationRoles"] = {"size": 2, "items": []}
+        return view
+
+    def _sla_view(self, issue_id: int, sla: dict[str, Any]) -> dict[str, Any]:
+        """One SLA value as the servicedesk API shows it, computed at the emulator's now."""
+        if "verbatim" in sla:
+            copied: dict[str, Any] = json.loads(json.dumps(sla["verbatim"]))
+            return copied
+        now = self.clock()
+        goal: timedelta = sla["goal"]
+        start: datetime = sla["start"]
+        breach_at = start + goal
+        view: dict[str, Any] = {
+            "id": sla["id"],
+            "name": sla["name"],
+            "_links": {
+                "self": f"{self.base_url}/rest/servicedeskapi/request/{issue_id}/sla/{sla['id']}"
+            },
+            "completedCycles": [],
+            "slaDisplayFormat": "NEW_SLA_FORMAT",
+        }
+        stop: datetime | None = sla["stop"]
+        breached = sla["breached"]
+        if stop is not None:
+            view["completedCycles"].append(
+                {
+                    "startTime": self._date_dto(start),
+                    "stopTime": self._date_dto(stop),
+                    "breachTime": self._date_dto(breach_at),
+                    "breached": breached if breached is not None else stop > breach_at,
+                    "goalDuration": _duration(goal),
+                    "elapsedTime": _duration(stop - start),
+                    "remainingTime": _duration(breach_at - stop),
+                }
+            )
+        else:
+            view["ongoingCycle"] = {
+                "startTime": self._date_dto(start),
+                "breachTime": self._date_dto(breach_at),
+                "breached": breached if breached is not None else now >= breach_at,
+                "paused": False,
+                "withinCalendarHours": True,
+                "goalDuration": _duration(goal),
+                "elapsedTime": _duration(now - start),
+                "remainingTime": _duration(breach_at - now),
+            }
+        return view
+
+    # -- internals -----------------------------------------------------------------
+
+    def _world_slas(
+        self, ticket: WorldTicket, resolved_at: datetime | None
+    ) -> list[dict[str, Any]]:
+        """The JSM SLAs a world ticket implies: first response (when given) and resolution."""
+        slas: list[dict[str, Any]] = []
+        if ticket.first_response_at is not None:
+            slas.append(
+                {
+                    "id": "1",
+                    "name": "Time to first response",
+                    "start": ticket.created_at,
+                    "goal": FIRST_RESPONSE_GOAL,
+                    "stop": ticket.first_response_at,
+                    "breached": None,
+                }
+            )
+        if ticket.due_at is not None:
+            slas.append(
+                {
+                    "id": "2",
+                    "name": "Time to resolution",
+                    "start": ticket.created_at,
+                    "goal": ticket.due_at - ticket.created_at,
+                    "stop": resolved_at,
+                    "breached": ticket.breached,
+                }
+            )
+        return slas
+
+    def _authorised(self, header: str | None) -> bool:
+        scheme, _, encoded = (header or "").partition(" ")
+        if scheme.lower() != "basic":
+            return False
+        try:
+            decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return False
+        return decoded == f"{self.email}:{self.api_token}"
+
+    def _user(
+        self, name: str, *, email: str | None = None, customer: bool = False
+    ) -> dict[str, Any]:
+        user = self._users.get(name)
+        if user is None:
+            seed = hashlib.sha256(name.encode()).hexdigest()
+            account_id = (
+                f"qm:{uuid.UUID(seed[:32])}:{uuid.UUID(seed[32:])}"
+                if customer
+                else f"5b10ac8d{seed[:16]}"
+            )
+            user = {
+                "accountId": account_id,
+                "displayName": name,
+                "emailAddress": email,
+                "accountType": "customer" if customer else "atlassian",
+            }
+            self._users[name] = user
+        return user
+
+    def _team(self, name: str) -> dict[str, Any]:
+        team = self._teams.get(name)
+        if team is None:
+            team_id = str(uuid.UUID(hashlib.sha256(name.encode()).hexdigest()[:32]))
+            team = {
+                "id": team_id,
+                "name": name,
+                "avatarUrl": "",
+                "isVisible": True,
+                "isVerified": False,
+                "title": name,
+                "isShared": True,
+            }
+            self._teams[name] = team
+        return team
+
+    def _stamp(self, value: datetime) -> str:
+        """Jira's form: milliseconds and an offset without a colon, in the user's zone."""
+        local = value.astimezone(self.zone)
+        return f"{local:%Y-%m-%dT%H:%M:%S}.{local.microsecond // 1000:03d}{local:%z}"
+
+    def _parse_stamp(self, value: str) -> datetime:
+        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%f%z")
+
+    def _date_dto(self, value: datetime) -> dict[str, Any]:
+        """JSM's DateDTO: ISO, Jira form, a locale-friendly text, and epoch millis."""
+        local = value.astimezone(self.zone)
+        hour = local.hour % 12 or 12
+        return {
+            "iso8601": f"{local:%Y-%m-%dT%H:%M:%S%z}",
+            "jira": self._stamp(value),
+            "friendly": f"{local:%d/%b/%y} {hour}:{local:%M} {'AM' if local.hour < 12 else 'PM'}",
+            "epochMillis": _millis(value),
+        }
+
+
+_UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes"}
+_TEXT_OPERATORS = frozenset({"=", "!=", "in", "not in"})
+_DATE_OPERATORS = frozenset({"=", "!=", ">", ">=", "<", "<="})
+_OPERATORS = {
+    "project": _TEXT_OPERATORS,
+    "key": _TEXT_OPERATORS,
+    "updated": _DATE_OPERATORS,
+    "created": _DATE_OPERATORS,
+}
+
+
+def _error(status: int, message: str) -> Reply:
+    return Reply(status, {"errorMessages": [message], "errors": {}})
+
+
+def _search_args(request: Request) -> tuple[str, str | None, int | None, list[str]]:
+    """``(jql, nextPageToken, maxResults, fields)`` from a GET query or a POST body."""
+    if request.method == "POST":
+        body = request.json() or {}
+        if not isinstance(body, dict):
+            raise TypeError("body is not an object")
+        jql, token, max_results = (
+            body.get("jql", ""),
+            body.get("nextPageToken"),
+            body.get("maxResults"),
+        )
+        fields = body.get("fields", ["id"])
+        if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
+            raise TypeError("fields is not a list of strings")
+    else:
+        jql = request.param("jql", "") or ""
+        token = request.param("nextPageToken")
+        text = request.param("maxResults")
+        max_results = int(text) if text is not None else None
+        fields = [f for value in request.query.get("fields", ["id"]) for f in value.split(",")]
+    if not isinstance(jql, str) or (token is not None and not isinstance(token, str)):
+        raise TypeError("jql and nextPageToken must be text")
+    if max_results is not None and (not isinstance(max_results, int) or max_results < 0):
+        raise ValueError("maxResults must be a non-negative integer")
+    return jql, token, max_results, [f.strip() for f in fields if f.strip()]
+
+
+def _field_selection(fields: list[str] | None) -> set[str] | None:
+    """Requested field names (``None``: all of them); ``*all``/``*navigable`` and ``-x`` work."""
+    if fields is None:
+        return None
+    chosen: set[str] = set()
+    for name in fields:
+        if name in ("*all", "*navigable"):
+            chosen |= set(_ALL_FIELDS)
+    for name in fields:
+        if name.startswith("-"):
+            chosen.discard(name[1:])
+        elif name not in ("*all", "*navigable", "id", "key"):
+            chosen.add(name)
+    return chosen
+
+
+def _parse_jql(jql: str) -> _Query:
+    """The emulator's JQL subset: ``AND``-joined clauses, then an optional ``ORDER BY``."""
+    tokens = _TOKEN.findall(jql)
+    if re.sub(r"\s+", "", "".join(tokens)) != re.sub(r"\s+", "", jql):
+        raise JqlError("Error in the JQL Query: The character is a reserved JQL character.")
+    position = 0
+
+    def peek(offset: int = 0) -> str | None:
+        index = position + offset
+        return tokens[index] if index < len(tokens) else None
+
+    def take() -> str:
+        nonlocal position
+        token = peek()
+        if token is None:
+            raise JqlError("Error in the JQL Query: Expecting more input at the end of the query.")
+        position += 1
+        return token
+
+    clauses: list[_Clause] = []
+    while peek() is not None and (peek() or "").lower() != "order":
+        field = take().lower()
+        field = "key" if field == "issuekey" else field
+        if field not in _OPERATORS:
+            raise JqlError(
+                f"Field '{field}' does not exist or you do not have permission to view it."
+            )
+        op = take().lower()
+        if op == "not" and (peek() or "").lower() == "in":
+            take()
+            op = "not in"
+        if op in ("in", "not in"):
+            if take() != "(":
+                raise JqlError("Error in the JQL Query: Expecting '(' after 'in'.")
+            values = [_unquote(take())]
+            while peek() == ",":
+                take()
+                values.append(_unquote(take()))
+            if take() != ")":
+                raise JqlError("Error in the JQL Query: Expecting ')' before the end of the query.")
+        elif op in ("=", "!=", ">", ">=", "<", "<="):
+            values = [_unquote(take())]
+        else:
+            raise JqlError(f"Error in the JQL Query: The operator '{op}' is not supported here.")
+        if op not in _OPERATORS[field]:
+            raise JqlError(f"The operator '{op}' is not supported by the '{field}' field.")
+        clauses.append(_Clause(field, op, tuple(values)))
+        if peek() is not None and (peek() or "").lower() == "and":
+            take()
+            if peek() is None or (peek() or "").lower() == "order":
+                raise JqlError("Error in the JQL Query: Expecting a clause after 'AND'.")
+        elif peek() is not None and (peek() or "").lower() != "order":
+            raise JqlError(f"Error in the JQL Query: Expecting 'AND' or 'ORDER BY' at '{peek()}'.")
+    order: list[tuple[str, bool]] = []
+    if peek() is not None:
+        take()
+        if take().lower() != "by":
+            raise JqlError("Error in the JQL Query: Expecting 'BY' after 'ORDER'.")
+        while True:
+            field = take().lower()
+            if field not in ("updated", "created", "key"):
+                raise JqlError(f"Not able to sort using field '{field}'.")
+            direction = (peek() or "").lower()
+            descending = direction == "desc"
+            if direction in ("asc", "desc"):
+                take()
+            order.append((field, descending))
+            if peek() != ",":
+                break
+            take()
+        if peek() is not None:
+            raise JqlError(f"Error in the JQL Query: Unexpected '{peek()}' after ORDER BY.")
+    if not clauses:
+        raise JqlError("Unbounded JQL queries are not allowed here. Add a search restriction.")
+    for clause in clauses:
+        if clause.field in ("updated", "created") and len(clause.values) != 1:
+            raise JqlError(f"The '{clause.field}' field takes one date value.")
+    return _Query(tuple(clauses), tuple(order))
+
+
+def _unquote(token: str) -> str:
+    if token.startswith('"') and token.endswith('"') and len(token) >= 2:
+        return re.sub(r"\\(.)", r"\1", token[1:-1])
+    if token in ("(", ")", ",", "=", "!=", ">", ">=", "<", "<="):
+        raise JqlError(f"Error in the JQL Query: Expecting a value but got '{token}'.")
+    return token
+
+
+def _compare(value: int, op: str, bound: int) -> bool:
+    comparisons: dict[str, Callable[[int, int], bool]] = {
+        ">=": lambda a, b: a >= b,
+        ">": lambda a, b: a > b,
+        "<=": lambda a, b: a <= b,
+        "<": lambda a, b: a < b,
+        "=": lambda a, b: a == b,
+        "!=": lambda a, b: a != b,
+    }
+    return comparisons[op](value, bound)
+
+
+def _encode_token(fingerprint: str, position: Iterable[int]) -> str:
+    raw = json.dumps({"q": fingerprint, "after": list(position)}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_token(token: str, fingerprint: str) -> list[int] | None:
+    """The position inside a token, or ``None`` when it is not ours or not for this query."""
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        data = json.loads(raw)
+    except (binascii.Error, ValueError):
+        return None
+    after = data.get("after") if isinstance(data, dict) else None
+    if data.get("q") != fingerprint or not isinstance(after, list):
+        return None
+    if not all(isinstance(n, int) and not isinstance(n, bool) for n in after):
+        return None
+    return after
+
+
+def _duration(value: timedelta) -> dict[str, Any]:
+    """JSM's DurationDTO; negative once a clock has run past its goal."""
+    millis = int(value.total_seconds() * 1000)
+    minutes = abs(millis) // 60_000
+    hours, minutes = divmod(minutes, 60)
+    friendly = (f"{hours}h {minutes}m" if hours else f"{minutes}m").replace(" 0m", "")
+    return {"millis": millis, "friendly": ("-" if millis < 0 else "") + friendly}
+
+
+def _resolution(status: str) -> dict[str, Any]:
+    won_t = status == "Canceled"
+    return {
+        "id": "10001" if won_t else "10000",
+        "description": "This issue won't be actioned." if won_t else "Work has been completed.",
+        "name": "Won't Do" if won_t else "Done",
+    }
+
+
+def _adf(text: str) -> dict[str, Any] | None:
+    """Plain text as an Atlassian Document Format document (v3 descriptions)."""
+    if not text:
+        return None
+    paragraphs = [
+        {"type": "paragraph", "content": [{"type": "text", "text": line}]}
+        for line in text.split("\n")
+        if line
+    ]
+    return {"type": "doc", "version": 1, "content": paragraphs}
+
+
+def _label(text: str) -> str:
+    """Jira labels cannot contain spaces."""
+    return re.sub(r"\s+", "_", text.strip()) or "asset"
+
+
+EMULATOR = JiraEmulator
