@@ -289,6 +289,26 @@ class AcmeWorld:
                 status=TicketStatus.NEW,
                 asset="VM-GP-APP01",
             )
+        if "network" in self.tickets:
+            self.new_ticket(
+                "network",
+                title="Printer VLAN unreachable from 3rd floor (49.4C02)",
+                priority=Priority.P2,
+                age=timedelta(minutes=40),
+                status=TicketStatus.OPEN,
+                requester="Maria Jensen",
+                asset="SW-CORE-01",
+            )
+        if "print-fleet" in self.tickets:
+            self.new_ticket(
+                "print-fleet",
+                title="PRN-3F-EAST error 49.4C02 after firmware update",
+                priority=Priority.P2,
+                age=timedelta(minutes=35),
+                status=TicketStatus.OPEN,
+                requester="Maria Jensen",
+                asset="PRN-3F-EAST",
+            )
         # Deadlines that fall while you watch: ages just under their targets.
         for vendor, priority, minutes in (
             ("desktop", Priority.P2, 58),
