@@ -1,0 +1,555 @@
+"""The Freshservice connector against the Freshservice emulator, over real HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx2
+import pytest
+
+from connectors.base import VendorConfig
+from connectors.emulators.base import Reply, Request, WorldTicket
+from connectors.emulators.freshservice import TICKETS_PATH, FreshserviceEmulator
+from connectors.errors import (
+    AuthError,
+    BadPayload,
+    ConfigurationError,
+    RateLimited,
+    TransientError,
+)
+from connectors.freshservice import FreshserviceConnector
+from connectors.records import Priority, TicketRecord, TicketStatus
+from tests.hostile import has_forbidden
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+def world(ref: str, **fields: Any) -> WorldTicket:
+    """A world ticket with sensible defaults; ``fields`` override any of them."""
+    values: dict[str, Any] = {
+        "ref": ref,
+        "title": f"Ticket {ref}",
+        "status": TicketStatus.OPEN,
+        "priority": Priority.P3,
+        "created_at": NOW - timedelta(hours=5),
+        "updated_at": NOW - timedelta(hours=1),
+        "requester": "Maria Jensen",
+        "assignee": "Kim Lee",
+        "group": "Desktop Support",
+        **fields,
+    }
+    return WorldTicket(**values)
+
+
+def config_for(emu: FreshserviceEmulator, **settings: Any) -> VendorConfig:
+    values = emu.vendor_settings()
+    kind = values.pop("kind")
+    return VendorConfig(
+        name="fs", kind=kind, base_url=emu.base_url, settings={**values, **settings}
+    )
+
+
+@asynccontextmanager
+async def connector_for(
+    emu: FreshserviceEmulator, **settings: Any
+) -> AsyncIterator[FreshserviceConnector]:
+    config = config_for(emu, **settings)
+    FreshserviceConnector.validate(config)
+    async with FreshserviceConnector.make_client(config) as client:
+        yield FreshserviceConnector(config, client)
+
+
+def by_key(tickets: tuple[TicketRecord, ...]) -> dict[str, TicketRecord]:
+    keys = [t.key for t in tickets]
+    assert len(keys) == len(set(keys)), f"duplicate tickets in one poll: {keys}"
+    return {t.key: t for t in tickets}
+
+
+def list_requests(emu: FreshserviceEmulator) -> list[Request]:
+    return [r for r in emu.requests if r.path == TICKETS_PATH]
+
+
+def since_of(request: Request) -> datetime:
+    return datetime.strptime(request.param("updated_since") or "", "%Y-%m-%dT%H:%M:%SZ").replace(
+        tzinfo=UTC
+    )
+
+
+async def test_backfill_follows_next_links_to_the_end_with_embeds() -> None:
+    with FreshserviceEmulator() as emu:
+        keys = {
+            emu.put_ticket(
+                world(
+                    f"t{i}",
+                    created_at=NOW - timedelta(hours=10 - i),
+                    requester=f"Requester {i}",
+                )
+            ): i
+            for i in range(5)
+        }
+        async with connector_for(emu, page_size=2) as fs:
+            result = await fs.poll(None)
+
+        tickets = by_key(result.tickets)
+        assert set(tickets) == set(keys)
+        for key, i in keys.items():
+            ticket = tickets[key]
+            assert ticket.requester == f"Requester {i}"
+            assert ticket.assignee is not None and ticket.assignee.startswith("agent ")
+            assert ticket.group is not None and ticket.group.startswith("group ")
+            assert ticket.url == f"{emu.base_url}/a/tickets/{key.removeprefix('#')}"
+        assert result.requests == 3
+        sent = list_requests(emu)
+        assert [r.param("page") for r in sent] == ["1", "2", "3"]
+        assert all(r.param("per_page") == "2" for r in sent)
+        assert all(r.param("order_type") == "asc" for r in sent)
+        assert all(r.param("include") == "requester,stats" for r in sent)
+        assert abs((since_of(sent[0]) - (NOW - timedelta(days=30))).total_seconds()) < 120
+        assert result.cursor == {
+            "updated_since": (NOW - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        }
+
+
+async def test_basic_auth_is_api_key_and_x() -> None:
+    with FreshserviceEmulator(api_key="s3cret") as emu:
+        async with connector_for(emu) as fs:
+            await fs.check()
+        header = emu.requests[-1].headers["authorization"]
+        assert base64.b64decode(header.removeprefix("Basic ")) == b"s3cret:X"
+
+
+async def test_short_and_empty_pages_with_a_next_link_are_not_the_end() -> None:
+    with FreshserviceEmulator(filter_after_paging=True) as emu:
+        for i in range(6):
+            emu.put_ticket(world(f"t{i}", created_at=NOW - timedelta(hours=10 - i)))
+        emu.delete_ticket("t0")
+        emu.delete_ticket("t1")
+        emu.set_native("t2", spam=True)
+        with httpx2.Client(base_url=emu.base_url, auth=(emu.api_key, "X")) as client:
+            raw_first = client.get(TICKETS_PATH, params={"per_page": 2, "order_type": "asc"})
+        assert raw_first.json() == {"tickets": []} and "next" in raw_first.links
+        async with connector_for(emu, page_size=2) as fs:
+            result = await fs.poll(None)
+        assert sorted(t.title for t in result.tickets) == ["Ticket t3", "Ticket t4", "Ticket t5"]
+        assert result.requests == 3
+        assert [r.param("page") for r in list_requests(emu)[1:]] == ["1", "2", "3"]
+
+
+async def test_next_link_back_to_the_same_page_is_bad_payload() -> None:
+    with FreshserviceEmulator() as emu:
+        emu.inject(
+            Reply(
+                200,
+                {"tickets": []},
+                headers={"Link": f'<{emu.base_url}{TICKETS_PATH}?page=1&per_page=1>; rel="next"'},
+            )
+        )
+        async with connector_for(emu, page_size=1) as fs:
+            with pytest.raises(BadPayload, match="no progress"):
+                await fs.poll(None)
+        assert len(list_requests(emu)) == 1
+
+
+async def test_next_link_to_another_host_only_lends_its_page_number() -> None:
+    with FreshserviceEmulator() as emu:
+        emu.put_ticket(world("a", created_at=NOW - timedelta(hours=9)))
+        emu.put_ticket(world("b", created_at=NOW - timedelta(hours=8)))
+        emu.inject(
+            Reply(
+                200,
+                {"tickets": []},
+                headers={"Link": '<https://evil.example/steal?page=2&per_page=1>; rel="next"'},
+            )
+        )
+        async with connector_for(emu, page_size=1) as fs:
+            result = await fs.poll(None)
+        assert [t.title for t in result.tickets] == ["Ticket b"]
+        assert all(r.path == TICKETS_PATH for r in emu.requests)
+
+
+async def test_next_link_without_page_is_bad_payload() -> None:
+    with FreshserviceEmulator() as emu:
+        emu.inject(
+            Reply(200, {"tickets": []}, headers={"Link": f'<{emu.base_url}/x?p=2>; rel="next"'})
+        )
+        async with connector_for(emu) as fs:
+            with pytest.raises(BadPayload, match="no page number"):
+                await fs.poll(None)
+
+
+async def test_poll_from_cursor_uses_overlap_and_returns_only_changes() -> None:
+    with FreshserviceEmulator() as emu:
+        emu.put_ticket(world("a", updated_at=NOW - timedelta(hours=5)))
+        emu.put_ticket(world("b", updated_at=NOW - timedelta(hours=3)))
+        emu.put_ticket(world("c", updated_at=NOW - timedelta(hours=4)))
+        async with connector_for(emu) as fs:
+            first = await fs.poll(None)
+            assert len(first.tickets) == 3
+            assert first.cursor is not None
+
+            emu.put_ticket(
+                world("b", title="Ticket b, resolved", status=TicketStatus.RESOLVED, updated_at=NOW)
+            )
+            new_key = emu.put_ticket(world("d", updated_at=NOW))
+            second = await fs.poll(first.cursor)
+
+            changed = by_key(second.tickets)
+            assert set(changed) == {f"#{emu.ticket_id('b')}", new_key}
+            resolved = changed[f"#{emu.ticket_id('b')}"]
+            assert resolved.status is TicketStatus.RESOLVED
+            assert resolved.title == "Ticket b, resolved"
+            assert resolved.resolved_at == NOW
+            sent = since_of(list_requests(emu)[-1])
+            assert sent == NOW - timedelta(hours=3) - timedelta(seconds=60)
+            assert second.cursor == {"updated_since": NOW.strftime("%Y-%m-%dT%H:%M:%SZ")}
+
+            third = await fs.poll(second.cursor)
+            # only what the overlap re-reads, and the cursor stays put
+            assert {t.updated_at for t in third.tickets} == {NOW}
+            assert third.cursor == second.cursor
+
+
+async def test_update_in_the_cursors_own_second_is_not_missed() -> None:
+    stamp = NOW - timedelta(minutes=10)
+    with FreshserviceEmulator() as emu:
+        emu.put_ticket(world("a", updated_at=stamp))
+        async with connector_for(emu) as fs:
+            first = await fs.poll(None)
+            emu.put_ticket(world("late", updated_at=stamp))  # same second, written after the poll
+            second = await fs.poll(first.cursor)
+        assert "Ticket late" in {t.title for t in second.tickets}
+        assert second.cursor == first.cursor
+
+
+async def test_nothing_new_keeps_the_old_cursor() -> None:
+    with FreshserviceEmulator() as emu:
+        async with connector_for(emu) as fs:
+            empty = await fs.poll(None)
+            assert empty.tickets == () and empty.cursor is None
+            saved = {"updated_since": "2025-03-04T09:03:58Z"}
+            again = await fs.poll(saved)
+        assert again.tickets == () and again.cursor == saved
+        assert list_requests(emu)[-1].param("updated_since") == "2025-03-04T09:02:58Z"
+
+
+async def test_ticket_seen_twice_in_one_poll_is_kept_once_in_its_newest_state() -> None:
+    with FreshserviceEmulator() as emu:
+        emu.put_ticket(world("a", created_at=NOW - timedelta(hours=9)))
+        key = emu.put_ticket(world("b", title="older title", created_at=NOW - timedelta(hours=8)))
+        fresher = emu.ticket("b") | {
+            "subject": "newer title",
+            "updated_at": NOW.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+        emu.inject(
+            Reply(
+                200,
+                {"tickets": [fresher]},
+                headers={"Link": f'<{emu.base_url}{TICKETS_PATH}?page=2&per_page=1>; rel="next"'},
+            )
+        )
+        async with connector_for(emu, page_size=1) as fs:
+            result = await fs.poll(None)
+        assert [(t.key, t.title) for t in result.tickets] == [(key, "newer title")]
+
+
+async def test_status_and_priority_mapping_over_the_wire() -> None:
+    cases = {
+        "new": (TicketStatus.NEW, Priority.P1),
+        "open": (TicketStatus.OPEN, Priority.P2),
+        "pending": (TicketStatus.PENDING, Priority.P3),
+        "resolved": (TicketStatus.RESOLVED, Priority.P4),
+        "closed": (TicketStatus.CLOSED, Priority.P5),
+    }
+    with FreshserviceEmulator() as emu:
+        for ref, (status, priority) in cases.items():
+            emu.put_ticket(world(ref, status=status, priority=priority))
+        emu.put_ticket(world("custom"))
+        emu.set_native("custom", status=6)
+        async with connector_for(emu) as fs:
+            tickets = by_key((await fs.poll(None)).tickets)
+
+    def mapped(ref: str) -> tuple[Any, ...]:
+        t = tickets[f"#{emu.ticket_id(ref)}"]
+        return t.status, t.raw_status, t.priority, t.raw_priority
+
+    assert mapped("new") == (TicketStatus.OPEN, "Open", Priority.P1, "Urgent")
+    assert mapped("open") == (TicketStatus.OPEN, "Open", Priority.P2, "High")
+    assert mapped("pending") == (TicketStatus.PENDING, "Pending", Priority.P3, "Medium")
+    assert mapped("resolved") == (TicketStatus.RESOLVED, "Resolved", Priority.P4, "Low")
+    assert mapped("closed") == (TicketStatus.CLOSED, "Closed", Priority.P4, "Low")
+    assert mapped("custom") == (TicketStatus.OPEN, "6", Priority.P3, "Medium")
+
+
+async def test_status_and_priority_overrides_from_config() -> None:
+    with FreshserviceEmulator() as emu:
+        emu.put_ticket(world("custom", priority=Priority.P2))
+        emu.set_native("custom", status=6)
+        emu.put_ticket(world("pending", status=TicketStatus.PENDING, priority=Priority.P4))
+        async with connector_for(
+            emu,
+            status_map={"6": "pending", "Pending": "open"},
+            priority_map={"high": "P1", "1": "P5"},
+        ) as fs:
+            tickets = by_key((await fs.poll(None)).tickets)
+    custom = tickets[f"#{emu.ticket_id('custom')}"]
+    assert (custom.status, custom.priority) == (TicketStatus.PENDING, Priority.P1)
+    pending = tickets[f"#{emu.ticket_id('pending')}"]
+    assert (pending.status, pending.raw_status) == (TicketStatus.OPEN, "Pending")
+    assert (pending.priority, pending.raw_priority) == (Priority.P5, "Low")
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"status_map": {"6": "waiting"}},
+        {"status_map": "6=pending"},
+        {"priority_map": {"Urgent": "P0"}},
+        {"page_size": "0"},
+        {"page_size": "101"},
+        {"page_size": "2.5"},
+        {"backfill_days": "soon"},
+        {"backfill_days": "-1"},
+        {"backfill_days": "1e12"},
+        {"max_pages": "0"},
+    ],
+)
+def test_validate_rejects_settings_that_cannot_work(bad: dict[str, Any]) -> None:
+    with pytest.raises(ConfigurationError):
+        FreshserviceConnector.validate(
+            VendorConfig(
+                name="fs",
+                kind="freshservice",
+                base_url="https://acme.freshservice.com",
+                settings={"api_key": "k", **bad},
+            )
+        )
+
+
+def test_validate_names_the_missing_api_key() -> None:
+    with pytest.raises(ConfigurationError, match="api_key"):
+        FreshserviceConnector.validate(
+            VendorConfig(name="fs", kind="freshservice", base_url="https://acme.freshservice.com")
+        )
+
+
+async def test_vendor_sla_stats_and_escalation() -> None:
+    overdue = NOW - timedelta(minutes=20)
+    later = NOW + timedelta(hours=3)
+    answered = NOW - timedelta(hours=4)
+    with FreshserviceEmulator() as emu:
+        emu.put_ticket(world("overdue", due_at=overdue))
+        emu.put_ticket(world("on-time", due_at=later, first_response_at=answered))
+        emu.put_ticket(world("pinned", due_at=overdue, breached=False))
+        emu.put_ticket(world("default-policy", priority=Priority.P1))
+        async with connector_for(emu) as fs:
+            tickets = by_key((await fs.poll(None)).tickets)
+
+    def t(ref: str) -> TicketRecord:
+        return tickets[f"#{emu.ticket_id(ref)}"]
+
+    assert (t("overdue").vendor_due_at, t("overdue").vendor_breached) == (overdue, True)
+    assert (t("on-time").vendor_due_at, t("on-time").vendor_breached) == (later, False)
+    assert t("on-time").first_response_at == answered
+    assert t("overdue").first_response_at is None
+    assert t("pinned").vendor_breached is False
+    created = NOW - timedelta(hours=5)
+    default = t("default-policy")
+    assert default.vendor_due_at == created + timedelta(hours=4)
+    assert default.vendor_breached is True  # 4 h urgent target, created 5 h ago
+    assert default.raw["fr_due_by"] == (created + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert default.raw["fr_escalated"] is True
+    assert t("on-time").raw["stats"]["first_responded_at"] is not None
+
+
+async def test_wrong_key_is_an_auth_error_with_the_vendors_text() -> None:
+    with FreshserviceEmulator() as emu:
+        async with connector_for(emu, api_key="wrong-key") as fs:
+            with pytest.raises(AuthError) as info:
+                await fs.poll(None)
+        assert info.value.http_status == 401
+        assert "You have to be logged in to perform this action." in str(info.value)
+        assert "wrong-key" not in str(info.value)
+
+
+async def test_server_error_is_transient() -> None:
+    with FreshserviceEmulator() as emu:
+        emu.inject(Reply(502, {"message": "Bad Gateway"}))
+        async with connector_for(emu) as fs:
+            with pytest.raises(TransientError) as info:
+                await fs.poll(None)
+        assert info.value.http_status == 502
+
+
+async def test_injected_429_carries_retry_after() -> None:
+    with FreshserviceEmulator() as emu:
+        emu.inject(Reply(429, {"message": "slow down"}, headers={"Retry-After": "17"}))
+        async with connector_for(emu) as fs:
+            with pytest.raises(RateLimited) as info:
+                await fs.poll(None)
+        assert info.value.retry_after == 17.0
+
+
+async def test_exhausted_minute_is_rate_limited_by_the_emulator() -> None:
+    with FreshserviceEmulator(rate_limit_per_minute=5) as emu:
+        for i in range(4):
+            emu.put_ticket(world(f"t{i}", created_at=NOW - timedelta(hours=9 - i)))
+        async with connector_for(emu, page_size=1) as fs:
+            with pytest.raises(RateLimited) as info:
+                await fs.poll(None)  # 3 credits a page: the second page is refused
+        assert info.value.retry_after is not None and 0 < info.value.retry_after <= 60
+        assert [r.param("page") for r in list_requests(emu)] == ["1", "2"]
+
+
+async def test_rate_limit_headers_feed_the_pacing_budget() -> None:
+    with FreshserviceEmulator(rate_limit_per_minute=200) as emu:
+        emu.put_ticket(world("a"))
+        async with connector_for(emu) as fs:
+            await fs.poll(None)
+            assert fs.budget.limit == 200
+            assert fs.budget.remaining == 197  # one list call with two embeds: 3 credits
+            await fs.check()
+            assert fs.budget.remaining == 196
+
+
+async def test_garbage_and_wrong_shapes_are_bad_payload() -> None:
+    with FreshserviceEmulator() as emu:
+        emu.inject(Reply(200, raw=b"<html>maintenance</html>"))
+        emu.inject(Reply(200, [{"id": 1}]))
+        emu.inject(Reply(200, {"tickets": [{"id": 1, "status": 2, "updated_at": "x"}]}))
+        async with connector_for(emu) as fs:
+            for _ in range(3):
+                with pytest.raises(BadPayload):
+                    await fs.poll(None)
+
+
+async def test_hostile_subject_and_names_are_cleaned() -> None:
+    hostile = "\x1b[2J\x1b]52;c;ZXZpbA==\x07[@click=app.quit]x[/] \u202egnp.exe"
+    with FreshserviceEmulator() as emu:
+        emu.put_ticket(world("evil", title=hostile, requester="Eve \x1b[31mRed\u202e"))
+        async with connector_for(emu) as fs:
+            (ticket,) = (await fs.poll(None)).tickets
+    assert ticket.title == "[2J]52;c;ZXZpbA==[@click=app.quit]x[/] gnp.exe"
+    assert ticket.requester is not None and not has_forbidden(ticket.requester)
+
+
+async def test_check_names_the_signed_in_agent() -> None:
+    with FreshserviceEmulator(agent_name="Rachel Green") as emu:
+        async with connector_for(emu) as fs:
+            assert await fs.check() == "ok, signed in as Rachel Green"
+        assert emu.requests[-1].path == "/api/v2/agents/me"
+
+
+async def test_check_with_wrong_key_is_an_auth_error() -> None:
+    with FreshserviceEmulator() as emu:
+        async with connector_for(emu, api_key="nope") as fs:
+            with pytest.raises(AuthError):
+                await fs.check()
+
+
+async def test_max_pages_guard_keeps_the_old_cursor() -> None:
+    with FreshserviceEmulator() as emu:
+        for i in range(3):
+            emu.put_ticket(world(f"t{i}", created_at=NOW - timedelta(hours=9 - i)))
+        saved = {"updated_since": (NOW - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")}
+        async with connector_for(emu, page_size=1, max_pages=2) as fs:
+            result = await fs.poll(saved)
+        assert len(result.tickets) == 2 and result.requests == 2
+        assert result.cursor == saved
+
+
+async def test_foreign_cursor_means_backfill_and_workspace_is_passed_on() -> None:
+    with FreshserviceEmulator() as emu:
+        emu.put_ticket(world("a"))
+        async with connector_for(emu, backfill_days=2, workspace_id=0) as fs:
+            result = await fs.poll({"after_cursor": "from another connector"})
+        assert len(result.tickets) == 1
+        sent = list_requests(emu)[0]
+        assert abs((since_of(sent) - (NOW - timedelta(days=2))).total_seconds()) < 120
+        assert sent.param("workspace_id") == "0"
+
+
+async def test_api_v2_suffix_in_base_url_is_tolerated() -> None:
+    with FreshserviceEmulator() as emu:
+        emu.put_ticket(world("a"))
+        config = VendorConfig(
+            name="fs",
+            kind="freshservice",
+            base_url=f"{emu.base_url}/api/v2/",
+            settings={"api_key": emu.api_key},
+        )
+        async with FreshserviceConnector.make_client(config) as client:
+            (ticket,) = (await FreshserviceConnector(config, client).poll(None)).tickets
+        assert ticket.url == f"{emu.base_url}/a/tickets/{emu.ticket_id('a')}"
+
+
+# -- the emulator's own wire behaviour ------------------------------------------------
+
+
+def test_emulator_validates_parameters_with_freshservice_bodies() -> None:
+    with FreshserviceEmulator() as emu:
+        auth = httpx2.BasicAuth(emu.api_key, "X")
+        with httpx2.Client(base_url=emu.base_url, auth=auth) as client:
+            too_big = client.get(TICKETS_PATH, params={"per_page": 101})
+            assert too_big.status_code == 400
+            assert too_big.json() == {
+                "description": "Validation failed",
+                "errors": [
+                    {
+                        "field": "per_page",
+                        "message": "It should be a Positive Integer less than or equal to 100",
+                        "code": "invalid_value",
+                    }
+                ],
+            }
+            bad_since = client.get(TICKETS_PATH, params={"updated_since": "yesterday"})
+            assert bad_since.json()["errors"][0]["field"] == "updated_since"
+            ok = client.get(TICKETS_PATH, params={"include": "requester,stats"})
+            assert ok.status_code == 200 and ok.json() == {"tickets": []}
+            assert ok.headers["X-RateLimit-Total"] == "400"
+            assert ok.headers["X-RateLimit-Used-CurrentRequest"] == "3"
+            assert "link" not in ok.headers
+        anonymous = httpx2.get(f"{emu.base_url}{TICKETS_PATH}")
+        assert anonymous.status_code == 401
+        assert anonymous.json() == {
+            "code": "invalid_credentials",
+            "message": "You have to be logged in to perform this action.",
+        }
+
+
+def test_emulator_lists_newest_created_first_by_default_and_links_the_next_page() -> None:
+    with FreshserviceEmulator(page_size=2) as emu:
+        for i in range(3):
+            emu.put_ticket(world(f"t{i}", created_at=NOW - timedelta(hours=9 - i)))
+        old = world("old", created_at=NOW - timedelta(days=40), updated_at=NOW - timedelta(days=40))
+        emu.put_ticket(old)
+        with httpx2.Client(base_url=emu.base_url, auth=(emu.api_key, "X")) as client:
+            first = client.get(TICKETS_PATH)
+            assert [t["subject"] for t in first.json()["tickets"]] == ["Ticket t2", "Ticket t1"]
+            assert first.links["next"]["url"].endswith("page=2&per_page=2")
+            second = client.get(first.links["next"]["url"])
+            assert [t["subject"] for t in second.json()["tickets"]] == ["Ticket t0"]
+            assert "next" not in second.links  # "old" is outside the default 30-day window
+            one = client.get(f"/api/v2/tickets/{emu.ticket_id('t0')}", params={"include": "stats"})
+            assert one.json()["ticket"]["stats"]["ticket_id"] == emu.ticket_id("t0")
+
+
+def test_emulator_keeps_native_shapes() -> None:
+    with FreshserviceEmulator() as emu:
+        key = emu.put_ticket(world("a", priority=Priority.P5, status=TicketStatus.CLOSED))
+        native = emu.ticket("a")
+        assert key == f"#{native['id']}"
+        assert native["status"] == 5 and native["priority"] == 1 and native["source"] == 2
+        assert native["created_at"].endswith("Z") and "." not in native["created_at"]
+        assert native["requester_id"] >= 10**10 and native["responder_id"] >= 10**10
+        assert native["description"] == "<div>Ticket a</div>"
+        assert native["workspace_id"] == 2
+        assert emu.put_ticket(world("a", title="renamed")) == key
+        assert emu.ticket("a")["subject"] == "renamed"
+        with pytest.raises(KeyError):
+            emu.set_native("a", nonsense=1)
+        with pytest.raises(ValueError):
+            emu.set_native("a", status="Open")
