@@ -1,0 +1,5 @@
+"""PagerDuty REST API v2 incidents."""
+
+from connectors.pagerduty.connector import PagerDutyConnector
+
+__all__ = ["PagerDutyConnector"]
