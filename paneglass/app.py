@@ -37,6 +37,11 @@ WATCH_SECONDS = 0.5
 """How often a viewer asks whether another process committed."""
 
 
+def _unbracket(text: str) -> str:
+    """Text safe for places Textual parses as markup (the palette's titles)."""
+    return text.replace("[", "(").replace("]", ")")
+
+
 def _system_now() -> datetime:
     return datetime.now(UTC)
 
@@ -195,9 +200,11 @@ class PaneglassApp(ConsoleBase):
                 lambda: screen.action_history("asset"),
             )
             for view in screen.views:
+                # The palette parses titles as markup: config text goes in without brackets.
+                name, text = (_unbracket(v) for v in (view.name, view.filter))
                 yield SystemCommand(
-                    f"View: {view.name}",
-                    f"Filter {view.filter!r}, sort {view.sort}",
+                    f"View: {name}",
+                    f"Filter {text}, sort {view.sort}",
                     lambda name=view.name: screen.apply_view(name),
                 )
             yield SystemCommand("Help", "Every key in this screen", screen.action_help)

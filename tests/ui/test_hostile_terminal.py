@@ -120,3 +120,19 @@ def test_only_the_connectors_url_becomes_a_link() -> None:
     assert safe_url("https://evil.example/\x1b]8;;x") == "https://evil.example/]8;;x"
     assert safe_url('https://a.example/" onclick') is None
     assert safe_url(None) is None
+
+
+async def test_palette_go_to_ticket_shows_hostile_keys_as_text(tmp_path: Path) -> None:
+    app = build(tmp_path)
+    HostileApp.pwned = False
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause(0.2)
+        await pilot.press("ctrl+p")
+        await pilot.pause(0.2)
+        await pilot.press(*"Disk [/var")
+        await pilot.pause(1.0)
+        assert app.is_running
+        await pilot.press("down", "enter")
+        await pilot.pause(0.5)
+        assert app.is_running
+    assert HostileApp.pwned is False
