@@ -15,7 +15,9 @@ from typing import Any, ClassVar
 
 import httpx2
 
+from connectors.actions import Action, ActionKind, ActionResult, PlannedRequest, UnsupportedAction
 from connectors.errors import ConfigurationError
+from connectors.http import send
 from connectors.records import Cursor, PollResult
 
 __all__ = ["Connector", "VendorConfig"]
@@ -119,3 +121,52 @@ class Connector(ABC):
     @abstractmethod
     async def check(self) -> str:
         """Prove reachability and credentials with one cheap call; return a short summary."""
+
+    # -- write-back (optional) -------------------------------------------------
+
+    supported_actions: ClassVar[frozenset[ActionKind]] = frozenset()
+    """The write-back verbs this connector can send; empty for read-only sources."""
+    create_dedupe: ClassVar[str | None] = None
+    """How a retried create is kept from making a duplicate (the vendor field used), or
+    ``None`` when it cannot be: then a failed create is never retried automatically."""
+
+    def plan(self, action: Action) -> tuple[PlannedRequest, ...]:
+        """The requests ``action`` would send, without sending anything (the dry run)."""
+        raise UnsupportedAction(f"{self.kind} cannot {action.kind.label}")
+
+    async def perform(self, action: Action) -> ActionResult:
+        """Send ``action``; return the vendor's answer or raise a ConnectorError.
+
+        The default sends the planned requests in order and reports the last
+        answer; connectors that must look something up first, or read a created
+        id from the answer, override this.
+        """
+        planned = self.plan(action)
+        response: httpx2.Response | None = None
+        for request in planned:
+            response = await self.send_planned(request)
+        if response is None:
+            raise UnsupportedAction(f"{self.kind}: nothing to send for {action.kind.label}")
+        return ActionResult(
+            summary=f"HTTP {response.status_code} {response.reason_phrase}".strip(),
+            http_status=response.status_code,
+        )
+
+    async def find_existing(self, action: Action) -> ActionResult | None:
+        """For a create: the ticket the vendor already holds for this correlation, if any.
+
+        Connectors with a :attr:`create_dedupe` answer this so the outbox can
+        retry a create without risking a duplicate.
+        """
+        return None
+
+    async def send_planned(self, request: PlannedRequest) -> httpx2.Response:
+        """Send one planned request through :func:`connectors.http.send`."""
+        return await send(
+            self.client,
+            request.method,
+            request.path,
+            params=dict(request.params) or None,
+            json_body=request.body,
+            headers=dict(request.headers) or None,
+        )

@@ -22,7 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from connectors.records import Priority, TicketStatus
 
-__all__ = ["Emulator", "Reply", "Request", "TicketEmulator", "WorldTicket"]
+__all__ = ["Emulator", "Reply", "Request", "TicketEmulator", "WorldTicket", "WrittenComment"]
 
 LOOPBACK = "127.0.0.1"
 
@@ -99,6 +99,16 @@ class WorldTicket:
     breached: bool | None = None
     first_response_at: datetime | None = None
     resolved_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class WrittenComment:
+    """A comment or note a client wrote through the emulated API (tests read these)."""
+
+    ticket_id: str
+    text: str
+    public: bool
+    at: datetime
 
 
 def _now() -> datetime:
@@ -189,9 +199,25 @@ class Emulator(ABC):
 class TicketEmulator(Emulator):
     """An emulator of a ticketing vendor: tests and the demo world put tickets into it."""
 
+    def __init__(self, *, clock: Callable[[], datetime] = _now, page_size: int = 50) -> None:
+        super().__init__(clock=clock, page_size=page_size)
+        self.comments: list[WrittenComment] = []
+        """Every comment or note written through the API, oldest first."""
+        self.created: list[str] = []
+        """External ids of tickets created through the API (hand-offs), oldest first."""
+
     @abstractmethod
     def put_ticket(self, ticket: WorldTicket) -> str:
         """Create or update the native record for ``ticket.ref``; return its human key."""
+
+    def comments_on(self, ticket_id: str) -> list[WrittenComment]:
+        """Comments written through the API to the ticket with this external id."""
+        with self.lock:
+            return [c for c in self.comments if c.ticket_id == ticket_id]
+
+    def record_comment(self, ticket_id: object, text: str, *, public: bool) -> None:
+        """Keep a comment a client wrote (called by subclasses' write handlers)."""
+        self.comments.append(WrittenComment(str(ticket_id), text, public, self.clock()))
 
 
 class _Handler(BaseHTTPRequestHandler):

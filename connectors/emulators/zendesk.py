@@ -34,6 +34,7 @@ from connectors.records import Priority, TicketStatus
 __all__ = ["EMULATOR", "ZendeskEmulator", "decode_cursor", "encode_cursor"]
 
 EXPORT_PATH = "/api/v2/incremental/tickets/cursor.json"
+TICKETS_PATH = "/api/v2/tickets.json"
 ME_PATH = "/api/v2/users/me.json"
 ACCOUNT_RATE_LIMIT = 700
 """Requests per minute of an Enterprise plan, as ``X-Rate-Limit`` reports it."""
@@ -88,6 +89,18 @@ def _utc_now() -> datetime:
 
 def _error(status: int, error: str, description: str) -> Reply:
     return Reply(status, {"error": error, "description": description})
+
+
+def _invalid(field: str, description: str) -> Reply:
+    """Zendesk's 422 for a ticket that fails validation."""
+    return Reply(
+        422,
+        {
+            "error": "RecordInvalid",
+            "description": "Record validation errors",
+            "details": {field: [{"description": f"{field.title()}: {description}"}]},
+        },
+    )
 
 
 class ZendeskEmulator(TicketEmulator):
@@ -242,9 +255,19 @@ class ZendeskEmulator(TicketEmulator):
                 {"error": "Couldn't authenticate you"},
                 headers={"WWW-Authenticate": 'Basic realm="Web Password"'},
             )
+        path = request.path.rstrip("/")
+        if request.method in ("PUT", "POST"):
+            return self._write(request, path)
         if request.method not in ("GET", "HEAD"):
             return _NOT_FOUND
-        path = request.path.rstrip("/")
+        if path == TICKETS_PATH:
+            wanted = request.param("external_id")
+            rows = [
+                self._ticket_view(tid, with_slas=False)
+                for tid, row in sorted(self._tickets.items())
+                if wanted is None or row["external_id"] == wanted
+            ]
+            return Reply(200, {"tickets": rows, "next_page": None, "count": len(rows)})
         if path in (EXPORT_PATH, EXPORT_PATH.removesuffix(".json")):
             return self._export(request, now)
         if path in (ME_PATH, ME_PATH.removesuffix(".json")):
@@ -256,6 +279,92 @@ class ZendeskEmulator(TicketEmulator):
                 return _error(404, "RecordNotFound", "Not found")
             return Reply(200, {"ticket": self._ticket_view(ticket_id, with_slas=False)})
         return _NOT_FOUND
+
+    def _write(self, request: Request, path: str) -> Reply:
+        """Ticket update (``PUT /tickets/{id}.json``) and create (``POST /tickets.json``)."""
+        try:
+            body = request.json()
+        except ValueError:
+            return _error(400, "InvalidJSON", "The request body is not valid JSON")
+        change = body.get("ticket") if isinstance(body, dict) else None
+        if not isinstance(change, dict):
+            return _error(400, "InvalidValue", "ticket parameter required")
+        if request.method == "POST" and path == TICKETS_PATH:
+            return self._create(change)
+        match = _TICKET_PATH.match(path)
+        if request.method != "PUT" or match is None:
+            return _NOT_FOUND
+        ticket_id = int(match["id"])
+        row = self._tickets.get(ticket_id)
+        if row is None or row["status"] == "deleted":
+            return _error(404, "RecordNotFound", "Not found")
+        invalid = self._apply(row, change)
+        if invalid is not None:
+            return invalid
+        row["updated_at"] = _stamp(self.clock())
+        self._bump(ticket_id)
+        return Reply(200, {"ticket": self._ticket_view(ticket_id, with_slas=False)})
+
+    def _apply(self, row: dict[str, Any], change: dict[str, Any]) -> Reply | None:
+        """Apply the fields of a ticket update, or a 422 naming the first bad one."""
+        status = change.get("status")
+        if status is not None and status not in NATIVE_STATUSES - {"deleted"}:
+            return _invalid("status", f"{status} is not a valid status")
+        if row["status"] == "closed":
+            return _invalid("status", "closed prevents ticket update")
+        assignee = change.get("assignee_id")
+        email = change.get("assignee_email")
+        if email is not None:
+            assignee = next((u["id"] for u in self._users.values() if u["email"] == email), -1)
+        if assignee is not None and self._users.get(assignee, {}).get("role") != "agent":
+            return _invalid("assignee", "is not an agent of this account")
+        comment = change.get("comment")
+        if comment is not None:
+            text = comment.get("body") if isinstance(comment, dict) else None
+            if not isinstance(text, str) or not text.strip():
+                return _invalid("comment", "body cannot be blank")
+            self.record_comment(row["id"], text, public=comment.get("public", True) is not False)
+        if status is not None:
+            row["status"] = status
+            if status in ("solved", "closed"):
+                for metric in self._slas.get(row["id"], []):
+                    metric.update(stage="achieved", breach_at=None)
+        if assignee is not None:
+            row["assignee_id"] = assignee
+        if change.get("group_id") is not None:
+            row["group_id"] = change["group_id"]
+        return None
+
+    def _create(self, change: dict[str, Any]) -> Reply:
+        subject = change.get("subject")
+        comment = change.get("comment")
+        description = comment.get("body") if isinstance(comment, dict) else None
+        if not isinstance(description, str) or not description.strip():
+            return _invalid("description", "cannot be blank")
+        requester = change.get("requester")
+        name = "Desk Agent"
+        if isinstance(requester, dict):
+            name = str(requester.get("name") or requester.get("email") or name)
+        now = self.clock()
+        priority = change.get("priority")
+        world = WorldTicket(
+            ref=f"api-{len(self.created) + 1}-{now.timestamp()}",
+            title=str(subject or description.splitlines()[0]),
+            status=TicketStatus.NEW,
+            priority=None,
+            created_at=now,
+            updated_at=now,
+            requester=name,
+            description=description,
+        )
+        key = self.put_ticket(world)
+        ticket_id = int(key.removeprefix("#"))
+        row = self._tickets[ticket_id]
+        row["external_id"] = change.get("external_id")
+        row["priority"] = priority if priority in NATIVE_PRIORITIES else None
+        row["tags"] = [str(t) for t in change.get("tags") or []]
+        self.created.append(str(ticket_id))
+        return Reply(201, {"ticket": self._ticket_view(ticket_id, with_slas=False)})
 
     def _export(self, request: Request, now: float) -> Reply:
         limited = self._export_rate_limited(now)

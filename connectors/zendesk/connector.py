@@ -8,6 +8,7 @@ come as sideloads of the same requests, so a poll costs one request per page.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -15,11 +16,12 @@ from typing import Any, ClassVar
 
 import httpx2
 
+from connectors.actions import Action, ActionKind, ActionResult, PlannedRequest, UnsupportedAction
 from connectors.base import Connector, VendorConfig
 from connectors.errors import BadPayload, ConfigurationError, ConnectorError, RateLimited
 from connectors.http import RateBudget, RateHeaders, decode_json, send
 from connectors.overrides import Overrides
-from connectors.records import Cursor, PollResult
+from connectors.records import Cursor, PollResult, Priority, TicketStatus
 from connectors.sanitize import clean_text, one_line
 from connectors.zendesk.mapping import index_by_id, ticket_to_record
 
@@ -36,6 +38,21 @@ MIN_START_AGE = 60
 RATE_HEADERS = RateHeaders("x-rate-limit-remaining", "x-rate-limit", "ratelimit-reset")
 DEFAULT_MAX_PAGES = 500
 """Pages per poll before we stop and resume next poll (a guard, not a normal limit)."""
+TICKETS_PATH = "/api/v2/tickets.json"
+STATUS_OUT = {
+    TicketStatus.NEW: "new",
+    TicketStatus.OPEN: "open",
+    TicketStatus.PENDING: "pending",
+    TicketStatus.RESOLVED: "solved",
+    TicketStatus.CLOSED: "closed",
+}
+PRIORITY_OUT = {
+    Priority.P1: "urgent",
+    Priority.P2: "high",
+    Priority.P3: "normal",
+    Priority.P4: "low",
+    Priority.P5: "low",
+}
 
 
 class ZendeskConnector(Connector):
@@ -43,6 +60,10 @@ class ZendeskConnector(Connector):
 
     kind: ClassVar[str] = "zendesk"
     credential_sets: ClassVar[tuple[tuple[str, ...], ...]] = (("email", "api_token"),)
+    supported_actions: ClassVar[frozenset[ActionKind]] = frozenset(
+        {ActionKind.COMMENT, ActionKind.ASSIGN, ActionKind.SET_STATUS, ActionKind.CREATE}
+    )
+    create_dedupe: ClassVar[str | None] = "external_id"
 
     def __init__(self, config: VendorConfig, client: httpx2.AsyncClient) -> None:
         super().__init__(config, client)
@@ -135,6 +156,54 @@ class ZendeskConnector(Connector):
         role = user.get("role") if isinstance(user.get("role"), str) else "unknown role"
         return one_line(clean_text(f"ok, signed in as {name} ({role})"), 120)
 
+    def plan(self, action: Action) -> tuple[PlannedRequest, ...]:
+        """Comments, status and assignee go in one ticket PUT; a hand-off is a POST."""
+        if action.kind is ActionKind.CREATE:
+            return (PlannedRequest("POST", TICKETS_PATH, body={"ticket": _new_ticket(action)}),)
+        change: dict[str, Any] = {}
+        if action.kind is ActionKind.COMMENT:
+            change["comment"] = {"body": action.text, "public": action.public}
+        elif action.kind is ActionKind.ASSIGN:
+            change.update(_assignee_field(action.assignee))
+        elif action.kind is ActionKind.SET_STATUS and action.status is not None:
+            change["status"] = STATUS_OUT[action.status]
+            if action.text:
+                change["comment"] = {"body": action.text, "public": False}
+        else:
+            raise UnsupportedAction(f"zendesk cannot {action.kind.label}")
+        path = f"/api/v2/tickets/{action.ticket_id}.json"
+        return (PlannedRequest("PUT", path, body={"ticket": change}),)
+
+    async def perform(self, action: Action) -> ActionResult:
+        """Send the planned request; for a create, read the new ticket's id."""
+        (request,) = self.plan(action)
+        response = await self.send_planned(request)
+        status = f"HTTP {response.status_code}"
+        if action.kind is not ActionKind.CREATE:
+            return ActionResult(f"{status}: ticket updated", response.status_code)
+        ticket = decode_json(response).get("ticket") if response.content else None
+        if not isinstance(ticket, Mapping) or ticket.get("id") is None:
+            raise BadPayload(
+                "Zendesk create answer has no ticket id", http_status=response.status_code
+            )
+        new_id = str(ticket["id"])
+        return ActionResult(
+            f"{status}: created #{new_id}", response.status_code, new_id, f"#{new_id}"
+        )
+
+    async def find_existing(self, action: Action) -> ActionResult | None:
+        """A ticket already carrying this hand-off's ``external_id`` (dedupe before a retry)."""
+        if action.handoff is None:
+            return None
+        body = await self._get_object(TICKETS_PATH, {"external_id": action.handoff.correlation})
+        found = [t for t in _list(body.get("tickets"), "tickets") if isinstance(t, Mapping)]
+        if not found or found[0].get("id") is None:
+            return None
+        old_id = str(found[0]["id"])
+        return ActionResult(
+            f"already at Zendesk as #{old_id}", 200, old_id, f"#{old_id}", existing=True
+        )
+
     async def _get_object(self, path: str, params: dict[str, Any]) -> Mapping[str, Any]:
         response = await send(self.client, "GET", path, params=params, budget=self.budget)
         if response.status_code != 200:
@@ -146,6 +215,35 @@ class ZendeskConnector(Connector):
         if not isinstance(body, Mapping):
             raise BadPayload(f"Zendesk {path} answer is not a JSON object")
         return body
+
+
+def _assignee_field(assignee: str) -> dict[str, Any]:
+    """Zendesk takes an agent by numeric id or by e-mail, never by display name."""
+    text = assignee.strip()
+    if text.isdigit():
+        return {"assignee_id": int(text)}
+    if "@" in text:
+        return {"assignee_email": text}
+    raise UnsupportedAction("Zendesk assigns by agent id or e-mail address, not by name")
+
+
+def _new_ticket(action: Action) -> dict[str, Any]:
+    handoff = action.handoff
+    assert handoff is not None
+    ticket: dict[str, Any] = {
+        "subject": handoff.title,
+        "comment": {"body": handoff.description, "public": False},
+        "external_id": handoff.correlation,
+        "tags": ["from_paneglass"],
+    }
+    if handoff.priority is not None:
+        ticket["priority"] = PRIORITY_OUT[handoff.priority]
+    if handoff.requester:
+        who = handoff.requester
+        ticket["requester"] = {"email": who} if "@" in who else {"name": who}
+    if handoff.asset:
+        ticket["tags"].append(re.sub(r"[^a-z0-9_\-]+", "_", handoff.asset.lower()).strip("_"))
+    return ticket
 
 
 def _saved_after_cursor(cursor: Cursor | None) -> str | None:

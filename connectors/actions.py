@@ -1,0 +1,199 @@
+"""Write-back actions: what an operator asks a vendor to do, in vendor-neutral terms.
+
+An :class:`Action` is plain data so it can wait in the store's outbox, survive
+a restart and be shown to the operator before it is sent. A connector turns it
+into :class:`PlannedRequest` s (the dry-run view: exactly what would go on the
+wire, never the credentials, which live on the HTTP client) and, when the
+outbox sends it, into an :class:`ActionResult` carrying the vendor's answer.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+from urllib.parse import urlencode
+
+from connectors.errors import ConnectorError
+from connectors.records import Priority, TicketStatus
+
+__all__ = [
+    "Action",
+    "ActionKind",
+    "ActionResult",
+    "Handoff",
+    "PlannedRequest",
+    "UnsupportedAction",
+]
+
+
+class ActionKind(StrEnum):
+    """The write-back verbs paneglass knows; a connector supports a subset."""
+
+    COMMENT = "comment"
+    ASSIGN = "assign"
+    SET_STATUS = "set_status"
+    ACKNOWLEDGE = "acknowledge"
+    RESOLVE = "resolve"
+    CREATE = "create"
+
+    @property
+    def label(self) -> str:
+        """How the verb reads on screen and in the audit log."""
+        return {
+            ActionKind.COMMENT: "comment",
+            ActionKind.ASSIGN: "assign",
+            ActionKind.SET_STATUS: "set status",
+            ActionKind.ACKNOWLEDGE: "acknowledge",
+            ActionKind.RESOLVE: "resolve",
+            ActionKind.CREATE: "hand off (create)",
+        }[self]
+
+
+class UnsupportedAction(ConnectorError):
+    """The vendor (or this connector) cannot do what was asked."""
+
+    kind = "unsupported"
+
+
+@dataclass(frozen=True)
+class Handoff:
+    """What a hand-off carries to the receiving vendor's new ticket."""
+
+    title: str
+    description: str
+    source_vendor: str
+    source_key: str
+    source_external_id: str
+    correlation: str
+    """Stable reference to the source ticket (``desktop:4201``): the vendor's correlation
+    field where it has one, and the dedupe key that makes a retried create safe."""
+    requester: str | None = None
+    asset: str | None = None
+    priority: Priority | None = None
+    source_url: str | None = None
+
+
+@dataclass(frozen=True)
+class Action:
+    """One write-back request, addressed to one ticket (or, for ``CREATE``, to a vendor)."""
+
+    kind: ActionKind
+    ticket_id: str | None = None
+    """The target ticket's external id at the vendor (``None`` for ``CREATE``)."""
+    ticket_key: str | None = None
+    """The human key (Jira addresses issues by key; others by id)."""
+    text: str = ""
+    """Comment body, or the note that goes with a status change or resolution."""
+    public: bool = False
+    """For comments: visible to the requester (public reply) or internal only."""
+    assignee: str = ""
+    status: TicketStatus | None = None
+    handoff: Handoff | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind is ActionKind.CREATE:
+            if self.handoff is None:
+                raise ValueError("a create action needs a handoff")
+        elif not self.ticket_id:
+            raise ValueError(f"a {self.kind} action needs the target ticket's id")
+        if self.kind is ActionKind.COMMENT and not self.text.strip():
+            raise ValueError("a comment needs text")
+        if self.kind is ActionKind.ASSIGN and not self.assignee.strip():
+            raise ValueError("assign needs an assignee")
+        if self.kind is ActionKind.SET_STATUS and self.status is None:
+            raise ValueError("set status needs a status")
+
+    @property
+    def idempotent(self) -> bool:
+        """Whether sending twice leaves the vendor as sending once (a comment would double)."""
+        return self.kind in (
+            ActionKind.ASSIGN,
+            ActionKind.SET_STATUS,
+            ActionKind.ACKNOWLEDGE,
+            ActionKind.RESOLVE,
+        )
+
+    def summary(self) -> str:
+        """One line for tables and the audit log (operator text shortened, never markup)."""
+        what = self.kind.label
+        if self.kind is ActionKind.COMMENT:
+            what += f" ({'public' if self.public else 'internal'}): {_short(self.text)}"
+        elif self.kind is ActionKind.ASSIGN:
+            what += f" to {_short(self.assignee)}"
+        elif self.kind is ActionKind.SET_STATUS and self.status is not None:
+            what += f" → {self.status.value}"
+        elif self.kind is ActionKind.CREATE and self.handoff is not None:
+            what += f" from {self.handoff.source_vendor} {self.handoff.source_key}"
+        elif self.text:
+            what += f": {_short(self.text)}"
+        return what
+
+    def to_json(self) -> str:
+        """The outbox's stored form."""
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> Action:
+        """Inverse of :meth:`to_json`."""
+        data: dict[str, Any] = json.loads(text)
+        handoff = data.pop("handoff", None)
+        if handoff is not None:
+            priority = handoff.pop("priority", None)
+            handoff = Handoff(**handoff, priority=Priority(priority) if priority else None)
+        status = data.pop("status", None)
+        return cls(
+            kind=ActionKind(data.pop("kind")),
+            status=TicketStatus(status) if status else None,
+            handoff=handoff,
+            **data,
+        )
+
+
+@dataclass(frozen=True)
+class PlannedRequest:
+    """One HTTP request an action will send: the dry-run shows these verbatim."""
+
+    method: str
+    path: str
+    params: Mapping[str, str] = field(default_factory=dict)
+    body: Any = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    """Extra non-secret headers (PagerDuty's ``From``); auth never appears here."""
+    note: str = ""
+    """What is filled in at send time (e.g. a transition id looked up first)."""
+
+    def describe(self) -> str:
+        """The request as an operator reads it: method, path, query, headers, JSON body."""
+        line = f"{self.method} {self.path}"
+        if self.params:
+            line += "?" + urlencode(dict(self.params))
+        lines = [line]
+        lines += [f"{name}: {value}" for name, value in self.headers.items()]
+        if self.body is not None:
+            lines.append(json.dumps(self.body, indent=2, ensure_ascii=False))
+        if self.note:
+            lines.append(f"({self.note})")
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    """The vendor's answer to a sent action."""
+
+    summary: str
+    """One line: the HTTP status and what the vendor said or made."""
+    http_status: int | None = None
+    created_id: str | None = None
+    """For ``CREATE``: the new ticket's external id."""
+    created_key: str | None = None
+    """For ``CREATE``: the new ticket's human key."""
+    existing: bool = False
+    """For ``CREATE``: the vendor already had a ticket with this correlation (no new one made)."""
+
+
+def _short(text: str, limit: int = 60) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
