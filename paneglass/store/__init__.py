@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -22,12 +22,18 @@ from connectors import VendorConfig
 from connectors.records import Cursor, PollResult
 from paneglass.errors import UserError
 from paneglass.sla import DEFAULT_SETTINGS, SlaSettings
-from paneglass.store import queries, writes
+from paneglass.store import cases, outbox, queries, writes
 from paneglass.store.engine import make_engine, sqlite_path
 from paneglass.store.migrate import is_current, upgrade
 from paneglass.store.views import (
+    Actor,
+    AuditRow,
+    CaseDetail,
+    CaseRow,
     ChangeSet,
     Headline,
+    LinkView,
+    OutboxItem,
     PollRunInfo,
     SlaRow,
     TicketDetail,
@@ -227,6 +233,178 @@ class Store:
         """Every contract clock, for export."""
         with self.engine.connect() as conn:
             yield from queries.iter_clocks(conn)
+
+    # -- write-back: outbox and audit -------------------------------------------------------
+
+    def enqueue_action(
+        self,
+        actor: Actor,
+        now: datetime,
+        *,
+        vendor: str,
+        kind: str,
+        payload: str,
+        summary: str,
+        detail: str,
+        external_id: str | None,
+        ticket_key: str | None,
+        source: tuple[str, str] | None = None,
+        case_id: int | None = None,
+        mirror_comments: bool = False,
+    ) -> int:
+        """Store an action (and its audit entry) for the collector to send; return its id."""
+        with self.engine.begin() as conn:
+            return outbox.enqueue(
+                conn,
+                actor,
+                now,
+                vendor=vendor,
+                kind=kind,
+                payload=payload,
+                summary=summary,
+                detail=detail,
+                external_id=external_id,
+                ticket_key=ticket_key,
+                source=source,
+                case_id=case_id,
+                mirror_comments=mirror_comments,
+            )
+
+    def due_actions(self, now: datetime, limit: int = 20) -> list[OutboxItem]:
+        """Queued actions whose time has come, oldest first."""
+        with self.engine.connect() as conn:
+            return outbox.due(conn, now, limit)
+
+    def claim_action(self, outbox_id: int, now: datetime, owner: str) -> bool:
+        """Mark an action as being sent by ``owner``; False when another sender took it."""
+        with self.engine.begin() as conn:
+            return outbox.claim(conn, outbox_id, now, owner)
+
+    def action_sent(
+        self,
+        outbox_id: int,
+        now: datetime,
+        answer: str,
+        http_status: int | None,
+        created: tuple[str, str | None] | None = None,
+    ) -> None:
+        """Record success; a created ticket is linked to its source and joins its case."""
+        with self.engine.begin() as conn:
+            row = outbox.record_success(conn, outbox_id, now, answer, http_status, created)
+            if created is None or row["source_external_id"] is None:
+                return
+            actor = Actor(row["requested_by"], row["terminal"])
+            source_vendor = conn.execute(
+                select(writes.VENDORS.c.name).where(writes.VENDORS.c.id == row["source_vendor_id"])
+            ).scalar_one()
+            source = (str(source_vendor), str(row["source_external_id"]))
+            target = (row["vendor"], created[0])
+            cases.add_link(conn, actor, now, source, target, created[1], row["mirror_comments"])
+            if row["case_id"] is not None:
+                cases.add_member(conn, actor, now, row["case_id"], *source)
+                cases.add_member(conn, actor, now, row["case_id"], *target, created[1])
+
+    def action_failed(
+        self,
+        outbox_id: int,
+        now: datetime,
+        reason: str,
+        http_status: int | None,
+        retry_at: datetime | None,
+    ) -> None:
+        """Record a failed attempt (re-queued for ``retry_at``, or failed for good)."""
+        with self.engine.begin() as conn:
+            outbox.record_failure(conn, outbox_id, now, reason, http_status, retry_at)
+
+    def retry_action(self, outbox_id: int, actor: Actor, now: datetime) -> bool:
+        """Operator: send a failed action again."""
+        with self.engine.begin() as conn:
+            return outbox.retry(conn, outbox_id, actor, now)
+
+    def cancel_action(self, outbox_id: int, actor: Actor, now: datetime) -> bool:
+        """Operator: drop a queued or failed action."""
+        with self.engine.begin() as conn:
+            return outbox.cancel(conn, outbox_id, actor, now)
+
+    def settle_interrupted(
+        self, now: datetime, owner: str, safe_to_resend: Callable[[str, str], bool]
+    ) -> int:
+        """Settle actions a killed sender left half-done (see :func:`outbox.settle_interrupted`)."""
+        with self.engine.begin() as conn:
+            return outbox.settle_interrupted(conn, now, owner, safe_to_resend)
+
+    def outbox_items(
+        self, limit: int = 500, *, vendor: str | None = None, external_id: str | None = None
+    ) -> list[OutboxItem]:
+        """The outbox, newest first (or only one ticket's actions)."""
+        with self.engine.connect() as conn:
+            return outbox.outbox_items(conn, limit, vendor=vendor, external_id=external_id)
+
+    def audit_rows(
+        self, *, vendor: str | None = None, external_id: str | None = None, limit: int = 200
+    ) -> list[AuditRow]:
+        """Audit entries, newest first."""
+        with self.engine.connect() as conn:
+            return outbox.audit_rows(conn, vendor=vendor, external_id=external_id, limit=limit)
+
+    def iter_audit(self) -> Iterator[dict[str, Any]]:
+        """Every audit entry, for export."""
+        with self.engine.connect() as conn:
+            yield from outbox.iter_audit(conn)
+
+    # -- links and cases ----------------------------------------------------------------------
+
+    def links_of(self, vendor: str, external_id: str) -> list[LinkView]:
+        """The tickets linked to this one, with their status."""
+        with self.engine.connect() as conn:
+            return cases.links_of(conn, vendor, external_id)
+
+    def set_mirror(
+        self, actor: Actor, now: datetime, vendor: str, external_id: str, mirror: bool
+    ) -> int:
+        """Mirror comments between this ticket and its linked tickets (or stop)."""
+        with self.engine.begin() as conn:
+            return cases.set_mirror(conn, actor, now, vendor, external_id, mirror)
+
+    def create_case(self, actor: Actor, now: datetime, title: str) -> int:
+        """Open a case."""
+        with self.engine.begin() as conn:
+            return cases.create_case(conn, actor, now, title)
+
+    def add_case_member(
+        self,
+        actor: Actor,
+        now: datetime,
+        case_id: int,
+        vendor: str,
+        external_id: str,
+        ticket_key: str | None = None,
+    ) -> bool:
+        """Put a ticket in a case."""
+        with self.engine.begin() as conn:
+            return cases.add_member(conn, actor, now, case_id, vendor, external_id, ticket_key)
+
+    def remove_case_member(
+        self, actor: Actor, now: datetime, case_id: int, vendor: str, external_id: str
+    ) -> bool:
+        """Take a ticket out of a case."""
+        with self.engine.begin() as conn:
+            return cases.remove_member(conn, actor, now, case_id, vendor, external_id)
+
+    def cases_of(self, vendor: str, external_id: str) -> list[tuple[int, str]]:
+        """The open cases a ticket is in."""
+        with self.engine.connect() as conn:
+            return cases.cases_of(conn, vendor, external_id)
+
+    def case_rows(self) -> list[CaseRow]:
+        """Open cases, worst SLA state first."""
+        with self.engine.connect() as conn:
+            return cases.case_rows(conn)
+
+    def case_detail(self, case_id: int) -> CaseDetail | None:
+        """One case: members and merged timeline."""
+        with self.engine.connect() as conn:
+            return cases.case_detail(conn, case_id)
 
     # -- the collector lease ----------------------------------------------------------------
 

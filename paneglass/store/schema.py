@@ -16,11 +16,16 @@ from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
 __all__ = [
+    "AuditEntry",
+    "Case",
+    "CaseMember",
     "CollectorLease",
+    "OutboxAction",
     "PollRun",
     "SlaClock",
     "Ticket",
     "TicketEvent",
+    "TicketLink",
     "UTCDateTime",
     "Vendor",
     "VendorComponent",
@@ -242,3 +247,129 @@ class CollectorLease(SQLModel, table=True):
     owner: str
     """``host:pid`` of the collecting process."""
     heartbeat_at: datetime = _when(nullable=False)
+
+
+class OutboxAction(SQLModel, table=True):
+    """A write-back action: stored first, then sent by the collector's scheduler.
+
+    States: ``queued`` → ``sending`` → ``sent``; or ``failed`` (with the
+    vendor's reason) and then ``queued`` again on an operator's retry, or
+    ``cancelled``. A row left in ``sending`` by a killed process is settled
+    on the next start without ever sending a non-idempotent action twice.
+    """
+
+    __table_args__ = (
+        Index("ix_outbox_state_due", "state", "next_attempt_at"),
+        Index("ix_outbox_ticket", "vendor_id", "external_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    vendor_id: int = Field(foreign_key="vendor.id")
+    external_id: str | None = None
+    """The target ticket's id at the vendor (``None`` for a create)."""
+    ticket_key: str | None = None
+    kind: str
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    """The :class:`connectors.actions.Action` as JSON."""
+    summary: str
+    state: str = "queued"
+    attempts: int = 0
+    claimed_by: str | None = None
+    """``host:pid`` of the process sending it (while ``sending``)."""
+    next_attempt_at: datetime | None = _when()
+    created_at: datetime = _when(nullable=False)
+    updated_at: datetime = _when(nullable=False)
+    requested_by: str
+    terminal: str | None = None
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    answer: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    """The vendor's answer to the last attempt, one line."""
+    http_status: int | None = None
+    created_external_id: str | None = None
+    created_key: str | None = None
+    source_vendor_id: int | None = Field(default=None, foreign_key="vendor.id")
+    """For a hand-off: the vendor of the ticket it came from (linked once created)."""
+    source_external_id: str | None = None
+    case_id: int | None = Field(default=None, foreign_key="case.id")
+    """For a hand-off from a case ticket: the case the new ticket joins."""
+    mirror_comments: bool = False
+
+
+class AuditEntry(SQLModel, table=True):
+    """Append-only: who did what to which ticket from where, and what the vendor said.
+
+    Triggers (see migration 0002) refuse UPDATE and DELETE on this table.
+    """
+
+    __table_args__ = (
+        Index("ix_audit_at", "at"),
+        Index("ix_audit_ticket", "vendor", "external_id"),
+        Index("ix_audit_case", "case_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _when(nullable=False)
+    user: str
+    terminal: str | None = None
+    action: str
+    """``queued``, ``sent``, ``failed``, ``retried``, ``cancelled``, ``case-add`` …"""
+    vendor: str | None = None
+    external_id: str | None = None
+    ticket_key: str | None = None
+    case_id: int | None = None
+    outbox_id: int | None = None
+    detail: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    answer: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class TicketLink(SQLModel, table=True):
+    """Two tickets at two vendors that are one piece of work (a hand-off made them)."""
+
+    __table_args__ = (
+        UniqueConstraint(
+            "from_vendor_id",
+            "from_external_id",
+            "to_vendor_id",
+            "to_external_id",
+            name="uq_link_pair",
+        ),
+        Index("ix_link_to", "to_vendor_id", "to_external_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    from_vendor_id: int = Field(foreign_key="vendor.id")
+    from_external_id: str
+    to_vendor_id: int = Field(foreign_key="vendor.id")
+    to_external_id: str
+    to_key: str | None = None
+    mirror_comments: bool = False
+    """Comments written in paneglass on either ticket are also sent to the other."""
+    created_at: datetime = _when(nullable=False)
+    created_by: str
+
+
+class Case(SQLModel, table=True):
+    """Tickets of several vendors that are one user's problem."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    title: str
+    created_at: datetime = _when(nullable=False)
+    created_by: str
+    closed_at: datetime | None = _when()
+
+
+class CaseMember(SQLModel, table=True):
+    """A ticket in a case, by vendor and external id (it may not be polled yet)."""
+
+    __table_args__ = (
+        UniqueConstraint("case_id", "vendor_id", "external_id", name="uq_case_member"),
+        Index("ix_case_member_ticket", "vendor_id", "external_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id")
+    vendor_id: int = Field(foreign_key="vendor.id")
+    external_id: str
+    ticket_key: str | None = None
+    added_at: datetime = _when(nullable=False)
+    added_by: str

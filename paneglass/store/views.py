@@ -11,18 +11,26 @@ from datetime import datetime
 from enum import StrEnum
 
 __all__ = [
+    "Actor",
+    "AuditRow",
+    "CaseDetail",
+    "CaseMemberView",
+    "CaseRow",
     "ChangeSet",
     "ClockView",
     "ComponentView",
     "EventView",
     "Headline",
     "IncidentView",
+    "LinkView",
+    "OutboxItem",
     "PollRunInfo",
     "SlaRow",
     "SortKey",
     "TicketDetail",
     "TicketQuery",
     "TicketRow",
+    "TimelineEntry",
     "VendorHealth",
 ]
 
@@ -228,3 +236,117 @@ class ChangeSet:
     status_changed: bool = False
     ok: bool = True
     ticket_ids: frozenset[int] = field(default_factory=frozenset)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts and from where, as the audit log records it."""
+
+    user: str
+    terminal: str | None = None
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """One write-back action in the outbox, as the sender and the outbox view see it."""
+
+    id: int
+    vendor: str
+    external_id: str | None
+    ticket_key: str | None
+    kind: str
+    payload: str
+    summary: str
+    state: str
+    attempts: int
+    created_at: datetime
+    updated_at: datetime
+    requested_by: str
+    last_error: str | None
+    answer: str | None
+    created_key: str | None
+    next_attempt_at: datetime | None
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    """One audit-log entry."""
+
+    id: int
+    at: datetime
+    user: str
+    terminal: str | None
+    action: str
+    vendor: str | None
+    ticket_key: str | None
+    detail: str | None
+    answer: str | None
+
+
+@dataclass(frozen=True)
+class LinkView:
+    """The other end of a link, seen from one ticket, with its current status."""
+
+    vendor: str
+    external_id: str
+    key: str | None
+    status: str | None
+    """``None`` until the linked ticket has been polled."""
+    ticket_id: int | None
+    mirror_comments: bool
+    direction: str
+    """``to`` (handed to the other) or ``from`` (handed over from it)."""
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    """One case in the cases pane."""
+
+    id: int
+    title: str
+    members: int
+    open_members: int
+    vendors: tuple[str, ...]
+    worst_state: str
+    """The case's SLA state: its worst member's (breached, at_risk, ok or none)."""
+    created_at: datetime
+    created_by: str
+
+
+@dataclass(frozen=True)
+class CaseMemberView:
+    """A ticket in a case, with what the store knows about it now."""
+
+    vendor: str
+    external_id: str
+    key: str | None
+    ticket_id: int | None
+    title: str | None
+    status: str | None
+    priority: str | None
+    sla_state: str
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One line of a case's merged timeline."""
+
+    at: datetime
+    vendor: str | None
+    key: str | None
+    source: str
+    """``vendor`` (a change seen in a poll) or ``paneglass`` (an operator's action)."""
+    text: str
+
+
+@dataclass(frozen=True)
+class CaseDetail:
+    """A case with its members and one merged timeline, oldest first."""
+
+    id: int
+    title: str
+    worst_state: str
+    created_at: datetime
+    created_by: str
+    members: tuple[CaseMemberView, ...]
+    timeline: tuple[TimelineEntry, ...]

@@ -60,7 +60,7 @@ def test_wal_mode_and_schema_version(db_url: str, tmp_path: Path) -> None:
     path = tmp_path / "test.db"
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert conn.execute("SELECT version_num FROM alembic_version").fetchone()[0] == "0001"
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchone()[0] == "0002"
 
 
 def test_first_poll_inserts_and_records_creation(store: Store) -> None:

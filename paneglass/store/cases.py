@@ -1,0 +1,447 @@
+"""Ticket links and cases: how tickets at different vendors become one story.
+
+Links and case members name tickets by (vendor, external id), not by row id,
+because a ticket created by a hand-off exists at the vendor before the next
+poll brings it into the store; joins pick the row up as soon as it arrives.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Table, and_, case, delete, func, or_, select, update
+
+from paneglass.store.outbox import AUDIT, audit
+from paneglass.store.schema import Case, CaseMember, TicketLink
+from paneglass.store.views import (
+    Actor,
+    CaseDetail,
+    CaseMemberView,
+    CaseRow,
+    LinkView,
+    TimelineEntry,
+)
+from paneglass.store.writes import CLOCKS, EVENTS, TICKETS, VENDORS
+
+__all__ = [
+    "CASES",
+    "LINKS",
+    "MEMBERS",
+    "add_link",
+    "add_member",
+    "case_detail",
+    "case_rows",
+    "cases_of",
+    "create_case",
+    "links_of",
+    "mirror_targets",
+    "remove_member",
+    "set_mirror",
+]
+
+LINKS: Table = TicketLink.__table__  # type: ignore[attr-defined]
+CASES: Table = Case.__table__  # type: ignore[attr-defined]
+MEMBERS: Table = CaseMember.__table__  # type: ignore[attr-defined]
+
+STATE_RANK = {"breached": 3, "at_risk": 2, "ok": 1, "none": 0}
+_ACTIVE = ("new", "open", "pending")
+_TIMELINE_LIMIT = 500
+
+
+def add_link(
+    conn: Connection,
+    actor: Actor,
+    now: datetime,
+    source: tuple[str, str],
+    target: tuple[str, str],
+    target_key: str | None,
+    mirror_comments: bool,
+) -> None:
+    """Link a ticket to the one it was handed to (idempotent)."""
+    from_id, to_id = _vendor_id(conn, source[0]), _vendor_id(conn, target[0])
+    exists = conn.execute(
+        select(LINKS.c.id).where(
+            LINKS.c.from_vendor_id == from_id,
+            LINKS.c.from_external_id == source[1],
+            LINKS.c.to_vendor_id == to_id,
+            LINKS.c.to_external_id == target[1],
+        )
+    ).first()
+    if exists is not None:
+        return
+    conn.execute(
+        LINKS.insert().values(
+            from_vendor_id=from_id,
+            from_external_id=source[1],
+            to_vendor_id=to_id,
+            to_external_id=target[1],
+            to_key=target_key,
+            mirror_comments=mirror_comments,
+            created_at=now,
+            created_by=actor.user,
+        )
+    )
+
+
+def links_of(conn: Connection, vendor: str, external_id: str) -> list[LinkView]:
+    """Both directions of every link of one ticket, with the other side's status."""
+    vendor_id = _vendor_id(conn, vendor)
+    views: list[LinkView] = []
+    for mine, theirs, direction in (("from", "to", "to"), ("to", "from", "from")):
+        other_vendor = VENDORS.alias("other_vendor")
+        stmt = (
+            select(
+                other_vendor.c.name.label("vendor"),
+                LINKS.c[f"{theirs}_external_id"].label("external_id"),
+                LINKS.c.to_key,
+                LINKS.c.mirror_comments,
+                TICKETS.c.id.label("ticket_id"),
+                TICKETS.c.key,
+                TICKETS.c.status,
+            )
+            .join(other_vendor, other_vendor.c.id == LINKS.c[f"{theirs}_vendor_id"])
+            .outerjoin(
+                TICKETS,
+                and_(
+                    TICKETS.c.vendor_id == LINKS.c[f"{theirs}_vendor_id"],
+                    TICKETS.c.external_id == LINKS.c[f"{theirs}_external_id"],
+                ),
+            )
+            .where(
+                LINKS.c[f"{mine}_vendor_id"] == vendor_id,
+                LINKS.c[f"{mine}_external_id"] == external_id,
+            )
+            .order_by(LINKS.c.id)
+        )
+        for row in conn.execute(stmt).mappings():
+            key = row["key"] or (row["to_key"] if direction == "to" else None)
+            views.append(
+                LinkView(
+                    vendor=row["vendor"],
+                    external_id=row["external_id"],
+                    key=key,
+                    status=row["status"],
+                    ticket_id=row["ticket_id"],
+                    mirror_comments=bool(row["mirror_comments"]),
+                    direction=direction,
+                )
+            )
+    return views
+
+
+def mirror_targets(conn: Connection, vendor: str, external_id: str) -> list[LinkView]:
+    """Linked tickets that should receive a copy of a comment written on this one."""
+    return [link for link in links_of(conn, vendor, external_id) if link.mirror_comments]
+
+
+def set_mirror(
+    conn: Connection,
+    actor: Actor,
+    now: datetime,
+    vendor: str,
+    external_id: str,
+    mirror: bool,
+) -> int:
+    """Turn comment mirroring on or off for every link of a ticket; return links changed."""
+    vendor_id = _vendor_id(conn, vendor)
+    result = conn.execute(
+        update(LINKS)
+        .where(
+            or_(
+                and_(LINKS.c.from_vendor_id == vendor_id, LINKS.c.from_external_id == external_id),
+                and_(LINKS.c.to_vendor_id == vendor_id, LINKS.c.to_external_id == external_id),
+            )
+        )
+        .values(mirror_comments=mirror)
+    )
+    audit(
+        conn,
+        actor,
+        "mirror comments on" if mirror else "mirror comments off",
+        now,
+        vendor=vendor,
+        external_id=external_id,
+        ticket_key=_key_of(conn, vendor_id, external_id),
+    )
+    return int(result.rowcount)
+
+
+def create_case(conn: Connection, actor: Actor, now: datetime, title: str) -> int:
+    """Open a case; return its id."""
+    case_id = int(
+        conn.execute(
+            CASES.insert()
+            .values(title=title, created_at=now, created_by=actor.user)
+            .returning(CASES.c.id)
+        ).scalar_one()
+    )
+    audit(conn, actor, "case opened", now, case_id=case_id, detail=title)
+    return case_id
+
+
+def add_member(
+    conn: Connection,
+    actor: Actor,
+    now: datetime,
+    case_id: int,
+    vendor: str,
+    external_id: str,
+    ticket_key: str | None = None,
+) -> bool:
+    """Put a ticket in a case; False when it already is."""
+    vendor_id = _vendor_id(conn, vendor)
+    if conn.execute(select(CASES.c.id).where(CASES.c.id == case_id)).first() is None:
+        raise KeyError(f"there is no case {case_id}")
+    exists = conn.execute(
+        select(MEMBERS.c.id).where(
+            MEMBERS.c.case_id == case_id,
+            MEMBERS.c.vendor_id == vendor_id,
+            MEMBERS.c.external_id == external_id,
+        )
+    ).first()
+    if exists is not None:
+        return False
+    key = ticket_key or _key_of(conn, vendor_id, external_id)
+    conn.execute(
+        MEMBERS.insert().values(
+            case_id=case_id,
+            vendor_id=vendor_id,
+            external_id=external_id,
+            ticket_key=key,
+            added_at=now,
+            added_by=actor.user,
+        )
+    )
+    audit(
+        conn,
+        actor,
+        "case add",
+        now,
+        vendor=vendor,
+        external_id=external_id,
+        ticket_key=key,
+        case_id=case_id,
+        detail=f"added to case {case_id}",
+    )
+    return True
+
+
+def remove_member(
+    conn: Connection, actor: Actor, now: datetime, case_id: int, vendor: str, external_id: str
+) -> bool:
+    """Take a ticket out of a case; False when it was not in it."""
+    vendor_id = _vendor_id(conn, vendor)
+    result = conn.execute(
+        delete(MEMBERS).where(
+            MEMBERS.c.case_id == case_id,
+            MEMBERS.c.vendor_id == vendor_id,
+            MEMBERS.c.external_id == external_id,
+        )
+    )
+    if result.rowcount != 1:
+        return False
+    audit(
+        conn,
+        actor,
+        "case remove",
+        now,
+        vendor=vendor,
+        external_id=external_id,
+        ticket_key=_key_of(conn, vendor_id, external_id),
+        case_id=case_id,
+        detail=f"removed from case {case_id}",
+    )
+    return True
+
+
+def cases_of(conn: Connection, vendor: str, external_id: str) -> list[tuple[int, str]]:
+    """(id, title) of the open cases a ticket belongs to."""
+    vendor_id = _vendor_id(conn, vendor)
+    rows = conn.execute(
+        select(CASES.c.id, CASES.c.title)
+        .join(MEMBERS, MEMBERS.c.case_id == CASES.c.id)
+        .where(
+            MEMBERS.c.vendor_id == vendor_id,
+            MEMBERS.c.external_id == external_id,
+            CASES.c.closed_at.is_(None),
+        )
+        .order_by(CASES.c.id)
+    )
+    return [(int(cid), str(title)) for cid, title in rows]
+
+
+def case_rows(conn: Connection) -> list[CaseRow]:
+    """Every open case with its size, vendors and worst SLA state, worst first."""
+    cases = conn.execute(
+        select(CASES).where(CASES.c.closed_at.is_(None)).order_by(CASES.c.id.desc())
+    ).mappings()
+    rows: list[CaseRow] = []
+    for found in list(cases):
+        members = _members(conn, int(found["id"]))
+        rows.append(
+            CaseRow(
+                id=int(found["id"]),
+                title=found["title"],
+                members=len(members),
+                open_members=sum(1 for m in members if m.status in _ACTIVE),
+                vendors=tuple(sorted({m.vendor for m in members})),
+                worst_state=_worst(members),
+                created_at=found["created_at"],
+                created_by=found["created_by"],
+            )
+        )
+    rows.sort(key=lambda r: (-STATE_RANK.get(r.worst_state, 0), -r.id))
+    return rows
+
+
+def case_detail(conn: Connection, case_id: int) -> CaseDetail | None:
+    """A case's members and its merged timeline (vendor changes and operator actions)."""
+    found = conn.execute(select(CASES).where(CASES.c.id == case_id)).mappings().first()
+    if found is None:
+        return None
+    members = _members(conn, case_id)
+    return CaseDetail(
+        id=case_id,
+        title=found["title"],
+        worst_state=_worst(members),
+        created_at=found["created_at"],
+        created_by=found["created_by"],
+        members=tuple(members),
+        timeline=tuple(_timeline(conn, case_id, members)),
+    )
+
+
+def _members(conn: Connection, case_id: int) -> list[CaseMemberView]:
+    rank = case((CLOCKS.c.state == "breached", 3), (CLOCKS.c.state == "at_risk", 2), else_=1)
+    worst = (
+        select(func.max(rank))
+        .where(CLOCKS.c.ticket_id == TICKETS.c.id, CLOCKS.c.stopped_at.is_(None))
+        .scalar_subquery()
+    )
+    stmt = (
+        select(
+            VENDORS.c.name.label("vendor"),
+            MEMBERS.c.external_id,
+            MEMBERS.c.ticket_key,
+            TICKETS.c.id.label("ticket_id"),
+            TICKETS.c.key,
+            TICKETS.c.title,
+            TICKETS.c.status,
+            TICKETS.c.priority,
+            worst.label("worst"),
+        )
+        .join(VENDORS, VENDORS.c.id == MEMBERS.c.vendor_id)
+        .outerjoin(
+            TICKETS,
+            and_(
+                TICKETS.c.vendor_id == MEMBERS.c.vendor_id,
+                TICKETS.c.external_id == MEMBERS.c.external_id,
+            ),
+        )
+        .where(MEMBERS.c.case_id == case_id)
+        .order_by(MEMBERS.c.id)
+    )
+    names = {3: "breached", 2: "at_risk", 1: "ok"}
+    return [
+        CaseMemberView(
+            vendor=row["vendor"],
+            external_id=row["external_id"],
+            key=row["key"] or row["ticket_key"],
+            ticket_id=row["ticket_id"],
+            title=row["title"],
+            status=row["status"],
+            priority=row["priority"],
+            sla_state=names.get(row["worst"] or 0, "none"),
+        )
+        for row in conn.execute(stmt).mappings()
+    ]
+
+
+def _worst(members: list[CaseMemberView]) -> str:
+    if not members:
+        return "none"
+    return max((m.sla_state for m in members), key=lambda s: STATE_RANK.get(s, 0))
+
+
+def _timeline(conn: Connection, case_id: int, members: list[CaseMemberView]) -> list[TimelineEntry]:
+    entries: list[TimelineEntry] = []
+    by_ticket = {m.ticket_id: m for m in members if m.ticket_id is not None}
+    if by_ticket:
+        events = conn.execute(
+            select(
+                EVENTS.c.ticket_id,
+                EVENTS.c.field_name,
+                EVENTS.c.old_value,
+                EVENTS.c.new_value,
+                EVENTS.c.seen_at,
+                EVENTS.c.vendor_time,
+            )
+            .where(EVENTS.c.ticket_id.in_(list(by_ticket)))
+            .order_by(EVENTS.c.seen_at.desc(), EVENTS.c.id.desc())
+            .limit(_TIMELINE_LIMIT)
+        ).mappings()
+        for event in events:
+            member = by_ticket[event["ticket_id"]]
+            entries.append(
+                TimelineEntry(
+                    at=event["vendor_time"] or event["seen_at"],
+                    vendor=member.vendor,
+                    key=member.key,
+                    source="vendor",
+                    text=_event_text(event),
+                )
+            )
+    ticket_match = [
+        and_(AUDIT.c.vendor == m.vendor, AUDIT.c.external_id == m.external_id) for m in members
+    ]
+    actions = conn.execute(
+        select(AUDIT)
+        .where(or_(AUDIT.c.case_id == case_id, *ticket_match))
+        .order_by(AUDIT.c.id.desc())
+        .limit(_TIMELINE_LIMIT)
+    ).mappings()
+    for row in actions:
+        summary = (row["detail"] or "").split("\n", 1)[0]
+        text = f"{row['user']}: {row['action']}"
+        if summary:
+            text += f" — {summary}"
+        if row["answer"] and not row["action"].startswith("queued"):
+            text += f" [{row['answer']}]"
+        entries.append(
+            TimelineEntry(
+                at=row["at"],
+                vendor=row["vendor"],
+                key=row["ticket_key"],
+                source="paneglass",
+                text=text,
+            )
+        )
+    entries.sort(key=lambda e: e.at)
+    return entries
+
+
+def _event_text(event: Any) -> str:
+    name = event["field_name"]
+    if name == "created":
+        return "first seen"
+    old, new = event["old_value"], event["new_value"]
+    if old is None:
+        return f"{name} set to {new}"
+    return f"{name}: {old} → {new}"
+
+
+def _key_of(conn: Connection, vendor_id: int, external_id: str) -> str | None:
+    found = conn.execute(
+        select(TICKETS.c.key).where(
+            TICKETS.c.vendor_id == vendor_id, TICKETS.c.external_id == external_id
+        )
+    ).scalar()
+    return str(found) if found is not None else None
+
+
+def _vendor_id(conn: Connection, vendor: str) -> int:
+    found = conn.execute(select(VENDORS.c.id).where(VENDORS.c.name == vendor)).scalar()
+    if found is None:
+        raise KeyError(f"vendor {vendor!r} is not in the store")
+    return int(found)
