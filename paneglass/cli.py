@@ -61,7 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     export = commands.add_parser("export", parents=[common], help="write what the store holds")
     export.add_argument("--format", choices=("json", "csv"), required=True)
-    export.add_argument("--what", choices=("tickets", "events", "sla"), default="tickets")
+    export.add_argument("--what", choices=("tickets", "events", "sla", "audit"), default="tickets")
     export.add_argument(
         "--output", metavar="FILE", type=Path, help="file to write (default: stdout)"
     )

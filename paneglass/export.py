@@ -72,6 +72,22 @@ def _iso(value: Any) -> Any:
     return value
 
 
+AUDIT_FIELDS = (
+    "id",
+    "at",
+    "user",
+    "terminal",
+    "action",
+    "vendor",
+    "external_id",
+    "ticket_key",
+    "case_id",
+    "outbox_id",
+    "detail",
+    "answer",
+)
+
+
 def _tickets(store: Store) -> Iterator[dict[str, Any]]:
     for row in store.iter_tickets():
         yield {
@@ -106,10 +122,15 @@ def _clocks(store: Store) -> Iterator[dict[str, Any]]:
     yield from store.iter_clocks()
 
 
+def _audit(store: Store) -> Iterator[dict[str, Any]]:
+    yield from store.iter_audit()
+
+
 EXPORTS = {
     "tickets": (TICKET_FIELDS, _tickets),
     "events": (EVENT_FIELDS, _events),
     "sla": (SLA_FIELDS, _clocks),
+    "audit": (AUDIT_FIELDS, _audit),
 }
 
 

@@ -24,10 +24,11 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from connectors import Connector, VendorConfig, load_connector
-from connectors.errors import ConnectorError
+from connectors.errors import ConnectorError, RateLimited
 from connectors.records import PollResult
 from paneglass.backoff import VendorGate
 from paneglass.errors import UserError
+from paneglass.outbox_sender import OutboxSender, SendReport
 from paneglass.store import Store
 from paneglass.store.views import ChangeSet, PollRunInfo
 
@@ -36,6 +37,8 @@ __all__ = ["Collector", "PollOutcome"]
 log = logging.getLogger("paneglass.collector")
 
 SLA_TICK_SECONDS = 5.0
+OUTBOX_SECONDS = 1.0
+"""How often the collector looks for queued write-back actions (an indexed query)."""
 LEASE_STALE = 20.0
 """A collector lease not renewed for this long belongs to a dead process."""
 POLL_DEADLINE_FACTOR = 4.0
@@ -81,6 +84,45 @@ class Collector:
         """Per vendor: when it may be asked again."""
         self._scheduler: AsyncIOScheduler | None = None
         store.sync_vendors(vendors)
+        self.sender = OutboxSender(
+            store,
+            self._write,
+            self._connector_or_none,
+            clock,
+            self.owner,
+            may_send=lambda vendor: (
+                vendor in self.gates and self.gates[vendor].allows(time.monotonic())
+            ),
+            on_sent=self._after_action,
+        )
+        """Sends the write-back actions operators queue in the store."""
+
+    def _connector_or_none(self, name: str) -> Connector | None:
+        if not any(v.name == name for v in self.vendors):
+            return None
+        return self.connector(name)
+
+    def _after_action(self, vendor: str, limited: RateLimited | None) -> None:
+        """After an action: honour a 429, or poll the vendor soon so its answer shows."""
+        if limited is not None:
+            self.gates[vendor].failed(limited, time.monotonic())
+            return
+        job = self._scheduler.get_job(f"vendor:{vendor}") if self._scheduler else None
+        if job is not None:
+            job.modify(next_run_time=self.clock() + timedelta(milliseconds=300))
+
+    async def send_actions(self) -> SendReport:
+        """Send every due outbox action once (the scheduler runs this every second)."""
+        report = await self.sender.send_due()
+        if (report.sent or report.failed or report.settled) and self.on_change is not None:
+            self.on_change(ChangeSet(vendor="", events=report.sent + report.failed))
+        return report
+
+    def send_soon(self) -> None:
+        """Look at the outbox now rather than within the second (an operator just acted)."""
+        job = self._scheduler.get_job("outbox") if self._scheduler else None
+        if job is not None:
+            job.modify(next_run_time=self.clock())
 
     def connector(self, name: str) -> Connector:
         """The vendor's connector (built once, with its one long-lived client)."""
@@ -160,7 +202,8 @@ class Collector:
             job.modify(next_run_time=self.clock() + timedelta(seconds=delay))
 
     async def poll_all_once(self) -> list[PollOutcome]:
-        """Poll every enabled vendor once, concurrently (``collect --once``)."""
+        """Send queued actions, then poll every enabled vendor once (``collect --once``)."""
+        await self.send_actions()
         return list(await asyncio.gather(*(self.poll_once(v.name) for v in self.vendors)))
 
     async def _tick_clocks(self) -> None:
@@ -216,6 +259,14 @@ class Collector:
             "interval",
             seconds=SLA_TICK_SECONDS,
             id="sla:tick",
+            max_instances=1,
+            coalesce=True,
+        )
+        scheduler.add_job(
+            self.send_actions,
+            "interval",
+            seconds=OUTBOX_SECONDS,
+            id="outbox",
             max_instances=1,
             coalesce=True,
         )

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Table, or_, select, update
+from sqlalchemy import Connection, Table, or_, select, text, update
 
 from paneglass.store.schema import AuditEntry, OutboxAction
 from paneglass.store.views import Actor, AuditRow, OutboxItem
@@ -66,7 +66,13 @@ def audit(
     detail: str | None = None,
     answer: str | None = None,
 ) -> None:
-    """Append one audit entry (the table refuses updates and deletes)."""
+    """Append one audit entry (the table refuses updates and deletes).
+
+    Every outbox, link and case change writes one, so this is also where
+    PostgreSQL viewers are told to look again.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_notify('paneglass', 'actions')"))
     conn.execute(
         AUDIT.insert().values(
             at=now,
