@@ -17,6 +17,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
+from paneglass.actor import current_actor
 from paneglass.commands import TicketKeyProvider
 from paneglass.config import Config
 from paneglass.errors import UserError
@@ -28,6 +29,7 @@ from paneglass.screens.wall import WallScreen
 from paneglass.store import Store
 from paneglass.store.views import ChangeSet
 from paneglass.watch import ChangeWatcher, watcher_for
+from paneglass.write_back import WriteBack
 from themes import BUILTIN_THEMES, DEFAULT_THEME, STYLESHEET, VARIABLE_DEFAULTS
 from themes.user import load_user_themes
 
@@ -134,6 +136,51 @@ class ConsoleBase(App[None]):
         for problem in self.problems:
             self.notify(problem, title="config", severity="warning", markup=False, timeout=15)
 
+    # -- screens every console can open (read-only variants here) ---------------------------
+
+    def ticket_screen(self, ticket_id: int) -> Screen[Any]:
+        """The screen for one ticket."""
+        from paneglass.screens.ticket_detail import TicketDetailScreen
+
+        return TicketDetailScreen(
+            self.store, ticket_id, clock=self.clock, zone=self.config.display.zone()
+        )
+
+    def open_ticket(self, ticket_id: int) -> None:
+        """Show one ticket."""
+        self.push_screen(self.ticket_screen(ticket_id))
+
+    def outbox_screen(self) -> Screen[Any]:
+        """The outbox view."""
+        from paneglass.screens.outbox import OutboxScreen
+
+        return OutboxScreen(self.store, clock=self.clock, zone=self.config.display.zone())
+
+    def cases_screen(self) -> Any:
+        """The cases pane."""
+        from paneglass.screens.cases import CasesScreen
+
+        return CasesScreen(self.store, clock=self.clock, zone=self.config.display.zone())
+
+    def open_outbox(self) -> None:
+        """Show the outbox."""
+        self.push_screen(self.outbox_screen())
+
+    def open_cases(self, case_id: int | None = None) -> None:
+        """Show the cases pane (and one case in it)."""
+        screen = self.cases_screen()
+        self.push_screen(screen)
+        if case_id is not None:
+            screen.open_case(case_id)
+
+    def action_open_cases(self) -> None:
+        """Key 4: the cases pane."""
+        self.open_cases()
+
+    def action_open_outbox(self) -> None:
+        """Key 5: the outbox."""
+        self.open_outbox()
+
     async def on_unmount(self) -> None:
         if self.collector is not None:
             await self.collector.aclose()
@@ -142,12 +189,82 @@ class ConsoleBase(App[None]):
 
 
 class PaneglassApp(ConsoleBase):
-    """The console: three live panes over the customer's own store."""
+    """The console: three live panes over the customer's own store.
+
+    With ``read_only`` it has no write-back service at all, and opens only
+    the read-only screens: no key, palette entry, click or command can reach
+    an action that does not exist.
+    """
 
     COMMANDS = App.COMMANDS | {TicketKeyProvider}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", id="app.quit"),
     ]
+
+    def __init__(
+        self, store: Store, config: Config, *, read_only: bool = False, **kwargs: Any
+    ) -> None:
+        super().__init__(store, config, **kwargs)
+        self.read_only = read_only
+        self.write_back: WriteBack | None = None
+        if not read_only:
+            self.write_back = WriteBack(
+                store, config.vendors, current_actor(), self.clock, poke=self._send_soon
+            )
+
+    def _send_soon(self) -> None:
+        """Called from worker threads after queueing: wake the collector's outbox job."""
+        if self.collector is None:
+            return
+        try:
+            self.call_from_thread(self.collector.send_soon)
+        except RuntimeError:  # already on the app's own thread
+            self.collector.send_soon()
+
+    def ticket_screen(self, ticket_id: int) -> Screen[Any]:
+        """The ticket screen with write-back keys (read-only: the plain one)."""
+        if self.write_back is None:
+            return super().ticket_screen(ticket_id)
+        from paneglass.screens.ticket_actions import ActionTicketDetailScreen
+
+        return ActionTicketDetailScreen(
+            self.store,
+            ticket_id,
+            clock=self.clock,
+            zone=self.config.display.zone(),
+            write_back=self.write_back,
+        )
+
+    def outbox_screen(self) -> Screen[Any]:
+        """The outbox with retry and cancel (read-only: the plain one)."""
+        if self.write_back is None:
+            return super().outbox_screen()
+        from paneglass.screens.outbox import ManagedOutboxScreen
+
+        return ManagedOutboxScreen(
+            self.store,
+            clock=self.clock,
+            zone=self.config.display.zone(),
+            write_back=self.write_back,
+        )
+
+    def cases_screen(self) -> Any:
+        """The cases pane with editing (read-only: the plain one)."""
+        if self.write_back is None:
+            return super().cases_screen()
+        from paneglass.screens.cases import EditableCasesScreen
+
+        return EditableCasesScreen(
+            self.store,
+            clock=self.clock,
+            zone=self.config.display.zone(),
+            write_back=self.write_back,
+        )
+
+    async def on_unmount(self) -> None:
+        await super().on_unmount()
+        if self.write_back is not None:
+            await self.write_back.aclose()
 
     def on_mount(self) -> None:
         if self.config.keys:
@@ -207,7 +324,14 @@ class PaneglassApp(ConsoleBase):
                     f"Filter {text}, sort {view.sort}",
                     lambda name=view.name: screen.apply_view(name),
                 )
+            yield SystemCommand("Cases", "Tickets grouped by user problem", self.open_cases)
+            yield SystemCommand("Outbox", "Write-back actions and their state", self.open_outbox)
             yield SystemCommand("Help", "Every key in this screen", screen.action_help)
+        if self.write_back is not None:
+            from paneglass.screens.ticket_actions import ActionTicketDetailScreen
+
+            if isinstance(screen, ActionTicketDetailScreen):
+                yield from screen.palette_commands()
 
 
 class WallApp(ConsoleBase, inherit_bindings=False):

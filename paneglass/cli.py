@@ -42,6 +42,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--view-only", action="store_true", help="never collect: only follow a running collector"
     )
+    parser.add_argument(
+        "--read-only",
+        action="store_true",
+        help="no write-back: no comment, assign, status, hand-off or case editing",
+    )
     parser.add_argument("--theme", help="colour theme (noc-dark, light, high-contrast, colorblind)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     demo = commands.add_parser(
@@ -153,7 +158,9 @@ def _console(args: argparse.Namespace, *, force_demo: bool, wall: bool = False) 
             app: ConsoleBase = (
                 WallApp(store, config, rotate=args.rotate, collect=collect)
                 if wall
-                else PaneglassApp(store, config, collect=collect)
+                else PaneglassApp(
+                    store, config, collect=collect, read_only=getattr(args, "read_only", False)
+                )
             )
             app.run()
         finally:
@@ -172,7 +179,8 @@ def _serve(args: argparse.Namespace) -> int:
         raise UserError(
             "paneglass serve needs textual-serve: pip install 'paneglass[web]'"
         ) from None
-    argv = [sys.executable, "-m", "paneglass", "--view-only"]
+    # A browser tab has no OS user or terminal of its own to audit: served consoles never act.
+    argv = [sys.executable, "-m", "paneglass", "--view-only", "--read-only"]
     if args.config is not None:
         argv += ["--config", str(args.config.resolve())]
     if args.db is not None:

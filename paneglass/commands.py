@@ -42,6 +42,9 @@ KNOWN = (
     "sort",
     "view",
     "ticket",
+    "cases",
+    "case",
+    "outbox",
     "theme",
     "help",
     "quit",
@@ -106,6 +109,17 @@ def run_command(screen: DashboardScreen, text: str) -> str | None:
             return "usage: ticket KEY"
         screen.open_ticket_key(rest)
         return None
+    if verb == "cases" and not args:
+        screen.app.open_cases()  # type: ignore[attr-defined]
+        return None
+    if verb == "case":
+        if len(args) != 1 or not args[0].isdigit():
+            return "usage: case NUMBER (or :cases for the list)"
+        screen.app.open_cases(int(args[0]))  # type: ignore[attr-defined]
+        return None
+    if verb == "outbox" and not args:
+        screen.app.open_outbox()  # type: ignore[attr-defined]
+        return None
     if verb in ("help", "h", "?"):
         screen.action_help()
         return None
@@ -135,13 +149,12 @@ class TicketKeyProvider(Provider):
             )
 
             def open_ticket(ticket_id: int = ticket_id) -> None:
-                self.app.push_screen(
-                    TicketDetailScreen(
-                        store,
-                        ticket_id,
-                        clock=screen.clock,
-                        zone=screen.zone,
+                opener = getattr(self.app, "open_ticket", None)
+                if opener is not None:
+                    opener(ticket_id)
+                else:
+                    self.app.push_screen(
+                        TicketDetailScreen(store, ticket_id, clock=screen.clock, zone=screen.zone)
                     )
-                )
 
             yield Hit(1.0 - rank * 0.01, label, open_ticket, text=f"Go to {key}")

@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from connectors.emulators.base import TicketEmulator, WorldTicket
 from connectors.records import Priority, TicketStatus
@@ -188,6 +189,8 @@ class AcmeWorld:
         self.clock = clock
         self.live: dict[str, dict[str, WorldTicket]] = {name: {} for name in tickets}
         self._serial = 0
+        self.story: set[str] = set()
+        """Refs of the printer story's tickets: the operator plays them; the world does not."""
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -238,6 +241,9 @@ class AcmeWorld:
         self._put(vendor, ticket)
         return ticket
 
+    def _story(self, vendor: str, **fields: Any) -> None:
+        self.story.add(self.new_ticket(vendor, **fields).ref)
+
     def _seed_age(self) -> timedelta:
         """Mostly today's work, some from yesterday, a tail from earlier in the week."""
         rng = self.rng
@@ -261,7 +267,7 @@ class AcmeWorld:
                 self.new_ticket(vendor, status=status, age=self._seed_age())
         # The weekly case: one user's printer problem, in pieces at several vendors.
         if "desktop" in self.tickets:
-            self.new_ticket(
+            self._story(
                 "desktop",
                 title="Cannot print, error code 49.4C02",
                 priority=Priority.P2,
@@ -271,7 +277,7 @@ class AcmeWorld:
                 asset="PRN-3F-EAST",
             )
         if "hosting" in self.tickets:
-            self.new_ticket(
+            self._story(
                 "hosting",
                 title="Print spooler crashes on VM-PRT-SRV02 (49.4C02 jobs)",
                 priority=Priority.P2,
@@ -290,7 +296,7 @@ class AcmeWorld:
                 asset="VM-GP-APP01",
             )
         if "network" in self.tickets:
-            self.new_ticket(
+            self._story(
                 "network",
                 title="Printer VLAN unreachable from 3rd floor (49.4C02)",
                 priority=Priority.P2,
@@ -300,7 +306,7 @@ class AcmeWorld:
                 asset="SW-CORE-01",
             )
         if "print-fleet" in self.tickets:
-            self.new_ticket(
+            self._story(
                 "print-fleet",
                 title="PRN-3F-EAST error 49.4C02 after firmware update",
                 priority=Priority.P2,
@@ -337,7 +343,7 @@ class AcmeWorld:
         rng = self.rng
         vendor = rng.choice(list(self.tickets))
         live = self.live[vendor]
-        active = [t for t in live.values() if t.status.is_active]
+        active = [t for t in live.values() if t.status.is_active and t.ref not in self.story]
         roll = rng.random()
         if roll < 0.3 or not active:
             ticket = self.new_ticket(vendor)

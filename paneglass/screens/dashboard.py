@@ -54,6 +54,8 @@ class DashboardScreen(Screen[None]):
         Binding("1", "show_pane('tickets')", "Tickets", id="pane.tickets"),
         Binding("2", "show_pane('sla')", "SLA", id="pane.sla"),
         Binding("3", "show_pane('vendors')", "Vendors", id="pane.vendors"),
+        Binding("4", "app.open_cases", "Cases", id="pane.cases"),
+        Binding("5", "app.open_outbox", "Outbox", id="pane.outbox"),
         Binding("tab", "next_pane(1)", "Next pane", show=False, priority=True),
         Binding("shift+tab", "next_pane(-1)", "Previous pane", show=False, priority=True),
         Binding("z", "toggle_zoom", "Zoom", id="pane.zoom"),
@@ -193,11 +195,7 @@ class DashboardScreen(Screen[None]):
     @on(TicketTable.Selected)
     @on(SlaList.Selected)
     def _open(self, event: TicketTable.Selected | SlaList.Selected) -> None:
-        from paneglass.screens.ticket_detail import TicketDetailScreen
-
-        self.app.push_screen(
-            TicketDetailScreen(self.store, event.ticket_id, clock=self.clock, zone=self.zone)
-        )
+        self.app.open_ticket(event.ticket_id)  # type: ignore[attr-defined]
 
     # -- layout ----------------------------------------------------------------------------
 
@@ -316,14 +314,10 @@ class DashboardScreen(Screen[None]):
         self.app.call_from_thread(self._open_found, key, found)
 
     def _open_found(self, key: str, found: list[tuple[int, str, str, str]]) -> None:
-        from paneglass.screens.ticket_detail import TicketDetailScreen
-
         if not found:
             self.notify(f"No ticket with key {key}.", markup=False, severity="warning")
             return
-        self.app.push_screen(
-            TicketDetailScreen(self.store, found[0][0], clock=self.clock, zone=self.zone)
-        )
+        self.app.open_ticket(found[0][0])  # type: ignore[attr-defined]
 
     def action_help(self) -> None:
         """Show every key that works here."""

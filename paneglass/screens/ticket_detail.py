@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import ClassVar
 
@@ -18,10 +19,10 @@ from textual.widgets import Collapsible, Footer, Static
 
 from paneglass.display import countdown, local_time, plain, safe_line
 from paneglass.store import Store
-from paneglass.store.views import ClockView, TicketDetail
+from paneglass.store.views import ClockView, LinkView, OutboxItem, TicketDetail
 from paneglass.widgets.sla_list import DISAGREE_AFTER
 
-__all__ = ["TicketDetailScreen", "render_detail"]
+__all__ = ["Related", "TicketDetailScreen", "render_detail", "render_related"]
 
 _LABEL_WIDTH = 16
 
@@ -71,6 +72,56 @@ def pretty_payload(raw: str | None) -> str:
         return json.dumps(json.loads(raw), indent=2, ensure_ascii=False, sort_keys=True)
     except ValueError:
         return raw
+
+
+@dataclass(frozen=True)
+class Related:
+    """What paneglass itself knows around a ticket: links, cases, write-back actions."""
+
+    links: tuple[LinkView, ...] = ()
+    cases: tuple[tuple[int, str], ...] = ()
+    actions: tuple[OutboxItem, ...] = ()
+
+
+_STATE_MARK = {"queued": "…", "sending": "→", "sent": "✔", "failed": "✖", "cancelled": "−"}
+
+
+def render_related(related: Related, zone: tzinfo | None) -> Content:
+    """Linked tickets with their live status, cases, and this ticket's outbox actions."""
+    lines: list[Content] = [Content.styled("Linked tickets", "bold underline")]
+    if not related.links:
+        lines.append(Content.styled("  none", "$text-muted"))
+    for link in related.links:
+        arrow = "→ handed to" if link.direction == "to" else "← handed over from"
+        status = link.status or "not polled yet"
+        mirror = "  · comments mirrored" if link.mirror_comments else ""
+        lines.append(
+            Content.assemble(
+                f"  {arrow} ",
+                (f"{link.vendor} {safe_line(link.key or link.external_id, 30)}", "bold"),
+                f"  status: {status}{mirror}",
+            )
+        )
+    lines += [Content(""), Content.styled("Cases", "bold underline")]
+    if not related.cases:
+        lines.append(Content.styled("  in no case", "$text-muted"))
+    for case_id, title in related.cases:
+        lines.append(Content.assemble(f"  case {case_id}  ", safe_line(title, 80)))
+    lines += [Content(""), Content.styled("Actions from paneglass (outbox)", "bold underline")]
+    if not related.actions:
+        lines.append(Content.styled("  none", "$text-muted"))
+    for item in related.actions:
+        mark = _STATE_MARK.get(item.state, "?")
+        answer = f"  [{safe_line(item.answer, 80)}]" if item.answer else ""
+        lines.append(
+            Content.assemble(
+                (f"  {mark} {item.state:<9}", "bold"),
+                f" {local_time(item.created_at, zone)}  {item.requested_by}: ",
+                safe_line(item.summary, 80),
+                (answer, "$text-muted"),
+            )
+        )
+    return Content("\n").join(lines)
 
 
 def render_detail(ticket: TicketDetail, now: datetime, zone: tzinfo | None) -> Content:
@@ -180,10 +231,12 @@ class TicketDetailScreen(Screen[None]):
         self.clock = clock
         self.zone = zone
         self.ticket: TicketDetail | None = None
+        self.related = Related()
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="detail-scroll"):
             yield Static("Loading…", id="detail", markup=False)
+            yield Static("", id="related", markup=False)
             with Collapsible(title="Raw vendor payload (p)", collapsed=True, id="raw"):
                 yield Static("", id="raw-body", markup=False)
         yield Footer()
@@ -200,10 +253,25 @@ class TicketDetailScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="detail-query", exit_on_error=False)
     def _load(self) -> None:
         ticket = self.store.ticket_detail(self.ticket_id)
-        self.app.call_from_thread(self._show, ticket)
+        related = Related()
+        if ticket is not None:
+            related = Related(
+                links=tuple(self.store.links_of(ticket.vendor, ticket.external_id)),
+                cases=tuple(self.store.cases_of(ticket.vendor, ticket.external_id)),
+                actions=tuple(
+                    self.store.outbox_items(
+                        20, vendor=ticket.vendor, external_id=ticket.external_id
+                    )
+                ),
+            )
+        self.app.call_from_thread(self._show, ticket, related)
 
-    def _show(self, ticket: TicketDetail | None) -> None:
+    def _show(self, ticket: TicketDetail | None, related: Related | None = None) -> None:
         self.ticket = ticket
+        self.related = related or Related()
+        self.query_one("#related", Static).update(
+            Content("\n").join([Content(""), render_related(self.related, self.zone)])
+        )
         body = self.query_one("#detail", Static)
         if ticket is None:
             body.update(Content("This ticket is no longer in the store."))

@@ -98,11 +98,7 @@ class TicketListScreen(Screen[None]):
 
     @on(TicketTable.Selected)
     def _open(self, event: TicketTable.Selected) -> None:
-        from paneglass.screens.ticket_detail import TicketDetailScreen
-
-        self.app.push_screen(
-            TicketDetailScreen(self.store, event.ticket_id, clock=self.clock, zone=self.zone)
-        )
+        self.app.open_ticket(event.ticket_id)  # type: ignore[attr-defined]
 
     def refresh_data(self) -> None:
         """Re-query after a change notice."""

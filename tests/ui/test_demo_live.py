@@ -54,7 +54,7 @@ async def test_demo_world_flows_into_every_pane() -> None:
             assert moved, changes
             await pilot.press("enter")
             await pilot.pause(0.5)
-            assert type(app.screen).__name__ == "TicketDetailScreen"
+            assert type(app.screen).__name__.endswith("TicketDetailScreen")
             await pilot.press("escape", "q")
     finally:
         store.close()

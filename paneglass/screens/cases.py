@@ -1,0 +1,293 @@
+"""Cases: tickets of several vendors that are one user's problem, and one timeline.
+
+The cases pane lists open cases, worst SLA state first; a case shows its
+members with their live status and SLA state, and one merged timeline of
+what every vendor changed and what operators did. Editing (new case, remove a
+member) lives in subclasses the read-only console never uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, tzinfo
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input, Static
+
+from paneglass.display import local_time, plain, safe_line
+from paneglass.store import Store
+from paneglass.store.views import CaseDetail, CaseRow
+from paneglass.write_back import WriteBack
+
+__all__ = ["SLA_LABELS", "CaseScreen", "CasesScreen", "EditableCaseScreen", "EditableCasesScreen"]
+
+SLA_LABELS = {
+    "breached": ("✖ breached", "bold red"),
+    "at_risk": ("▲ at risk", "bold yellow"),
+    "ok": ("● ok", ""),
+    "none": ("· no clock", "dim"),
+}
+
+
+class CasesScreen(Screen[None]):
+    """The cases pane: every open case, worst first."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,backspace", "app.pop_screen", "Back", id="cases.back"),
+    ]
+
+    def __init__(self, store: Store, *, clock: Callable[[], datetime], zone: tzinfo | None) -> None:
+        super().__init__()
+        self.store = store
+        self.clock = clock
+        self.zone = zone
+        self.rows: list[CaseRow] = []
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="cases-pane", classes="pane"):
+            yield DataTable(id="cases-table", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns(
+            "Case", "SLA", "Title", "Tickets", "Open", "Vendors", "Opened by", "Opened"
+        )
+        self.query_one("#cases-pane").border_title = "Cases"
+        table.focus()
+        self.refresh_data()
+
+    def refresh_data(self) -> None:
+        """Re-read the cases (after a change notice)."""
+        self._load()
+
+    @work(thread=True, exclusive=True, group="cases-query", exit_on_error=False)
+    def _load(self) -> None:
+        rows = self.store.case_rows()
+        self.app.call_from_thread(self._show, rows)
+
+    def _show(self, rows: list[CaseRow]) -> None:
+        self.rows = rows
+        table = self.query_one(DataTable)
+        cursor = table.cursor_row
+        table.clear()
+        for row in rows:
+            label, style = SLA_LABELS.get(row.worst_state, (row.worst_state, ""))
+            table.add_row(
+                Text(str(row.id)),
+                Text(label, style=style),
+                Text(safe_line(row.title, 60)),
+                Text(str(row.members)),
+                Text(str(row.open_members)),
+                Text(", ".join(row.vendors)),
+                Text(safe_line(row.created_by, 16)),
+                Text(local_time(row.created_at, self.zone)),
+                key=str(row.id),
+            )
+        if rows:
+            table.move_cursor(row=min(cursor, len(rows) - 1))
+        breached = sum(1 for r in rows if r.worst_state == "breached")
+        self.query_one("#cases-pane").border_title = plain(
+            f"Cases  {len(rows)} open" + (f" · {breached} breached" if breached else "")
+        )
+
+    @on(DataTable.RowSelected)
+    def _open(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value is not None:
+            self.open_case(int(event.row_key.value))
+
+    def open_case(self, case_id: int) -> None:
+        """Show one case."""
+        self.app.push_screen(self.case_screen(case_id))
+
+    def case_screen(self, case_id: int) -> CaseScreen:
+        """The screen for one case (the writable console returns the editable one)."""
+        return CaseScreen(self.store, case_id, clock=self.clock, zone=self.zone)
+
+
+class CaseScreen(Screen[None]):
+    """One case: members with live status and SLA state, and the merged timeline."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,backspace", "app.pop_screen", "Back", id="case.back"),
+    ]
+
+    def __init__(
+        self, store: Store, case_id: int, *, clock: Callable[[], datetime], zone: tzinfo | None
+    ) -> None:
+        super().__init__()
+        self.store = store
+        self.case_id = case_id
+        self.clock = clock
+        self.zone = zone
+        self.detail: CaseDetail | None = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="case-pane", classes="pane"):
+            yield DataTable(id="case-members", cursor_type="row")
+            with VerticalScroll(id="case-timeline-scroll"):
+                yield Static("", id="case-timeline", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#case-members", DataTable)
+        table.add_columns("Vendor", "Key", "Status", "P", "SLA", "Title")
+        self.query_one("#case-timeline-scroll").border_title = "Timeline (oldest first)"
+        table.focus()
+        self.refresh_data()
+
+    def refresh_data(self) -> None:
+        """Re-read the case (after a change notice)."""
+        self._load()
+
+    @work(thread=True, exclusive=True, group="case-query", exit_on_error=False)
+    def _load(self) -> None:
+        detail = self.store.case_detail(self.case_id)
+        self.app.call_from_thread(self._show, detail)
+
+    def _show(self, detail: CaseDetail | None) -> None:
+        self.detail = detail
+        pane = self.query_one("#case-pane")
+        if detail is None:
+            pane.border_title = plain(f"Case {self.case_id} no longer exists")
+            return
+        label, _ = SLA_LABELS.get(detail.worst_state, (detail.worst_state, ""))
+        pane.border_title = plain(
+            f"Case {detail.id}  {safe_line(detail.title, 60)}  ·  {label}  ·  "
+            f"{len(detail.members)} tickets"
+        )
+        table = self.query_one("#case-members", DataTable)
+        cursor = table.cursor_row
+        table.clear()
+        for member in detail.members:
+            sla, style = SLA_LABELS.get(member.sla_state, (member.sla_state, ""))
+            table.add_row(
+                Text(member.vendor),
+                Text(safe_line(member.key or member.external_id, 20)),
+                Text(member.status or "not polled yet"),
+                Text(member.priority or "—"),
+                Text(sla, style=style),
+                Text(safe_line(member.title or "", 60)),
+            )
+        if detail.members:
+            table.move_cursor(row=min(cursor, len(detail.members) - 1))
+        lines: list[Content] = []
+        for entry in detail.timeline:
+            who = f"{entry.vendor or ''} {safe_line(entry.key or '', 16)}".strip() or "case"
+            lines.append(
+                Content.assemble(
+                    (f"{local_time(entry.at, self.zone)}  ", "$text-muted"),
+                    ("◆ " if entry.source == "paneglass" else "· ", "bold"),
+                    (f"{who:<22} ", "bold"),
+                    safe_line(entry.text, 160),
+                )
+            )
+        timeline = self.query_one("#case-timeline", Static)
+        timeline.update(Content("\n").join(lines) if lines else plain("Nothing has happened yet."))
+
+    @on(DataTable.RowSelected, "#case-members")
+    def _open_member(self, event: DataTable.RowSelected) -> None:
+        if self.detail is None or event.cursor_row >= len(self.detail.members):
+            return
+        member = self.detail.members[event.cursor_row]
+        if member.ticket_id is None:
+            self.notify("That ticket has not been polled yet.", markup=False)
+            return
+        opener: Any = getattr(self.app, "open_ticket", None)
+        if opener is not None:
+            opener(member.ticket_id)
+
+
+class EditableCasesScreen(CasesScreen):
+    """The cases pane with "new case" (writable console only)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("n", "new_case", "New case", id="cases.new"),
+    ]
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        clock: Callable[[], datetime],
+        zone: tzinfo | None,
+        write_back: WriteBack,
+    ) -> None:
+        super().__init__(store, clock=clock, zone=zone)
+        self.write_back = write_back
+
+    def compose(self) -> ComposeResult:
+        yield from super().compose()
+        yield Input(placeholder="title of the new case, Enter to open it", id="new-case")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#new-case").display = False
+
+    def action_new_case(self) -> None:
+        """Ask for the title of a new case."""
+        box = self.query_one("#new-case", Input)
+        box.display = True
+        box.focus()
+
+    @on(Input.Submitted, "#new-case")
+    def _create(self, event: Input.Submitted) -> None:
+        event.input.display = False
+        event.input.value = ""
+        self.query_one(DataTable).focus()
+        if event.value.strip():
+            self._save(event.value.strip())
+
+    @work(thread=True, exit_on_error=False)
+    def _save(self, title: str) -> None:
+        wb = self.write_back
+        case_id = self.store.create_case(wb.actor, wb.clock(), title)
+        self.app.call_from_thread(self.notify, f"Case {case_id} opened.", markup=False)
+        self.app.call_from_thread(self.refresh_data)
+
+    def case_screen(self, case_id: int) -> CaseScreen:
+        """The editable case screen."""
+        return EditableCaseScreen(
+            self.store, case_id, clock=self.clock, zone=self.zone, write_back=self.write_back
+        )
+
+
+class EditableCaseScreen(CaseScreen):
+    """One case with "remove ticket" (writable console only)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("x", "remove_member", "Remove ticket", id="case.remove"),
+    ]
+
+    def __init__(
+        self,
+        store: Store,
+        case_id: int,
+        *,
+        clock: Callable[[], datetime],
+        zone: tzinfo | None,
+        write_back: WriteBack,
+    ) -> None:
+        super().__init__(store, case_id, clock=clock, zone=zone)
+        self.write_back = write_back
+
+    def action_remove_member(self) -> None:
+        """Take the highlighted ticket out of this case."""
+        table = self.query_one("#case-members", DataTable)
+        if self.detail is None or table.cursor_row >= len(self.detail.members):
+            return
+        member = self.detail.members[table.cursor_row]
+        self._remove(member.vendor, member.external_id)
+
+    @work(thread=True, exit_on_error=False)
+    def _remove(self, vendor: str, external_id: str) -> None:
+        wb = self.write_back
+        self.store.remove_case_member(wb.actor, wb.clock(), self.case_id, vendor, external_id)
+        self.app.call_from_thread(self.refresh_data)
