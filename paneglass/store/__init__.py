@@ -413,7 +413,11 @@ class Store:
         lease = writes.LEASE
         with self.engine.begin() as conn:
             row = conn.execute(select(lease.c.owner, lease.c.heartbeat_at)).first()
-            alive = row is not None and (now - row.heartbeat_at).total_seconds() <= stale_after
+            alive = (
+                row is not None
+                and (now - row.heartbeat_at).total_seconds() <= stale_after
+                and not outbox.process_gone(row.owner)  # killed on this host: no need to wait
+            )
             if row is not None and row.owner != owner and alive:
                 return str(row.owner)
             if row is None:

@@ -35,6 +35,7 @@ __all__ = [
     "enqueue",
     "iter_audit",
     "outbox_items",
+    "process_gone",
     "record_failure",
     "record_success",
     "retry",
@@ -400,11 +401,9 @@ def this_host() -> str:
     return socket.gethostname()
 
 
-def _claimant_gone(claimed_by: str | None, updated_at: datetime, now: datetime) -> bool:
-    """Is the process that claimed a row dead (same host: ask the OS; else: too old)?"""
-    if now - updated_at > STALE_SENDING or not claimed_by:
-        return True
-    host, _, pid_text = claimed_by.rpartition(":")
+def process_gone(owner: str | None) -> bool:
+    """True when ``owner`` (``host:pid``) is a process on this host that no longer exists."""
+    host, _, pid_text = (owner or "").rpartition(":")
     if host != this_host() or not pid_text.isdigit():
         return False
     try:
@@ -414,6 +413,13 @@ def _claimant_gone(claimed_by: str | None, updated_at: datetime, now: datetime) 
     except PermissionError:
         return False
     return False
+
+
+def _claimant_gone(claimed_by: str | None, updated_at: datetime, now: datetime) -> bool:
+    """Is the process that claimed a row dead (same host: ask the OS; else: too old)?"""
+    if now - updated_at > STALE_SENDING or not claimed_by:
+        return True
+    return process_gone(claimed_by)
 
 
 def _audit_operator(
