@@ -222,6 +222,17 @@ def _find_message(body: Any) -> str:
         error, description = body.get("error"), body.get("description")
         if isinstance(error, str) and isinstance(description, str) and description:
             return f"{error}: {description}"  # Zendesk: a code name plus the readable text
+        if isinstance(error, dict):  # ServiceNow: the reason an operator can act on is ``detail``
+            parts = [error.get(k) for k in ("message", "detail")]
+            found = [p for p in parts if isinstance(p, str) and p]
+            if found:
+                return ": ".join(dict.fromkeys(found))
+        field_errors = body.get("errors")
+        if isinstance(field_errors, dict) and field_errors:  # Jira: field → reason
+            named = [f"{k}: {v}" for k, v in field_errors.items() if isinstance(v, str)]
+            messages = [m for m in body.get("errorMessages") or [] if isinstance(m, str)]
+            if named or messages:
+                return "; ".join(messages + named)
         for key in (
             "error",
             "errors",

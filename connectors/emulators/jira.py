@@ -18,6 +18,16 @@ in the API user's profile zone. The emulator answers:
 * ``GET /rest/servicedeskapi/request/{key}/sla``: JSM SLA cycles paged by
   ``start``/``limit``/``isLastPage``; 404 for issues outside a service desk.
 * ``GET /rest/api/3/myself`` and ``GET /rest/api/3/issue/{key}``.
+* Writes, each moving the issue's ``updated`` so the next poll sees it:
+  ``POST /rest/api/3/issue`` (create; field errors all at once in ``errors``),
+  ``POST …/issue/{key}/comment`` (ADF body; JSM's ``sd.public.comment``
+  property makes it internal; kept in :attr:`comments`), ``PUT …/assignee``
+  (``accountId`` only; a customer account cannot be assigned),
+  ``GET|POST …/transitions`` (a small JSM-style workflow, see
+  :data:`WORKFLOW`; Resolve has a screen that needs a ``resolution``) and
+  ``GET|POST …/remotelink`` (``globalId`` updates instead of adding).
+  ``GET /rest/api/3/user/search?query=`` finds users by name or e-mail
+  prefix, and JQL understands ``labels``.
 
 Every answer carries ``X-RateLimit-*`` headers from a fixed window
 (``rate_limit`` requests per ``rate_window`` seconds, reset as ISO 8601);
@@ -52,6 +62,11 @@ SEARCH_PATH = "/rest/api/3/search/jql"
 LEGACY_SEARCH_PATHS = frozenset({"/rest/api/3/search", "/rest/api/2/search"})
 MYSELF_PATH = "/rest/api/3/myself"
 _ISSUE_PATH = re.compile(r"^/rest/api/[23]/issue/(?P<ref>[^/]+)$")
+_ISSUE_PART_PATH = re.compile(
+    r"^/rest/api/3/issue/(?P<ref>[^/]+)/(?P<part>comment|assignee|transitions|remotelink)$"
+)
+CREATE_PATH = "/rest/api/3/issue"
+USER_SEARCH_PATH = "/rest/api/3/user/search"
 _SLA_PATH = re.compile(r"^/rest/servicedeskapi/request/(?P<ref>[^/]+)/sla$")
 
 TEAM_FIELD = "customfield_10001"
@@ -102,6 +117,45 @@ _PRIORITY_OUT = {
     Priority.P4: "Low",
     Priority.P5: "Lowest",
 }
+ISSUE_TYPES = {
+    True: ("[System] Incident", "[System] Service request", "Task"),
+    False: ("Task", "Bug", "Story", "Epic"),
+}
+"""Issue types of a service desk project (``True``) and of a software project."""
+RESOLUTIONS = (
+    {"id": "10000", "name": "Done"},
+    {"id": "10001", "name": "Won't Do"},
+    {"id": "10002", "name": "Duplicate"},
+    {"id": "10003", "name": "Cannot Reproduce"},
+)
+
+
+@dataclass(frozen=True)
+class _Transition:
+    id: str
+    name: str
+    to: str
+    """Target status name (a key of :data:`STATUSES`)."""
+    asks_resolution: bool = False
+    """Its screen holds the (required) Resolution field."""
+
+
+WORKFLOW = (
+    _Transition("11", "Back to open", "Open"),
+    _Transition("21", "Start work", "Work in progress"),
+    _Transition("31", "Wait for customer", "Waiting for customer"),
+    _Transition("41", "Mark as pending", "Pending"),
+    _Transition("51", "Resolve", "Resolved", asks_resolution=True),
+    _Transition("61", "Close", "Closed"),
+    _Transition("71", "Cancel request", "Canceled"),
+    _Transition("81", "Reopen", "Open"),
+)
+"""One JSM-style workflow for every project: from a working status every transition but
+Close and Reopen; from Resolved/Done only Reopen and Close; from Closed/Canceled only Reopen."""
+_ADF_REQUIRED = "Operation value must be an Atlassian Document (see the Atlassian Document Format)"
+_NOT_ON_SCREEN = "Field '{}' cannot be set. It is not on the appropriate screen, or unknown."
+_NO_ISSUE = "Issue does not exist or you do not have permission to see it."
+_BAD_PAYLOAD = "Invalid request payload. Refer to the REST API documentation."
 _ALL_FIELDS = (
     "summary",
     "description",
@@ -205,6 +259,8 @@ class JiraEmulator(TicketEmulator):
         self._hidden: set[int] = set()
         self._users: dict[str, dict[str, Any]] = {}
         self._teams: dict[str, dict[str, Any]] = {}
+        self._remote_links: dict[int, list[dict[str, Any]]] = {}
+        self._comment_ids = itertools.count(10000)
         self._window = (-1, 0)
         """``(window number, requests in it)`` for the rate limit."""
         self.me = self._user(display_name, email=email)
@@ -314,6 +370,26 @@ class JiraEmulator(TicketEmulator):
         with self.lock:
             return self._issue_view(self._ids_by_ref[ref], None)
 
+    def issue_by_key(self, key: str) -> dict[str, Any]:
+        """Any issue (one created through the API too) as ``GET /issue/{key}`` shows it."""
+        with self.lock:
+            issue_id = next(i for i, issue in self._issues.items() if issue["key"] == key)
+            return self._issue_view(issue_id, None)
+
+    def remote_links(self, key: str) -> list[dict[str, Any]]:
+        """The remote links written to an issue through the API."""
+        with self.lock:
+            issue_id = next(i for i, issue in self._issues.items() if issue["key"] == key)
+            copied: list[dict[str, Any]] = json.loads(
+                json.dumps(self._remote_links.get(issue_id, []))
+            )
+            return copied
+
+    def account_id(self, name: str) -> str:
+        """The accountId of the user called ``name`` (made by :meth:`put_ticket`)."""
+        with self.lock:
+            return str(self._users[name]["accountId"])
+
     # -- wire format ---------------------------------------------------------------
 
     def route(self, request: Request) -> Reply:
@@ -343,8 +419,15 @@ class JiraEmulator(TicketEmulator):
                 "The requested API has been removed. Please migrate to the "
                 "/rest/api/3/search/jql API.",
             )
+        if path == CREATE_PATH and request.method == "POST":
+            return self._create(request)
+        match = _ISSUE_PART_PATH.match(path)
+        if match is not None:
+            return self._issue_part(request, unquote(match["ref"]), match["part"])
         if request.method not in ("GET", "HEAD"):
             return _error(405, "Method Not Allowed")
+        if path == USER_SEARCH_PATH:
+            return self._user_search(request)
         if path == MYSELF_PATH:
             return Reply(200, self._user_view(self.me, full=True))
         match = _SLA_PATH.match(path)
@@ -391,6 +474,325 @@ class JiraEmulator(TicketEmulator):
         else:
             body["isLast"] = True
         return Reply(200, body)
+
+    # -- writes --------------------------------------------------------------------
+
+    def _issue_part(self, request: Request, ref: str, part: str) -> Reply:
+        """``comment``, ``assignee``, ``transitions`` and ``remotelink`` of one issue."""
+        allowed = {
+            "comment": ("POST",),
+            "assignee": ("PUT",),
+            "transitions": ("GET", "POST"),
+            "remotelink": ("GET", "POST"),
+        }[part]
+        if request.method not in allowed:
+            return _error(405, "Method Not Allowed")
+        issue_id = self._find(ref)
+        if issue_id is None:
+            return _error(404, _NO_ISSUE)
+        if request.method == "GET":
+            if part == "transitions":
+                with_fields = "transitions.fields" in (request.param("expand") or "")
+                return Reply(200, self._transitions_view(issue_id, with_fields=with_fields))
+            return Reply(200, json.loads(json.dumps(self._remote_links.get(issue_id, []))))
+        try:
+            body = request.json()
+        except (ValueError, UnicodeDecodeError):
+            return _error(400, _BAD_PAYLOAD)
+        if not isinstance(body, dict):
+            return _error(400, _BAD_PAYLOAD)
+        handler = {
+            "comment": self._comment,
+            "assignee": self._assign,
+            "transitions": self._transition,
+            "remotelink": self._remote_link,
+        }[part]
+        return handler(issue_id, body)
+
+    def _comment(self, issue_id: int, body: dict[str, Any]) -> Reply:
+        document = body.get("body")
+        if not _is_adf(document):
+            return _field_errors({"comment": _ADF_REQUIRED})
+        text = _adf_text(document)
+        if not text.strip():
+            return _field_errors({"comment": "Comment body can not be empty!"})
+        properties = body.get("properties") or []
+        internal = isinstance(properties, list) and any(
+            isinstance(p, dict)
+            and p.get("key") == "sd.public.comment"
+            and isinstance(p.get("value"), dict)
+            and p["value"].get("internal") is True
+            for p in properties
+        )
+        issue = self._issues[issue_id]
+        self.record_comment(issue["id"], text, public=not internal)
+        stamp = self._touch(issue_id)
+        comment_id = str(next(self._comment_ids))
+        author = self._user_view(self.me)
+        return Reply(
+            201,
+            {
+                "self": f"{self.base_url}/rest/api/3/issue/{issue['id']}/comment/{comment_id}",
+                "id": comment_id,
+                "author": author,
+                "body": document,
+                "updateAuthor": author,
+                "created": stamp,
+                "updated": stamp,
+                "jsdPublic": not internal,
+            },
+        )
+
+    def _assign(self, issue_id: int, body: dict[str, Any]) -> Reply:
+        if "accountId" not in body:
+            return _error(
+                400,
+                "'accountId' must be the only user identifying query parameter "
+                "in GDPR strict mode.",
+            )
+        account = body["accountId"]
+        user = None
+        if account is not None:
+            user = next((u for u in self._users.values() if u["accountId"] == account), None)
+            if user is None:
+                return _error(404, f"User with accountId '{str(account)[:80]}' does not exist.")
+            if user["accountType"] != "atlassian":
+                return _field_errors(
+                    {"assignee": f"User '{user['displayName']}' cannot be assigned issues."}
+                )
+        self._issues[issue_id]["fields"]["assignee"] = user
+        self._touch(issue_id)
+        return Reply(204)
+
+    def _transition(self, issue_id: int, body: dict[str, Any]) -> Reply:
+        wanted = body.get("transition")
+        wanted_id = str(wanted.get("id")) if isinstance(wanted, dict) else None
+        chosen = next((t for t in self._available(issue_id) if t.id == wanted_id), None)
+        if chosen is None:
+            return _error(400, f"Transition id '{wanted_id}' is not valid for this issue.")
+        fields = body.get("fields") or {}
+        if not isinstance(fields, dict):
+            return _error(400, _BAD_PAYLOAD)
+        errors: dict[str, str] = {}
+        resolution: dict[str, Any] | None = None
+        for name, value in fields.items():
+            if name != "resolution" or not chosen.asks_resolution:
+                errors[name] = _NOT_ON_SCREEN.format(name)
+                continue
+            resolution = _known_resolution(value)
+            if resolution is None:
+                errors[name] = "Could not find valid 'id' or 'name' in resolution object."
+        if chosen.asks_resolution and "resolution" not in fields:
+            errors["resolution"] = "Resolution is required."
+        if errors:
+            return _field_errors(errors)
+        self._move_status(issue_id, chosen.to, resolution)
+        return Reply(204)
+
+    def _remote_link(self, issue_id: int, body: dict[str, Any]) -> Reply:
+        target = body.get("object")
+        url = target.get("url") if isinstance(target, dict) else None
+        title = target.get("title") if isinstance(target, dict) else None
+        errors = {}
+        if not isinstance(url, str) or not url.strip():
+            errors["url"] = "'url' is required."
+        if not isinstance(title, str) or not title.strip():
+            errors["title"] = "'title' is required."
+        if errors:
+            return _field_errors(errors)
+        links = self._remote_links.setdefault(issue_id, [])
+        global_id = body.get("globalId")
+        old = next((k for k in links if global_id and k.get("globalId") == global_id), None)
+        link_id = (
+            old["id"] if old is not None else 10000 + sum(map(len, self._remote_links.values()))
+        )
+        link = {
+            "id": link_id,
+            "self": f"{self.base_url}/rest/api/3/issue/{issue_id}/remotelink/{link_id}",
+            "globalId": global_id,
+            "object": {"url": url, "title": title},
+        }
+        if old is not None:
+            links[links.index(old)] = link
+        else:
+            links.append(link)
+        self._touch(issue_id)
+        return Reply(200 if old is not None else 201, {"id": link_id, "self": link["self"]})
+
+    def _create(self, request: Request) -> Reply:
+        """``POST /rest/api/3/issue``: every field error at once, as Jira reports them."""
+        try:
+            body = request.json()
+        except (ValueError, UnicodeDecodeError):
+            return _error(400, _BAD_PAYLOAD)
+        fields = body.get("fields") if isinstance(body, dict) else None
+        if not isinstance(fields, dict):
+            return _error(400, _BAD_PAYLOAD)
+        errors: dict[str, str] = {}
+        given = fields.get("project")
+        project = None
+        if isinstance(given, dict):
+            wanted = str(given.get("key") or given.get("id") or "")
+            project = next(
+                (p for p in self._projects.values() if wanted and wanted in (p.key, p.id)), None
+            )
+        if project is None:
+            errors["project"] = "Specify a valid project ID or key"
+        issue_type = None
+        kind = fields.get("issuetype")
+        if project is not None and isinstance(kind, dict):
+            issue_type = next(
+                (t for t in ISSUE_TYPES[project.service_desk] if kind.get("name") == t), None
+            )
+        if issue_type is None:
+            errors["issuetype"] = "Specify a valid issue type"
+        summary = fields.get("summary")
+        if not isinstance(summary, str) or not summary.strip():
+            errors["summary"] = "You must specify a summary of the issue."
+        elif len(summary) > 255:
+            errors["summary"] = "Summary must be less than 255 characters."
+        description = fields.get("description")
+        if description is not None and not _is_adf(description):
+            errors["description"] = _ADF_REQUIRED
+        priority = fields.get("priority")
+        if priority is not None and (
+            not isinstance(priority, dict) or priority.get("name") not in PRIORITIES
+        ):
+            errors["priority"] = "Specify a valid priority name"
+        labels = fields.get("labels") or []
+        if not isinstance(labels, list) or not all(
+            isinstance(x, str) and x and not re.search(r"\s", x) for x in labels
+        ):
+            errors["labels"] = "Labels cannot contain spaces or be empty."
+        known = {"project", "issuetype", "summary", "description", "priority", "labels"}
+        for name in fields:
+            if name not in known:
+                errors[name] = _NOT_ON_SCREEN.format(name)
+        if errors or project is None or issue_type is None:
+            return _field_errors(errors)
+        now = self._stamp(self.clock())
+        issue_id = next(self._issue_ids)
+        key = f"{project.key}-{next(self._key_numbers[project.key])}"
+        self._issues[issue_id] = {
+            "id": str(issue_id),
+            "key": key,
+            "fields": {
+                "summary": summary,
+                "description": description,
+                "status": "Open",
+                "priority": priority["name"] if isinstance(priority, dict) else None,
+                "assignee": None,
+                "reporter": self.me,
+                "creator": self.me,
+                "created": now,
+                "updated": now,
+                "resolutiondate": None,
+                "resolution": None,
+                "project": project.key,
+                "issuetype": issue_type,
+                "labels": list(labels),
+                "duedate": None,
+                TEAM_FIELD: None,
+            },
+        }
+        self._slas[issue_id] = []
+        self.created.append(str(issue_id))
+        return Reply(
+            201,
+            {
+                "id": str(issue_id),
+                "key": key,
+                "self": f"{self.base_url}/rest/api/3/issue/{issue_id}",
+            },
+        )
+
+    def _user_search(self, request: Request) -> Reply:
+        """Users whose display name (or a word of it) or e-mail starts with ``query``."""
+        query = (request.param("query") or "").strip().casefold()
+        if not query:
+            return _error(400, "The query parameter 'query' is required.")
+        found = [
+            self._user_view(user)
+            for user in self._users.values()
+            if any(
+                part.startswith(query)
+                for part in (
+                    user["displayName"].casefold(),
+                    *user["displayName"].casefold().split(),
+                    (user.get("emailAddress") or "").casefold(),
+                )
+                if part
+            )
+        ]
+        return Reply(200, found)
+
+    def _available(self, issue_id: int) -> list[_Transition]:
+        """The transitions :data:`WORKFLOW` offers from the issue's current status."""
+        status = self._issues[issue_id]["fields"]["status"]
+        if STATUSES[status][1] == "done":
+            ids = {"81", "61"} if status in ("Resolved", "Done") else {"81"}
+        else:
+            ids = {t.id for t in WORKFLOW} - {"61", "81"}
+        return [t for t in WORKFLOW if t.id in ids and t.to != status]
+
+    def _transitions_view(self, issue_id: int, *, with_fields: bool) -> dict[str, Any]:
+        views = []
+        for transition in self._available(issue_id):
+            view: dict[str, Any] = {
+                "id": transition.id,
+                "name": transition.name,
+                "to": self._field_view("status", {"status": transition.to}, issue_id),
+                "hasScreen": transition.asks_resolution,
+                "isGlobal": True,
+                "isInitial": False,
+                "isAvailable": True,
+                "isConditional": False,
+                "isLooped": False,
+            }
+            if with_fields:
+                view["fields"] = {}
+                if transition.asks_resolution:
+                    view["fields"]["resolution"] = {
+                        "required": True,
+                        "schema": {"type": "resolution", "system": "resolution"},
+                        "name": "Resolution",
+                        "key": "resolution",
+                        "hasDefaultValue": False,
+                        "operations": ["set"],
+                        "allowedValues": [
+                            {"self": f"{self.base_url}/rest/api/3/resolution/{r['id']}", **r}
+                            for r in RESOLUTIONS
+                        ],
+                    }
+            views.append(view)
+        return {"expand": "transitions", "transitions": views}
+
+    def _move_status(self, issue_id: int, status: str, resolution: dict[str, Any] | None) -> None:
+        """What the workflow does on a transition: status, resolution, SLA clocks, ``updated``."""
+        fields = self._issues[issue_id]["fields"]
+        now = self.clock()
+        done = STATUSES[status][1] == "done"
+        fields["status"] = status
+        if done:
+            fields["resolution"] = resolution or _resolution(status)
+            fields["resolutiondate"] = fields["resolutiondate"] or self._stamp(now)
+        else:
+            fields["resolution"] = None
+            fields["resolutiondate"] = None
+        for sla in self._slas.get(issue_id, []):
+            if "verbatim" in sla or sla["name"] != "Time to resolution":
+                continue
+            if done and sla["stop"] is None:
+                sla["stop"] = now
+            elif not done:
+                sla["stop"] = None
+        self._touch(issue_id)
+
+    def _touch(self, issue_id: int) -> str:
+        """Move ``updated`` to now (so an incremental search finds the issue); return it."""
+        stamp = self._stamp(self.clock())
+        self._issues[issue_id]["fields"]["updated"] = stamp
+        return stamp
 
     def _sla(self, ref: str, request: Request) -> Reply:
         issue_id = self._find(ref)
@@ -486,7 +888,7 @@ class JiraEmulator(TicketEmulator):
             fields = issue["fields"]
             project_key = fields["project"]
             if not all(
-                self._matches_text(clause, issue["key"], project_key)
+                self._matches_text(clause, issue["key"], project_key, fields["labels"])
                 for clause in query.clauses
                 if clause.field not in ("updated", "created")
             ):
@@ -498,10 +900,12 @@ class JiraEmulator(TicketEmulator):
                 found.append(issue_id)
         return found
 
-    def _matches_text(self, clause: _Clause, key: str, project_key: str) -> bool:
+    def _matches_text(self, clause: _Clause, key: str, project_key: str, labels: list[str]) -> bool:
         if clause.field == "project":
             wanted = {p.key for v in clause.values if (p := self._project(v)) is not None}
             hit = project_key in wanted
+        elif clause.field == "labels":
+            hit = bool({v.casefold() for v in clause.values} & {x.casefold() for x in labels})
         else:  # key / issuekey
             hit = key.upper() in {v.upper() for v in clause.values}
         return hit if clause.op in ("=", "in") else not hit
@@ -822,6 +1226,7 @@ _DATE_OPERATORS = frozenset({"=", "!=", ">", ">=", "<", "<="})
 _OPERATORS = {
     "project": _TEXT_OPERATORS,
     "key": _TEXT_OPERATORS,
+    "labels": _TEXT_OPERATORS,
     "updated": _DATE_OPERATORS,
     "created": _DATE_OPERATORS,
 }
@@ -829,6 +1234,47 @@ _OPERATORS = {
 
 def _error(status: int, message: str) -> Reply:
     return Reply(status, {"errorMessages": [message], "errors": {}})
+
+
+def _field_errors(errors: dict[str, str]) -> Reply:
+    """Jira's 400 for fields it refuses: the reasons sit in ``errors``, keyed by field."""
+    return Reply(400, {"errorMessages": [], "errors": errors})
+
+
+def _is_adf(value: Any) -> bool:
+    return (
+        isinstance(value, dict)
+        and value.get("type") == "doc"
+        and value.get("version") == 1
+        and isinstance(value.get("content"), list)
+    )
+
+
+def _adf_text(node: Any) -> str:
+    """The plain text of an ADF document: paragraphs apart by a blank line, hard breaks as LF."""
+    if not isinstance(node, dict):
+        return ""
+    kind = node.get("type")
+    if kind == "text":
+        text = node.get("text")
+        return text if isinstance(text, str) else ""
+    if kind == "hardBreak":
+        return "\n"
+    children = node.get("content")
+    parts = [_adf_text(child) for child in children] if isinstance(children, list) else []
+    if kind == "doc":
+        return "\n\n".join(p for p in parts if p)
+    return "".join(parts)
+
+
+def _known_resolution(value: Any) -> dict[str, Any] | None:
+    """The resolution a ``{"name"}`` or ``{"id"}`` object names, or ``None``."""
+    if not isinstance(value, dict):
+        return None
+    for resolution in RESOLUTIONS:
+        if value.get("name") == resolution["name"] or value.get("id") == resolution["id"]:
+            return {**resolution, "description": ""}
+    return None
 
 
 def _search_args(request: Request) -> tuple[str, str | None, int | None, list[str]]:

@@ -11,6 +11,19 @@ dates) exactly so a client that reads them for logic gets caught.
 Rows listed in :attr:`ServiceNowEmulator.hidden_sys_ids` stand for records an
 ACL hides: they count against ``sysparm_limit`` and are then dropped from the
 page, so pages come back short, or empty, while more rows remain.
+
+Writes (``POST`` to ``incident``, ``PATCH``/``PUT`` of one incident) behave as
+an instance with the out-of-box rules does: ``comments``/``work_notes`` go to
+the journal (kept in :attr:`comments`), ``sysparm_input_display_value=true``
+lets references and choices be given by name, ``priority`` follows impact and
+urgency, Resolved/Closed need ``close_code`` + ``close_notes`` and On Hold a
+``hold_reason`` (a data policy: 403 "Operation Failed"), closed incidents are
+read-only (an ACL), and every write moves ``sys_updated_on`` and
+``sys_mod_count`` so the next incremental poll sees it. Unknown fields are
+ignored, as the Table API ignores them. An ``assigned_to`` or
+``assignment_group`` that names no user or group is refused (the reference
+qualifier an assignment field has); other references that match nothing are
+left empty, as a lenient instance leaves them.
 """
 
 from __future__ import annotations
@@ -87,6 +100,44 @@ _NO_RECORDS = (
     "Records matching query not found. Check query parameter or offered values",
 )
 _NO_RECORD = ("No Record found", "Record doesn't exist or ACL restricts the record retrieval")
+_BAD_JSON = ("Exception while reading request", "The payload is not valid JSON.")
+_ACL_UPDATE = ("Operation Failed", "ACL Exception Update Failed due to security constraints")
+JOURNAL_FIELDS = {"comments": True, "work_notes": False}
+"""Journal fields a write may carry, and whether each is visible to the caller."""
+READ_ONLY_FIELDS = frozenset(
+    {
+        "sys_id",
+        "number",
+        "sys_class_name",
+        "sys_domain",
+        "sys_created_on",
+        "sys_created_by",
+        "sys_updated_on",
+        "sys_updated_by",
+        "sys_mod_count",
+        "incident_state",
+    }
+)
+STRICT_REFERENCES = frozenset({"assigned_to", "assignment_group"})
+"""References whose value must name a real record (an assignment to nobody is refused)."""
+MANDATORY_BY_STATE = {
+    "3": (("hold_reason", "On hold reason"),),
+    "6": (("close_code", "Resolution code"), ("close_notes", "Resolution notes")),
+    "7": (("close_code", "Resolution code"), ("close_notes", "Resolution notes")),
+}
+"""The out-of-box data policies on incident state: fields that must not be empty."""
+PRIORITY_LOOKUP = {
+    ("1", "1"): "1",
+    ("1", "2"): "2",
+    ("1", "3"): "3",
+    ("2", "1"): "2",
+    ("2", "2"): "3",
+    ("2", "3"): "4",
+    ("3", "1"): "3",
+    ("3", "2"): "4",
+    ("3", "3"): "5",
+}
+"""(impact, urgency) → priority: the out-of-box Priority Lookup rules."""
 _TABLE_PATH = re.compile(
     r"^/api/now(?P<version>/v[12])?/table/(?P<table>[A-Za-z0-9_]+)(?:/(?P<sys_id>[^/]+))?/?$"
 )
@@ -218,6 +269,12 @@ def _error(status: int, message: str, detail: str | None) -> Reply:
     return Reply(status, {"error": {"message": message, "detail": detail}, "status": "failure"})
 
 
+def _policy_refusal(labels: list[str]) -> Reply:
+    """A data policy's refusal, as the Table API reports it."""
+    detail = "Data Policy Exception: \n The following fields are mandatory: " + ", ".join(labels)
+    return _error(403, "Operation Failed", detail)
+
+
 class ServiceNowEmulator(TicketEmulator):
     """One instance with a service account, incidents, SLAs, users, groups and CIs."""
 
@@ -339,6 +396,11 @@ class ServiceNowEmulator(TicketEmulator):
         with self.lock:
             return dict(self._tables["incident"][self._ids_by_ref[ref]])
 
+    def incident_by_sys_id(self, sys_id: str) -> dict[str, str]:
+        """A copy of any incident's native row, including ones created through the API."""
+        with self.lock:
+            return dict(self._tables["incident"][sys_id])
+
     def sla_row(self, ref: str) -> dict[str, str] | None:
         """A copy of the incident's ``task_sla`` row, if it has one."""
         with self.lock:
@@ -348,7 +410,7 @@ class ServiceNowEmulator(TicketEmulator):
     # -- wire format -------------------------------------------------------------------
 
     def route(self, request: Request) -> Reply:
-        """Answer the Table API (GET only) the way an instance does."""
+        """Answer the Table API the way an instance does (writes: ``incident`` only)."""
         if not self._authorised(request.headers.get("authorization")):
             reply = _error(401, *_UNAUTHENTICATED)
             reply.headers["WWW-Authenticate"] = 'BASIC realm="Service-now"'
@@ -359,6 +421,8 @@ class ServiceNowEmulator(TicketEmulator):
         table = match["table"]
         if table not in SCHEMAS:
             return _error(400, f"Invalid table {table}", None)
+        if request.method in ("POST", "PATCH", "PUT") and table == "incident":
+            return self._write(request, match["sys_id"])
         if request.method not in ("GET", "HEAD"):
             return _error(405, "Method not Supported", f"{request.method} is not supported here")
         if table == "task_sla":
@@ -394,6 +458,172 @@ class ServiceNowEmulator(TicketEmulator):
             headers["Link"] = self._links(request, offset, limit, total)
         body = {"result": [self._render(request, table, r) for r in visible]}
         return Reply(200, body, headers=headers)
+
+    # -- writes ------------------------------------------------------------------------
+
+    def _write(self, request: Request, sys_id: str | None) -> Reply:
+        """``POST /incident`` creates; ``PATCH``/``PUT /incident/{sys_id}`` updates."""
+        try:
+            change = request.json()
+        except (ValueError, UnicodeDecodeError):
+            return _error(400, *_BAD_JSON)
+        if not isinstance(change, dict):
+            return _error(400, *_BAD_JSON)
+        display = (request.param("sysparm_input_display_value") or "").lower() == "true"
+        if request.method == "POST":
+            if sys_id:
+                return _error(405, "Method not Supported", "POST takes the table, not a record")
+            return self._create(request, change, display=display)
+        if not sys_id:
+            return _error(405, "Method not Supported", f"{request.method} needs a record sys_id")
+        row = self._tables["incident"].get(sys_id)
+        if row is None or sys_id in self.hidden_sys_ids:
+            return _error(404, *_NO_RECORD)
+        if row["state"] == "7":
+            return _error(403, *_ACL_UPDATE)
+        refused = self._apply(row, change, display=display, inserting=False)
+        if refused is not None:
+            return refused
+        return Reply(200, {"result": self._render(request, "incident", row)})
+
+    def _create(self, request: Request, change: dict[str, Any], *, display: bool) -> Reply:
+        now = self.clock()
+        sys_id = self._new_sys_id("incident")
+        row = self._blank_incident(sys_id, now)
+        row.update(
+            state="1",
+            incident_state="1",
+            impact="3",
+            urgency="3",
+            priority="5",
+            active="true",
+            sys_updated_on=_stamp(now),
+            sys_updated_by=self.username,
+            sys_mod_count="-1",  # the write below counts as the first modification
+        )
+        refused = self._apply(row, change, display=display, inserting=True)
+        if refused is not None:
+            return refused
+        row["opened_by"] = row["caller_id"]
+        self._tables["incident"][sys_id] = row
+        self.created.append(sys_id)
+        self._flush_journal(sys_id, change)
+        location = f"{self.base_url}/api/now/table/incident/{sys_id}"
+        return Reply(
+            201, {"result": self._render(request, "incident", row)}, headers={"Location": location}
+        )
+
+    def _apply(
+        self, row: dict[str, str], change: dict[str, Any], *, display: bool, inserting: bool
+    ) -> Reply | None:
+        """Check every field first, then change ``row``; a refusal leaves it untouched."""
+        new: dict[str, str] = {}
+        for name, value in change.items():
+            spec = SCHEMAS["incident"].get(name)
+            if spec is None or name in READ_ONLY_FIELDS or name in JOURNAL_FIELDS:
+                continue  # unknown and read-only fields are ignored, journals handled below
+            if isinstance(value, dict | list):
+                return _error(400, *_BAD_JSON)
+            text = "" if value is None else str(value)
+            if spec.kind == "ref":
+                resolved = self._reference(spec.target, text, display=display)
+                if resolved is None and name in STRICT_REFERENCES:
+                    return _error(
+                        400,
+                        "Invalid reference",
+                        f"{name}: no {spec.target} record matches {text[:80]!r}",
+                    )
+                text = resolved or ""
+            elif spec.kind == "choice" and spec.labels is not None and text:
+                if display:
+                    by_label = {label.lower(): code for code, label in spec.labels.items()}
+                    text = by_label.get(text.lower(), text)
+                if text not in spec.labels:
+                    return _error(400, "Invalid choice", f"{name}: {text[:40]!r} is not a choice")
+            new[name] = text
+        merged = {**row, **new}
+        if inserting or "impact" in new or "urgency" in new:
+            merged["priority"] = PRIORITY_LOOKUP.get(
+                (merged["impact"], merged["urgency"]), merged["priority"]
+            )
+        if inserting and not merged["short_description"].strip():
+            return _policy_refusal(["Short description"])
+        old_state, state = row["state"], merged["state"]
+        if "state" in new:
+            missing = [
+                label
+                for field, label in MANDATORY_BY_STATE.get(state, ())
+                if not merged[field].strip()
+            ]
+            if missing:
+                return _policy_refusal(missing)
+        journal = {k: v for k, v in change.items() if k in JOURNAL_FIELDS}
+        if any(not isinstance(v, str) for v in journal.values()):
+            return _error(400, *_BAD_JSON)
+        now = _stamp(self.clock())
+        if state != old_state:
+            self._follow_state(merged, state, now)
+        row.update(merged)
+        row["incident_state"] = row["state"]
+        row["sys_updated_on"] = now
+        row["sys_updated_by"] = self.username
+        row["sys_mod_count"] = str(int(row["sys_mod_count"]) + 1)
+        if not inserting:
+            self._flush_journal(row["sys_id"], change)
+            self._sla_follows(row["sys_id"], row["state"], now)
+        return None
+
+    def _flush_journal(self, sys_id: str, change: Mapping[str, Any]) -> None:
+        """Keep the comments and work notes a write carried (empty ones are no entry)."""
+        for name, public in JOURNAL_FIELDS.items():
+            text = change.get(name)
+            if isinstance(text, str) and text.strip():
+                self.record_comment(sys_id, text, public=public)
+
+    def _follow_state(self, row: dict[str, str], state: str, now: str) -> None:
+        """What the incident business rules do when the state changes."""
+        if state in ("6", "7"):
+            row["resolved_at"] = row["resolved_at"] or now
+            row["resolved_by"] = row["resolved_by"] or row["assigned_to"]
+        else:
+            row.update(resolved_at="", resolved_by="")
+        if state == "7":
+            row.update(closed_at=now, closed_by=row["assigned_to"], active="false")
+        else:
+            row.update(closed_at="", closed_by="", active="true")
+        if state != "3":
+            row["hold_reason"] = ""
+
+    def _sla_follows(self, incident_id: str, state: str, now: str) -> None:
+        """The SLA engine: On Hold pauses the clock, Resolved/Closed stops it, work resumes it."""
+        sla_id = self._sla_by_incident.get(incident_id)
+        if sla_id is None:
+            return
+        sla = self._tables["task_sla"][sla_id]
+        if sla["stage"] in ("completed", "cancelled") and state in ("6", "7"):
+            return
+        if state in ("6", "7"):
+            sla.update(stage="completed", active="false", end_time=now)
+        elif state == "3":
+            sla.update(stage="paused", active="true", end_time="")
+        else:
+            sla.update(stage="in_progress", active="true", end_time="")
+        sla["sys_updated_on"] = now
+        sla["sys_mod_count"] = str(int(sla["sys_mod_count"]) + 1)
+
+    def _reference(self, table: str, value: str, *, display: bool) -> str | None:
+        """The sys_id a reference value stands for: a sys_id, or (with display input) a name."""
+        if not value:
+            return ""
+        rows = self._tables[table]
+        if value in rows:
+            return value
+        if display:
+            column = DISPLAY_FIELDS[table]
+            for sys_id, row in rows.items():
+                if row.get(column, "").lower() == value.lower():
+                    return sys_id
+        return None
 
     def _links(self, request: Request, offset: int, limit: int, total: int) -> str:
         """``first``/``prev``/``next``/``last`` as absolute URLs on this instance."""

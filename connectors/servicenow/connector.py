@@ -4,24 +4,40 @@ Incremental pull on ``sys_updated_on>=`` with a stable order, offset paging
 that follows the ``Link`` header's ``rel="next"`` (never the page length: the
 limit is applied before ACLs, so a short or empty page is not the end), and
 one ``task_sla`` query per poll for the incidents it saw.
+
+Write-back goes through the same Table API: comments, work notes, state and
+assignee are one ``PATCH`` of the incident; a hand-off is a ``POST`` carrying
+the source's reference in ``correlation_id``, which is also how a retried
+create finds the incident it already made. Settings ``close_code`` (default
+"Solved (Permanently)") and ``hold_reason`` (default 1, Awaiting Caller) fill
+what the instance's data policies demand for Resolved/Closed and On Hold.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx2
 
+from connectors.actions import (
+    Action,
+    ActionKind,
+    ActionResult,
+    Handoff,
+    PlannedRequest,
+    UnsupportedAction,
+)
 from connectors.base import Connector, VendorConfig
 from connectors.errors import BadPayload, ConfigurationError, ConnectorError
 from connectors.http import decode_json, send
 from connectors.overrides import Overrides
-from connectors.records import Cursor, PollResult, TicketRecord
+from connectors.records import Cursor, PollResult, Priority, TicketRecord, TicketStatus
 from connectors.servicenow.mapping import incident_to_record, raw_value, sla_summary
 from connectors.timestamps import format_servicenow, parse_iso
 
@@ -48,12 +64,41 @@ SLA_CHUNK = 100
 MAX_PAGES = 10_000
 """A guard against a vendor whose ``next`` link never ends."""
 
+WRITE_FIELDS = "sys_id,number,state,sys_updated_on"
+"""``sysparm_fields`` on a PATCH/POST: trims the answer to what the result reports."""
+STATE_OUT: Mapping[TicketStatus, str] = {
+    TicketStatus.NEW: "1",
+    TicketStatus.OPEN: "2",
+    TicketStatus.PENDING: "3",
+    TicketStatus.RESOLVED: "6",
+    TicketStatus.CLOSED: "7",
+}
+"""Out-of-box incident states: New, In Progress, On Hold, Resolved, Closed."""
+IMPACT_URGENCY: Mapping[Priority, tuple[str, str]] = {
+    Priority.P1: ("1", "1"),
+    Priority.P2: ("1", "2"),
+    Priority.P3: ("2", "2"),
+    Priority.P4: ("2", "3"),
+    Priority.P5: ("3", "3"),
+}
+"""Impact and urgency the out-of-box priority lookup turns into each priority (the
+``priority`` field itself is calculated by the instance, so it is never sent)."""
+DEFAULT_CLOSE_CODE = "Solved (Permanently)"
+DEFAULT_HOLD_REASON = "1"
+"""Awaiting Caller: "pending" means waiting on someone other than the agent."""
+CORRELATION_DISPLAY = "paneglass"
+_SYS_ID = re.compile(r"^[0-9a-f]{32}$")
+
 
 class ServiceNowConnector(Connector):
     """Polls one instance's ``incident`` table (``https://acme.service-now.com``)."""
 
     kind: ClassVar[str] = "servicenow"
     credential_sets: ClassVar[tuple[tuple[str, ...], ...]] = (("username", "password"), ("token",))
+    supported_actions: ClassVar[frozenset[ActionKind]] = frozenset(
+        {ActionKind.COMMENT, ActionKind.ASSIGN, ActionKind.SET_STATUS, ActionKind.CREATE}
+    )
+    create_dedupe: ClassVar[str | None] = "correlation_id"
 
     @classmethod
     def validate(cls, config: VendorConfig) -> None:
@@ -134,6 +179,83 @@ class ServiceNowConnector(Connector):
             return "ok, incidents visible (no X-Total-Count)"
         return f"ok, {total:,} incidents visible"
 
+    # -- write-back --------------------------------------------------------------
+
+    def plan(self, action: Action) -> tuple[PlannedRequest, ...]:
+        """One incident PATCH (journal, state, assignee) or, for a hand-off, one POST."""
+        if action.kind is ActionKind.CREATE and action.handoff is not None:
+            params = {"sysparm_input_display_value": "true", "sysparm_fields": WRITE_FIELDS}
+            body = _new_incident(action.handoff)
+            return (PlannedRequest("POST", INCIDENT_PATH, params=params, body=body),)
+        params = {"sysparm_fields": WRITE_FIELDS}
+        change: dict[str, str] = {}
+        if action.kind is ActionKind.COMMENT:
+            change["comments" if action.public else "work_notes"] = action.text
+        elif action.kind is ActionKind.ASSIGN:
+            who = action.assignee.strip()
+            if not _SYS_ID.match(who):
+                # A person's name: the instance resolves it to the sys_user it names.
+                params["sysparm_input_display_value"] = "true"
+            change["assigned_to"] = who
+        elif action.kind is ActionKind.SET_STATUS and action.status is not None:
+            change.update(self._state_change(action.status, action.text))
+        else:
+            raise UnsupportedAction(f"servicenow cannot {action.kind.label}")
+        path = f"{INCIDENT_PATH}/{quote(str(action.ticket_id), safe='')}"
+        return (PlannedRequest("PATCH", path, params=params, body=change),)
+
+    async def perform(self, action: Action) -> ActionResult:
+        """Send the planned request; report the incident number the instance answers with."""
+        (request,) = self.plan(action)
+        response = await self.send_planned(request)
+        record = _written_record(response)
+        number = raw_value(record, "number")
+        status = f"HTTP {response.status_code}"
+        if action.kind is not ActionKind.CREATE:
+            name = number or action.ticket_key or str(action.ticket_id)
+            return ActionResult(f"{status}: {name} updated", response.status_code)
+        sys_id = raw_value(record, "sys_id")
+        if not sys_id:
+            raise BadPayload(
+                "ServiceNow create answer has no sys_id", http_status=response.status_code
+            )
+        return ActionResult(
+            f"{status}: created {number or sys_id}", response.status_code, sys_id, number or sys_id
+        )
+
+    async def find_existing(self, action: Action) -> ActionResult | None:
+        """The incident already carrying this hand-off's ``correlation_id``, oldest first."""
+        if action.handoff is None:
+            return None
+        correlation = _query_value(action.handoff.correlation)
+        params = {
+            "sysparm_query": f"correlation_id={correlation}^ORDERBYsys_created_on",
+            "sysparm_fields": "sys_id,number",
+            "sysparm_limit": "1",
+        }
+        response = await self._get(INCIDENT_PATH, params)
+        rows = _result(response) if response is not None else []
+        sys_id = raw_value(rows[0], "sys_id") if rows else ""
+        if not sys_id:
+            return None
+        number = raw_value(rows[0], "number") or sys_id
+        return ActionResult(
+            f"already at ServiceNow as {number}", 200, sys_id, number, existing=True
+        )
+
+    def _state_change(self, status: TicketStatus, text: str) -> dict[str, str]:
+        """The fields a state change needs to pass the instance's data policies."""
+        change = {"state": STATE_OUT[status]}
+        if status is TicketStatus.PENDING:
+            change["hold_reason"] = self.config.get("hold_reason", DEFAULT_HOLD_REASON) or ""
+        if status in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
+            change["close_code"] = self.config.get("close_code", DEFAULT_CLOSE_CODE) or ""
+            verb = "Resolved" if status is TicketStatus.RESOLVED else "Closed"
+            change["close_notes"] = text.strip() or f"{verb} from paneglass"
+        elif text.strip():
+            change["work_notes"] = text
+        return change
+
     # -- internals ---------------------------------------------------------------
 
     def _since(self, cursor: Cursor | None) -> datetime:
@@ -195,6 +317,59 @@ class ServiceNowConnector(Connector):
                 ticket = dataclasses.replace(ticket, vendor_due_at=due, vendor_breached=breached)
             result.append(ticket)
         return result
+
+
+def _new_incident(handoff: Handoff) -> dict[str, str]:
+    """A hand-off as incident fields (display values: names, not sys_ids)."""
+    incident = {
+        "short_description": handoff.title,
+        "description": _handoff_text(handoff),
+        "correlation_id": _query_value(handoff.correlation),
+        "correlation_display": CORRELATION_DISPLAY,
+        "contact_type": "integration",
+    }
+    if handoff.requester:
+        incident["caller_id"] = handoff.requester
+    if handoff.asset:
+        incident["cmdb_ci"] = handoff.asset
+    if handoff.priority is not None:
+        incident["impact"], incident["urgency"] = IMPACT_URGENCY[handoff.priority]
+    return incident
+
+
+def _handoff_text(handoff: Handoff) -> str:
+    """The description plus where it came from, so nothing depends on references resolving."""
+    origin = f"Handed off from {handoff.source_vendor} {handoff.source_key}"
+    lines = [handoff.description.strip(), "", origin]
+    if handoff.source_url:
+        lines.append(handoff.source_url)
+    if handoff.requester:
+        lines.append(f"Requester: {handoff.requester}")
+    if handoff.asset:
+        lines.append(f"Asset: {handoff.asset}")
+    return "\n".join(lines).strip()
+
+
+def _query_value(value: str) -> str:
+    """A value that can sit in an encoded query as one term (``^`` separates terms)."""
+    if "^" in value or "\n" in value or not value.strip():
+        raise UnsupportedAction(
+            f"correlation {value[:60]!r} cannot be matched in a ServiceNow encoded query"
+        )
+    return value
+
+
+def _written_record(response: httpx2.Response) -> Mapping[str, Any]:
+    """The ``result`` record of a PATCH/POST answer (an empty answer reports nothing)."""
+    if not response.content:
+        return {}
+    body = decode_json(response)
+    record = body.get("result") if isinstance(body, dict) else None
+    if not isinstance(record, dict):
+        raise BadPayload(
+            "ServiceNow write answer has no result record", http_status=response.status_code
+        )
+    return record
 
 
 def _result(response: httpx2.Response) -> list[Mapping[str, Any]]:
