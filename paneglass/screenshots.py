@@ -21,6 +21,10 @@ SHOTS: tuple[tuple[str, tuple[int, int], tuple[str, ...]], ...] = (
     ("vendors", (120, 36), ("3", "z")),
     ("ticket-detail", (120, 36), ("enter",)),
     ("console-80x24", (80, 24), ()),
+    ("cases", (120, 36), ("4",)),
+    ("case", (120, 36), ("4", "enter")),
+    ("outbox", (120, 36), ("5",)),
+    ("action-dialog", (120, 36), ("4", "enter", "enter", "m")),
     ("wall", (200, 60), ()),
     ("wall-120x40", (120, 40), ()),
 )
@@ -29,15 +33,22 @@ SHOTS: tuple[tuple[str, tuple[int, int], tuple[str, ...]], ...] = (
 def fixture_app(folder: Path, *, theme: str = "noc-dark", wall: bool = False) -> object:
     """The console (or the wall) over a freshly seeded fixture store in ``folder``."""
     from paneglass.app import PaneglassApp, WallApp
-    from paneglass.demo.fixture import FIXTURE_NOW, seed_store
+    from paneglass.demo.fixture import FIXTURE_NOW, FIXTURE_VENDORS, seed_store
     from paneglass.store import Store
+    from paneglass.store.views import Actor
+    from paneglass.write_back import WriteBack
 
     store = Store(f"sqlite:///{folder / 'fixture.db'}")
     seed_store(store)
     config = Config(display=DisplayConfig(timezone="Europe/London", theme=theme), demo=True)
     if wall:
         return WallApp(store, config, clock=lambda: FIXTURE_NOW, collect=False)
-    return PaneglassApp(store, config, clock=lambda: FIXTURE_NOW, collect=False)
+    app = PaneglassApp(store, config, clock=lambda: FIXTURE_NOW, collect=False)
+    # Actions are planned against the fixture's vendors, as one named operator would.
+    app.write_back = WriteBack(
+        store, FIXTURE_VENDORS, Actor("kim", "/dev/pts/4"), lambda: FIXTURE_NOW
+    )
+    return app
 
 
 async def _shoot(output: Path) -> list[Path]:

@@ -22,7 +22,7 @@ from connectors.records import (
 )
 from paneglass.demo.world import ASSETS, PEOPLE, ROLES
 from paneglass.store import Store
-from paneglass.store.views import PollRunInfo
+from paneglass.store.views import Actor, PollRunInfo
 
 __all__ = ["FIXTURE_NOW", "FIXTURE_VENDORS", "seed_store"]
 
@@ -194,3 +194,62 @@ def seed_store(store: Store, now: datetime = FIXTURE_NOW, *, seed: int = 7) -> N
         ),
         now,
     )
+    seed_story(store, now)
+
+
+def seed_story(store: Store, now: datetime) -> None:
+    """The printer case as an operator played it: a hand-off, comments, one refusal, one wait."""
+    kim = Actor("kim", "/dev/pts/4 ssh from 10.20.0.15")
+    at = now - timedelta(minutes=48)
+    case_id = store.create_case(kim, at, "Maria Jensen cannot print (49.4C02)")
+    store.add_case_member(kim, at, case_id, "desktop", "desktop-99", "#48299")
+
+    def act(minutes_ago: float, vendor: str, kind: str, summary: str, **fields: object) -> int:
+        return store.enqueue_action(
+            kim,
+            now - timedelta(minutes=minutes_ago),
+            vendor=vendor,
+            kind=kind,
+            payload="{}",
+            summary=summary,
+            detail="",
+            **fields,  # type: ignore[arg-type]
+        )
+
+    handoff = act(
+        47.5,
+        "hosting",
+        "create",
+        "hand off (create) from desktop #48299",
+        external_id=None,
+        ticket_key=None,
+        source=("desktop", "desktop-99"),
+        case_id=case_id,
+        mirror_comments=True,
+    )
+    store.claim_action(handoff, now - timedelta(minutes=47.4), "fixture:1")
+    store.action_sent(
+        handoff,
+        now - timedelta(minutes=47.3),
+        "HTTP 201: created INC0012299",
+        201,
+        ("hosting-99", "INC0012299"),
+    )
+    steps = (
+        (30, "desktop", "desktop-99", "#48299", "comment", "comment (public): We are on it", 200),
+        (12, "hosting", "hosting-99", "INC0012299", "comment", "mirrored comment (internal): "
+         "[from desktop #48299] Maria confirms jobs stop at the spooler", 200),
+        (6, "desktop", "desktop-99", "#48299", "assign", "assign to kim.lee@acme", 422),
+        (0.5, "hosting", "hosting-99", "INC0012299", "set_status", "set status → pending", None),
+    )  # fmt: skip
+    for minutes, vendor, external_id, key, kind, summary, code in steps:
+        outbox_id = act(minutes, vendor, kind, summary, external_id=external_id, ticket_key=key)
+        if code is None:
+            continue
+        sent_at = now - timedelta(minutes=minutes - 0.1)
+        store.claim_action(outbox_id, sent_at, "fixture:1")
+        if code < 400:
+            store.action_sent(outbox_id, sent_at, f"HTTP {code}: ticket updated", code)
+        else:
+            reason = "HTTP 422: Record validation errors: Assignee: is not an agent"
+            store.action_failed(outbox_id, sent_at, reason, code, None)

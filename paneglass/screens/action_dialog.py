@@ -37,6 +37,20 @@ _INTERNAL_ONLY = frozenset({"pagerduty", "opsgenie"})
 class ActionDialog(ModalScreen[bool]):
     """Fill in one action for one ticket, see its dry run, queue it or cancel."""
 
+    DEFAULT_CSS = """
+    ActionDialog, CasePicker { align: center middle; }
+    #action-dialog {
+        width: 100; max-width: 96%; height: auto; max-height: 94%;
+        border: round $primary; background: $surface; padding: 0 1;
+    }
+    #action-dialog > Input, #action-dialog > Select { margin: 1 0 0 0; }
+    #action-preview-scroll {
+        height: auto; max-height: 16; border: tall $panel; margin: 0 0 1 0;
+    }
+    #action-buttons { height: auto; align-horizontal: right; }
+    #action-buttons > Button { margin: 0 0 0 2; }
+    """
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="dialog.cancel"),
         Binding("ctrl+s", "queue", "Queue", id="dialog.queue"),

@@ -115,6 +115,12 @@ class CasesScreen(Screen[None]):
 class CaseScreen(Screen[None]):
     """One case: members with live status and SLA state, and the merged timeline."""
 
+    DEFAULT_CSS = """
+    #case-members { height: auto; max-height: 12; }
+    #case-timeline-scroll { height: 1fr; border-top: solid $panel; border-title-color: $text; }
+    #case-timeline { width: 100%; }
+    """
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q,backspace", "app.pop_screen", "Back", id="case.back"),
     ]
@@ -139,7 +145,9 @@ class CaseScreen(Screen[None]):
     def on_mount(self) -> None:
         table = self.query_one("#case-members", DataTable)
         table.add_columns("Vendor", "Key", "Status", "P", "SLA", "Title")
-        self.query_one("#case-timeline-scroll").border_title = "Timeline (oldest first)"
+        self.query_one(
+            "#case-timeline-scroll"
+        ).border_title = "Timeline, oldest first  · vendor change  ◆ paneglass action"
         table.focus()
         self.refresh_data()
 
@@ -151,6 +159,10 @@ class CaseScreen(Screen[None]):
     def _load(self) -> None:
         detail = self.store.case_detail(self.case_id)
         self.app.call_from_thread(self._show, detail)
+
+    def on_resize(self) -> None:
+        if self.detail is not None:
+            self._show(self.detail)
 
     def _show(self, detail: CaseDetail | None) -> None:
         self.detail = detail
@@ -179,6 +191,7 @@ class CaseScreen(Screen[None]):
         if detail.members:
             table.move_cursor(row=min(cursor, len(detail.members) - 1))
         lines: list[Content] = []
+        room = max(self.size.width - 50, 30)  # one line per entry: the full text is in the audit
         for entry in detail.timeline:
             who = f"{entry.vendor or ''} {safe_line(entry.key or '', 16)}".strip() or "case"
             lines.append(
@@ -186,7 +199,7 @@ class CaseScreen(Screen[None]):
                     (f"{local_time(entry.at, self.zone)}  ", "$text-muted"),
                     ("◆ " if entry.source == "paneglass" else "· ", "bold"),
                     (f"{who:<22} ", "bold"),
-                    safe_line(entry.text, 160),
+                    safe_line(entry.text, room),
                 )
             )
         timeline = self.query_one("#case-timeline", Static)
@@ -228,7 +241,7 @@ class EditableCasesScreen(CasesScreen):
         yield Input(placeholder="title of the new case, Enter to open it", id="new-case")
 
     def on_mount(self) -> None:
-        super().on_mount()
+        # Textual runs the base class's on_mount too: only the extra part here.
         self.query_one("#new-case").display = False
 
     def action_new_case(self) -> None:

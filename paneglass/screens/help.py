@@ -32,6 +32,8 @@ COMMAND_HELP = (
     (":sort FIELD [asc|desc]", "updated created priority status vendor key title assignee"),
     (":view NAME", "a saved view from [views] in the config"),
     (":ticket KEY", "open a ticket by its key"),
+    (":cases  :case N", "cases (key 4): tickets of several vendors that are one problem"),
+    (":outbox", "write-back actions, their state and the vendor's answer (key 5)"),
     (":theme NAME", "noc-dark, light, high-contrast, colorblind, or one of yours"),
     (":help  :quit", ""),
 )

@@ -18,7 +18,7 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from paneglass.display import local_time, plain, safe_line
+from paneglass.display import plain, safe_line
 from paneglass.store import Store
 from paneglass.store.views import OutboxItem
 from paneglass.write_back import WriteBack
@@ -37,6 +37,11 @@ STATE_LABELS = {
 
 class OutboxScreen(Screen[None]):
     """Every action paneglass was asked to send, newest first."""
+
+    DEFAULT_CSS = """
+    #outbox-table { height: 1fr; }
+    #outbox-answer { height: auto; max-height: 6; border-top: solid $panel; padding: 0 1; }
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q,backspace", "app.pop_screen", "Back", id="outbox.back"),
@@ -83,12 +88,12 @@ class OutboxScreen(Screen[None]):
             table.add_row(
                 Text(str(item.id)),
                 Text(label, style=style),
-                Text(local_time(item.created_at, self.zone)),
+                Text(item.created_at.astimezone(self.zone).strftime("%d %b %H:%M")),
                 Text(item.vendor),
                 Text(safe_line(item.ticket_key or item.created_key or "new ticket", 20)),
-                Text(safe_line(item.summary, 60)),
-                Text(safe_line(item.requested_by, 16)),
-                Text(safe_line(item.answer or "", 70)),
+                Text(safe_line(item.summary, 38)),
+                Text(safe_line(item.requested_by, 12)),
+                Text(safe_line(item.answer or "", 36)),
                 key=str(item.id),
             )
         if items:
@@ -110,15 +115,17 @@ class OutboxScreen(Screen[None]):
 
     def _explain(self) -> None:
         item = self.selected()
-        text = ""
+        lines: list[str] = []
         if item is not None:
-            text = f"{item.state}: {item.summary}"
+            where = item.ticket_key or item.created_key or "new ticket"
+            lines.append(f"#{item.id} {item.state} · {item.vendor} {where} · {item.summary}")
             if item.last_error:
-                text += f"\nvendor's reason: {item.last_error}"
+                lines.append(f"vendor's reason: {item.last_error}")
             elif item.answer:
-                text += f"\nvendor's answer: {item.answer}"
-            text += f"\nattempts: {item.attempts}"
-        self.query_one("#outbox-answer", Static).update(plain(safe_line(text, 400)))
+                lines.append(f"vendor's answer: {item.answer}")
+            lines.append(f"attempts: {item.attempts} · asked by {item.requested_by}")
+        text = "\n".join(safe_line(line, 300) for line in lines)
+        self.query_one("#outbox-answer", Static).update(plain(text))
 
 
 class ManagedOutboxScreen(OutboxScreen):

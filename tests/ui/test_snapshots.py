@@ -47,3 +47,28 @@ def test_each_pane_alone_at_80x24(snap_compare: Any, tmp_path: Path, pane: str) 
 def test_ticket_detail(snap_compare: Any, tmp_path: Path) -> None:
     run = keys_then_settle("down", "down", "enter")
     assert snap_compare(fixture_app(tmp_path), terminal_size=(120, 40), run_before=run)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 60)], ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("keys", [("4",), ("4", "enter"), ("5",)], ids=["cases", "case", "outbox"])
+def test_write_back_panes(
+    snap_compare: Any, tmp_path: Path, keys: tuple[str, ...], size: tuple[int, int]
+) -> None:
+    assert snap_compare(
+        fixture_app(tmp_path), terminal_size=size, run_before=keys_then_settle(*keys)
+    )
+
+
+def test_action_dialog_with_dry_run(snap_compare: Any, tmp_path: Path) -> None:
+    async def run(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        app: Any = pilot.app
+        found = app.store.find_tickets("#48299", 1)
+        app.open_ticket(found[0][0])
+        await settle(pilot)
+        await pilot.press("m")
+        await settle(pilot)
+        await pilot.press(*"Toner replaced [bold]please[/] test")
+        await settle(pilot)
+
+    assert snap_compare(fixture_app(tmp_path), terminal_size=(120, 40), run_before=run)
