@@ -85,6 +85,8 @@ def start_demo(
     for name, emulator in emulators.items():
         settings = emulator.vendor_settings()
         kind = settings.pop("kind")
+        if kind == "jira":  # hand-offs to the network team open issues in its project
+            settings.setdefault("project", getattr(emulator, "project_key", "ITSD"))
         vendors.append(
             VendorConfig(
                 name=name,

@@ -8,6 +8,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select
 
@@ -51,7 +52,12 @@ class CasePicker(ModalScreen[bool]):
     def _load(self) -> None:
         rows = self.store.case_rows()
         options = [(plain(f"{row.id}  {safe_line(row.title, 50)}"), row.id) for row in rows]
-        self.app.call_from_thread(self.query_one("#case", Select).set_options, options)
+        self.app.call_from_thread(self._offer, options)
+
+    def _offer(self, options: list[tuple[Content, int]]) -> None:
+        self.query_one("#case", Select).set_options(options)
+        # With no open case yet, the operator is about to name one.
+        (self.query_one("#case", Select) if options else self.query_one("#title", Input)).focus()
 
     @on(Button.Pressed, "#cancel")
     def _cancel(self) -> None:
