@@ -23,6 +23,24 @@ What the connector meets here, as on a real tenant:
 * ``ThresholdInformation`` counting every request of the rolling hour (plus
   :attr:`prior_usage` of other integrations), latency injected past 50 % and
   75 % of the threshold, and 429 for everything at the threshold.
+
+Writes (vendor-apis.md §7.9) change the native rows and stamp
+``lastActivityDate`` (field edits also ``lastTrackedModificationDateTime``),
+so the connector's next incremental query returns them:
+
+* ``POST Tickets`` creates (``companyID``, ``title``, ``status``,
+  ``priority`` required; ``externalID`` kept and queryable) and answers
+  ``{"itemId": N}``; ``PATCH Tickets`` (``PUT`` is treated alike) changes the
+  fields of ``{"id": N, …}``; completing (status 5) stamps ``completedDate``
+  and ``resolvedDateTime`` and, while :attr:`AutotaskEmulator.resolution_required`,
+  needs a ``resolution``;
+* ``POST Tickets/{id}/Notes`` adds a TicketNote (``title``, ``description``,
+  ``noteType`` and ``publish`` from the ``TicketNotes/entityInformation/fields``
+  picklists) and ``GET`` there lists them;
+* a resource needs its role (Autotask's own message), references must exist,
+  picklist values must be on the picklist. Every refusal is what a live tenant
+  sends for a refused write: HTTP 500 with ``{"errors": [...]}``. The texts
+  other than the resource/role one are plausible, not verified.
 """
 
 from __future__ import annotations
@@ -62,6 +80,53 @@ STATUS_LABELS: Mapping[str, str] = {
 }
 """This tenant's status picklist: the system values plus common ones and a custom ``Resolved``."""
 PRIORITY_LABELS: Mapping[str, str] = {"1": "High", "2": "Medium", "3": "Low", "4": "Critical"}
+NOTE_TYPE_LABELS: Mapping[str, str] = {"1": "Task Summary", "2": "Task Detail", "3": "Task Notes"}
+"""TicketNotes ``noteType`` picklist, as live tenants list it."""
+PUBLISH_LABELS: Mapping[str, str] = {
+    "1": "All Autotask Users",
+    "2": "Internal Project Team",
+    "4": "Internal & Co-Managed",
+}
+"""TicketNotes ``publish`` picklist; ``1`` is the state client-portal users can read."""
+DEFAULT_ROLE_ID = 29683396
+"""The role (Help Desk) every assignment in this tenant uses unless told otherwise."""
+ROLES: Mapping[int, str] = {DEFAULT_ROLE_ID: "Help Desk", 29683355: "Engineer"}
+TICKET_READ_ONLY = frozenset(
+    {
+        "ticketNumber",
+        "createDate",
+        "creatorResourceID",
+        "creatorType",
+        "lastActivityDate",
+        "lastActivityPersonType",
+        "lastActivityResourceID",
+        "lastTrackedModificationDateTime",
+        "lastCustomerVisibleActivityDateTime",
+        "completedDate",
+        "completedByResourceID",
+        "serviceLevelAgreementHasBeenMet",
+    }
+)
+TEXT_LIMITS: Mapping[str, int] = {
+    "title": 255,
+    "description": 8000,
+    "resolution": 32000,
+    "externalID": 50,
+}
+NOTE_FIELDS = (
+    "id",
+    "ticketID",
+    "title",
+    "description",
+    "noteType",
+    "publish",
+    "createDateTime",
+    "lastActivityDate",
+    "creatorResourceID",
+    "createdByContactID",
+    "impersonatorCreatorResourceID",
+    "impersonatorUpdaterResourceID",
+)
 
 _STATUS_OUT = {
     TicketStatus.NEW: 1,
@@ -80,6 +145,62 @@ _PRIORITY_OUT = {
 DEFAULT_PRIORITY = 2
 """Autotask requires a priority; a world ticket without one gets Medium."""
 _ACTIVE = frozenset({1, 7, 8, 9, 10, 11, 12})
+_TICKET_FIELDS = (
+    "id",
+    "ticketNumber",
+    "title",
+    "description",
+    "status",
+    "priority",
+    "queueID",
+    "assignedResourceID",
+    "assignedResourceRoleID",
+    "companyID",
+    "companyLocationID",
+    "contactID",
+    "configurationItemID",
+    "contractID",
+    "billingCodeID",
+    "issueType",
+    "subIssueType",
+    "ticketType",
+    "ticketCategory",
+    "source",
+    "creatorResourceID",
+    "creatorType",
+    "createDate",
+    "lastActivityDate",
+    "lastActivityPersonType",
+    "lastActivityResourceID",
+    "lastTrackedModificationDateTime",
+    "lastCustomerVisibleActivityDateTime",
+    "dueDateTime",
+    "firstResponseDateTime",
+    "firstResponseDueDateTime",
+    "resolutionPlanDateTime",
+    "resolutionPlanDueDateTime",
+    "resolvedDateTime",
+    "resolvedDueDateTime",
+    "completedDate",
+    "completedByResourceID",
+    "resolution",
+    "serviceLevelAgreementID",
+    "serviceLevelAgreementHasBeenMet",
+    "serviceLevelAgreementPausedNextEventHours",
+    "estimatedHours",
+    "hoursToBeScheduled",
+    "externalID",
+    "purchaseOrderNumber",
+    "changeInfoField1",
+    "changeInfoField2",
+    "changeInfoField3",
+    "changeInfoField4",
+    "changeInfoField5",
+    "userDefinedFields",
+)
+"""Every field of a native ticket row (what a write may name)."""
+STATUS_NEW_CODE = 1
+STATUS_COMPLETE_CODE = 5
 
 _ENTITIES = {
     "tickets": "Tickets",
@@ -87,9 +208,11 @@ _ENTITIES = {
     "contacts": "Contacts",
     "companies": "Companies",
     "configurationitems": "ConfigurationItems",
+    "ticketnotes": "TicketNotes",
 }
 _ENTITY_SINGULAR = {
     "Tickets": "Ticket",
+    "TicketNotes": "TicketNote",
     "Resources": "Resource",
     "Contacts": "Contact",
     "Companies": "Company",
@@ -121,6 +244,14 @@ def _no_resource(path: str) -> Reply:
     return Reply(
         404, {"Message": f"No HTTP resource was found that matches the request URI '{path}'."}
     )
+
+
+def _reference(field: str, entity: str) -> str:
+    return f"Reference value on field: {field} of type: {entity} does not exist or is invisible."
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _wrong_method(method: str) -> Reply:
@@ -163,6 +294,8 @@ class AutotaskEmulator(TicketEmulator):
         """Entities (``"Resources"``) the API user's security level may not read: 403."""
         self.link_root: str | None = None
         """Origin the ``nextPageUrl`` points at; ``None`` means this server (tests move it)."""
+        self.resolution_required = True
+        """Tenant rule: a ticket may be completed only with a ``resolution``."""
         self._recent: deque[float] = deque()
         self._ticket_ids = itertools.count(first_ticket_id)
         self._entity_ids = itertools.count(29682833, 37)
@@ -189,12 +322,18 @@ class AutotaskEmulator(TicketEmulator):
         return self
 
     def vendor_settings(self) -> dict[str, Any]:
-        """The config section an :class:`AutotaskConnector` needs; base_url is this server."""
+        """The config section an :class:`AutotaskConnector` needs; base_url is this server.
+
+        ``company_id`` and ``assign_role_id`` are what hand-offs and assignments
+        need in this tenant (its one customer company and the Help Desk role).
+        """
         return {
             "kind": "autotask",
             "username": self.username,
             "secret": self.secret,
             "integration_code": self.integration_code,
+            "company_id": self.company_id,
+            "assign_role_id": DEFAULT_ROLE_ID,
         }
 
     # -- mutators ------------------------------------------------------------------------
@@ -230,7 +369,7 @@ class AutotaskEmulator(TicketEmulator):
                 "priority": _PRIORITY_OUT[ticket.priority] if ticket.priority else DEFAULT_PRIORITY,
                 "queueID": self._queue_id(ticket.group),
                 "assignedResourceID": assignee,
-                "assignedResourceRoleID": 29683396 if assignee else None,
+                "assignedResourceRoleID": DEFAULT_ROLE_ID if assignee else None,
                 "companyID": self.company_id,
                 "companyLocationID": None,
                 "contactID": contact,
@@ -309,6 +448,24 @@ class AutotaskEmulator(TicketEmulator):
         with self.lock:
             return dict(self._tables["Tickets"][self._ids_by_ref[ref]])
 
+    def native(self, ticket_id: int) -> dict[str, Any]:
+        """A copy of the native ticket with this id (API-created ones have no ``ref``)."""
+        with self.lock:
+            return dict(self._tables["Tickets"][ticket_id])
+
+    def notes(self, ticket_id: int) -> list[dict[str, Any]]:
+        """Copies of the TicketNotes written to this ticket, oldest first."""
+        with self.lock:
+            rows = self._tables["TicketNotes"].values()
+            return [dict(n) for n in rows if n["ticketID"] == ticket_id]
+
+    def resource_named(self, name: str) -> int:
+        """The resource id of the person called ``name`` (made on first use)."""
+        with self.lock:
+            resource = self._named("Resources", name)
+            assert resource is not None
+            return resource
+
     def queue_id(self, name: str) -> int:
         """The ``queueID`` picklist value of a queue (made on first use)."""
         with self.lock:
@@ -375,6 +532,12 @@ class AutotaskEmulator(TicketEmulator):
             return Reply(200, {"fields": self._fields(entity)})
         if tail in (["query"], ["query", "next"]):
             return self._query(request, entity, continued=len(tail) == 2)
+        if not tail and request.method in ("POST", "PATCH", "PUT"):
+            if entity != "Tickets":
+                return _wrong_method(request.method)
+            return self._write_ticket(request)
+        if entity == "Tickets" and len(tail) == 2 and tail[0].isdigit() and tail[1] == "notes":
+            return self._notes(request, int(tail[0]))
         if len(tail) == 1 and tail[0].isdigit():
             if request.method != "GET":
                 return _wrong_method(request.method)
@@ -460,6 +623,229 @@ class AutotaskEmulator(TicketEmulator):
             },
         )
 
+    # -- writes ----------------------------------------------------------------------------
+
+    def _write_ticket(self, request: Request) -> Reply:
+        """``POST Tickets`` creates; ``PATCH`` (or ``PUT``) changes ``{"id": N, …}``."""
+        body = _json_object(request)
+        if body is None:
+            return _errors(500, "The request body is not a valid Ticket.")
+        fields, unknown = self._canonical(body)
+        if unknown:
+            return _errors(
+                500, *(f"Unable to find {name} in the Ticket entity." for name in unknown)
+            )
+        if request.method == "POST":
+            return self._create_ticket(fields)
+        ticket_id = fields.pop("id", None)
+        row = self._tables["Tickets"].get(ticket_id) if _is_int(ticket_id) else None
+        if row is None or row["id"] in self.hidden_ids:
+            return _errors(500, f"Unable to find the Ticket with id {ticket_id}.")
+        errors = self._ticket_errors({**row, **fields}, fields)
+        if errors:
+            return _errors(500, *errors)
+        now = self.clock()
+        before = row["status"]
+        row.update(fields)
+        if row["status"] != before:
+            self._status_changed(row, now)
+        self._touch(row, now, edited=True)
+        return Reply(200, {"itemId": row["id"]})
+
+    def _create_ticket(self, fields: dict[str, Any]) -> Reply:
+        fields.pop("id", None)  # Autotask assigns it
+        errors = [
+            f"{name} is required"
+            for name in ("companyID", "title", "status", "priority")
+            if fields.get(name) in (None, "")
+        ]
+        errors += self._ticket_errors(fields, fields)
+        if errors:
+            return _errors(500, *errors)
+        now = self.clock()
+        ref = f"api-{len(self.created) + 1}-{now.timestamp()}"
+        self.put_ticket(
+            WorldTicket(
+                ref=ref,
+                title=str(fields["title"]),
+                status=TicketStatus.NEW,
+                priority=None,
+                created_at=now,
+                updated_at=now,
+                description=str(fields.get("description") or ""),
+            )
+        )
+        row = self._tables["Tickets"][self._ids_by_ref[ref]]
+        row.update(
+            queueID=None,
+            assignedResourceID=None,
+            assignedResourceRoleID=None,
+            lastActivityResourceID=self.system_resource_id,
+            source=4,  # Web Service
+        )
+        row.update(fields)
+        if row["status"] != STATUS_NEW_CODE:
+            self._status_changed(row, now)
+        self.created.append(str(row["id"]))
+        return Reply(200, {"itemId": row["id"]})
+
+    def _notes(self, request: Request, ticket_id: int) -> Reply:
+        """``Tickets/{id}/Notes``: list (GET) or add (POST) a TicketNote."""
+        ticket = self._tables["Tickets"].get(ticket_id)
+        if ticket is None or ticket_id in self.hidden_ids:
+            return _errors(500, f"Unable to find the parent Ticket with id {ticket_id}.")
+        if request.method == "GET":
+            items = self.notes(ticket_id)
+            return Reply(
+                200,
+                {
+                    "items": items,
+                    "pageDetails": {
+                        "count": len(items),
+                        "requestCount": MAX_RECORDS,
+                        "prevPageUrl": None,
+                        "nextPageUrl": None,
+                    },
+                },
+            )
+        if request.method != "POST":
+            return _wrong_method(request.method)
+        body = _json_object(request)
+        if body is None:
+            return _errors(500, "The request body is not a valid TicketNote.")
+        lowered = {name.lower(): name for name in NOTE_FIELDS}
+        note: dict[str, Any] = {}
+        errors: list[str] = []
+        for name, value in body.items():
+            canonical = lowered.get(name.lower())
+            if canonical is None:
+                errors.append(f"Unable to find {name} in the TicketNote entity.")
+            else:
+                note[canonical] = value
+        if note.get("ticketID", ticket_id) != ticket_id:
+            errors.append("The ticketID does not match the parent Ticket in the URL.")
+        for name, limit in (("title", 250), ("description", 32000)):
+            value = note.get(name)
+            if not isinstance(value, str) or not value.strip():
+                errors.append(f"{name} is required")
+            elif len(value) > limit:
+                errors.append(f"{name} exceeds the maximum length of {limit}.")
+        for name, picklist in (("noteType", NOTE_TYPE_LABELS), ("publish", PUBLISH_LABELS)):
+            value = note.get(name)
+            if value is None:
+                errors.append(f"{name} is required")
+            elif not _is_int(value) or str(value) not in picklist:
+                errors.append(f"Value {value} for field {name} is not a valid picklist value.")
+        if errors:
+            return _errors(500, *errors)
+        now = self.clock()
+        note_id = next(self._entity_ids)
+        self._tables["TicketNotes"][note_id] = {
+            "id": note_id,
+            "ticketID": ticket_id,
+            "title": note["title"],
+            "description": note["description"],
+            "noteType": note["noteType"],
+            "publish": note["publish"],
+            "createDateTime": _stamp(now),
+            "lastActivityDate": _stamp(now),
+            "creatorResourceID": self.system_resource_id,
+            "createdByContactID": None,
+            "impersonatorCreatorResourceID": None,
+            "impersonatorUpdaterResourceID": None,
+        }
+        public = note["publish"] == 1
+        self.record_comment(ticket_id, str(note["description"]), public=public)
+        self._touch(ticket, now, customer_visible=public)
+        return Reply(200, {"itemId": note_id})
+
+    def _canonical(self, body: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+        """Body fields under their Ticket names (Autotask matches case-insensitively)."""
+        names = {name.lower(): name for name in _TICKET_FIELDS}
+        fields: dict[str, Any] = {}
+        unknown: list[str] = []
+        for name, value in body.items():
+            canonical = names.get(name.lower())
+            if canonical is None:
+                unknown.append(name)
+            else:
+                fields[canonical] = value
+        return fields, unknown
+
+    def _ticket_errors(self, merged: Mapping[str, Any], changed: Mapping[str, Any]) -> list[str]:
+        """What Autotask would refuse in a ticket after applying ``changed``."""
+        errors = [f"{name} is read only." for name in changed if name in TICKET_READ_ONLY]
+        for name, picklist in (("status", STATUS_LABELS), ("priority", PRIORITY_LABELS)):
+            value = changed.get(name)
+            if name in changed and (not _is_int(value) or str(value) not in picklist):
+                errors.append(f"Value {value} for field {name} is not a valid picklist value.")
+        queue = changed.get("queueID")
+        if queue is not None and (not _is_int(queue) or str(queue) not in self._queues):
+            errors.append(f"Value {queue} for field queueID is not a valid picklist value.")
+        references = (
+            ("companyID", "Companies", "Company"),
+            ("contactID", "Contacts", "Contact"),
+            ("assignedResourceID", "Resources", "Resource"),
+            ("configurationItemID", "ConfigurationItems", "ConfigurationItem"),
+        )
+        for name, table, entity in references:
+            value = changed.get(name)
+            if value is not None and (not _is_int(value) or value not in self._tables[table]):
+                errors.append(_reference(name, entity))
+        role = changed.get("assignedResourceRoleID")
+        if role is not None and role not in ROLES:
+            errors.append(_reference("assignedResourceRoleID", "Role"))
+        if (merged.get("assignedResourceID") is None) != (
+            merged.get("assignedResourceRoleID") is None
+        ):
+            errors.append(
+                "When assigning a Resource, you must assign both a assignedResourceID "
+                "and assignedResourceRoleID."
+            )
+        for name, limit in TEXT_LIMITS.items():
+            value = changed.get(name)
+            if value is not None and not isinstance(value, str):
+                errors.append(f"{name} must be text.")
+            elif isinstance(value, str) and len(value) > limit:
+                errors.append(f"{name} exceeds the maximum length of {limit}.")
+        completing = changed.get("status") == STATUS_COMPLETE_CODE
+        if completing and self.resolution_required and not str(merged.get("resolution") or ""):
+            errors.append("A resolution is required to complete this ticket.")
+        return errors
+
+    def _status_changed(self, row: dict[str, Any], now: datetime) -> None:
+        """Completion and resolution stamps follow the status, as Autotask keeps them."""
+        status = row["status"]
+        if status in _ACTIVE:
+            row.update(completedDate=None, completedByResourceID=None, resolvedDateTime=None)
+            return
+        row["resolvedDateTime"] = row["resolvedDateTime"] or _stamp(now)
+        if status == STATUS_COMPLETE_CODE:
+            row.update(completedDate=_stamp(now), completedByResourceID=self.system_resource_id)
+        due = row["resolvedDueDateTime"]
+        if due is not None and row["serviceLevelAgreementHasBeenMet"] is None:
+            row["serviceLevelAgreementHasBeenMet"] = _time(row["resolvedDateTime"]) <= _time(due)
+
+    def _touch(
+        self,
+        row: dict[str, Any],
+        now: datetime,
+        *,
+        edited: bool = False,
+        customer_visible: bool = False,
+    ) -> None:
+        """Stamp the activity the connector's ``lastActivityDate`` query keys on."""
+        stamp = _stamp(now)
+        row.update(
+            lastActivityDate=stamp,
+            lastActivityPersonType=1,
+            lastActivityResourceID=self.system_resource_id,
+        )
+        if edited:
+            row["lastTrackedModificationDateTime"] = stamp
+        if customer_visible:
+            row["lastCustomerVisibleActivityDateTime"] = stamp
+
     # -- internals -------------------------------------------------------------------------
 
     def _authorised(self, headers: Mapping[str, str]) -> bool:
@@ -520,6 +906,7 @@ class AutotaskEmulator(TicketEmulator):
         rows = self._tables[entity].values()
         names = sorted({key for row in rows for key in row} | {"id"})
         picklists: dict[str, Mapping[str, str]] = {}
+        required = {"id"}
         if entity == "Tickets":
             picklists = {
                 "status": STATUS_LABELS,
@@ -527,7 +914,12 @@ class AutotaskEmulator(TicketEmulator):
                 "queueID": self._queues,
             }
             names = sorted(set(names) | set(picklists))
-        return [_field_info(name, picklists.get(name)) for name in names]
+            required |= {"title", "status", "priority", "companyID"}
+        elif entity == "TicketNotes":
+            picklists = {"noteType": NOTE_TYPE_LABELS, "publish": PUBLISH_LABELS}
+            names = sorted(set(names) | set(NOTE_FIELDS))
+            required |= {"ticketID", "title", "description", "noteType", "publish"}
+        return [_field_info(name, picklists.get(name), name in required) for name in names]
 
 
 def _person(entity_id: int, name: str, *, email: str | None) -> dict[str, Any]:
@@ -568,7 +960,7 @@ def _entity_info(entity: str) -> dict[str, Any]:
     }
 
 
-def _field_info(name: str, picklist: Mapping[str, str] | None) -> dict[str, Any]:
+def _field_info(name: str, picklist: Mapping[str, str] | None, required: bool) -> dict[str, Any]:
     values = [
         {
             "value": code,
@@ -586,7 +978,7 @@ def _field_info(name: str, picklist: Mapping[str, str] | None) -> dict[str, Any]
         "name": name,
         "dataType": "datetime" if is_date else "integer" if picklist is not None else "string",
         "length": 0,
-        "isRequired": name in ("id", "title", "status", "priority", "companyID"),
+        "isRequired": required,
         "isReadOnly": name in ("id", "ticketNumber", "createDate", "lastActivityDate"),
         "isQueryable": name not in ("creatorType", "lastActivityPersonType"),
         "isReference": name.endswith("ID") and picklist is None,
@@ -596,6 +988,14 @@ def _field_info(name: str, picklist: Mapping[str, str] | None) -> dict[str, Any]
         "picklistParentValueField": "",
         "isSupportedWebhookField": True,
     }
+
+
+def _json_object(request: Request) -> dict[str, Any] | None:
+    try:
+        body = request.json()
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
 
 
 def _paging(text: str | None) -> tuple[int, int] | None:

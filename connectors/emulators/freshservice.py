@@ -17,6 +17,17 @@ costs one credit plus one per embed, failed requests count too, and an
 exhausted minute answers 429 with ``Retry-After``. A wrong API key gets 401
 with Freshservice's ``invalid_credentials`` body.
 
+Writes (vendor-apis.md §6.8) change the native rows and bump ``updated_at``,
+so the next ``updated_since`` poll sees them: ``POST /tickets`` (create, 201;
+the requester is found or made from ``email``), ``PUT /tickets/{id}``
+(``status``, ``priority``, ``responder_id``, ``group_id``, ``subject``,
+``description``; 200), ``POST /tickets/{id}/notes`` and ``…/reply`` (201,
+``{"conversation": …}``, kept for ``GET …/conversations``). A write without
+``Content-Type: application/json`` gets 415; a bad field gets the 400
+``{"description": "Validation failed", "errors": [{field, message, code}]}``
+body with Freshworks' own texts (``Unexpected/invalid field in request``,
+``There is no agent matching the given responder_id``, …).
+
 Unverified details, kept plausible rather than invented in detail: the exact
 ``stats`` key list, the 404 and 429 body texts, and the emulator's own default
 SLA targets (every Freshservice account has a default SLA policy, so every
@@ -81,6 +92,33 @@ _SLA_TARGETS = {
 }
 """Default policy per priority code: (first response within, resolution within)."""
 _TICKET_PATH = re.compile(r"^/api/v2/tickets/(?P<id>\d+)$")
+_CONVERSATION_PATH = re.compile(
+    r"^/api/v2/tickets/(?P<id>\d+)/(?P<kind>notes|reply|conversations)$"
+)
+_NATIVE_STATUSES = frozenset({2, 3, 4, 5})
+_NATIVE_PRIORITIES = frozenset({1, 2, 3, 4})
+_NATIVE_SOURCES = frozenset(range(1, 11))
+_SETTABLE = frozenset(
+    {
+        "subject",
+        "description",
+        "status",
+        "priority",
+        "source",
+        "type",
+        "responder_id",
+        "group_id",
+        "category",
+        "sub_category",
+        "item_category",
+        "department_id",
+    }
+)
+"""Ticket fields the emulator lets ``PUT /tickets/{id}`` change (any other is ``invalid_field``)."""
+_CREATE_FIELDS = _SETTABLE | {"email", "requester_id", "workspace_id"}
+"""Fields the emulator's ``POST /tickets`` takes: the settable ones plus who and where."""
+_NOTE_FIELDS = frozenset({"body", "private", "notify_emails", "incoming"})
+_REPLY_FIELDS = frozenset({"body", "cc_emails", "bcc_emails", "from_email"})
 _INVALID_CREDENTIALS = {
     "code": "invalid_credentials",
     "message": "You have to be logged in to perform this action.",
@@ -109,15 +147,28 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def _invalid(field: str, message: str) -> Reply:
+def _invalid(field: str, message: str, code: str = "invalid_value") -> Reply:
     """Freshservice's 400 validation body."""
-    return Reply(
-        400,
-        {
-            "description": "Validation failed",
-            "errors": [{"field": field, "message": message, "code": "invalid_value"}],
-        },
-    )
+    return _validation([{"field": field, "message": message, "code": code}])
+
+
+def _validation(errors: list[dict[str, str]]) -> Reply:
+    """Freshservice's 400 body listing every field that failed, as the real API does."""
+    return Reply(400, {"description": "Validation failed", "errors": errors})
+
+
+def _error(field: str, message: str, code: str = "invalid_value") -> dict[str, str]:
+    return {"field": field, "message": message, "code": code}
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _text_of(body: str) -> str:
+    """``body_text`` as Freshservice derives it: tags dropped, entities decoded."""
+    text = re.sub(r"<br\s*/?>|</p>\s*<p[^>]*>", "\n", body, flags=re.IGNORECASE)
+    return html.unescape(re.sub(r"<[^>]*>", "", text)).strip()
 
 
 def _not_found() -> Reply:
@@ -155,6 +206,8 @@ class FreshserviceEmulator(TicketEmulator):
         self._requesters: dict[int, dict[str, Any]] = {}
         self._agents: dict[int, dict[str, Any]] = {}
         self._groups: dict[int, dict[str, Any]] = {}
+        self._conversations: dict[int, list[dict[str, Any]]] = {}
+        """Notes and replies written through the API, per ticket id."""
         self._spent: deque[tuple[float, int]] = deque()
         """(time, credits) of every request in the current minute."""
         self.agent_id = self._agent_named(agent_name)
@@ -164,8 +217,16 @@ class FreshserviceEmulator(TicketEmulator):
         return self
 
     def vendor_settings(self) -> dict[str, Any]:
-        """The config section a :class:`FreshserviceConnector` needs to reach this account."""
-        return {"kind": "freshservice", "api_key": self.api_key}
+        """The config section a :class:`FreshserviceConnector` needs to reach this account.
+
+        ``default_requester_email`` lets hand-offs whose source names no e-mail
+        be created (the service desk's own agent stands in as requester).
+        """
+        return {
+            "kind": "freshservice",
+            "api_key": self.api_key,
+            "default_requester_email": self._agents[self.agent_id]["email"],
+        }
 
     # -- mutators ----------------------------------------------------------------
 
@@ -270,6 +331,16 @@ class FreshserviceEmulator(TicketEmulator):
         with self.lock:
             return self._ticket_view(self._ids_by_ref[ref], set())
 
+    def native(self, ticket_id: int) -> dict[str, Any]:
+        """A copy of the ticket with this id (API-created ones have no ``ref``)."""
+        with self.lock:
+            return self._ticket_view(ticket_id, {"stats"})
+
+    def agent_named(self, name: str) -> int:
+        """The id of the agent called ``name`` (made on first use), as ``responder_id`` takes it."""
+        with self.lock:
+            return self._agent_named(name)
+
     # -- wire format ---------------------------------------------------------------
 
     def route(self, request: Request) -> Reply:
@@ -301,9 +372,19 @@ class FreshserviceEmulator(TicketEmulator):
     def _answer(self, request: Request) -> Reply:
         if not self._authorised(request.headers.get("authorization")):
             return Reply(401, dict(_INVALID_CREDENTIALS))
+        path = request.path.rstrip("/")
+        if request.method in ("POST", "PUT"):
+            return self._write(request, path)
         if request.method not in ("GET", "HEAD"):
             return _not_found()
-        path = request.path.rstrip("/")
+        conversation = _CONVERSATION_PATH.match(path)
+        if conversation is not None and conversation["kind"] == "conversations":
+            ticket_id = int(conversation["id"])
+            row = self._tickets.get(ticket_id)
+            if row is None or row["deleted"]:
+                return _not_found()
+            rows = [dict(c) for c in self._conversations.get(ticket_id, [])]
+            return Reply(200, {"conversations": rows, "meta": {"count": len(rows)}})
         if path == TICKETS_PATH:
             return self._list(request)
         if path == ME_PATH:
@@ -360,6 +441,239 @@ class FreshserviceEmulator(TicketEmulator):
             headers["Link"] = f'<{self.base_url}{TICKETS_PATH}?{urlencode(query)}>; rel="next"'
         tickets = [self._ticket_view(r["id"], embeds) for r in window]
         return Reply(200, {"tickets": tickets}, headers=headers)
+
+    # -- writes ------------------------------------------------------------------------
+
+    def _write(self, request: Request, path: str) -> Reply:
+        """Create, update, note and reply: JSON only, then the path decides."""
+        content_type = request.headers.get("content-type", "")
+        if content_type.split(";")[0].strip().lower() != "application/json":
+            return Reply(
+                415,
+                {
+                    "code": "invalid_content_type",
+                    "message": f"Content-Type header is set to {content_type}. "
+                    "It should be set to application/json",
+                },
+            )
+        try:
+            body = request.json()
+        except ValueError:
+            return _invalid("", "Request body has invalid json format", "invalid_json")
+        if not isinstance(body, dict):
+            return _invalid("", "Request body has invalid json format", "invalid_json")
+        if request.method == "POST" and path == TICKETS_PATH:
+            return self._create(body)
+        match = _TICKET_PATH.match(path)
+        conversation = _CONVERSATION_PATH.match(path)
+        found = match or conversation
+        row = self._tickets.get(int(found["id"])) if found is not None else None
+        if row is None or row["deleted"]:
+            return _not_found()
+        if request.method == "PUT" and match is not None:
+            return self._update(row, body)
+        if request.method == "POST" and conversation is not None:
+            if conversation["kind"] == "notes":
+                return self._converse(row, body, note=True)
+            if conversation["kind"] == "reply":
+                return self._converse(row, body, note=False)
+        return _not_found()
+
+    def _update(self, row: dict[str, Any], body: dict[str, Any]) -> Reply:
+        """``PUT /tickets/{id}``: validate every field first, then apply them all."""
+        errors = [
+            _error(name, "Unexpected/invalid field in request", "invalid_field")
+            for name in body
+            if name not in _SETTABLE
+        ]
+        errors += self._field_errors(body)
+        if errors:
+            return _validation(errors)
+        now = self.clock()
+        status = body.get("status")
+        if status is not None and status != row["status"]:
+            self._status_changed(row["id"], status, now)
+        row.update(body)
+        if "description" in body:
+            row["description_text"] = _text_of(body["description"])
+        row["updated_at"] = _stamp(now)
+        return Reply(200, {"ticket": self._ticket_view(row["id"], set())})
+
+    def _create(self, body: dict[str, Any]) -> Reply:
+        """``POST /tickets``: a requester (found or made from ``email``), subject, description."""
+        errors = [
+            _error(name, "Unexpected/invalid field in request", "invalid_field")
+            for name in body
+            if name not in _CREATE_FIELDS
+        ]
+        if not any(body.get(k) for k in ("email", "requester_id")):
+            errors.append(
+                _error(
+                    "requester_id",
+                    "Please fill at least 1 of email, phone, requester_id fields",
+                    "missing_field",
+                )
+            )
+        email = body.get("email")
+        if email is not None and (not isinstance(email, str) or "@" not in email):
+            errors.append(_error("email", "It should be in the 'valid email address' format"))
+        requester_id = body.get("requester_id")
+        if requester_id is not None and requester_id not in self._requesters | self._agents:
+            errors.append(
+                _error("requester_id", "There is no contact matching the given requester_id")
+            )
+        for name in ("subject", "description"):
+            value = body.get(name)
+            if not isinstance(value, str) or not value.strip():
+                errors.append(_error(name, "It should be a/an String", "missing_field"))
+        for name in ("status", "priority"):
+            if name not in body:
+                errors.append(_error(name, "It should be a/an Integer", "missing_field"))
+        errors += self._field_errors(body)
+        if errors:
+            return _validation(errors)
+        now = self.clock()
+        if requester_id is None:
+            requester_id = self._person_by_email(str(email))
+        description = str(body["description"])
+        ref = f"api-{len(self.created) + 1}-{now.timestamp()}"
+        key = self.put_ticket(
+            WorldTicket(
+                ref=ref,
+                title=str(body["subject"]),
+                status=TicketStatus.OPEN,
+                priority=None,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        ticket_id = int(key.removeprefix("#"))
+        row = self._tickets[ticket_id]
+        row.update(
+            {k: v for k, v in body.items() if k in _CREATE_FIELDS - {"email", "status"}},
+            requester_id=requester_id,
+            requested_for_id=requester_id,
+            description_text=_text_of(description),
+        )
+        respond_within, resolve_within = _SLA_TARGETS[row["priority"]]
+        row.update(due_by=_stamp(now + resolve_within), fr_due_by=_stamp(now + respond_within))
+        if body["status"] != row["status"]:
+            self._status_changed(ticket_id, body["status"], now)
+            row["status"] = body["status"]
+        self.created.append(str(ticket_id))
+        return Reply(201, {"ticket": self._ticket_view(ticket_id, set())})
+
+    def _converse(self, row: dict[str, Any], body: dict[str, Any], *, note: bool) -> Reply:
+        """A private (or public) note, or a public reply; both bump the ticket."""
+        allowed = _NOTE_FIELDS if note else _REPLY_FIELDS
+        errors = [
+            _error(name, "Unexpected/invalid field in request", "invalid_field")
+            for name in body
+            if name not in allowed
+        ]
+        text = body.get("body")
+        if not isinstance(text, str) or not text.strip():
+            errors.append(_error("body", "It should be a/an String", "missing_field"))
+        private = body.get("private", True) if note else False
+        if not isinstance(private, bool):
+            errors.append(_error("private", "It should be a/an Boolean", "datatype_mismatch"))
+        if errors:
+            return _validation(errors)
+        now = self.clock()
+        ticket_id = row["id"]
+        assert isinstance(text, str)
+        conversation = {
+            "id": next(self._entity_ids),
+            "user_id": self.agent_id,
+            "to_emails": [] if note else [e for e in [self._email_of(row["requester_id"])] if e],
+            "body": text,
+            "body_text": _text_of(text),
+            "ticket_id": ticket_id,
+            "created_at": _stamp(now),
+            "updated_at": _stamp(now),
+            "incoming": False,
+            "private": private,
+            "source": 2 if note else 0,
+            "attachments": [],
+        }
+        self._conversations.setdefault(ticket_id, []).append(conversation)
+        self.record_comment(ticket_id, text, public=not private)
+        if not private:
+            stats = self._stats[ticket_id]
+            stats["agent_responded_at"] = _stamp(now)
+            stats["first_responded_at"] = stats["first_responded_at"] or _stamp(now)
+        row["updated_at"] = _stamp(now)
+        return Reply(201, {"conversation": dict(conversation)})
+
+    def _field_errors(self, body: dict[str, Any]) -> list[dict[str, str]]:
+        """Type and value checks shared by create and update."""
+        errors: list[dict[str, str]] = []
+        choices = {
+            "status": _NATIVE_STATUSES,
+            "priority": _NATIVE_PRIORITIES,
+            "source": _NATIVE_SOURCES,
+        }
+        for name, allowed in choices.items():
+            value = body.get(name)
+            if name in body and (not _is_int(value) or value not in allowed):
+                listed = ",".join(str(v) for v in sorted(allowed))
+                errors.append(_error(name, f"It should be one of these values: '{listed}'"))
+        responder = body.get("responder_id")
+        if responder is not None:
+            if not _is_int(responder):
+                errors.append(
+                    _error(
+                        "responder_id", "It should be a/an Positive Integer", "datatype_mismatch"
+                    )
+                )
+            elif responder not in self._agents:
+                errors.append(
+                    _error("responder_id", "There is no agent matching the given responder_id")
+                )
+        group = body.get("group_id")
+        if group is not None and group not in self._groups:
+            errors.append(_error("group_id", "There is no group matching the given group_id"))
+        for name in ("subject", "description"):
+            if name in body and not isinstance(body[name], str):
+                errors.append(_error(name, "It should be a/an String", "datatype_mismatch"))
+        return errors
+
+    def _status_changed(self, ticket_id: int, status: int, now: datetime) -> None:
+        """Keep the ``stats`` embed true to a status change made through the API."""
+        stats = self._stats[ticket_id]
+        stamp = _stamp(now)
+        stats["status_updated_at"] = stamp
+        stats["pending_since"] = stamp if status == 3 else None
+        if status in (4, 5):
+            stats["resolved_at"] = stats["resolved_at"] or stamp
+        else:
+            stats["resolved_at"] = None
+        stats["closed_at"] = stamp if status == 5 else None
+        stats["updated_at"] = stamp
+
+    def _person_by_email(self, email: str) -> int:
+        """The requester (or agent) with this e-mail; Freshservice makes a new requester else."""
+        wanted = email.strip().lower()
+        for book in (self._requesters, self._agents):
+            for row in book.values():
+                if str(row["email"]).lower() == wanted:
+                    return int(row["id"])
+        person_id = next(self._entity_ids)
+        stamp = _stamp(self.clock())
+        self._requesters[person_id] = {
+            "id": person_id,
+            "first_name": email.split("@")[0],
+            "last_name": "",
+            "email": email.strip(),
+            "active": True,
+            "created_at": stamp,
+            "updated_at": stamp,
+        }
+        return person_id
+
+    def _email_of(self, person_id: int) -> str | None:
+        person = self._requesters.get(person_id) or self._agents.get(person_id)
+        return str(person["email"]) if person else None
 
     # -- internals -----------------------------------------------------------------
 

@@ -11,15 +11,28 @@ overlap are harmless (the store upserts) and are deduplicated within a poll.
 
 Settings: ``api_key`` (required), ``page_size`` (1-100, default 100),
 ``backfill_days`` (first poll, default 30), ``max_pages`` (guard, default 500),
-``workspace_id`` (passed through for workspace accounts), ``status_map`` and
-``priority_map`` (keyed on the code or the name, see the mapping module).
+``workspace_id`` (passed through for workspace accounts, and set on hand-offs),
+``status_map`` and ``priority_map`` (keyed on the code or the name, see the
+mapping module), ``default_requester_email`` (requester of a hand-off whose
+source names no e-mail).
 
 Each request carries ``include=requester,stats`` (requester names and the
 first-response/resolution times) and is paced from ``X-RateLimit-Remaining``.
+
+Write-back (vendor-apis.md §6.8): an internal comment is a private note
+(``POST /tickets/{id}/notes``), a public one a reply (``POST …/reply``);
+an assignee or status change is a ``PUT /tickets/{id}``; a hand-off is
+``POST /tickets``. Bodies are HTML, so operator text is always escaped.
+Freshservice assigns by agent id only, and needs a requester e-mail to create
+a ticket: ``default_requester_email`` is used when the hand-off's requester is
+a name. There is no field we can search to find an earlier create again, so
+``create_dedupe`` is ``None`` and a failed create is never retried blindly.
 """
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -28,12 +41,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx2
 
+from connectors.actions import Action, ActionKind, ActionResult, PlannedRequest, UnsupportedAction
 from connectors.base import Connector, VendorConfig
 from connectors.errors import BadPayload, ConfigurationError
 from connectors.freshservice.mapping import format_timestamp, ticket_to_record
 from connectors.http import RateBudget, RateHeaders, decode_json, send
 from connectors.overrides import Overrides
-from connectors.records import Cursor, PollResult, TicketRecord
+from connectors.records import Cursor, PollResult, Priority, TicketRecord, TicketStatus
 from connectors.sanitize import clean_text, one_line
 from connectors.timestamps import parse_iso
 
@@ -53,6 +67,26 @@ DEFAULT_MAX_PAGES = 500
 """Pages per poll before we give up on this poll (a guard against a runaway listing)."""
 RATE_HEADERS = RateHeaders("x-ratelimit-remaining", "x-ratelimit-total")
 """Freshservice reports no reset time: its window is the current minute."""
+STATUS_OUT: Mapping[TicketStatus, int] = {
+    TicketStatus.NEW: 2,  # Freshservice has no "new": a fresh ticket is Open
+    TicketStatus.OPEN: 2,
+    TicketStatus.PENDING: 3,
+    TicketStatus.RESOLVED: 4,
+    TicketStatus.CLOSED: 5,
+}
+PRIORITY_OUT: Mapping[Priority, int] = {
+    Priority.P1: 4,  # Urgent
+    Priority.P2: 3,  # High
+    Priority.P3: 2,  # Medium
+    Priority.P4: 1,  # Low
+    Priority.P5: 1,
+}
+DEFAULT_PRIORITY = 2
+"""Medium, for a hand-off whose source had no priority (P3, as elsewhere)."""
+SOURCE_PORTAL = 2
+"""Freshservice ``source`` code of a ticket raised through the portal/API."""
+_AGENT_ID = re.compile(r"(?:agent\s+)?(\d+)", re.IGNORECASE)
+"""An agent id, bare or as the connector shows it (``agent 21001397559``)."""
 
 
 class FreshserviceConnector(Connector):
@@ -60,6 +94,11 @@ class FreshserviceConnector(Connector):
 
     kind: ClassVar[str] = "freshservice"
     credential_sets: ClassVar[tuple[tuple[str, ...], ...]] = (("api_key",),)
+    supported_actions: ClassVar[frozenset[ActionKind]] = frozenset(
+        {ActionKind.COMMENT, ActionKind.ASSIGN, ActionKind.SET_STATUS, ActionKind.CREATE}
+    )
+    create_dedupe: ClassVar[str | None] = None
+    """Freshservice has no external-id field a create could be found again by."""
 
     def __init__(self, config: VendorConfig, client: httpx2.AsyncClient) -> None:
         super().__init__(config, client)
@@ -75,6 +114,11 @@ class FreshserviceConnector(Connector):
         _backfill(config)
         _page_size(config)
         _max_pages(config)
+        fallback = config.get("default_requester_email")
+        if fallback is not None and "@" not in fallback:
+            raise ConfigurationError(
+                f"vendor {config.name!r}: default_requester_email must be an e-mail address"
+            )
 
     @classmethod
     def auth(cls, config: VendorConfig) -> httpx2.Auth | None:
@@ -144,6 +188,135 @@ class FreshserviceConnector(Connector):
         parts = [agent.get("first_name"), agent.get("last_name")]
         name = " ".join(p.strip() for p in parts if isinstance(p, str) and p.strip())
         return one_line(clean_text(f"ok, signed in as {name or 'an unnamed agent'}"), 120)
+
+    # -- write-back ----------------------------------------------------------------
+
+    def plan(self, action: Action) -> tuple[PlannedRequest, ...]:
+        """Notes and replies are POSTs of HTML; assignee and status one ticket PUT."""
+        if action.kind is ActionKind.CREATE:
+            return (PlannedRequest("POST", TICKETS_PATH, body=self._new_ticket(action)),)
+        ticket_path = f"{TICKETS_PATH}/{_ticket_number(action)}"
+        if action.kind is ActionKind.COMMENT:
+            return (_comment(ticket_path, action.text, public=action.public),)
+        if action.kind is ActionKind.ASSIGN:
+            return (PlannedRequest("PUT", ticket_path, body={"responder_id": _agent(action)}),)
+        if action.kind is ActionKind.SET_STATUS and action.status is not None:
+            change = PlannedRequest("PUT", ticket_path, body={"status": STATUS_OUT[action.status]})
+            if not action.text.strip():
+                return (change,)
+            # A ticket PUT carries no note: the reason follows as a private note.
+            return (change, _comment(ticket_path, action.text, public=False))
+        raise UnsupportedAction(f"freshservice cannot {action.kind.label}")
+
+    async def perform(self, action: Action) -> ActionResult:
+        """Send the plan in order; for a create, read the new ticket's id from the answer."""
+        response: httpx2.Response | None = None
+        for request in self.plan(action):
+            response = await self.send_planned(request)
+        assert response is not None  # every plan holds at least one request
+        status = f"HTTP {response.status_code}"
+        if action.kind is ActionKind.COMMENT:
+            what = "reply sent" if action.public else "private note added"
+            return ActionResult(f"{status}: {what}", response.status_code)
+        if action.kind is not ActionKind.CREATE:
+            return ActionResult(f"{status}: ticket updated", response.status_code)
+        body = decode_json(response) if response.content else None
+        ticket = body.get("ticket") if isinstance(body, Mapping) else None
+        new_id = ticket.get("id") if isinstance(ticket, Mapping) else None
+        if not isinstance(new_id, int) or isinstance(new_id, bool):
+            raise BadPayload(
+                "Freshservice create answer has no ticket id", http_status=response.status_code
+            )
+        return ActionResult(
+            f"{status}: created #{new_id}", response.status_code, str(new_id), f"#{new_id}"
+        )
+
+    async def send_planned(self, request: PlannedRequest) -> httpx2.Response:
+        """Writes spend the same per-minute credits as polls, so they share the pacer."""
+        return await send(
+            self.client,
+            request.method,
+            request.path,
+            params=dict(request.params) or None,
+            json_body=request.body,
+            budget=self.budget,
+        )
+
+    def _new_ticket(self, action: Action) -> dict[str, Any]:
+        """The create body: requester e-mail, subject, escaped HTML description, codes."""
+        handoff = action.handoff
+        assert handoff is not None  # Action guarantees it for CREATE
+        who = (handoff.requester or "").strip()
+        email = who if "@" in who else self.config.get("default_requester_email")
+        if email is None:
+            raise UnsupportedAction(
+                "Freshservice needs the requester's e-mail to create a ticket; the hand-off "
+                "names none, so set default_requester_email for this vendor"
+            )
+        ticket: dict[str, Any] = {
+            "email": email,
+            "subject": one_line(handoff.title, 255) or "(no subject)",
+            "description": _handoff_html(action),
+            "priority": PRIORITY_OUT[handoff.priority] if handoff.priority else DEFAULT_PRIORITY,
+            "status": STATUS_OUT[TicketStatus.OPEN],
+            "source": SOURCE_PORTAL,
+        }
+        workspace = self.config.get("workspace_id")
+        if workspace is not None and workspace.isdigit():
+            ticket["workspace_id"] = int(workspace)
+        return ticket
+
+
+def _ticket_number(action: Action) -> int:
+    """Freshservice addresses tickets by their integer id."""
+    text = (action.ticket_id or "").strip().removeprefix("#")
+    if not text.isdigit():
+        raise UnsupportedAction(f"Freshservice ticket ids are numbers, not {action.ticket_id!r}")
+    return int(text)
+
+
+def _agent(action: Action) -> int:
+    """Freshservice assigns by agent id only (names and e-mails are not accepted)."""
+    match = _AGENT_ID.fullmatch(action.assignee.strip())
+    if match is None:
+        raise UnsupportedAction(
+            "Freshservice assigns by agent id (a number such as 21001397559), not by name or e-mail"
+        )
+    return int(match[1])
+
+
+def _comment(ticket_path: str, text: str, *, public: bool) -> PlannedRequest:
+    """A public reply or a private note; the body is HTML, so the text is escaped."""
+    if public:
+        return PlannedRequest("POST", f"{ticket_path}/reply", body={"body": _html(text)})
+    return PlannedRequest(
+        "POST", f"{ticket_path}/notes", body={"body": _html(text), "private": True}
+    )
+
+
+def _html(text: str) -> str:
+    """Operator text as one HTML paragraph: escaped, line breaks kept."""
+    lines = clean_text(text).strip().split("\n")
+    return "<p>" + "<br>".join(html.escape(line) for line in lines) + "</p>"
+
+
+def _handoff_html(action: Action) -> str:
+    """The new ticket's description: the source text, where it came from, its link."""
+    handoff = action.handoff
+    assert handoff is not None
+    parts = [_html(handoff.description)] if handoff.description.strip() else []
+    parts.append(_html(f"Handed off from {handoff.source_vendor} {handoff.source_key}"))
+    if handoff.requester and "@" not in handoff.requester:
+        parts.append(_html(f"Requester: {handoff.requester}"))
+    if handoff.asset:
+        parts.append(_html(f"Asset: {handoff.asset}"))
+    url = (handoff.source_url or "").strip()
+    if url.startswith(("https://", "http://")):
+        link = html.escape(url, quote=True)
+        parts.append(f'<p><a href="{link}">{link}</a></p>')
+    elif url:
+        parts.append(_html(url))
+    return "".join(parts)
 
 
 def _tickets(response: httpx2.Response) -> list[Any]:
