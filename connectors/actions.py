@@ -75,6 +75,21 @@ class Handoff:
     priority: Priority | None = None
     source_url: str | None = None
 
+    def body_text(self) -> str:
+        """The new ticket's description: the operator's text, then where the work came from."""
+        lines = [
+            self.description.strip(),
+            "",
+            f"Handed over from {self.source_vendor} {self.source_key} ({self.correlation}).",
+        ]
+        if self.requester:
+            lines.append(f"Requester: {self.requester}")
+        if self.asset:
+            lines.append(f"Asset: {self.asset}")
+        if self.source_url:
+            lines.append(f"Source: {self.source_url}")
+        return "\n".join(lines).strip()
+
 
 @dataclass(frozen=True)
 class Action:

@@ -224,6 +224,7 @@ def _find_message(body: Any) -> str:
             return f"{error}: {description}"  # Zendesk: a code name plus the readable text
         if isinstance(error, dict):  # ServiceNow: the reason an operator can act on is ``detail``
             parts = [error.get(k) for k in ("message", "detail")]
+            parts += list(error.get("errors") or [])  # PagerDuty: the specific reasons
             found = [p for p in parts if isinstance(p, str) and p]
             if found:
                 return ": ".join(dict.fromkeys(found))

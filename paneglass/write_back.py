@@ -44,17 +44,11 @@ class Preview:
 
 def handoff_from(ticket: TicketDetail, note: str = "") -> Handoff:
     """What a hand-off of ``ticket`` carries to another vendor."""
-    lines = [note.strip()] if note.strip() else []
-    lines.append(f"Handed off from {ticket.vendor} {ticket.key}: {ticket.title}")
-    if ticket.requester:
-        lines.append(f"Requester: {ticket.requester}")
-    if ticket.asset:
-        lines.append(f"Asset: {ticket.asset}")
-    if ticket.url:
-        lines.append(f"Original ticket: {ticket.url}")
+    # Each connector adds the reference back, requester, asset and link (Handoff.body_text).
+    description = note.strip() or ticket.title
     return Handoff(
         title=ticket.title,
-        description="\n".join(lines),
+        description=description,
         source_vendor=ticket.vendor,
         source_key=ticket.key,
         source_external_id=ticket.external_id,

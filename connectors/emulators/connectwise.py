@@ -22,6 +22,17 @@ Auth is Basic ``{company}+{public key}:{private key}`` plus the mandatory
 ``clientId`` header; failures answer 401 with ConnectWise's ``{code, message}``
 body. The exact messages and the 429 body are assumptions (no capture of them).
 
+Writes (``vendor-apis.md`` §8.8): ``POST /service/tickets/{id}/notes``,
+``PATCH /service/tickets/{id}`` (a JSON-Patch list replacing ``owner``,
+``status``, ``summary`` or ``priority``) and ``POST /service/tickets``, plus the
+lookups a client needs for them, ``GET /service/boards/{id}/statuses`` and
+``GET /service/priorities``. Every write moves ``_info.lastUpdated``, so the next
+incremental poll returns the change. Refusals are ConnectWise's 400 body,
+``{"code": "InvalidObject", "message": "ticket object is invalid", "errors":
+[{"code", "message", "resource", "field"}]}`` (shape from real answers; the
+exact texts are ours). A new ticket's ``initialDescription`` becomes its first
+note, as in ConnectWise; only notes posted to a ticket count as comments.
+
 Fault mode: ``hidden_boards`` names boards whose tickets the API member may not
 see. They still take their place in a page and are left out of the body
 afterwards, so a page comes back short, or empty, while the ``Link`` header
@@ -85,6 +96,13 @@ DEFAULT_PRIORITY = Priority.P3
 _ACTIVE = frozenset({TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.PENDING})
 
 _TICKET_PATH = re.compile(r"^/service/tickets/(?P<id>\d+)$")
+_NOTES_PATH = re.compile(r"^/service/tickets/(?P<id>\d+)/notes$", re.IGNORECASE)
+_STATUSES_PATH = re.compile(r"^/service/boards/(?P<id>\d+)/statuses$", re.IGNORECASE)
+PRIORITIES_PATH = "/service/priorities"
+API_MEMBER = "APIMember"
+"""The identifier ConnectWise records as ``enteredBy``/``updatedBy`` for API-key writes."""
+_PATCHABLE = frozenset({"owner", "status", "summary", "priority"})
+_RESOLVED_NAME = re.compile(r"\b(resolved|completed?)\b", re.IGNORECASE)
 _CLAUSE = re.compile(
     r"\s*(?P<field>[A-Za-z_][\w/]*)\s*"
     r"(?P<op>!=|<=|>=|=|<|>|contains\b|like\b)\s*"
@@ -115,6 +133,18 @@ def _utc_now() -> datetime:
 
 def _error(status: int, code: str, message: str) -> Reply:
     return Reply(status, {"code": code, "message": message})
+
+
+def _invalid(resource: str, field: str, code: str, message: str) -> Reply:
+    """ConnectWise's 400 for an object that fails validation, naming the field."""
+    return Reply(
+        400,
+        {
+            "code": "InvalidObject",
+            "message": f"{resource} object is invalid",
+            "errors": [{"code": code, "message": message, "resource": resource, "field": field}],
+        },
+    )
 
 
 class ConditionError(ValueError):
@@ -157,12 +187,17 @@ class ConnectWiseEmulator(TicketEmulator):
         self._boards: dict[str, dict[str, Any]] = {}
         self._members: dict[str, dict[str, Any]] = {}
         self._contacts: dict[str, dict[str, Any]] = {}
+        self._notes: dict[int, list[dict[str, Any]]] = {}
+        """Per ticket: its notes as ``GET /service/tickets/{id}/notes`` lists them."""
+        self._note_ids = itertools.count(3001)
         self._company = {
             "id": 250,
             "identifier": re.sub(r"\W+", "", customer) or "Company",
             "name": customer,
             "_info": {"company_href": "/company/companies/250"},
         }
+        self.default_board_id: int = self._board("Help Desk")["id"]
+        """The board hand-offs go to in the demo (``create_board_id``)."""
 
     def start(self) -> str:
         """Serve on loopback; :attr:`base_url` is the API root, as the connector expects."""
@@ -182,6 +217,8 @@ class ConnectWiseEmulator(TicketEmulator):
             "public_key": self.public_key,
             "private_key": self.private_key,
             "client_id": self.client_id,
+            "create_board_id": self.default_board_id,
+            "create_company_id": self._company["id"],
         }
         if self.site_url:
             settings["ui_url"] = self.site_url
@@ -320,6 +357,21 @@ class ConnectWiseEmulator(TicketEmulator):
         with self.lock:
             return self._ids_by_ref[ref]
 
+    def member_identifier(self, name: str) -> str:
+        """The identifier of the member with this name (created on first use, as tickets do)."""
+        with self.lock:
+            return str(self._member(name)["identifier"])
+
+    def board_id(self, name: str) -> int:
+        """The id of a board (created on first use, as tickets do for ``group``)."""
+        with self.lock:
+            return int(self._board(name)["id"])
+
+    def notes(self, ticket_id: int) -> list[dict[str, Any]]:
+        """Copies of a ticket's notes (those written through the API and its description)."""
+        with self.lock:
+            return [dict(note) for note in self._notes.get(ticket_id, [])]
+
     def ticket(self, ref: str) -> dict[str, Any]:
         """The ticket as ``GET /service/tickets/{id}`` shows it."""
         with self.lock:
@@ -341,6 +393,8 @@ class ConnectWiseEmulator(TicketEmulator):
         if not path.lower().startswith(API_ROOT.lower()):
             return _error(404, "NotFound", "The requested resource was not found.")
         path = path[len(API_ROOT) :]
+        if request.method in ("POST", "PATCH"):
+            return self._write(request, path)
         if request.method not in ("GET", "HEAD"):
             return _error(405, "MethodNotAllowed", f"{request.method} is not supported here.")
         if path.lower() == INFO_PATH.lower():
@@ -366,7 +420,186 @@ class ConnectWiseEmulator(TicketEmulator):
             if row is None or row["board"]["name"] in self.hidden_boards:
                 return _error(404, "NotFound", f"Ticket recId {match['id']} not found.")
             return Reply(200, self._view(row))
+        match = _NOTES_PATH.match(path)
+        if match is not None:
+            row = self._visible(int(match["id"]))
+            if row is None:
+                return _error(404, "NotFound", f"Ticket recId {match['id']} not found.")
+            return Reply(200, [dict(n) for n in self._notes.get(row["id"], [])])
+        match = _STATUSES_PATH.match(path)
+        if match is not None:
+            board = self._board_by_id(int(match["id"]))
+            if board is None:
+                return _error(404, "NotFound", f"Board recId {match['id']} not found.")
+            return Reply(200, self._statuses_view(board))
+        if path.lower() == PRIORITIES_PATH.lower():
+            return Reply(200, _priorities_view())
         return _error(404, "NotFound", "The requested resource was not found.")
+
+    # -- writes -----------------------------------------------------------------------
+
+    def _write(self, request: Request, path: str) -> Reply:
+        """Ticket create, note and JSON-Patch update; anything else is not a write we know."""
+        try:
+            body = request.json()
+        except ValueError:
+            return _error(400, "InvalidObject", "The request body is not valid JSON.")
+        if request.method == "POST" and path.lower() == TICKETS_PATH:
+            if not isinstance(body, dict):
+                return _error(400, "InvalidObject", "A ticket object is required.")
+            return self._create(body)
+        notes = _NOTES_PATH.match(path)
+        ticket = _TICKET_PATH.match(path)
+        match = notes if request.method == "POST" else ticket
+        if match is None:
+            return _error(405, "MethodNotAllowed", f"{request.method} is not supported here.")
+        row = self._visible(int(match["id"]))
+        if row is None:
+            return _error(404, "NotFound", f"Ticket recId {match['id']} not found.")
+        if notes is not None:
+            if not isinstance(body, dict):
+                return _error(400, "InvalidObject", "A note object is required.")
+            return self._add_note(row, body)
+        if not isinstance(body, list):
+            return _error(400, "InvalidObject", "A JSON Patch document (a list) is required.")
+        return self._patch(row, body)
+
+    def _add_note(self, row: dict[str, Any], body: dict[str, Any]) -> Reply:
+        text = body.get("text")
+        if not isinstance(text, str) or not text.strip():
+            return _invalid("ticketNote", "text", "MissingRequiredField", "text is required.")
+        flags = {
+            name: body.get(name) is True
+            for name in ("detailDescriptionFlag", "internalAnalysisFlag", "resolutionFlag")
+        }
+        note = self._new_note(
+            row["id"],
+            text,
+            detail=flags["detailDescriptionFlag"],
+            internal=flags["internalAnalysisFlag"],
+            resolution=flags["resolutionFlag"],
+        )
+        public = (flags["detailDescriptionFlag"] or flags["resolutionFlag"]) and not flags[
+            "internalAnalysisFlag"
+        ]
+        self.record_comment(row["id"], text, public=public)
+        self._touch(row)
+        return Reply(201, dict(note))
+
+    def _patch(self, row: dict[str, Any], operations: list[Any]) -> Reply:
+        """Validate every operation first, then apply them all (ConnectWise is all-or-nothing)."""
+        changes: dict[str, Any] = {}
+        for operation in operations:
+            if not isinstance(operation, dict) or operation.get("op") not in ("replace", "add"):
+                return _invalid("ticket", "op", "InvalidField", "Only replace and add are allowed.")
+            field = str(operation.get("path", "")).strip("/").lower()
+            if field not in _PATCHABLE:
+                return _invalid("ticket", field, "InvalidField", f"Cannot patch '{field}'.")
+            value = operation.get("value")
+            problem = self._check_patch(row, field, value, changes)
+            if problem is not None:
+                return problem
+        for field, value in changes.items():
+            if field == "owner":
+                self._set_owner(row, value)
+            elif field == "status":
+                self._set_board_status(row, value)
+            elif field == "priority":
+                row["priority"] = _priority_ref(value)
+            else:
+                row["summary"] = value
+        self._touch(row)
+        return Reply(200, self._view(row))
+
+    def _check_patch(
+        self, row: dict[str, Any], field: str, value: Any, changes: dict[str, Any]
+    ) -> Reply | None:
+        """Resolve one patched value into ``changes``, or the 400 ConnectWise would send."""
+        if field == "summary":
+            if not isinstance(value, str) or not value.strip() or len(value) > 100:
+                return _invalid(
+                    "ticket", "summary", "InvalidField", "summary must be 1 to 100 characters."
+                )
+            changes["summary"] = value
+            return None
+        if not isinstance(value, dict):
+            return _invalid("ticket", field, "InvalidField", f"{field} must be a reference.")
+        if field == "owner":
+            member = self._member_by_ref(value)
+            if member is None:
+                wanted = value.get("identifier", value.get("id"))
+                return _invalid(
+                    "ticket", "owner", "InvalidField", f"Owner '{wanted}' is not a valid member."
+                )
+            changes["owner"] = member
+        elif field == "status":
+            board = self._boards[row["board"]["name"]]
+            name = _status_named(board, value)
+            if name is None:
+                wanted = value.get("id", value.get("name"))
+                return _invalid(
+                    "ticket",
+                    "status",
+                    "InvalidField",
+                    f"Status '{wanted}' is not a status of board {board['name']}.",
+                )
+            changes["status"] = name
+        else:
+            level = _priority_level(value)
+            if level is None:
+                wanted = value.get("id", value.get("name"))
+                return _invalid(
+                    "ticket", "priority", "InvalidField", f"Priority '{wanted}' not found."
+                )
+            changes["priority"] = level
+        return None
+
+    def _create(self, body: dict[str, Any]) -> Reply:
+        summary = body.get("summary")
+        if not isinstance(summary, str) or not summary.strip():
+            return _invalid("ticket", "summary", "MissingRequiredField", "summary is required.")
+        if len(summary) > 100:
+            return _invalid(
+                "ticket", "summary", "InvalidField", "summary must be 100 characters or fewer."
+            )
+        board_ref = body.get("board")
+        board = self._board_by_id(board_ref.get("id")) if isinstance(board_ref, dict) else None
+        if board is None:
+            return _invalid("ticket", "board", "InvalidField", "board is invalid or missing.")
+        company = body.get("company")
+        if not isinstance(company, dict) or company.get("id") != self._company["id"]:
+            return _invalid("ticket", "company", "InvalidField", "company is invalid or missing.")
+        level: Priority | None = DEFAULT_PRIORITY
+        if body.get("priority") is not None:
+            level = (
+                _priority_level(body["priority"]) if isinstance(body["priority"], dict) else None
+            )
+            if level is None:
+                return _invalid("ticket", "priority", "InvalidField", "priority is invalid.")
+        description = body.get("initialDescription")
+        now = self.clock()
+        ref = f"api:{uuid.uuid4()}"
+        key = self.put_ticket(
+            WorldTicket(
+                ref=ref,
+                title=summary,
+                status=TicketStatus.NEW,
+                priority=level,
+                created_at=now,
+                updated_at=now,
+                group=board["name"],
+                description=description if isinstance(description, str) else "",
+            )
+        )
+        ticket_id = int(key.removeprefix("#"))
+        row = self._tickets[ticket_id]
+        external = body.get("externalXRef")
+        row["externalXRef"] = external if isinstance(external, str) and external else None
+        row["_info"]["enteredBy"] = row["_info"]["updatedBy"] = API_MEMBER
+        if isinstance(description, str) and description.strip():
+            self._new_note(ticket_id, description, detail=True)
+        self.created.append(str(ticket_id))
+        return Reply(201, self._view(row))
 
     def _list(self, request: Request) -> Reply:
         try:
@@ -430,6 +663,106 @@ class ConnectWiseEmulator(TicketEmulator):
 
     def _touch(self, row: dict[str, Any]) -> None:
         row["_info"]["lastUpdated"] = cw_stamp(self.clock())
+
+    def _visible(self, ticket_id: int) -> dict[str, Any] | None:
+        """The ticket, unless it does not exist or sits on a board the member cannot see."""
+        row = self._tickets.get(ticket_id)
+        if row is None or row["board"]["name"] in self.hidden_boards:
+            return None
+        return row
+
+    def _board_by_id(self, board_id: Any) -> dict[str, Any] | None:
+        return next((b for b in self._boards.values() if b["id"] == board_id), None)
+
+    def _member_by_ref(self, ref: dict[str, Any]) -> dict[str, Any] | None:
+        """A member by ``identifier`` (case-insensitive, as ConnectWise matches) or ``id``."""
+        identifier = ref.get("identifier")
+        for member in self._members.values():
+            if isinstance(identifier, str) and member["identifier"].lower() == identifier.lower():
+                return member
+            if identifier is None and ref.get("id") == member["id"]:
+                return member
+        return None
+
+    def _set_owner(self, row: dict[str, Any], member: dict[str, Any]) -> None:
+        row["owner"] = {
+            "id": member["id"],
+            "identifier": member["identifier"],
+            "name": member["name"],
+            "_info": {"member_href": f"/system/members/{member['id']}"},
+        }
+        row["resources"] = member["identifier"]
+        row["_info"]["updatedBy"] = API_MEMBER
+
+    def _set_board_status(self, row: dict[str, Any], name: str) -> None:
+        """Move to a board status: closing/resolving stamps the dates, reopening clears them."""
+        board = self._boards[row["board"]["name"]]
+        closes = bool(board["statuses"][name]["closedStatus"])
+        now = self.clock()
+        row["status"] = self._status_ref(board, name)
+        row["closedFlag"] = closes
+        row["closedDate"] = cw_stamp(now) if closes else None
+        row["closedBy"] = API_MEMBER if closes else None
+        if closes or _RESOLVED_NAME.search(name):
+            if row["dateResolved"] is None:
+                row["dateResolved"] = cw_stamp(now)
+                entered = parse_iso(row["_info"]["dateEntered"])
+                row["resolveMinutes"] = _minutes(entered, now) if entered else 0
+        else:
+            row["dateResolved"] = None
+            row["resolveMinutes"] = 0
+        row["_info"]["updatedBy"] = API_MEMBER
+
+    def _new_note(
+        self,
+        ticket_id: int,
+        text: str,
+        *,
+        detail: bool = False,
+        internal: bool = False,
+        resolution: bool = False,
+    ) -> dict[str, Any]:
+        stamp = cw_stamp(self.clock())
+        note = {
+            "id": next(self._note_ids),
+            "ticketId": ticket_id,
+            "text": text,
+            "detailDescriptionFlag": detail,
+            "internalAnalysisFlag": internal,
+            "resolutionFlag": resolution,
+            "issueFlag": False,
+            "member": {"id": 176, "identifier": API_MEMBER, "name": "API Member"},
+            "dateCreated": stamp,
+            "createdBy": API_MEMBER,
+            "internalFlag": internal,
+            "externalFlag": not internal,
+            "_info": {"lastUpdated": stamp, "updatedBy": API_MEMBER},
+        }
+        self._notes.setdefault(ticket_id, []).append(note)
+        return note
+
+    def _statuses_view(self, board: dict[str, Any]) -> list[dict[str, Any]]:
+        """``GET /service/boards/{id}/statuses``: every status of the board in sort order."""
+        board_ref = _absolute(
+            _short(board, "board_href", f"/service/boards/{board['id']}"), self.base_url
+        )
+        return [
+            {
+                "id": status["id"],
+                "name": name,
+                "board": board_ref,
+                "sortOrder": position,
+                "displayOnBoard": True,
+                "inactive": False,
+                "closedStatus": status["closedStatus"],
+                "timeEntryNotAllowed": False,
+                "defaultFlag": position == 0,
+                "escalationStatus": "NotResponded" if position == 0 else "Responded",
+                "customerPortalFlag": False,
+                "_info": {"lastUpdated": "2024-01-05T10:00:00Z", "updatedBy": "ZAdmin"},
+            }
+            for position, (name, status) in enumerate(board["statuses"].items())
+        ]
 
     def _board(self, name: str) -> dict[str, Any]:
         board = self._boards.get(name)
@@ -496,6 +829,50 @@ class ConnectWiseEmulator(TicketEmulator):
         done = row["dateResolved"] or row["closedDate"]
         finished = parse_iso(done) if done else None
         return (finished or self.clock()) <= due
+
+
+def _status_named(board: dict[str, Any], ref: dict[str, Any]) -> str | None:
+    """The name of the board status a reference means (by ``id``, else by ``name``)."""
+    for name, status in board["statuses"].items():
+        if "id" in ref and ref["id"] == status["id"]:
+            return str(name)
+        if "id" not in ref and isinstance(ref.get("name"), str) and ref["name"] == name:
+            return str(name)
+    return None
+
+
+def _priority_level(ref: dict[str, Any]) -> Priority | None:
+    """The level of a priority reference (by ``id``, else by ``name``)."""
+    for level, (priority_id, name, _) in _PRIORITIES.items():
+        if ref.get("id") == priority_id or ("id" not in ref and ref.get("name") == name):
+            return level
+    return None
+
+
+def _priority_ref(level: Priority) -> dict[str, Any]:
+    priority_id, name, sort = _PRIORITIES[level]
+    return {
+        "id": priority_id,
+        "name": name,
+        "sort": sort,
+        "_info": {"priority_href": f"/service/priorities/{priority_id}"},
+    }
+
+
+def _priorities_view() -> list[dict[str, Any]]:
+    """``GET /service/priorities``: full priority objects (``sortOrder`` is display order)."""
+    return [
+        {
+            "id": priority_id,
+            "name": name,
+            "color": "Red" if sort == 1 else "Orange" if sort == 2 else "Green",
+            "sortOrder": 10 * sort,
+            "defaultFlag": level is DEFAULT_PRIORITY,
+            "level": f"Priority{sort}" if sort <= 4 else "NotApplicable",
+            "_info": {"lastUpdated": "2024-01-05T10:00:00Z", "updatedBy": "ZAdmin"},
+        }
+        for level, (priority_id, name, sort) in _PRIORITIES.items()
+    ]
 
 
 def _short(entity: dict[str, Any], href_key: str, href: str) -> dict[str, Any]:

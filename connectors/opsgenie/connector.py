@@ -15,21 +15,49 @@ jumped alert is newer than our cursor and the next poll reads it.
 Opsgenie reports no remaining budget, only ``X-RateLimit-State`` (``OK`` or
 ``THROTTLED``) and ``X-RateLimit-Period-In-Sec``; :class:`ThrottleBudget` turns
 that into a pause of one period before the next request.
+
+Write-back (``vendor-apis.md`` §9.8) is asynchronous at Opsgenie: a note,
+acknowledge, close or assign answers 202 with a ``requestId`` and is carried
+out afterwards. So :meth:`OpsgenieConnector.perform` asks
+``GET /v2/alerts/requests/{requestId}`` how it went (briefly retrying while
+Opsgenie answers 404, "not processed yet") and raises when Opsgenie reports the
+request failed. Notes are internal only (as in PagerDuty, a public comment is
+refused). Requests name ``action_user`` (default ``paneglass``) as their user
+and ``paneglass`` as their source. A hand-off creates an alert whose ``alias``
+is the correlation; Opsgenie folds a create into an open alert with the same
+alias, so a retried create never makes a second one, and the new alert's id
+comes from the request status.
 """
 
 from __future__ import annotations
 
+import asyncio
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx2
 
+from connectors.actions import (
+    Action,
+    ActionKind,
+    ActionResult,
+    Handoff,
+    PlannedRequest,
+    UnsupportedAction,
+)
 from connectors.base import Connector, VendorConfig
-from connectors.errors import BadPayload, ConfigurationError, ConnectorError, RateLimited
+from connectors.errors import (
+    BadPayload,
+    ConfigurationError,
+    ConnectorError,
+    RateLimited,
+    TransientError,
+)
 from connectors.http import RateBudget, RateHeaders, decode_json, send
 from connectors.opsgenie.mapping import (
     alert_to_record,
@@ -37,7 +65,8 @@ from connectors.opsgenie.mapping import (
     status_overrides,
     team_ids,
 )
-from connectors.records import Cursor, PollResult, TicketRecord
+from connectors.records import Cursor, PollResult, TicketRecord, TicketStatus
+from connectors.sanitize import clean_text, one_line
 from connectors.timestamps import parse_iso
 
 __all__ = ["OpsgenieConnector", "ThrottleBudget"]
@@ -52,6 +81,19 @@ DEFAULT_MAX_PAGES = 200
 OVERLAP = timedelta(seconds=60)
 """Re-read the last minute so an update sharing the cursor's instant is never missed."""
 THROTTLE_HEADERS = RateHeaders(remaining="X-RateLimit-State", reset="X-RateLimit-Period-In-Sec")
+SOURCE = "paneglass"
+"""The ``source`` every write names, so Opsgenie's log shows where a change came from."""
+DEFAULT_ACTION_USER = "paneglass"
+MESSAGE_LIMIT = 130
+"""Opsgenie keeps the first 130 characters of an alert message."""
+REQUEST_WAITS = (0.0, 0.25, 0.5, 1.0, 2.0)
+"""Pauses before each look at a write's request status (404 means "not processed yet")."""
+_USER_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
+_STATUS_VERB = {
+    TicketStatus.OPEN: "acknowledge",
+    TicketStatus.RESOLVED: "close",
+    TicketStatus.CLOSED: "close",
+}
 
 
 @dataclass
@@ -92,6 +134,18 @@ class OpsgenieConnector(Connector):
 
     kind: ClassVar[str] = "opsgenie"
     credential_sets: ClassVar[tuple[tuple[str, ...], ...]] = (("api_key",),)
+    supported_actions: ClassVar[frozenset[ActionKind]] = frozenset(
+        {
+            ActionKind.COMMENT,
+            ActionKind.ASSIGN,
+            ActionKind.SET_STATUS,
+            ActionKind.ACKNOWLEDGE,
+            ActionKind.RESOLVE,
+            ActionKind.CREATE,
+        }
+    )
+    create_dedupe: ClassVar[str | None] = "alias"
+    request_waits: tuple[float, ...] = REQUEST_WAITS
 
     def __init__(self, config: VendorConfig, client: httpx2.AsyncClient) -> None:
         super().__init__(config, client)
@@ -184,6 +238,148 @@ class OpsgenieConnector(Connector):
         await self._get(ALERTS_PATH, {"limit": 1})
         return "ok"
 
+    # -- write-back -----------------------------------------------------------------
+
+    def plan(self, action: Action) -> tuple[PlannedRequest, ...]:
+        """One POST per action; the alert is addressed by its id."""
+        user = self.config.get("action_user") or DEFAULT_ACTION_USER
+        actor: dict[str, Any] = {"user": user, "source": SOURCE}
+        if action.kind is ActionKind.CREATE:
+            assert action.handoff is not None  # Action guarantees it for CREATE
+            return (PlannedRequest("POST", ALERTS_PATH, body=_new_alert(action.handoff, actor)),)
+        path = f"{ALERTS_PATH}/{quote(action.ticket_id or '', safe='')}"
+        by_id = {"identifierType": "id"}
+        if action.kind is ActionKind.COMMENT:
+            if action.public:
+                raise UnsupportedAction(
+                    "Opsgenie notes are internal only (responders see them, no requester "
+                    "does): send it as an internal comment"
+                )
+            body = {"note": action.text, **actor}
+            return (PlannedRequest("POST", f"{path}/notes", params=by_id, body=body),)
+        if action.kind is ActionKind.ASSIGN:
+            body = {"owner": _owner(action.assignee), **actor}
+            return (PlannedRequest("POST", f"{path}/assign", params=by_id, body=body),)
+        verb = _verb(action)
+        body = {**actor, "note": action.text} if action.text.strip() else actor
+        return (PlannedRequest("POST", f"{path}/{verb}", params=by_id, body=body),)
+
+    async def perform(self, action: Action) -> ActionResult:
+        """Send the request, then read how Opsgenie carried it out."""
+        (request,) = self.plan(action)  # validates before anything is sent
+        response = await self.send_planned(request)
+        answer = decode_json(response) if response.content else None
+        request_id = answer.get("requestId") if isinstance(answer, Mapping) else None
+        if not isinstance(request_id, str) or not request_id:
+            raise BadPayload(
+                "Opsgenie accepted the request without a requestId",
+                http_status=response.status_code,
+            )
+        code = response.status_code
+        outcome = await self._request_status(request_id)
+        if outcome is not None and outcome.get("isSuccess") is not True:
+            reason = _vendor_text(outcome.get("status")) or "no reason given"
+            raise ConnectorError(
+                f"HTTP {code}, then Opsgenie failed request {request_id}: {reason}",
+                http_status=code,
+            )
+        if action.kind is ActionKind.CREATE:
+            return await self._created(action, request_id, outcome, code)
+        if outcome is None:
+            return ActionResult(
+                f"HTTP {code}: accepted as request {request_id}, not done yet", code
+            )
+        what = _vendor_text(outcome.get("status")) or "done"
+        return ActionResult(f"HTTP {code}: {what} (request {request_id})", code)
+
+    async def find_existing(self, action: Action) -> ActionResult | None:
+        """The alert whose alias is this hand-off's correlation (a 404 means none)."""
+        if action.handoff is None:
+            return None
+        alert = await self._alert_by_alias(action.handoff.correlation)
+        if alert is None:
+            return None
+        key = _key_of(alert)
+        return ActionResult(
+            f"already at Opsgenie as {key}", 200, str(alert["id"]), key, existing=True
+        )
+
+    async def send_planned(self, request: PlannedRequest) -> httpx2.Response:
+        """Writes draw on the same throttle state as polls."""
+        return await send(
+            self.client,
+            request.method,
+            request.path,
+            params=dict(request.params) or None,
+            json_body=request.body,
+            headers=dict(request.headers) or None,
+            budget=self.budget,
+        )
+
+    async def _alert_by_alias(self, alias: str) -> Mapping[str, Any] | None:
+        """``GET /v2/alerts/{alias}?identifierType=alias``; ``None`` when Opsgenie says 404."""
+        try:
+            body = await self._get(
+                f"{ALERTS_PATH}/{quote(alias, safe='')}", {"identifierType": "alias"}
+            )
+        except ConnectorError as exc:
+            if exc.http_status == 404:
+                return None
+            raise
+        alert = body.get("data")
+        if not isinstance(alert, Mapping) or not isinstance(alert.get("id"), str):
+            raise BadPayload("Opsgenie alert answer has no data with an id")
+        return alert
+
+    async def _request_status(self, request_id: str) -> Mapping[str, Any] | None:
+        """The processed request's status, or ``None`` if Opsgenie has not got to it yet."""
+        path = f"{ALERTS_PATH}/requests/{quote(request_id, safe='')}"
+        for pause in self.request_waits:
+            if pause:
+                await asyncio.sleep(pause)
+            try:
+                body = await self._get(path, {})
+            except ConnectorError as exc:
+                if exc.http_status == 404:
+                    continue  # "not processed yet"
+                raise
+            data = body.get("data")
+            if isinstance(data, Mapping):
+                return data
+        return None
+
+    async def _created(
+        self,
+        action: Action,
+        request_id: str,
+        outcome: Mapping[str, Any] | None,
+        code: int,
+    ) -> ActionResult:
+        """The created (or deduplicated-into) alert's id and tiny id."""
+        alert_id = outcome.get("alertId") if outcome is not None else None
+        if not isinstance(alert_id, str) or not alert_id:
+            assert action.handoff is not None
+            found = await self._alert_by_alias(action.handoff.correlation)
+            if found is None or found.get("status") != "open":
+                # Safe to retry: the alias makes a second create fold into the first.
+                raise TransientError(
+                    f"HTTP {code}: Opsgenie has not processed create request {request_id} yet",
+                    http_status=code,
+                )
+            key = _key_of(found)
+            return ActionResult(
+                f"HTTP {code}: created {key} (request {request_id})", code, str(found["id"]), key
+            )
+        body = await self._get(
+            f"{ALERTS_PATH}/{quote(alert_id, safe='')}", {"identifierType": "id"}
+        )
+        alert = body.get("data")
+        key = _key_of(alert) if isinstance(alert, Mapping) else alert_id
+        what = _vendor_text(outcome.get("status")) if outcome is not None else None
+        return ActionResult(
+            f"HTTP {code}: {what or 'created'}: {key} (request {request_id})", code, alert_id, key
+        )
+
     # -- internals ---------------------------------------------------------------
 
     async def _list_page(self, offset: int) -> Mapping[str, Any]:
@@ -251,6 +447,67 @@ class OpsgenieConnector(Connector):
             priority_map=self.priority_map,
             team_names=self.team_names,
         )
+
+
+def _owner(assignee: str) -> dict[str, str]:
+    """Opsgenie assigns to a user by username (an e-mail) or by user id, never by name."""
+    text = assignee.strip()
+    if "@" in text and " " not in text:
+        return {"username": text}
+    if _USER_ID.fullmatch(text):
+        return {"id": text}
+    raise UnsupportedAction("Opsgenie assigns by username (an e-mail) or user id, not by name")
+
+
+def _verb(action: Action) -> str:
+    """The alert action an acknowledge, resolve or status change is."""
+    if action.kind is ActionKind.ACKNOWLEDGE:
+        return "acknowledge"
+    if action.kind is ActionKind.RESOLVE:
+        return "close"
+    if action.kind is ActionKind.SET_STATUS and action.status is not None:
+        verb = _STATUS_VERB.get(action.status)
+        if verb is None:
+            raise UnsupportedAction(
+                f"Opsgenie alerts can be acknowledged or closed, not set to {action.status.value}"
+            )
+        return verb
+    raise UnsupportedAction(f"opsgenie cannot {action.kind.label}")
+
+
+def _new_alert(handoff: Handoff, actor: Mapping[str, Any]) -> dict[str, Any]:
+    """``POST /v2/alerts``: the correlation is the alias Opsgenie deduplicates on."""
+    title = " ".join(handoff.title.split()) or "(no title)"
+    details = {"origin": handoff.source_vendor, "ticket": handoff.source_key}
+    if handoff.source_url:
+        details["url"] = handoff.source_url
+    if handoff.requester:
+        details["requester"] = handoff.requester
+    alert: dict[str, Any] = {
+        "message": title[:MESSAGE_LIMIT],
+        "alias": handoff.correlation,
+        "description": handoff.body_text(),
+        "tags": ["from-paneglass"],
+        "details": details,
+        **actor,
+    }
+    if handoff.priority is not None:
+        alert["priority"] = handoff.priority.value
+    if handoff.asset:
+        alert["entity"] = handoff.asset
+    return alert
+
+
+def _key_of(alert: Mapping[str, Any]) -> str:
+    tiny = alert.get("tinyId")
+    if isinstance(tiny, (str, int)) and not isinstance(tiny, bool) and str(tiny).strip():
+        return _vendor_text(f"#{str(tiny).strip()}")
+    return _vendor_text(alert.get("id"))
+
+
+def _vendor_text(value: Any) -> str:
+    """Vendor text bound for a summary or error: cleaned of control bytes, one short line."""
+    return one_line(clean_text(str(value)), 160) if value is not None else ""
 
 
 def _updated_at(alert: Mapping[str, Any]) -> datetime:

@@ -189,3 +189,20 @@ def test_read_only_flag_reaches_the_console(monkeypatch: pytest.MonkeyPatch) -> 
     assert seen == {"read_only": True, "write_back": None}
     assert cli.main(["demo"]) == 0
     assert seen["read_only"] is False and seen["write_back"] is not None
+
+
+async def test_wall_has_no_write_back_and_only_read_only_screens(demo: Any) -> None:
+    from paneglass.app import WallApp
+
+    _session, config, store = demo
+    app = WallApp(store, config, collect=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert not hasattr(app, "write_back")
+        assert type(app.ticket_screen(1)) is TicketDetailScreen
+        assert type(app.outbox_screen()) is OutboxScreen
+        assert type(app.cases_screen()) is CasesScreen
+        for key in (*ACTION_KEYS, "4", "5", "enter", "colon", "ctrl+p"):
+            await pilot.press(key)
+            await pilot.pause(0.05)
+        assert type(app.screen).__name__ == "WallScreen", "no key leaves the wall"
+    assert store.outbox_items() == [] and store.audit_rows() == []
