@@ -1,0 +1,20 @@
+"""The migrations build exactly the schema the code declares, on both backends."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlmodel import SQLModel
+
+from paneglass.store import Store
+
+
+def test_migrated_database_matches_the_declared_schema(any_db_url: str) -> None:
+    store = Store(any_db_url)
+    try:
+        with store.engine.connect() as conn:
+            context = MigrationContext.configure(conn, opts={"compare_type": False})
+            differences = compare_metadata(context, SQLModel.metadata)
+    finally:
+        store.close()
+    assert differences == [], f"schema.py and the migrations disagree: {differences}"
