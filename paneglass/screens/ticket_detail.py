@@ -113,10 +113,11 @@ def render_related(related: Related, zone: tzinfo | None) -> Content:
     for item in related.actions:
         mark = _STATE_MARK.get(item.state, "?")
         answer = f"  [{safe_line(item.answer, 80)}]" if item.answer else ""
+        where = f"{item.vendor}: " if item.kind == "create" else ""
         lines.append(
             Content.assemble(
                 (f"  {mark} {item.state:<9}", "bold"),
-                f" {local_time(item.created_at, zone)}  {item.requested_by}: ",
+                f" {local_time(item.created_at, zone)}  {item.requested_by}: {where}",
                 safe_line(item.summary, 80),
                 (answer, "$text-muted"),
             )

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Table, or_, select, text, update
+from sqlalchemy import Connection, Table, and_, or_, select, text, update
 
 from paneglass.store.schema import AuditEntry, OutboxAction
 from paneglass.store.views import Actor, AuditRow, OutboxItem
@@ -341,12 +341,19 @@ def outbox_items(
 ) -> list[OutboxItem]:
     """Outbox rows newest first, optionally only those aimed at one ticket."""
     stmt = _items_select().order_by(OUTBOX.c.id.desc()).limit(limit)
-    if vendor is not None:
-        stmt = stmt.where(VENDORS.c.name == vendor)
-    if external_id is not None:
-        stmt = stmt.where(
-            or_(OUTBOX.c.external_id == external_id, OUTBOX.c.created_external_id == external_id)
+    if vendor is not None and external_id is not None:
+        # Aimed at the ticket, or a hand-off made from it (whose target is another vendor).
+        vendor_id = select(VENDORS.c.id).where(VENDORS.c.name == vendor).scalar_subquery()
+        aimed = and_(
+            VENDORS.c.name == vendor,
+            or_(OUTBOX.c.external_id == external_id, OUTBOX.c.created_external_id == external_id),
         )
+        handed = and_(
+            OUTBOX.c.source_vendor_id == vendor_id, OUTBOX.c.source_external_id == external_id
+        )
+        stmt = stmt.where(or_(aimed, handed))
+    elif vendor is not None:
+        stmt = stmt.where(VENDORS.c.name == vendor)
     return [_item(row) for row in conn.execute(stmt).mappings()]
 
 

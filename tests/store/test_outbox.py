@@ -151,6 +151,8 @@ def test_handoff_success_links_both_tickets_and_joins_the_case(store: Store) -> 
     )
     store.claim_action(outbox_id, NOW, "host:1")
     store.action_sent(outbox_id, NOW, "HTTP 201: created OPS-7", 201, ("10007", "OPS-7"))
+    (handed,) = store.outbox_items(vendor="desktop", external_id="4201")
+    assert (handed.vendor, handed.kind) == ("network", "create"), "the source ticket shows it"
     (to_network,) = store.links_of("desktop", "4201")
     assert (to_network.vendor, to_network.key, to_network.direction) == ("network", "OPS-7", "to")
     assert to_network.status is None, "not polled yet"
