@@ -277,6 +277,7 @@ class EditableCaseScreen(CaseScreen):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("x", "remove_member", "Remove ticket", id="case.remove"),
+        Binding("D", "close_case", "Close case", id="case.close"),
     ]
 
     def __init__(
@@ -298,6 +299,17 @@ class EditableCaseScreen(CaseScreen):
             return
         member = self.detail.members[table.cursor_row]
         self._remove(member.vendor, member.external_id)
+
+    def action_close_case(self) -> None:
+        """Close this case: it leaves the cases pane, its story stays in the store."""
+        self._close()
+
+    @work(thread=True, exit_on_error=False)
+    def _close(self) -> None:
+        wb = self.write_back
+        if self.store.close_case(wb.actor, wb.clock(), self.case_id):
+            self.app.call_from_thread(self.notify, f"Case {self.case_id} closed.", markup=False)
+        self.app.call_from_thread(self.app.pop_screen)
 
     @work(thread=True, exit_on_error=False)
     def _remove(self, vendor: str, external_id: str) -> None:

@@ -391,6 +391,11 @@ class Store:
         with self.engine.begin() as conn:
             return cases.remove_member(conn, actor, now, case_id, vendor, external_id)
 
+    def close_case(self, actor: Actor, now: datetime, case_id: int) -> bool:
+        """Close a case; False when it was already closed or does not exist."""
+        with self.engine.begin() as conn:
+            return cases.close_case(conn, actor, now, case_id)
+
     def cases_of(self, vendor: str, external_id: str) -> list[tuple[int, str]]:
         """The open cases a ticket is in."""
         with self.engine.connect() as conn:

@@ -33,6 +33,7 @@ __all__ = [
     "case_detail",
     "case_rows",
     "cases_of",
+    "close_case",
     "create_case",
     "links_of",
     "mirror_targets",
@@ -252,6 +253,19 @@ def remove_member(
         case_id=case_id,
         detail=f"removed from case {case_id}",
     )
+    return True
+
+
+def close_case(conn: Connection, actor: Actor, now: datetime, case_id: int) -> bool:
+    """Close a case (it leaves the cases pane; its timeline stays in the store)."""
+    result = conn.execute(
+        update(CASES)
+        .where(CASES.c.id == case_id, CASES.c.closed_at.is_(None))
+        .values(closed_at=now)
+    )
+    if result.rowcount != 1:
+        return False
+    audit(conn, actor, "case closed", now, case_id=case_id)
     return True
 
 

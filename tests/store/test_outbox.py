@@ -209,5 +209,8 @@ def test_case_state_is_its_worst_member_and_members_come_and_go(store: Store) ->
     assert not store.remove_case_member(KIM, NOW, case_id, "desktop", "4201")
     (row,) = store.case_rows()
     assert (row.members, row.worst_state) == (0, "none")
+    assert store.close_case(KIM, NOW, case_id)
+    assert not store.close_case(KIM, NOW, case_id)
+    assert store.case_rows() == [] and store.case_detail(case_id) is not None
     actions = [a.action for a in reversed(store.audit_rows())]
-    assert actions == ["case opened", "case add", "case remove"]
+    assert actions == ["case opened", "case add", "case remove", "case closed"]
