@@ -17,7 +17,7 @@ import httpx2
 
 from connectors.actions import Action, ActionKind, ActionResult, PlannedRequest, UnsupportedAction
 from connectors.errors import ConfigurationError
-from connectors.http import send
+from connectors.http import RateBudget, send
 from connectors.records import Cursor, PollResult
 
 __all__ = ["Connector", "VendorConfig"]
@@ -77,6 +77,8 @@ class Connector(ABC):
     credential_sets: ClassVar[tuple[tuple[str, ...], ...]] = ((),)
     """Alternative sets of settings keys; one set must be fully present."""
     default_poll_interval: ClassVar[float] = 60.0
+    budget: RateBudget | None = None
+    """The vendor's rate budget, when the connector keeps one: writes are paced by it too."""
 
     def __init__(self, config: VendorConfig, client: httpx2.AsyncClient) -> None:
         self.config = config
@@ -161,7 +163,7 @@ class Connector(ABC):
         return None
 
     async def send_planned(self, request: PlannedRequest) -> httpx2.Response:
-        """Send one planned request through :func:`connectors.http.send`."""
+        """Send one planned request through :func:`connectors.http.send`, paced like polls."""
         return await send(
             self.client,
             request.method,
@@ -169,4 +171,5 @@ class Connector(ABC):
             params=dict(request.params) or None,
             json_body=request.body,
             headers=dict(request.headers) or None,
+            budget=self.budget,
         )

@@ -245,6 +245,7 @@ def is_trusted_web_url(url: str, base_url: str) -> bool:
 class AutotaskConnector(Connector):
     """Polls one Autotask (Datto/Kaseya PSA) tenant with an API-only user."""
 
+    budget: RateBudget
     kind: ClassVar[str] = "autotask"
     credential_sets: ClassVar[tuple[tuple[str, ...], ...]] = (
         ("username", "secret", "integration_code"),

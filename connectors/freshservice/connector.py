@@ -231,17 +231,6 @@ class FreshserviceConnector(Connector):
             f"{status}: created #{new_id}", response.status_code, str(new_id), f"#{new_id}"
         )
 
-    async def send_planned(self, request: PlannedRequest) -> httpx2.Response:
-        """Writes spend the same per-minute credits as polls, so they share the pacer."""
-        return await send(
-            self.client,
-            request.method,
-            request.path,
-            params=dict(request.params) or None,
-            json_body=request.body,
-            budget=self.budget,
-        )
-
     def _new_ticket(self, action: Action) -> dict[str, Any]:
         """The create body: requester e-mail, subject, escaped HTML description, codes."""
         handoff = action.handoff

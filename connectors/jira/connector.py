@@ -306,15 +306,7 @@ class JiraConnector(Connector):
     async def send_planned(self, request: PlannedRequest) -> httpx2.Response:
         """Send one write, paced by Jira's rate budget like every poll request."""
         self._requests += 1
-        return await send(
-            self.client,
-            request.method,
-            request.path,
-            params=dict(request.params) or None,
-            json_body=request.body,
-            headers=dict(request.headers) or None,
-            budget=self.budget,
-        )
+        return await super().send_planned(request)
 
     def _plan_create(self, handoff: Handoff) -> tuple[PlannedRequest, ...]:
         project = self.config.get("project")

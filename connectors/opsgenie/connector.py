@@ -132,6 +132,7 @@ class ThrottleBudget(RateBudget):
 class OpsgenieConnector(Connector):
     """Polls one Opsgenie account's alerts (``https://api.opsgenie.com`` or the EU host)."""
 
+    budget: ThrottleBudget
     kind: ClassVar[str] = "opsgenie"
     credential_sets: ClassVar[tuple[tuple[str, ...], ...]] = (("api_key",),)
     supported_actions: ClassVar[frozenset[ActionKind]] = frozenset(
@@ -302,18 +303,6 @@ class OpsgenieConnector(Connector):
         key = _key_of(alert)
         return ActionResult(
             f"already at Opsgenie as {key}", 200, str(alert["id"]), key, existing=True
-        )
-
-    async def send_planned(self, request: PlannedRequest) -> httpx2.Response:
-        """Writes draw on the same throttle state as polls."""
-        return await send(
-            self.client,
-            request.method,
-            request.path,
-            params=dict(request.params) or None,
-            json_body=request.body,
-            headers=dict(request.headers) or None,
-            budget=self.budget,
         )
 
     async def _alert_by_alias(self, alias: str) -> Mapping[str, Any] | None:

@@ -255,18 +255,6 @@ class PagerDutyConnector(Connector):
         found.sort(key=lambda i: (i.get("status") in _OPEN, str(i.get("created_at") or "")))
         return _created(found[-1], "already at PagerDuty as", 200, existing=True)
 
-    async def send_planned(self, request: PlannedRequest) -> httpx2.Response:
-        """Writes draw on the same rate budget as polls."""
-        return await send(
-            self.client,
-            request.method,
-            request.path,
-            params=dict(request.params) or None,
-            json_body=request.body,
-            headers=dict(request.headers) or None,
-            budget=self.budget,
-        )
-
     def _plan_assign(
         self, path: str, assignee: str, headers: dict[str, str]
     ) -> tuple[PlannedRequest, ...]:
