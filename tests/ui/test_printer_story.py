@@ -38,7 +38,7 @@ async def hand_off(pilot: Any, app: PaneglassApp, target: str, note: str) -> Non
 
 async def test_the_printer_story_end_to_end_in_demo_mode() -> None:
     session = start_demo(seed=11, live=False)
-    fast = tuple(replace(v, poll_interval=1.0) for v in session.config.vendors)
+    fast = tuple(replace(v, poll_interval=5.0) for v in session.config.vendors)
     config = replace(session.config, vendors=fast)
     store = Store(session.db_url)
     try:

@@ -40,7 +40,7 @@ async def wait_for(condition: Callable[[], bool], seconds: float = 20.0) -> None
 @pytest.fixture
 def demo() -> Iterator[tuple[DemoSession, Any, Store]]:
     session = start_demo(seed=5, live=False)
-    fast = tuple(replace(v, poll_interval=1.0) for v in session.config.vendors)
+    fast = tuple(replace(v, poll_interval=5.0) for v in session.config.vendors)
     config = replace(session.config, vendors=fast)
     store = Store(session.db_url)
     yield session, config, store
