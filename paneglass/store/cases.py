@@ -36,7 +36,6 @@ __all__ = [
     "close_case",
     "create_case",
     "links_of",
-    "mirror_targets",
     "remove_member",
     "set_mirror",
 ]
@@ -129,11 +128,6 @@ def links_of(conn: Connection, vendor: str, external_id: str) -> list[LinkView]:
                 )
             )
     return views
-
-
-def mirror_targets(conn: Connection, vendor: str, external_id: str) -> list[LinkView]:
-    """Linked tickets that should receive a copy of a comment written on this one."""
-    return [link for link in links_of(conn, vendor, external_id) if link.mirror_comments]
 
 
 def set_mirror(

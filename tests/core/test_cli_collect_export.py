@@ -128,3 +128,48 @@ def test_collect_and_export_on_postgresql(
     tickets = json.loads(capsys.readouterr().out)
     assert len(tickets) == sum(len(live) for live in demo.world.live.values())
     assert {t["vendor"] for t in tickets} == set(demo.world.tickets)
+
+
+def test_queued_action_is_sent_by_collect_once_and_exported_in_the_audit(
+    demo, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from connectors.actions import Action, ActionKind
+    from paneglass.store import Store
+    from paneglass.store.views import Actor, TicketQuery
+
+    config = config_for(demo, tmp_path / "config.toml")
+    db = f"sqlite:///{tmp_path / 'store.db'}"
+    assert main(["collect", "--once", "--config", str(config), "--db", db]) == 0
+    store = Store(db)
+    (row,) = store.ticket_window(TicketQuery(text='vendor:desktop "49.4C02"'), 0, 1)
+    ticket = store.ticket_detail(row.id)
+    assert ticket is not None
+    action = Action(ActionKind.COMMENT, ticket.external_id, ticket.key, text="on my way")
+    store.enqueue_action(
+        Actor("ana", "/dev/pts/9 ssh from 127.0.0.1"),
+        row.updated_at,
+        vendor="desktop",
+        kind="comment",
+        payload=action.to_json(),
+        summary=action.summary(),
+        detail="PUT …",
+        external_id=ticket.external_id,
+        ticket_key=ticket.key,
+    )
+    store.close()
+    capsys.readouterr()
+    assert main(["collect", "--once", "--config", str(config), "--db", db]) == 0
+    sent = demo.emulators["desktop"].comments_on(ticket.external_id)
+    assert [c.text for c in sent] == ["on my way"]
+    capsys.readouterr()
+    assert main(["export", "--format", "json", "--what", "audit", "--db", db]) == 0
+    entries = json.loads(capsys.readouterr().out)
+    assert [e["action"] for e in entries] == ["queued comment", "sent comment"]
+    for entry in entries:
+        assert entry["user"] == "ana" and entry["terminal"] == "/dev/pts/9 ssh from 127.0.0.1"
+        assert entry["vendor"] == "desktop" and entry["ticket_key"] == ticket.key
+        assert entry["at"].endswith("Z")  # ISO 8601 UTC, as every export
+    assert entries[1]["answer"].startswith("HTTP 200")
+    settings = demo.config.vendors[0].settings
+    dumped = json.dumps(entries)
+    assert not [v for k, v in settings.items() if "token" in k or "password" in k if v in dumped]
