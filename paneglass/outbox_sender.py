@@ -69,7 +69,6 @@ class OutboxSender:
         """False while a vendor's gate is shut (Retry-After, open circuit): the action waits."""
         self.on_sent = on_sent
         """Told after each send (the collector polls the vendor soon, or honours a 429)."""
-        self._settled = False
 
     def safe_to_resend(self, vendor: str, payload: str) -> bool:
         """Would sending this action a second time leave the vendor as sending it once?"""
@@ -85,13 +84,14 @@ class OutboxSender:
         return False
 
     async def send_due(self) -> SendReport:
-        """One pass: settle what a dead sender left, then send every due action once."""
-        settled = 0
-        if not self._settled:
-            settled = await self.write(
-                self.store.settle_interrupted, self.clock(), self.owner, self.safe_to_resend
-            )
-            self._settled = True
+        """One pass: settle what a dead sender left, then send every due action once.
+
+        Settling runs every pass (an indexed look at ``sending`` rows), so actions
+        a collector on another host left behind are picked up when it fails over.
+        """
+        settled = await self.write(
+            self.store.settle_interrupted, self.clock(), self.owner, self.safe_to_resend
+        )
         sent = failed = deferred = 0
         for item in await self.write(self.store.due_actions, self.clock()):
             if not self.may_send(item.vendor):
