@@ -10,6 +10,7 @@ problem has pieces at several vendors, as it does every week in real life.
 
 from __future__ import annotations
 
+import asyncio
 import random
 import threading
 from collections.abc import Callable
@@ -17,7 +18,10 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from connectors import VendorConfig, load_connector
+from connectors.actions import Action, ActionKind
 from connectors.emulators.base import TicketEmulator, WorldTicket
+from connectors.errors import ConnectorError
 from connectors.records import Priority, TicketStatus
 
 __all__ = ["AcmeWorld", "VendorRole"]
@@ -48,6 +52,10 @@ ASSETS = (
     "SW-CORE-01",
     "AP-3F-07",
 )
+
+
+_HANDOFF_STEPS = (TicketStatus.OPEN, TicketStatus.RESOLVED)
+"""What a vendor's agent does with a ticket handed to it, one step at a time."""
 
 
 @dataclass(frozen=True)
@@ -191,6 +199,8 @@ class AcmeWorld:
         self._serial = 0
         self.story: set[str] = set()
         """Refs of the printer story's tickets: the operator plays them; the world does not."""
+        self.worked: dict[tuple[str, str], int] = {}
+        """Hand-offs the vendors' own agents have picked up: how far each has come."""
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -338,9 +348,47 @@ class AcmeWorld:
 
     # -- life ---------------------------------------------------------------------------
 
+    def work_handoff(self) -> str | None:
+        """A vendor's own agent moves a ticket handed to it: picked up, then resolved.
+
+        The change goes through that vendor's API (as its agents' tools would),
+        so paneglass sees it only by polling, like any vendor-side change.
+        """
+        waiting = [
+            (name, ticket_id)
+            for name, emulator in self.tickets.items()
+            for ticket_id in list(emulator.created)
+            if self.worked.get((name, ticket_id), 0) < len(_HANDOFF_STEPS)
+        ]
+        if not waiting:
+            return None
+        name, ticket_id = self.rng.choice(waiting)
+        done = self.worked.get((name, ticket_id), 0)
+        status = _HANDOFF_STEPS[done]
+        self.worked[(name, ticket_id)] = done + 1
+        try:
+            asyncio.run(self._vendor_sets(name, ticket_id, status))
+        except ConnectorError as exc:
+            return f"{name}: {ticket_id} could not move ({exc})"
+        return f"{name}: handed-off {ticket_id} -> {status.value}"
+
+    async def _vendor_sets(self, name: str, ticket_id: str, status: TicketStatus) -> None:
+        emulator = self.tickets[name]
+        settings = emulator.vendor_settings()
+        kind = settings.pop("kind")
+        config = VendorConfig(name, kind, emulator.base_url, settings=settings)
+        cls = load_connector(kind)
+        async with cls.make_client(config) as client:
+            action = Action(ActionKind.SET_STATUS, ticket_id, ticket_id, status=status)
+            await cls(config, client).perform(action)
+
     def step(self) -> str:
         """One change in the world; returns what happened (for logs and tests)."""
         rng = self.rng
+        if rng.random() < 0.25:
+            worked = self.work_handoff()
+            if worked is not None:
+                return worked
         vendor = rng.choice(list(self.tickets))
         live = self.live[vendor]
         active = [t for t in live.values() if t.status.is_active and t.ref not in self.story]
