@@ -53,6 +53,9 @@ def _parser() -> argparse.ArgumentParser:
         "demo", parents=[common], help="the console on built-in vendor emulators"
     )
     demo.add_argument("--theme", help=argparse.SUPPRESS)
+    demo.add_argument(
+        "--read-only", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
+    )
     wall = commands.add_parser("wall", parents=[common], help="read-only kiosk for wall screens")
     wall.add_argument("--rotate", metavar="SECONDS", type=float, help="rotate the panes")
     wall.add_argument("--theme", help="colour theme (default: colorblind)")

@@ -187,6 +187,8 @@ def test_read_only_flag_reaches_the_console(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setitem(os.environ, "TEXTUAL_DRIVER", "headless")
     assert cli.main(["--read-only", "demo"]) == 0
     assert seen == {"read_only": True, "write_back": None}
+    assert cli.main(["demo", "--read-only"]) == 0
+    assert seen == {"read_only": True, "write_back": None}
     assert cli.main(["demo"]) == 0
     assert seen["read_only"] is False and seen["write_back"] is not None
 
