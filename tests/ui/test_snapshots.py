@@ -22,12 +22,32 @@ async def settle(pilot: Pilot[Any]) -> None:
     await pilot.pause(0.1)
 
 
+async def loaded(pilot: Pilot[Any]) -> None:
+    """Wait until a pushed screen's first query has landed (its worker may start late)."""
+    from paneglass.screens.cases import CaseScreen, CasesScreen
+    from paneglass.screens.outbox import OutboxScreen
+
+    screen = pilot.app.screen
+    ready = {
+        CaseScreen: lambda: screen.detail is not None,
+        CasesScreen: lambda: bool(screen.rows),
+        OutboxScreen: lambda: bool(screen.items),
+    }
+    check = next((test for cls, test in ready.items() if isinstance(screen, cls)), None)
+    for _ in range(100):
+        if check is None or check():
+            break
+        await pilot.pause(0.05)
+    await settle(pilot)
+
+
 def keys_then_settle(*keys: str) -> Any:
     async def run(pilot: Pilot[Any]) -> None:
         await settle(pilot)
         for key in keys:
             await pilot.press(key)
             await settle(pilot)
+            await loaded(pilot)
 
     return run
 
