@@ -145,14 +145,6 @@ class Store:
             ).scalar()
         return json.loads(raw) if raw else None
 
-    def _vendor_id(self, conn: Any, vendor: str) -> int:
-        found = conn.execute(
-            select(writes.VENDORS.c.id).where(writes.VENDORS.c.name == vendor)
-        ).scalar()
-        if found is None:
-            raise KeyError(f"vendor {vendor!r} is not in the store")
-        return int(found)
-
     # -- writes ---------------------------------------------------------------------
 
     def apply(
@@ -160,7 +152,7 @@ class Store:
     ) -> ChangeSet:
         """Apply one poll's records, status, cursor and run record in one transaction."""
         with self.engine.begin() as conn:
-            vendor_id = self._vendor_id(conn, vendor)
+            vendor_id = writes.vendor_row_id(conn, vendor)
             return writes.apply_batch(conn, vendor_id, vendor, result, run, now, self.sla)
 
     def tick_clocks(self, now: datetime) -> int:

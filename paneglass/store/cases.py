@@ -22,7 +22,7 @@ from paneglass.store.views import (
     LinkView,
     TimelineEntry,
 )
-from paneglass.store.writes import CLOCKS, EVENTS, TICKETS, VENDORS
+from paneglass.store.writes import CLOCKS, EVENTS, TICKETS, VENDORS, vendor_row_id
 
 __all__ = [
     "CASES",
@@ -59,7 +59,7 @@ def add_link(
     mirror_comments: bool,
 ) -> None:
     """Link a ticket to the one it was handed to (idempotent)."""
-    from_id, to_id = _vendor_id(conn, source[0]), _vendor_id(conn, target[0])
+    from_id, to_id = vendor_row_id(conn, source[0]), vendor_row_id(conn, target[0])
     exists = conn.execute(
         select(LINKS.c.id).where(
             LINKS.c.from_vendor_id == from_id,
@@ -86,7 +86,7 @@ def add_link(
 
 def links_of(conn: Connection, vendor: str, external_id: str) -> list[LinkView]:
     """Both directions of every link of one ticket, with the other side's status."""
-    vendor_id = _vendor_id(conn, vendor)
+    vendor_id = vendor_row_id(conn, vendor)
     views: list[LinkView] = []
     for mine, theirs, direction in (("from", "to", "to"), ("to", "from", "from")):
         other_vendor = VENDORS.alias("other_vendor")
@@ -139,7 +139,7 @@ def set_mirror(
     mirror: bool,
 ) -> int:
     """Turn comment mirroring on or off for every link of a ticket; return links changed."""
-    vendor_id = _vendor_id(conn, vendor)
+    vendor_id = vendor_row_id(conn, vendor)
     result = conn.execute(
         update(LINKS)
         .where(
@@ -185,7 +185,7 @@ def add_member(
     ticket_key: str | None = None,
 ) -> bool:
     """Put a ticket in a case; False when it already is."""
-    vendor_id = _vendor_id(conn, vendor)
+    vendor_id = vendor_row_id(conn, vendor)
     if conn.execute(select(CASES.c.id).where(CASES.c.id == case_id)).first() is None:
         raise KeyError(f"there is no case {case_id}")
     exists = conn.execute(
@@ -226,7 +226,7 @@ def remove_member(
     conn: Connection, actor: Actor, now: datetime, case_id: int, vendor: str, external_id: str
 ) -> bool:
     """Take a ticket out of a case; False when it was not in it."""
-    vendor_id = _vendor_id(conn, vendor)
+    vendor_id = vendor_row_id(conn, vendor)
     result = conn.execute(
         delete(MEMBERS).where(
             MEMBERS.c.case_id == case_id,
@@ -265,7 +265,7 @@ def close_case(conn: Connection, actor: Actor, now: datetime, case_id: int) -> b
 
 def cases_of(conn: Connection, vendor: str, external_id: str) -> list[tuple[int, str]]:
     """(id, title) of the open cases a ticket belongs to."""
-    vendor_id = _vendor_id(conn, vendor)
+    vendor_id = vendor_row_id(conn, vendor)
     rows = conn.execute(
         select(CASES.c.id, CASES.c.title)
         .join(MEMBERS, MEMBERS.c.case_id == CASES.c.id)
@@ -446,10 +446,3 @@ def _key_of(conn: Connection, vendor_id: int, external_id: str) -> str | None:
         )
     ).scalar()
     return str(found) if found is not None else None
-
-
-def _vendor_id(conn: Connection, vendor: str) -> int:
-    found = conn.execute(select(VENDORS.c.id).where(VENDORS.c.name == vendor)).scalar()
-    if found is None:
-        raise KeyError(f"vendor {vendor!r} is not in the store")
-    return int(found)

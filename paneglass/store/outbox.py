@@ -21,7 +21,7 @@ from sqlalchemy import Connection, Table, and_, or_, select, text, update
 
 from paneglass.store.schema import AuditEntry, OutboxAction
 from paneglass.store.views import Actor, AuditRow, OutboxItem
-from paneglass.store.writes import VENDORS
+from paneglass.store.writes import VENDORS, vendor_row_id
 
 __all__ = [
     "AUDIT",
@@ -108,8 +108,8 @@ def enqueue(
     mirror_comments: bool = False,
 ) -> int:
     """Queue one action and audit it; return the outbox id."""
-    vendor_id = _vendor_id(conn, vendor)
-    source_vendor_id = _vendor_id(conn, source[0]) if source else None
+    vendor_id = vendor_row_id(conn, vendor)
+    source_vendor_id = vendor_row_id(conn, source[0]) if source else None
     outbox_id = int(
         conn.execute(
             OUTBOX.insert()
@@ -445,13 +445,6 @@ def _audit_operator(
         outbox_id=outbox_id,
         detail=row["summary"],
     )
-
-
-def _vendor_id(conn: Connection, vendor: str) -> int:
-    found = conn.execute(select(VENDORS.c.id).where(VENDORS.c.name == vendor)).scalar()
-    if found is None:
-        raise KeyError(f"vendor {vendor!r} is not in the store")
-    return int(found)
 
 
 def _items_select(*extra: Any) -> Any:

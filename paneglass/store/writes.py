@@ -32,7 +32,7 @@ from paneglass.store.schema import (
 )
 from paneglass.store.views import ChangeSet, PollRunInfo
 
-__all__ = ["TRACKED_FIELDS", "apply_batch", "recompute_clocks", "tick_clocks"]
+__all__ = ["TRACKED_FIELDS", "apply_batch", "recompute_clocks", "tick_clocks", "vendor_row_id"]
 
 TICKETS: Table = Ticket.__table__  # type: ignore[attr-defined]
 EVENTS: Table = TicketEvent.__table__  # type: ignore[attr-defined]
@@ -43,6 +43,15 @@ STATUS: Table = VendorStatus.__table__  # type: ignore[attr-defined]
 COMPONENTS: Table = VendorComponent.__table__  # type: ignore[attr-defined]
 INCIDENTS: Table = VendorIncident.__table__  # type: ignore[attr-defined]
 LEASE: Table = CollectorLease.__table__  # type: ignore[attr-defined]
+
+
+def vendor_row_id(conn: Connection, vendor: str) -> int:
+    """The row id of a configured vendor, or a KeyError naming it."""
+    found = conn.execute(select(VENDORS.c.id).where(VENDORS.c.name == vendor)).scalar()
+    if found is None:
+        raise KeyError(f"vendor {vendor!r} is not in the store")
+    return int(found)
+
 
 TRACKED_FIELDS = (
     "key",
