@@ -20,7 +20,7 @@ from connectors.actions import Action, ActionKind, Handoff
 from connectors.errors import ConnectorError
 from connectors.records import Priority
 from paneglass.store import Store
-from paneglass.store.views import Actor, TicketDetail
+from paneglass.store.views import Actor, NewAction, TicketDetail
 
 __all__ = ["Preview", "WriteBack", "handoff_from"]
 
@@ -141,16 +141,18 @@ class WriteBack:
             self.store.enqueue_action(
                 self.actor,
                 self.clock(),
-                vendor=vendor,
-                kind=action.kind.value,
-                payload=action.to_json(),
-                summary=action.summary(),
-                detail=preview.requests,
-                external_id=action.ticket_id,
-                ticket_key=key,
-                source=source,
-                case_id=case_id,
-                mirror_comments=mirror_comments,
+                NewAction(
+                    vendor=vendor,
+                    kind=action.kind.value,
+                    payload=action.to_json(),
+                    summary=action.summary(),
+                    detail=preview.requests,
+                    external_id=action.ticket_id,
+                    ticket_key=key,
+                    source=source,
+                    case_id=case_id,
+                    mirror_comments=mirror_comments,
+                ),
             )
         ]
         if action.kind is ActionKind.COMMENT and action.ticket_id:
@@ -177,13 +179,15 @@ class WriteBack:
                 self.store.enqueue_action(
                     self.actor,
                     self.clock(),
-                    vendor=link.vendor,
-                    kind=copy.kind.value,
-                    payload=copy.to_json(),
-                    summary=f"mirrored {copy.summary()}",
-                    detail=preview.requests,
-                    external_id=copy.ticket_id,
-                    ticket_key=link.key,
+                    NewAction(
+                        vendor=link.vendor,
+                        kind=copy.kind.value,
+                        payload=copy.to_json(),
+                        summary=f"mirrored {copy.summary()}",
+                        detail=preview.requests,
+                        external_id=copy.ticket_id,
+                        ticket_key=link.key,
+                    ),
                 )
             )
         return ids

@@ -22,7 +22,7 @@ from connectors.records import (
 )
 from paneglass.demo.world import ASSETS, PEOPLE, ROLES
 from paneglass.store import Store
-from paneglass.store.views import Actor, PollRunInfo
+from paneglass.store.views import Actor, NewAction, PollRunInfo
 
 __all__ = ["FIXTURE_NOW", "FIXTURE_VENDORS", "seed_store"]
 
@@ -208,12 +208,14 @@ def seed_story(store: Store, now: datetime) -> None:
         return store.enqueue_action(
             kim,
             now - timedelta(minutes=minutes_ago),
-            vendor=vendor,
-            kind=kind,
-            payload="{}",
-            summary=summary,
-            detail="",
-            **fields,  # type: ignore[arg-type]
+            NewAction(
+                vendor=vendor,
+                kind=kind,
+                payload="{}",
+                summary=summary,
+                detail="",
+                **fields,  # type: ignore[arg-type]
+            ),
         )
 
     handoff = act(

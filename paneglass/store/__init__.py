@@ -33,6 +33,7 @@ from paneglass.store.views import (
     ChangeSet,
     Headline,
     LinkView,
+    NewAction,
     OutboxItem,
     PollRunInfo,
     SlaRow,
@@ -228,39 +229,10 @@ class Store:
 
     # -- write-back: outbox and audit -------------------------------------------------------
 
-    def enqueue_action(
-        self,
-        actor: Actor,
-        now: datetime,
-        *,
-        vendor: str,
-        kind: str,
-        payload: str,
-        summary: str,
-        detail: str,
-        external_id: str | None,
-        ticket_key: str | None,
-        source: tuple[str, str] | None = None,
-        case_id: int | None = None,
-        mirror_comments: bool = False,
-    ) -> int:
+    def enqueue_action(self, actor: Actor, now: datetime, action: NewAction) -> int:
         """Store an action (and its audit entry) for the collector to send; return its id."""
         with self.engine.begin() as conn:
-            return outbox.enqueue(
-                conn,
-                actor,
-                now,
-                vendor=vendor,
-                kind=kind,
-                payload=payload,
-                summary=summary,
-                detail=detail,
-                external_id=external_id,
-                ticket_key=ticket_key,
-                source=source,
-                case_id=case_id,
-                mirror_comments=mirror_comments,
-            )
+            return outbox.enqueue(conn, actor, now, action)
 
     def due_actions(self, now: datetime, limit: int = 20) -> list[OutboxItem]:
         """Queued actions whose time has come, oldest first."""

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, and_, or_, select, text, update
 
 from paneglass.store.schema import AuditEntry, OutboxAction
-from paneglass.store.views import Actor, AuditRow, OutboxItem
+from paneglass.store.views import Actor, AuditRow, NewAction, OutboxItem
 from paneglass.store.writes import VENDORS, vendor_row_id
 
 __all__ = [
@@ -91,35 +91,19 @@ def audit(
     )
 
 
-def enqueue(
-    conn: Connection,
-    actor: Actor,
-    now: datetime,
-    *,
-    vendor: str,
-    kind: str,
-    payload: str,
-    summary: str,
-    detail: str,
-    external_id: str | None,
-    ticket_key: str | None,
-    source: tuple[str, str] | None = None,
-    case_id: int | None = None,
-    mirror_comments: bool = False,
-) -> int:
+def enqueue(conn: Connection, actor: Actor, now: datetime, action: NewAction) -> int:
     """Queue one action and audit it; return the outbox id."""
-    vendor_id = vendor_row_id(conn, vendor)
-    source_vendor_id = vendor_row_id(conn, source[0]) if source else None
+    source = action.source
     outbox_id = int(
         conn.execute(
             OUTBOX.insert()
             .values(
-                vendor_id=vendor_id,
-                external_id=external_id,
-                ticket_key=ticket_key,
-                kind=kind,
-                payload=payload,
-                summary=summary,
+                vendor_id=vendor_row_id(conn, action.vendor),
+                external_id=action.external_id,
+                ticket_key=action.ticket_key,
+                kind=action.kind,
+                payload=action.payload,
+                summary=action.summary,
                 state="queued",
                 attempts=0,
                 next_attempt_at=now,
@@ -127,10 +111,10 @@ def enqueue(
                 updated_at=now,
                 requested_by=actor.user,
                 terminal=actor.terminal,
-                source_vendor_id=source_vendor_id,
+                source_vendor_id=vendor_row_id(conn, source[0]) if source else None,
                 source_external_id=source[1] if source else None,
-                case_id=case_id,
-                mirror_comments=mirror_comments,
+                case_id=action.case_id,
+                mirror_comments=action.mirror_comments,
             )
             .returning(OUTBOX.c.id)
         ).scalar_one()
@@ -138,14 +122,14 @@ def enqueue(
     audit(
         conn,
         actor,
-        f"queued {kind}",
+        f"queued {action.kind}",
         now,
-        vendor=vendor,
-        external_id=external_id,
-        ticket_key=ticket_key,
-        case_id=case_id,
+        vendor=action.vendor,
+        external_id=action.external_id,
+        ticket_key=action.ticket_key,
+        case_id=action.case_id,
         outbox_id=outbox_id,
-        detail=f"{summary}\n{detail}",
+        detail=f"{action.summary}\n{action.detail}",
     )
     return outbox_id
 

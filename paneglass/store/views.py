@@ -23,6 +23,7 @@ __all__ = [
     "Headline",
     "IncidentView",
     "LinkView",
+    "NewAction",
     "OutboxItem",
     "PollRunInfo",
     "SlaRow",
@@ -244,6 +245,25 @@ class Actor:
 
     user: str
     terminal: str | None = None
+
+
+@dataclass(frozen=True)
+class NewAction:
+    """An action the operator confirmed, as the outbox stores it."""
+
+    vendor: str
+    kind: str
+    payload: str
+    """The :class:`connectors.actions.Action` as JSON."""
+    summary: str
+    detail: str = ""
+    """The dry-run text (kept in the audit log)."""
+    external_id: str | None = None
+    ticket_key: str | None = None
+    source: tuple[str, str] | None = None
+    """For a hand-off: (vendor, external id) of the ticket it came from."""
+    case_id: int | None = None
+    mirror_comments: bool = False
 
 
 @dataclass(frozen=True)

@@ -135,7 +135,7 @@ def test_queued_action_is_sent_by_collect_once_and_exported_in_the_audit(
 ) -> None:
     from connectors.actions import Action, ActionKind
     from paneglass.store import Store
-    from paneglass.store.views import Actor, TicketQuery
+    from paneglass.store.views import Actor, NewAction, TicketQuery
 
     config = config_for(demo, tmp_path / "config.toml")
     db = f"sqlite:///{tmp_path / 'store.db'}"
@@ -148,13 +148,15 @@ def test_queued_action_is_sent_by_collect_once_and_exported_in_the_audit(
     store.enqueue_action(
         Actor("ana", "/dev/pts/9 ssh from 127.0.0.1"),
         row.updated_at,
-        vendor="desktop",
-        kind="comment",
-        payload=action.to_json(),
-        summary=action.summary(),
-        detail="PUT …",
-        external_id=ticket.external_id,
-        ticket_key=ticket.key,
+        NewAction(
+            vendor="desktop",
+            kind="comment",
+            payload=action.to_json(),
+            summary=action.summary(),
+            detail="PUT …",
+            external_id=ticket.external_id,
+            ticket_key=ticket.key,
+        ),
     )
     store.close()
     capsys.readouterr()

@@ -27,7 +27,7 @@ from connectors.emulators.zendesk import ZendeskEmulator
 from connectors.records import Priority, TicketStatus
 from paneglass.store import Store
 from paneglass.store.outbox import INTERRUPTED
-from paneglass.store.views import Actor
+from paneglass.store.views import Actor, NewAction
 
 ROOT = Path(__file__).resolve().parents[2]
 ACTIONS = 32
@@ -79,13 +79,15 @@ def test_sigkill_while_sending_loses_nothing_and_doubles_nothing(tmp_path: Path)
             outbox_id = store.enqueue_action(
                 actor,
                 datetime.now(UTC),
-                vendor="desk",
-                kind=action.kind.value,
-                payload=action.to_json(),
-                summary=action.summary(),
-                detail="",
-                external_id=ticket_id,
-                ticket_key=key,
+                NewAction(
+                    vendor="desk",
+                    kind=action.kind.value,
+                    payload=action.to_json(),
+                    summary=action.summary(),
+                    detail="",
+                    external_id=ticket_id,
+                    ticket_key=key,
+                ),
             )
             kinds[outbox_id] = action.text
         env = {**os.environ, "PYTHONPATH": str(ROOT)}

@@ -15,7 +15,7 @@ from connectors import VendorConfig
 from connectors.records import PollResult, TicketStatus
 from paneglass.store import Store
 from paneglass.store.outbox import INTERRUPTED, this_host
-from paneglass.store.views import Actor, PollRunInfo
+from paneglass.store.views import Actor, NewAction, PollRunInfo
 from tests.store.test_store import ticket
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
@@ -41,13 +41,15 @@ def queue_comment(store: Store, text_: str = "checked the cable") -> int:
     return store.enqueue_action(
         KIM,
         NOW,
-        vendor="desktop",
-        kind="comment",
-        payload=json.dumps({"kind": "comment", "text": text_}),
-        summary=f"comment (internal): {text_}",
-        detail="PUT /api/v2/tickets/4201.json",
-        external_id="4201",
-        ticket_key="#4201",
+        NewAction(
+            vendor="desktop",
+            kind="comment",
+            payload=json.dumps({"kind": "comment", "text": text_}),
+            summary=f"comment (internal): {text_}",
+            detail="PUT /api/v2/tickets/4201.json",
+            external_id="4201",
+            ticket_key="#4201",
+        ),
     )
 
 
@@ -99,13 +101,15 @@ def test_interrupted_sends_are_requeued_only_when_safe(store: Store) -> None:
     status = store.enqueue_action(
         KIM,
         NOW,
-        vendor="desktop",
-        kind="set_status",
-        payload="{}",
-        summary="set status → resolved",
-        detail="",
-        external_id="4201",
-        ticket_key="#4201",
+        NewAction(
+            vendor="desktop",
+            kind="set_status",
+            payload="{}",
+            summary="set status → resolved",
+            detail="",
+            external_id="4201",
+            ticket_key="#4201",
+        ),
     )
     for outbox_id in (comment, status):
         store.claim_action(outbox_id, NOW, f"{this_host()}:999999999")  # a pid that cannot exist
@@ -138,16 +142,18 @@ def test_handoff_success_links_both_tickets_and_joins_the_case(store: Store) -> 
     outbox_id = store.enqueue_action(
         KIM,
         NOW,
-        vendor="network",
-        kind="create",
-        payload="{}",
-        summary="hand off (create) from desktop #4201",
-        detail="POST /rest/api/3/issue",
-        external_id=None,
-        ticket_key=None,
-        source=("desktop", "4201"),
-        case_id=case_id,
-        mirror_comments=True,
+        NewAction(
+            vendor="network",
+            kind="create",
+            payload="{}",
+            summary="hand off (create) from desktop #4201",
+            detail="POST /rest/api/3/issue",
+            external_id=None,
+            ticket_key=None,
+            source=("desktop", "4201"),
+            case_id=case_id,
+            mirror_comments=True,
+        ),
     )
     store.claim_action(outbox_id, NOW, "host:1")
     store.action_sent(outbox_id, NOW, "HTTP 201: created OPS-7", 201, ("10007", "OPS-7"))
