@@ -68,20 +68,15 @@ class OutboxSender:
         self.may_send = may_send
         """False while a vendor's gate is shut (Retry-After, open circuit): the action waits."""
         self.on_sent = on_sent
-        """Told after each send (the collector polls the vendor soon, or honours a 429)."""
+        """Told after a sent action (the collector polls the vendor soon) or a 429 (it waits)."""
 
     def safe_to_resend(self, vendor: str, payload: str) -> bool:
-        """Would sending this action a second time leave the vendor as sending it once?"""
+        """Would sending this stored action a second time leave the vendor as sending it once?"""
         try:
             action = Action.from_json(payload)
         except (ValueError, TypeError, KeyError):
             return False
-        if action.idempotent:
-            return True
-        if action.kind is ActionKind.CREATE:
-            connector = self.connector_for(vendor)
-            return connector is not None and connector.create_dedupe is not None
-        return False
+        return _resend_safe(action, self.connector_for(vendor))
 
     async def send_due(self) -> SendReport:
         """One pass: settle what a dead sender left, then send every due action once.
@@ -120,7 +115,8 @@ class OutboxSender:
         except ConnectorError as exc:
             retry_at = self._retry_at(item, action, connector, exc)
             await self._fail(item, str(exc), exc.http_status, retry_at)
-            self.on_sent(item.vendor, exc if isinstance(exc, RateLimited) else None)
+            if isinstance(exc, RateLimited):
+                self.on_sent(item.vendor, exc)  # the vendor's gate honours it for polls too
             return False
         except Exception as exc:  # a connector bug must not stop the outbox
             log.exception("action %s to %s failed unexpectedly", item.id, item.vendor)
@@ -159,10 +155,7 @@ class OutboxSender:
             return None
         if isinstance(error, RateLimited):
             wait = error.retry_after if error.retry_after is not None else BACKOFF_BASE
-        elif isinstance(error, TransientError) and (
-            action.idempotent
-            or (action.kind is ActionKind.CREATE and connector.create_dedupe is not None)
-        ):
+        elif isinstance(error, TransientError) and _resend_safe(action, connector):
             wait = min(BACKOFF_BASE * 2 ** (attempt - 1), BACKOFF_CAP)
         else:
             return None
@@ -175,3 +168,14 @@ class OutboxSender:
         await self.write(
             self.store.action_failed, item.id, self.clock(), reason, http_status, retry_at
         )
+
+
+def _resend_safe(action: Action, connector: Connector | None) -> bool:
+    """Idempotent, or a create the vendor can be asked about first: cannot double."""
+    if action.idempotent:
+        return True
+    return (
+        action.kind is ActionKind.CREATE
+        and connector is not None
+        and connector.create_dedupe is not None
+    )
