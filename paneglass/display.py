@@ -17,6 +17,7 @@ from textual.content import Content
 from connectors.sanitize import clean_text, one_line
 
 __all__ = [
+    "OUTBOX_STATES",
     "age",
     "countdown",
     "fit",
@@ -24,6 +25,16 @@ __all__ = [
     "plain",
     "safe_line",
 ]
+
+
+OUTBOX_STATES = {
+    "queued": ("…", "queued"),
+    "sending": ("→", "sending"),
+    "sent": ("✔", "sent"),
+    "failed": ("✖", "FAILED"),
+    "cancelled": ("−", "cancelled"),
+}
+"""A write-back action's state as a glyph and a word, so it reads without colour."""
 
 
 def plain(text: object) -> Content:

@@ -35,20 +35,17 @@ def fixture_app(folder: Path, *, theme: str = "noc-dark", wall: bool = False) ->
     from paneglass.app import PaneglassApp, WallApp
     from paneglass.demo.fixture import FIXTURE_NOW, FIXTURE_VENDORS, seed_store
     from paneglass.store import Store
-    from paneglass.store.views import Actor
-    from paneglass.write_back import WriteBack
 
     store = Store(f"sqlite:///{folder / 'fixture.db'}")
     seed_store(store)
-    config = Config(display=DisplayConfig(timezone="Europe/London", theme=theme), demo=True)
+    config = Config(
+        display=DisplayConfig(timezone="Europe/London", theme=theme),
+        vendors=FIXTURE_VENDORS,  # what actions are planned against; nothing collects
+        demo=True,
+    )
     if wall:
         return WallApp(store, config, clock=lambda: FIXTURE_NOW, collect=False)
-    app = PaneglassApp(store, config, clock=lambda: FIXTURE_NOW, collect=False)
-    # Actions are planned against the fixture's vendors, as one named operator would.
-    app.write_back = WriteBack(
-        store, FIXTURE_VENDORS, Actor("kim", "/dev/pts/4"), lambda: FIXTURE_NOW
-    )
-    return app
+    return PaneglassApp(store, config, clock=lambda: FIXTURE_NOW, collect=False)
 
 
 async def _shoot(output: Path) -> list[Path]:

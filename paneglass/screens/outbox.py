@@ -18,21 +18,15 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from paneglass.display import plain, safe_line
+from paneglass.display import OUTBOX_STATES, plain, safe_line
 from paneglass.store import Store
 from paneglass.store.views import OutboxItem
 from paneglass.write_back import WriteBack
 
-__all__ = ["STATE_LABELS", "ManagedOutboxScreen", "OutboxScreen"]
+__all__ = ["ManagedOutboxScreen", "OutboxScreen"]
 
-STATE_LABELS = {
-    "queued": ("… queued", "bold"),
-    "sending": ("→ sending", "bold"),
-    "sent": ("✔ sent", "green"),
-    "failed": ("✖ FAILED", "bold red"),
-    "cancelled": ("− cancelled", "dim"),
-}
-"""A glyph and a word for every state, so it reads without colour."""
+STATE_STYLES = {"sent": "green", "failed": "bold red", "cancelled": "dim"}
+"""Colour on top of the glyph and word (``display.OUTBOX_STATES``), never instead of them."""
 
 
 class OutboxScreen(Screen[None]):
@@ -84,10 +78,10 @@ class OutboxScreen(Screen[None]):
         row = table.cursor_row
         table.clear()
         for item in items:
-            label, style = STATE_LABELS.get(item.state, (item.state, ""))
+            mark, word = OUTBOX_STATES.get(item.state, ("?", item.state))
             table.add_row(
                 Text(str(item.id)),
-                Text(label, style=style),
+                Text(f"{mark} {word}", style=STATE_STYLES.get(item.state, "bold")),
                 Text(item.created_at.astimezone(self.zone).strftime("%d %b %H:%M")),
                 Text(item.vendor),
                 Text(safe_line(item.ticket_key or item.created_key or "new ticket", 20)),
@@ -98,7 +92,7 @@ class OutboxScreen(Screen[None]):
             )
         if items:
             table.move_cursor(row=min(row, len(items) - 1))
-        counts = {state: sum(1 for i in items if i.state == state) for state in STATE_LABELS}
+        counts = {state: sum(1 for i in items if i.state == state) for state in OUTBOX_STATES}
         summary = "  ".join(f"{n} {state}" for state, n in counts.items() if n)
         self.query_one("#outbox-pane").border_title = plain(f"Outbox  {summary or 'empty'}")
         self._explain()

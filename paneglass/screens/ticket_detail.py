@@ -17,7 +17,7 @@ from textual.screen import Screen
 from textual.style import Style
 from textual.widgets import Collapsible, Footer, Static
 
-from paneglass.display import countdown, local_time, plain, safe_line
+from paneglass.display import OUTBOX_STATES, countdown, local_time, plain, safe_line
 from paneglass.store import Store
 from paneglass.store.views import ClockView, LinkView, OutboxItem, TicketDetail
 from paneglass.widgets.sla_list import DISAGREE_AFTER
@@ -83,9 +83,6 @@ class Related:
     actions: tuple[OutboxItem, ...] = ()
 
 
-_STATE_MARK = {"queued": "…", "sending": "→", "sent": "✔", "failed": "✖", "cancelled": "−"}
-
-
 def render_related(related: Related, zone: tzinfo | None) -> Content:
     """Linked tickets with their live status, cases, and this ticket's outbox actions."""
     lines: list[Content] = [Content.styled("Linked tickets", "bold underline")]
@@ -111,13 +108,14 @@ def render_related(related: Related, zone: tzinfo | None) -> Content:
     if not related.actions:
         lines.append(Content.styled("  none", "$text-muted"))
     for item in related.actions:
-        mark = _STATE_MARK.get(item.state, "?")
+        mark, word = OUTBOX_STATES.get(item.state, ("?", item.state))
         answer = f"  [{safe_line(item.answer, 80)}]" if item.answer else ""
         where = f"{item.vendor}: " if item.kind == "create" else ""
+        who = safe_line(item.requested_by, 24)
         lines.append(
             Content.assemble(
-                (f"  {mark} {item.state:<9}", "bold"),
-                f" {local_time(item.created_at, zone)}  {item.requested_by}: {where}",
+                (f"  {mark} {word:<9}", "bold"),
+                f" {local_time(item.created_at, zone)}  {who}: {where}",
                 safe_line(item.summary, 80),
                 (answer, "$text-muted"),
             )
