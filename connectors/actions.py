@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 
 from connectors.errors import ConnectorError
 from connectors.records import Priority, TicketStatus
+from connectors.sanitize import clean_text, one_line
 
 __all__ = [
     "Action",
@@ -207,6 +208,14 @@ class ActionResult:
     """For ``CREATE``: the new ticket's human key."""
     existing: bool = False
     """For ``CREATE``: the vendor already had a ticket with this correlation (no new one made)."""
+
+    def __post_init__(self) -> None:
+        # Vendor text (a created key, a message) is cleaned here, once, like every record.
+        object.__setattr__(self, "summary", one_line(clean_text(self.summary), 300))
+        for name in ("created_id", "created_key"):
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, one_line(clean_text(value), 120))
 
 
 def _short(text: str, limit: int = 60) -> str:

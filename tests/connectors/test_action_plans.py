@@ -90,3 +90,15 @@ def test_support_table_and_no_secret_in_any_dry_run(kind: str) -> None:
             assert "authorization" not in {h.lower() for h in request.headers}
     # Some samples are refused before sending (an id format, a missing setting): most are not.
     assert planned >= len(cls.supported_actions) - 1, f"{kind}: only {planned} plans made"
+
+
+def test_vendor_answers_are_cleaned_where_results_are_built() -> None:
+    from connectors.actions import ActionResult
+    from tests.hostile import has_forbidden
+
+    result = ActionResult(
+        "HTTP 201: created \x1b]52;c;ZXZpbA==\x07INC1\u202e", 201, "id\x1b[2J", "INC\x9b1\nX"
+    )
+    for text in (result.summary, result.created_id, result.created_key):
+        assert text is not None and not has_forbidden(text), repr(text)
+    assert result.created_key == "INC1 X"
