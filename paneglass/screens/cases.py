@@ -8,7 +8,7 @@ member) lives in subclasses the read-only console never uses.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, tzinfo
 from typing import Any, ClassVar
 
@@ -19,9 +19,11 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Input, Static
 
 from paneglass.display import local_time, plain, safe_line
+from paneglass.screens.table_pane import TablePaneScreen
 from paneglass.store import Store
 from paneglass.store.views import CaseDetail, CaseRow
 from paneglass.write_back import WriteBack
@@ -36,65 +38,42 @@ SLA_LABELS = {
 }
 
 
-class CasesScreen(Screen[None]):
+class CasesScreen(TablePaneScreen[CaseRow]):
     """The cases pane: every open case, worst first."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q,backspace", "app.pop_screen", "Back", id="cases.back"),
     ]
+    PANE_ID = "cases-pane"
+    PANE_TITLE = "Cases"
+    COLUMNS = ("Case", "SLA", "Title", "Tickets", "Open", "Vendors", "Opened by", "Opened")
 
-    def __init__(self, store: Store, *, clock: Callable[[], datetime], zone: tzinfo | None) -> None:
-        super().__init__()
-        self.store = store
-        self.clock = clock
-        self.zone = zone
-        self.rows: list[CaseRow] = []
+    def fetch(self) -> list[CaseRow]:
+        """Open cases, worst first."""
+        return self.store.case_rows()
 
-    def compose(self) -> ComposeResult:
-        with Vertical(id="cases-pane", classes="pane"):
-            yield DataTable(id="cases-table", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+    def row_key(self, row: CaseRow) -> str:
+        """Case id."""
+        return str(row.id)
 
-    def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        table.add_columns(
-            "Case", "SLA", "Title", "Tickets", "Open", "Vendors", "Opened by", "Opened"
+    def cells(self, row: CaseRow) -> Sequence[Text]:
+        """The case's SLA state as glyph and word, its title, size and vendors."""
+        label, style = SLA_LABELS.get(row.worst_state, (row.worst_state, ""))
+        return (
+            Text(str(row.id)),
+            Text(label, style=style),
+            Text(safe_line(row.title, 60)),
+            Text(str(row.members)),
+            Text(str(row.open_members)),
+            Text(", ".join(row.vendors)),
+            Text(safe_line(row.created_by, 16)),
+            Text(local_time(row.created_at, self.zone)),
         )
-        self.query_one("#cases-pane").border_title = "Cases"
-        table.focus()
-        self.refresh_data()
 
-    def refresh_data(self) -> None:
-        """Re-read the cases (after a change notice)."""
-        self._load()
-
-    @work(thread=True, exclusive=True, group="cases-query", exit_on_error=False)
-    def _load(self) -> None:
-        rows = self.store.case_rows()
-        self.app.call_from_thread(self._show, rows)
-
-    def _show(self, rows: list[CaseRow]) -> None:
-        self.rows = rows
-        table = self.query_one(DataTable)
-        cursor = table.cursor_row
-        table.clear()
-        for row in rows:
-            label, style = SLA_LABELS.get(row.worst_state, (row.worst_state, ""))
-            table.add_row(
-                Text(str(row.id)),
-                Text(label, style=style),
-                Text(safe_line(row.title, 60)),
-                Text(str(row.members)),
-                Text(str(row.open_members)),
-                Text(", ".join(row.vendors)),
-                Text(safe_line(row.created_by, 16)),
-                Text(local_time(row.created_at, self.zone)),
-                key=str(row.id),
-            )
-        if rows:
-            table.move_cursor(row=min(cursor, len(rows) - 1))
+    def shown(self, rows: list[CaseRow]) -> None:
+        """How many cases, and how many breached, in the title."""
         breached = sum(1 for r in rows if r.worst_state == "breached")
-        self.query_one("#cases-pane").border_title = plain(
+        self.query_one(f"#{self.PANE_ID}").border_title = plain(
             f"Cases  {len(rows)} open" + (f" · {breached} breached" if breached else "")
         )
 
@@ -236,8 +215,8 @@ class EditableCasesScreen(CasesScreen):
         super().__init__(store, clock=clock, zone=zone)
         self.write_back = write_back
 
-    def compose(self) -> ComposeResult:
-        yield from super().compose()
+    def compose_below(self) -> Iterable[Widget]:
+        """The title box of a new case (shown by ``n``)."""
         yield Input(placeholder="title of the new case, Enter to open it", id="new-case")
 
     def on_mount(self) -> None:

@@ -6,19 +6,18 @@ cancel, so a read-only console has no way to reach either.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, tzinfo
 from typing import ClassVar
 
 from rich.text import Text
 from textual import work
-from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widget import Widget
+from textual.widgets import Static
 
 from paneglass.display import OUTBOX_STATES, plain, safe_line
+from paneglass.screens.table_pane import TablePaneScreen
 from paneglass.store import Store
 from paneglass.store.views import OutboxItem
 from paneglass.write_back import WriteBack
@@ -29,83 +28,56 @@ STATE_STYLES = {"sent": "green", "failed": "bold red", "cancelled": "dim"}
 """Colour on top of the glyph and word (``display.OUTBOX_STATES``), never instead of them."""
 
 
-class OutboxScreen(Screen[None]):
+class OutboxScreen(TablePaneScreen[OutboxItem]):
     """Every action paneglass was asked to send, newest first."""
 
     DEFAULT_CSS = """
-    #outbox-table { height: 1fr; }
+    OutboxScreen DataTable { height: 1fr; }
     #outbox-answer { height: auto; max-height: 6; border-top: solid $panel; padding: 0 1; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q,backspace", "app.pop_screen", "Back", id="outbox.back"),
     ]
+    PANE_ID = "outbox-pane"
+    PANE_TITLE = "Outbox"
+    COLUMNS = ("#", "State", "Queued", "Vendor", "Ticket", "Action", "By", "Vendor's answer")
 
-    def __init__(self, store: Store, *, clock: Callable[[], datetime], zone: tzinfo | None) -> None:
-        super().__init__()
-        self.store = store
-        self.clock = clock
-        self.zone = zone
-        self.items: list[OutboxItem] = []
+    def compose_below(self) -> Iterable[Widget]:
+        """The highlighted action's full answer."""
+        yield Static("", id="outbox-answer", markup=False)
 
-    def compose(self) -> ComposeResult:
-        with Vertical(id="outbox-pane", classes="pane"):
-            yield DataTable(id="outbox-table", cursor_type="row", zebra_stripes=True)
-            yield Static("", id="outbox-answer", markup=False)
-        yield Footer()
+    def fetch(self) -> list[OutboxItem]:
+        """The newest 500 actions."""
+        return self.store.outbox_items(500)
 
-    def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        table.add_columns(
-            "#", "State", "Queued", "Vendor", "Ticket", "Action", "By", "Vendor's answer"
+    def row_key(self, row: OutboxItem) -> str:
+        """Outbox id."""
+        return str(row.id)
+
+    def cells(self, row: OutboxItem) -> Sequence[Text]:
+        """State as glyph and word, then who asked what of whom, and the answer."""
+        mark, word = OUTBOX_STATES.get(row.state, ("?", row.state))
+        return (
+            Text(str(row.id)),
+            Text(f"{mark} {word}", style=STATE_STYLES.get(row.state, "bold")),
+            Text(row.created_at.astimezone(self.zone).strftime("%d %b %H:%M")),
+            Text(row.vendor),
+            Text(safe_line(row.ticket_key or row.created_key or "new ticket", 20)),
+            Text(safe_line(row.summary, 38)),
+            Text(safe_line(row.requested_by, 12)),
+            Text(safe_line(row.answer or "", 36)),
         )
-        self.query_one("#outbox-pane").border_title = "Outbox"
-        table.focus()
-        self.refresh_data()
 
-    def refresh_data(self) -> None:
-        """Re-read the outbox (after a change notice)."""
-        self._load()
-
-    @work(thread=True, exclusive=True, group="outbox-query", exit_on_error=False)
-    def _load(self) -> None:
-        items = self.store.outbox_items(500)
-        self.app.call_from_thread(self._show, items)
-
-    def _show(self, items: list[OutboxItem]) -> None:
-        self.items = items
-        table = self.query_one(DataTable)
-        row = table.cursor_row
-        table.clear()
-        for item in items:
-            mark, word = OUTBOX_STATES.get(item.state, ("?", item.state))
-            table.add_row(
-                Text(str(item.id)),
-                Text(f"{mark} {word}", style=STATE_STYLES.get(item.state, "bold")),
-                Text(item.created_at.astimezone(self.zone).strftime("%d %b %H:%M")),
-                Text(item.vendor),
-                Text(safe_line(item.ticket_key or item.created_key or "new ticket", 20)),
-                Text(safe_line(item.summary, 38)),
-                Text(safe_line(item.requested_by, 12)),
-                Text(safe_line(item.answer or "", 36)),
-                key=str(item.id),
-            )
-        if items:
-            table.move_cursor(row=min(row, len(items) - 1))
-        counts = {state: sum(1 for i in items if i.state == state) for state in OUTBOX_STATES}
+    def shown(self, rows: list[OutboxItem]) -> None:
+        """Counts per state in the title; the highlighted action's detail below."""
+        counts = {state: sum(1 for i in rows if i.state == state) for state in OUTBOX_STATES}
         summary = "  ".join(f"{n} {state}" for state, n in counts.items() if n)
-        self.query_one("#outbox-pane").border_title = plain(f"Outbox  {summary or 'empty'}")
+        self.query_one(f"#{self.PANE_ID}").border_title = plain(f"Outbox  {summary or 'empty'}")
         self._explain()
 
     def on_data_table_row_highlighted(self) -> None:
         self._explain()
-
-    def selected(self) -> OutboxItem | None:
-        """The highlighted action."""
-        table = self.query_one(DataTable)
-        if not self.items or table.cursor_row >= len(self.items):
-            return None
-        return self.items[table.cursor_row]
 
     def _explain(self) -> None:
         item = self.selected()

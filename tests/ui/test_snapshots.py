@@ -31,7 +31,7 @@ async def loaded(pilot: Pilot[Any]) -> None:
     ready = {
         CaseScreen: lambda: screen.detail is not None,
         CasesScreen: lambda: bool(screen.rows),
-        OutboxScreen: lambda: bool(screen.items),
+        OutboxScreen: lambda: bool(screen.rows),
     }
     check = next((test for cls, test in ready.items() if isinstance(screen, cls)), None)
     for _ in range(100):
