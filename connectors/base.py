@@ -1,24 +1,36 @@
 """The connector contract: what every vendor module offers the scheduler.
 
-A connector is built from its vendor's config section and one long-lived
-``httpx2.AsyncClient``; it knows HTTP and one vendor's JSON, returns
-normalized records and its next cursor, and never touches the database, the
-scheduler or the UI.
+A connector is built from its vendor's config section (parsed once into its
+typed :class:`~connectors.settings.ConnectorSettings`) and one long-lived
+``httpx2.AsyncClient``; it knows HTTP and one vendor's JSON, yields pages of
+normalized records, each with the cursor to resume after it, and never
+touches the database, the scheduler or the UI.
+
+Most connectors implement the two phases of :mod:`connectors.sync`:
+:meth:`Connector.backfill_pages` (every open ticket, whatever its age, plus
+recently closed ones, in a resumable order) and
+:meth:`Connector.incremental_pages` (what changed since a position); the base
+:meth:`Connector.pages` runs them in turn and keeps both positions in one
+cursor. A source without tickets (a status page) overrides :meth:`pages`.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import httpx2
 
 from connectors.actions import Action, ActionKind, ActionResult, PlannedRequest, UnsupportedAction
 from connectors.errors import ConfigurationError
+from connectors.fanout import Limiter
 from connectors.http import RateBudget, send
-from connectors.records import Cursor, PollResult
+from connectors.records import ConversationEntry, Cursor, PollResult, Progress, TicketRecord
+from connectors.settings import ConnectorSettings
+from connectors.sync import BACKFILL, INCREMENTAL, SyncState
 
 __all__ = ["Connector", "VendorConfig"]
 
@@ -77,12 +89,30 @@ class Connector(ABC):
     credential_sets: ClassVar[tuple[tuple[str, ...], ...]] = ((),)
     """Alternative sets of settings keys; one set must be fully present."""
     default_poll_interval: ClassVar[float] = 60.0
+    Settings: ClassVar[type[ConnectorSettings] | None] = None
+    """The vendor's settings model (its folder's ``settings.py``)."""
     budget: RateBudget | None = None
     """The vendor's rate budget, when the connector keeps one: writes are paced by it too."""
 
-    def __init__(self, config: VendorConfig, client: httpx2.AsyncClient) -> None:
+    def __init__(
+        self,
+        config: VendorConfig,
+        client: httpx2.AsyncClient,
+        settings: ConnectorSettings | None = None,
+    ) -> None:
         self.config = config
         self.client = client
+        self.settings = settings if settings is not None else self.parse_settings(config)
+        """The section, parsed once (pass it in when the config load already parsed it)."""
+        self.limiter = Limiter(self.settings.concurrency)
+        """The bound on this vendor's requests in flight (see :mod:`connectors.fanout`)."""
+
+    @classmethod
+    def parse_settings(cls, config: VendorConfig) -> ConnectorSettings:
+        """The section as this vendor's typed settings, or a :class:`ConfigurationError`."""
+        if cls.Settings is None:  # a connector not yet on the kit: shared defaults only
+            return ConnectorSettings()
+        return cls.Settings.parse(config.name, config.kind, config.settings)
 
     @classmethod
     def validate(cls, config: VendorConfig) -> None:
@@ -91,6 +121,9 @@ class Connector(ABC):
             raise ConfigurationError(
                 f"vendor {config.name!r}: base_url must start with http:// or https://"
             )
+        if cls.Settings is not None:
+            cls.parse_settings(config)
+            return
         if not any(all(config.get(k) for k in keys) for keys in cls.credential_sets):
             wanted = " or ".join("+".join(keys) for keys in cls.credential_sets)
             raise ConfigurationError(f"vendor {config.name!r} ({cls.kind}) needs {wanted}")
@@ -116,9 +149,90 @@ class Connector(ABC):
             follow_redirects=False,
         )
 
-    @abstractmethod
+    async def pages(self, cursor: Cursor | None) -> AsyncIterator[PollResult]:
+        """The poll as pages, each carrying the cursor to resume after it once committed.
+
+        The default runs the backfill (while one is pending), then the
+        incremental phase, and wraps each page's own position into the
+        two-phase cursor of :class:`~connectors.sync.SyncState`.
+        """
+        if type(self).poll is not Connector.poll:  # not yet streaming: one page
+            yield await self.poll(cursor)
+            return
+        state = SyncState.load(cursor, datetime.now(UTC))
+        if state.backfill is not None:
+            backfill = state.backfill
+            async for page in self.backfill_pages(backfill.position, backfill.started):
+                total = page.progress.total if page.progress else None
+                state = state.backfill_advanced(page.cursor, len(page.tickets), total)
+                assert state.backfill is not None
+                done = state.backfill.done
+                yield replace(
+                    page,
+                    cursor=state.dump(),
+                    progress=Progress(BACKFILL, done, state.backfill.total),
+                )
+            done, total = (
+                (state.backfill.done, state.backfill.total) if state.backfill else (0, None)
+            )
+            state = state.backfill_finished(self.settings.overlap)
+            yield PollResult(cursor=state.dump(), progress=Progress(BACKFILL, done, total))
+        read = 0
+        start = state.incremental_from or datetime.now(UTC) - self.settings.backfill
+        async for page in self.incremental_pages(state.incremental, start):
+            state = state.incremental_advanced(page.cursor)
+            read += len(page.tickets)
+            total = page.progress.total if page.progress else None
+            yield replace(page, cursor=state.dump(), progress=Progress(INCREMENTAL, read, total))
+
+    def backfill_pages(
+        self, position: Cursor | None, started: datetime
+    ) -> AsyncIterator[PollResult]:
+        """Every open ticket, whatever its age, plus closed/resolved within ``backfill_days``.
+
+        Read in an order that can resume: each page's ``cursor`` is this
+        connector's position after it (``position`` is the last one saved,
+        ``None`` from the start). ``started`` is when this backfill began.
+        """
+        raise NotImplementedError(f"{self.kind} has no backfill_pages")
+
+    def incremental_pages(
+        self, position: Cursor | None, start: datetime
+    ) -> AsyncIterator[PollResult]:
+        """What changed since ``position`` (or since ``start`` when there is none yet)."""
+        raise NotImplementedError(f"{self.kind} has no incremental_pages")
+
     async def poll(self, cursor: Cursor | None) -> PollResult:
-        """Everything changed since ``cursor`` (all of it when ``None``), to the last page."""
+        """Every page of one poll merged into one result (tests and small tools).
+
+        The collector streams :meth:`pages` instead, so its memory is bounded
+        by a page; this holds the whole poll.
+        """
+        tickets: dict[str, TicketRecord] = {}
+        merged = PollResult(cursor=cursor)
+        entries: list[ConversationEntry] = []
+        removed: list[str] = []
+        requests = 0
+        async for page in self.pages(cursor):
+            for ticket in page.tickets:
+                tickets.pop(ticket.external_id, None)
+                tickets[ticket.external_id] = ticket
+            entries.extend(page.entries)
+            removed.extend(page.removed)
+            requests += page.requests
+            merged = replace(
+                merged,
+                status=page.status or merged.status,
+                cursor=page.cursor if page.cursor is not None else merged.cursor,
+                progress=page.progress or merged.progress,
+            )
+        return replace(
+            merged,
+            tickets=tuple(tickets.values()),
+            entries=tuple(entries),
+            removed=tuple(removed),
+            requests=requests,
+        )
 
     @abstractmethod
     async def check(self) -> str:

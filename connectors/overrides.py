@@ -21,6 +21,7 @@ from typing import Any
 from connectors.base import VendorConfig
 from connectors.errors import ConfigurationError
 from connectors.records import Priority, TicketRecord, TicketStatus
+from connectors.settings import ConnectorSettings
 
 __all__ = ["Overrides"]
 
@@ -62,6 +63,11 @@ class Overrides:
                     f"vendor {config.name!r}: priority_map {raw!r} = {value!r}; use P1..P5"
                 ) from None
         return cls(statuses, priorities)
+
+    @classmethod
+    def from_settings(cls, settings: ConnectorSettings) -> Overrides:
+        """The overrides a parsed settings model already validated."""
+        return cls(dict(settings.status_map), dict(settings.priority_map))
 
     def apply(self, record: TicketRecord) -> TicketRecord:
         """The record with any matching override applied."""

@@ -18,15 +18,19 @@ from typing import Any
 from connectors.sanitize import clean_text
 
 __all__ = [
+    "AttachmentRecord",
     "ComponentRecord",
     "ComponentState",
+    "ConversationEntry",
     "Cursor",
     "IncidentRecord",
     "PollResult",
     "Priority",
+    "Progress",
     "StatusSnapshot",
     "TicketRecord",
     "TicketStatus",
+    "Visibility",
 ]
 
 Cursor = dict[str, Any]
@@ -110,6 +114,8 @@ class TicketRecord:
     vendor_due_at: datetime | None = None
     vendor_breached: bool | None = None
     url: str | None = None
+    description: str | None = None
+    """The ticket's own text as sanitised plain text (rich text already converted)."""
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False)
     """The vendor's payload, kept for the detail view; never rendered as markup."""
 
@@ -117,6 +123,66 @@ class TicketRecord:
         _clean_fields(self)
         if not self.external_id:
             raise ValueError("external_id must not be empty")
+
+
+class Visibility(StrEnum):
+    """Who can read a conversation entry at the vendor."""
+
+    PUBLIC = "public"
+    """A reply the requester sees."""
+    INTERNAL = "internal"
+    """A note only agents see (work note, private note, internal comment)."""
+    SYSTEM = "system"
+    """Written by the vendor's system (log entries, automatic notices)."""
+
+
+@dataclass(frozen=True, slots=True)
+class AttachmentRecord:
+    """A file on a ticket, as metadata only: the bytes stay at the vendor.
+
+    ``url`` is built by the connector from its configured base URL and the
+    vendor's ids, never taken from payload text (a hostile payload must not
+    choose where an operator's click goes).
+    """
+
+    external_id: str
+    name: str
+    size: int | None = None
+    content_type: str | None = None
+    url: str | None = None
+
+    def __post_init__(self) -> None:
+        _clean_fields(self)
+        if not self.external_id:
+            raise ValueError("attachment external_id must not be empty")
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationEntry:
+    """One comment, note or log entry on a ticket, in the vendor's order of time.
+
+    ``body`` is sanitised plain text (through :mod:`connectors.richtext`);
+    ``raw_body`` keeps the vendor's own format (HTML, ADF JSON, Markdown or
+    text), cleaned of control characters like every record field, and is
+    never rendered as markup.
+    """
+
+    ticket_external_id: str
+    external_id: str
+    created_at: datetime
+    visibility: Visibility
+    body: str
+    author: str | None = None
+    raw_format: str = "text"
+    """``text``, ``html``, ``adf`` or ``markdown``: what ``raw_body`` holds."""
+    raw_body: str = ""
+    updated_at: datetime | None = None
+    attachments: tuple[AttachmentRecord, ...] = ()
+
+    def __post_init__(self) -> None:
+        _clean_fields(self)
+        if not self.external_id or not self.ticket_external_id:
+            raise ValueError("a conversation entry needs its own and its ticket's id")
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,11 +236,34 @@ class StatusSnapshot:
 
 
 @dataclass(frozen=True, slots=True)
+class Progress:
+    """How far a long read has come, for progress bars and the Vendors pane."""
+
+    phase: str
+    """``backfill`` (the first sync of everything open) or ``incremental``."""
+    done: int
+    """Records read so far in this phase, counted across restarts."""
+    total: int | None = None
+    """What the vendor says the phase holds, where it says (an estimate)."""
+
+
+@dataclass(frozen=True, slots=True)
 class PollResult:
-    """What one poll saw: changed tickets and/or a status snapshot, and where to resume."""
+    """One page of a poll: what it saw and where to resume once it is committed.
+
+    A connector yields these one at a time (:meth:`connectors.base.Connector.pages`);
+    the collector commits each with its ``cursor`` before asking for the next,
+    so a poll that fails or is killed keeps every page committed before it.
+    """
 
     tickets: tuple[TicketRecord, ...] = ()
     status: StatusSnapshot | None = None
     cursor: Cursor | None = None
+    """The checkpoint after this page: a restart resumes from here."""
     requests: int = 0
-    """HTTP requests the poll made (for the poll-run record)."""
+    """HTTP requests this page cost (for the poll-run record)."""
+    entries: tuple[ConversationEntry, ...] = ()
+    """Conversation entries new or changed since the cursor, for tickets of any page."""
+    removed: tuple[str, ...] = ()
+    """External ids the vendor reports as deleted."""
+    progress: Progress | None = None

@@ -4,9 +4,26 @@ Demo mode and the tests run the real connector code against these over real
 HTTP on 127.0.0.1; see :mod:`connectors.emulators.base`.
 """
 
-from connectors.emulators.base import Emulator, Reply, Request, TicketEmulator, WorldTicket
+from connectors.emulators.base import (
+    Emulator,
+    Reply,
+    Request,
+    TicketEmulator,
+    WorldAttachment,
+    WorldEntry,
+    WorldTicket,
+)
 
-__all__ = ["Emulator", "Reply", "Request", "TicketEmulator", "WorldTicket", "emulator_for"]
+__all__ = [
+    "Emulator",
+    "Reply",
+    "Request",
+    "TicketEmulator",
+    "WorldAttachment",
+    "WorldEntry",
+    "WorldTicket",
+    "emulator_for",
+]
 
 
 def emulator_for(kind: str) -> type[Emulator]:

@@ -22,7 +22,16 @@ from urllib.parse import parse_qs, urlsplit
 
 from connectors.records import Priority, TicketStatus
 
-__all__ = ["Emulator", "Reply", "Request", "TicketEmulator", "WorldTicket", "WrittenComment"]
+__all__ = [
+    "Emulator",
+    "Reply",
+    "Request",
+    "TicketEmulator",
+    "WorldAttachment",
+    "WorldEntry",
+    "WorldTicket",
+    "WrittenComment",
+]
 
 LOOPBACK = "127.0.0.1"
 
@@ -102,6 +111,35 @@ class WorldTicket:
 
 
 @dataclass(frozen=True)
+class WorldAttachment:
+    """A file attached to a conversation entry (metadata only)."""
+
+    name: str
+    size: int
+    content_type: str
+
+
+@dataclass(frozen=True)
+class WorldEntry:
+    """A vendor-neutral conversation entry the demo world and tests put on a ticket.
+
+    The emulator stores it in its vendor's native shape: ``html`` (where the
+    vendor keeps HTML or rich text) is the body as the vendor would hold it;
+    otherwise ``text`` is converted the vendor's way (ADF for Jira, ...).
+    """
+
+    ref: str
+    """Identifies the entry across calls (the emulator assigns its own vendor id)."""
+    author: str
+    text: str
+    at: datetime
+    visibility: str = "public"
+    """``public`` (a reply the requester sees), ``internal`` (agents only) or ``system``."""
+    html: str | None = None
+    attachments: tuple[WorldAttachment, ...] = ()
+
+
+@dataclass(frozen=True)
 class WrittenComment:
     """A comment or note a client wrote through the emulated API (tests read these)."""
 
@@ -120,9 +158,14 @@ class Emulator(ABC):
 
     kind: ClassVar[str]
 
-    def __init__(self, *, clock: Callable[[], datetime] = _now, page_size: int = 50) -> None:
+    def __init__(
+        self, *, clock: Callable[[], datetime] = _now, page_size: int = 50, latency: float = 0.0
+    ) -> None:
         self.clock = clock
         self.page_size = page_size
+        self.latency = latency
+        """Seconds every answer waits before it is sent, as a vendor 50-200 ms away would.
+        The wait is outside the emulator's lock, so concurrent requests overlap."""
         self.lock = threading.RLock()
         """Held while a request is answered and while state is changed."""
         self.requests: list[Request] = []
@@ -199,8 +242,10 @@ class Emulator(ABC):
 class TicketEmulator(Emulator):
     """An emulator of a ticketing vendor: tests and the demo world put tickets into it."""
 
-    def __init__(self, *, clock: Callable[[], datetime] = _now, page_size: int = 50) -> None:
-        super().__init__(clock=clock, page_size=page_size)
+    def __init__(
+        self, *, clock: Callable[[], datetime] = _now, page_size: int = 50, latency: float = 0.0
+    ) -> None:
+        super().__init__(clock=clock, page_size=page_size, latency=latency)
         self.comments: list[WrittenComment] = []
         """Every comment or note written through the API, oldest first."""
         self.created: list[str] = []
@@ -209,6 +254,10 @@ class TicketEmulator(Emulator):
     @abstractmethod
     def put_ticket(self, ticket: WorldTicket) -> str:
         """Create or update the native record for ``ticket.ref``; return its human key."""
+
+    def put_entry(self, ticket_ref: str, entry: WorldEntry) -> str:
+        """Add (or replace, by ``entry.ref``) a conversation entry; return its vendor id."""
+        raise NotImplementedError(f"the {self.kind} emulator keeps no conversations yet")
 
     def comments_on(self, ticket_id: str) -> list[WrittenComment]:
         """Comments written through the API to the ticket with this external id."""
@@ -247,8 +296,9 @@ class _Handler(BaseHTTPRequestHandler):
             stopping.wait(3600)
             self.close_connection = True
             return
-        if reply.delay:
-            stopping.wait(reply.delay)
+        delay = reply.delay + self.emulator.latency
+        if delay:
+            stopping.wait(delay)
         payload = reply.encode()
         self.send_response(reply.status)
         headers = {"Content-Type": "application/json; charset=utf-8", **reply.headers}
