@@ -53,6 +53,8 @@ class VendorConfig:
     stale_after: float = 2.0
     """Poll intervals without a good poll after which this vendor's data counts as stale."""
     settings: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    options: ConnectorSettings | None = field(default=None, repr=False, compare=False)
+    """``settings`` parsed by the vendor's connector, once, when the config was loaded."""
 
     def get(self, key: str, default: str | None = None) -> str | None:
         """A setting as text, or ``default`` when absent or empty."""
@@ -109,7 +111,13 @@ class Connector(ABC):
 
     @classmethod
     def parse_settings(cls, config: VendorConfig) -> ConnectorSettings:
-        """The section as this vendor's typed settings, or a :class:`ConfigurationError`."""
+        """The section as this vendor's typed settings, or a :class:`ConfigurationError`.
+
+        A config loaded by paneglass already carries them (``config.options``):
+        then nothing is parsed again.
+        """
+        if cls.Settings is not None and isinstance(config.options, cls.Settings):
+            return config.options
         if cls.Settings is None:  # a connector not yet on the kit: shared defaults only
             return ConnectorSettings()
         return cls.Settings.parse(config.name, config.kind, config.settings)
@@ -246,9 +254,18 @@ class Connector(ABC):
     """How a retried create is kept from making a duplicate (the vendor field used), or
     ``None`` when it cannot be: then a failed create is never retried automatically."""
 
+    @classmethod
+    def plan_action(cls, config: VendorConfig, action: Action) -> tuple[PlannedRequest, ...]:
+        """The requests ``action`` would send, from settings alone: no client is built.
+
+        Connectors on the kit implement this (in their ``actions.py``); the
+        dry run in the console calls it without ever building an HTTP client.
+        """
+        raise UnsupportedAction(f"{cls.kind} cannot {action.kind.label}")
+
     def plan(self, action: Action) -> tuple[PlannedRequest, ...]:
         """The requests ``action`` would send, without sending anything (the dry run)."""
-        raise UnsupportedAction(f"{self.kind} cannot {action.kind.label}")
+        return self.plan_action(self.config, action)
 
     async def perform(self, action: Action) -> ActionResult:
         """Send ``action``; return the vendor's answer or raise a ConnectorError.

@@ -23,11 +23,23 @@ _ISO = re.compile(
 
 
 def parse_iso(value: object) -> datetime | None:
-    """Parse ISO 8601 with ``Z`` or a numeric offset (colon optional), any fraction length."""
+    """Parse ISO 8601 with ``Z`` or a numeric offset (colon optional), any fraction length.
+
+    The common shapes (``…Z``, ``…+00:00``, up to six fraction digits) go straight
+    to :meth:`datetime.fromisoformat`, which is C code; the regular expression only
+    sorts out the rest (``+0300``, nine-digit fractions, a missing seconds field).
+    """
     if value is None or value == "":
         return None
     if not isinstance(value, str):
         raise BadPayload(f"expected an ISO 8601 timestamp, got {type(value).__name__}")
+    if (len(value) >= 20 and value[10] in "T " and value[-1] in "Zz") or value[-3:-2] == ":":
+        try:
+            fast = datetime.fromisoformat(value)
+        except ValueError:
+            fast = None
+        if fast is not None and fast.tzinfo is not None:
+            return fast.astimezone(UTC)
     match = _ISO.match(value.strip())
     if match is None:
         raise BadPayload(f"not an ISO 8601 timestamp with an offset: {value[:40]!r}")
@@ -48,11 +60,15 @@ def parse_servicenow(value: object) -> datetime | None:
         return None
     if not isinstance(value, str):
         raise BadPayload(f"expected a ServiceNow timestamp, got {type(value).__name__}")
+    text = value.strip()
+    if len(text) != 19 or text[10] != " ":
+        raise BadPayload(f"not a ServiceNow timestamp: {value[:40]!r}")
     try:
-        parsed = datetime.strptime(value.strip() + " +0000", "%Y-%m-%d %H:%M:%S %z")
+        # Exactly ``YYYY-MM-DD HH:MM:SS``: fromisoformat is C and ~20x faster than strptime.
+        parsed = datetime.fromisoformat(text)
     except ValueError:
         raise BadPayload(f"not a ServiceNow timestamp: {value[:40]!r}") from None
-    return parsed
+    return parsed.replace(tzinfo=UTC)
 
 
 def format_servicenow(value: datetime) -> str:
