@@ -1,4 +1,4 @@
-"""A ServiceNow instance's Table API on loopback: ``incident``, ``task_sla`` and their references.
+"""A ServiceNow instance's Table API on loopback: incidents, SLAs, journal, attachments.
 
 Records are kept natively (every value a string, ``""`` for empty, raw times
 ``YYYY-MM-DD HH:MM:SS`` UTC, references as 32-hex sys_ids) and rendered the
@@ -24,23 +24,58 @@ ignored, as the Table API ignores them. An ``assigned_to`` or
 ``assignment_group`` that names no user or group is refused (the reference
 qualifier an assignment field has); other references that match nothing are
 left empty, as a lenient instance leaves them.
+
+Conversations live where an instance keeps them: every comment and work
+note is a ``sys_journal_field`` row (``name``, ``element_id``, ``element``,
+``value``, ``sys_created_on``, ``sys_created_by``, ``sys_tags``, ``sys_id``:
+the keys a real row has), whether it came through the API or
+:meth:`ServiceNowEmulator.put_entry`; HTML an agent wrote is kept inside
+``[code]…[/code]`` as the instance keeps it. Files are ``sys_attachment``
+rows (metadata), downloadable at ``/api/now/attachment/{sys_id}/file``.
+Adding a journal entry moves the incident's ``sys_updated_on``, as a form
+save does; adding a file alone does not.
+
+Size and distance. Each table keeps indexes, so a page costs the same at 100
+or 100,000 incidents for the queries the connector sends: incidents are held
+in per-``state`` lists sorted by ``sys_id`` and by ``(sys_updated_on,
+sys_id)`` (a ``state`` IN/NOT IN term picks lists; ``sys_id>``,
+``sys_updated_on>=`` and the keyset group ``sys_updated_on>T^ORsys_id>I``
+become one bisect; ``X-Total-Count`` is a sum of list lengths), and
+``task_sla.task``, ``sys_journal_field.element_id``,
+``sys_attachment.table_sys_id``, ``incident.number`` and
+``incident.correlation_id`` are hashed, so an ``IN``/``=`` query touches only
+its own rows. Any other query still works, by a full scan as before.
+:meth:`ServiceNowEmulator.put_tickets` loads a tenant in bulk (one sort at the
+end), and ``latency`` delays every answer outside the lock.
+
+List records carry exactly the keys of the captured real answer
+(``servicenow-incidents.json``) when no ``sysparm_fields`` is given, including
+that tenant's custom column ``u_custom_field_test``. Deviations, kept on
+purpose: duration fields (``business_duration``, ``calendar_duration``) and
+journal columns on the incident (``comments``, ``work_notes``,
+``comments_and_work_notes``) are plain text (always ``""`` for the journal
+columns); references to tables the emulator does not model (``company``,
+``location``, ``problem_id``, ``sys_domain`` …) show their value as their
+display value.
 """
 
 from __future__ import annotations
 
 import base64
+import bisect
 import hashlib
+import heapq
 import hmac
 import itertools
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from connectors.emulators.base import Reply, Request, TicketEmulator, WorldTicket
+from connectors.emulators.base import Reply, Request, TicketEmulator, WorldEntry, WorldTicket
 from connectors.records import Priority, TicketStatus
 from connectors.timestamps import format_servicenow, parse_servicenow
 
@@ -141,6 +176,8 @@ PRIORITY_LOOKUP = {
 _TABLE_PATH = re.compile(
     r"^/api/now(?P<version>/v[12])?/table/(?P<table>[A-Za-z0-9_]+)(?:/(?P<sys_id>[^/]+))?/?$"
 )
+_FILE_PATH = re.compile(r"^/api/now(?:/v1)?/attachment/(?P<sys_id>[^/]+)/file/?$")
+_NUMBER = re.compile(r"^-?\d+(?:\.\d+)?$")
 _TERM = re.compile(
     r"^(?P<field>[a-z_][a-z0-9_.]*)"
     r"(?P<op>ISNOTEMPTY|ISEMPTY|NOT IN|IN|STARTSWITH|ENDSWITH|NOT LIKE|LIKE|>=|<=|!=|=|>|<)"
@@ -172,48 +209,96 @@ def _choice(labels: Mapping[str, str]) -> _Field:
     return _Field("choice", labels=labels)
 
 
+INCIDENT_SCHEMA: Mapping[str, _Field] = {
+    "active": _TEXT,
+    "activity_due": _TIME,
+    "additional_assignee_list": _TEXT,
+    "approval": _TEXT,
+    "approval_history": _TEXT,
+    "approval_set": _TIME,
+    "assigned_to": _ref("sys_user"),
+    "assignment_group": _ref("sys_user_group"),
+    "business_duration": _TEXT,
+    "business_service": _ref("cmdb_ci_service"),
+    "business_stc": _TEXT,
+    "calendar_duration": _TEXT,
+    "calendar_stc": _TEXT,
+    "caller_id": _ref("sys_user"),
+    "category": _TEXT,
+    "caused_by": _ref("change_request"),
+    "child_incidents": _TEXT,
+    "close_code": _TEXT,
+    "close_notes": _TEXT,
+    "closed_at": _TIME,
+    "closed_by": _ref("sys_user"),
+    "cmdb_ci": _ref("cmdb_ci"),
+    "comments": _TEXT,
+    "comments_and_work_notes": _TEXT,
+    "company": _ref("core_company"),
+    "contact_type": _TEXT,
+    "correlation_display": _TEXT,
+    "correlation_id": _TEXT,
+    "delivery_plan": _ref("sc_cat_item_delivery_plan"),
+    "delivery_task": _ref("sc_cat_item_delivery_task"),
+    "description": _TEXT,
+    "due_date": _TIME,
+    "escalation": _TEXT,
+    "expected_start": _TIME,
+    "follow_up": _TIME,
+    "group_list": _TEXT,
+    "hold_reason": _choice(HOLD_REASON_LABELS),
+    "impact": _choice(IMPACT_LABELS),
+    "incident_state": _choice(STATE_LABELS),
+    "knowledge": _TEXT,
+    "location": _ref("cmn_location"),
+    "made_sla": _TEXT,
+    "notify": _TEXT,
+    "number": _TEXT,
+    "opened_at": _TIME,
+    "opened_by": _ref("sys_user"),
+    "order": _TEXT,
+    "parent": _ref("task"),
+    "parent_incident": _ref("incident"),
+    "priority": _choice(PRIORITY_LABELS),
+    "problem_id": _ref("problem"),
+    "reassignment_count": _TEXT,
+    "reopen_count": _TEXT,
+    "reopened_by": _ref("sys_user"),
+    "reopened_time": _TIME,
+    "resolved_at": _TIME,
+    "resolved_by": _ref("sys_user"),
+    "rfc": _ref("change_request"),
+    "severity": _TEXT,
+    "short_description": _TEXT,
+    "sla_due": _TIME,
+    "state": _choice(STATE_LABELS),
+    "subcategory": _TEXT,
+    "sys_class_name": _TEXT,
+    "sys_created_by": _TEXT,
+    "sys_created_on": _TIME,
+    "sys_domain": _ref("sys_domain"),
+    "sys_domain_path": _TEXT,
+    "sys_id": _TEXT,
+    "sys_mod_count": _TEXT,
+    "sys_tags": _TEXT,
+    "sys_updated_by": _TEXT,
+    "sys_updated_on": _TIME,
+    "time_worked": _TEXT,
+    "u_custom_field_test": _TEXT,
+    "upon_approval": _TEXT,
+    "upon_reject": _TEXT,
+    "urgency": _choice(IMPACT_LABELS),
+    "user_input": _TEXT,
+    "watch_list": _TEXT,
+    "work_end": _TIME,
+    "work_notes": _TEXT,
+    "work_notes_list": _TEXT,
+    "work_start": _TIME,
+}
+"""Every column of the captured real incident list answer, typed."""
+
 SCHEMAS: Mapping[str, Mapping[str, _Field]] = {
-    "incident": {
-        "sys_id": _TEXT,
-        "number": _TEXT,
-        "short_description": _TEXT,
-        "description": _TEXT,
-        "state": _choice(STATE_LABELS),
-        "incident_state": _choice(STATE_LABELS),
-        "hold_reason": _choice(HOLD_REASON_LABELS),
-        "priority": _choice(PRIORITY_LABELS),
-        "impact": _choice(IMPACT_LABELS),
-        "urgency": _choice(IMPACT_LABELS),
-        "category": _TEXT,
-        "subcategory": _TEXT,
-        "contact_type": _TEXT,
-        "caller_id": _ref("sys_user"),
-        "opened_by": _ref("sys_user"),
-        "assigned_to": _ref("sys_user"),
-        "assignment_group": _ref("sys_user_group"),
-        "cmdb_ci": _ref("cmdb_ci"),
-        "resolved_by": _ref("sys_user"),
-        "closed_by": _ref("sys_user"),
-        "opened_at": _TIME,
-        "resolved_at": _TIME,
-        "closed_at": _TIME,
-        "close_code": _TEXT,
-        "close_notes": _TEXT,
-        "active": _TEXT,
-        "made_sla": _TEXT,
-        "escalation": _TEXT,
-        "reassignment_count": _TEXT,
-        "reopen_count": _TEXT,
-        "correlation_id": _TEXT,
-        "correlation_display": _TEXT,
-        "sys_class_name": _TEXT,
-        "sys_domain": _TEXT,
-        "sys_created_on": _TIME,
-        "sys_created_by": _TEXT,
-        "sys_updated_on": _TIME,
-        "sys_updated_by": _TEXT,
-        "sys_mod_count": _TEXT,
-    },
+    "incident": INCIDENT_SCHEMA,
     "task_sla": {
         "sys_id": _TEXT,
         "task": _ref("incident"),
@@ -233,6 +318,39 @@ SCHEMAS: Mapping[str, Mapping[str, _Field]] = {
         "sys_updated_on": _TIME,
         "sys_mod_count": _TEXT,
     },
+    "sys_journal_field": {
+        "sys_id": _TEXT,
+        "sys_created_on": _TIME,
+        "name": _TEXT,
+        "element_id": _TEXT,
+        "sys_tags": _TEXT,
+        "value": _TEXT,
+        "sys_created_by": _TEXT,
+        "element": _TEXT,
+    },
+    "sys_attachment": {
+        "sys_id": _TEXT,
+        "file_name": _TEXT,
+        "content_type": _TEXT,
+        "size_bytes": _TEXT,
+        "size_compressed": _TEXT,
+        "compressed": _TEXT,
+        "table_name": _TEXT,
+        "table_sys_id": _TEXT,
+        "state": _TEXT,
+        "hash": _TEXT,
+        "chunk_size_bytes": _TEXT,
+        "average_image_color": _TEXT,
+        "image_width": _TEXT,
+        "image_height": _TEXT,
+        "sys_tags": _TEXT,
+        "sys_domain_path": _TEXT,
+        "sys_created_on": _TIME,
+        "sys_created_by": _TEXT,
+        "sys_updated_on": _TIME,
+        "sys_updated_by": _TEXT,
+        "sys_mod_count": _TEXT,
+    },
     "sys_user": {
         "sys_id": _TEXT,
         "name": _TEXT,
@@ -248,12 +366,106 @@ SCHEMAS: Mapping[str, Mapping[str, _Field]] = {
 DISPLAY_FIELDS = {
     "incident": "number",
     "task_sla": "sys_id",
+    "sys_journal_field": "sys_id",
+    "sys_attachment": "file_name",
     "sys_user": "name",
     "sys_user_group": "name",
     "cmdb_ci": "name",
     "contract_sla": "name",
 }
 """The column a reference to each table shows as its display value."""
+HASHED: Mapping[str, tuple[str, ...]] = {
+    "incident": ("number", "correlation_id"),
+    "task_sla": ("task",),
+    "sys_journal_field": ("element_id",),
+    "sys_attachment": ("table_sys_id",),
+}
+"""Columns an ``IN``/``=`` query finds rows by without a scan."""
+_AFTER = "\x00"
+"""Appended to a string: the smallest string greater than it (exclusive bounds)."""
+
+
+class _Store(dict[str, dict[str, str]]):
+    """One table: rows by sys_id (in insertion order) plus the indexes queries use.
+
+    Rows are changed in place by the emulator; every change of ``state``,
+    ``sys_updated_on`` or a hashed column is followed by :meth:`touch`.
+    Sorted lists are plain lists kept with :mod:`bisect` (an insert is a C
+    memmove, microseconds at 100,000 rows).
+    """
+
+    def __init__(self, hashed: tuple[str, ...] = ()) -> None:
+        super().__init__()
+        self.hashed = hashed
+        self.by_id: dict[str, list[str]] = {}
+        """sys_ids sorted, per ``state`` value (``""`` for tables without one)."""
+        self.by_updated: dict[str, list[tuple[str, str]]] = {}
+        """``(sys_updated_on, sys_id)`` sorted, per ``state`` value."""
+        self.lookup: dict[str, dict[str, set[str]]] = {name: {} for name in hashed}
+        """Hashed column → value → sys_ids."""
+        self._indexed: dict[str, tuple[str, str, tuple[str, ...]]] = {}
+        self._deferred = False
+
+    def __setitem__(self, sys_id: str, row: dict[str, str]) -> None:
+        super().__setitem__(sys_id, row)
+        self.touch(sys_id)
+
+    def keys_of(self, row: Mapping[str, str]) -> tuple[str, str, tuple[str, ...]]:
+        return (
+            row.get("state", ""),
+            row.get("sys_updated_on", ""),
+            tuple(row.get(name, "") for name in self.hashed),
+        )
+
+    def touch(self, sys_id: str) -> None:
+        """Bring the indexes up to date with the row's current values."""
+        if self._deferred:
+            return
+        new = self.keys_of(self[sys_id])
+        old = self._indexed.get(sys_id)
+        if old == new:
+            return
+        if old is not None:
+            state, updated, hashed = old
+            _remove(self.by_id[state], sys_id)
+            _remove(self.by_updated[state], (updated, sys_id))
+            for name, value in zip(self.hashed, hashed, strict=True):
+                self.lookup[name][value].discard(sys_id)
+        state, updated, hashed = new
+        bisect.insort(self.by_id.setdefault(state, []), sys_id)
+        bisect.insort(self.by_updated.setdefault(state, []), (updated, sys_id))
+        for name, value in zip(self.hashed, hashed, strict=True):
+            self.lookup[name].setdefault(value, set()).add(sys_id)
+        self._indexed[sys_id] = new
+
+    def defer(self) -> None:
+        """Stop indexing until :meth:`rebuild` (bulk loads)."""
+        self._deferred = True
+
+    def rebuild(self) -> None:
+        """Every index from scratch: one sort per list."""
+        self._deferred = False
+        self.by_id, self.by_updated = {}, {}
+        self.lookup = {name: {} for name in self.hashed}
+        self._indexed = {}
+        for sys_id, row in self.items():
+            keys = self.keys_of(row)
+            state, updated, hashed = keys
+            self.by_id.setdefault(state, []).append(sys_id)
+            self.by_updated.setdefault(state, []).append((updated, sys_id))
+            for name, value in zip(self.hashed, hashed, strict=True):
+                self.lookup[name].setdefault(value, set()).add(sys_id)
+            self._indexed[sys_id] = keys
+        for ids in self.by_id.values():
+            ids.sort()
+        for keys_list in self.by_updated.values():
+            keys_list.sort()
+
+
+def _remove(items: list[Any], item: Any) -> None:
+    at = bisect.bisect_left(items, item)
+    if at < len(items) and items[at] == item:
+        del items[at]
 
 
 def _utc_now() -> datetime:
@@ -291,8 +503,9 @@ class ServiceNowEmulator(TicketEmulator):
         first_number: int = 10001,
         clock: Callable[[], datetime] = _utc_now,
         page_size: int = DEFAULT_LIMIT,
+        latency: float = 0.0,
     ) -> None:
-        super().__init__(clock=clock, page_size=page_size)
+        super().__init__(clock=clock, page_size=page_size, latency=latency)
         self.username = username
         self.password = password
         self.token = token
@@ -301,8 +514,10 @@ class ServiceNowEmulator(TicketEmulator):
         self.user_zone = ZoneInfo(user_time_zone)
         self._numbers = itertools.count(first_number)
         self._serial = itertools.count(1)
-        self._tables: dict[str, dict[str, dict[str, str]]] = {name: {} for name in SCHEMAS}
+        self._tables: dict[str, _Store] = {name: _Store(HASHED.get(name, ())) for name in SCHEMAS}
         self._ids_by_ref: dict[str, str] = {}
+        self._entries_by_ref: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}
+        """(ticket ref, entry ref) to the journal sys_id and attachment sys_ids it made."""
         self._sla_by_incident: dict[str, str] = {}
         self._names: dict[tuple[str, str], str] = {}
         """(table, display name) to sys_id, so each person, group and CI exists once."""
@@ -320,51 +535,125 @@ class ServiceNowEmulator(TicketEmulator):
     def put_ticket(self, ticket: WorldTicket) -> str:
         """Create or update the incident for ``ticket.ref`` (and its SLA); return its number."""
         with self.lock:
-            incidents = self._tables["incident"]
-            sys_id = self._ids_by_ref.get(ticket.ref)
-            if sys_id is None:
-                sys_id = self._new_sys_id("incident")
-                self._ids_by_ref[ticket.ref] = sys_id
-                incidents[sys_id] = self._blank_incident(sys_id, ticket.created_at)
-                mod_count = 0
-            else:
-                mod_count = int(incidents[sys_id]["sys_mod_count"]) + 1
-            row = incidents[sys_id]
-            state = STATE_CODES[ticket.status]
-            impact, urgency = IMPACT_URGENCY[ticket.priority] if ticket.priority else ("3", "3")
-            assignee = self._named("sys_user", ticket.assignee)
-            finished = ticket.status in (TicketStatus.RESOLVED, TicketStatus.CLOSED)
-            resolved_at = ticket.resolved_at or (ticket.updated_at if finished else None)
-            row.update(
-                {
-                    "short_description": ticket.title,
-                    "description": ticket.description,
-                    "state": state,
-                    "incident_state": state,
-                    "hold_reason": "1" if ticket.status is TicketStatus.PENDING else "",
-                    "priority": ticket.priority.value[1:] if ticket.priority else "",
-                    "impact": impact,
-                    "urgency": urgency,
-                    "caller_id": self._named("sys_user", ticket.requester),
-                    "opened_by": self._named("sys_user", ticket.requester),
-                    "assigned_to": assignee,
-                    "assignment_group": self._named("sys_user_group", ticket.group),
-                    "cmdb_ci": self._named("cmdb_ci", ticket.asset),
-                    "resolved_at": _stamp(resolved_at) if resolved_at and finished else "",
-                    "resolved_by": assignee if finished else "",
-                    "closed_at": (
-                        _stamp(ticket.updated_at) if ticket.status is TicketStatus.CLOSED else ""
-                    ),
-                    "closed_by": assignee if ticket.status is TicketStatus.CLOSED else "",
-                    "close_code": "Solved (Permanently)" if finished else "",
-                    "active": "false" if ticket.status is TicketStatus.CLOSED else "true",
-                    "sys_updated_on": _stamp(ticket.updated_at),
-                    "sys_updated_by": self.username,
-                    "sys_mod_count": str(mod_count),
-                }
+            return self._put(ticket)
+
+    def put_tickets(self, tickets: Iterable[WorldTicket]) -> int:
+        """Load many tickets at once (benchmarks): indexes are built once, at the end."""
+        with self.lock:
+            stores = (self._tables["incident"], self._tables["task_sla"])
+            for store in stores:
+                store.defer()
+            count = 0
+            try:
+                for ticket in tickets:
+                    self._put(ticket)
+                    count += 1
+            finally:
+                for store in stores:
+                    store.rebuild()
+            return count
+
+    def put_entry(self, ticket_ref: str, entry: WorldEntry) -> str:
+        """A comment, work note or system note (and its files) on ``ticket_ref``'s incident.
+
+        The entry becomes a ``sys_journal_field`` row (HTML inside ``[code]``),
+        each file a ``sys_attachment`` row; the incident's ``sys_updated_on``
+        moves to the entry's time if that is later, as a form save moves it.
+        Putting the same ``entry.ref`` again replaces it. Returns the journal sys_id.
+        """
+        with self.lock:
+            incident_id = self._ids_by_ref[ticket_ref]
+            journal = self._tables["sys_journal_field"]
+            files = self._tables["sys_attachment"]
+            known = self._entries_by_ref.get((ticket_ref, entry.ref))
+            if known is not None:
+                for file_id in known[1]:
+                    files.pop(file_id, None)
+                files.rebuild()
+            author = "system" if entry.visibility == "system" else self._login(entry.author)
+            value = f"[code]{entry.html}[/code]" if entry.html else entry.text
+            element = "comments" if entry.visibility == "public" else "work_notes"
+            at = _stamp(entry.at)
+            sys_id = known[0] if known else self._new_sys_id("sys_journal_field")
+            journal[sys_id] = {
+                "sys_id": sys_id,
+                "sys_created_on": at,
+                "name": "incident",
+                "element_id": incident_id,
+                "sys_tags": "",
+                "value": value,
+                "sys_created_by": author,
+                "element": element,
+            }
+            file_ids = tuple(
+                self._attach(incident_id, item.name, item.content_type, item.size, at, author)
+                for item in entry.attachments
             )
-            self._sync_sla(sys_id, ticket)
-            return row["number"]
+            self._entries_by_ref[(ticket_ref, entry.ref)] = (sys_id, file_ids)
+            row = self._tables["incident"][incident_id]
+            if at > row["sys_updated_on"]:
+                row["sys_updated_on"] = at
+            row["sys_updated_by"] = author
+            row["sys_mod_count"] = str(int(row["sys_mod_count"]) + 1)
+            self._tables["incident"].touch(incident_id)
+            return sys_id
+
+    def journal(self, ref: str) -> list[dict[str, str]]:
+        """Copies of the incident's journal rows, oldest first."""
+        with self.lock:
+            incident_id = self._ids_by_ref[ref]
+            store = self._tables["sys_journal_field"]
+            found = [dict(store[i]) for i in store.lookup["element_id"].get(incident_id, ())]
+            return sorted(found, key=lambda r: (r["sys_created_on"], r["sys_id"]))
+
+    def _put(self, ticket: WorldTicket) -> str:
+        """``put_ticket`` under the lock already held."""
+        incidents = self._tables["incident"]
+        sys_id = self._ids_by_ref.get(ticket.ref)
+        if sys_id is None:
+            sys_id = self._new_sys_id("incident")
+            self._ids_by_ref[ticket.ref] = sys_id
+            incidents[sys_id] = self._blank_incident(sys_id, ticket.created_at)
+            mod_count = 0
+        else:
+            mod_count = int(incidents[sys_id]["sys_mod_count"]) + 1
+        row = incidents[sys_id]
+        state = STATE_CODES[ticket.status]
+        impact, urgency = IMPACT_URGENCY[ticket.priority] if ticket.priority else ("3", "3")
+        assignee = self._named("sys_user", ticket.assignee)
+        finished = ticket.status in (TicketStatus.RESOLVED, TicketStatus.CLOSED)
+        resolved_at = ticket.resolved_at or (ticket.updated_at if finished else None)
+        row.update(
+            {
+                "short_description": ticket.title,
+                "description": ticket.description,
+                "state": state,
+                "incident_state": state,
+                "hold_reason": "1" if ticket.status is TicketStatus.PENDING else "",
+                "priority": ticket.priority.value[1:] if ticket.priority else "",
+                "impact": impact,
+                "urgency": urgency,
+                "caller_id": self._named("sys_user", ticket.requester),
+                "opened_by": self._named("sys_user", ticket.requester),
+                "assigned_to": assignee,
+                "assignment_group": self._named("sys_user_group", ticket.group),
+                "cmdb_ci": self._named("cmdb_ci", ticket.asset),
+                "resolved_at": _stamp(resolved_at) if resolved_at and finished else "",
+                "resolved_by": assignee if finished else "",
+                "closed_at": (
+                    _stamp(ticket.updated_at) if ticket.status is TicketStatus.CLOSED else ""
+                ),
+                "closed_by": assignee if ticket.status is TicketStatus.CLOSED else "",
+                "close_code": "Solved (Permanently)" if finished else "",
+                "active": "false" if ticket.status is TicketStatus.CLOSED else "true",
+                "sys_updated_on": _stamp(ticket.updated_at),
+                "sys_updated_by": self.username,
+                "sys_mod_count": str(mod_count),
+            }
+        )
+        self._sync_sla(sys_id, ticket)
+        incidents.touch(sys_id)
+        return row["number"]
 
     def set_native(self, ref: str, **fields: str) -> None:
         """Change raw incident fields directly (``state="8"``), as an agent in the form would.
@@ -380,6 +669,7 @@ class ServiceNowEmulator(TicketEmulator):
             if "sys_updated_on" not in fields:
                 row["sys_updated_on"] = _stamp(self.clock())
             row["sys_mod_count"] = str(int(row["sys_mod_count"]) + 1)
+            self._tables["incident"].touch(row["sys_id"])
 
     def hide(self, ref: str) -> None:
         """Let an ACL hide this incident from the service account from now on."""
@@ -415,6 +705,9 @@ class ServiceNowEmulator(TicketEmulator):
             reply = _error(401, *_UNAUTHENTICATED)
             reply.headers["WWW-Authenticate"] = 'BASIC realm="Service-now"'
             return reply
+        download = _FILE_PATH.match(request.path)
+        if download is not None and request.method in ("GET", "HEAD"):
+            return self._file(download["sys_id"])
         match = _TABLE_PATH.match(request.path)
         if match is None:
             return _error(400, "Requested URI does not represent any resource", None)
@@ -425,8 +718,6 @@ class ServiceNowEmulator(TicketEmulator):
             return self._write(request, match["sys_id"])
         if request.method not in ("GET", "HEAD"):
             return _error(405, "Method not Supported", f"{request.method} is not supported here")
-        if table == "task_sla":
-            self._refresh_slas()
         if match["sys_id"]:
             return self._single(request, table, match["sys_id"])
         return self._list(request, table, version=match["version"] or "/v1")
@@ -435,21 +726,28 @@ class ServiceNowEmulator(TicketEmulator):
         row = self._tables[table].get(sys_id)
         if row is None or sys_id in self.hidden_sys_ids:
             return _error(404, *_NO_RECORD)
+        if table == "task_sla":
+            self._refresh_sla(row, self.clock())
         return Reply(200, {"result": self._render(request, table, row)})
+
+    def _file(self, sys_id: str) -> Reply:
+        """``GET /api/now/attachment/{sys_id}/file``: the bytes (placeholder content)."""
+        row = self._tables["sys_attachment"].get(sys_id)
+        if row is None or row["table_sys_id"] in self.hidden_sys_ids:
+            return _error(404, *_NO_RECORD)
+        size = min(int(row["size_bytes"] or 0), 1 << 20)
+        return Reply(
+            200, raw=b"\0" * size, headers={"Content-Type": row["content_type"] or "text/plain"}
+        )
 
     def _list(self, request: Request, table: str, *, version: str) -> Reply:
         groups, order = _parse_query(request.param("sysparm_query", "") or "")
-        rows = [r for r in self._tables[table].values() if self._matches(table, r, groups)]
-        for name, descending in reversed(order):  # stable sorts, last key first
-            if self._spec(table, name) is not None:
-                keys = {r["sys_id"]: _sort_key(self._value(table, r, name)) for r in rows}
-                rows.sort(key=lambda r: keys[r["sys_id"]], reverse=descending)
+        groups = [g for g in groups if any(self._spec(table, t.field) for t in g)]
         limit = _non_negative(request.param("sysparm_limit"), DEFAULT_LIMIT) or DEFAULT_LIMIT
         offset = _non_negative(request.param("sysparm_offset"), 0)
-        total = len(rows)
+        window, total = self._select(table, groups, order, offset, limit)
         if total == 0 and version == "/v1":
             return _error(404, *_NO_RECORDS)
-        window = rows[offset : offset + limit]
         visible = [r for r in window if r["sys_id"] not in self.hidden_sys_ids]
         headers: dict[str, str] = {}
         if request.param("sysparm_no_count") != "true":
@@ -458,6 +756,129 @@ class ServiceNowEmulator(TicketEmulator):
             headers["Link"] = self._links(request, offset, limit, total)
         body = {"result": [self._render(request, table, r) for r in visible]}
         return Reply(200, body, headers=headers)
+
+    # -- query planning ----------------------------------------------------------------
+
+    def _select(
+        self,
+        table: str,
+        groups: list[list[_Term]],
+        order: list[tuple[str, bool]],
+        offset: int,
+        limit: int,
+    ) -> tuple[list[dict[str, str]], int]:
+        """The rows ``offset``..``offset+limit`` of a query, and how many match in all.
+
+        An index answers when the query has a shape the connector sends (see
+        the module docstring); anything else is a full scan and sort.
+        """
+        store = self._tables[table]
+        found = self._by_hash(table, store, groups, order)
+        if found is not None:
+            return found[offset : offset + limit], len(found)
+        planned = self._by_order(table, store, groups, order, offset, limit)
+        if planned is not None:
+            return planned
+        if table == "task_sla":
+            self._refresh_slas()
+        rows = [r for r in store.values() if self._matches(table, r, groups)]
+        for name, descending in reversed(order):  # stable sorts, last key first
+            if self._spec(table, name) is not None:
+                keys = {r["sys_id"]: _sort_key(self._value(table, r, name)) for r in rows}
+                rows.sort(key=lambda r: keys[r["sys_id"]], reverse=descending)
+        return rows[offset : offset + limit], len(rows)
+
+    def _by_hash(
+        self, table: str, store: _Store, groups: list[list[_Term]], order: list[tuple[str, bool]]
+    ) -> list[dict[str, str]] | None:
+        """Rows found through a hashed column's ``IN``/``=`` term, filtered and sorted."""
+        for group in groups:
+            if len(group) != 1 or group[0].field not in store.lookup:
+                continue
+            term = group[0]
+            if term.op == "IN":
+                values = {v.strip() for v in term.value.split(",")}
+            elif term.op == "=":
+                values = {term.value}
+            else:
+                continue
+            index = store.lookup[term.field]
+            ids = set().union(*(index.get(v, set()) for v in values))
+            rows = [store[i] for i in ids]
+            if table == "task_sla":
+                now = self.clock()
+                for row in rows:
+                    self._refresh_sla(row, now)
+            rows = [r for r in rows if self._matches(table, r, groups)]
+            rows.sort(key=lambda r: r["sys_id"])
+            for name, descending in reversed(order):
+                if self._spec(table, name) is not None:
+                    keys = {r["sys_id"]: _sort_key(self._value(table, r, name)) for r in rows}
+                    rows.sort(key=lambda r: keys[r["sys_id"]], reverse=descending)
+            return rows
+        return None
+
+    def _by_order(
+        self,
+        table: str,
+        store: _Store,
+        groups: list[list[_Term]],
+        order: list[tuple[str, bool]],
+        offset: int,
+        limit: int,
+    ) -> tuple[list[dict[str, str]], int] | None:
+        """Walk a sorted index from a bisected start: ``ORDERBYsys_id`` or by update time."""
+        keys = [name for name, descending in order if not descending]
+        if len(keys) != len(order):
+            return None
+        if not keys and not groups:
+            window = list(itertools.islice(store.values(), offset, offset + limit))
+            return window, len(store)
+        if keys == ["sys_id"]:
+            lists: Mapping[str, list[Any]] = store.by_id
+            by_time = False
+        elif keys in (["sys_updated_on"], ["sys_updated_on", "sys_id"]):
+            lists = store.by_updated
+            by_time = True
+        else:
+            return None
+        states: set[str] = set(lists)
+        bound: Any = ("", "") if by_time else ""
+        rest: list[list[_Term]] = []
+        floors = {
+            t.value
+            for g in groups
+            for t in g
+            if len(g) == 1 and t.field == "sys_updated_on" and t.op == ">="
+        }
+        for group in groups:
+            term = group[0]
+            if len(group) == 1 and term.field == "state" and term.op in ("IN", "NOT IN", "=", "!="):
+                values = (
+                    {v.strip() for v in term.value.split(",")} if "IN" in term.op else {term.value}
+                )
+                keep = term.op in ("IN", "=")
+                states = {s for s in states if (s in values) is keep}
+                continue
+            low = _lower_bound(group, by_time, floors)
+            if low is None:
+                rest.append(group)
+            elif low > bound:
+                bound = low
+        streams = []
+        total = 0
+        for state in sorted(states):
+            items = lists[state]
+            start = bisect.bisect_left(items, bound)
+            total += len(items) - start
+            streams.append(itertools.islice(items, start, None))
+        merged: Iterator[Any] = heapq.merge(*streams)
+        ids = (key[1] if by_time else key for key in merged)
+        rows: Iterator[dict[str, str]] = (store[i] for i in ids)
+        if rest:
+            matching = [r for r in rows if self._matches(table, r, rest)]
+            return matching[offset : offset + limit], len(matching)
+        return list(itertools.islice(rows, offset, offset + limit)), total
 
     # -- writes ------------------------------------------------------------------------
 
@@ -569,16 +990,33 @@ class ServiceNowEmulator(TicketEmulator):
         row["sys_updated_by"] = self.username
         row["sys_mod_count"] = str(int(row["sys_mod_count"]) + 1)
         if not inserting:
+            self._tables["incident"].touch(row["sys_id"])
             self._flush_journal(row["sys_id"], change)
             self._sla_follows(row["sys_id"], row["state"], now)
         return None
 
     def _flush_journal(self, sys_id: str, change: Mapping[str, Any]) -> None:
-        """Keep the comments and work notes a write carried (empty ones are no entry)."""
+        """Keep the comments and work notes a write carried (empty ones are no entry).
+
+        Each becomes a ``sys_journal_field`` row, as on an instance, so the
+        next poll reads it back.
+        """
+        now = _stamp(self.clock())
         for name, public in JOURNAL_FIELDS.items():
             text = change.get(name)
             if isinstance(text, str) and text.strip():
                 self.record_comment(sys_id, text, public=public)
+                entry_id = self._new_sys_id("sys_journal_field")
+                self._tables["sys_journal_field"][entry_id] = {
+                    "sys_id": entry_id,
+                    "sys_created_on": now,
+                    "name": "incident",
+                    "element_id": sys_id,
+                    "sys_tags": "",
+                    "value": text,
+                    "sys_created_by": self.username,
+                    "element": name,
+                }
 
     def _follow_state(self, row: dict[str, str], state: str, now: str) -> None:
         """What the incident business rules do when the state changes."""
@@ -610,6 +1048,7 @@ class ServiceNowEmulator(TicketEmulator):
             sla.update(stage="in_progress", active="true", end_time="")
         sla["sys_updated_on"] = now
         sla["sys_mod_count"] = str(int(sla["sys_mod_count"]) + 1)
+        self._tables["task_sla"].touch(sla_id)
 
     def _reference(self, table: str, value: str, *, display: bool) -> str | None:
         """The sys_id a reference value stands for: a sys_id, or (with display input) a name."""
@@ -678,6 +1117,8 @@ class ServiceNowEmulator(TicketEmulator):
         if not value:
             return ""
         if spec.kind == "ref":
+            if spec.target not in self._tables:
+                return value  # a table the emulator does not model
             target = self._tables[spec.target].get(value)
             return target.get(DISPLAY_FIELDS[spec.target], "") if target else ""
         if spec.kind == "choice" and spec.labels is not None:
@@ -695,7 +1136,7 @@ class ServiceNowEmulator(TicketEmulator):
         spec = SCHEMAS[table].get(head)
         if spec is None or not rest:
             return spec
-        return self._spec(spec.target, rest) if spec.kind == "ref" else None
+        return self._spec(spec.target, rest) if spec.target in SCHEMAS else None
 
     def _value(self, table: str, row: Mapping[str, str], name: str) -> str:
         """A (possibly dot-walked) field's raw value; ``""`` through an empty reference."""
@@ -704,7 +1145,7 @@ class ServiceNowEmulator(TicketEmulator):
         if not rest:
             return value
         spec = SCHEMAS[table].get(head)
-        if spec is None or spec.kind != "ref" or not value:
+        if spec is None or spec.target not in SCHEMAS or not value:
             return ""
         target = self._tables[spec.target].get(value)
         return self._value(spec.target, target, rest) if target else ""
@@ -753,12 +1194,51 @@ class ServiceNowEmulator(TicketEmulator):
             reopen_count="0",
             sys_class_name="incident",
             sys_domain="global",
+            sys_domain_path="/",
+            approval="not requested",
+            knowledge="false",
+            notify="1",
+            severity="3",
+            upon_approval="proceed",
+            upon_reject="cancel",
             opened_at=created,
             sys_created_on=created,
             sys_created_by=self.username,
             sys_mod_count="0",
         )
         return row
+
+    def _login(self, name: str) -> str:
+        """The ``user_name`` a person's journal entries carry in ``sys_created_by``."""
+        user = self._tables["sys_user"].get(self._named("sys_user", name))
+        return user["user_name"] if user else name
+
+    def _attach(
+        self, incident_id: str, name: str, content_type: str, size: int, at: str, author: str
+    ) -> str:
+        sys_id = self._new_sys_id("sys_attachment")
+        row = dict.fromkeys(SCHEMAS["sys_attachment"], "")
+        row.update(
+            sys_id=sys_id,
+            file_name=name,
+            content_type=content_type,
+            size_bytes=str(size),
+            size_compressed=str(size),
+            compressed="true",
+            table_name="incident",
+            table_sys_id=incident_id,
+            state="available",
+            hash=hashlib.sha256(f"{sys_id}:{name}".encode()).hexdigest(),
+            chunk_size_bytes="700000",
+            sys_domain_path="/",
+            sys_created_on=at,
+            sys_created_by=author,
+            sys_updated_on=at,
+            sys_updated_by=author,
+            sys_mod_count="0",
+        )
+        self._tables["sys_attachment"][sys_id] = row
+        return sys_id
 
     def _named(self, table: str, name: str | None) -> str:
         """The sys_id of the user, group, CI or SLA called ``name``, made on first use."""
@@ -923,11 +1403,46 @@ def _parse_query(query: str) -> tuple[list[list[_Term]], list[tuple[str, bool]]]
 
 
 def _sort_key(value: str) -> tuple[int, float, str]:
-    """Numbers compare as numbers, everything else as text (raw times sort correctly as text)."""
-    try:
+    """Numbers compare as numbers, everything else as text (raw times sort correctly as text).
+
+    Only plain decimals count as numbers: a hex sys_id such as ``1e5…`` is text.
+    """
+    if _NUMBER.match(value):
         return (0, float(value), "")
-    except ValueError:
-        return (1, 0.0, value)
+    return (1, 0.0, value)
+
+
+def _lower_bound(group: list[_Term], by_time: bool, floors: set[str]) -> Any:
+    """The index key a group of terms starts the walk at, or ``None`` if it cannot bound it.
+
+    ``by_time`` keys are ``(sys_updated_on, sys_id)``, else a sys_id. The keyset group
+    ``sys_updated_on>T^ORsys_id>I`` bounds it only next to ``sys_updated_on>=T``
+    (``floors``): together they mean exactly "after (T, I)".
+    """
+    if len(group) == 1:
+        term = group[0]
+        if by_time and term.field == "sys_updated_on":
+            if term.op == ">=":
+                return (term.value, "")
+            if term.op == ">":
+                return (term.value + _AFTER, "")
+        if not by_time and term.field == "sys_id":
+            if term.op == ">=":
+                return term.value
+            if term.op == ">":
+                return term.value + _AFTER
+        return None
+    if by_time and len(group) == 2:
+        first, second = group
+        if (
+            first.field == "sys_updated_on"
+            and first.op == ">"
+            and second.field == "sys_id"
+            and second.op == ">"
+            and first.value in floors
+        ):
+            return (first.value, second.value + _AFTER)
+    return None
 
 
 def _non_negative(text: str | None, default: int) -> int:

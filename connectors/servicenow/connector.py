@@ -1,50 +1,116 @@
-"""The ServiceNow connector: incidents changed since the cursor, plus their live SLAs.
+"""The ServiceNow connector: incidents from the Table API, with their SLAs and conversations.
 
-Incremental pull on ``sys_updated_on>=`` with a stable order, offset paging
-that follows the ``Link`` header's ``rel="next"`` (never the page length: the
-limit is applied before ACLs, so a short or empty page is not the end), and
-one ``task_sla`` query per poll for the incidents it saw.
+Every read is ``GET /api/now/table/<table>`` with ``sysparm_limit`` =
+``page_size`` (default 200) and an ``ORDERBY`` that makes a *keyset*: the
+next page asks for rows after the last one read, so a restart continues
+after the last committed page and rows changing while we page cannot shift
+what follows. Because the instance applies ``sysparm_limit`` before its ACLs,
+a page can come back short or empty while more rows remain; only the
+``Link`` header's ``rel="next"`` ends a walk, and a page with no visible row
+steps on by the link's ``sysparm_offset`` from the same keyset.
 
-Write-back goes through the same Table API: comments, work notes, state and
-assignee are one ``PATCH`` of the incident; a hand-off is a ``POST`` carrying
-the source's reference in ``correlation_id``, which is also how a retried
-create finds the incident it already made. Settings ``close_code`` (default
-"Solved (Permanently)") and ``hold_reason`` (default 1, Awaiting Caller) fill
-what the instance's data policies demand for Resolved/Closed and On Hold.
+**Backfill** (first sync; ``F`` = the finished states 6,7,8, X = the
+backfill start minus ``backfill_days``), two walks:
+
+1. every unfinished incident, whatever its age::
+
+       sysparm_query=stateNOT IN6,7,8^sys_id>{last sys_id}^ORDERBYsys_id
+
+2. finished incidents updated within the window::
+
+       sysparm_query=stateIN6,7,8^sys_updated_on>={X}
+                     ^sys_updated_on>={T}^sys_updated_on>{T}^ORsys_id>{last sys_id}
+                     ^ORDERBYsys_updated_on^ORDERBYsys_id
+
+   (``T``/``last sys_id`` are the last row read; the first page has no
+   keyset terms). A ticket that is resolved while walk 1 runs shows up in
+   walk 2 or in the incremental phase, which starts from the moment the
+   backfill began. ``progress.total`` is ``X-Total-Count`` of walk 1's first
+   page plus a one-row count of walk 2, asked once when a backfill starts.
+
+**Incremental**::
+
+       sysparm_query=sys_updated_on>={S}[^sys_updated_on>={T}^sys_updated_on>{T}^ORsys_id>{id}]
+                     ^ORDERBYsys_updated_on^ORDERBYsys_id
+
+``S`` is where the phase starts (the backfill start minus the overlap) or
+the saved cursor minus ``overlap_seconds``: ``sys_updated_on`` has
+one-second precision and commits can land late, so each poll re-reads that
+much (upserts are idempotent); within a poll the keyset moves exactly. Each
+page's cursor is ``{"since": <its last row's sys_updated_on>}``.
+
+Every query asks for ``sysparm_display_value=all`` and
+``sysparm_exclude_reference_link=true``; all requests share one
+:class:`~connectors.fanout.Limiter` (``concurrency``, default 4), short
+429s are waited out (Retry-After), and the next incident page is fetched
+while the current page's sub-requests run.
+
+**Per page of incidents**, in batches of 100 sys_ids (three bulk queries,
+no per-ticket request; ``X`` below is the batch):
+
+* ``task_sla``: ``taskIN{X}^active=true``, grouped by task once;
+* ``sys_journal_field``: ``name=incident^element_idIN{X}^elementINcomments,work_notes``
+  ``^ORDERBYsys_created_on^ORDERBYsys_id``, plus ``^sys_created_on>={S}`` in the
+  incremental phase (a journal entry never changes once written, and writing one
+  moves the incident's ``sys_updated_on``);
+* ``sys_attachment``: ``table_name=incident^table_sys_idIN{X}^ORDERBYsys_created_on``
+  ``^ORDERBYsys_id`` (metadata only; not limited by time, since attaching a
+  file need not touch the incident).
+
+So a page of 200 incidents costs 1 + 6 requests (35 per 1,000 tickets; 15
+with ``conversations = false``), plus one more per sub-query holding more
+than 1,000 rows.
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
-import math
-import re
-from collections.abc import AsyncIterator, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, ClassVar
-from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx2
 
-from connectors.actions import (
-    Action,
-    ActionKind,
-    ActionResult,
-    Handoff,
-    PlannedRequest,
-    UnsupportedAction,
-)
+from connectors.actions import Action, ActionKind, ActionResult, PlannedRequest
 from connectors.base import Connector, VendorConfig
-from connectors.errors import BadPayload, ConfigurationError, ConnectorError
-from connectors.http import decode_json, send
+from connectors.errors import BadPayload
+from connectors.fanout import fan_out
 from connectors.overrides import Overrides
-from connectors.records import Cursor, PollResult, Priority, TicketRecord, TicketStatus
-from connectors.servicenow.mapping import incident_to_record, raw_value, sla_summary
-from connectors.timestamps import format_servicenow, parse_iso
+from connectors.records import (
+    ConversationEntry,
+    Cursor,
+    PollResult,
+    Progress,
+    TicketStatus,
+)
+from connectors.servicenow import actions
+from connectors.servicenow.mapping import (
+    STATUS_BY_STATE,
+    attachment_entry,
+    incident_to_record,
+    journal_entry,
+    raw_value,
+    slas_by_task,
+)
+from connectors.servicenow.settings import ServiceNowSettings
+from connectors.servicenow.table import (
+    INCIDENT_PATH,
+    get_or_none,
+    next_offset,
+    result_rows,
+    total_count,
+)
+from connectors.settings import ConnectorSettings
+from connectors.sync import BACKFILL
+from connectors.timestamps import format_servicenow, parse_iso, parse_servicenow
 
 __all__ = ["ServiceNowConnector"]
 
-INCIDENT_PATH = "/api/now/table/incident"
 TASK_SLA_PATH = "/api/now/table/task_sla"
+JOURNAL_PATH = "/api/now/table/sys_journal_field"
+ATTACHMENT_PATH = "/api/now/table/sys_attachment"
 
 INCIDENT_FIELDS = (
     "sys_id,number,short_description,description,state,hold_reason,priority,impact,urgency,"
@@ -53,368 +119,412 @@ INCIDENT_FIELDS = (
     "correlation_id"
 )
 SLA_FIELDS = "sys_id,task,sla,stage,active,has_breached,planned_end_time"
+JOURNAL_FIELDS = "sys_id,element,element_id,value,sys_created_on,sys_created_by"
+ATTACHMENT_FIELDS = (
+    "sys_id,table_sys_id,file_name,content_type,size_bytes,sys_created_on,sys_created_by"
+)
 
-DEFAULT_PAGE_SIZE = 200
-DEFAULT_BACKFILL_DAYS = 30.0
-OVERLAP = timedelta(seconds=60)
-"""``sys_updated_on`` has one-second precision: re-read the last minute so an update
-sharing the cursor's second (or committed late) is never missed."""
-SLA_CHUNK = 100
-"""Incident sys_ids per ``taskIN…`` query, keeping the URL well under server limits."""
-MAX_PAGES = 10_000
-"""A guard against a vendor whose ``next`` link never ends."""
+ID_BATCH = 100
+"""Incident sys_ids per ``…IN`` query: about 3.3 KB of URL, well under server limits."""
+SUB_LIMIT = 1000
+"""``sysparm_limit`` of the SLA, journal and attachment queries."""
+FINISHED_CODES = ("6", "7", "8")
+"""Out-of-box Resolved, Closed, Canceled: the states a backfill reads only when recent."""
+ORDER_BY_ID = "^ORDERBYsys_id"
+ORDER_BY_UPDATED = "^ORDERBYsys_updated_on^ORDERBYsys_id"
 
-WRITE_FIELDS = "sys_id,number,state,sys_updated_on"
-"""``sysparm_fields`` on a PATCH/POST: trims the answer to what the result reports."""
-STATE_OUT: Mapping[TicketStatus, str] = {
-    TicketStatus.NEW: "1",
-    TicketStatus.OPEN: "2",
-    TicketStatus.PENDING: "3",
-    TicketStatus.RESOLVED: "6",
-    TicketStatus.CLOSED: "7",
-}
-"""Out-of-box incident states: New, In Progress, On Hold, Resolved, Closed."""
-IMPACT_URGENCY: Mapping[Priority, tuple[str, str]] = {
-    Priority.P1: ("1", "1"),
-    Priority.P2: ("1", "2"),
-    Priority.P3: ("2", "2"),
-    Priority.P4: ("2", "3"),
-    Priority.P5: ("3", "3"),
-}
-"""Impact and urgency the out-of-box priority lookup turns into each priority (the
-``priority`` field itself is calculated by the instance, so it is never sent)."""
-DEFAULT_CLOSE_CODE = "Solved (Permanently)"
-DEFAULT_HOLD_REASON = "1"
-"""Awaiting Caller: "pending" means waiting on someone other than the agent."""
-CORRELATION_DISPLAY = "paneglass"
-_SYS_ID = re.compile(r"^[0-9a-f]{32}$")
+OPEN_WALK = "open"
+CLOSED_WALK = "closed"
+CHANGED_WALK = "changed"
+
+
+@dataclass(frozen=True)
+class _Keyset:
+    """Where a walk over incident pages stands: after the last row read.
+
+    ``at``/``after`` are that row's raw ``sys_updated_on`` and ``sys_id`` (``at``
+    stays empty in the open walk, ordered by sys_id alone); ``skip`` counts
+    rows an ACL hid that the walk has stepped over since (``sysparm_offset``).
+    """
+
+    walk: str
+    at: str = ""
+    after: str = ""
+    skip: int = 0
+
+    def terms(self) -> str:
+        """The encoded-query terms that select rows after this point."""
+        if not self.after:
+            return ""
+        if not self.at:
+            return f"^sys_id>{self.after}"
+        return f"^sys_updated_on>={self.at}^sys_updated_on>{self.at}^ORsys_id>{self.after}"
+
+    def past(self, rows: Sequence[Mapping[str, Any]], following: int | None) -> _Keyset:
+        """The point after a page: its last visible row, else one page further on."""
+        if rows:
+            last = rows[-1]
+            at = raw_value(last, "sys_updated_on") if self.walk != OPEN_WALK else ""
+            return _Keyset(self.walk, at, raw_value(last, "sys_id"))
+        if following is None:
+            return self
+        if following <= self.skip:
+            raise BadPayload(f"ServiceNow next link goes back to offset {following}")
+        return dataclasses.replace(self, skip=following)
+
+    def dump(self) -> Cursor:
+        return {"walk": self.walk, "at": self.at, "after": self.after, "skip": self.skip}
+
+    @classmethod
+    def load(cls, position: Cursor | None) -> _Keyset:
+        """A saved backfill position; anything unreadable starts the backfill over."""
+        if not isinstance(position, dict) or position.get("walk") not in (OPEN_WALK, CLOSED_WALK):
+            return cls(OPEN_WALK)
+        fields = [position.get(name) for name in ("at", "after")]
+        skip = position.get("skip")
+        if not all(isinstance(v, str) and "^" not in v for v in fields) or not isinstance(
+            skip, int
+        ):
+            return cls(OPEN_WALK)
+        return cls(str(position["walk"]), str(fields[0]), str(fields[1]), max(skip, 0))
+
+
+@dataclass
+class _Batch:
+    """One incident page as it came back, with the walk's position after it."""
+
+    rows: list[Mapping[str, Any]]
+    position: _Keyset
+    total: int | None
+    requests: int
+
+
+@dataclass
+class _SubQuery:
+    """One bulk query of a page (SLAs, journal or attachments for up to 100 incidents)."""
+
+    path: str
+    params: dict[str, str]
+    rows: list[Mapping[str, Any]] = dataclasses.field(default_factory=list)
 
 
 class ServiceNowConnector(Connector):
     """Polls one instance's ``incident`` table (``https://acme.service-now.com``)."""
 
     kind: ClassVar[str] = "servicenow"
-    credential_sets: ClassVar[tuple[tuple[str, ...], ...]] = (("username", "password"), ("token",))
-    supported_actions: ClassVar[frozenset[ActionKind]] = frozenset(
-        {ActionKind.COMMENT, ActionKind.ASSIGN, ActionKind.SET_STATUS, ActionKind.CREATE}
-    )
+    credential_sets: ClassVar[tuple[tuple[str, ...], ...]] = ServiceNowSettings.credential_sets
+    Settings = ServiceNowSettings
+    supported_actions: ClassVar[frozenset[ActionKind]] = actions.SUPPORTED
     create_dedupe: ClassVar[str | None] = "correlation_id"
+
+    def __init__(
+        self,
+        config: VendorConfig,
+        client: httpx2.AsyncClient,
+        settings: ConnectorSettings | None = None,
+    ) -> None:
+        super().__init__(config, client, settings)
+        self.options = _typed(self.settings)
+        """The settings as this vendor's model."""
+        self.overrides = Overrides.from_settings(self.options)
+        self._finished = _finished_codes(self.overrides)
 
     @classmethod
     def validate(cls, config: VendorConfig) -> None:
-        """Also check the tenant's status/priority overrides before the first poll."""
-        super().validate(config)
+        """Overrides first (their messages name the allowed values), then every other key."""
         Overrides.from_config(config)
+        super().validate(config)
+
+    @classmethod
+    def options_of(cls, config: VendorConfig) -> ServiceNowSettings:
+        """The section as :class:`ServiceNowSettings` (parsed once, then carried)."""
+        return _typed(cls.parse_settings(config))
 
     @classmethod
     def auth(cls, config: VendorConfig) -> httpx2.Auth | None:
         """Basic auth for a service account; a complete username/password wins over a token."""
-        username, password = config.get("username"), config.get("password")
-        if username and password:
-            return httpx2.BasicAuth(username, password)
-        return None
+        pair = cls.options_of(config).basic_credentials()
+        return httpx2.BasicAuth(*pair) if pair else None
 
     @classmethod
     def headers(cls, config: VendorConfig) -> dict[str, str]:
         """An OAuth bearer token, used only when no username/password pair is configured."""
-        token = config.get("token")
-        if token and not (config.get("username") and config.get("password")):
-            return {"Authorization": f"Bearer {token}"}
-        return {}
+        token = cls.options_of(config).bearer_token()
+        return {"Authorization": f"Bearer {token}"} if token else {}
 
-    def __init__(self, config: VendorConfig, client: httpx2.AsyncClient) -> None:
-        super().__init__(config, client)
-        self.page_size = max(int(_positive(config, "page_size", DEFAULT_PAGE_SIZE)), 1)
-        self.backfill = timedelta(days=_positive(config, "backfill_days", DEFAULT_BACKFILL_DAYS))
-        self._requests = 0
+    # -- the two phases ----------------------------------------------------------
 
-    async def poll(self, cursor: Cursor | None) -> PollResult:
-        """Every incident updated since the cursor (minus the overlap), newest copy of each.
+    async def backfill_pages(
+        self, position: Cursor | None, started: datetime
+    ) -> AsyncIterator[PollResult]:
+        """Every unfinished incident, then finished ones within ``backfill_days`` (see module)."""
+        keyset = _Keyset.load(position)
+        floor = format_servicenow(started - self.options.backfill)
+        closed_filter = f"stateIN{','.join(self._finished)}^sys_updated_on>={floor}"
+        open_filter = f"stateNOT IN{','.join(self._finished)}"
+        probe: asyncio.Future[int | None] | None = None
+        if position is None:  # a fresh backfill: count walk 2 once, alongside walk 1's first page
+            probe = asyncio.ensure_future(self._count(closed_filter))
+        try:
+            walks = (
+                (OPEN_WALK, _query_for(open_filter, ORDER_BY_ID)),
+                (CLOSED_WALK, _query_for(closed_filter, ORDER_BY_UPDATED)),
+            )
+            for walk, query_for in walks:
+                if keyset.walk != walk:
+                    continue
+                async for batch in self._walk(query_for, keyset):
+                    total, requests = None, batch.requests
+                    if probe is not None:
+                        closed = await probe
+                        probe = None
+                        requests += 1
+                        if batch.total is not None and closed is not None:
+                            total = batch.total + closed
+                    page = await self._page(batch.rows, None)
+                    yield dataclasses.replace(
+                        page,
+                        cursor=batch.position.dump(),
+                        requests=page.requests + requests,
+                        progress=Progress(BACKFILL, 0, total),
+                    )
+                keyset = _Keyset(CLOSED_WALK)
+        finally:
+            if probe is not None:
+                probe.cancel()
 
-        An incident seen twice means one we had already read was updated while we
-        paged: it moved to the end and shifted the rows behind it one offset back,
-        so a row may have been skipped. Then the cursor stays at this poll's start
-        and the next poll reads the same window again.
-        """
-        self._requests = 0
-        since = self._since(cursor)
-        params = {
-            "sysparm_query": (
-                f"sys_updated_on>={format_servicenow(since)}^ORDERBYsys_updated_on^ORDERBYsys_id"
-            ),
-            "sysparm_display_value": "all",
-            "sysparm_exclude_reference_link": "true",
-            "sysparm_fields": INCIDENT_FIELDS,
-        }
-        newest: dict[str, tuple[TicketRecord, int]] = {}
-        shuffled = False
-        async for row in self._rows(INCIDENT_PATH, params):
-            record = incident_to_record(row, self.config.base_url)
-            version = (record, _int(raw_value(row, "sys_mod_count")))
-            seen = newest.get(record.external_id)
-            shuffled = shuffled or seen is not None
-            if seen is None or (record.updated_at, version[1]) >= (seen[0].updated_at, seen[1]):
-                newest[record.external_id] = version
-        tickets = await self._with_slas([record for record, _ in newest.values()])
-        next_cursor = cursor
-        if shuffled:
-            next_cursor = {"since": (since + OVERLAP).isoformat()}
-        elif tickets:
-            next_cursor = {"since": max(t.updated_at for t in tickets).isoformat()}
-        overrides = Overrides.from_config(self.config)
-        tickets = [overrides.apply(t) for t in tickets]
-        return PollResult(tickets=tuple(tickets), cursor=next_cursor, requests=self._requests)
+    async def incremental_pages(
+        self, position: Cursor | None, start: datetime
+    ) -> AsyncIterator[PollResult]:
+        """Incidents changed since the cursor minus the overlap, with their new entries."""
+        since = _since(position)
+        since = since - self.options.overlap if since is not None else start
+        stamp = format_servicenow(since)
+        cursor = position if _since(position) is not None else None
+        query_for = _query_for(f"sys_updated_on>={stamp}", ORDER_BY_UPDATED)
+        async for batch in self._walk(query_for, _Keyset(CHANGED_WALK)):
+            if batch.position.at:
+                moved = parse_servicenow(batch.position.at)
+                cursor = {"since": moved.isoformat()} if moved else cursor
+            page = await self._page(batch.rows, stamp)
+            yield dataclasses.replace(
+                page,
+                cursor=cursor,
+                requests=page.requests + batch.requests,
+            )
 
     async def check(self) -> str:
         """One single-row read: proves credentials and table ACLs, reports how many are visible."""
-        self._requests = 0
-        response = await self._get(
-            INCIDENT_PATH, {"sysparm_limit": "1", "sysparm_fields": "sys_id"}
+        response = await get_or_none(
+            self.client, INCIDENT_PATH, {"sysparm_limit": "1", "sysparm_fields": "sys_id"}
         )
         if response is None:
             return "ok, 0 incidents visible"
-        total = _int(response.headers.get("X-Total-Count", ""), default=-1)
-        if total < 0:
-            _result(response)  # still prove the answer is a Table API answer
+        total = total_count(response)
+        if total is None:
+            result_rows(response)  # still prove the answer is a Table API answer
             return "ok, incidents visible (no X-Total-Count)"
         return f"ok, {total:,} incidents visible"
 
     # -- write-back --------------------------------------------------------------
 
-    def plan(self, action: Action) -> tuple[PlannedRequest, ...]:
-        """One incident PATCH (journal, state, assignee) or, for a hand-off, one POST."""
-        if action.kind is ActionKind.CREATE and action.handoff is not None:
-            params = {"sysparm_input_display_value": "true", "sysparm_fields": WRITE_FIELDS}
-            body = _new_incident(action.handoff)
-            return (PlannedRequest("POST", INCIDENT_PATH, params=params, body=body),)
-        params = {"sysparm_fields": WRITE_FIELDS}
-        change: dict[str, str] = {}
-        if action.kind is ActionKind.COMMENT:
-            change["comments" if action.public else "work_notes"] = action.text
-        elif action.kind is ActionKind.ASSIGN:
-            who = action.assignee.strip()
-            if not _SYS_ID.match(who):
-                # A person's name: the instance resolves it to the sys_user it names.
-                params["sysparm_input_display_value"] = "true"
-            change["assigned_to"] = who
-        elif action.kind is ActionKind.SET_STATUS and action.status is not None:
-            change.update(self._state_change(action.status, action.text))
-        else:
-            raise UnsupportedAction(f"servicenow cannot {action.kind.label}")
-        path = f"{INCIDENT_PATH}/{quote(str(action.ticket_id), safe='')}"
-        return (PlannedRequest("PATCH", path, params=params, body=change),)
+    @classmethod
+    def plan_action(cls, config: VendorConfig, action: Action) -> tuple[PlannedRequest, ...]:
+        """One incident PATCH or, for a hand-off, one POST: from settings alone."""
+        return actions.plan(cls.options_of(config), action)
 
     async def perform(self, action: Action) -> ActionResult:
         """Send the planned request; report the incident number the instance answers with."""
-        (request,) = self.plan(action)
-        response = await self.send_planned(request)
-        record = _written_record(response)
-        number = raw_value(record, "number")
-        status = f"HTTP {response.status_code}"
-        if action.kind is not ActionKind.CREATE:
-            name = number or action.ticket_key or str(action.ticket_id)
-            return ActionResult(f"{status}: {name} updated", response.status_code)
-        sys_id = raw_value(record, "sys_id")
-        if not sys_id:
-            raise BadPayload(
-                "ServiceNow create answer has no sys_id", http_status=response.status_code
-            )
-        return ActionResult(
-            f"{status}: created {number or sys_id}", response.status_code, sys_id, number or sys_id
-        )
+        return await actions.perform(self, action)
 
     async def find_existing(self, action: Action) -> ActionResult | None:
         """The incident already carrying this hand-off's ``correlation_id``, oldest first."""
-        if action.handoff is None:
-            return None
-        correlation = _query_value(action.handoff.correlation)
-        params = {
-            "sysparm_query": f"correlation_id={correlation}^ORDERBYsys_created_on",
-            "sysparm_fields": "sys_id,number",
-            "sysparm_limit": "1",
-        }
-        response = await self._get(INCIDENT_PATH, params)
-        rows = _result(response) if response is not None else []
-        sys_id = raw_value(rows[0], "sys_id") if rows else ""
-        if not sys_id:
-            return None
-        number = raw_value(rows[0], "number") or sys_id
-        return ActionResult(
-            f"already at ServiceNow as {number}", 200, sys_id, number, existing=True
+        return await actions.find_existing(self, action)
+
+    # -- reading -----------------------------------------------------------------
+
+    async def _walk(
+        self, query_for: Callable[[_Keyset], str], keyset: _Keyset
+    ) -> AsyncIterator[_Batch]:
+        """Incident pages from ``keyset`` to the end, each with the position after it.
+
+        The next page is already on its way while the caller handles this one
+        (its keyset is known as soon as this page's rows are).
+        """
+        pending: asyncio.Future[httpx2.Response | None] | None = asyncio.ensure_future(
+            self._incidents(query_for(keyset), keyset.skip)
         )
-
-    def _state_change(self, status: TicketStatus, text: str) -> dict[str, str]:
-        """The fields a state change needs to pass the instance's data policies."""
-        change = {"state": STATE_OUT[status]}
-        if status is TicketStatus.PENDING:
-            change["hold_reason"] = self.config.get("hold_reason", DEFAULT_HOLD_REASON) or ""
-        if status in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
-            change["close_code"] = self.config.get("close_code", DEFAULT_CLOSE_CODE) or ""
-            verb = "Resolved" if status is TicketStatus.RESOLVED else "Closed"
-            change["close_notes"] = text.strip() or f"{verb} from paneglass"
-        elif text.strip():
-            change["work_notes"] = text
-        return change
-
-    # -- internals ---------------------------------------------------------------
-
-    def _since(self, cursor: Cursor | None) -> datetime:
-        """Where this poll starts: the cursor minus the overlap, else the backfill window."""
-        saved = cursor.get("since") if isinstance(cursor, dict) else None
         try:
-            parsed = parse_iso(saved) if isinstance(saved, str) else None
-        except BadPayload:
-            parsed = None  # a cursor we did not write: start over rather than fail forever
-        if parsed is not None:
-            return parsed - OVERLAP
-        return datetime.now(UTC) - self.backfill
+            for _ in range(self.options.max_pages):
+                assert pending is not None
+                response = await pending
+                pending = None
+                rows = result_rows(response)
+                following = next_offset(response)
+                after = keyset.past(rows, following)
+                if following is not None:
+                    pending = asyncio.ensure_future(self._incidents(query_for(after), after.skip))
+                yield _Batch(rows, after, total_count(response), 1)
+                if following is None:
+                    return
+                keyset = after
+            raise BadPayload(f"ServiceNow offered more than {self.options.max_pages} pages")
+        finally:
+            if pending is not None:
+                pending.cancel()
 
-    async def _rows(self, path: str, params: Mapping[str, str]) -> AsyncIterator[Mapping[str, Any]]:
-        """Every row of a query, page by page, for as long as a ``next`` link is offered."""
-        offset = 0
-        for _ in range(MAX_PAGES):
-            page = {**params, "sysparm_limit": str(self.page_size), "sysparm_offset": str(offset)}
-            response = await self._get(path, page)
-            if response is None:
-                return
-            for row in _result(response):
-                yield row
-            next_offset = _next_offset(response)
-            if next_offset is None:
-                return
-            if next_offset <= offset:
-                raise BadPayload(f"ServiceNow next link goes back to offset {next_offset}")
-            offset = next_offset
-        raise BadPayload(f"ServiceNow offered more than {MAX_PAGES} pages")
+    async def _incidents(self, query: str, offset: int) -> httpx2.Response | None:
+        params = {
+            "sysparm_query": query,
+            "sysparm_display_value": "all",
+            "sysparm_exclude_reference_link": "true",
+            "sysparm_fields": INCIDENT_FIELDS,
+            "sysparm_limit": str(self.options.page_size),
+            "sysparm_offset": str(offset),
+        }
+        return await self._get(INCIDENT_PATH, params)
+
+    async def _count(self, condition: str) -> int | None:
+        """How many incidents match ``condition`` (``X-Total-Count`` of a one-row read)."""
+        params = {"sysparm_query": condition, "sysparm_fields": "sys_id", "sysparm_limit": "1"}
+        return total_count(await self._get(INCIDENT_PATH, params))
 
     async def _get(self, path: str, params: Mapping[str, str]) -> httpx2.Response | None:
-        """One GET; ``None`` for the v1 "No Record found" 404, which means an empty result."""
-        self._requests += 1
-        try:
-            return await send(self.client, "GET", path, params=dict(params))
-        except ConnectorError as exc:
-            if exc.http_status == 404 and "No Record found" in str(exc):
-                return None
-            raise
+        """One request inside the vendor's concurrency bound, short 429s waited out."""
+        (response,) = await fan_out(
+            [params], lambda p: get_or_none(self.client, path, p), self.limiter
+        )
+        return response
 
-    async def _with_slas(self, tickets: list[TicketRecord]) -> list[TicketRecord]:
-        """Attach each incident's earliest active breach time and breach flag from ``task_sla``."""
-        rows_by_task: dict[str, list[Mapping[str, Any]]] = {}
-        ids = [t.external_id for t in tickets]
-        for chunk in _chunks(ids, SLA_CHUNK):
-            params = {
-                "sysparm_query": f"taskIN{','.join(chunk)}^active=true",
+    async def _page(self, rows: Sequence[Mapping[str, Any]], since: str | None) -> PollResult:
+        """One page of incidents as records, with SLAs and (new) conversation entries."""
+        records = [incident_to_record(row, self.config.base_url) for row in rows]
+        if not records:
+            return PollResult()
+        ids = [record.external_id for record in records]
+        batches = [ids[i : i + ID_BATCH] for i in range(0, len(ids), ID_BATCH)]
+        slas = [self._sla_query(batch) for batch in batches]
+        journals: list[_SubQuery] = []
+        files: list[_SubQuery] = []
+        if self.options.conversations:
+            journals = [self._journal_query(batch, since) for batch in batches]
+            files = [self._attachment_query(batch) for batch in batches]
+        requests = await self._read_all([*slas, *journals, *files])
+        summary = slas_by_task(row for query in slas for row in query.rows)
+        tickets = []
+        for record in records:
+            due, breached = summary.get(record.external_id, (None, None))
+            if due is not None or breached is not None:
+                record = dataclasses.replace(record, vendor_due_at=due, vendor_breached=breached)
+            tickets.append(self.overrides.apply(record))
+        base = self.config.base_url
+        entries: list[ConversationEntry] = [
+            journal_entry(row) for query in journals for row in query.rows
+        ]
+        entries += [attachment_entry(row, base) for query in files for row in query.rows]
+        return PollResult(tickets=tuple(tickets), entries=tuple(entries), requests=requests)
+
+    async def _read_all(self, queries: list[_SubQuery]) -> int:
+        """Every row of every query, all first pages side by side, then any further pages."""
+        requests = 0
+        pending = [(query, 0) for query in queries]
+        while pending:
+            answers = await fan_out(pending, self._sub_page, self.limiter)
+            requests += len(pending)
+            following = []
+            for (query, offset), response in zip(pending, answers, strict=True):
+                query.rows.extend(result_rows(response))
+                step = next_offset(response)
+                if step is not None:
+                    if step <= offset:
+                        raise BadPayload(f"ServiceNow next link goes back to offset {step}")
+                    following.append((query, step))
+            pending = following
+        return requests
+
+    async def _sub_page(self, item: tuple[_SubQuery, int]) -> httpx2.Response | None:
+        query, offset = item
+        params = {**query.params, "sysparm_limit": str(SUB_LIMIT), "sysparm_offset": str(offset)}
+        return await get_or_none(self.client, query.path, params)
+
+    def _sla_query(self, ids: Sequence[str]) -> _SubQuery:
+        return _SubQuery(
+            TASK_SLA_PATH,
+            {
+                "sysparm_query": f"taskIN{','.join(ids)}^active=true",
                 "sysparm_display_value": "false",
                 "sysparm_exclude_reference_link": "true",
                 "sysparm_fields": SLA_FIELDS,
-            }
-            async for row in self._rows(TASK_SLA_PATH, params):
-                rows_by_task.setdefault(raw_value(row, "task"), []).append(row)
-        result = []
-        for ticket in tickets:
-            due, breached = sla_summary(rows_by_task.get(ticket.external_id, []))
-            if due is not None or breached is not None:
-                ticket = dataclasses.replace(ticket, vendor_due_at=due, vendor_breached=breached)
-            result.append(ticket)
-        return result
-
-
-def _new_incident(handoff: Handoff) -> dict[str, str]:
-    """A hand-off as incident fields (display values: names, not sys_ids)."""
-    incident = {
-        "short_description": handoff.title,
-        "description": _handoff_text(handoff),
-        "correlation_id": _query_value(handoff.correlation),
-        "correlation_display": CORRELATION_DISPLAY,
-        "contact_type": "integration",
-    }
-    if handoff.requester:
-        incident["caller_id"] = handoff.requester
-    if handoff.asset:
-        incident["cmdb_ci"] = handoff.asset
-    if handoff.priority is not None:
-        incident["impact"], incident["urgency"] = IMPACT_URGENCY[handoff.priority]
-    return incident
-
-
-def _handoff_text(handoff: Handoff) -> str:
-    """The description plus where it came from, so nothing depends on references resolving."""
-    origin = f"Handed off from {handoff.source_vendor} {handoff.source_key}"
-    lines = [handoff.description.strip(), "", origin]
-    if handoff.source_url:
-        lines.append(handoff.source_url)
-    if handoff.requester:
-        lines.append(f"Requester: {handoff.requester}")
-    if handoff.asset:
-        lines.append(f"Asset: {handoff.asset}")
-    return "\n".join(lines).strip()
-
-
-def _query_value(value: str) -> str:
-    """A value that can sit in an encoded query as one term (``^`` separates terms)."""
-    if "^" in value or "\n" in value or not value.strip():
-        raise UnsupportedAction(
-            f"correlation {value[:60]!r} cannot be matched in a ServiceNow encoded query"
+            },
         )
-    return value
 
-
-def _written_record(response: httpx2.Response) -> Mapping[str, Any]:
-    """The ``result`` record of a PATCH/POST answer (an empty answer reports nothing)."""
-    if not response.content:
-        return {}
-    body = decode_json(response)
-    record = body.get("result") if isinstance(body, dict) else None
-    if not isinstance(record, dict):
-        raise BadPayload(
-            "ServiceNow write answer has no result record", http_status=response.status_code
+    def _journal_query(self, ids: Sequence[str], since: str | None) -> _SubQuery:
+        window = f"^sys_created_on>={since}" if since else ""
+        query = (
+            f"name=incident^element_idIN{','.join(ids)}^elementINcomments,work_notes{window}"
+            "^ORDERBYsys_created_on^ORDERBYsys_id"
         )
-    return record
+        return _SubQuery(
+            JOURNAL_PATH,
+            {
+                "sysparm_query": query,
+                "sysparm_display_value": "false",
+                "sysparm_fields": JOURNAL_FIELDS,
+            },
+        )
+
+    def _attachment_query(self, ids: Sequence[str]) -> _SubQuery:
+        query = (
+            f"table_name=incident^table_sys_idIN{','.join(ids)}^ORDERBYsys_created_on^ORDERBYsys_id"
+        )
+        return _SubQuery(
+            ATTACHMENT_PATH,
+            {
+                "sysparm_query": query,
+                "sysparm_display_value": "false",
+                "sysparm_fields": ATTACHMENT_FIELDS,
+            },
+        )
 
 
-def _result(response: httpx2.Response) -> list[Mapping[str, Any]]:
-    body = decode_json(response)
-    rows = body.get("result") if isinstance(body, dict) else None
-    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-        raise BadPayload("ServiceNow answer has no result list of records")
-    return rows
+def _query_for(condition: str, order: str) -> Callable[[_Keyset], str]:
+    """The ``sysparm_query`` of a walk's page: its condition, the keyset, the order."""
+    return lambda keyset: condition + keyset.terms() + order
 
 
-def _next_offset(response: httpx2.Response) -> int | None:
-    """The ``sysparm_offset`` of the ``rel="next"`` link, or ``None`` when there is none.
+def _typed(settings: object) -> ServiceNowSettings:
+    if not isinstance(settings, ServiceNowSettings):  # pragma: no cover - the base parses it
+        raise TypeError("ServiceNow settings expected")
+    return settings
 
-    Only the offset is taken from the link: the request itself is rebuilt on our
-    own base URL, so credentials never follow a link to another host.
+
+def _finished_codes(overrides: Overrides) -> tuple[str, ...]:
+    """The state codes a backfill reads only when recent: finished by default or by override.
+
+    An override can only widen what counts as open (a tenant that maps
+    "Resolved" to open sees its old resolved incidents too); codes an
+    override marks finished are still read in full, which is safe.
     """
-    link = response.links.get("next")
-    if link is None:
+    labels = {"6": "resolved", "7": "closed", "8": "canceled"}
+    finished = []
+    for code in FINISHED_CODES:
+        status = (
+            overrides.statuses.get(code)
+            or overrides.statuses.get(labels[code])
+            or STATUS_BY_STATE[code]
+        )
+        if status in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
+            finished.append(code)
+    return tuple(finished) or ("-",)
+
+
+def _since(position: Cursor | None) -> datetime | None:
+    """The saved incremental cursor's time (also a pre-kit ``{"since": iso}`` cursor)."""
+    saved = position.get("since") if isinstance(position, dict) else None
+    if not isinstance(saved, str):
         return None
-    offsets = parse_qs(urlsplit(link.get("url", "")).query).get("sysparm_offset")
-    if not offsets or not offsets[0].isdigit():
-        raise BadPayload("ServiceNow next link carries no sysparm_offset")
-    return int(offsets[0])
-
-
-def _chunks(items: Sequence[str], size: int) -> list[Sequence[str]]:
-    return [items[i : i + size] for i in range(0, len(items), size)]
-
-
-def _int(value: str, default: int = 0) -> int:
     try:
-        return int(value)
-    except ValueError:
-        return default
-
-
-def _positive(config: VendorConfig, key: str, default: float) -> float:
-    """A positive number setting, or a ConfigurationError naming it."""
-    text = config.get(key)
-    if text is None:
-        return default
-    try:
-        value = float(text)
-    except ValueError:
-        value = 0.0
-    if not (value > 0 and math.isfinite(value)):
-        raise ConfigurationError(f"vendor {config.name!r}: {key} must be a positive number")
-    return value
+        parsed = parse_iso(saved)
+    except BadPayload:
+        return None  # a cursor we did not write: start from the phase's start instead
+    return parsed.astimezone(UTC) if parsed else None

@@ -1,4 +1,5 @@
-"""One ServiceNow ``incident`` (or ``task_sla``) payload to the unified shape.
+"""ServiceNow payloads (``incident``, ``task_sla``, ``sys_journal_field``,
+``sys_attachment``) to the unified records.
 
 The Table API sends the same record in two shapes: with
 ``sysparm_display_value=all`` every field is ``{"display_value", "value"}``
@@ -6,27 +7,47 @@ The Table API sends the same record in two shapes: with
 references being ``{"link", "value"}`` or ``""`` when empty. Logic only ever
 reads the raw ``value`` (display values are localised: user time zone, date
 format, language); display values are kept for people to read.
+
+Journal entries (``comments``, ``work_notes``) and descriptions are plain
+text, except that an agent may wrap HTML in ``[code]…[/code]``, which the
+instance renders as HTML: those blocks go through
+:func:`connectors.richtext.html_to_text`, the rest is only tidied, and an
+e-mail reply's quoted history is folded away (:func:`connectors.richtext.fold_quoted`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
 from connectors.errors import BadPayload
-from connectors.records import Priority, TicketRecord, TicketStatus
+from connectors.records import (
+    AttachmentRecord,
+    ConversationEntry,
+    Priority,
+    TicketRecord,
+    TicketStatus,
+    Visibility,
+)
+from connectors.richtext import fold_quoted, html_to_text, markdown_to_text
 from connectors.timestamps import parse_servicenow
 
 __all__ = [
     "PRIORITY_BY_CODE",
     "STATUS_BY_STATE",
+    "attachment_entry",
+    "attachment_url",
     "display",
     "incident_to_record",
     "incident_url",
+    "journal_entry",
+    "journal_text",
     "raw_value",
     "sla_summary",
+    "slas_by_task",
 ]
 
 STATUS_BY_STATE: Mapping[str, TicketStatus] = {
@@ -114,26 +135,133 @@ def incident_to_record(payload: Mapping[str, Any], base_url: str) -> TicketRecor
         asset=display(payload, "cmdb_ci"),
         resolved_at=parse_servicenow(raw_value(payload, "resolved_at")),
         url=incident_url(base_url, sys_id),
+        description=journal_text(raw_value(payload, "description")) or None,
         raw=dict(payload),
     )
 
 
-def sla_summary(rows: list[Mapping[str, Any]]) -> tuple[datetime | None, bool | None]:
+def sla_summary(rows: Iterable[Mapping[str, Any]]) -> tuple[datetime | None, bool | None]:
     """Earliest breach time and "any breached" over one incident's active ``task_sla`` rows."""
-    due: datetime | None = None
-    breached: bool | None = None
+    return slas_by_task(rows, one_task=True).get("", (None, None))
+
+
+def slas_by_task(
+    rows: Iterable[Mapping[str, Any]], *, one_task: bool = False
+) -> dict[str, tuple[datetime | None, bool | None]]:
+    """Each task's earliest breach time and "any breached", in one pass over the rows.
+
+    Every row is read (and its ``planned_end_time`` parsed) exactly once, however
+    many tasks the rows of one ``taskIN…`` query belong to. ``one_task`` files
+    every row under ``""`` (the rows of a single incident).
+    """
+    found: dict[str, tuple[datetime | None, bool | None]] = {}
     for row in rows:
+        task = "" if one_task else raw_value(row, "task")
+        due, breached = found.get(task, (None, None))
         planned = parse_servicenow(raw_value(row, "planned_end_time"))
         if planned is not None and (due is None or planned < due):
             due = planned
         flag = raw_value(row, "has_breached")
         if flag:
             breached = bool(breached) or flag == "true"
-    return due, breached
+        found[task] = (due, breached)
+    return found
+
+
+_CODE_BLOCK = re.compile(r"\[code\](.*?)\[/code\]", re.IGNORECASE | re.DOTALL)
+VISIBILITY_BY_ELEMENT: Mapping[str, Visibility] = {
+    "comments": Visibility.PUBLIC,
+    "work_notes": Visibility.INTERNAL,
+}
+"""``comments`` ("Additional comments") reach the caller; ``work_notes`` stay with agents."""
+SYSTEM_AUTHORS = frozenset({"system"})
+"""``sys_created_by`` of entries the platform wrote itself (business rules, flows)."""
+
+
+def journal_text(value: str) -> str:
+    """A journal value or description as plain text: ``[code]`` HTML converted, the rest tidied.
+
+    Text outside ``[code]`` blocks is the user's own plain text, so it is never
+    parsed as HTML (``<null>`` in an error message stays ``<null>``).
+    """
+    if not value:
+        return ""
+    if "[code]" not in value.lower():
+        return markdown_to_text(value)
+    parts: list[str] = []
+    last = 0
+    for block in _CODE_BLOCK.finditer(value):
+        parts.append(value[last : block.start()])
+        parts.append("\n" + html_to_text(block.group(1)) + "\n")
+        last = block.end()
+    parts.append(value[last:])
+    return markdown_to_text("".join(parts))
+
+
+def journal_entry(row: Mapping[str, Any]) -> ConversationEntry:
+    """One ``sys_journal_field`` row (flat shape) as a conversation entry."""
+    sys_id = raw_value(row, "sys_id")
+    ticket = raw_value(row, "element_id")
+    if not sys_id or not ticket:
+        raise BadPayload("ServiceNow journal entry without sys_id or element_id")
+    element = raw_value(row, "element")
+    author = raw_value(row, "sys_created_by")
+    visibility = VISIBILITY_BY_ELEMENT.get(element, Visibility.INTERNAL)
+    if author in SYSTEM_AUTHORS:
+        visibility = Visibility.SYSTEM
+    value = raw_value(row, "value")
+    body, _quoted = fold_quoted(journal_text(value))
+    return ConversationEntry(
+        ticket_external_id=ticket,
+        external_id=sys_id,
+        created_at=_required_time(row, "sys_created_on", sys_id),
+        visibility=visibility,
+        body=body,
+        author=author or None,
+        raw_format="html" if "[code]" in value.lower() else "text",
+        raw_body=value,
+    )
+
+
+def attachment_url(base_url: str, sys_id: str) -> str:
+    """The Attachment API's download URL, built only from our own base URL and the id."""
+    return f"{base_url.rstrip('/')}/api/now/attachment/{quote(sys_id, safe='')}/file"
+
+
+def attachment_entry(row: Mapping[str, Any], base_url: str) -> ConversationEntry:
+    """One ``sys_attachment`` row as an activity entry carrying the file's metadata.
+
+    The instance keeps no link from an attachment to the comment it came
+    with, so each file is its own entry, as in the incident's activity stream
+    ("attachment added"): stable ids whether or not its comment was read.
+    """
+    sys_id = raw_value(row, "sys_id")
+    ticket = raw_value(row, "table_sys_id")
+    if not sys_id or not ticket:
+        raise BadPayload("ServiceNow attachment without sys_id or table_sys_id")
+    name = raw_value(row, "file_name") or sys_id
+    size = raw_value(row, "size_bytes")
+    author = raw_value(row, "sys_created_by")
+    attachment = AttachmentRecord(
+        external_id=sys_id,
+        name=name,
+        size=int(size) if size.isdigit() else None,
+        content_type=raw_value(row, "content_type") or None,
+        url=attachment_url(base_url, sys_id),
+    )
+    return ConversationEntry(
+        ticket_external_id=ticket,
+        external_id=sys_id,
+        created_at=_required_time(row, "sys_created_on", sys_id),
+        visibility=Visibility.SYSTEM,
+        body=f"Attachment added: {name}",
+        author=author or None,
+        attachments=(attachment,),
+    )
 
 
 def _required_time(payload: Mapping[str, Any], name: str, sys_id: str) -> datetime:
     value = parse_servicenow(raw_value(payload, name))
     if value is None:
-        raise BadPayload(f"ServiceNow incident {sys_id[:40]!r} has no {name}")
+        raise BadPayload(f"ServiceNow record {sys_id[:40]!r} has no {name}")
     return value

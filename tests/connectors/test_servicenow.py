@@ -78,6 +78,22 @@ def requests_to(emu: ServiceNowEmulator, path: str) -> list[Request]:
     return [r for r in emu.requests if r.path == path]
 
 
+def cursor_at(since: datetime) -> dict[str, Any]:
+    """A saved two-phase cursor with the backfill done and the incremental phase at ``since``."""
+    return {
+        "v": 2,
+        "incremental": {"since": since.isoformat()},
+        "incremental_from": None,
+        "backfill": None,
+    }
+
+
+def incremental_of(cursor: dict[str, Any] | None) -> Any:
+    """The connector's own incremental position inside a saved cursor."""
+    assert cursor is not None and cursor["v"] == 2
+    return cursor["incremental"]
+
+
 def put_series(emu: ServiceNowEmulator, count: int, **fields: Any) -> list[str]:
     """``count`` incidents updated one minute apart, oldest first; their numbers."""
     return [
@@ -115,55 +131,7 @@ def test_basic_auth_wins_over_token_and_token_becomes_bearer() -> None:
     assert ServiceNowConnector.headers(token) == {"Authorization": "Bearer t0k"}
 
 
-# -- full and incremental polls ------------------------------------------------------------
-
-
-async def test_full_poll_follows_next_links_past_short_and_empty_acl_pages() -> None:
-    with ServiceNowEmulator() as emu:
-        numbers = put_series(emu, 7)
-        # Pages of 2 by sys_updated_on: [t0 t1] [t2 t3] [t4 t5] [t6].
-        emu.hide("t1")  # short page
-        emu.hide("t2")
-        emu.hide("t3")  # empty page, with more behind it
-        async with connector_for(emu, page_size="2") as connector:
-            result = await connector.poll(None)
-
-        tickets = by_key(result.tickets)
-        assert set(tickets) == {numbers[0], numbers[4], numbers[5], numbers[6]}
-        pages = requests_to(emu, INCIDENTS)
-        assert [r.param("sysparm_offset") for r in pages] == ["0", "2", "4", "6"]
-        assert {r.param("sysparm_limit") for r in pages} == {"2"}
-        assert result.requests == 4 + 1  # four incident pages, one task_sla query
-        assert result.cursor == {"since": (NOW - timedelta(minutes=1)).isoformat()}
-
-
-async def test_first_poll_asks_for_the_backfill_window_in_a_stable_order() -> None:
-    with ServiceNowEmulator() as emu:
-        put_series(emu, 1)
-        async with connector_for(emu, backfill_days="2") as connector:
-            await connector.poll(None)
-
-        first = requests_to(emu, INCIDENTS)[0]
-        query = first.param("sysparm_query") or ""
-        since_text, _, order = query.partition("^")
-        since = datetime.strptime(since_text, "sys_updated_on>=%Y-%m-%d %H:%M:%S").replace(
-            tzinfo=UTC
-        )
-        assert abs(since - (datetime.now(UTC) - timedelta(days=2))) < timedelta(seconds=30)
-        assert order == "ORDERBYsys_updated_on^ORDERBYsys_id"
-        assert first.param("sysparm_display_value") == "all"
-        assert first.param("sysparm_exclude_reference_link") == "true"
-        assert first.param("sysparm_limit") == "200"
-        assert "sys_updated_on" in (first.param("sysparm_fields") or "").split(",")
-
-
-async def test_unreadable_cursor_falls_back_to_the_backfill_window() -> None:
-    with ServiceNowEmulator() as emu:
-        number = put_series(emu, 1)[0]
-        async with connector_for(emu) as connector:
-            result = await connector.poll({"since": "yesterday-ish"})
-        assert [t.key for t in result.tickets] == [number]
-        assert result.cursor == {"since": (NOW - timedelta(minutes=1)).isoformat()}
+# -- records ------------------------------------------------------------------------------
 
 
 async def test_records_carry_every_unified_field() -> None:
@@ -230,65 +198,6 @@ async def test_native_state_codes_are_normalised() -> None:
         assert (tickets[custom].status, tickets[custom].raw_status) == (TicketStatus.OPEN, "42")
 
 
-async def test_incremental_poll_returns_changes_and_keeps_same_second_updates() -> None:
-    with ServiceNowEmulator() as emu:
-        numbers = put_series(emu, 3)
-        async with connector_for(emu) as connector:
-            first = await connector.poll(None)
-            assert len(first.tickets) == 3
-            cursor_time = NOW - timedelta(minutes=1)
-            assert first.cursor == {"since": cursor_time.isoformat()}
-
-            # An update committed in the very second the cursor holds, and a later one.
-            late = emu.put_ticket(world("late", updated_at=cursor_time))
-            emu.put_ticket(world("t0", title="Changed", updated_at=NOW))
-            second = await connector.poll(first.cursor)
-
-            third = await connector.poll(second.cursor)
-
-        changed = by_key(second.tickets)
-        # t1 (exactly 60 s before the cursor) and t2 are re-read through the overlap.
-        assert set(changed) == {late, *numbers}
-        assert changed[numbers[0]].title == "Changed"
-        assert second.cursor == {"since": NOW.isoformat()}
-        query = requests_to(emu, INCIDENTS)[1].param("sysparm_query") or ""
-        expected_since = format_servicenow(cursor_time - timedelta(seconds=60))
-        assert query.startswith(f"sys_updated_on>={expected_since}^")
-        # Nothing changed since: the third poll only re-reads the last minute (t2, late, t0).
-        assert {t.key for t in third.tickets} == {numbers[2], late, numbers[0]}
-        assert third.cursor == second.cursor
-
-
-async def test_quiet_poll_gets_v1_404_and_keeps_the_cursor() -> None:
-    with ServiceNowEmulator() as emu:
-        put_series(emu, 1)
-        cursor = {"since": (NOW + timedelta(hours=1)).isoformat()}
-        async with connector_for(emu) as connector:
-            result = await connector.poll(cursor)
-            raw = await connector.client.get(INCIDENTS, params={"sysparm_query": "number=NONE"})
-
-        assert result.tickets == ()
-        assert result.cursor == cursor
-        assert result.requests == 1  # no task_sla query for nothing
-        assert raw.status_code == 404
-        assert raw.json() == {
-            "error": {
-                "message": "No Record found",
-                "detail": (
-                    "Records matching query not found. Check query parameter or offered values"
-                ),
-            },
-            "status": "failure",
-        }
-
-
-async def test_empty_instance_first_poll_has_no_records_and_no_cursor() -> None:
-    with ServiceNowEmulator() as emu:
-        async with connector_for(emu) as connector:
-            result = await connector.poll(None)
-        assert (result.tickets, result.cursor, result.requests) == ((), None, 1)
-
-
 async def test_a_404_that_is_not_no_record_found_is_an_error() -> None:
     with ServiceNowEmulator() as emu:
         emu.inject(Reply(404, raw=b"<html>Not Found</html>", headers={"Content-Type": "text/html"}))
@@ -298,37 +207,11 @@ async def test_a_404_that_is_not_no_record_found_is_an_error() -> None:
         assert caught.value.http_status == 404
 
 
-async def test_update_while_paging_is_deduplicated_and_the_window_is_reread() -> None:
-    class ShufflingEmulator(ServiceNowEmulator):
-        """Updates t0 right after serving the first incident page, as a busy instance would."""
-
-        def route(self, request: Request) -> Reply:
-            reply = self.route_once(request)
-            if request.path == INCIDENTS and request.param("sysparm_offset") == "0":
-                self.put_ticket(world("t0", title="Edited meanwhile", updated_at=NOW))
-            return reply
-
-        def route_once(self, request: Request) -> Reply:
-            return super().route(request)
-
-    with ShufflingEmulator() as emu:
-        numbers = put_series(emu, 5)
-        async with connector_for(emu, page_size="2") as connector:
-            first = await connector.poll(None)
-            second = await connector.poll(first.cursor)
-
-        seen_first = by_key(first.tickets)
-        assert seen_first[numbers[0]].title == "Edited meanwhile"  # the newest copy won
-        assert numbers[2] not in seen_first  # shifted behind the offset: skipped this time
-        assert set(by_key(second.tickets)) == set(numbers)  # …so the window is read again
-        assert first.cursor is not None and second.cursor == {"since": NOW.isoformat()}
-
-
 # -- vendor SLA -------------------------------------------------------------------------------
 
 
 async def test_vendor_sla_from_task_sla(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("connectors.servicenow.connector.SLA_CHUNK", 2)
+    monkeypatch.setattr("connectors.servicenow.connector.ID_BATCH", 2)
     with ServiceNowEmulator() as emu:
         due = NOW + timedelta(hours=2)
         running = emu.put_ticket(world("running", due_at=due))
@@ -347,9 +230,14 @@ async def test_vendor_sla_from_task_sla(monkeypatch: pytest.MonkeyPatch) -> None
         assert (tickets[done].vendor_due_at, tickets[done].vendor_breached) == (None, None)
         assert (tickets[plain].vendor_due_at, tickets[plain].vendor_breached) == (None, None)
         sla_queries = [r.param("sysparm_query") or "" for r in requests_to(emu, TASK_SLA)]
-        assert len(sla_queries) == 3  # five incidents in chunks of two
         assert all(q.startswith("taskIN") and q.endswith("^active=true") for q in sla_queries)
-        assert result.requests == 1 + 3
+        asked = [
+            q.removeprefix("taskIN").removesuffix("^active=true").split(",") for q in sla_queries
+        ]
+        assert all(len(ids) <= 2 for ids in asked)  # batches of ID_BATCH incidents
+        assert {i for ids in asked for i in ids} == {t.external_id for t in result.tickets}
+        # four open incidents (one page, two batches) and one resolved (the second walk)
+        assert len(sla_queries) == 3
 
 
 async def test_emulator_task_sla_rows_look_like_the_real_table() -> None:
@@ -460,37 +348,58 @@ async def test_server_error_is_transient() -> None:
         assert caught.value.http_status == 500
 
 
-async def test_429_with_retry_after_is_rate_limited() -> None:
+async def test_429_with_a_long_retry_after_is_rate_limited() -> None:
     with ServiceNowEmulator() as emu:
         put_series(emu, 1)
         emu.inject(
             Reply(
                 429,
                 {"error": {"message": "Rate limit exceeded"}, "status": "failure"},
-                headers={"Retry-After": "7"},
+                headers={"Retry-After": "120"},
             )
         )
         async with connector_for(emu) as connector:
             with pytest.raises(RateLimited) as caught:
                 await connector.poll(None)
-        assert caught.value.retry_after == 7
+        assert caught.value.retry_after == 120
 
 
-async def test_failure_on_a_later_page_fails_the_whole_poll() -> None:
+async def test_429_with_a_short_retry_after_is_waited_out() -> None:
+    with ServiceNowEmulator() as emu:
+        number = put_series(emu, 1)[0]
+        emu.inject(
+            Reply(
+                429,
+                {"error": {"message": "Rate limit exceeded"}, "status": "failure"},
+                headers={"Retry-After": "0.2"},
+            )
+        )
+        async with connector_for(emu) as connector:
+            result = await connector.poll(None)
+        assert number in by_key(result.tickets)
+        assert sum(r.path == INCIDENTS for r in emu.requests) >= 4  # the refused one, again
+
+
+async def test_failure_on_a_later_page_fails_the_poll_after_the_pages_before_it() -> None:
     class BusyLaterEmulator(ServiceNowEmulator):
-        """Answers the first page, then runs out of semaphores."""
+        """Answers the first incident page, then runs out of semaphores."""
 
         def route(self, request: Request) -> Reply:
-            if request.param("sysparm_offset", "0") != "0":
-                return Reply(503, {"error": {"message": "busy"}}, headers={"Retry-After": "3"})
+            keyset = "sys_id>" in (request.param("sysparm_query") or "")
+            if request.path == INCIDENTS and keyset:
+                return Reply(503, {"error": {"message": "busy"}}, headers={"Retry-After": "300"})
             return super().route(request)
 
     with BusyLaterEmulator() as emu:
         put_series(emu, 4)
         async with connector_for(emu, page_size="2") as connector:
+            yielded = []
             with pytest.raises(RateLimited) as caught:
-                await connector.poll(None)
-        assert (caught.value.http_status, caught.value.retry_after) == (503, 3)
+                async for page in connector.pages(None):
+                    yielded.append(page)
+        assert (caught.value.http_status, caught.value.retry_after) == (503, 300)
+        assert [len(p.tickets) for p in yielded] == [2]  # committed before the failure
+        assert yielded[0].cursor is not None and yielded[0].cursor["backfill"]["position"]
 
 
 async def test_hostile_titles_and_names_arrive_clean() -> None:
