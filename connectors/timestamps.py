@@ -60,6 +60,11 @@ def parse_servicenow(value: object) -> datetime | None:
         return None
     if not isinstance(value, str):
         raise BadPayload(f"expected a ServiceNow timestamp, got {type(value).__name__}")
+    if len(value) == 19 and value[10] == " ":
+        try:  # the common case: one C call, the zone given in the text (~4x replace())
+            return datetime.fromisoformat(value + "+00:00")
+        except ValueError:
+            raise BadPayload(f"not a ServiceNow timestamp: {value[:40]!r}") from None
     text = value.strip()
     if len(text) != 19 or text[10] != " ":
         raise BadPayload(f"not a ServiceNow timestamp: {value[:40]!r}")
@@ -73,7 +78,9 @@ def parse_servicenow(value: object) -> datetime | None:
 
 def format_servicenow(value: datetime) -> str:
     """Format an aware datetime as ServiceNow's raw UTC form."""
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    if value.year < 1000:  # isoformat pads years; ServiceNow has none this early anyway
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    return value.astimezone(UTC).isoformat(" ", "seconds")[:19]
 
 
 def from_epoch_seconds(value: object) -> datetime:

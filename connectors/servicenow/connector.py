@@ -398,10 +398,9 @@ class ServiceNowConnector(Connector):
 
     async def _page(self, rows: Sequence[Mapping[str, Any]], since: str | None) -> PollResult:
         """One page of incidents as records, with SLAs and (new) conversation entries."""
-        records = [incident_to_record(row, self.config.base_url) for row in rows]
-        if not records:
+        if not rows:
             return PollResult()
-        ids = [record.external_id for record in records]
+        ids = [raw_value(row, "sys_id") for row in rows]
         batches = [ids[i : i + ID_BATCH] for i in range(0, len(ids), ID_BATCH)]
         slas = [self._sla_query(batch) for batch in batches]
         journals: list[_SubQuery] = []
@@ -411,13 +410,12 @@ class ServiceNowConnector(Connector):
             files = [self._attachment_query(batch) for batch in batches]
         requests = await self._read_all([*slas, *journals, *files])
         summary = slas_by_task(row for query in slas for row in query.rows)
-        tickets = []
-        for record in records:
-            due, breached = summary.get(record.external_id, (None, None))
-            if due is not None or breached is not None:
-                record = dataclasses.replace(record, vendor_due_at=due, vendor_breached=breached)
-            tickets.append(self.overrides.apply(record))
         base = self.config.base_url
+        unknown = (None, None)
+        tickets = [
+            self.overrides.apply(incident_to_record(row, base, summary.get(sys_id, unknown)))
+            for row, sys_id in zip(rows, ids, strict=True)
+        ]
         entries: list[ConversationEntry] = [
             journal_entry(row) for query in journals for row in query.rows
         ]

@@ -72,11 +72,15 @@ PRIORITY_BY_CODE: Mapping[str, Priority] = {
 def raw_value(payload: Mapping[str, Any], name: str) -> str:
     """The field's raw value as text in either shape; ``""`` when missing or empty."""
     field = payload.get(name)
-    if isinstance(field, Mapping):
+    if type(field) is str:  # the common case, checked first (ABC checks are slow)
+        return field
+    if isinstance(field, dict | Mapping):
         field = field.get("value")
+        if type(field) is str:
+            return field
     if field is None:
         return ""
-    if isinstance(field, (dict, list)):
+    if isinstance(field, dict | list):
         raise BadPayload(f"ServiceNow field {name!r} has an unexpected {type(field).__name__}")
     return str(field)
 
@@ -88,10 +92,10 @@ def display(payload: Mapping[str, Any], name: str) -> str | None:
     sys_id they hold: better an id than nothing in the assignee column.
     """
     field = payload.get(name)
-    if isinstance(field, Mapping):
+    if type(field) is dict or isinstance(field, Mapping):
         shown = field.get("display_value")
-        if shown not in (None, ""):
-            return str(shown)
+        if shown is not None and shown != "":
+            return shown if type(shown) is str else str(shown)
     value = raw_value(payload, name)
     return value or None
 
@@ -104,8 +108,16 @@ def incident_url(base_url: str, sys_id: str) -> str:
     return f"{base_url.rstrip('/')}/nav_to.do?uri=incident.do%3Fsys_id%3D{quote(sys_id, safe='')}"
 
 
-def incident_to_record(payload: Mapping[str, Any], base_url: str) -> TicketRecord:
-    """Map one incident in either wire shape; :class:`BadPayload` if it cannot be read."""
+def incident_to_record(
+    payload: Mapping[str, Any],
+    base_url: str,
+    sla: tuple[datetime | None, bool | None] = (None, None),
+) -> TicketRecord:
+    """Map one incident in either wire shape; :class:`BadPayload` if it cannot be read.
+
+    ``sla`` is the incident's vendor due time and breach flag (:func:`slas_by_task`),
+    given here so the record is built (and its text cleaned) once.
+    """
     if not isinstance(payload, Mapping):
         raise BadPayload(f"ServiceNow incident is a {type(payload).__name__}, not an object")
     sys_id = raw_value(payload, "sys_id")
@@ -134,9 +146,11 @@ def incident_to_record(payload: Mapping[str, Any], base_url: str) -> TicketRecor
         requester=display(payload, "caller_id"),
         asset=display(payload, "cmdb_ci"),
         resolved_at=parse_servicenow(raw_value(payload, "resolved_at")),
+        vendor_due_at=sla[0],
+        vendor_breached=sla[1],
         url=incident_url(base_url, sys_id),
         description=journal_text(raw_value(payload, "description")) or None,
-        raw=dict(payload),
+        raw=payload if isinstance(payload, dict) else dict(payload),
     )
 
 

@@ -12,6 +12,7 @@ import httpx2
 import pytest
 
 from connectors import load_connector
+from connectors.actions import Action, ActionKind
 from connectors.base import VendorConfig
 from connectors.emulators import emulator_for
 from connectors.emulators.base import Reply, Request, WorldTicket
@@ -25,6 +26,7 @@ from connectors.errors import (
 )
 from connectors.records import Priority, TicketRecord, TicketStatus
 from connectors.servicenow import ServiceNowConnector
+from connectors.servicenow.settings import ServiceNowSettings
 from connectors.timestamps import format_servicenow
 from tests.hostile import HOSTILE_STRINGS, has_forbidden
 
@@ -129,6 +131,54 @@ def test_basic_auth_wins_over_token_and_token_becomes_bearer() -> None:
     token = VendorConfig(**base, settings={"token": "t0k"})
     assert ServiceNowConnector.auth(token) is None
     assert ServiceNowConnector.headers(token) == {"Authorization": "Bearer t0k"}
+
+
+def test_settings_are_typed_and_errors_name_the_key() -> None:
+    base = {"name": "snow", "kind": "servicenow", "base_url": "https://acme.service-now.com"}
+    settings = ServiceNowConnector.options_of(VendorConfig(**base, settings={"token": "t"}))
+    assert (settings.page_size, settings.concurrency, settings.backfill_days) == (200, 4, 30.0)
+    assert (settings.close_code, settings.hold_reason, settings.conversations) == (
+        "Solved (Permanently)",
+        "1",
+        True,
+    )
+    for bad, key in (
+        ({"pagesize": "5"}, "unknown setting 'pagesize'"),
+        ({"page_size": "20000"}, "page_size"),
+        ({"conversations": "maybe"}, "conversations"),
+        ({"concurrency": "0"}, "concurrency"),
+        ({"backfill_days": "-1"}, "backfill_days"),
+    ):
+        config = VendorConfig(**base, settings={"token": "hunter2", **bad})
+        with pytest.raises(ConfigurationError, match=key) as caught:
+            ServiceNowConnector.validate(config)
+        assert "hunter2" not in str(caught.value)
+
+
+def test_settings_carried_by_the_config_are_not_parsed_again() -> None:
+    base = {"name": "snow", "kind": "servicenow", "base_url": "https://acme.service-now.com"}
+    parsed = ServiceNowSettings.parse("snow", "servicenow", {"token": "t", "page_size": 50})
+    config = VendorConfig(**base, settings={"token": "t"}, options=parsed)
+    assert ServiceNowConnector.options_of(config) is parsed
+    assert ServiceNowConnector(config, httpx2.AsyncClient()).options.page_size == 50
+
+
+def test_the_dry_run_needs_no_client_and_shows_no_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_client(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("a dry run built an HTTP client")
+
+    monkeypatch.setattr(httpx2, "AsyncClient", no_client)
+    config = VendorConfig(
+        name="snow",
+        kind="servicenow",
+        base_url="https://acme.service-now.com",
+        settings={"username": "svc", "password": "s3cret-pw", "hold_reason": "4"},
+    )
+    hold = Action(ActionKind.SET_STATUS, "abc", "INC1", status=TicketStatus.PENDING)
+    (planned,) = ServiceNowConnector.plan_action(config, hold)
+    assert (planned.method, planned.path) == ("PATCH", f"{INCIDENTS}/abc")
+    assert planned.body == {"state": "3", "hold_reason": "4"}
+    assert "s3cret-pw" not in repr(planned) and "svc" not in repr(planned)
 
 
 # -- records ------------------------------------------------------------------------------
