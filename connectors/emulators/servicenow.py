@@ -852,6 +852,9 @@ class ServiceNowEmulator(TicketEmulator):
         if not keys and not groups:
             window = list(itertools.islice(store.values(), offset, offset + limit))
             return window, len(store)
+        if not keys:  # no order asked for: any order will do, so take the useful index
+            timed = any(t.field == "sys_updated_on" for group in groups for t in group)
+            keys = ["sys_updated_on", "sys_id"] if timed else ["sys_id"]
         if keys == ["sys_id"]:
             lists: Mapping[str, list[Any]] = store.by_id
             by_time = False

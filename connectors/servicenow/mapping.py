@@ -205,10 +205,11 @@ def journal_text(value: str) -> str:
     parts: list[str] = []
     last = 0
     for block in _CODE_BLOCK.finditer(value):
-        parts.append(value[last : block.start()])
+        before = value[last : block.start()].rstrip(" \t")
+        parts.append(before if last == 0 else before.lstrip(" \t"))
         parts.append("\n" + html_to_text(block.group(1)) + "\n")
         last = block.end()
-    parts.append(value[last:])
+    parts.append(value[last:].lstrip(" \t") if last else value[last:])
     return markdown_to_text("".join(parts))
 
 

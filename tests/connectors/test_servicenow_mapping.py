@@ -10,8 +10,15 @@ from typing import Any
 import pytest
 
 from connectors.errors import BadPayload
-from connectors.records import Priority, TicketStatus
-from connectors.servicenow.mapping import incident_to_record, sla_summary
+from connectors.records import Priority, TicketStatus, Visibility
+from connectors.servicenow.mapping import (
+    attachment_entry,
+    incident_to_record,
+    journal_entry,
+    journal_text,
+    sla_summary,
+    slas_by_task,
+)
 
 CAPTURE = Path(__file__).parent / "captures" / "servicenow-incidents.json"
 BASE = "https://acme.service-now.com"
@@ -215,3 +222,88 @@ def test_sla_summary_takes_earliest_due_and_any_breach() -> None:
     assert sla_summary(rows) == (datetime(2025, 3, 4, 10, 0, tzinfo=UTC), True)
     assert sla_summary(rows[:1]) == (datetime(2025, 3, 4, 12, 51, 10, tzinfo=UTC), False)
     assert sla_summary([]) == (None, None)
+
+
+def test_slas_are_grouped_by_task_in_one_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    from connectors.servicenow import mapping
+
+    parsed = 0
+    parse = mapping.parse_servicenow
+
+    def counted(value: object) -> datetime | None:
+        nonlocal parsed
+        parsed += 1
+        return parse(value)
+
+    monkeypatch.setattr(mapping, "parse_servicenow", counted)
+    rows = [
+        {
+            "task": f"t{i % 50}",
+            "planned_end_time": f"2025-03-04 1{i % 10}:00:00",
+            "has_breached": "false",
+        }
+        for i in range(3000)
+    ]
+    rows.append({"task": "t7", "planned_end_time": "2025-03-04 08:00:00", "has_breached": "true"})
+    summary = slas_by_task(rows)
+    assert parsed == len(rows)  # each row read once, whatever the number of tasks
+    assert len(summary) == 50
+    assert summary["t7"] == (datetime(2025, 3, 4, 8, 0, tzinfo=UTC), True)
+    assert summary["t0"] == (datetime(2025, 3, 4, 10, 0, tzinfo=UTC), False)
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        ("plain\r\nline two", "plain\nline two"),
+        ("error <null> & more", "error <null> & more"),
+        ("before [code]<p>Hi <b>you</b></p>[/code] after", "before\nHi you\nafter"),
+        ("[CODE]<ul><li>a</li></ul>[/CODE]", "  * a"),
+        ("[code]<script>x()</script>[/code]", ""),
+        ("", ""),
+    ],
+)
+def test_journal_text(value: str, text: str) -> None:
+    assert journal_text(value) == text
+
+
+def test_journal_row_to_entry() -> None:
+    """The shape of a real ``sys_journal_field`` row (as a public client shows it)."""
+    row = {
+        "sys_id": "43551aa",
+        "sys_created_on": "2021-09-03 10:29:48",
+        "name": "incident",
+        "element_id": "552c4bb",
+        "sys_tags": "",
+        "value": "test",
+        "sys_created_by": "admin",
+        "element": "comments",
+    }
+    entry = journal_entry(row)
+    assert (entry.ticket_external_id, entry.external_id) == ("552c4bb", "43551aa")
+    assert entry.created_at == datetime(2021, 9, 3, 10, 29, 48, tzinfo=UTC)
+    assert (entry.visibility, entry.body, entry.author) == (Visibility.PUBLIC, "test", "admin")
+    assert journal_entry({**row, "element": "work_notes"}).visibility is Visibility.INTERNAL
+    assert journal_entry({**row, "sys_created_by": "system"}).visibility is Visibility.SYSTEM
+    with pytest.raises(BadPayload, match="element_id"):
+        journal_entry({**row, "element_id": ""})
+    with pytest.raises(BadPayload, match="sys_created_on"):
+        journal_entry({**row, "sys_created_on": ""})
+
+
+def test_attachment_url_is_built_from_config_not_payload() -> None:
+    row = {
+        "sys_id": "a539ce1b",
+        "table_sys_id": "552c4bb",
+        "file_name": "image.png",
+        "content_type": "image/png",
+        "size_bytes": "62192",
+        "sys_created_on": "2020-11-23 12:11:54",
+        "sys_created_by": "admin",
+        "download_link": "https://evil.example/steal",
+    }
+    entry = attachment_entry(row, BASE + "/")
+    (file,) = entry.attachments
+    assert file.url == f"{BASE}/api/now/attachment/a539ce1b/file"
+    assert (file.name, file.size, file.content_type) == ("image.png", 62192, "image/png")
+    assert entry.visibility is Visibility.SYSTEM
