@@ -20,8 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from connectors import VendorConfig, load_connector
 from connectors.errors import ConfigurationError
 from paneglass.errors import UserError
-from paneglass.sla import DEFAULT_SETTINGS, SlaSettings
-from paneglass.sla_config import parse_sla
+from paneglass.sla import DEFAULT_SETTINGS, SlaSettings, parse_sla
 from paneglass.ticket_filter import FilterError, parse_filter
 
 __all__ = ["Config", "DisplayConfig", "SavedView", "WallConfig", "load_config", "parse_config"]

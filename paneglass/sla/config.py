@@ -35,9 +35,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays as holiday_data
 
-from paneglass.calendars import ALWAYS, Calendar, WorkingHours
 from paneglass.errors import UserError
-from paneglass.sla import DEFAULT_SETTINGS, Policy, SlaSettings
+from paneglass.sla.calendar import ALWAYS, Calendar, WorkingHours
+from paneglass.sla.policy import DEFAULT_SETTINGS, Policy, SlaSettings
 
 __all__ = ["parse_duration", "parse_sla"]
 

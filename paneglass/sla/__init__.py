@@ -1,0 +1,31 @@
+"""The SLA engine: policies, calendars, config parsing and clocks; pure functions, no I/O.
+
+``calendar``  working hours, holidays, 24x7
+``policy``    contract terms (which tickets, targets, pauses, thresholds)
+``config``    the ``[sla]`` config section parsed into policies
+``clock``     the clocks of one ticket as of ``now``
+``states``    where a clock stands (:class:`ClockState`)
+"""
+
+from paneglass.sla.calendar import ALWAYS, Calendar, WorkingHours
+from paneglass.sla.clock import ClockResult, Metric, StatusChange, compute_clock, ticket_clocks
+from paneglass.sla.config import parse_duration, parse_sla
+from paneglass.sla.policy import DEFAULT_SETTINGS, Policy, SlaSettings
+from paneglass.sla.states import ClockState
+
+__all__ = [
+    "ALWAYS",
+    "DEFAULT_SETTINGS",
+    "Calendar",
+    "ClockResult",
+    "ClockState",
+    "Metric",
+    "Policy",
+    "SlaSettings",
+    "StatusChange",
+    "WorkingHours",
+    "compute_clock",
+    "parse_duration",
+    "parse_sla",
+    "ticket_clocks",
+]
