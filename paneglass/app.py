@@ -18,17 +18,16 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from paneglass.actor import current_actor
+from paneglass.collect import LEASE_STALE, ChangeWatcher, Collector, watcher_for
 from paneglass.commands import TicketKeyProvider
 from paneglass.config import Config
 from paneglass.errors import UserError
 from paneglass.messages import StoreChanged
 from paneglass.paths import user_themes_folder
-from paneglass.scheduler import LEASE_STALE, Collector
 from paneglass.screens.dashboard import DashboardScreen
 from paneglass.screens.wall import WallScreen
 from paneglass.store import Store
 from paneglass.store.views import ChangeSet
-from paneglass.watch import ChangeWatcher, watcher_for
 from paneglass.write_back import WriteBack
 from themes import BUILTIN_THEMES, DEFAULT_THEME, STYLESHEET, VARIABLE_DEFAULTS
 from themes.user import load_user_themes

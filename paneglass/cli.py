@@ -234,7 +234,7 @@ def _log_to(path: Path | None) -> None:
 
 
 async def _collect_once(store: object, config: Config) -> int:
-    from paneglass.scheduler import Collector
+    from paneglass.collect import Collector
     from paneglass.store import Store
 
     assert isinstance(store, Store)
@@ -253,7 +253,7 @@ async def _collect_once(store: object, config: Config) -> int:
 
 
 async def _collect_forever(store: object, config: Config) -> None:
-    from paneglass.scheduler import Collector
+    from paneglass.collect import Collector
     from paneglass.store import Store
 
     assert isinstance(store, Store)

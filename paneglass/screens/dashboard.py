@@ -20,10 +20,10 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer
 
+from paneglass.collect import Freshness, freshness
 from paneglass.commands import run_command
 from paneglass.config import SavedView
 from paneglass.display import age, plain
-from paneglass.health import Freshness, freshness
 from paneglass.store import Store
 from paneglass.store.views import Headline, SlaRow, SortKey, TicketQuery, VendorHealth
 from paneglass.ticket_filter import FilterError, parse_filter

@@ -19,9 +19,9 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Digits, Static
 
+from paneglass.collect import Freshness, freshness
 from paneglass.config import WallConfig
 from paneglass.display import age, safe_line
-from paneglass.health import Freshness, freshness
 from paneglass.store import Store
 from paneglass.store.views import Headline, SlaRow, VendorHealth
 from paneglass.widgets.sla_list import SlaList

@@ -25,6 +25,7 @@ from paneglass.sla import DEFAULT_SETTINGS, SlaSettings
 from paneglass.store import cases, outbox, queries, writes
 from paneglass.store.engine import make_engine, sqlite_path
 from paneglass.store.migrate import is_current, upgrade
+from paneglass.store.outbox import ProcessGone
 from paneglass.store.views import (
     Actor,
     AuditRow,
@@ -291,11 +292,15 @@ class Store:
             return outbox.cancel(conn, outbox_id, actor, now)
 
     def settle_interrupted(
-        self, now: datetime, owner: str, safe_to_resend: Callable[[str, str], bool]
+        self,
+        now: datetime,
+        owner: str,
+        safe_to_resend: Callable[[str, str], bool],
+        process_gone: ProcessGone,
     ) -> int:
         """Settle actions a killed sender left half-done (see :func:`outbox.settle_interrupted`)."""
         with self.engine.begin() as conn:
-            return outbox.settle_interrupted(conn, now, owner, safe_to_resend)
+            return outbox.settle_interrupted(conn, now, owner, safe_to_resend, process_gone)
 
     def outbox_items(
         self, limit: int = 500, *, vendor: str | None = None, external_id: str | None = None
@@ -377,15 +382,20 @@ class Store:
 
     # -- the collector lease ----------------------------------------------------------------
 
-    def claim_collector(self, owner: str, now: datetime, stale_after: float) -> str | None:
-        """Take (or refresh) the collector lease; return the other live owner if there is one."""
+    def claim_collector(
+        self, owner: str, now: datetime, stale_after: float, process_gone: ProcessGone
+    ) -> str | None:
+        """Take (or refresh) the collector lease; return the other live owner if there is one.
+
+        A holder ``process_gone`` reports dead (killed on this host) need not be waited for.
+        """
         lease = writes.LEASE
         with self.engine.begin() as conn:
             row = conn.execute(select(lease.c.owner, lease.c.heartbeat_at)).first()
             alive = (
                 row is not None
                 and (now - row.heartbeat_at).total_seconds() <= stale_after
-                and not outbox.process_gone(row.owner)  # killed on this host: no need to wait
+                and not process_gone(row.owner)
             )
             if row is not None and row.owner != owner and alive:
                 return str(row.owner)

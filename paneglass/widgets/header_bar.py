@@ -8,8 +8,8 @@ from datetime import datetime, tzinfo
 from textual.content import Content
 from textual.widgets import Static
 
+from paneglass.collect import Freshness, freshness
 from paneglass.display import age
-from paneglass.health import Freshness, freshness
 from paneglass.store.views import Headline, VendorHealth
 
 __all__ = ["HeaderBar"]

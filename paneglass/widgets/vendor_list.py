@@ -12,8 +12,8 @@ from datetime import datetime
 from textual.content import Content
 from textual.widgets import Static
 
+from paneglass.collect import Freshness, freshness
 from paneglass.display import age, safe_line
-from paneglass.health import Freshness, freshness
 from paneglass.store.views import VendorHealth
 
 __all__ = ["VendorList", "render_vendors"]

@@ -315,7 +315,7 @@ def test_reading_from_the_far_end_gives_the_same_window(
 
 
 def test_viewers_hear_about_foreign_commits(any_db_url: str) -> None:
-    from paneglass.watch import watcher_for
+    from paneglass.collect import watcher_for
 
     writer = Store(any_db_url)
     writer.sync_vendors(
@@ -334,7 +334,7 @@ def test_viewers_hear_about_foreign_commits(any_db_url: str) -> None:
 
 
 def test_staleness_follows_each_vendors_own_threshold(db_url: str) -> None:
-    from paneglass.health import Freshness, freshness
+    from paneglass.collect import Freshness, freshness
 
     store = Store(db_url)
     store.sync_vendors(

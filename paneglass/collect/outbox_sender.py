@@ -20,6 +20,7 @@ from typing import Any
 from connectors import Connector
 from connectors.actions import Action, ActionKind, ActionResult
 from connectors.errors import ConnectorError, RateLimited, TransientError
+from paneglass.collect.liveness import process_gone
 from paneglass.store import Store
 from paneglass.store.views import OutboxItem
 
@@ -85,7 +86,11 @@ class OutboxSender:
         a collector on another host left behind are picked up when it fails over.
         """
         settled = await self.write(
-            self.store.settle_interrupted, self.clock(), self.owner, self.safe_to_resend
+            self.store.settle_interrupted,
+            self.clock(),
+            self.owner,
+            self.safe_to_resend,
+            process_gone,
         )
         sent = failed = deferred = 0
         for item in await self.write(self.store.due_actions, self.clock()):

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import socket
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -26,9 +24,10 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from connectors import Connector, VendorConfig, load_connector
 from connectors.errors import ConnectorError, RateLimited
 from connectors.records import PollResult
-from paneglass.backoff import VendorGate
+from paneglass.collect.backoff import VendorGate
+from paneglass.collect.liveness import owner_name, process_gone
+from paneglass.collect.outbox_sender import OutboxSender, SendReport
 from paneglass.errors import UserError
-from paneglass.outbox_sender import OutboxSender, SendReport
 from paneglass.store import Store
 from paneglass.store.views import ChangeSet, PollRunInfo
 
@@ -77,11 +76,11 @@ class Collector:
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store-writer")
         self._connectors: dict[str, Connector] = {}
         self.gates = {v.name: VendorGate(v.poll_interval) for v in self.vendors}
-        self.owner = f"{socket.gethostname()}:{os.getpid()}"
+        """Per vendor: when it may be asked again."""
+        self.owner = owner_name()
         """Who holds the collector lease while this collector runs."""
         self.locks = store.vendor_locks() if store.shared else None
         """PostgreSQL: per-vendor advisory locks, so collectors can fail over for each other."""
-        """Per vendor: when it may be asked again."""
         self._scheduler: AsyncIOScheduler | None = None
         store.sync_vendors(vendors)
         self.sender = OutboxSender(
@@ -213,7 +212,7 @@ class Collector:
             await self._write(self.store.heartbeat, self.owner, self.clock())
         else:
             other = await self._write(
-                self.store.claim_collector, self.owner, self.clock(), LEASE_STALE
+                self.store.claim_collector, self.owner, self.clock(), LEASE_STALE, process_gone
             )
             if other is not None:
                 log.warning("collector lease taken by %s; this process keeps polling", other)
@@ -229,7 +228,7 @@ class Collector:
         if self.store.shared:
             self.store.heartbeat(self.owner, self.clock())
             return
-        other = self.store.claim_collector(self.owner, self.clock(), LEASE_STALE)
+        other = self.store.claim_collector(self.owner, self.clock(), LEASE_STALE, process_gone)
         if other is not None:
             raise UserError(
                 f"another collector is already writing to this database ({other}); "
