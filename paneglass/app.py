@@ -17,7 +17,6 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
-from paneglass.actor import current_actor
 from paneglass.collect import LEASE_STALE, ChangeWatcher, Collector, watcher_for
 from paneglass.commands import TicketKeyProvider
 from paneglass.config import Config
@@ -28,7 +27,7 @@ from paneglass.screens.dashboard import DashboardScreen
 from paneglass.screens.wall import WallScreen
 from paneglass.store import Store
 from paneglass.store.views import ChangeSet
-from paneglass.write_back import WriteBack
+from paneglass.writeback import CaseEdits, WriteBack, current_actor
 from themes import BUILTIN_THEMES, DEFAULT_THEME, STYLESHEET, VARIABLE_DEFAULTS
 from themes.user import load_user_themes
 
@@ -206,10 +205,13 @@ class PaneglassApp(ConsoleBase):
         super().__init__(store, config, **kwargs)
         self.read_only = read_only
         self.write_back: WriteBack | None = None
+        self.case_edits: CaseEdits | None = None
         if not read_only:
+            actor = current_actor()
             self.write_back = WriteBack(
-                store, config.vendors, current_actor(), self.clock, poke=self._send_soon
+                store, config.vendors, actor, self.clock, poke=self._send_soon
             )
+            self.case_edits = CaseEdits(store, actor, self.clock)
 
     def _send_soon(self) -> None:
         """Called from worker threads after queueing: wake the collector's outbox job."""
@@ -222,7 +224,7 @@ class PaneglassApp(ConsoleBase):
 
     def ticket_screen(self, ticket_id: int) -> Screen[Any]:
         """The ticket screen with write-back keys (read-only: the plain one)."""
-        if self.write_back is None:
+        if self.write_back is None or self.case_edits is None:
             return super().ticket_screen(ticket_id)
         from paneglass.screens.ticket_actions import ActionTicketDetailScreen
 
@@ -232,6 +234,7 @@ class PaneglassApp(ConsoleBase):
             clock=self.clock,
             zone=self.config.display.zone(),
             write_back=self.write_back,
+            case_edits=self.case_edits,
         )
 
     def outbox_screen(self) -> Screen[Any]:
@@ -249,7 +252,7 @@ class PaneglassApp(ConsoleBase):
 
     def cases_screen(self) -> Any:
         """The cases pane with editing (read-only: the plain one)."""
-        if self.write_back is None:
+        if self.case_edits is None:
             return super().cases_screen()
         from paneglass.screens.cases import EditableCasesScreen
 
@@ -257,7 +260,7 @@ class PaneglassApp(ConsoleBase):
             self.store,
             clock=self.clock,
             zone=self.config.display.zone(),
-            write_back=self.write_back,
+            case_edits=self.case_edits,
         )
 
     async def on_unmount(self) -> None:

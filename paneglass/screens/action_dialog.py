@@ -22,7 +22,7 @@ from connectors.actions import Action, ActionKind
 from connectors.records import TicketStatus
 from paneglass.display import plain, safe_line
 from paneglass.store.views import TicketDetail
-from paneglass.write_back import WriteBack, handoff_from
+from paneglass.writeback import WriteBack, handoff_from
 
 __all__ = ["ActionDialog"]
 

@@ -15,7 +15,7 @@ from textual.widgets import Button, Input, Label, Select
 from paneglass.display import plain, safe_line
 from paneglass.store import Store
 from paneglass.store.views import TicketDetail
-from paneglass.write_back import WriteBack
+from paneglass.writeback import CaseEdits
 
 __all__ = ["CasePicker"]
 
@@ -27,10 +27,10 @@ class CasePicker(ModalScreen[bool]):
         Binding("escape", "dismiss(False)", "Cancel", id="picker.cancel"),
     ]
 
-    def __init__(self, store: Store, write_back: WriteBack, ticket: TicketDetail) -> None:
+    def __init__(self, store: Store, case_edits: CaseEdits, ticket: TicketDetail) -> None:
         super().__init__()
         self.store = store
-        self.write_back = write_back
+        self.case_edits = case_edits
         self.ticket = ticket
 
     def compose(self) -> ComposeResult:
@@ -75,11 +75,9 @@ class CasePicker(ModalScreen[bool]):
 
     @work(thread=True, exit_on_error=False)
     def _save(self, case_id: int | None, title: str) -> None:
-        wb, ticket = self.write_back, self.ticket
+        ticket = self.ticket
         if case_id is None:
-            case_id = self.store.create_case(wb.actor, wb.clock(), title)
-        self.store.add_case_member(
-            wb.actor, wb.clock(), case_id, ticket.vendor, ticket.external_id, ticket.key
-        )
+            case_id = self.case_edits.open_case(title)
+        self.case_edits.add_ticket(case_id, ticket)
         self.app.call_from_thread(self.notify, f"{ticket.key} is in case {case_id}.", markup=False)
         self.app.call_from_thread(self.dismiss, True)

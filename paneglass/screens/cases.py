@@ -26,7 +26,7 @@ from paneglass.display import local_time, plain, safe_line
 from paneglass.screens.table_pane import TablePaneScreen
 from paneglass.store import Store
 from paneglass.store.views import CaseDetail, CaseRow
-from paneglass.write_back import WriteBack
+from paneglass.writeback import CaseEdits
 
 __all__ = ["SLA_LABELS", "CaseScreen", "CasesScreen", "EditableCaseScreen", "EditableCasesScreen"]
 
@@ -210,10 +210,10 @@ class EditableCasesScreen(CasesScreen):
         *,
         clock: Callable[[], datetime],
         zone: tzinfo | None,
-        write_back: WriteBack,
+        case_edits: CaseEdits,
     ) -> None:
         super().__init__(store, clock=clock, zone=zone)
-        self.write_back = write_back
+        self.case_edits = case_edits
 
     def compose_below(self) -> Iterable[Widget]:
         """The title box of a new case (shown by ``n``)."""
@@ -239,15 +239,14 @@ class EditableCasesScreen(CasesScreen):
 
     @work(thread=True, exit_on_error=False)
     def _save(self, title: str) -> None:
-        wb = self.write_back
-        case_id = self.store.create_case(wb.actor, wb.clock(), title)
+        case_id = self.case_edits.open_case(title)
         self.app.call_from_thread(self.notify, f"Case {case_id} opened.", markup=False)
         self.app.call_from_thread(self.refresh_data)
 
     def case_screen(self, case_id: int) -> CaseScreen:
         """The editable case screen."""
         return EditableCaseScreen(
-            self.store, case_id, clock=self.clock, zone=self.zone, write_back=self.write_back
+            self.store, case_id, clock=self.clock, zone=self.zone, case_edits=self.case_edits
         )
 
 
@@ -266,10 +265,10 @@ class EditableCaseScreen(CaseScreen):
         *,
         clock: Callable[[], datetime],
         zone: tzinfo | None,
-        write_back: WriteBack,
+        case_edits: CaseEdits,
     ) -> None:
         super().__init__(store, case_id, clock=clock, zone=zone)
-        self.write_back = write_back
+        self.case_edits = case_edits
 
     def action_remove_member(self) -> None:
         """Take the highlighted ticket out of this case."""
@@ -285,13 +284,11 @@ class EditableCaseScreen(CaseScreen):
 
     @work(thread=True, exit_on_error=False)
     def _close(self) -> None:
-        wb = self.write_back
-        if self.store.close_case(wb.actor, wb.clock(), self.case_id):
+        if self.case_edits.close_case(self.case_id):
             self.app.call_from_thread(self.notify, f"Case {self.case_id} closed.", markup=False)
         self.app.call_from_thread(self.app.pop_screen)
 
     @work(thread=True, exit_on_error=False)
     def _remove(self, vendor: str, external_id: str) -> None:
-        wb = self.write_back
-        self.store.remove_case_member(wb.actor, wb.clock(), self.case_id, vendor, external_id)
+        self.case_edits.remove_ticket(self.case_id, vendor, external_id)
         self.app.call_from_thread(self.refresh_data)

@@ -20,7 +20,7 @@ from paneglass.display import OUTBOX_STATES, plain, safe_line
 from paneglass.screens.table_pane import TablePaneScreen
 from paneglass.store import Store
 from paneglass.store.views import OutboxItem
-from paneglass.write_back import WriteBack
+from paneglass.writeback import WriteBack
 
 __all__ = ["ManagedOutboxScreen", "OutboxScreen"]
 

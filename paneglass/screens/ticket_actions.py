@@ -22,7 +22,7 @@ from paneglass.screens.case_picker import CasePicker
 from paneglass.screens.ticket_detail import Related, TicketDetailScreen
 from paneglass.store import Store
 from paneglass.store.views import TicketDetail
-from paneglass.write_back import WriteBack
+from paneglass.writeback import CaseEdits, WriteBack
 
 __all__ = ["ActionTicketDetailScreen"]
 
@@ -58,9 +58,11 @@ class ActionTicketDetailScreen(TicketDetailScreen):
         clock: Callable[[], datetime],
         zone: tzinfo | None,
         write_back: WriteBack,
+        case_edits: CaseEdits,
     ) -> None:
         super().__init__(store, ticket_id, clock=clock, zone=zone)
         self.write_back = write_back
+        self.case_edits = case_edits
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Offer only what this vendor's connector supports (and hand-off where a target exists)."""
@@ -113,7 +115,7 @@ class ActionTicketDetailScreen(TicketDetailScreen):
         if self.ticket is None:
             return
         self.app.push_screen(
-            CasePicker(self.store, self.write_back, self.ticket), lambda _d: self.refresh_data()
+            CasePicker(self.store, self.case_edits, self.ticket), lambda _d: self.refresh_data()
         )
 
     def action_toggle_mirror(self) -> None:
@@ -122,15 +124,11 @@ class ActionTicketDetailScreen(TicketDetailScreen):
             self.notify("This ticket has no linked ticket.", markup=False)
             return
         mirror = not all(link.mirror_comments for link in self.related.links)
-        self._set_mirror(mirror)
+        self._set_mirror(self.ticket, mirror)
 
     @work(thread=True, exclusive=True, group="mirror", exit_on_error=False)
-    def _set_mirror(self, mirror: bool) -> None:
-        ticket = self.ticket
-        if ticket is None:
-            return
-        wb = self.write_back
-        self.store.set_mirror(wb.actor, wb.clock(), ticket.vendor, ticket.external_id, mirror)
+    def _set_mirror(self, ticket: TicketDetail, mirror: bool) -> None:
+        self.case_edits.mirror_comments(ticket, mirror)
         self.app.call_from_thread(
             self.notify,
             "Comments are mirrored to linked tickets." if mirror else "Comment mirroring is off.",

@@ -22,7 +22,7 @@ from connectors.records import Priority, TicketStatus
 from paneglass.collect import Collector
 from paneglass.store import Store
 from paneglass.store.views import Actor, TicketDetail
-from paneglass.write_back import WriteBack, handoff_from
+from paneglass.writeback import WriteBack, handoff_from
 
 ANA = Actor("ana", "/dev/pts/7")
 
