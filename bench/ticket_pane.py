@@ -31,9 +31,8 @@ from textual.widgets import DataTable
 from connectors import VendorConfig
 from paneglass.app import PaneglassApp
 from paneglass.config import Config, DisplayConfig
-from paneglass.store import Store
-from paneglass.store.views import SortKey, TicketQuery
-from paneglass.store.writes import TICKETS
+from paneglass.store import SortKey, Store, TicketQuery
+from paneglass.store.schema import TICKETS
 from paneglass.widgets.ticket_table import TicketTable
 
 NOW = datetime(2026, 11, 22, 12, tzinfo=UTC)

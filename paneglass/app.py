@@ -25,8 +25,7 @@ from paneglass.messages import StoreChanged
 from paneglass.paths import user_themes_folder
 from paneglass.screens.dashboard import DashboardScreen
 from paneglass.screens.wall import WallScreen
-from paneglass.store import Store
-from paneglass.store.views import ChangeSet
+from paneglass.store import ChangeSet, Store
 from paneglass.writeback import CaseEdits, WriteBack, current_actor
 from themes import BUILTIN_THEMES, DEFAULT_THEME, STYLESHEET, VARIABLE_DEFAULTS
 from themes.user import load_user_themes

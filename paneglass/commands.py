@@ -15,8 +15,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 from textual.command import Hit, Hits, Provider
 
 from paneglass.display import plain, safe_line
-from paneglass.store import Store
-from paneglass.store.views import SortKey
+from paneglass.store import SortKey, Store
 
 if TYPE_CHECKING:
     from paneglass.screens.dashboard import DashboardScreen

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from paneglass.store.views import ChangeSet
+from paneglass.store import ChangeSet
 
 __all__ = ["StoreChanged"]
 

@@ -28,8 +28,7 @@ from paneglass.collect.backoff import VendorGate
 from paneglass.collect.liveness import owner_name, process_gone
 from paneglass.collect.outbox_sender import OutboxSender, SendReport
 from paneglass.errors import UserError
-from paneglass.store import Store
-from paneglass.store.views import ChangeSet, PollRunInfo
+from paneglass.store import ChangeSet, PollRunInfo, Store
 
 __all__ = ["Collector", "PollOutcome"]
 

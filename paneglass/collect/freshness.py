@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from paneglass.store.views import VendorHealth
+from paneglass.store import VendorHealth
 
 __all__ = ["Freshness", "freshness"]
 

@@ -21,8 +21,7 @@ from connectors import Connector
 from connectors.actions import Action, ActionKind, ActionResult
 from connectors.errors import ConnectorError, RateLimited, TransientError
 from paneglass.collect.liveness import process_gone
-from paneglass.store import Store
-from paneglass.store.views import OutboxItem
+from paneglass.store import OutboxItem, Store
 
 __all__ = ["MAX_ATTEMPTS", "OutboxSender", "SendReport"]
 

@@ -21,7 +21,7 @@ from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 from connectors.actions import Action, ActionKind
 from connectors.records import TicketStatus
 from paneglass.display import plain, safe_line
-from paneglass.store.views import TicketDetail
+from paneglass.store import TicketDetail
 from paneglass.writeback import WriteBack, handoff_from
 
 __all__ = ["ActionDialog"]

@@ -13,8 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select
 
 from paneglass.display import plain, safe_line
-from paneglass.store import Store
-from paneglass.store.views import TicketDetail
+from paneglass.store import Store, TicketDetail
 from paneglass.writeback import CaseEdits
 
 __all__ = ["CasePicker"]

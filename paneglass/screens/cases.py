@@ -24,8 +24,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 
 from paneglass.display import local_time, plain, safe_line
 from paneglass.screens.table_pane import TablePaneScreen
-from paneglass.store import Store
-from paneglass.store.views import CaseDetail, CaseRow
+from paneglass.store import CaseDetail, CaseRow, Store
 from paneglass.writeback import CaseEdits
 
 __all__ = ["SLA_LABELS", "CaseScreen", "CasesScreen", "EditableCaseScreen", "EditableCasesScreen"]

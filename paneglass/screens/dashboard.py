@@ -24,9 +24,7 @@ from paneglass.collect import Freshness, freshness
 from paneglass.commands import run_command
 from paneglass.config import SavedView
 from paneglass.display import age, plain
-from paneglass.store import Store
-from paneglass.store.views import Headline, SlaRow, SortKey, TicketQuery, VendorHealth
-from paneglass.ticket_filter import FilterError, parse_filter
+from paneglass.store import FilterError, Headline, SlaRow, Store, TicketQuery, VendorHealth
 from paneglass.widgets.header_bar import HeaderBar
 from paneglass.widgets.prompt_bar import PromptBar
 from paneglass.widgets.sla_list import SlaList
@@ -246,12 +244,12 @@ class DashboardScreen(Screen[None]):
 
     def apply_filter(self, text: str) -> str | None:
         """Filter the ticket pane; return an error message instead when the text is bad."""
+        table = self.query_one(TicketTable)
         try:
-            parse_filter(text)
+            query = replace(table.ticket_query, text=text)
         except FilterError as exc:
             return str(exc)
-        table = self.query_one(TicketTable)
-        table.ticket_query = replace(table.ticket_query, text=text)
+        table.ticket_query = query
         if self.active != "tickets":
             self.action_show_pane("tickets")
         return None
@@ -262,9 +260,7 @@ class DashboardScreen(Screen[None]):
             if view.name == name:
                 self.view_index = index
                 table = self.query_one(TicketTable)
-                table.ticket_query = TicketQuery(
-                    sort=SortKey(view.sort), descending=view.descending, text=view.filter
-                )
+                table.ticket_query = view.query
                 self.action_show_pane("tickets")
                 return None
         names = ", ".join(v.name for v in self.views) or "none configured"

@@ -18,8 +18,7 @@ from textual.widgets import Static
 
 from paneglass.display import OUTBOX_STATES, plain, safe_line
 from paneglass.screens.table_pane import TablePaneScreen
-from paneglass.store import Store
-from paneglass.store.views import OutboxItem
+from paneglass.store import OutboxItem, Store
 from paneglass.writeback import WriteBack
 
 __all__ = ["ManagedOutboxScreen", "OutboxScreen"]

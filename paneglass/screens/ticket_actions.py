@@ -20,8 +20,7 @@ from connectors.actions import ActionKind
 from paneglass.screens.action_dialog import ActionDialog
 from paneglass.screens.case_picker import CasePicker
 from paneglass.screens.ticket_detail import Related, TicketDetailScreen
-from paneglass.store import Store
-from paneglass.store.views import TicketDetail
+from paneglass.store import Store, TicketDetail
 from paneglass.writeback import CaseEdits, WriteBack
 
 __all__ = ["ActionTicketDetailScreen"]

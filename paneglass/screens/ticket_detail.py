@@ -18,8 +18,7 @@ from textual.style import Style
 from textual.widgets import Collapsible, Footer, Static
 
 from paneglass.display import OUTBOX_STATES, countdown, local_time, plain, safe_line
-from paneglass.store import Store
-from paneglass.store.views import ClockView, LinkView, OutboxItem, TicketDetail
+from paneglass.store import ClockView, LinkView, OutboxItem, Store, TicketDetail
 from paneglass.widgets.sla_list import DISAGREE_AFTER
 
 __all__ = ["Related", "TicketDetailScreen", "render_detail", "render_related"]

@@ -19,8 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Footer
 
 from paneglass.display import plain, safe_line
-from paneglass.store import Store
-from paneglass.store.views import SortKey, TicketQuery
+from paneglass.store import SortKey, Store, TicketQuery
 from paneglass.widgets.ticket_table import TicketTable
 
 __all__ = ["TicketListScreen", "open_history"]

@@ -22,8 +22,7 @@ from textual.widgets import Digits, Static
 from paneglass.collect import Freshness, freshness
 from paneglass.config import WallConfig
 from paneglass.display import age, safe_line
-from paneglass.store import Store
-from paneglass.store.views import Headline, SlaRow, VendorHealth
+from paneglass.store import Headline, SlaRow, Store, VendorHealth
 from paneglass.widgets.sla_list import SlaList
 from paneglass.widgets.ticket_table import TicketTable
 from paneglass.widgets.vendor_list import VendorList

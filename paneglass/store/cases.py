@@ -10,24 +10,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, case, delete, func, or_, select, update
+from sqlalchemy import Connection, and_, case, delete, func, or_, select, update
 
-from paneglass.store.outbox import AUDIT, audit
-from paneglass.store.schema import Case, CaseMember, TicketLink
+from paneglass.store.inputs import Actor
+from paneglass.store.outbox import audit
+from paneglass.store.schema import AUDIT, CASES, CLOCKS, EVENTS, LINKS, MEMBERS, TICKETS, VENDORS
+from paneglass.store.vendors import vendor_row_id
 from paneglass.store.views import (
-    Actor,
     CaseDetail,
     CaseMemberView,
     CaseRow,
     LinkView,
     TimelineEntry,
 )
-from paneglass.store.writes import CLOCKS, EVENTS, TICKETS, VENDORS, vendor_row_id
 
 __all__ = [
-    "CASES",
-    "LINKS",
-    "MEMBERS",
     "add_link",
     "add_member",
     "case_detail",
@@ -39,10 +36,6 @@ __all__ = [
     "remove_member",
     "set_mirror",
 ]
-
-LINKS: Table = TicketLink.__table__  # type: ignore[attr-defined]
-CASES: Table = Case.__table__  # type: ignore[attr-defined]
-MEMBERS: Table = CaseMember.__table__  # type: ignore[attr-defined]
 
 STATE_RANK = {"breached": 3, "at_risk": 2, "ok": 1, "none": 0}
 _ACTIVE = ("new", "open", "pending")

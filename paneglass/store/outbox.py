@@ -15,17 +15,15 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, or_, select, text, update
+from sqlalchemy import Connection, and_, or_, select, text, update
 
-from paneglass.store.schema import AuditEntry, OutboxAction
-from paneglass.store.views import Actor, AuditRow, NewAction, OutboxItem
-from paneglass.store.writes import VENDORS, vendor_row_id
+from paneglass.store.inputs import Actor, NewAction, ProcessGone
+from paneglass.store.schema import AUDIT, OUTBOX, VENDORS
+from paneglass.store.vendors import vendor_row_id
+from paneglass.store.views import AuditRow, OutboxItem
 
 __all__ = [
-    "AUDIT",
     "INTERRUPTED",
-    "OUTBOX",
-    "ProcessGone",
     "audit",
     "audit_rows",
     "cancel",
@@ -39,12 +37,6 @@ __all__ = [
     "retry",
     "settle_interrupted",
 ]
-
-OUTBOX: Table = OutboxAction.__table__  # type: ignore[attr-defined]
-AUDIT: Table = AuditEntry.__table__  # type: ignore[attr-defined]
-
-ProcessGone = Callable[[str], bool]
-"""Told ``host:pid``: is that process known to be dead? (The collector answers.)"""
 
 INTERRUPTED = (
     "interrupted while sending: it may or may not have reached the vendor; "

@@ -12,20 +12,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, and_, case, func, not_, or_, select, true
 
-from paneglass.store.views import (
-    ClockView,
-    ComponentView,
-    EventView,
-    Headline,
-    IncidentView,
-    SlaRow,
-    SortKey,
-    TicketDetail,
-    TicketQuery,
-    TicketRow,
-    VendorHealth,
-)
-from paneglass.store.writes import (
+from paneglass.store.filter import SortKey, Term, TicketQuery
+from paneglass.store.schema import (
     CLOCKS,
     COMPONENTS,
     EVENTS,
@@ -35,7 +23,17 @@ from paneglass.store.writes import (
     TICKETS,
     VENDORS,
 )
-from paneglass.ticket_filter import Term, parse_filter
+from paneglass.store.views import (
+    ClockView,
+    ComponentView,
+    EventView,
+    Headline,
+    IncidentView,
+    SlaRow,
+    TicketDetail,
+    TicketRow,
+    VendorHealth,
+)
 
 __all__ = [
     "find_tickets",
@@ -115,7 +113,7 @@ def _filtered(stmt: Select[Any], query: TicketQuery) -> Select[Any]:
         stmt = stmt.where(TICKETS.c.status.in_(_ACTIVE))
     for column, value in query.exact:
         stmt = stmt.where(TICKETS.c[column] == value)
-    for term in parse_filter(query.text):
+    for term in query.terms:
         condition = _term_condition(term)
         stmt = stmt.where(not_(condition) if term.negated else condition)
     return stmt

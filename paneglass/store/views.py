@@ -1,4 +1,4 @@
-"""Frozen read models the UI receives: never live ORM objects.
+"""Frozen read models (views) the UI receives: never live ORM objects.
 
 Plain dataclasses cross threads safely (queries run in worker threads, the UI
 renders on the main thread) and cannot lazy-load behind the UI's back.
@@ -8,10 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 
 __all__ = [
-    "Actor",
     "AuditRow",
     "CaseDetail",
     "CaseMemberView",
@@ -23,43 +21,13 @@ __all__ = [
     "Headline",
     "IncidentView",
     "LinkView",
-    "NewAction",
     "OutboxItem",
-    "PollRunInfo",
     "SlaRow",
-    "SortKey",
     "TicketDetail",
-    "TicketQuery",
     "TicketRow",
     "TimelineEntry",
     "VendorHealth",
 ]
-
-
-class SortKey(StrEnum):
-    """Columns the ticket pane can sort on (each backed by an index or the primary key)."""
-
-    UPDATED = "updated"
-    CREATED = "created"
-    PRIORITY = "priority"
-    STATUS = "status"
-    VENDOR = "vendor"
-    KEY = "key"
-    TITLE = "title"
-    ASSIGNEE = "assignee"
-
-
-@dataclass(frozen=True)
-class TicketQuery:
-    """What the ticket pane asks for: sort, direction and a free-text filter."""
-
-    sort: SortKey = SortKey.UPDATED
-    descending: bool = True
-    text: str = ""
-    """Filter-bar text (see :mod:`paneglass.ticket_filter`)."""
-    active_only: bool = False
-    exact: tuple[tuple[str, str], ...] = ()
-    """(column, value) pairs that must match exactly: requester or asset history."""
 
 
 @dataclass(frozen=True)
@@ -213,20 +181,6 @@ class Headline:
 
 
 @dataclass(frozen=True)
-class PollRunInfo:
-    """How a poll went, as the scheduler measured it."""
-
-    started_at: datetime
-    finished_at: datetime
-    ok: bool
-    error_kind: str | None = None
-    error_message: str | None = None
-    http_status: int | None = None
-    requests: int = 0
-    collector: str | None = None
-
-
-@dataclass(frozen=True)
 class ChangeSet:
     """What one committed batch changed; carried to the UI in the change notice."""
 
@@ -237,33 +191,6 @@ class ChangeSet:
     status_changed: bool = False
     ok: bool = True
     ticket_ids: frozenset[int] = field(default_factory=frozenset)
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who acts and from where, as the audit log records it."""
-
-    user: str
-    terminal: str | None = None
-
-
-@dataclass(frozen=True)
-class NewAction:
-    """An action the operator confirmed, as the outbox stores it."""
-
-    vendor: str
-    kind: str
-    payload: str
-    """The :class:`connectors.actions.Action` as JSON."""
-    summary: str
-    detail: str = ""
-    """The dry-run text (kept in the audit log)."""
-    external_id: str | None = None
-    ticket_key: str | None = None
-    source: tuple[str, str] | None = None
-    """For a hand-off: (vendor, external id) of the ticket it came from."""
-    case_id: int | None = None
-    mirror_comments: bool = False
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from textual.widgets import Static
 
 from paneglass.collect import Freshness, freshness
 from paneglass.display import age
-from paneglass.store.views import Headline, VendorHealth
+from paneglass.store import Headline, VendorHealth
 
 __all__ = ["HeaderBar"]
 

@@ -21,7 +21,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from paneglass.display import countdown, fit, safe_line
-from paneglass.store.views import SlaRow
+from paneglass.store import SlaRow
 
 __all__ = ["SlaList", "disagrees", "sla_glyph"]
 

@@ -26,7 +26,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from paneglass.display import age, fit, safe_line
-from paneglass.store.views import SortKey, TicketQuery, TicketRow
+from paneglass.store import SortKey, TicketQuery, TicketRow
 
 __all__ = ["TicketSource", "TicketTable"]
 

@@ -14,7 +14,7 @@ from textual.widgets import Static
 
 from paneglass.collect import Freshness, freshness
 from paneglass.display import age, safe_line
-from paneglass.store.views import VendorHealth
+from paneglass.store import VendorHealth
 
 __all__ = ["VendorList", "render_vendors"]
 

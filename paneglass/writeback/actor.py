@@ -9,7 +9,7 @@ from __future__ import annotations
 import getpass
 import os
 
-from paneglass.store.views import Actor
+from paneglass.store import Actor
 
 __all__ = ["current_actor"]
 

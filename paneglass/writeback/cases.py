@@ -11,8 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from paneglass.store import Store
-from paneglass.store.views import Actor, TicketDetail
+from paneglass.store import Actor, Store, TicketDetail
 
 __all__ = ["CaseEdits"]
 

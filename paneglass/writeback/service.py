@@ -19,8 +19,7 @@ from connectors import Connector, VendorConfig, load_connector
 from connectors.actions import Action, ActionKind, Handoff
 from connectors.errors import ConnectorError
 from connectors.records import Priority
-from paneglass.store import Store
-from paneglass.store.views import Actor, NewAction, TicketDetail
+from paneglass.store import Actor, NewAction, Store, TicketDetail
 
 __all__ = ["Preview", "WriteBack", "handoff_from"]
 

@@ -21,8 +21,7 @@ from connectors.emulators.zendesk import ZendeskEmulator
 from connectors.errors import RateLimited, TransientError
 from connectors.records import Priority, TicketStatus
 from paneglass.collect import OPEN_AFTER, Circuit, Collector, VendorGate
-from paneglass.store import Store
-from paneglass.store.views import TicketQuery
+from paneglass.store import Store, TicketQuery
 
 
 def _ticket(n: int) -> WorldTicket:

@@ -14,9 +14,8 @@ from sqlalchemy.exc import DBAPIError
 from connectors import VendorConfig
 from connectors.records import PollResult, TicketStatus
 from paneglass.collect import process_gone, this_host
-from paneglass.store import Store
+from paneglass.store import Actor, NewAction, PollRunInfo, Store
 from paneglass.store.outbox import INTERRUPTED
-from paneglass.store.views import Actor, NewAction, PollRunInfo
 from tests.store.test_store import ticket
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)

@@ -22,8 +22,7 @@ from connectors.records import (
     TicketStatus,
 )
 from paneglass.errors import UserError
-from paneglass.store import Store
-from paneglass.store.views import PollRunInfo, SortKey, TicketQuery
+from paneglass.store import PollRunInfo, SortKey, Store, TicketQuery
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 RUN = PollRunInfo(NOW, NOW, True, requests=1)

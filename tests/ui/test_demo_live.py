@@ -8,8 +8,7 @@ from dataclasses import replace
 
 from paneglass.app import PaneglassApp
 from paneglass.demo.session import start_demo
-from paneglass.store import Store
-from paneglass.store.views import TicketQuery
+from paneglass.store import Store, TicketQuery
 from paneglass.widgets.sla_list import SlaList
 from paneglass.widgets.ticket_table import TicketTable
 from paneglass.widgets.vendor_list import VendorList

@@ -18,8 +18,7 @@ from paneglass.demo.session import start_demo
 from paneglass.screens.action_dialog import ActionDialog
 from paneglass.screens.case_picker import CasePicker
 from paneglass.screens.cases import CaseScreen
-from paneglass.store import Store
-from paneglass.store.views import TicketQuery
+from paneglass.store import Store, TicketQuery
 from tests.ui.test_write_back_ui import printer_ticket, wait_for
 
 

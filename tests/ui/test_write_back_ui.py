@@ -23,8 +23,7 @@ from paneglass.screens.action_dialog import ActionDialog
 from paneglass.screens.cases import CaseScreen, CasesScreen
 from paneglass.screens.outbox import OutboxScreen
 from paneglass.screens.ticket_detail import TicketDetailScreen
-from paneglass.store import Store
-from paneglass.store.views import TicketQuery
+from paneglass.store import Store, TicketQuery
 
 ACTION_KEYS = ("m", "A", "s", "k", "R", "h", "C", "M")
 

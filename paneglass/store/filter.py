@@ -1,4 +1,8 @@
-"""The ticket filter language typed after ``/``, parsed into terms the store turns into SQL.
+"""What the ticket pane asks the store for: sort, direction and the parsed filter.
+
+The filter language typed after ``/`` is parsed once, when a
+:class:`TicketQuery` is built (by the UI, or by the config for a saved
+view); the store turns its terms into SQL:
 
     cannot print                 words: substring of key, title, requester or assignee
     vendor:hosting status:open,pending prio:P1 assignee:kim sla:breached
@@ -13,9 +17,10 @@ from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from enum import StrEnum
 
-__all__ = ["FIELDS", "FilterError", "Term", "parse_filter"]
+__all__ = ["FIELDS", "FilterError", "SortKey", "Term", "TicketQuery", "parse_filter"]
 
 FIELDS = {
     "vendor": "vendor",
@@ -95,3 +100,34 @@ def parse_filter(text: str) -> tuple[Term, ...]:
         else:
             terms.append(Term("text", (body.lower(),), negated))
     return tuple(terms)
+
+
+class SortKey(StrEnum):
+    """Columns the ticket pane can sort on (each backed by an index or the primary key)."""
+
+    UPDATED = "updated"
+    CREATED = "created"
+    PRIORITY = "priority"
+    STATUS = "status"
+    VENDOR = "vendor"
+    KEY = "key"
+    TITLE = "title"
+    ASSIGNEE = "assignee"
+
+
+@dataclass(frozen=True)
+class TicketQuery:
+    """What the ticket pane asks for: sort, direction and a free-text filter."""
+
+    sort: SortKey = SortKey.UPDATED
+    descending: bool = True
+    text: str = ""
+    """Filter-bar text, as typed (see :func:`parse_filter`)."""
+    active_only: bool = False
+    exact: tuple[tuple[str, str], ...] = ()
+    """(column, value) pairs that must match exactly: requester or asset history."""
+    terms: tuple[Term, ...] = field(init=False, repr=False, compare=False)
+    """``text`` parsed, once, when the query is built (:class:`FilterError` if it cannot be)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "terms", parse_filter(self.text))
