@@ -120,7 +120,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if command == "serve":
         return _serve(args)
     if command == "screenshots":
-        from paneglass.screenshots import write_screenshots
+        from paneglass.ui.screenshots import write_screenshots
 
         for path in write_screenshots(args.output):
             print(path)
@@ -132,8 +132,8 @@ def _console(args: argparse.Namespace, *, force_demo: bool, wall: bool = False) 
     """The console or the wall; demo mode when there is no config (or when forced)."""
     from dataclasses import replace
 
-    from paneglass.app import ConsoleBase, PaneglassApp, WallApp
     from paneglass.store import Store
+    from paneglass.ui.app import ConsoleBase, PaneglassApp, WallApp
 
     served = bool(os.environ.get("TEXTUAL_DRIVER"))  # textual-serve's web driver, not a TTY
     if not served and not (sys.stdin.isatty() and sys.stdout.isatty()):

@@ -21,15 +21,15 @@ from textual.screen import Screen
 from textual.widgets import Footer
 
 from paneglass.collect import Freshness, freshness
-from paneglass.commands import run_command
 from paneglass.config import SavedView
-from paneglass.display import age, plain
 from paneglass.store import FilterError, Headline, SlaRow, Store, TicketQuery, VendorHealth
-from paneglass.widgets.header_bar import HeaderBar
-from paneglass.widgets.prompt_bar import PromptBar
-from paneglass.widgets.sla_list import SlaList
-from paneglass.widgets.ticket_table import TicketTable
-from paneglass.widgets.vendor_list import VendorList
+from paneglass.ui.commands import run_command
+from paneglass.ui.display import age, plain
+from paneglass.ui.widgets.header_bar import HeaderBar
+from paneglass.ui.widgets.prompt_bar import PromptBar
+from paneglass.ui.widgets.sla_list import SlaList
+from paneglass.ui.widgets.ticket_table import TicketTable
+from paneglass.ui.widgets.vendor_list import VendorList
 
 __all__ = ["DashboardScreen"]
 
@@ -296,7 +296,7 @@ class DashboardScreen(Screen[None]):
         self.app.call_from_thread(self._push_history, column, value)
 
     def _push_history(self, column: str, value: str | None) -> None:
-        from paneglass.screens.ticket_list import open_history
+        from paneglass.ui.screens.ticket_list import open_history
 
         open_history(self, self.store, column, value, clock=self.clock, zone=self.zone)
 
@@ -317,7 +317,7 @@ class DashboardScreen(Screen[None]):
 
     def action_help(self) -> None:
         """Show every key that works here."""
-        from paneglass.screens.help import HelpScreen
+        from paneglass.ui.screens.help import HelpScreen
 
         self.app.push_screen(HelpScreen(self))
 

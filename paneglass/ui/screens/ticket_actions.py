@@ -17,10 +17,10 @@ from textual.app import SystemCommand
 from textual.binding import Binding, BindingType
 
 from connectors.actions import ActionKind
-from paneglass.screens.action_dialog import ActionDialog
-from paneglass.screens.case_picker import CasePicker
-from paneglass.screens.ticket_detail import Related, TicketDetailScreen
 from paneglass.store import Store, TicketDetail
+from paneglass.ui.screens.action_dialog import ActionDialog
+from paneglass.ui.screens.case_picker import CasePicker
+from paneglass.ui.screens.ticket_detail import Related, TicketDetailScreen
 from paneglass.writeback import CaseEdits, WriteBack
 
 __all__ = ["ActionTicketDetailScreen"]

@@ -20,8 +20,8 @@ from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from connectors.actions import Action, ActionKind
 from connectors.records import TicketStatus
-from paneglass.display import plain, safe_line
 from paneglass.store import TicketDetail
+from paneglass.ui.display import plain, safe_line
 from paneglass.writeback import WriteBack, handoff_from
 
 __all__ = ["ActionDialog"]

@@ -25,8 +25,8 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from paneglass.display import age, fit, safe_line
 from paneglass.store import SortKey, TicketQuery, TicketRow
+from paneglass.ui.display import age, fit, safe_line
 
 __all__ = ["TicketSource", "TicketTable"]
 

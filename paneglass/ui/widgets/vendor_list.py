@@ -13,8 +13,8 @@ from textual.content import Content
 from textual.widgets import Static
 
 from paneglass.collect import Freshness, freshness
-from paneglass.display import age, safe_line
 from paneglass.store import VendorHealth
+from paneglass.ui.display import age, safe_line
 
 __all__ = ["VendorList", "render_vendors"]
 

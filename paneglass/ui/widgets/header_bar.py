@@ -9,8 +9,8 @@ from textual.content import Content
 from textual.widgets import Static
 
 from paneglass.collect import Freshness, freshness
-from paneglass.display import age
 from paneglass.store import Headline, VendorHealth
+from paneglass.ui.display import age
 
 __all__ = ["HeaderBar"]
 

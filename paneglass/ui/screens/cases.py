@@ -22,9 +22,9 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Input, Static
 
-from paneglass.display import local_time, plain, safe_line
-from paneglass.screens.table_pane import TablePaneScreen
 from paneglass.store import CaseDetail, CaseRow, Store
+from paneglass.ui.display import local_time, plain, safe_line
+from paneglass.ui.screens.table_pane import TablePaneScreen
 from paneglass.writeback import CaseEdits
 
 __all__ = ["SLA_LABELS", "CaseScreen", "CasesScreen", "EditableCaseScreen", "EditableCasesScreen"]

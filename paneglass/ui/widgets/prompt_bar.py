@@ -12,7 +12,7 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import Input
 
-from paneglass.display import plain
+from paneglass.ui.display import plain
 
 __all__ = ["PromptBar"]
 

@@ -20,8 +20,8 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from paneglass.display import countdown, fit, safe_line
 from paneglass.store import SlaRow
+from paneglass.ui.display import countdown, fit, safe_line
 
 __all__ = ["SlaList", "disagrees", "sla_glyph"]
 

@@ -12,8 +12,8 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select
 
-from paneglass.display import plain, safe_line
 from paneglass.store import Store, TicketDetail
+from paneglass.ui.display import plain, safe_line
 from paneglass.writeback import CaseEdits
 
 __all__ = ["CasePicker"]

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from textual.command import Hit, Hits, Provider
 
-from paneglass.display import plain, safe_line
 from paneglass.store import SortKey, Store
+from paneglass.ui.display import plain, safe_line
 
 if TYPE_CHECKING:
-    from paneglass.screens.dashboard import DashboardScreen
+    from paneglass.ui.screens.dashboard import DashboardScreen
 
 
 @runtime_checkable
@@ -87,7 +87,7 @@ def run_command(screen: DashboardScreen, text: str) -> str | None:
             )
         from dataclasses import replace
 
-        from paneglass.widgets.ticket_table import TicketTable
+        from paneglass.ui.widgets.ticket_table import TicketTable
 
         table = screen.query_one(TicketTable)
         descending = (
@@ -132,7 +132,7 @@ class TicketKeyProvider(Provider):
     """Palette entries "Go to KEY" read from the store; vendor text is shown as plain text."""
 
     async def search(self, query: str) -> Hits:
-        from paneglass.screens.ticket_detail import TicketDetailScreen
+        from paneglass.ui.screens.ticket_detail import TicketDetailScreen
 
         screen = self.screen
         if not isinstance(screen, _TicketScreen):

@@ -32,9 +32,9 @@ SHOTS: tuple[tuple[str, tuple[int, int], tuple[str, ...]], ...] = (
 
 def fixture_app(folder: Path, *, theme: str = "noc-dark", wall: bool = False) -> object:
     """The console (or the wall) over a freshly seeded fixture store in ``folder``."""
-    from paneglass.app import PaneglassApp, WallApp
     from paneglass.demo.fixture import FIXTURE_NOW, FIXTURE_VENDORS, seed_store
     from paneglass.store import Store
+    from paneglass.ui.app import PaneglassApp, WallApp
 
     store = Store(f"sqlite:///{folder / 'fixture.db'}")
     seed_store(store)

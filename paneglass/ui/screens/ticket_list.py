@@ -18,9 +18,9 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer
 
-from paneglass.display import plain, safe_line
 from paneglass.store import SortKey, Store, TicketQuery
-from paneglass.widgets.ticket_table import TicketTable
+from paneglass.ui.display import plain, safe_line
+from paneglass.ui.widgets.ticket_table import TicketTable
 
 __all__ = ["TicketListScreen", "open_history"]
 

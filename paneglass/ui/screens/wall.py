@@ -21,11 +21,11 @@ from textual.widgets import Digits, Static
 
 from paneglass.collect import Freshness, freshness
 from paneglass.config import WallConfig
-from paneglass.display import age, safe_line
 from paneglass.store import Headline, SlaRow, Store, VendorHealth
-from paneglass.widgets.sla_list import SlaList
-from paneglass.widgets.ticket_table import TicketTable
-from paneglass.widgets.vendor_list import VendorList
+from paneglass.ui.display import age, safe_line
+from paneglass.ui.widgets.sla_list import SlaList
+from paneglass.ui.widgets.ticket_table import TicketTable
+from paneglass.ui.widgets.vendor_list import VendorList
 
 __all__ = ["WallScreen", "stale_banner"]
 

@@ -16,9 +16,9 @@ from textual.binding import Binding, BindingType
 from textual.widget import Widget
 from textual.widgets import Static
 
-from paneglass.display import OUTBOX_STATES, plain, safe_line
-from paneglass.screens.table_pane import TablePaneScreen
 from paneglass.store import OutboxItem, Store
+from paneglass.ui.display import OUTBOX_STATES, plain, safe_line
+from paneglass.ui.screens.table_pane import TablePaneScreen
 from paneglass.writeback import WriteBack
 
 __all__ = ["ManagedOutboxScreen", "OutboxScreen"]

@@ -2,7 +2,7 @@
 
 Behaviour lives in the screens. The collector (APScheduler) starts inside the
 app's event loop on mount and stops on unmount; each committed batch comes
-back as a :class:`~paneglass.messages.StoreChanged` notice that the visible
+back as a :class:`~paneglass.ui.messages.StoreChanged` notice that the visible
 screen turns into a re-query.
 """
 
@@ -18,14 +18,14 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from paneglass.collect import LEASE_STALE, ChangeWatcher, Collector, watcher_for
-from paneglass.commands import TicketKeyProvider
 from paneglass.config import Config
 from paneglass.errors import UserError
-from paneglass.messages import StoreChanged
 from paneglass.paths import user_themes_folder
-from paneglass.screens.dashboard import DashboardScreen
-from paneglass.screens.wall import WallScreen
 from paneglass.store import ChangeSet, Store
+from paneglass.ui.commands import TicketKeyProvider
+from paneglass.ui.messages import StoreChanged
+from paneglass.ui.screens.dashboard import DashboardScreen
+from paneglass.ui.screens.wall import WallScreen
 from paneglass.writeback import CaseEdits, WriteBack, current_actor
 from themes import BUILTIN_THEMES, DEFAULT_THEME, STYLESHEET, VARIABLE_DEFAULTS
 from themes.user import load_user_themes
@@ -137,7 +137,7 @@ class ConsoleBase(App[None]):
 
     def ticket_screen(self, ticket_id: int) -> Screen[Any]:
         """The screen for one ticket."""
-        from paneglass.screens.ticket_detail import TicketDetailScreen
+        from paneglass.ui.screens.ticket_detail import TicketDetailScreen
 
         return TicketDetailScreen(
             self.store, ticket_id, clock=self.clock, zone=self.config.display.zone()
@@ -149,13 +149,13 @@ class ConsoleBase(App[None]):
 
     def outbox_screen(self) -> Screen[Any]:
         """The outbox view."""
-        from paneglass.screens.outbox import OutboxScreen
+        from paneglass.ui.screens.outbox import OutboxScreen
 
         return OutboxScreen(self.store, clock=self.clock, zone=self.config.display.zone())
 
     def cases_screen(self) -> Any:
         """The cases pane."""
-        from paneglass.screens.cases import CasesScreen
+        from paneglass.ui.screens.cases import CasesScreen
 
         return CasesScreen(self.store, clock=self.clock, zone=self.config.display.zone())
 
@@ -225,7 +225,7 @@ class PaneglassApp(ConsoleBase):
         """The ticket screen with write-back keys (read-only: the plain one)."""
         if self.write_back is None or self.case_edits is None:
             return super().ticket_screen(ticket_id)
-        from paneglass.screens.ticket_actions import ActionTicketDetailScreen
+        from paneglass.ui.screens.ticket_actions import ActionTicketDetailScreen
 
         return ActionTicketDetailScreen(
             self.store,
@@ -240,7 +240,7 @@ class PaneglassApp(ConsoleBase):
         """The outbox with retry and cancel (read-only: the plain one)."""
         if self.write_back is None:
             return super().outbox_screen()
-        from paneglass.screens.outbox import ManagedOutboxScreen
+        from paneglass.ui.screens.outbox import ManagedOutboxScreen
 
         return ManagedOutboxScreen(
             self.store,
@@ -253,7 +253,7 @@ class PaneglassApp(ConsoleBase):
         """The cases pane with editing (read-only: the plain one)."""
         if self.case_edits is None:
             return super().cases_screen()
-        from paneglass.screens.cases import EditableCasesScreen
+        from paneglass.ui.screens.cases import EditableCasesScreen
 
         return EditableCasesScreen(
             self.store,
@@ -329,7 +329,7 @@ class PaneglassApp(ConsoleBase):
             yield SystemCommand("Outbox", "Write-back actions and their state", self.open_outbox)
             yield SystemCommand("Help", "Every key in this screen", screen.action_help)
         if self.write_back is not None:
-            from paneglass.screens.ticket_actions import ActionTicketDetailScreen
+            from paneglass.ui.screens.ticket_actions import ActionTicketDetailScreen
 
             if isinstance(screen, ActionTicketDetailScreen):
                 yield from screen.palette_commands()

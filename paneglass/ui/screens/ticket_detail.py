@@ -17,9 +17,9 @@ from textual.screen import Screen
 from textual.style import Style
 from textual.widgets import Collapsible, Footer, Static
 
-from paneglass.display import OUTBOX_STATES, countdown, local_time, plain, safe_line
 from paneglass.store import ClockView, LinkView, OutboxItem, Store, TicketDetail
-from paneglass.widgets.sla_list import DISAGREE_AFTER
+from paneglass.ui.display import OUTBOX_STATES, countdown, local_time, plain, safe_line
+from paneglass.ui.widgets.sla_list import DISAGREE_AFTER
 
 __all__ = ["Related", "TicketDetailScreen", "render_detail", "render_related"]
 
@@ -301,7 +301,7 @@ class TicketDetailScreen(Screen[None]):
 
     def action_history(self, column: str) -> None:
         """Every ticket of this requester (or asset) across vendors."""
-        from paneglass.screens.ticket_list import open_history
+        from paneglass.ui.screens.ticket_list import open_history
 
         if self.ticket is None:
             return
