@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
@@ -24,11 +24,17 @@ from paneglass.paths import user_themes_folder
 from paneglass.store import ChangeSet, Store
 from paneglass.ui.commands import TicketKeyProvider
 from paneglass.ui.messages import StoreChanged
+from paneglass.ui.navigation import OpenCase, OpenPane, OpenTicket
 from paneglass.ui.screens.dashboard import DashboardScreen
 from paneglass.ui.screens.wall import WallScreen
 from paneglass.writeback import CaseEdits, WriteBack, current_actor
 from themes import BUILTIN_THEMES, DEFAULT_THEME, STYLESHEET, VARIABLE_DEFAULTS
 from themes.user import load_user_themes
+
+if TYPE_CHECKING:
+    from paneglass.ui.screens.cases import CasesScreen
+    from paneglass.ui.screens.outbox import OutboxScreen
+    from paneglass.ui.screens.ticket_detail import TicketDetailScreen
 
 __all__ = ["ConsoleBase", "PaneglassApp", "WallApp"]
 
@@ -135,7 +141,7 @@ class ConsoleBase(App[None]):
 
     # -- screens every console can open (read-only variants here) ---------------------------
 
-    def ticket_screen(self, ticket_id: int) -> Screen[Any]:
+    def ticket_screen(self, ticket_id: int) -> TicketDetailScreen:
         """The screen for one ticket."""
         from paneglass.ui.screens.ticket_detail import TicketDetailScreen
 
@@ -147,13 +153,13 @@ class ConsoleBase(App[None]):
         """Show one ticket."""
         self.push_screen(self.ticket_screen(ticket_id))
 
-    def outbox_screen(self) -> Screen[Any]:
+    def outbox_screen(self) -> OutboxScreen:
         """The outbox view."""
         from paneglass.ui.screens.outbox import OutboxScreen
 
         return OutboxScreen(self.store, clock=self.clock, zone=self.config.display.zone())
 
-    def cases_screen(self) -> Any:
+    def cases_screen(self) -> CasesScreen:
         """The cases pane."""
         from paneglass.ui.screens.cases import CasesScreen
 
@@ -169,6 +175,23 @@ class ConsoleBase(App[None]):
         self.push_screen(screen)
         if case_id is not None:
             screen.open_case(case_id)
+
+    # -- navigation: every screen's request to open something lands here ------------------
+
+    def on_open_ticket(self, message: OpenTicket) -> None:
+        """A screen asked for a ticket."""
+        self.open_ticket(message.ticket_id)
+
+    def on_open_pane(self, message: OpenPane) -> None:
+        """A screen asked for the cases pane or the outbox."""
+        if message.pane == "cases":
+            self.open_cases()
+        else:
+            self.open_outbox()
+
+    def on_open_case(self, message: OpenCase) -> None:
+        """A screen asked for one case."""
+        self.open_cases(message.case_id)
 
     def action_open_cases(self) -> None:
         """Key 4: the cases pane."""
@@ -221,7 +244,7 @@ class PaneglassApp(ConsoleBase):
         except RuntimeError:  # already on the app's own thread
             self.collector.send_soon()
 
-    def ticket_screen(self, ticket_id: int) -> Screen[Any]:
+    def ticket_screen(self, ticket_id: int) -> TicketDetailScreen:
         """The ticket screen with write-back keys (read-only: the plain one)."""
         if self.write_back is None or self.case_edits is None:
             return super().ticket_screen(ticket_id)
@@ -236,7 +259,7 @@ class PaneglassApp(ConsoleBase):
             case_edits=self.case_edits,
         )
 
-    def outbox_screen(self) -> Screen[Any]:
+    def outbox_screen(self) -> OutboxScreen:
         """The outbox with retry and cancel (read-only: the plain one)."""
         if self.write_back is None:
             return super().outbox_screen()
@@ -249,7 +272,7 @@ class PaneglassApp(ConsoleBase):
             write_back=self.write_back,
         )
 
-    def cases_screen(self) -> Any:
+    def cases_screen(self) -> CasesScreen:
         """The cases pane with editing (read-only: the plain one)."""
         if self.case_edits is None:
             return super().cases_screen()

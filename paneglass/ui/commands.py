@@ -8,29 +8,39 @@ from __future__ import annotations
 
 import asyncio
 import shlex
-from collections.abc import Callable
-from datetime import datetime, tzinfo
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
+from textual.app import App
 from textual.command import Hit, Hits, Provider
+from textual.message import Message
 
 from paneglass.store import SortKey, Store
 from paneglass.ui.display import plain, safe_line
+from paneglass.ui.navigation import OpenCase, OpenPane, OpenTicket
 
-if TYPE_CHECKING:
-    from paneglass.ui.screens.dashboard import DashboardScreen
+
+class CommandTarget(Protocol):
+    """What ``:`` commands act on (the dashboard): its panes, filter, views and sort."""
+
+    @property
+    def app(self) -> App[Any]: ...
+    def post_message(self, message: Message) -> bool: ...
+    def action_show_pane(self, name: str) -> None: ...
+    def action_help(self) -> None: ...
+    def apply_filter(self, text: str) -> str | None: ...
+    def apply_view(self, name: str) -> str | None: ...
+    def sort_tickets(self, sort: SortKey, descending: bool) -> None: ...
+    def open_ticket_key(self, key: str) -> None: ...
 
 
 @runtime_checkable
-class _TicketScreen(Protocol):
-    """A screen the palette can open tickets from."""
+class _StoreScreen(Protocol):
+    """A screen the palette can look tickets up from."""
 
     store: Store
-    clock: Callable[[], datetime]
-    zone: tzinfo | None
 
 
-__all__ = ["KNOWN", "TicketKeyProvider", "run_command"]
+__all__ = ["KNOWN", "CommandTarget", "TicketKeyProvider", "run_command"]
 
 KNOWN = (
     "tickets",
@@ -59,7 +69,7 @@ _PANES = {
 }
 
 
-def run_command(screen: DashboardScreen, text: str) -> str | None:
+def run_command(screen: CommandTarget, text: str) -> str | None:
     """Run one ``:`` command on the dashboard; return an error message, or ``None``."""
     try:
         words = shlex.split(text)
@@ -85,18 +95,10 @@ def run_command(screen: DashboardScreen, text: str) -> str | None:
             return (
                 "usage: sort updated|created|priority|status|vendor|key|title|assignee [asc|desc]"
             )
-        from dataclasses import replace
-
-        from paneglass.ui.widgets.ticket_table import TicketTable
-
-        table = screen.query_one(TicketTable)
         descending = (
             (args[1].lower() != "asc") if len(args) > 1 else args[0] in ("updated", "created")
         )
-        table.ticket_query = replace(
-            table.ticket_query, sort=SortKey(args[0]), descending=descending
-        )
-        screen.action_show_pane("tickets")
+        screen.sort_tickets(SortKey(args[0]), descending)
         return None
     if verb == "theme":
         if rest not in screen.app.available_themes:
@@ -109,15 +111,15 @@ def run_command(screen: DashboardScreen, text: str) -> str | None:
         screen.open_ticket_key(rest)
         return None
     if verb == "cases" and not args:
-        screen.app.open_cases()  # type: ignore[attr-defined]
+        screen.post_message(OpenPane("cases"))
         return None
     if verb == "case":
         if len(args) != 1 or not args[0].isdigit():
             return "usage: case NUMBER (or :cases for the list)"
-        screen.app.open_cases(int(args[0]))  # type: ignore[attr-defined]
+        screen.post_message(OpenCase(int(args[0])))
         return None
     if verb == "outbox" and not args:
-        screen.app.open_outbox()  # type: ignore[attr-defined]
+        screen.post_message(OpenPane("outbox"))
         return None
     if verb in ("help", "h", "?"):
         screen.action_help()
@@ -132,28 +134,19 @@ class TicketKeyProvider(Provider):
     """Palette entries "Go to KEY" read from the store; vendor text is shown as plain text."""
 
     async def search(self, query: str) -> Hits:
-        from paneglass.ui.screens.ticket_detail import TicketDetailScreen
-
         screen = self.screen
-        if not isinstance(screen, _TicketScreen):
+        if not isinstance(screen, _StoreScreen):
             return
-        store = screen.store
         text = query.strip()
         if len(text) < 2:
             return
-        found = await asyncio.to_thread(store.find_tickets, text, 8)
+        found = await asyncio.to_thread(screen.store.find_tickets, text, 8)
         for rank, (ticket_id, vendor, key, title) in enumerate(found):
             label = plain(
                 f"Go to {safe_line(key, 24)}  ·  {safe_line(vendor, 16)}  ·  {safe_line(title, 60)}"
             )
 
             def open_ticket(ticket_id: int = ticket_id) -> None:
-                opener = getattr(self.app, "open_ticket", None)
-                if opener is not None:
-                    opener(ticket_id)
-                else:
-                    self.app.push_screen(
-                        TicketDetailScreen(store, ticket_id, clock=screen.clock, zone=screen.zone)
-                    )
+                screen.post_message(OpenTicket(ticket_id))
 
             yield Hit(1.0 - rank * 0.01, label, open_ticket, text=f"Go to {key}")

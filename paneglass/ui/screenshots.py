@@ -11,6 +11,7 @@ import tempfile
 from pathlib import Path
 
 from paneglass.config import Config, DisplayConfig
+from paneglass.ui.app import ConsoleBase
 
 __all__ = ["SHOTS", "write_screenshots"]
 
@@ -30,7 +31,7 @@ SHOTS: tuple[tuple[str, tuple[int, int], tuple[str, ...]], ...] = (
 )
 
 
-def fixture_app(folder: Path, *, theme: str = "noc-dark", wall: bool = False) -> object:
+def fixture_app(folder: Path, *, theme: str = "noc-dark", wall: bool = False) -> ConsoleBase:
     """The console (or the wall) over a freshly seeded fixture store in ``folder``."""
     from paneglass.demo.fixture import FIXTURE_NOW, FIXTURE_VENDORS, seed_store
     from paneglass.store import Store
@@ -53,19 +54,19 @@ async def _shoot(output: Path) -> list[Path]:
     for name, size, keys in SHOTS:
         with tempfile.TemporaryDirectory() as tmp:
             app = fixture_app(Path(tmp), wall=name.startswith("wall"))
-            async with app.run_test(size=size) as pilot:  # type: ignore[attr-defined]
+            async with app.run_test(size=size) as pilot:
                 await pilot.pause(0.3)
-                await app.workers.wait_for_complete()  # type: ignore[attr-defined]
+                await app.workers.wait_for_complete()
                 await pilot.pause(0.2)
                 for key in keys:
                     await pilot.press(key)
                     await pilot.pause(0.2)
-                    await app.workers.wait_for_complete()  # type: ignore[attr-defined]
+                    await app.workers.wait_for_complete()
                     await pilot.pause(0.2)
                 path = output / f"{name}.svg"
-                app.save_screenshot(filename=path.name, path=str(output))  # type: ignore[attr-defined]
+                app.save_screenshot(filename=path.name, path=str(output))
                 written.append(path)
-            app.store.close()  # type: ignore[attr-defined]
+            app.store.close()
     return written
 
 

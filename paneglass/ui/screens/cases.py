@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, tzinfo
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -24,6 +24,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 
 from paneglass.store import CaseDetail, CaseRow, Store
 from paneglass.ui.display import local_time, plain, safe_line
+from paneglass.ui.navigation import OpenTicket
 from paneglass.ui.screens.table_pane import TablePaneScreen
 from paneglass.writeback import CaseEdits
 
@@ -191,9 +192,7 @@ class CaseScreen(Screen[None]):
         if member.ticket_id is None:
             self.notify("That ticket has not been polled yet.", markup=False)
             return
-        opener: Any = getattr(self.app, "open_ticket", None)
-        if opener is not None:
-            opener(member.ticket_id)
+        self.post_message(OpenTicket(member.ticket_id))
 
 
 class EditableCasesScreen(CasesScreen):

@@ -22,9 +22,18 @@ from textual.widgets import Footer
 
 from paneglass.collect import Freshness, freshness
 from paneglass.config import SavedView
-from paneglass.store import FilterError, Headline, SlaRow, Store, TicketQuery, VendorHealth
+from paneglass.store import (
+    FilterError,
+    Headline,
+    SlaRow,
+    SortKey,
+    Store,
+    TicketQuery,
+    VendorHealth,
+)
 from paneglass.ui.commands import run_command
 from paneglass.ui.display import age, plain
+from paneglass.ui.navigation import OpenTicket
 from paneglass.ui.widgets.header_bar import HeaderBar
 from paneglass.ui.widgets.prompt_bar import PromptBar
 from paneglass.ui.widgets.sla_list import SlaList
@@ -117,15 +126,17 @@ class DashboardScreen(Screen[None]):
     def refresh_data(self) -> None:
         """Re-query every pane (after a change notice)."""
         self.query_one(TicketTable).reload()
-        self._load()
+        self._load_side()
+
+    def _load_side(self) -> None:
+        """Re-query header, SLA and vendors; the SLA filter is read here, not in the worker."""
+        sla = self.query_one(SlaList)
+        self._load(sla.vendor_filter, sla.priority_filter)
 
     @work(thread=True, exclusive=True, group="dashboard-query", exit_on_error=False)
-    def _load(self) -> None:
+    def _load(self, vendor: str | None, priority: str | None) -> None:
         now = self.clock()
-        sla = self.query_one(SlaList)
-        rows = self.store.sla_rows(
-            now, limit=300, vendor=sla.vendor_filter, priority=sla.priority_filter
-        )
+        rows = self.store.sla_rows(now, limit=300, vendor=vendor, priority=priority)
         snapshot = _Snapshot(
             self.store.headline(now), rows, self.store.sla_counts(now), self.store.vendor_health()
         )
@@ -174,7 +185,7 @@ class DashboardScreen(Screen[None]):
 
     @on(SlaList.FilterChanged)
     def _sla_filter(self) -> None:
-        self._load()
+        self._load_side()
 
     @on(TicketTable.Counted)
     def _counted(self, event: TicketTable.Counted) -> None:
@@ -193,7 +204,7 @@ class DashboardScreen(Screen[None]):
     @on(TicketTable.Selected)
     @on(SlaList.Selected)
     def _open(self, event: TicketTable.Selected | SlaList.Selected) -> None:
-        self.app.open_ticket(event.ticket_id)  # type: ignore[attr-defined]
+        self.post_message(OpenTicket(event.ticket_id))
 
     # -- layout ----------------------------------------------------------------------------
 
@@ -254,6 +265,12 @@ class DashboardScreen(Screen[None]):
             self.action_show_pane("tickets")
         return None
 
+    def sort_tickets(self, sort: SortKey, descending: bool) -> None:
+        """Sort the ticket pane and bring it forward."""
+        table = self.query_one(TicketTable)
+        table.ticket_query = replace(table.ticket_query, sort=sort, descending=descending)
+        self.action_show_pane("tickets")
+
     def apply_view(self, name: str) -> str | None:
         """Switch the ticket pane to a saved view."""
         for index, view in enumerate(self.views):
@@ -313,7 +330,7 @@ class DashboardScreen(Screen[None]):
         if not found:
             self.notify(f"No ticket with key {key}.", markup=False, severity="warning")
             return
-        self.app.open_ticket(found[0][0])  # type: ignore[attr-defined]
+        self.post_message(OpenTicket(found[0][0]))
 
     def action_help(self) -> None:
         """Show every key that works here."""

@@ -20,6 +20,7 @@ from textual.widgets import Footer
 
 from paneglass.store import SortKey, Store, TicketQuery
 from paneglass.ui.display import plain, safe_line
+from paneglass.ui.navigation import OpenTicket
 from paneglass.ui.widgets.ticket_table import TicketTable
 
 __all__ = ["TicketListScreen", "open_history"]
@@ -97,7 +98,7 @@ class TicketListScreen(Screen[None]):
 
     @on(TicketTable.Selected)
     def _open(self, event: TicketTable.Selected) -> None:
-        self.app.open_ticket(event.ticket_id)  # type: ignore[attr-defined]
+        self.post_message(OpenTicket(event.ticket_id))
 
     def refresh_data(self) -> None:
         """Re-query after a change notice."""

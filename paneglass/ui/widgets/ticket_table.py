@@ -174,22 +174,33 @@ class TicketTable(ScrollView, can_focus=True):
 
     def reload(self) -> None:
         """Re-read the visible window from the store (after a change notice)."""
-        self._fetch(self.ticket_query, self._fetch_start())
+        self._load(self.ticket_query, self._fetch_start())
 
     def _fetch_start(self) -> int:
         """Start a window a screenful above the view, so scrolling either way stays loaded."""
         return max(int(self.scroll_y) - self.visible_rows, 0)
 
-    @work(thread=True, exclusive=True, group="ticket-window", exit_on_error=False)
-    def _fetch(self, query: TicketQuery, start: int, recount: bool = True) -> None:
-        """Read a window around ``start``; scrolling reuses the counts (they did not change)."""
+    def _load(self, query: TicketQuery, start: int, *, recount: bool = True) -> None:
+        """Read a window around ``start``; scrolling reuses the counts (they did not change).
+
+        The widget's state (size, loaded window) is read here, on the UI thread;
+        the worker gets plain values.
+        """
         limit = max(self.visible_rows * 4, 80)
         known = self._window
-        if recount or known.query != query:
+        counts = None if recount or known.query != query else (known.total, known.total_all)
+        self._fetch(query, start, limit, counts)
+
+    @work(thread=True, exclusive=True, group="ticket-window", exit_on_error=False)
+    def _fetch(
+        self, query: TicketQuery, start: int, limit: int, counts: tuple[int, int | None] | None
+    ) -> None:
+        """Count (unless ``counts`` are known) and read one window, off the UI thread."""
+        if counts is None:
             total = self.source.ticket_count(query)
             total_all = self.source.ticket_count(TicketQuery()) if query.text else None
         else:
-            total, total_all = known.total, known.total_all
+            total, total_all = counts
         rows = self.source.ticket_window(query, start, limit, total)
         self.app.call_from_thread(self._apply, _Window(query, total, start, tuple(rows), total_all))
 
@@ -217,16 +228,16 @@ class TicketTable(ScrollView, can_focus=True):
     def watch_ticket_query(self) -> None:
         self.cursor_row = 0
         self.scroll_to(y=0, animate=False)
-        self._fetch(self.ticket_query, 0)
+        self._load(self.ticket_query, 0)
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
         top = int(new_value)
         if self._loaded and not self._window.covers(top, top + self.visible_rows):
-            self._fetch(self.ticket_query, self._fetch_start(), recount=False)
+            self._load(self.ticket_query, self._fetch_start(), recount=False)
 
     def on_mount(self) -> None:
-        self._fetch(self.ticket_query, 0)
+        self._load(self.ticket_query, 0)
         self.set_interval(60, self.refresh)  # ages and "updated" times move with the clock
 
     def on_resize(self) -> None:
@@ -234,7 +245,7 @@ class TicketTable(ScrollView, can_focus=True):
         if self._loaded and not self._window.covers(
             int(self.scroll_y), int(self.scroll_y) + self.visible_rows
         ):
-            self._fetch(self.ticket_query, self._fetch_start())
+            self._load(self.ticket_query, self._fetch_start())
 
     # -- cursor and actions ---------------------------------------------------------------
 
