@@ -24,11 +24,6 @@ class Freshness(StrEnum):
     WAITING = "waiting"
     """Configured, not polled yet."""
 
-    @property
-    def glyph(self) -> str:
-        """A glyph that carries the state without colour."""
-        return {"fresh": "●", "stale": "◌", "failing": "✖", "waiting": "…"}[self.value]
-
 
 def freshness(vendor: VendorHealth, now: datetime) -> Freshness:
     """The vendor's freshness at ``now`` (stale after its configured number of intervals)."""

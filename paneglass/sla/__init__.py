@@ -5,17 +5,20 @@
 ``config``    the ``[sla]`` config section parsed into policies
 ``clock``     the clocks of one ticket as of ``now``
 ``states``    where a clock stands (:class:`ClockState`)
+``disagreement``  when the vendor's own SLA word contradicts the contract
 """
 
 from paneglass.sla.calendar import ALWAYS, Calendar, WorkingHours
 from paneglass.sla.clock import ClockResult, Metric, StatusChange, compute_clock, ticket_clocks
 from paneglass.sla.config import parse_duration, parse_sla
+from paneglass.sla.disagreement import DISAGREE_AFTER, vendor_disagrees
 from paneglass.sla.policy import DEFAULT_SETTINGS, Policy, SlaSettings
-from paneglass.sla.states import ClockState
+from paneglass.sla.states import ClockState, live_state, worst
 
 __all__ = [
     "ALWAYS",
     "DEFAULT_SETTINGS",
+    "DISAGREE_AFTER",
     "Calendar",
     "ClockResult",
     "ClockState",
@@ -25,7 +28,10 @@ __all__ = [
     "StatusChange",
     "WorkingHours",
     "compute_clock",
+    "live_state",
     "parse_duration",
     "parse_sla",
     "ticket_clocks",
+    "vendor_disagrees",
+    "worst",
 ]

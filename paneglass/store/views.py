@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from paneglass.sla import ClockState
+
 __all__ = [
     "AuditRow",
     "CaseDetail",
@@ -44,8 +46,8 @@ class TicketRow:
     requester: str | None
     created_at: datetime
     updated_at: datetime
-    sla_state: str | None = None
-    """Worst running contract clock state (breached > at_risk > ok), if any."""
+    sla_state: ClockState = ClockState.NONE
+    """Worst running contract clock state (breached > at_risk > ok > none)."""
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,7 @@ class ClockView:
     metric: str
     cycle: int
     policy: str
-    state: str
+    state: ClockState
     target_seconds: int
     elapsed_seconds: int
     paused: bool
@@ -117,7 +119,7 @@ class SlaRow:
     priority: str | None
     title: str
     metric: str
-    state: str
+    state: ClockState
     due_at: datetime | None
     breach_at: datetime | None
     paused: bool
@@ -254,7 +256,7 @@ class CaseRow:
     members: int
     open_members: int
     vendors: tuple[str, ...]
-    worst_state: str
+    worst_state: ClockState
     """The case's SLA state: its worst member's (breached, at_risk, ok or none)."""
     created_at: datetime
     created_by: str
@@ -271,7 +273,7 @@ class CaseMemberView:
     title: str | None
     status: str | None
     priority: str | None
-    sla_state: str
+    sla_state: ClockState
 
 
 @dataclass(frozen=True)
@@ -292,7 +294,7 @@ class CaseDetail:
 
     id: int
     title: str
-    worst_state: str
+    worst_state: ClockState
     created_at: datetime
     created_by: str
     members: tuple[CaseMemberView, ...]

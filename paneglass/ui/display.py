@@ -17,7 +17,6 @@ from textual.content import Content
 from connectors.sanitize import clean_text, one_line
 
 __all__ = [
-    "OUTBOX_STATES",
     "age",
     "countdown",
     "fit",
@@ -25,16 +24,6 @@ __all__ = [
     "plain",
     "safe_line",
 ]
-
-
-OUTBOX_STATES = {
-    "queued": ("…", "queued"),
-    "sending": ("→", "sending"),
-    "sent": ("✔", "sent"),
-    "failed": ("✖", "FAILED"),
-    "cancelled": ("−", "cancelled"),
-}
-"""A write-back action's state as a glyph and a word, so it reads without colour."""
 
 
 def plain(text: object) -> Content:

@@ -22,20 +22,15 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Input, Static
 
+from paneglass.sla import ClockState
 from paneglass.store import CaseDetail, CaseRow, Store
 from paneglass.ui.display import local_time, plain, safe_line
 from paneglass.ui.navigation import OpenTicket
 from paneglass.ui.screens.table_pane import TablePaneScreen
+from paneglass.ui.states import SLA
 from paneglass.writeback import CaseEdits
 
-__all__ = ["SLA_LABELS", "CaseScreen", "CasesScreen", "EditableCaseScreen", "EditableCasesScreen"]
-
-SLA_LABELS = {
-    "breached": ("✖ breached", "bold red"),
-    "at_risk": ("▲ at risk", "bold yellow"),
-    "ok": ("● ok", ""),
-    "none": ("· no clock", "dim"),
-}
+__all__ = ["CaseScreen", "CasesScreen", "EditableCaseScreen", "EditableCasesScreen"]
 
 
 class CasesScreen(TablePaneScreen[CaseRow]):
@@ -58,10 +53,10 @@ class CasesScreen(TablePaneScreen[CaseRow]):
 
     def cells(self, row: CaseRow) -> Sequence[Text]:
         """The case's SLA state as glyph and word, its title, size and vendors."""
-        label, style = SLA_LABELS.get(row.worst_state, (row.worst_state, ""))
+        face = SLA[row.worst_state]
         return (
             Text(str(row.id)),
-            Text(label, style=style),
+            Text(face.label, style=face.rich_style(self.app.theme_variables)),
             Text(safe_line(row.title, 60)),
             Text(str(row.members)),
             Text(str(row.open_members)),
@@ -72,7 +67,7 @@ class CasesScreen(TablePaneScreen[CaseRow]):
 
     def shown(self, rows: list[CaseRow]) -> None:
         """How many cases, and how many breached, in the title."""
-        breached = sum(1 for r in rows if r.worst_state == "breached")
+        breached = sum(1 for r in rows if r.worst_state is ClockState.BREACHED)
         self.query_one(f"#{self.PANE_ID}").border_title = plain(
             f"Cases  {len(rows)} open" + (f" · {breached} breached" if breached else "")
         )
@@ -128,6 +123,7 @@ class CaseScreen(Screen[None]):
             "#case-timeline-scroll"
         ).border_title = "Timeline, oldest first  · vendor change  ◆ paneglass action"
         table.focus()
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self.on_resize())
         self.refresh_data()
 
     def refresh_data(self) -> None:
@@ -149,22 +145,23 @@ class CaseScreen(Screen[None]):
         if detail is None:
             pane.border_title = plain(f"Case {self.case_id} no longer exists")
             return
-        label, _ = SLA_LABELS.get(detail.worst_state, (detail.worst_state, ""))
+        state = SLA[detail.worst_state].label
         pane.border_title = plain(
-            f"Case {detail.id}  {safe_line(detail.title, 60)}  ·  {label}  ·  "
+            f"Case {detail.id}  {safe_line(detail.title, 60)}  ·  {state}  ·  "
             f"{len(detail.members)} tickets"
         )
         table = self.query_one("#case-members", DataTable)
         cursor = table.cursor_row
         table.clear()
+        variables = self.app.theme_variables
         for member in detail.members:
-            sla, style = SLA_LABELS.get(member.sla_state, (member.sla_state, ""))
+            face = SLA[member.sla_state]
             table.add_row(
                 Text(member.vendor),
                 Text(safe_line(member.key or member.external_id, 20)),
                 Text(member.status or "not polled yet"),
                 Text(member.priority or "—"),
-                Text(sla, style=style),
+                Text(face.label, style=face.rich_style(variables)),
                 Text(safe_line(member.title or "", 60)),
             )
         if detail.members:

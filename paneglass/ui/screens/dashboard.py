@@ -22,6 +22,7 @@ from textual.widgets import Footer
 
 from paneglass.collect import Freshness, freshness
 from paneglass.config import SavedView
+from paneglass.sla import ClockState
 from paneglass.store import (
     FilterError,
     Headline,
@@ -34,6 +35,7 @@ from paneglass.store import (
 from paneglass.ui.commands import run_command
 from paneglass.ui.display import age, plain
 from paneglass.ui.navigation import OpenTicket
+from paneglass.ui.states import FRESHNESS, SLA
 from paneglass.ui.widgets.header_bar import HeaderBar
 from paneglass.ui.widgets.prompt_bar import PromptBar
 from paneglass.ui.widgets.sla_list import SlaList
@@ -41,6 +43,9 @@ from paneglass.ui.widgets.ticket_table import TicketTable
 from paneglass.ui.widgets.vendor_list import VendorList
 
 __all__ = ["DashboardScreen"]
+
+_BREACHED, _AT_RISK = SLA[ClockState.BREACHED], SLA[ClockState.AT_RISK]
+_STALE, _FAILING = FRESHNESS[Freshness.STALE], FRESHNESS[Freshness.FAILING]
 
 NARROW_BELOW = 100
 PANES = ("tickets", "sla", "vendors")
@@ -152,16 +157,20 @@ class DashboardScreen(Screen[None]):
             self.query_one(VendorList).set_vendors(snapshot.vendors)
             h = snapshot.headline
             pane = self.query_one("#sla-pane")
-            title = f"SLA  ✖ {h.breached} breached · ▲ {h.at_risk} at risk"
+            title = f"SLA  {_BREACHED.glyph} {h.breached} {_BREACHED.word}"
+            title += f" · {_AT_RISK.glyph} {h.at_risk} {_AT_RISK.word}"
             if sla.filter_label:
                 title += f"  · only {sla.filter_label}"
             pane.border_title = plain(title)
-            counts = [f"{name} ✖{b} ▲{r}" for name, (b, r) in snapshot.sla_counts.items()]
+            counts = [
+                f"{name} {_BREACHED.glyph}{b} {_AT_RISK.glyph}{r}"
+                for name, (b, r) in snapshot.sla_counts.items()
+            ]
             data_age = age(h.last_ok_at, self.clock(), seconds_precision=False)
             pane.border_subtitle = plain(" · ".join([*counts, f"data {data_age} old"]))
             unhealthy = [v for v in snapshot.vendors if v.last_ok is False]
             self.query_one("#vendors-pane").border_title = f"Vendors  {len(snapshot.vendors)}" + (
-                f" · ✖ {len(unhealthy)} failing" if unhealthy else ""
+                f" · {_FAILING.glyph} {len(unhealthy)} failing" if unhealthy else ""
             )
 
     def _mark_stale(self, vendors: list[VendorHealth]) -> None:
@@ -174,7 +183,8 @@ class DashboardScreen(Screen[None]):
         # Every pane says how old its data is; stale vendors are named where their rows are.
         ages = [v.last_ok_at for v in vendors if v.last_ok_at is not None]
         newest = age(max(ages), now, seconds_precision=False) if ages else "—"
-        note = f"data {newest} old" + (f" · ◌ stale: {', '.join(sorted(stale))}" if stale else "")
+        marked = f" · {_STALE.glyph} stale: {', '.join(sorted(stale))}" if stale else ""
+        note = f"data {newest} old{marked}"
         pane = self.query_one("#tickets-pane")
         if str(pane.border_subtitle or "") != note:
             pane.border_subtitle = plain(note)

@@ -17,14 +17,12 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from paneglass.store import OutboxItem, Store
-from paneglass.ui.display import OUTBOX_STATES, plain, safe_line
+from paneglass.ui.display import plain, safe_line
 from paneglass.ui.screens.table_pane import TablePaneScreen
+from paneglass.ui.states import OUTBOX, outbox_face
 from paneglass.writeback import WriteBack
 
 __all__ = ["ManagedOutboxScreen", "OutboxScreen"]
-
-STATE_STYLES = {"sent": "green", "failed": "bold red", "cancelled": "dim"}
-"""Colour on top of the glyph and word (``display.OUTBOX_STATES``), never instead of them."""
 
 
 class OutboxScreen(TablePaneScreen[OutboxItem]):
@@ -56,10 +54,10 @@ class OutboxScreen(TablePaneScreen[OutboxItem]):
 
     def cells(self, row: OutboxItem) -> Sequence[Text]:
         """State as glyph and word, then who asked what of whom, and the answer."""
-        mark, word = OUTBOX_STATES.get(row.state, ("?", row.state))
+        face = outbox_face(row.state)
         return (
             Text(str(row.id)),
-            Text(f"{mark} {word}", style=STATE_STYLES.get(row.state, "bold")),
+            Text(face.label, style=face.rich_style(self.app.theme_variables)),
             Text(row.created_at.astimezone(self.zone).strftime("%d %b %H:%M")),
             Text(row.vendor),
             Text(safe_line(row.ticket_key or row.created_key or "new ticket", 20)),
@@ -70,7 +68,7 @@ class OutboxScreen(TablePaneScreen[OutboxItem]):
 
     def shown(self, rows: list[OutboxItem]) -> None:
         """Counts per state in the title; the highlighted action's detail below."""
-        counts = {state: sum(1 for i in rows if i.state == state) for state in OUTBOX_STATES}
+        counts = {state: sum(1 for i in rows if i.state == state) for state in OUTBOX}
         summary = "  ".join(f"{n} {state}" for state, n in counts.items() if n)
         self.query_one(f"#{self.PANE_ID}").border_title = plain(f"Outbox  {summary or 'empty'}")
         self._explain()

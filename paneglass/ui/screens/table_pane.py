@@ -56,6 +56,8 @@ class TablePaneScreen(Screen[None], Generic[Row]):
         table.add_columns(*self.COLUMNS)
         self.query_one(f"#{self.PANE_ID}").border_title = self.PANE_TITLE
         table.focus()
+        # Cells are Rich text with the theme's colours resolved: a new theme repaints them.
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self._show(self.rows))
         self.refresh_data()
 
     def refresh_data(self) -> None:

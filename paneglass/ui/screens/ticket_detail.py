@@ -17,9 +17,10 @@ from textual.screen import Screen
 from textual.style import Style
 from textual.widgets import Collapsible, Footer, Static
 
+from paneglass.sla import vendor_disagrees
 from paneglass.store import ClockView, LinkView, OutboxItem, Store, TicketDetail
-from paneglass.ui.display import OUTBOX_STATES, countdown, local_time, plain, safe_line
-from paneglass.ui.widgets.sla_list import DISAGREE_AFTER
+from paneglass.ui.display import countdown, local_time, plain, safe_line
+from paneglass.ui.states import SLA, outbox_face
 
 __all__ = ["Related", "TicketDetailScreen", "render_detail", "render_related"]
 
@@ -54,13 +55,14 @@ def _field(label: str, value: object) -> Content:
     return Content.assemble((f"{label:<{_LABEL_WIDTH}}", "$text-muted"), text)
 
 
-def _vendor_disagrees(ticket: TicketDetail, clock: ClockView, now: datetime) -> bool:
-    breached = clock.state == "breached" or (clock.due_at is not None and clock.due_at <= now)
-    if ticket.vendor_breached is not None and ticket.vendor_breached != breached:
-        return True
-    if ticket.vendor_due_at is not None and clock.due_at is not None:
-        return abs(ticket.vendor_due_at - clock.due_at) > DISAGREE_AFTER
-    return False
+def _disagrees(ticket: TicketDetail, clock: ClockView, now: datetime) -> bool:
+    return vendor_disagrees(
+        state=clock.state,
+        due_at=clock.due_at,
+        vendor_breached=ticket.vendor_breached,
+        vendor_due_at=ticket.vendor_due_at,
+        now=now,
+    )
 
 
 def pretty_payload(raw: str | None) -> str:
@@ -107,13 +109,13 @@ def render_related(related: Related, zone: tzinfo | None) -> Content:
     if not related.actions:
         lines.append(Content.styled("  none", "$text-muted"))
     for item in related.actions:
-        mark, word = OUTBOX_STATES.get(item.state, ("?", item.state))
+        face = outbox_face(item.state)
         answer = f"  [{safe_line(item.answer, 80)}]" if item.answer else ""
         where = f"{item.vendor}: " if item.kind == "create" else ""
         who = safe_line(item.requested_by, 24)
         lines.append(
             Content.assemble(
-                (f"  {mark} {word:<9}", "bold"),
+                (f"  {face.glyph} {face.word:<9}", face.style),
                 f" {local_time(item.created_at, zone)}  {who}: {where}",
                 safe_line(item.summary, 80),
                 (answer, "$text-muted"),
@@ -169,10 +171,11 @@ def render_detail(ticket: TicketDetail, now: datetime, zone: tzinfo | None) -> C
         target_h = clock.target_seconds / 3600
         used = clock.elapsed_seconds / clock.target_seconds * 100 if clock.target_seconds else 0
         name = clock.metric if not clock.cycle else f"{clock.metric} #{clock.cycle + 1}"
+        face = SLA[clock.state]
         lines.append(
             Content.assemble(
                 f"  {name:<14}",
-                (f"{clock.state:<9}", "bold"),
+                (f"{face.word:<9}", f"bold {face.colour}".strip()),
                 f" {used:4.0f}% of {target_h:g}h  {remaining}  ({clock.policy})",
             )
         )
@@ -184,7 +187,7 @@ def render_detail(ticket: TicketDetail, now: datetime, zone: tzinfo | None) -> C
             said.append("breached" if ticket.vendor_breached else "not breached")
         lines.append(Content.assemble("  vendor says   ", ", ".join(said)))
         running = [c for c in ticket.clocks if c.metric == "resolution" and c.stopped_at is None]
-        if running and _vendor_disagrees(ticket, running[-1], now):
+        if running and _disagrees(ticket, running[-1], now):
             lines.append(
                 Content.styled(
                     "  ≠ the vendor's SLA disagrees with the contract clock", "bold $sla-at-risk"

@@ -23,6 +23,7 @@ from paneglass.collect import Freshness, freshness
 from paneglass.config import WallConfig
 from paneglass.store import Headline, SlaRow, Store, VendorHealth
 from paneglass.ui.display import age, safe_line
+from paneglass.ui.states import FRESHNESS
 from paneglass.ui.widgets.sla_list import SlaList
 from paneglass.ui.widgets.ticket_table import TicketTable
 from paneglass.ui.widgets.vendor_list import VendorList
@@ -47,10 +48,11 @@ def stale_banner(vendors: list[VendorHealth], now: datetime) -> Content | None:
         if state in (Freshness.STALE, Freshness.FAILING):
             why = f" ({vendor.last_error_kind})" if state is Freshness.FAILING else ""
             data_age = age(vendor.last_ok_at, now, seconds_precision=False)
-            bad.append(f"{vendor.name} {state.value.upper()}{why}, data {data_age} old")
+            bad.append(f"{vendor.name} {FRESHNESS[state].word}{why}, data {data_age} old")
     if not bad:
         return None
-    text = safe_line("◌ STALE DATA — " + " · ".join(bad) + " — figures may be out of date")
+    alarm = f"{FRESHNESS[Freshness.STALE].glyph} STALE DATA — "
+    text = safe_line(alarm + " · ".join(bad) + " — figures may be out of date")
     return Content.styled(f" {text} ", "bold")
 
 
@@ -256,7 +258,8 @@ class WallScreen(Screen[None], inherit_bindings=False):
     def _banner(self, now: datetime) -> None:
         """Show or hide the stale-data banner; repaint only when its text changes."""
         banner = stale_banner(self.vendors, now)
-        calm = Content.styled(f" ● {len(self.vendors)} vendors reporting", "$text-muted")
+        fresh = FRESHNESS[Freshness.FRESH].glyph
+        calm = Content.styled(f" {fresh} {len(self.vendors)} vendors reporting", "$text-muted")
         shown = banner or (calm if self.vendors else Content(""))
         if shown.plain == self._banner_text:
             return

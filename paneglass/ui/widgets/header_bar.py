@@ -9,8 +9,10 @@ from textual.content import Content
 from textual.widgets import Static
 
 from paneglass.collect import Freshness, freshness
+from paneglass.sla import ClockState
 from paneglass.store import Headline, VendorHealth
 from paneglass.ui.display import age
+from paneglass.ui.states import FRESHNESS, SLA
 
 __all__ = ["HeaderBar"]
 
@@ -71,12 +73,13 @@ class HeaderBar(Static):
         parts.append((9, brand))
         if self.headline is not None:
             h = self.headline
+            breached, at_risk = SLA[ClockState.BREACHED], SLA[ClockState.AT_RISK]
             parts.append(
                 (
                     10,
                     Content.styled(
-                        f"✖ {h.breached}" + (" breached" if wide else ""),
-                        "bold $sla-breached" if h.breached else "$text-muted",
+                        f"{breached.glyph} {h.breached}" + (f" {breached.word}" if wide else ""),
+                        breached.style if h.breached else "$text-muted",
                     ),
                 )
             )
@@ -84,8 +87,8 @@ class HeaderBar(Static):
                 (
                     10,
                     Content.styled(
-                        f"▲ {h.at_risk}" + (" at risk" if wide else ""),
-                        "bold $sla-at-risk" if h.at_risk else "$text-muted",
+                        f"{at_risk.glyph} {h.at_risk}" + (f" {at_risk.word}" if wide else ""),
+                        at_risk.style if h.at_risk else "$text-muted",
                     ),
                 )
             )
@@ -96,7 +99,10 @@ class HeaderBar(Static):
                 1 for v in self.vendors if freshness(v, now) in (Freshness.STALE, Freshness.FAILING)
             )
             if unhealthy:
-                label = f"◌ {unhealthy} stale/failing" if wide else f"◌ {unhealthy} stale"
+                glyph = FRESHNESS[Freshness.STALE].glyph
+                label = (
+                    f"{glyph} {unhealthy} stale/failing" if wide else f"{glyph} {unhealthy} stale"
+                )
                 parts.append((9, Content.styled(label, "bold reverse $vendor-failing")))
             parts.append((7, Content.styled(f"data {age(h.last_ok_at, now)} old", "$text-muted")))
         clock = f"{local:%H:%M:%S}" + (f" {self.zone_name}" if wide else "") + " "

@@ -8,7 +8,7 @@ countdown column is repainted.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import ClassVar
 
 from rich.segment import Segment
@@ -20,34 +20,38 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from paneglass.sla import ClockState, live_state, vendor_disagrees
 from paneglass.store import SlaRow
 from paneglass.ui.display import countdown, fit, safe_line
+from paneglass.ui.states import PAUSED, SLA, StateFace
 
-__all__ = ["SlaList", "disagrees", "sla_glyph"]
+__all__ = ["SlaList", "disagrees", "sla_face"]
 
 _COUNTDOWN_WIDTH = 10
 _PRIORITIES = (None, "P1", "P2", "P3", "P4", "P5")
-DISAGREE_AFTER = timedelta(minutes=15)
-"""How far the vendor's due time may drift from the contract's before it is flagged."""
+
+
+_ACCENTS = {SLA[ClockState.BREACHED]: "sla-list--breached", PAUSED: "sla-list--paused"}
+"""The component class (theme colour) of each face; at risk otherwise."""
 
 
 def disagrees(row: SlaRow, now: datetime) -> bool:
     """Does the vendor's own SLA word contradict the contract clock?"""
-    breached = row.state == "breached" or (row.due_at is not None and row.due_at <= now)
-    if row.vendor_breached is not None and row.vendor_breached != breached:
-        return True
-    if row.vendor_due_at is not None and row.due_at is not None:
-        return abs(row.vendor_due_at - row.due_at) > DISAGREE_AFTER
-    return False
+    return vendor_disagrees(
+        state=row.state,
+        due_at=row.due_at,
+        vendor_breached=row.vendor_breached,
+        vendor_due_at=row.vendor_due_at,
+        now=now,
+    )
 
 
-def sla_glyph(row: SlaRow, now: datetime) -> tuple[str, str]:
-    """Glyph and word for a clock at ``now`` (breach is judged live from the due time)."""
-    if row.state == "breached" or (row.due_at is not None and row.due_at <= now):
-        return "✖", "breached"
-    if row.paused:
-        return "‖", "paused"
-    return "▲", "at risk"
+def sla_face(row: SlaRow, now: datetime) -> StateFace:
+    """How a clock looks at ``now`` (breach is judged live from the due time)."""
+    state = live_state(row.state, row.due_at, now)
+    if state is not ClockState.BREACHED and row.paused:
+        return PAUSED
+    return SLA[ClockState.BREACHED if state is ClockState.BREACHED else ClockState.AT_RISK]
 
 
 class SlaList(ScrollView, can_focus=True):
@@ -157,7 +161,7 @@ class SlaList(ScrollView, can_focus=True):
     def _face(row: SlaRow, now: datetime) -> tuple[str, str]:
         """What a row shows that moves with time: its glyph and its countdown."""
         remaining = countdown(row.due_at - now) if row.due_at else "paused"
-        return sla_glyph(row, now)[0], remaining
+        return sla_face(row, now).glyph, remaining
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
@@ -176,10 +180,9 @@ class SlaList(ScrollView, can_focus=True):
         row = self.rows[index]
         now = self.clock()
         self._painted[index] = self._face(row, now)
-        glyph, word = sla_glyph(row, now)
-        accent_name = {"breached": "sla-list--breached", "paused": "sla-list--paused"}.get(
-            word, "sla-list--at-risk"
-        )
+        face = sla_face(row, now)
+        glyph, word = face.glyph, face.word
+        accent_name = _ACCENTS.get(face, "sla-list--at-risk")
         row_style = base
         if index == self.cursor_row and self.has_focus:
             row_style += self.get_component_rich_style("sla-list--cursor")

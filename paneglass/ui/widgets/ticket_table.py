@@ -25,8 +25,11 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from paneglass.collect import Freshness
+from paneglass.sla import ClockState
 from paneglass.store import SortKey, TicketQuery, TicketRow
 from paneglass.ui.display import age, fit, safe_line
+from paneglass.ui.states import FRESHNESS, SLA
 
 __all__ = ["TicketSource", "TicketTable"]
 
@@ -71,7 +74,8 @@ _SORT_ORDER = (
     SortKey.ASSIGNEE,
     SortKey.TITLE,
 )
-_GLYPH = {"breached": "✖", "at_risk": "▲"}
+_MARKED = {ClockState.BREACHED: "breached", ClockState.AT_RISK: "at-risk"}
+"""SLA states marked in the first column (glyph, and the component class of its colour)."""
 
 
 @dataclass(frozen=True)
@@ -360,9 +364,10 @@ class TicketTable(ScrollView, can_focus=True):
             else updated.strftime("%b %d")
         )
         values = {
-            " ": _GLYPH.get(row.sla_state or "", " "),
+            " ": SLA[row.sla_state].glyph if row.sla_state in _MARKED else " ",
             # Last-known-good rows of a stale or failing vendor stay, marked as such.
-            "Vendor": ("◌ " if stale else "") + safe_line(row.vendor),
+            "Vendor": (f"{FRESHNESS[Freshness.STALE].glyph} " if stale else "")
+            + safe_line(row.vendor),
             "Key": safe_line(row.key),
             "P": row.priority or "–",
             "Status": row.status,
@@ -376,9 +381,8 @@ class TicketTable(ScrollView, can_focus=True):
             style = row_style
             if column.title == "P" and row.priority:
                 style += self._accent(f"ticket-table--{row.priority.lower()}", is_cursor)
-            elif column.title == " " and row.sla_state in ("breached", "at_risk"):
-                name = "breached" if row.sla_state == "breached" else "at-risk"
-                style += self._accent(f"ticket-table--{name}", is_cursor)
+            elif column.title == " " and row.sla_state in _MARKED:
+                style += self._accent(f"ticket-table--{_MARKED[row.sla_state]}", is_cursor)
             if position:
                 segments.append(Segment(" ", row_style))
             segments.append(Segment(fit(values[column.title], col_width), style))

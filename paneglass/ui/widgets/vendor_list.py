@@ -15,6 +15,7 @@ from textual.widgets import Static
 from paneglass.collect import Freshness, freshness
 from paneglass.store import VendorHealth
 from paneglass.ui.display import age, safe_line
+from paneglass.ui.states import FRESHNESS
 
 __all__ = ["VendorList", "render_vendors"]
 
@@ -24,12 +25,6 @@ _INDICATOR_WORD = {
     "major": "partial outage",
     "critical": "major outage",
     "maintenance": "maintenance",
-}
-_FRESHNESS_STYLE = {
-    Freshness.FRESH: "$vendor-fresh",
-    Freshness.STALE: "bold $vendor-stale",
-    Freshness.FAILING: "bold $vendor-failing",
-    Freshness.WAITING: "$text-muted",
 }
 _COMPONENT_WORD = {
     "degraded_performance": "degraded",
@@ -46,13 +41,12 @@ def render_vendors(vendors: list[VendorHealth], now: datetime, width: int) -> Co
     detail_width = max(width - 4, 10)
     for vendor in vendors:
         state = freshness(vendor, now)
-        word = state.value if state is Freshness.FRESH else state.value.upper()
-        style = _FRESHNESS_STYLE[state]
+        face = FRESHNESS[state]
         parts: list[tuple[str, str] | str] = [
-            (f"{state.glyph} ", style),
+            (f"{face.glyph} ", face.style),
             (safe_line(vendor.name, name_width).ljust(name_width), "bold"),
             " ",
-            (f"{word:<8}", style),
+            (f"{face.word:<8}", face.style),
             (f"{age(vendor.last_ok_at, now, seconds_precision=False):>4}", "$text-muted"),
         ]
         if vendor.indicator is not None:
