@@ -20,8 +20,7 @@ from connectors import VendorConfig
 from connectors.records import Cursor, PollResult
 from paneglass.errors import UserError
 from paneglass.sla import DEFAULT_SETTINGS, SlaSettings
-from paneglass.store import cases, lease, outbox, queries, writes
-from paneglass.store import vendors as vendors_module
+from paneglass.store import cases, lease, outbox, queries, vendors, writes
 from paneglass.store.engine import make_engine, sqlite_path
 from paneglass.store.filter import FilterError, SortKey, Term, TicketQuery
 from paneglass.store.inputs import Actor, NewAction, PollRunInfo, ProcessGone
@@ -109,15 +108,15 @@ class Store:
 
     # -- vendors and cursors ----------------------------------------------------
 
-    def sync_vendors(self, vendors: Iterable[VendorConfig]) -> None:
+    def sync_vendors(self, configured: Iterable[VendorConfig]) -> None:
         """Record the configured vendors (name, kind, URL, interval); secrets are never stored."""
         with self.engine.begin() as conn:
-            vendors_module.sync_vendors(conn, vendors)
+            vendors.sync_vendors(conn, configured)
 
     def load_cursor(self, vendor: str) -> Cursor | None:
         """The cursor saved with the vendor's last committed batch."""
         with self.engine.connect() as conn:
-            return vendors_module.load_cursor(conn, vendor)
+            return vendors.load_cursor(conn, vendor)
 
     # -- writes ---------------------------------------------------------------------
 
@@ -126,7 +125,7 @@ class Store:
     ) -> ChangeSet:
         """Apply one poll's records, status, cursor and run record in one transaction."""
         with self.engine.begin() as conn:
-            vendor_id = vendors_module.vendor_row_id(conn, vendor)
+            vendor_id = vendors.vendor_row_id(conn, vendor)
             return writes.apply_batch(conn, vendor_id, vendor, result, run, now, self.sla)
 
     def tick_clocks(self, now: datetime) -> int:
@@ -231,7 +230,7 @@ class Store:
             if created is None or row["source_external_id"] is None:
                 return
             actor = Actor(row["requested_by"], row["terminal"])
-            source_vendor = vendors_module.vendor_name(conn, row["source_vendor_id"])
+            source_vendor = vendors.vendor_name(conn, row["source_vendor_id"])
             source = (source_vendor, str(row["source_external_id"]))
             target = (row["vendor"], created[0])
             cases.add_link(conn, actor, now, source, target, created[1], row["mirror_comments"])
