@@ -10,12 +10,26 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Index, Text, UniqueConstraint
+from sqlalchemy import Column, DateTime, Index, Table, Text, UniqueConstraint
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
 __all__ = [
+    "AUDIT",
+    "CASES",
+    "CLOCKS",
+    "COMPONENTS",
+    "EVENTS",
+    "INCIDENTS",
+    "LEASE",
+    "LINKS",
+    "MEMBERS",
+    "OUTBOX",
+    "RUNS",
+    "STATUS",
+    "TICKETS",
+    "VENDORS",
     "AuditEntry",
     "Case",
     "CaseMember",
@@ -373,3 +387,25 @@ class CaseMember(SQLModel, table=True):
     ticket_key: str | None = None
     added_at: datetime = _when(nullable=False)
     added_by: str
+
+
+def _table(model: type[SQLModel]) -> Table:
+    """The Core table behind a model, for set-based SQL."""
+    return model.__table__  # type: ignore[attr-defined,no-any-return]
+
+
+# Table handles: every module of the store writes its SQL against these.
+VENDORS = _table(Vendor)
+TICKETS = _table(Ticket)
+EVENTS = _table(TicketEvent)
+CLOCKS = _table(SlaClock)
+STATUS = _table(VendorStatus)
+COMPONENTS = _table(VendorComponent)
+INCIDENTS = _table(VendorIncident)
+RUNS = _table(PollRun)
+LEASE = _table(CollectorLease)
+OUTBOX = _table(OutboxAction)
+AUDIT = _table(AuditEntry)
+LINKS = _table(TicketLink)
+CASES = _table(Case)
+MEMBERS = _table(CaseMember)

@@ -19,39 +19,21 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from connectors.records import PollResult, StatusSnapshot, TicketRecord
 from paneglass.sla import SlaSettings, StatusChange, ticket_clocks
+from paneglass.store.inputs import PollRunInfo
 from paneglass.store.schema import (
-    CollectorLease,
-    PollRun,
-    SlaClock,
-    Ticket,
-    TicketEvent,
-    Vendor,
-    VendorComponent,
-    VendorIncident,
-    VendorStatus,
+    CLOCKS,
+    COMPONENTS,
+    EVENTS,
+    INCIDENTS,
+    RUNS,
+    STATUS,
+    TICKETS,
+    VENDORS,
 )
-from paneglass.store.views import ChangeSet, PollRunInfo
+from paneglass.store.vendors import save_cursor
+from paneglass.store.views import ChangeSet
 
-__all__ = ["TRACKED_FIELDS", "apply_batch", "recompute_clocks", "tick_clocks", "vendor_row_id"]
-
-TICKETS: Table = Ticket.__table__  # type: ignore[attr-defined]
-EVENTS: Table = TicketEvent.__table__  # type: ignore[attr-defined]
-CLOCKS: Table = SlaClock.__table__  # type: ignore[attr-defined]
-VENDORS: Table = Vendor.__table__  # type: ignore[attr-defined]
-RUNS: Table = PollRun.__table__  # type: ignore[attr-defined]
-STATUS: Table = VendorStatus.__table__  # type: ignore[attr-defined]
-COMPONENTS: Table = VendorComponent.__table__  # type: ignore[attr-defined]
-INCIDENTS: Table = VendorIncident.__table__  # type: ignore[attr-defined]
-LEASE: Table = CollectorLease.__table__  # type: ignore[attr-defined]
-
-
-def vendor_row_id(conn: Connection, vendor: str) -> int:
-    """The row id of a configured vendor, or a KeyError naming it."""
-    found = conn.execute(select(VENDORS.c.id).where(VENDORS.c.name == vendor)).scalar()
-    if found is None:
-        raise KeyError(f"vendor {vendor!r} is not in the store")
-    return int(found)
-
+__all__ = ["TRACKED_FIELDS", "apply_batch", "recompute_clocks", "tick_clocks"]
 
 TRACKED_FIELDS = (
     "key",
@@ -143,11 +125,7 @@ def apply_batch(
             _replace_status(conn, vendor_id, result.status, now)
             status_changed = True
         if result.cursor is not None:
-            conn.execute(
-                update(VENDORS)
-                .where(VENDORS.c.id == vendor_id)
-                .values(cursor=json.dumps(result.cursor, sort_keys=True))
-            )
+            save_cursor(conn, vendor_id, result.cursor)
         recompute_clocks(conn, changed_ids, now, settings)
     if conn.dialect.name == "postgresql":  # viewers LISTEN; delivered when this commits
         conn.execute(text("SELECT pg_notify('paneglass', :vendor)"), {"vendor": vendor_name})

@@ -22,8 +22,7 @@ from connectors.records import (
     TicketStatus,
 )
 from paneglass.errors import UserError
-from paneglass.store import Store
-from paneglass.store.views import PollRunInfo, SortKey, TicketQuery
+from paneglass.store import PollRunInfo, SortKey, Store, TicketQuery
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 RUN = PollRunInfo(NOW, NOW, True, requests=1)
@@ -315,7 +314,7 @@ def test_reading_from_the_far_end_gives_the_same_window(
 
 
 def test_viewers_hear_about_foreign_commits(any_db_url: str) -> None:
-    from paneglass.watch import watcher_for
+    from paneglass.collect import watcher_for
 
     writer = Store(any_db_url)
     writer.sync_vendors(
@@ -334,7 +333,7 @@ def test_viewers_hear_about_foreign_commits(any_db_url: str) -> None:
 
 
 def test_staleness_follows_each_vendors_own_threshold(db_url: str) -> None:
-    from paneglass.health import Freshness, freshness
+    from paneglass.collect import Freshness, freshness
 
     store = Store(db_url)
     store.sync_vendors(
