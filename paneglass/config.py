@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -238,7 +238,10 @@ def _vendor(name: str, section: Any, where: str) -> VendorConfig:
         settings=settings,
     )
     try:
-        load_connector(kind).validate(vendor)
+        connector = load_connector(kind)
+        # Parsed once, here; the connector, its dry runs and checks reuse the result.
+        vendor = replace(vendor, options=connector.parse_settings(vendor))
+        connector.validate(vendor)
     except ConfigurationError as exc:
         raise UserError(f"{where}: {exc}") from None
     return vendor

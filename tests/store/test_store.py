@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -325,7 +326,12 @@ def test_viewers_hear_about_foreign_commits(any_db_url: str) -> None:
     try:
         assert not watcher.changed()
         writer.apply("hosting", PollResult(tickets=(ticket(1),)), RUN, NOW)
-        assert watcher.changed()
+        # A NOTIFY reaches the listening socket a moment after the commit returns.
+        deadline = time.monotonic() + 5
+        while not watcher.changed():
+            assert time.monotonic() < deadline, "no change notice within 5 s of the commit"
+            time.sleep(0.02)
+        time.sleep(0.2)
         assert not watcher.changed()  # once per batch
     finally:
         watcher.close()
