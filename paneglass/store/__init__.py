@@ -121,9 +121,9 @@ class Store:
     # -- writes ---------------------------------------------------------------------
 
     def apply(
-        self, vendor: str, result: PollResult | None, run: PollRunInfo, now: datetime
+        self, vendor: str, result: PollResult | None, run: PollRunInfo | None, now: datetime
     ) -> ChangeSet:
-        """Apply one poll's records, status, cursor and run record in one transaction."""
+        """Apply one page (records, status, cursor, clocks) and/or a poll's run, in one commit."""
         with self.engine.begin() as conn:
             vendor_id = vendors.vendor_row_id(conn, vendor)
             return writes.apply_batch(conn, vendor_id, vendor, result, run, now, self.sla)

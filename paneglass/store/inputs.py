@@ -51,6 +51,10 @@ class PollRunInfo:
     http_status: int | None = None
     requests: int = 0
     collector: str | None = None
+    records_seen: int = 0
+    """Records the whole poll read, over all its pages (a streamed poll commits them page by
+    page and records the run once, at its end, with these totals)."""
+    records_changed: int = 0
 
 
 ProcessGone = Callable[[str], bool]

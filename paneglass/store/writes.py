@@ -108,11 +108,16 @@ def apply_batch(
     vendor_id: int,
     vendor_name: str,
     result: PollResult | None,
-    run: PollRunInfo,
+    run: PollRunInfo | None,
     now: datetime,
     settings: SlaSettings,
 ) -> ChangeSet:
-    """Apply one poll (or record one failed poll) inside the caller's transaction."""
+    """Apply one page of a poll and/or record a finished poll, in the caller's transaction.
+
+    A streamed poll calls this once per page with ``run=None`` (the page, its
+    cursor and its clocks commit together), and once at its end with the run
+    and no page; a one-shot poll passes both.
+    """
     added = updated = events = 0
     changed_ids: set[int] = set()
     status_changed = False
@@ -129,29 +134,30 @@ def apply_batch(
         recompute_clocks(conn, changed_ids, now, settings)
     if conn.dialect.name == "postgresql":  # viewers LISTEN; delivered when this commits
         conn.execute(text("SELECT pg_notify('paneglass', :vendor)"), {"vendor": vendor_name})
-    conn.execute(
-        RUNS.insert().values(
-            vendor_id=vendor_id,
-            started_at=run.started_at,
-            finished_at=run.finished_at,
-            ok=run.ok,
-            error_kind=run.error_kind,
-            error_message=run.error_message,
-            http_status=run.http_status,
-            records_seen=records_seen,
-            records_changed=added + updated,
-            requests=run.requests,
-            collector=run.collector,
-            duration_ms=int((run.finished_at - run.started_at).total_seconds() * 1000),
+    if run is not None:
+        conn.execute(
+            RUNS.insert().values(
+                vendor_id=vendor_id,
+                started_at=run.started_at,
+                finished_at=run.finished_at,
+                ok=run.ok,
+                error_kind=run.error_kind,
+                error_message=run.error_message,
+                http_status=run.http_status,
+                records_seen=run.records_seen + records_seen,
+                records_changed=run.records_changed + added + updated,
+                requests=run.requests,
+                collector=run.collector,
+                duration_ms=int((run.finished_at - run.started_at).total_seconds() * 1000),
+            )
         )
-    )
     return ChangeSet(
         vendor=vendor_name,
         added=added,
         updated=updated,
         events=events,
         status_changed=status_changed,
-        ok=run.ok,
+        ok=run.ok if run is not None else True,
         ticket_ids=frozenset(changed_ids),
     )
 
