@@ -10,6 +10,7 @@ import signal
 from pathlib import Path
 
 from paneglass.cli.options import config_from
+from paneglass.cli.progress import SyncProgress
 from paneglass.collect import Collector
 from paneglass.config import Config
 from paneglass.errors import UserError
@@ -28,9 +29,11 @@ def collect(args: argparse.Namespace) -> int:
     store = Store(args.db or default_database_url(), sla=config.sla)
     try:
         if args.once:
-            return asyncio.run(_collect_once(store, config))
+            with SyncProgress() as progress:
+                return asyncio.run(_collect_once(store, config, progress))
         _log_to(args.log)
-        asyncio.run(_collect_forever(store, config))
+        with SyncProgress(tty=False if args.log else None) as progress:
+            asyncio.run(_collect_forever(store, config, progress))
         return 0
     finally:
         store.close()
@@ -53,8 +56,8 @@ def _log_to(path: Path | None) -> None:
     root.setLevel(logging.INFO)
 
 
-async def _collect_once(store: Store, config: Config) -> int:
-    collector = Collector(store, config.vendors)
+async def _collect_once(store: Store, config: Config, progress: SyncProgress) -> int:
+    collector = Collector(store, config.vendors, on_progress=progress)
     try:
         outcomes = await collector.poll_all_once()
     finally:
@@ -68,8 +71,8 @@ async def _collect_once(store: Store, config: Config) -> int:
     return 0 if all(o.ok for o in outcomes) else 1
 
 
-async def _collect_forever(store: Store, config: Config) -> None:
-    collector = Collector(store, config.vendors)
+async def _collect_forever(store: Store, config: Config, progress: SyncProgress) -> None:
+    collector = Collector(store, config.vendors, on_progress=progress)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

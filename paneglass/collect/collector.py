@@ -1,11 +1,20 @@
 """The collector: owns timing. One APScheduler job per vendor, one run at a time.
 
-A poll is ``connector.poll(cursor)`` on the event loop, then ``store.apply``
-in the single writer thread (so SQLite sees exactly one writer), then the
-``on_change`` callback. Failures are recorded as poll runs too, and push the
+A poll streams ``connector.pages(cursor)`` on the event loop; each page is
+committed by ``store.apply`` in the single writer thread (so SQLite sees
+exactly one writer) together with the cursor to resume after it, before the
+next page is asked for. Memory stays bounded by a page, and a poll that fails
+or is killed keeps every page committed before it: the next one resumes from
+the last checkpoint. Failures are recorded as poll runs too, and push the
 vendor's next run back: the vendor's Retry-After when it gave one, else
 exponential backoff with full jitter. APScheduler 3.11's ``AsyncIOScheduler``
 must be started inside a running loop (the Textual app's, or ``asyncio.run``).
+
+The deadline rule: every HTTP request has its own overall deadline
+(:data:`connectors.http.DEFAULT_DEADLINE`, 30 s). A poll has none as a whole:
+one that keeps delivering pages runs as long as its backfill needs. A poll is
+cancelled only when no page has arrived for :data:`STALL_SECONDS`, which
+is what "stuck" means (the vendor's pacing waits at most a minute per request).
 """
 
 from __future__ import annotations
@@ -15,7 +24,7 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,7 +32,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from connectors import Connector, VendorConfig, load_connector
 from connectors.errors import ConnectorError, RateLimited
-from connectors.records import PollResult
+from connectors.records import Progress
 from paneglass.collect.backoff import VendorGate
 from paneglass.collect.liveness import owner_name, process_gone
 from paneglass.collect.outbox_sender import OutboxSender, SendReport
@@ -39,8 +48,8 @@ OUTBOX_SECONDS = 1.0
 """How often the collector looks for queued write-back actions (an indexed query)."""
 LEASE_STALE = 20.0
 """A collector lease not renewed for this long belongs to a dead process."""
-POLL_DEADLINE_FACTOR = 4.0
-"""A whole poll (all its pages) may take at most this many poll intervals (min 60 s)."""
+STALL_SECONDS = 300.0
+"""A poll with no new page for this long is stuck, and cancelled (see the module docstring)."""
 
 
 @dataclass(frozen=True)
@@ -66,12 +75,17 @@ class Collector:
         vendors: tuple[VendorConfig, ...] | list[VendorConfig],
         *,
         on_change: Callable[[ChangeSet], None] | None = None,
+        on_progress: Callable[[str, Progress], None] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        stall_seconds: float = STALL_SECONDS,
     ) -> None:
         self.store = store
         self.vendors = [v for v in vendors if v.enabled]
         self.on_change = on_change
+        self.on_progress = on_progress
+        """Told after each committed page how far a vendor's read has come (progress bars)."""
         self.clock = clock
+        self.stall_seconds = stall_seconds
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store-writer")
         self._connectors: dict[str, Connector] = {}
         self.gates = {v.name: VendorGate(v.poll_interval) for v in self.vendors}
@@ -135,7 +149,7 @@ class Collector:
         return await loop.run_in_executor(self._writer, fn, *args)
 
     async def poll_once(self, name: str) -> PollOutcome:
-        """Poll one vendor to the end of its pagination and commit the batch."""
+        """Poll one vendor to the end of its pagination, committing page by page."""
         config = next(v for v in self.vendors if v.name == name)
         gate = self.gates[name]
         if not gate.allows(time.monotonic()):
@@ -144,16 +158,15 @@ class Collector:
             return PollOutcome(name, False, 0, 0.0, "polled by another collector", skipped=True)
         started = self.clock()
         t0 = time.monotonic()
-        result: PollResult | None = None
+        totals = _PollTotals()
         error: ConnectorError | None = None
         try:
             cursor = await self._write(self.store.load_cursor, name)
-            async with asyncio.timeout(max(60.0, config.poll_interval * POLL_DEADLINE_FACTOR)):
-                result = await self.connector(name).poll(cursor)
+            await self._stream(name, cursor, totals)
         except ConnectorError as exc:
             error = exc
         except TimeoutError:
-            error = ConnectorError("the whole poll took too long")
+            error = ConnectorError(f"no page for {self.stall_seconds:g} s: the poll was stuck")
         except Exception as exc:  # a connector bug must not stop the other vendors
             log.exception("connector %s failed unexpectedly", name)
             error = ConnectorError(f"internal error: {type(exc).__name__}")
@@ -164,29 +177,51 @@ class Collector:
             error_kind=error.kind if error else None,
             error_message=str(error) if error else None,
             http_status=error.http_status if error else None,
-            requests=result.requests if result else 0,
+            requests=totals.requests,
             collector=self.owner,
+            records_seen=totals.tickets,
+            records_changed=totals.changed,
         )
-        change = await self._write(self.store.apply, name, result, run, self.clock())
+        last = await self._write(self.store.apply, name, None, run, self.clock())
         seconds = time.monotonic() - t0
         self._after(config, error)
         if self.on_change is not None:
-            self.on_change(change)
-        records = len(result.tickets) if result else 0
-        if result is not None and result.status is not None:
-            records += len(result.status.components) + len(result.status.incidents)
+            self.on_change(last)
+        change = totals.change(name, last)
         log.info(
-            "poll %s %s records=%d changed=%d seconds=%.2f%s",
+            "poll %s %s records=%d changed=%d pages=%d seconds=%.2f%s",
             name,
             "ok" if error is None else "error",
-            records,
-            change.added + change.updated,
+            totals.records,
+            totals.changed,
+            totals.pages,
             seconds,
             f" error={error.kind}: {error}" if error else "",
         )
         return PollOutcome(
-            name, error is None, records, seconds, str(error) if error else None, change
+            name, error is None, totals.records, seconds, str(error) if error else None, change
         )
+
+    async def _stream(self, name: str, cursor: Any, totals: _PollTotals) -> None:
+        """Commit each page with its checkpoint before asking for the next one."""
+        pages = self.connector(name).pages(cursor)
+        try:
+            while True:
+                try:
+                    async with asyncio.timeout(self.stall_seconds):
+                        page = await anext(pages)
+                except StopAsyncIteration:
+                    return
+                change = await self._write(self.store.apply, name, page, None, self.clock())
+                totals.add(page.requests, change, records=_records(page), tickets=len(page.tickets))
+                if self.on_change is not None and (
+                    change.added or change.updated or change.status_changed
+                ):
+                    self.on_change(change)
+                if self.on_progress is not None and page.progress is not None:
+                    self.on_progress(name, page.progress)
+        finally:
+            await pages.aclose()
 
     def _after(self, config: VendorConfig, error: ConnectorError | None) -> None:
         """Open or close the vendor's gate and move its next run to when the gate opens."""
@@ -283,3 +318,52 @@ class Collector:
             self._writer.submit(self.locks.close).result()
         self._writer.shutdown(wait=True)
         self.store.release_collector(self.owner)
+
+
+def _records(page: Any) -> int:
+    """Records a page carried: tickets, plus components and incidents of a status snapshot."""
+    count = len(page.tickets)
+    if page.status is not None:
+        count += len(page.status.components) + len(page.status.incidents)
+    return int(count)
+
+
+@dataclass
+class _PollTotals:
+    """What one streamed poll has committed so far."""
+
+    pages: int = 0
+    requests: int = 0
+    records: int = 0
+    tickets: int = 0
+    changed: int = 0
+    added: int = 0
+    updated: int = 0
+    events: int = 0
+    status_changed: bool = False
+    ticket_ids: set[int] = field(default_factory=set)
+
+    def add(self, requests: int, change: ChangeSet, *, records: int, tickets: int) -> None:
+        self.pages += 1
+        self.requests += requests
+        self.records += records
+        self.tickets += tickets
+        self.changed += change.added + change.updated
+        self.added += change.added
+        self.updated += change.updated
+        self.events += change.events
+        self.status_changed = self.status_changed or change.status_changed
+        if len(self.ticket_ids) < 10_000:  # enough to say "these changed"; never the tenant
+            self.ticket_ids.update(change.ticket_ids)
+
+    def change(self, vendor: str, last: ChangeSet) -> ChangeSet:
+        """The whole poll as one change set (for ``collect --once`` and the log)."""
+        return ChangeSet(
+            vendor=vendor,
+            added=self.added,
+            updated=self.updated,
+            events=self.events,
+            status_changed=self.status_changed,
+            ok=last.ok,
+            ticket_ids=frozenset(self.ticket_ids),
+        )

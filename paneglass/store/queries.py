@@ -383,6 +383,10 @@ def vendor_health(conn: Connection) -> list[VendorHealth]:
             VENDORS.c.poll_interval,
             VENDORS.c.enabled,
             VENDORS.c.stale_after,
+            VENDORS.c.last_page_at,
+            VENDORS.c.sync_phase,
+            VENDORS.c.sync_done,
+            VENDORS.c.sync_total,
         ).order_by(VENDORS.c.name)
     ).all()
     open_counts: dict[int, int] = dict(
@@ -392,7 +396,18 @@ def vendor_health(conn: Connection) -> list[VendorHealth]:
             .group_by(TICKETS.c.vendor_id)
         ).all()
     )
-    for vendor_id, name, kind, interval, enabled, stale_after in vendors:
+    for (
+        vendor_id,
+        name,
+        kind,
+        interval,
+        enabled,
+        stale_after,
+        last_page_at,
+        sync_phase,
+        sync_done,
+        sync_total,
+    ) in vendors:
         runs = conn.execute(
             select(
                 RUNS.c.ok,
@@ -463,6 +478,10 @@ def vendor_health(conn: Connection) -> list[VendorHealth]:
                 status_description=status[1] if status else None,
                 components=components,
                 incidents=incidents,
+                last_page_at=last_page_at,
+                sync_phase=sync_phase,
+                sync_done=sync_done,
+                sync_total=sync_total,
             )
         )
     return result

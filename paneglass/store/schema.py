@@ -87,6 +87,14 @@ class Vendor(SQLModel, table=True):
     """Poll intervals without a good poll before the vendor's data counts as stale."""
     cursor: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     """JSON of the connector's cursor, saved in the same transaction as the data it covers."""
+    last_page_at: datetime | None = _when()
+    """When the last page of a poll was committed (a long backfill is fresh while pages land)."""
+    sync_phase: str | None = None
+    """``backfill`` while the first sync of everything open runs, then ``incremental``."""
+    sync_done: int | None = None
+    """Records the current phase has read so far (across restarts, for a backfill)."""
+    sync_total: int | None = None
+    """What the vendor said the phase holds, where it says."""
 
 
 class Ticket(SQLModel, table=True):

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, select, update
 
 from connectors import VendorConfig
-from connectors.records import Cursor
+from connectors.records import Cursor, Progress
 from paneglass.store.schema import VENDORS
 
-__all__ = ["load_cursor", "save_cursor", "sync_vendors", "vendor_name", "vendor_row_id"]
+__all__ = ["load_cursor", "save_page", "sync_vendors", "vendor_name", "vendor_row_id"]
 
 
 def sync_vendors(conn: Connection, vendors: Iterable[VendorConfig]) -> None:
@@ -55,10 +57,17 @@ def load_cursor(conn: Connection, vendor: str) -> Cursor | None:
     return json.loads(raw) if raw else None
 
 
-def save_cursor(conn: Connection, vendor_id: int, cursor: Cursor) -> None:
-    """Save the cursor inside the transaction of the batch it covers."""
-    conn.execute(
-        update(VENDORS)
-        .where(VENDORS.c.id == vendor_id)
-        .values(cursor=json.dumps(cursor, sort_keys=True))
-    )
+def save_page(
+    conn: Connection,
+    vendor_id: int,
+    cursor: Cursor | None,
+    progress: Progress | None,
+    now: datetime,
+) -> None:
+    """Save the cursor (and how far the read has come) inside the transaction of its page."""
+    values: dict[str, Any] = {"last_page_at": now}
+    if cursor is not None:
+        values["cursor"] = json.dumps(cursor, sort_keys=True)
+    if progress is not None:
+        values.update(sync_phase=progress.phase, sync_done=progress.done, sync_total=progress.total)
+    conn.execute(update(VENDORS).where(VENDORS.c.id == vendor_id).values(**values))

@@ -168,6 +168,17 @@ class VendorHealth:
     status_description: str | None = None
     components: tuple[ComponentView, ...] = ()
     incidents: tuple[IncidentView, ...] = ()
+    last_page_at: datetime | None = None
+    """When the latest page landed (pages land during a poll, before its run is recorded)."""
+    sync_phase: str | None = None
+    """``backfill`` while the first sync of everything open is still running."""
+    sync_done: int | None = None
+    sync_total: int | None = None
+
+    @property
+    def backfilling(self) -> bool:
+        """True while the vendor's first full read of everything open is unfinished."""
+        return self.sync_phase == "backfill"
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from paneglass.store.schema import (
     TICKETS,
     VENDORS,
 )
-from paneglass.store.vendors import save_cursor
+from paneglass.store.vendors import save_page
 from paneglass.store.views import ChangeSet
 
 __all__ = ["TRACKED_FIELDS", "apply_batch", "recompute_clocks", "tick_clocks"]
@@ -129,8 +129,7 @@ def apply_batch(
         if result.status is not None:
             _replace_status(conn, vendor_id, result.status, now)
             status_changed = True
-        if result.cursor is not None:
-            save_cursor(conn, vendor_id, result.cursor)
+        save_page(conn, vendor_id, result.cursor, result.progress, now)
         recompute_clocks(conn, changed_ids, now, settings)
     if conn.dialect.name == "postgresql":  # viewers LISTEN; delivered when this commits
         conn.execute(text("SELECT pg_notify('paneglass', :vendor)"), {"vendor": vendor_name})

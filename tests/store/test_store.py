@@ -24,6 +24,7 @@ from connectors.records import (
 )
 from paneglass.errors import UserError
 from paneglass.store import PollRunInfo, SortKey, Store, TicketQuery
+from paneglass.store.migrate import MIGRATIONS
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 RUN = PollRunInfo(NOW, NOW, True, requests=1)
@@ -60,7 +61,8 @@ def test_wal_mode_and_schema_version(db_url: str, tmp_path: Path) -> None:
     path = tmp_path / "test.db"
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert conn.execute("SELECT version_num FROM alembic_version").fetchone()[0] == "0002"
+        newest = max(MIGRATIONS.glob("versions/[0-9][0-9][0-9][0-9]_*.py")).name[:4]
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchone()[0] == newest
 
 
 def test_first_poll_inserts_and_records_creation(store: Store) -> None:

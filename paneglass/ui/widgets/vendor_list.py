@@ -17,7 +17,7 @@ from paneglass.store import VendorHealth
 from paneglass.ui.display import age, safe_line
 from paneglass.ui.states import FRESHNESS
 
-__all__ = ["VendorList", "render_vendors"]
+__all__ = ["VendorList", "backfill_progress", "render_vendors"]
 
 _INDICATOR_WORD = {
     "none": "operational",
@@ -47,7 +47,7 @@ def render_vendors(vendors: list[VendorHealth], now: datetime, width: int) -> Co
             (safe_line(vendor.name, name_width).ljust(name_width), "bold"),
             " ",
             (f"{face.word:<8}", face.style),
-            (f"{age(vendor.last_ok_at, now, seconds_precision=False):>4}", "$text-muted"),
+            (f"{age(_last_good(vendor), now, seconds_precision=False):>4}", "$text-muted"),
         ]
         if vendor.indicator is not None:
             published = _INDICATOR_WORD.get(vendor.indicator, vendor.indicator)
@@ -56,6 +56,8 @@ def render_vendors(vendors: list[VendorHealth], now: datetime, width: int) -> Co
         else:
             parts.append((f"  {vendor.open_tickets} open", "$text-muted"))
         lines.append(Content.assemble(*parts))
+        if vendor.backfilling:
+            lines.append(Content.assemble("    ", (backfill_progress(vendor), "$text-muted")))
         if state is Freshness.FAILING and vendor.last_error_message:
             kind = vendor.last_error_kind or "error"
             failures = f" ×{vendor.consecutive_failures}" if vendor.consecutive_failures > 1 else ""
@@ -72,6 +74,18 @@ def render_vendors(vendors: list[VendorHealth], now: datetime, width: int) -> Co
     if not lines:
         lines.append(Content("No vendors configured."))
     return Content("\n").join(lines)
+
+
+def backfill_progress(vendor: VendorHealth) -> str:
+    """``backfill 12,400 / ~40,000``: how far the first full read has come."""
+    done = f"{vendor.sync_done or 0:,}"
+    return f"backfill {done} / ~{vendor.sync_total:,}" if vendor.sync_total else f"backfill {done}"
+
+
+def _last_good(vendor: VendorHealth) -> datetime | None:
+    """The newest good news: a finished good poll, or a page that landed since."""
+    times = [t for t in (vendor.last_ok_at, vendor.last_page_at) if t is not None]
+    return max(times, default=None)
 
 
 class VendorList(Static):
