@@ -63,6 +63,7 @@ from __future__ import annotations
 
 import base64
 import bisect
+import functools
 import hashlib
 import heapq
 import hmac
@@ -772,7 +773,8 @@ class ServiceNowEmulator(TicketEmulator):
             headers["X-Total-Count"] = str(total)
         if request.param("sysparm_suppress_pagination_header") != "true":
             headers["Link"] = self._links(request, offset, limit, total)
-        body = {"result": [self._render(request, table, r) for r in visible]}
+        render = self._renderer(request, table)
+        body = {"result": [render(r) for r in visible]}
         return Reply(200, body, headers=headers)
 
     # -- query planning ----------------------------------------------------------------
@@ -1103,19 +1105,35 @@ class ServiceNowEmulator(TicketEmulator):
         return ",".join(links)
 
     def _render(self, request: Request, table: str, row: Mapping[str, str]) -> dict[str, Any]:
+        return self._renderer(request, table)(row)
+
+    def _renderer(
+        self, request: Request, table: str
+    ) -> Callable[[Mapping[str, str]], dict[str, Any]]:
+        """How one request wants rows shown, worked out once for all the rows of a page."""
         mode = (request.param("sysparm_display_value") or "false").lower()
         with_links = request.param("sysparm_exclude_reference_link") != "true"
         wanted = [
             f.strip() for f in (request.param("sysparm_fields") or "").split(",") if f.strip()
         ]
-        names = wanted or list(SCHEMAS[table])
-        out: dict[str, Any] = {}
-        for name in names:
+        columns = []
+        for name in wanted or list(SCHEMAS[table]):
             spec = self._spec(table, name)
-            if spec is None:
-                continue  # the Table API leaves unknown fields out
-            out[name] = self._render_field(spec, self._value(table, row, name), mode, with_links)
-        return out
+            if spec is not None:  # the Table API leaves unknown fields out
+                columns.append((name, spec, "." in name))
+
+        def render(row: Mapping[str, str]) -> dict[str, Any]:
+            return {
+                name: self._render_field(
+                    spec,
+                    self._value(table, row, name) if walked else row.get(name, ""),
+                    mode,
+                    with_links,
+                )
+                for name, spec, walked in columns
+            }
+
+        return render
 
     def _render_field(self, spec: _Field, value: str, mode: str, with_links: bool) -> Any:
         shown = self._display(spec, value)
@@ -1145,8 +1163,7 @@ class ServiceNowEmulator(TicketEmulator):
         if spec.kind == "choice" and spec.labels is not None:
             return spec.labels.get(value, value)
         if spec.kind == "time":
-            parsed = parse_servicenow(value)
-            return parsed.astimezone(self.user_zone).strftime("%d/%m/%Y %H:%M:%S") if parsed else ""
+            return _local_time(value, self.user_zone)
         return value
 
     # -- encoded queries -----------------------------------------------------------------
@@ -1431,6 +1448,13 @@ def _sort_key(value: str) -> tuple[int, float, str]:
     if _NUMBER.match(value):
         return (0, float(value), "")
     return (1, 0.0, value)
+
+
+@functools.lru_cache(maxsize=65_536)
+def _local_time(value: str, zone: ZoneInfo) -> str:
+    """A raw UTC time as the service account sees it: its zone, day first."""
+    parsed = parse_servicenow(value)
+    return parsed.astimezone(zone).strftime("%d/%m/%Y %H:%M:%S") if parsed else ""
 
 
 def _lower_bound(group: list[_Term], by_time: bool, floors: set[str]) -> Any:
