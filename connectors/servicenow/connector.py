@@ -1,65 +1,68 @@
 """The ServiceNow connector: incidents from the Table API, with their SLAs and conversations.
 
-Every read is ``GET /api/now/table/<table>`` with ``sysparm_limit`` =
-``page_size`` (default 200) and an ``ORDERBY`` that makes a *keyset*: the
-next page asks for rows after the last one read, so a restart continues
-after the last committed page and rows changing while we page cannot shift
-what follows. Because the instance applies ``sysparm_limit`` before its ACLs,
-a page can come back short or empty while more rows remain; only the
-``Link`` header's ``rel="next"`` ends a walk, and a page with no visible row
-steps on by the link's ``sysparm_offset`` from the same keyset.
+Every read is ``GET /api/now/table/<table>``. Incident pages ask for
+``sysparm_limit`` = ``page_size`` (default 200), ``sysparm_display_value=all``
+and ``sysparm_exclude_reference_link=true``, ordered so that they form a
+*keyset*: the next page asks for rows after the last one read, so a restart
+continues after the last committed page, and rows changing while we page
+cannot shift the ones still to come. The instance applies ``sysparm_limit``
+before its ACLs, so a page can come back short or empty while more rows
+remain: only the ``Link`` header's ``rel="next"`` ends a walk, and a page
+with no visible row steps on by the link's ``sysparm_offset`` from the same
+keyset.
 
-**Backfill** (first sync; ``F`` = the finished states 6,7,8, X = the
-backfill start minus ``backfill_days``), two walks:
+**Backfill** (the first sync), two walks. ``6,7,8`` are Resolved, Closed and
+Canceled (a ``status_map`` that maps one of them to an open status drops it
+from the list); ``W`` is when the backfill started minus ``backfill_days``;
+``T``/``I`` are the ``sys_updated_on``/``sys_id`` of the last row read (the
+first page of a walk has no keyset terms):
 
 1. every unfinished incident, whatever its age::
 
-       sysparm_query=stateNOT IN6,7,8^sys_id>{last sys_id}^ORDERBYsys_id
+       stateNOT IN6,7,8^sys_id>{I}^ORDERBYsys_id
 
-2. finished incidents updated within the window::
+2. finished incidents updated since ``W``::
 
-       sysparm_query=stateIN6,7,8^sys_updated_on>={X}
-                     ^sys_updated_on>={T}^sys_updated_on>{T}^ORsys_id>{last sys_id}
-                     ^ORDERBYsys_updated_on^ORDERBYsys_id
+       stateIN6,7,8^sys_updated_on>={W}^sys_updated_on>={T}^sys_updated_on>{T}^ORsys_id>{I}
+       ^ORDERBYsys_updated_on^ORDERBYsys_id
 
-   (``T``/``last sys_id`` are the last row read; the first page has no
-   keyset terms). A ticket that is resolved while walk 1 runs shows up in
-   walk 2 or in the incremental phase, which starts from the moment the
-   backfill began. ``progress.total`` is ``X-Total-Count`` of walk 1's first
-   page plus a one-row count of walk 2, asked once when a backfill starts.
+An incident resolved while walk 1 runs is read by walk 2 or by the
+incremental phase, which starts where the backfill started (minus the
+overlap). ``progress.total`` is walk 1's ``X-Total-Count`` plus the
+``X-Total-Count`` of a one-row read of walk 2, asked once, when a backfill
+starts. A page's cursor is ``{"walk", "at": T, "after": I, "skip"}``.
 
 **Incremental**::
 
-       sysparm_query=sys_updated_on>={S}[^sys_updated_on>={T}^sys_updated_on>{T}^ORsys_id>{id}]
-                     ^ORDERBYsys_updated_on^ORDERBYsys_id
+       sys_updated_on>={S}[^sys_updated_on>={T}^sys_updated_on>{T}^ORsys_id>{I}]
+       ^ORDERBYsys_updated_on^ORDERBYsys_id
 
-``S`` is where the phase starts (the backfill start minus the overlap) or
-the saved cursor minus ``overlap_seconds``: ``sys_updated_on`` has
-one-second precision and commits can land late, so each poll re-reads that
-much (upserts are idempotent); within a poll the keyset moves exactly. Each
-page's cursor is ``{"since": <its last row's sys_updated_on>}``.
+``S`` is the saved cursor minus ``overlap_seconds`` (or, the first time, the
+backfill's start minus the overlap): ``sys_updated_on`` has one-second
+precision and a commit can land late, so each poll re-reads that much
+(upserts are idempotent); within a poll the keyset moves exactly, however
+many rows share one second. A page's cursor is ``{"since": T}``.
 
-Every query asks for ``sysparm_display_value=all`` and
-``sysparm_exclude_reference_link=true``; all requests share one
-:class:`~connectors.fanout.Limiter` (``concurrency``, default 4), short
-429s are waited out (Retry-After), and the next incident page is fetched
-while the current page's sub-requests run.
+**Per page**, three bulk queries per batch of 100 sys_ids ``IDS`` (no
+per-ticket request), ``sysparm_display_value=false``, ``sysparm_limit=1000``,
+all of a page side by side:
 
-**Per page of incidents**, in batches of 100 sys_ids (three bulk queries,
-no per-ticket request; ``X`` below is the batch):
-
-* ``task_sla``: ``taskIN{X}^active=true``, grouped by task once;
-* ``sys_journal_field``: ``name=incident^element_idIN{X}^elementINcomments,work_notes``
+* ``task_sla``: ``taskIN{IDS}^active=true``; rows grouped by task in one pass;
+* ``sys_journal_field``: ``name=incident^element_idIN{IDS}^elementINcomments,work_notes``
   ``^ORDERBYsys_created_on^ORDERBYsys_id``, plus ``^sys_created_on>={S}`` in the
-  incremental phase (a journal entry never changes once written, and writing one
-  moves the incident's ``sys_updated_on``);
-* ``sys_attachment``: ``table_name=incident^table_sys_idIN{X}^ORDERBYsys_created_on``
-  ``^ORDERBYsys_id`` (metadata only; not limited by time, since attaching a
-  file need not touch the incident).
+  incremental phase (an entry never changes once written, and writing one
+  moves its incident's ``sys_updated_on``, so the incident is on a page);
+* ``sys_attachment``: ``table_name=incident^table_sys_idIN{IDS}``
+  ``^ORDERBYsys_created_on^ORDERBYsys_id`` (metadata only, never limited by
+  time: attaching a file need not touch the incident, so a changed incident
+  brings its whole, short, list of files).
 
-So a page of 200 incidents costs 1 + 6 requests (35 per 1,000 tickets; 15
-with ``conversations = false``), plus one more per sub-query holding more
-than 1,000 rows.
+A page of 200 incidents costs 1 + 6 requests: 35 per 1,000 tickets (15 with
+``conversations = false``), plus one per sub-query with more than 1,000 rows.
+Every request goes through one :class:`~connectors.fanout.Limiter`
+(``concurrency``, default 4), short 429s are waited out (``Retry-After``),
+and the next incident page is already being fetched while the current page's
+sub-requests run.
 """
 
 from __future__ import annotations
