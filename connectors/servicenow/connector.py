@@ -68,8 +68,9 @@ sub-requests run.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -276,7 +277,7 @@ class ServiceNowConnector(Connector):
             for walk, query_for in walks:
                 if keyset.walk != walk:
                     continue
-                async for batch in self._walk(query_for, keyset):
+                async for batch, page in self._ahead(self._walk(query_for, keyset), None):
                     total, requests = None, batch.requests
                     if probe is not None:
                         closed = await probe
@@ -284,7 +285,6 @@ class ServiceNowConnector(Connector):
                         requests += 1
                         if batch.total is not None and closed is not None:
                             total = batch.total + closed
-                    page = await self._page(batch.rows, None)
                     yield dataclasses.replace(
                         page,
                         cursor=batch.position.dump(),
@@ -305,11 +305,11 @@ class ServiceNowConnector(Connector):
         stamp = format_servicenow(since)
         cursor = position if _since(position) is not None else None
         query_for = _query_for(f"sys_updated_on>={stamp}", ORDER_BY_UPDATED)
-        async for batch in self._walk(query_for, _Keyset(CHANGED_WALK)):
+        batches = self._walk(query_for, _Keyset(CHANGED_WALK))
+        async for batch, page in self._ahead(batches, stamp):
             if batch.position.at:
                 moved = parse_servicenow(batch.position.at)
                 cursor = {"since": moved.isoformat()} if moved else cursor
-            page = await self._page(batch.rows, stamp)
             yield dataclasses.replace(
                 page,
                 cursor=cursor,
@@ -348,7 +348,7 @@ class ServiceNowConnector(Connector):
 
     async def _walk(
         self, query_for: Callable[[_Keyset], str], keyset: _Keyset
-    ) -> AsyncIterator[_Batch]:
+    ) -> AsyncGenerator[_Batch, None]:
         """Incident pages from ``keyset`` to the end, each with the position after it.
 
         The next page is already on its way while the caller handles this one
@@ -375,6 +375,42 @@ class ServiceNowConnector(Connector):
         finally:
             if pending is not None:
                 pending.cancel()
+
+    async def _ahead(
+        self, batches: AsyncGenerator[_Batch, None], since: str | None
+    ) -> AsyncIterator[tuple[_Batch, PollResult]]:
+        """Each incident page with its records, SLAs and entries, one page ahead.
+
+        A page's sub-requests start as soon as its incidents arrive, so while
+        the caller commits one page the next is already being read (memory:
+        two pages). A failure of the page ahead surfaces when it is asked for,
+        after the pages before it were handed on.
+        """
+        ahead: tuple[_Batch, asyncio.Future[PollResult]] | None = None
+        async with contextlib.aclosing(batches):
+            try:
+                while True:
+                    try:
+                        batch = await anext(batches)
+                    except StopAsyncIteration:
+                        break
+                    except Exception:
+                        if ahead is not None:  # hand on what was read before the failure
+                            current, ahead = ahead, None
+                            yield current[0], await current[1]
+                        raise
+                    following = (batch, asyncio.ensure_future(self._page(batch.rows, since)))
+                    if ahead is not None:
+                        current, ahead = ahead, following
+                        yield current[0], await current[1]
+                    else:
+                        ahead = following
+                if ahead is not None:
+                    current, ahead = ahead, None
+                    yield current[0], await current[1]
+            finally:
+                if ahead is not None:
+                    _abandon(ahead[1])
 
     async def _incidents(self, query: str, offset: int) -> httpx2.Response | None:
         params = {
@@ -486,6 +522,15 @@ class ServiceNowConnector(Connector):
                 "sysparm_fields": ATTACHMENT_FIELDS,
             },
         )
+
+
+def _abandon(task: asyncio.Future[Any]) -> None:
+    """Stop work nobody will ask for; a failure it already had is not reported twice."""
+    if task.done():
+        if not task.cancelled():
+            task.exception()
+        return
+    task.cancel()
 
 
 def _query_for(condition: str, order: str) -> Callable[[_Keyset], str]:
