@@ -11,7 +11,7 @@ from connectors.actions import Action, ActionKind, Handoff, PlannedRequest, Unsu
 from connectors.emulators.base import Request, WorldTicket
 from connectors.emulators.jira import JiraEmulator
 from connectors.errors import ConnectorError
-from connectors.jira.connector import _choose, adf, dedupe_label
+from connectors.jira.actions import _choose, adf, dedupe_label
 from connectors.overrides import Overrides
 from connectors.records import Priority, TicketStatus
 from tests.connectors.test_jira import NOW, by_key, config_for, connector_for, world

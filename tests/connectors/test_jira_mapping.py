@@ -12,6 +12,7 @@ import pytest
 from connectors.errors import BadPayload
 from connectors.jira.mapping import (
     SlaState,
+    conversation,
     field_text,
     issue_to_record,
     issue_url,
@@ -19,7 +20,7 @@ from connectors.jira.mapping import (
     normalise_status,
     sla_state,
 )
-from connectors.records import Priority, TicketStatus
+from connectors.records import Priority, TicketStatus, Visibility
 from tests.hostile import HOSTILE_STRINGS, has_forbidden
 
 CAPTURE = Path(__file__).parent / "captures" / "jira-search.json"
@@ -98,7 +99,30 @@ def test_capture_issues_map_field_by_field() -> None:
     # Built from our base URL, never from the capture's api.atlassian.com "self" link.
     assert a.url == "https://acme.atlassian.net/browse/COMPANYSA-28"
     assert b.url == "https://acme.atlassian.net/browse/COMPANYSA-14"
-    assert a.raw == first
+    # The raw payload keeps everything but the comments: they travel as entries.
+    assert a.raw == {
+        **first,
+        "fields": {k: v for k, v in first["fields"].items() if k != "comment"},
+    }
+    assert (a.description, b.description) == (None, "You better be created")
+
+
+def test_capture_comments_become_public_entries() -> None:
+    first, _ = capture_issues()
+    (entry,) = conversation(
+        first["id"],
+        first["fields"]["comment"]["comments"],
+        first["fields"]["attachment"],
+        api_root=BASE,
+    )
+    assert (entry.ticket_external_id, entry.external_id) == ("21422", "18253")
+    assert (entry.visibility, entry.body, entry.author) == (
+        Visibility.PUBLIC,
+        "Dummy link 2",
+        "Example User",
+    )
+    assert entry.raw_format == "adf" and '"Dummy link 2"' in entry.raw_body
+    assert entry.created_at == entry.updated_at == datetime(2023, 2, 14, 21, 40, 44, 939000, UTC)
 
 
 @pytest.mark.parametrize(
