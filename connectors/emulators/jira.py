@@ -81,6 +81,7 @@ import json
 import math
 import re
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -383,6 +384,9 @@ class JiraEmulator(TicketEmulator):
         self._attachment_ids = itertools.count(10000)
         self._window = (-1, 0)
         """``(window number, requests in it)`` for the rate limit."""
+        self._path_faults: list[tuple[re.Pattern[str], deque[Reply]]] = []
+        self.issues_served = 0
+        """Issues sent in search answers so far (tests measure re-reads with it)."""
         self.me = self._user(display_name, email=email)
 
     def __enter__(self) -> JiraEmulator:
@@ -501,6 +505,11 @@ class JiraEmulator(TicketEmulator):
                 elif row["resolutiondate"] is None:
                     row["resolutiondate"] = row["updated"]
             self._reindex(issue_id)
+
+    def inject_at(self, path: str, *replies: Reply) -> None:
+        """Answer the next requests whose path matches the regex ``path`` with ``replies``."""
+        with self.lock:
+            self._path_faults.append((re.compile(path), deque(replies)))
 
     def hide(self, ref: str) -> None:
         """Take away the API user's browse permission on the issue (it drops out of searches)."""
@@ -635,10 +644,16 @@ class JiraEmulator(TicketEmulator):
     def route(self, request: Request) -> Reply:
         """Answer the endpoints the connector uses, with rate-limit headers on every answer."""
         limited, headers = self._rate_window()
-        reply = limited or self._answer(request)
+        reply = limited or self._fault_for(request.path) or self._answer(request)
         for name, value in headers.items():
             reply.headers.setdefault(name, value)
         return reply
+
+    def _fault_for(self, path: str) -> Reply | None:
+        for pattern, replies in self._path_faults:
+            if replies and pattern.search(path):
+                return replies.popleft()
+        return None
 
     def _answer(self, request: Request) -> Reply:
         if not self._authorised(request.headers.get("authorization")):
@@ -710,6 +725,7 @@ class JiraEmulator(TicketEmulator):
         body: dict[str, Any] = {
             "issues": [self._issue_view(i, fields) for _, i in window if i not in self._hidden],
         }
+        self.issues_served += len(body["issues"])
         if more:
             body["nextPageToken"] = _encode_token(fingerprint, window[-1][0])
             body["isLast"] = False
@@ -1686,7 +1702,7 @@ class JiraEmulator(TicketEmulator):
     ) -> dict[str, Any]:
         user = self._users.get(name)
         if user is None:
-            seed = hashlib.sha256(name.encode()).hexdigest()
+            seed = _digest(name)
             if app:
                 account_id, kind = f"557058:{uuid.UUID(seed[:32])}", "app"
             elif customer:
@@ -1705,7 +1721,7 @@ class JiraEmulator(TicketEmulator):
     def _team(self, name: str) -> dict[str, Any]:
         team = self._teams.get(name)
         if team is None:
-            team_id = str(uuid.UUID(hashlib.sha256(name.encode()).hexdigest()[:32]))
+            team_id = str(uuid.UUID(_digest(name)[:32]))
             team = {
                 "id": team_id,
                 "name": name,
@@ -2036,9 +2052,14 @@ def _resolution(status: str) -> dict[str, Any]:
     }
 
 
+def _digest(name: str) -> str:
+    """A stable hex digest of any name (a lone surrogate included) for made-up ids."""
+    return hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def _media(name: str) -> dict[str, Any]:
     """The ADF node that shows an attached file in a comment (its media id is opaque)."""
-    media_id = str(uuid.UUID(hashlib.sha256(name.encode()).hexdigest()[:32]))
+    media_id = str(uuid.UUID(_digest(name)[:32]))
     attrs = {"type": "file", "id": media_id, "collection": "", "alt": name}
     return {"type": "mediaSingle", "content": [{"type": "media", "attrs": attrs}]}
 

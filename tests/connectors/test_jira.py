@@ -661,8 +661,8 @@ async def test_site_url_and_rest_suffix_in_base_url() -> None:
         {"status_map": "Work in progress=pending"},
     ],
 )
-def test_validate_rejects_settings_that_cannot_work(bad: dict[str, Any]) -> None:
-    with pytest.raises(ConfigurationError):
+def test_validate_rejects_settings_that_cannot_work_naming_the_key(bad: dict[str, Any]) -> None:
+    with pytest.raises(ConfigurationError) as refused:
         JiraConnector.validate(
             VendorConfig(
                 name="n",
@@ -671,6 +671,28 @@ def test_validate_rejects_settings_that_cannot_work(bad: dict[str, Any]) -> None
                 settings={**CREDS, **bad},
             )
         )
+    (key,) = bad
+    assert str(refused.value).startswith(f"vendor 'n' (jira): {key}")
+
+
+def test_an_unknown_setting_is_refused_by_name() -> None:
+    with pytest.raises(ConfigurationError, match=r"unknown setting 'servicedesk'"):
+        JiraConnector.validate(
+            VendorConfig(
+                name="n",
+                kind="jira",
+                base_url="https://acme.atlassian.net",
+                settings={**CREDS, "servicedesk": False},
+            )
+        )
+
+
+def test_settings_are_typed_once_with_jiras_defaults() -> None:
+    config = VendorConfig("n", "jira", "https://acme.atlassian.net", settings=CREDS)
+    settings = JiraConnector.settings_of(config)
+    assert (settings.page_size, settings.concurrency, settings.backfill_days) == (100, 4, 30.0)
+    assert settings.service_desk is True and settings.create_issue_type == "Task"
+    assert "'t'" not in repr(settings)  # the token is a secret
 
 
 def test_validate_needs_email_and_token_and_accepts_good_overrides() -> None:
