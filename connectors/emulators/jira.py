@@ -385,6 +385,8 @@ class JiraEmulator(TicketEmulator):
         self._window = (-1, 0)
         """``(window number, requests in it)`` for the rate limit."""
         self._path_faults: list[tuple[re.Pattern[str], deque[Reply]]] = []
+        self._views: dict[tuple[Any, ...], dict[str, Any]] = {}
+        """Parts of answers that never change (users, instants), built once and shared."""
         self.issues_served = 0
         """Issues sent in search answers so far (tests measure re-reads with it)."""
         self.me = self._user(display_name, email=email)
@@ -522,14 +524,14 @@ class JiraEmulator(TicketEmulator):
             return str(self._issues[self._ids_by_ref[ref]]["key"])
 
     def issue(self, ref: str) -> dict[str, Any]:
-        """The issue as ``GET /rest/api/3/issue/{key}`` shows it."""
+        """The issue as ``GET /rest/api/3/issue/{key}`` shows it (a copy the caller may change)."""
         with self.lock:
-            return self._issue_view(self._ids_by_ref[ref], None)
+            return _copy(self._issue_view(self._ids_by_ref[ref], None))
 
     def issue_by_key(self, key: str) -> dict[str, Any]:
         """Any issue (one created through the API too) as ``GET /issue/{key}`` shows it."""
         with self.lock:
-            return self._issue_view(self._by_key[key], None)
+            return _copy(self._issue_view(self._by_key[key], None))
 
     def remote_links(self, key: str) -> list[dict[str, Any]]:
         """The remote links written to an issue through the API."""
@@ -1549,11 +1551,12 @@ class JiraEmulator(TicketEmulator):
                     "statusDate": self._date_dto(self._parse_stamp(row["updated"])),
                 },
             }
-        if isinstance(value, list | dict):
-            return json.loads(json.dumps(value))
-        return value
+        return value  # shared with the stored issue: views are only serialized, never changed
 
     def _user_view(self, user: dict[str, Any], *, full: bool = False) -> dict[str, Any]:
+        cached = self._views.get(("user", user["accountId"], self.base_url))
+        if cached is not None and not full:
+            return cached
         view = {
             "self": f"{self.base_url}/rest/api/3/user?accountId={user['accountId']}",
             "accountId": user["accountId"],
@@ -1569,6 +1572,8 @@ class JiraEmulator(TicketEmulator):
             view["locale"] = "en_US"
             view["groups"] = {"size": 2, "items": []}
             view["applicationRoles"] = {"size": 2, "items": []}
+        else:
+            self._views[("user", user["accountId"], self.base_url)] = view
         return view
 
     def _comment_view(
@@ -1580,7 +1585,7 @@ class JiraEmulator(TicketEmulator):
             "self": f"{self.base_url}/rest/api/3/issue/{issue_id}/comment/{comment['id']}",
             "id": comment["id"],
             "author": author,
-            "body": json.loads(json.dumps(comment["body"])),
+            "body": comment["body"],
             "updateAuthor": author,
             "created": comment["created"],
             "updated": comment["updated"],
@@ -1744,20 +1749,28 @@ class JiraEmulator(TicketEmulator):
 
     def _field_date(self, value: datetime) -> dict[str, Any]:
         """A DateDTO inside an SLA custom field: no ``iso8601`` there."""
-        dto = self._date_dto(value)
-        del dto["iso8601"]
-        return dto
+        cached = self._views.get(("field-date", value))
+        if cached is None:
+            dto = self._date_dto(value)
+            cached = self._views[("field-date", value)] = {
+                k: v for k, v in dto.items() if k != "iso8601"
+            }
+        return cached
 
     def _date_dto(self, value: datetime) -> dict[str, Any]:
         """JSM's DateDTO: ISO, Jira form, a locale-friendly text, and epoch millis."""
-        local = value.astimezone(self.zone)
-        hour = local.hour % 12 or 12
-        return {
-            "iso8601": f"{local:%Y-%m-%dT%H:%M:%S%z}",
-            "jira": self._stamp(value),
-            "friendly": f"{local:%d/%b/%y} {hour}:{local:%M} {'AM' if local.hour < 12 else 'PM'}",
-            "epochMillis": _millis(value),
-        }
+        cached = self._views.get(("date", value))
+        if cached is None:
+            local = value.astimezone(self.zone)
+            hour = local.hour % 12 or 12
+            friendly = f"{local:%d/%b/%y} {hour}:{local:%M} {'AM' if local.hour < 12 else 'PM'}"
+            cached = self._views[("date", value)] = {
+                "iso8601": f"{local:%Y-%m-%dT%H:%M:%S%z}",
+                "jira": self._stamp(value),
+                "friendly": friendly,
+                "epochMillis": _millis(value),
+            }
+        return cached
 
 
 _UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes"}
@@ -2050,6 +2063,12 @@ def _resolution(status: str) -> dict[str, Any]:
         "description": "This issue won't be actioned." if won_t else "Work has been completed.",
         "name": "Won't Do" if won_t else "Done",
     }
+
+
+def _copy(view: dict[str, Any]) -> dict[str, Any]:
+    """A deep copy of an answer (views share their parts with the stored issues)."""
+    copied: dict[str, Any] = json.loads(json.dumps(view))
+    return copied
 
 
 def _digest(name: str) -> str:

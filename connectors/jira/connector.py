@@ -62,6 +62,7 @@ Settings: :class:`~connectors.jira.settings.JiraSettings`. Write-back:
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -345,7 +346,12 @@ class JiraConnector(Connector):
             total = None
 
     async def _search(self, jql: str) -> AsyncIterator[list[Mapping[str, Any]]]:
-        """Every page of one search, following ``nextPageToken`` to the end."""
+        """Every page of one search, following ``nextPageToken`` to the end.
+
+        The next page is asked for as soon as its token arrives, before this one
+        is handed over, so its round trip overlaps the mapping of this one (two
+        pages in memory at most).
+        """
         body: dict[str, Any] = {
             "jql": jql,
             "fields": [
@@ -355,22 +361,36 @@ class JiraConnector(Connector):
             ],
             "maxResults": self.settings.page_size,
         }
+        pending = asyncio.ensure_future(self._object("POST", SEARCH_PATH, json_body=body))
         previous_token: str | None = None
-        for _ in range(self.settings.max_pages):
-            answer = await self._object("POST", SEARCH_PATH, json_body=body)
-            yield search_issues(answer)
-            token = answer.get("nextPageToken")
-            if answer.get("isLast") is True or token is None or token == "":
-                if answer.get("isLast") is False:
+        try:
+            for _ in range(self.settings.max_pages):
+                answer = await pending
+                token = answer.get("nextPageToken")
+                last = answer.get("isLast") is True or token is None or token == ""
+                if last and answer.get("isLast") is False:
                     raise BadPayload("Jira search says isLast false but gives no nextPageToken")
-                return
-            if not isinstance(token, str):
-                raise BadPayload("Jira search nextPageToken is not text")
-            if token == previous_token:
-                raise BadPayload("Jira search returned the page token it was given: no progress")
-            previous_token = token
-            body["nextPageToken"] = token
-        raise BadPayload(f"Jira search offered more than {self.settings.max_pages} pages")
+                if not last:
+                    if not isinstance(token, str):
+                        raise BadPayload("Jira search nextPageToken is not text")
+                    if token == previous_token:
+                        raise BadPayload(
+                            "Jira search returned the page token it was given: no progress"
+                        )
+                    previous_token = token
+                    following = {**body, "nextPageToken": token}
+                    pending = asyncio.ensure_future(
+                        self._object("POST", SEARCH_PATH, json_body=following)
+                    )
+                yield search_issues(answer)
+                if last:
+                    return
+            raise BadPayload(f"Jira search offered more than {self.settings.max_pages} pages")
+        finally:
+            if not pending.done():
+                pending.cancel()
+            elif not pending.cancelled():
+                pending.exception()  # retrieved: a page never asked for fails nothing
 
     async def _map(
         self, issues: Sequence[Mapping[str, Any]], entries_since: datetime | None

@@ -140,7 +140,7 @@ def sla_state(values: Sequence[Any] | None, now: datetime) -> SlaState:
     cycle's breach time has passed (JSM updates the flag lazily). With no SLA
     at all we know nothing, so both stay ``None``. Odd entries are skipped.
     """
-    metrics = [m for m in values or () if isinstance(m, Mapping)]
+    metrics = [m for m in values or () if isinstance(m, dict)]
     if not metrics:
         return SlaState()
     deadlines: list[datetime] = []
@@ -148,13 +148,13 @@ def sla_state(values: Sequence[Any] | None, now: datetime) -> SlaState:
     first_response: datetime | None = None
     for metric in metrics:
         ongoing = metric.get("ongoingCycle")
-        if isinstance(ongoing, Mapping):
+        if isinstance(ongoing, dict):
             breached = breached or ongoing.get("breached") is True
             deadline = _instant(ongoing.get("breachTime"))
             if deadline is not None and ongoing.get("paused") is not True:
                 deadlines.append(deadline)
                 breached = breached or deadline <= now
-        completed = [c for c in _as_list(metric.get("completedCycles")) if isinstance(c, Mapping)]
+        completed = [c for c in _as_list(metric.get("completedCycles")) if isinstance(c, dict)]
         breached = breached or any(c.get("breached") is True for c in completed)
         name = metric.get("name")
         if isinstance(name, str) and FIRST_RESPONSE_WORDS in name.lower():
@@ -186,7 +186,7 @@ def search_issues(page: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     issues = page.get("issues")
     if issues is None:
         return []
-    if not isinstance(issues, list) or not all(isinstance(i, Mapping) for i in issues):
+    if not isinstance(issues, list) or not all(isinstance(i, dict) for i in issues):
         raise BadPayload("Jira search issues is not a list of objects")
     return issues
 
@@ -200,7 +200,7 @@ def sla_values(fields: Mapping[str, Any], sla_fields: Mapping[str, str]) -> list
     values: list[Any] = []
     for field_id, name in sla_fields.items():
         value = fields.get(field_id)
-        if isinstance(value, Mapping):
+        if isinstance(value, dict):
             values.append(value if "name" in value else {**value, "name": name})
     return values or None
 
@@ -220,7 +220,7 @@ def issue_to_record(
     the issue itself. The raw payload keeps everything but the comments (they
     travel as conversation entries).
     """
-    if not isinstance(issue, Mapping):
+    if not isinstance(issue, dict):
         raise BadPayload("Jira issue is not an object")
     issue_id, key = issue.get("id"), issue.get("key")
     if not isinstance(issue_id, str | int) or isinstance(issue_id, bool) or not str(issue_id):
@@ -228,14 +228,14 @@ def issue_to_record(
     if not isinstance(key, str) or not key:
         raise BadPayload(f"Jira issue {issue_id} has no key")
     fields = issue.get("fields")
-    if not isinstance(fields, Mapping):
+    if not isinstance(fields, dict):
         raise BadPayload(f"Jira issue {key} has no fields (were they requested?)")
     status = fields.get("status")
-    raw_status = status.get("name") if isinstance(status, Mapping) else None
+    raw_status = status.get("name") if isinstance(status, dict) else None
     if not isinstance(raw_status, str) or not raw_status.strip():
         raise BadPayload(f"Jira issue {key} has no status name")
-    category = status.get("statusCategory") if isinstance(status, Mapping) else None
-    category_key = category.get("key") if isinstance(category, Mapping) else None
+    category = status.get("statusCategory") if isinstance(status, dict) else None
+    category_key = category.get("key") if isinstance(category, dict) else None
     raw_priority = _name(fields.get("priority"), "name")
     created_at = jira_time(fields.get("created"))
     if created_at is None:
@@ -245,7 +245,8 @@ def issue_to_record(
     sla = sla_state(slas, now)
     raw: dict[str, Any] = dict(issue)
     if "comment" in fields:
-        raw["fields"] = {name: value for name, value in fields.items() if name != "comment"}
+        raw["fields"] = kept = dict(fields)
+        del kept["comment"]
     if slas is not None:
         raw["sla"] = list(slas)
     return TicketRecord(
@@ -286,14 +287,14 @@ def comment_visibility(comment: Mapping[str, Any]) -> Visibility:
     if comment.get("jsdPublic") is False or _restricted(comment) or _internal_property(comment):
         return Visibility.INTERNAL
     author = comment.get("author")
-    if isinstance(author, Mapping) and author.get("accountType") == "app":
+    if isinstance(author, dict) and author.get("accountType") == "app":
         return Visibility.SYSTEM
     return Visibility.PUBLIC
 
 
 def attachment_record(attachment: Any, api_root: str) -> AttachmentRecord | None:
     """Attachment metadata; the URL is built from our base URL and the numeric id only."""
-    if not isinstance(attachment, Mapping):
+    if not isinstance(attachment, dict):
         return None
     attachment_id = attachment.get("id")
     if not isinstance(attachment_id, str | int) or isinstance(attachment_id, bool):
@@ -386,7 +387,7 @@ class _Comment:
 
 def _comment(value: Any) -> _Comment | None:
     """A comment's identity and times; one without an id or a creation time is skipped."""
-    if not isinstance(value, Mapping):
+    if not isinstance(value, dict):
         return None
     comment_id = value.get("id")
     if not isinstance(comment_id, str | int) or isinstance(comment_id, bool):
@@ -415,7 +416,7 @@ def _attachment(
     record = attachment_record(value, api_root)
     if record is None:
         return None
-    assert isinstance(value, Mapping)
+    assert isinstance(value, dict)
     try:
         at = jira_time(value.get("created"))
     except BadPayload:
@@ -442,7 +443,7 @@ def _owner(comments: Sequence[_Comment], at: datetime, author_id: str | None) ->
 
 def _comment_body(body: Any) -> tuple[str, str, str]:
     """``(plain text, raw format, raw body)``: ADF (v3) or wiki text (v2), quoted mail folded."""
-    if isinstance(body, Mapping):
+    if isinstance(body, dict):
         text = adf_to_text(body)
         raw_format, raw_body = "adf", json.dumps(body, ensure_ascii=False, separators=(",", ":"))
     elif isinstance(body, str):
@@ -454,7 +455,7 @@ def _comment_body(body: Any) -> tuple[str, str, str]:
 
 
 def _rich_text(value: Any) -> str:
-    if isinstance(value, Mapping):
+    if isinstance(value, dict):
         return adf_to_text(value)
     if isinstance(value, str):
         return markdown_to_text(value)
@@ -464,15 +465,15 @@ def _rich_text(value: Any) -> str:
 def _restricted(comment: Mapping[str, Any]) -> bool:
     """A role or group ``visibility`` keeps the comment from everyone else (customers too)."""
     visibility = comment.get("visibility")
-    return isinstance(visibility, Mapping) and bool(visibility.get("value"))
+    return isinstance(visibility, dict) and bool(visibility.get("value"))
 
 
 def _internal_property(comment: Mapping[str, Any]) -> bool:
     """JSM's ``sd.public.comment`` property (with ``expand=properties``) says internal."""
     for prop in _as_list(comment.get("properties")):
-        if isinstance(prop, Mapping) and prop.get("key") == "sd.public.comment":
+        if isinstance(prop, dict) and prop.get("key") == "sd.public.comment":
             value = prop.get("value")
-            return isinstance(value, Mapping) and value.get("internal") in (True, "true")
+            return isinstance(value, dict) and value.get("internal") in (True, "true")
     return False
 
 
@@ -482,7 +483,7 @@ def field_text(value: Any) -> str | None:
         return value.strip() or None
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
-    if isinstance(value, Mapping):
+    if isinstance(value, dict):
         for key in ("value", "name", "displayName", "title", "key"):
             text = value.get(key)
             if isinstance(text, str) and text.strip():
@@ -510,13 +511,13 @@ def _title(summary: Any) -> str:
 
 
 def _name(value: Any, key: str) -> str | None:
-    text = value.get(key) if isinstance(value, Mapping) else None
+    text = value.get(key) if isinstance(value, dict) else None
     return (text.strip() or None) if isinstance(text, str) else None
 
 
 def _instant(value: Any) -> datetime | None:
     """A JSM DateDTO as UTC: ``epochMillis`` first, ``iso8601`` as a fallback; else ``None``."""
-    if not isinstance(value, Mapping):
+    if not isinstance(value, dict):
         return None
     millis = value.get("epochMillis")
     if isinstance(millis, int | float) and not isinstance(millis, bool):

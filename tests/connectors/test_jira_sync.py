@@ -120,7 +120,10 @@ async def test_a_resumed_open_query_starts_at_the_minute_it_stopped_in() -> None
             assert stopped["phase"] == "open" and len(stopped["ids"]) == 1
             emu.requests.clear()
             [page async for page in jira.pages(first.cursor)]
-        (resumed, *_) = jql_of(emu, "statusCategory != Done")
+        # (the first run may have asked for its next page already: that one has a token)
+        (resumed, *_) = [
+            r for r in jql_of(emu, "statusCategory != Done") if "nextPageToken" not in r.json()
+        ]
         stamp = datetime.fromisoformat(stopped["at"]).astimezone(emu.zone)
         assert f'AND created >= "{stamp:%Y-%m-%d %H:%M}" ORDER BY' in resumed.json()["jql"]
         assert [r for r in emu.requests if r.path == COUNT_PATH] == []  # counted once only
