@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import base64
+import json
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,7 +16,7 @@ import httpx2
 import pytest
 
 from connectors.base import VendorConfig
-from connectors.emulators.base import Reply, Request, WorldTicket
+from connectors.emulators.base import Reply, Request, WorldEntry, WorldTicket
 from connectors.emulators.jira import (
     COUNT_PATH,
     FIELD_PATH,
@@ -38,6 +40,7 @@ from connectors.sync import SyncState
 from tests.hostile import has_forbidden
 
 NOW = datetime.now(UTC).replace(microsecond=0)
+CAPTURE = Path(__file__).parent / "captures" / "jira-search.json"
 CREDS = {"email": "a@b.example", "api_token": "t"}
 
 
@@ -855,3 +858,29 @@ def test_emulator_token_is_bound_to_its_query() -> None:
     assert other.status_code == 400
     assert [i["key"] for i in first["issues"] + follow["issues"]] == ["ITSD-1", "ITSD-2"]
     assert follow["isLast"] is True
+
+
+def test_emulator_issues_carry_the_keys_of_the_real_capture() -> None:
+    """Same keys as the capture's issues and field objects: none extra, none missing."""
+    capture = json.loads(CAPTURE.read_text(encoding="utf-8"))["issues"][0]
+    with JiraEmulator() as emu:
+        emu.put_ticket(
+            world("a", status=TicketStatus.RESOLVED, description="You better be created")
+        )
+        emu.put_entry(
+            "a", WorldEntry("c", "Kim Lee", "Dummy link 2", NOW - timedelta(hours=2), "internal")
+        )
+        with client_for(emu) as client:
+            fields = sorted(capture["fields"])
+            answer = client.post(SEARCH_PATH, json={"jql": "key = ITSD-1", "fields": fields})
+        (issue,) = answer.json()["issues"]
+    # renderedFields and transitions are in the capture only because it asked to expand them.
+    assert set(issue) == set(capture) - {"renderedFields", "transitions"}
+    ours, theirs = issue["fields"], capture["fields"]
+    for name in ("status", "priority", "project", "issuetype", "description", "comment"):
+        assert set(ours[name]) == set(theirs[name]), name
+    assert set(ours["status"]["statusCategory"]) == set(theirs["status"]["statusCategory"])
+    assert set(ours["comment"]["comments"][0]) == set(theirs["comment"]["comments"][0])
+    for person in ("assignee", "reporter", "creator"):  # an e-mail only where the user shows it
+        assert set(ours[person]) - {"emailAddress"} == set(theirs[person]) - {"emailAddress"}
+    assert set(ours["resolution"]) == {"self", "id", "description", "name"}
