@@ -53,8 +53,8 @@ once (its ``timeZone``) and writes each literal there, floored to the minute;
 a real zone (not a fixed offset) keeps the literal right across daylight-saving
 changes. Should the zone be unknown, the literal is written in the offset of
 the saved ``fields.updated`` (Jira writes timestamps in the same profile zone),
-and otherwise in UTC. Assumed: the API user's profile zone does not change
-between two polls.
+and otherwise in UTC stepped back 14 hours, so it is never later than meant.
+Assumed: the API user's profile zone does not change between two polls.
 
 Settings: :class:`~connectors.jira.settings.JiraSettings`. Write-back:
 :mod:`connectors.jira.actions`.
@@ -66,7 +66,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, ClassVar
 from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -138,6 +138,8 @@ RATE_HEADERS = RateHeaders(
     reset="X-RateLimit-Reset",
     reset_kind="iso",
 )
+WIDEST_OFFSET = timedelta(hours=14)
+"""The widest UTC offset a profile zone can have (Line Islands, +14:00)."""
 OPEN, CLOSED_RECENTLY = "open", "closed"
 """The two backfill queries, in the order they run."""
 
@@ -524,7 +526,15 @@ class JiraConnector(Connector):
         return count if isinstance(count, int) and not isinstance(count, bool) else None
 
     def _literal(self, instant: datetime, hint: str | None = None) -> str:
-        zone = self.user_zone or (jira_offset(hint) if hint is not None else None) or UTC
+        """A JQL bound for ``instant`` in the profile zone (else the ``hint`` text's offset).
+
+        With neither, Jira would read a UTC literal in a zone we do not know,
+        up to 12 hours late: the bound steps back the widest offset there is
+        instead, so it is never later than meant (it only re-reads).
+        """
+        zone = self.user_zone or (jira_offset(hint) if hint is not None else None)
+        if zone is None:
+            return date_literal(instant - WIDEST_OFFSET, UTC)
         return date_literal(instant, zone)
 
     def _took(self) -> int:

@@ -249,3 +249,26 @@ async def test_requests_per_thousand_tickets() -> None:
         assert len(result.entries) == 10 * 2 + 25
         # myself, field, count; 10 open pages, 1 closed, 1 incremental; 1 comment read
         assert result.requests == len(emu.requests) == 3 + 10 + 1 + 1 + 1
+
+
+async def test_without_a_profile_zone_a_resumed_backfill_still_reads_each_ticket_once() -> None:
+    refused = Reply(404, {"errorMessages": ["Not found"], "errors": {}})
+    with JiraEmulator(time_zone="America/Los_Angeles") as emu:
+        keys = tenant(emu)
+        emu.inject(refused)  # no profile zone: literals must not land late
+        async with connector_for(emu, page_size=3, service_desk=False) as jira:
+            pages = jira.pages(None)
+            before = [await anext(pages), await anext(pages)]
+            await pages.aclose()
+            assert jira.user_zone is None
+        emu.inject(refused)
+        async with connector_for(emu, page_size=3, service_desk=False) as restarted:
+            assert before[-1].cursor is not None
+            after = [page async for page in restarted.pages(before[-1].cursor)]
+        read = Counter(t.key for page in before + after for t in page.tickets)
+        assert set(read) == keys and set(read.values()) == {1}
+        (closed, *_) = jql_of(emu, "statusCategory = Done")
+        bound = datetime.fromisoformat(closed.json()["jql"].split('"')[1])
+        # Written in UTC 14 hours early: read in Los Angeles it is still before the window.
+        window = (datetime.now(UTC) - timedelta(days=30)).replace(tzinfo=None)
+        assert window - timedelta(hours=15) < bound <= window - timedelta(hours=14)
