@@ -241,6 +241,7 @@ class JiraConnector(Connector):
         self, position: Cursor | None, started: datetime
     ) -> AsyncIterator[PollResult]:
         """Open issues by ``created``, then recently closed ones by ``updated`` (module doc)."""
+        self._requests = 0  # writes sent since the last poll are not this poll's
         await self._prepare()
         resume = _Position.load(position)
         project = self.settings.project
@@ -265,6 +266,7 @@ class JiraConnector(Connector):
         self, position: Cursor | None, start: datetime
     ) -> AsyncIterator[PollResult]:
         """Issues updated since the saved ``updated`` (minus the overlap), or since ``start``."""
+        self._requests = 0
         await self._prepare()
         saved = _saved_updated(position)
         newest_at = jira_time(saved) if saved is not None else None
@@ -274,8 +276,9 @@ class JiraConnector(Connector):
         async for issues in self._search(jql):
             page = await self._map(issues, entries_since)
             for record in page.records:
-                if newest_at is None or record.updated_at > newest_at:
-                    saved, newest_at = page.updated_text[record.external_id], record.updated_at
+                text = page.updated_text[record.external_id]
+                if text and (newest_at is None or record.updated_at > newest_at):
+                    saved, newest_at = text, record.updated_at
             yield PollResult(
                 tickets=tuple(page.records),
                 entries=tuple(page.entries),
