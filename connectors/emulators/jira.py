@@ -1,4 +1,4 @@
-"""A Jira Cloud site with Jira Service Management on loopback.
+"""A Jira Cloud site with Jira Service Management on loopback, at a real tenant's size.
 
 Issues are kept as Jira keeps them (see ``vendor-apis.md`` §2 and the capture
 ``jira-search.json``): numeric-string ids, ``PROJ-n`` keys, status objects with
@@ -6,61 +6,99 @@ a ``statusCategory``, priority names Highest..Lowest, user objects with
 ``displayName``, and timestamps like ``2025-03-04T09:12:44.123+0100`` written
 in the API user's profile zone. The emulator answers:
 
-* ``GET|POST /rest/api/3/search/jql``: a small JQL (``AND``-joined clauses on
-  ``project``, ``key``, ``updated``, ``created``; ``ORDER BY``), date literals
-  read in the user's zone at minute precision, only the requested ``fields``,
-  and opaque ``nextPageToken`` paging (``isLast`` on the last page, where the
-  token is omitted). A page is a window over the matching issues; issues the
-  API user may not browse (:meth:`JiraEmulator.hide`) are dropped from their
-  window, so a page can be short or empty while a token says there is more,
-  as in real Jira. ``page_cap`` makes every window small (Jira returns fewer
-  issues than ``maxResults`` when many fields are requested).
+* ``GET|POST /rest/api/3/search/jql``: a JQL subset (clauses on ``project``,
+  ``key``, ``labels``, ``statusCategory``, ``updated`` and ``created`` joined by
+  ``AND``/``OR``/``NOT`` with parentheses; ``ORDER BY``), date literals read in
+  the user's zone at minute precision (an unquoted number is epoch millis),
+  only the requested ``fields``, and opaque ``nextPageToken`` paging (``isLast``
+  on the last page, where the token is omitted). The token holds the sort key
+  of the last issue of its window, so the next page continues after it (an
+  issue updated meanwhile moves behind it and is served again, never skipped).
+  Issues the API user may not browse (:meth:`JiraEmulator.hide`) are dropped
+  from their window, so a page can be short or empty while a token says there
+  is more, as in real Jira. ``page_cap`` makes every window small (Jira
+  returns at most 100 issues when fields beyond ``id``/``key`` are asked for).
+* ``POST /rest/api/3/search/approximate-count``: ``{"count": n}`` for a JQL.
+* ``GET /rest/api/3/field``: system and custom fields with their ``schema``;
+  the JSM SLA fields (``com.atlassian.servicedesk:sd-sla-field``) are
+  ``customfield_10071`` "Time to resolution" and ``customfield_10072`` "Time to
+  first response" (the ids of the real capture's ``names``); in a search they
+  hold the SLA's cycles, as ``/servicedeskapi/request/{key}/sla`` shows them.
+* The issue ``comment`` field (``{comments, self, maxResults, total,
+  startAt}``, comments with ADF ``body`` and JSM's ``jsdPublic``) and
+  ``attachment`` field (``id``, ``filename``, ``size``, ``mimeType``,
+  ``content`` …). A search carries at most ``comment_field_cap`` comments of
+  an issue (default 20, oldest first) with the true ``total``; the rest is read
+  from ``GET /rest/api/3/issue/{key}/comment`` (``startAt``/``maxResults`` ≤ 100,
+  ``orderBy=created|-created``, ``expand=properties`` adds the
+  ``sd.public.comment`` property). Assumed: Jira documents no number for the
+  search cap, so the default is a guess that makes the connector's fallback run.
 * ``GET /rest/servicedeskapi/request/{key}/sla``: JSM SLA cycles paged by
   ``start``/``limit``/``isLastPage``; 404 for issues outside a service desk.
 * ``GET /rest/api/3/myself`` and ``GET /rest/api/3/issue/{key}``.
 * Writes, each moving the issue's ``updated`` so the next poll sees it:
   ``POST /rest/api/3/issue`` (create; field errors all at once in ``errors``),
   ``POST …/issue/{key}/comment`` (ADF body; JSM's ``sd.public.comment``
-  property makes it internal; kept in :attr:`comments`), ``PUT …/assignee``
-  (``accountId`` only; a customer account cannot be assigned),
-  ``GET|POST …/transitions`` (a small JSM-style workflow, see
+  property makes it internal; kept in :attr:`comments` and on the issue),
+  ``PUT …/assignee`` (``accountId`` only; a customer account cannot be
+  assigned), ``GET|POST …/transitions`` (a small JSM-style workflow, see
   :data:`WORKFLOW`; Resolve has a screen that needs a ``resolution``) and
   ``GET|POST …/remotelink`` (``globalId`` updates instead of adding).
   ``GET /rest/api/3/user/search?query=`` finds users by name or e-mail
-  prefix, and JQL understands ``labels``.
+  prefix.
+
+Scale: issues are indexed per project in sorted lists (by ``updated``, by
+``created``, open ones by ``created``, Done ones by ``updated``; labels and
+keys in dicts), so the queries a connector syncs with (``updated >= X ORDER
+BY updated``, ``statusCategory != Done ORDER BY created``, ``statusCategory =
+Done AND updated >= X ORDER BY updated``, a count of them) cost a binary search
+plus the page, whatever the tenant holds; other shapes fall back to a scan.
+:meth:`JiraEmulator.put_tickets` loads many issues with one sort. ``latency``
+makes every answer wait (outside the lock).
 
 Every answer carries ``X-RateLimit-*`` headers from a fixed window
 (``rate_limit`` requests per ``rate_window`` seconds, reset as ISO 8601);
 past it comes 429 with ``Retry-After``. Errors use Jira's bodies:
 ``{"errorMessages": [...], "errors": {}}`` on the platform API and
 ``{"errorMessage", "i18nErrorMessage"}`` on the servicedesk API.
+
+Deviation from the capture: its envelope is the removed ``/rest/api/3/search``
+(``startAt``/``total``); the emulator answers ``search/jql``'s
+``{issues, nextPageToken, isLast}``. Issues and field values carry the
+capture's keys (less its ``renderedFields`` and ``transitions``, which only an
+``expand`` asks for).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 import hashlib
+import heapq
 import itertools
 import json
 import math
 import re
 import uuid
-from collections.abc import Callable, Iterable
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, ClassVar
 from urllib.parse import unquote, urlencode
 from zoneinfo import ZoneInfo
 
-from connectors.emulators.base import Reply, Request, TicketEmulator, WorldTicket
+from connectors.emulators.base import Reply, Request, TicketEmulator, WorldEntry, WorldTicket
 from connectors.records import Priority, TicketStatus
 
 __all__ = ["EMULATOR", "JiraEmulator", "JqlError"]
 
 SEARCH_PATH = "/rest/api/3/search/jql"
+COUNT_PATH = "/rest/api/3/search/approximate-count"
 LEGACY_SEARCH_PATHS = frozenset({"/rest/api/3/search", "/rest/api/2/search"})
 MYSELF_PATH = "/rest/api/3/myself"
+FIELD_PATH = "/rest/api/3/field"
 _ISSUE_PATH = re.compile(r"^/rest/api/[23]/issue/(?P<ref>[^/]+)$")
 _ISSUE_PART_PATH = re.compile(
     r"^/rest/api/3/issue/(?P<ref>[^/]+)/(?P<part>comment|assignee|transitions|remotelink)$"
@@ -72,11 +110,25 @@ _SLA_PATH = re.compile(r"^/rest/servicedeskapi/request/(?P<ref>[^/]+)/sla$")
 TEAM_FIELD = "customfield_10001"
 """Atlassian's Team field: the emulator keeps a world ticket's group there."""
 REQUEST_TYPE_FIELD = "customfield_10010"
+RESOLUTION_SLA_FIELD = "customfield_10071"
+FIRST_RESPONSE_SLA_FIELD = "customfield_10072"
+SLA_FIELDS = {
+    RESOLUTION_SLA_FIELD: "Time to resolution",
+    FIRST_RESPONSE_SLA_FIELD: "Time to first response",
+}
+"""The JSM SLA custom fields (ids and names as in the real capture's ``names``)."""
+SLA_FIELD_TYPE = "com.atlassian.servicedesk:sd-sla-field"
 DEFAULT_MAX_RESULTS = 50
 FIELDS_PAGE_CAP = 100
 """Jira's ceiling on ``maxResults`` when fields beyond ``id``/``key`` are asked for."""
 ID_ONLY_PAGE_CAP = 5000
+COMMENT_PAGE_CAP = 100
+"""Jira Cloud's ceiling on ``maxResults`` of ``GET …/issue/{key}/comment``."""
+COMMENT_FIELD_CAP = 20
+"""Comments of one issue a search carries (assumed; see the module doc)."""
 FIRST_RESPONSE_GOAL = timedelta(hours=4)
+AUTOMATION = "Automation for Jira"
+"""The app account that writes ``system`` entries."""
 
 _CATEGORIES: dict[str, dict[str, Any]] = {
     "new": {"id": 2, "key": "new", "colorName": "blue-gray", "name": "To Do"},
@@ -172,12 +224,26 @@ _ALL_FIELDS = (
     "issuetype",
     "labels",
     "duedate",
+    "comment",
+    "attachment",
     TEAM_FIELD,
     REQUEST_TYPE_FIELD,
+    *SLA_FIELDS,
 )
 _DATE_LITERAL_FORMATS = ("%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M", "%Y-%m-%d", "%Y/%m/%d")
 _RELATIVE = re.compile(r"^([+-]?)((?:\d+[wdhm]\s*)+)$")
 _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|>=|<=|!=|[=<>(),]|[^\s=<>!(),"]+')
+_CATEGORY_VALUES = {
+    "done": "done",
+    "3": "done",
+    "to do": "new",
+    "new": "new",
+    "2": "new",
+    "in progress": "indeterminate",
+    "indeterminate": "indeterminate",
+    "4": "indeterminate",
+}
+"""``statusCategory`` values JQL takes (name, key or id) → category key."""
 
 
 class JqlError(ValueError):
@@ -196,14 +262,48 @@ class _Project:
 class _Clause:
     field: str
     op: str
-    values: tuple[str, ...]
+    values: frozenset[Any]
+    """Resolved: project keys, upper-case issue keys, folded labels, category keys, or
+    one instant in epoch millis for ``updated``/``created``."""
+
+
+@dataclass(frozen=True)
+class _Bool:
+    op: str
+    """``and``, ``or`` or ``not`` (one part)."""
+    parts: tuple[_Node, ...]
+
+
+_Node = _Clause | _Bool
 
 
 @dataclass(frozen=True)
 class _Query:
-    clauses: tuple[_Clause, ...]
+    where: _Node
     order: tuple[tuple[str, bool], ...]
     """``(field, descending)`` pairs."""
+
+
+@dataclass
+class _Row:
+    """What the indexes sort an issue by, kept beside its fields."""
+
+    created: int
+    updated: int
+    project: str
+    number: int
+    done: bool
+    labels: tuple[str, ...]
+    """Case-folded."""
+
+    def tail(self, projects: dict[str, _Project], issue_id: int) -> tuple[int, int, int]:
+        """The tie-break after the order value: key order (project, number), then id."""
+        return (int(projects[self.project].id), self.number, issue_id)
+
+
+_INDEXES = ("updated", "created", "open_created", "done_updated")
+"""Sorted lists per project: every issue by updated and by created, open issues by created,
+Done issues by updated. Entries are ``(value, project id, number, issue id)``."""
 
 
 def _utc_now() -> datetime:
@@ -211,7 +311,10 @@ def _utc_now() -> datetime:
 
 
 def _millis(value: datetime) -> int:
-    return int(value.timestamp() * 1000)
+    return (value - _EPOCH) // timedelta(milliseconds=1)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class JiraEmulator(TicketEmulator):
@@ -230,12 +333,14 @@ class JiraEmulator(TicketEmulator):
         project_name: str = "IT Service Desk",
         page_cap: int | None = None,
         sla_page_limit: int = 50,
+        comment_field_cap: int = COMMENT_FIELD_CAP,
         rate_limit: int = 500,
         rate_window: float = 60.0,
         clock: Callable[[], datetime] = _utc_now,
         page_size: int = DEFAULT_MAX_RESULTS,
+        latency: float = 0.0,
     ) -> None:
-        super().__init__(clock=clock, page_size=page_size)
+        super().__init__(clock=clock, page_size=page_size, latency=latency)
         self.email = email
         self.api_token = api_token
         self.zone: tzinfo = ZoneInfo(time_zone)
@@ -244,6 +349,8 @@ class JiraEmulator(TicketEmulator):
         self.page_cap = page_cap
         """When set, no search page window holds more issues than this, whatever is asked."""
         self.sla_page_limit = sla_page_limit
+        self.comment_field_cap = comment_field_cap
+        """Comments of one issue a search answer carries (the rest: the comment endpoint)."""
         self.rate_limit = rate_limit
         self.rate_window = rate_window
         self.project_key = project_key
@@ -254,15 +361,34 @@ class JiraEmulator(TicketEmulator):
         self._issue_ids = itertools.count(10001)
         self._key_numbers = {key: itertools.count(1) for key in self._projects}
         self._issues: dict[int, dict[str, Any]] = {}
+        self._rows: dict[int, _Row] = {}
+        self._index: dict[str, dict[str, list[tuple[int, int, int, int]]]] = {
+            name: {key: [] for key in self._projects} for name in _INDEXES
+        }
+        self._by_key: dict[str, int] = {}
+        """Current and former keys (a moved issue answers to its old key, as in Jira)."""
+        self._by_label: dict[str, set[int]] = {}
         self._ids_by_ref: dict[str, int] = {}
         self._slas: dict[int, list[dict[str, Any]]] = {}
         self._hidden: set[int] = set()
         self._users: dict[str, dict[str, Any]] = {}
         self._teams: dict[str, dict[str, Any]] = {}
         self._remote_links: dict[int, list[dict[str, Any]]] = {}
+        self._comments: dict[int, list[dict[str, Any]]] = {}
+        """Each issue's comments, oldest first: ``id``, ``author``, ``body`` (ADF),
+        ``created``/``updated`` (Jira text), ``internal``."""
+        self._entry_comments: dict[tuple[str, str], tuple[int, str]] = {}
+        """``(ticket ref, entry ref)`` → ``(issue id, comment id)`` for :meth:`put_entry`."""
+        self._attachments: dict[int, list[dict[str, Any]]] = {}
         self._comment_ids = itertools.count(10000)
+        self._attachment_ids = itertools.count(10000)
         self._window = (-1, 0)
         """``(window number, requests in it)`` for the rate limit."""
+        self._path_faults: list[tuple[re.Pattern[str], deque[Reply]]] = []
+        self._views: dict[tuple[Any, ...], dict[str, Any]] = {}
+        """Parts of answers that never change (users, instants), built once and shared."""
+        self.issues_served = 0
+        """Issues sent in search answers so far (tests measure re-reads with it)."""
         self.me = self._user(display_name, email=email)
 
     def __enter__(self) -> JiraEmulator:
@@ -283,41 +409,72 @@ class JiraEmulator(TicketEmulator):
     def put_ticket(self, ticket: WorldTicket) -> str:
         """Create or update the issue for ``ticket.ref``; return its key (``ITSD-7``)."""
         with self.lock:
-            issue_id = self._ids_by_ref.get(ticket.ref)
-            if issue_id is None:
-                issue_id = next(self._issue_ids)
-                self._ids_by_ref[ticket.ref] = issue_id
-                project = self._projects[self.project_key]
-                key = f"{project.key}-{next(self._key_numbers[project.key])}"
-            else:
-                key = self._issues[issue_id]["key"]
-                project = self._projects[key.rpartition("-")[0]]
-            status = _STATUS_OUT[ticket.status]
-            done = STATUSES[status][1] == "done"
-            resolved_at = (ticket.resolved_at or ticket.updated_at) if done else None
-            fields: dict[str, Any] = {
-                "summary": ticket.title,
-                "description": _adf(ticket.description),
-                "status": status,
-                "priority": _PRIORITY_OUT[ticket.priority] if ticket.priority else None,
-                "assignee": self._user(ticket.assignee) if ticket.assignee else None,
-                "reporter": self._user(ticket.requester, customer=True)
-                if ticket.requester
-                else self.me,
-                "creator": self.me,
-                "created": self._stamp(ticket.created_at),
-                "updated": self._stamp(ticket.updated_at),
-                "resolutiondate": self._stamp(resolved_at) if resolved_at else None,
-                "resolution": _resolution(status) if done else None,
-                "project": project.key,
-                "issuetype": "[System] Incident" if project.service_desk else "Task",
-                "labels": [_label(ticket.asset)] if ticket.asset else [],
-                "duedate": None,
-                TEAM_FIELD: self._team(ticket.group) if ticket.group else None,
+            issue_id = self._store(ticket)
+            self._reindex(issue_id)
+            return str(self._issues[issue_id]["key"])
+
+    def put_tickets(self, tickets: Iterable[WorldTicket]) -> list[str]:
+        """Many :meth:`put_ticket` at once, the indexes sorted once at the end (benches)."""
+        with self.lock:
+            ids = [self._store(ticket) for ticket in tickets]
+            self._rebuild_indexes()
+            return [str(self._issues[i]["key"]) for i in ids]
+
+    def put_entry(self, ticket_ref: str, entry: WorldEntry) -> str:
+        """Add (or replace, by ``entry.ref``) a comment; return its id.
+
+        ``public`` comments have ``jsdPublic`` true; ``internal`` ones false (with
+        the ``sd.public.comment`` property); ``system`` ones are written by the
+        automation app. Attachments are added to the issue as the author's, at
+        ``entry.at``, and shown in the body as media. The issue's ``updated``
+        moves to ``entry.at`` when that is later.
+        """
+        with self.lock:
+            issue_id = self._ids_by_ref[ticket_ref]
+            author = (
+                self._user(AUTOMATION, app=True)
+                if entry.visibility == "system"
+                else self._user(entry.author, customer=entry.visibility == "public")
+            )
+            stamp = self._stamp(entry.at)
+            media = []
+            for file in entry.attachments:
+                attachment_id = str(next(self._attachment_ids))
+                self._attachments.setdefault(issue_id, []).append(
+                    {
+                        "id": attachment_id,
+                        "filename": file.name,
+                        "author": author,
+                        "created": stamp,
+                        "size": file.size,
+                        "mimeType": file.content_type,
+                    }
+                )
+                media.append(_media(file.name))
+            body = _adf(entry.text) or {"type": "doc", "version": 1, "content": []}
+            body["content"].extend(media)
+            comments = self._comments.setdefault(issue_id, [])
+            known = self._entry_comments.get((ticket_ref, entry.ref))
+            comment = {
+                "id": known[1] if known else str(next(self._comment_ids)),
+                "author": author,
+                "body": body,
+                "created": stamp,
+                "updated": stamp,
+                "internal": entry.visibility == "internal",
             }
-            self._issues[issue_id] = {"id": str(issue_id), "key": key, "fields": fields}
-            self._slas[issue_id] = self._world_slas(ticket, resolved_at)
-            return key
+            if known is None:
+                comments.append(comment)
+                comments.sort(key=lambda c: self._parse_stamp(c["created"]))
+                self._entry_comments[(ticket_ref, entry.ref)] = (issue_id, str(comment["id"]))
+            else:
+                old = next(c for c in comments if c["id"] == known[1])
+                comment["created"] = old["created"]
+                comments[comments.index(old)] = comment
+            if self._rows[issue_id].updated < _millis(entry.at):
+                self._issues[issue_id]["fields"]["updated"] = stamp
+                self._reindex(issue_id)
+            return str(comment["id"])
 
     def set_native(self, ref: str, **fields: Any) -> None:
         """Change native fields as an agent in Jira can: ``status="Canceled"``, ``project="DEV"``.
@@ -349,11 +506,12 @@ class JiraEmulator(TicketEmulator):
                     row["resolutiondate"] = None
                 elif row["resolutiondate"] is None:
                     row["resolutiondate"] = row["updated"]
+            self._reindex(issue_id)
 
-    def set_slas(self, ref: str, values: list[dict[str, Any]]) -> None:
-        """Serve these SLA ``values`` verbatim for the issue (any shape, for odd-data tests)."""
+    def inject_at(self, path: str, *replies: Reply) -> None:
+        """Answer the next requests whose path matches the regex ``path`` with ``replies``."""
         with self.lock:
-            self._slas[self._ids_by_ref[ref]] = [{"verbatim": value} for value in values]
+            self._path_faults.append((re.compile(path), deque(replies)))
 
     def hide(self, ref: str) -> None:
         """Take away the API user's browse permission on the issue (it drops out of searches)."""
@@ -366,22 +524,20 @@ class JiraEmulator(TicketEmulator):
             return str(self._issues[self._ids_by_ref[ref]]["key"])
 
     def issue(self, ref: str) -> dict[str, Any]:
-        """The issue as ``GET /rest/api/3/issue/{key}`` shows it."""
+        """The issue as ``GET /rest/api/3/issue/{key}`` shows it (a copy the caller may change)."""
         with self.lock:
-            return self._issue_view(self._ids_by_ref[ref], None)
+            return _copy(self._issue_view(self._ids_by_ref[ref], None))
 
     def issue_by_key(self, key: str) -> dict[str, Any]:
         """Any issue (one created through the API too) as ``GET /issue/{key}`` shows it."""
         with self.lock:
-            issue_id = next(i for i, issue in self._issues.items() if issue["key"] == key)
-            return self._issue_view(issue_id, None)
+            return _copy(self._issue_view(self._by_key[key], None))
 
     def remote_links(self, key: str) -> list[dict[str, Any]]:
         """The remote links written to an issue through the API."""
         with self.lock:
-            issue_id = next(i for i, issue in self._issues.items() if issue["key"] == key)
             copied: list[dict[str, Any]] = json.loads(
-                json.dumps(self._remote_links.get(issue_id, []))
+                json.dumps(self._remote_links.get(self._by_key[key], []))
             )
             return copied
 
@@ -390,15 +546,116 @@ class JiraEmulator(TicketEmulator):
         with self.lock:
             return str(self._users[name]["accountId"])
 
+    def _store(self, ticket: WorldTicket) -> int:
+        """Keep the native issue for ``ticket`` (not indexed yet); return its id."""
+        issue_id = self._ids_by_ref.get(ticket.ref)
+        if issue_id is None:
+            issue_id = next(self._issue_ids)
+            self._ids_by_ref[ticket.ref] = issue_id
+            project = self._projects[self.project_key]
+            key = f"{project.key}-{next(self._key_numbers[project.key])}"
+            self._by_key[key] = issue_id
+        else:
+            key = self._issues[issue_id]["key"]
+            project = self._projects[key.rpartition("-")[0]]
+        status = _STATUS_OUT[ticket.status]
+        done = STATUSES[status][1] == "done"
+        resolved_at = (ticket.resolved_at or ticket.updated_at) if done else None
+        fields: dict[str, Any] = {
+            "summary": ticket.title,
+            "description": _adf(ticket.description),
+            "status": status,
+            "priority": _PRIORITY_OUT[ticket.priority] if ticket.priority else None,
+            "assignee": self._user(ticket.assignee) if ticket.assignee else None,
+            "reporter": self._user(ticket.requester, customer=True)
+            if ticket.requester
+            else self.me,
+            "creator": self.me,
+            "created": self._stamp(ticket.created_at),
+            "updated": self._stamp(ticket.updated_at),
+            "resolutiondate": self._stamp(resolved_at) if resolved_at else None,
+            "resolution": _resolution(status) if done else None,
+            "project": project.key,
+            "issuetype": "[System] Incident" if project.service_desk else "Task",
+            "labels": [_label(ticket.asset)] if ticket.asset else [],
+            "duedate": None,
+            TEAM_FIELD: self._team(ticket.group) if ticket.group else None,
+        }
+        self._issues[issue_id] = {"id": str(issue_id), "key": key, "fields": fields}
+        self._slas[issue_id] = self._world_slas(ticket, resolved_at)
+        return issue_id
+
+    # -- indexes -------------------------------------------------------------------
+
+    def _row(self, issue_id: int) -> _Row:
+        issue = self._issues[issue_id]
+        fields = issue["fields"]
+        return _Row(
+            created=_millis(self._parse_stamp(fields["created"])),
+            updated=_millis(self._parse_stamp(fields["updated"])),
+            project=fields["project"],
+            number=int(issue["key"].rpartition("-")[2]),
+            done=STATUSES[fields["status"]][1] == "done",
+            labels=tuple(str(label).casefold() for label in fields["labels"]),
+        )
+
+    def _entries(self, issue_id: int, row: _Row) -> Iterator[tuple[str, tuple[int, int, int, int]]]:
+        """The index entries of one issue."""
+        tail = row.tail(self._projects, issue_id)
+        yield "updated", (row.updated, *tail)
+        yield "created", (row.created, *tail)
+        yield (
+            ("done_updated", (row.updated, *tail))
+            if row.done
+            else (
+                "open_created",
+                (row.created, *tail),
+            )
+        )
+
+    def _reindex(self, issue_id: int) -> None:
+        """Bring the indexes in line with the issue's fields (after any change)."""
+        old = self._rows.get(issue_id)
+        if old is not None:
+            for name, entry in self._entries(issue_id, old):
+                entries = self._index[name][old.project]
+                del entries[bisect.bisect_left(entries, entry)]
+            for label in old.labels:
+                self._by_label.get(label, set()).discard(issue_id)
+        row = self._rows[issue_id] = self._row(issue_id)
+        for name, entry in self._entries(issue_id, row):
+            bisect.insort(self._index[name][row.project], entry)
+        for label in row.labels:
+            self._by_label.setdefault(label, set()).add(issue_id)
+
+    def _rebuild_indexes(self) -> None:
+        self._index = {name: {key: [] for key in self._projects} for name in _INDEXES}
+        self._by_label = {}
+        for issue_id in self._issues:
+            row = self._rows[issue_id] = self._row(issue_id)
+            for name, entry in self._entries(issue_id, row):
+                self._index[name][row.project].append(entry)
+            for label in row.labels:
+                self._by_label.setdefault(label, set()).add(issue_id)
+        for lists in self._index.values():
+            for entries in lists.values():
+                entries.sort()
+
     # -- wire format ---------------------------------------------------------------
 
     def route(self, request: Request) -> Reply:
         """Answer the endpoints the connector uses, with rate-limit headers on every answer."""
         limited, headers = self._rate_window()
-        reply = limited or self._answer(request)
+        reply = limited or self._fault_for(request.path) or self._answer(request)
         for name, value in headers.items():
             reply.headers.setdefault(name, value)
         return reply
+
+    def _fault_for(self, path: str) -> Reply | None:
+        for pattern, replies in self._path_faults:
+            if replies and pattern.search(path):
+                return replies.popleft()
+        return None
 
     def _answer(self, request: Request) -> Reply:
         if not self._authorised(request.headers.get("authorization")):
@@ -413,6 +670,8 @@ class JiraEmulator(TicketEmulator):
         path = request.path.rstrip("/")
         if path == SEARCH_PATH and request.method in ("GET", "POST"):
             return self._search(request)
+        if path == COUNT_PATH and request.method == "POST":
+            return self._approximate_count(request)
         if path in LEGACY_SEARCH_PATHS:
             return _error(
                 410,
@@ -430,6 +689,8 @@ class JiraEmulator(TicketEmulator):
             return self._user_search(request)
         if path == MYSELF_PATH:
             return Reply(200, self._user_view(self.me, full=True))
+        if path == FIELD_PATH:
+            return Reply(200, self._fields_view())
         match = _SLA_PATH.match(path)
         if match is not None:
             return self._sla(unquote(match["ref"]), request)
@@ -448,12 +709,11 @@ class JiraEmulator(TicketEmulator):
             return _error(400, "Invalid request payload. Refer to the REST API documentation.")
         jql, token, max_results, fields = args
         try:
-            query = _parse_jql(jql)
-            matches = self._matching(query)
+            query = self._parse(jql)
         except JqlError as exc:
             return _error(400, str(exc))
         fingerprint = hashlib.sha256(jql.encode()).hexdigest()[:16]
-        after: list[int] | None = None
+        after: tuple[int, ...] | None = None
         if token is not None:
             after = _decode_token(token, fingerprint)
             if after is None:
@@ -461,26 +721,271 @@ class JiraEmulator(TicketEmulator):
         wanted = set(fields) - {"id", "key"}
         cap = self.page_cap or (FIELDS_PAGE_CAP if wanted else ID_ONLY_PAGE_CAP)
         size = max(1, min(max_results if max_results is not None else self.page_size, cap))
-        ranked = sorted((self._sort_key(i, query.order), i) for i in matches)
-        if after is not None:
-            ranked = [(key, i) for key, i in ranked if key > after]
-        window = ranked[:size]
+        window = list(itertools.islice(self._ranked(query, after), size + 1))
+        more = len(window) > size
+        window = window[:size]
         body: dict[str, Any] = {
             "issues": [self._issue_view(i, fields) for _, i in window if i not in self._hidden],
         }
-        if len(ranked) > size:
+        self.issues_served += len(body["issues"])
+        if more:
             body["nextPageToken"] = _encode_token(fingerprint, window[-1][0])
             body["isLast"] = False
         else:
             body["isLast"] = True
         return Reply(200, body)
 
+    def _approximate_count(self, request: Request) -> Reply:
+        try:
+            body = request.json()
+        except (ValueError, UnicodeDecodeError):
+            return _error(400, _BAD_PAYLOAD)
+        jql = body.get("jql") if isinstance(body, dict) else None
+        if not isinstance(jql, str):
+            return _error(400, _BAD_PAYLOAD)
+        try:
+            query = self._parse(jql)
+        except JqlError as exc:
+            return _error(400, str(exc))
+        return Reply(200, {"count": self._count(query.where)})
+
+    def _fields_view(self) -> list[dict[str, Any]]:
+        """``GET /field``: the fields the emulator keeps, with Jira's ``schema`` objects."""
+        system = {
+            "summary": ("Summary", {"type": "string", "system": "summary"}),
+            "description": ("Description", {"type": "string", "system": "description"}),
+            "status": ("Status", {"type": "status", "system": "status"}),
+            "priority": ("Priority", {"type": "priority", "system": "priority"}),
+            "assignee": ("Assignee", {"type": "user", "system": "assignee"}),
+            "reporter": ("Reporter", {"type": "user", "system": "reporter"}),
+            "created": ("Created", {"type": "datetime", "system": "created"}),
+            "updated": ("Updated", {"type": "datetime", "system": "updated"}),
+            "resolutiondate": ("Resolved", {"type": "datetime", "system": "resolutiondate"}),
+            "project": ("Project", {"type": "project", "system": "project"}),
+            "labels": ("Labels", {"type": "array", "items": "string", "system": "labels"}),
+            "comment": ("Comment", {"type": "comments-page", "system": "comment"}),
+            "attachment": (
+                "Attachment",
+                {"type": "array", "items": "attachment", "system": "attachment"},
+            ),
+        }
+        custom: dict[str, tuple[str, str, str]] = {
+            TEAM_FIELD: (
+                "Team",
+                "team",
+                "com.atlassian.jira.plugin.system.customfieldtypes:atlassian-team",
+            ),
+            REQUEST_TYPE_FIELD: (
+                "Request Type",
+                "sd-customerrequesttype",
+                "com.atlassian.servicedesk:vp-origin",
+            ),
+            **{
+                field_id: (name, "sd-servicelevelagreement", SLA_FIELD_TYPE)
+                for field_id, name in SLA_FIELDS.items()
+            },
+        }
+        views = [
+            {
+                "id": field_id,
+                "key": field_id,
+                "name": name,
+                "custom": False,
+                "orderable": field_id not in ("status", "created", "updated"),
+                "navigable": True,
+                "searchable": True,
+                "clauseNames": [field_id],
+                "schema": schema,
+            }
+            for field_id, (name, schema) in system.items()
+        ]
+        for field_id, (name, kind, plugin) in custom.items():
+            number = int(field_id.rpartition("_")[2])
+            views.append(
+                {
+                    "id": field_id,
+                    "key": field_id,
+                    "name": name,
+                    "untranslatedName": name,
+                    "custom": True,
+                    "orderable": True,
+                    "navigable": True,
+                    "searchable": True,
+                    "clauseNames": [f"cf[{number}]", name],
+                    "schema": {"type": kind, "custom": plugin, "customId": number},
+                }
+            )
+        return views
+
+    def _issue_comments(self, request: Request, issue_id: int) -> Reply:
+        """``GET …/issue/{key}/comment``: a page of comments, oldest first unless ``-created``."""
+        start_text = request.param("startAt", "0") or "0"
+        size_text = request.param("maxResults", str(COMMENT_PAGE_CAP)) or "0"
+        order = request.param("orderBy", "created") or "created"
+        if not start_text.isdigit() or not size_text.isdigit():
+            return _error(400, "startAt and maxResults must be non-negative integers.")
+        if order.lstrip("+-") != "created":
+            return _error(400, f"Ordering by '{order}' is not supported.")
+        start, size = int(start_text), min(int(size_text), COMMENT_PAGE_CAP)
+        comments = self._comments.get(issue_id, [])
+        ordered = list(reversed(comments)) if order.startswith("-") else comments
+        expand = (request.param("expand") or "").split(",")
+        page = [
+            self._comment_view(issue_id, c, properties="properties" in expand)
+            for c in ordered[start : start + size]
+        ]
+        return Reply(
+            200, {"startAt": start, "maxResults": size, "total": len(comments), "comments": page}
+        )
+
+    # -- queries -------------------------------------------------------------------
+
+    def _ranked(
+        self, query: _Query, after: tuple[int, ...] | None
+    ) -> Iterator[tuple[tuple[int, ...], int]]:
+        """``(sort key, issue id)`` of every match after ``after``, in the query's order.
+
+        The sync shapes walk a sorted index from a binary search (cost: the page);
+        anything else is matched and sorted in full.
+        """
+        planned = self._plan(query)
+        if planned is None:
+            matches = [
+                (self._sort_key(i, query.order), i)
+                for i in self._candidates(query.where)
+                if self._matches(query.where, i)
+            ]
+            matches.sort()
+            start = 0 if after is None else bisect.bisect_right(matches, (after, math.inf))
+            yield from matches[start:]
+            return
+        name, projects, lower = planned
+        walks = []
+        for project in projects:
+            entries = self._index[name][project]
+            start = bisect.bisect_left(entries, (lower,)) if lower is not None else 0
+            if after is not None:
+                start = max(start, bisect.bisect_right(entries, after))
+            walks.append(itertools.islice(entries, start, None))
+        for entry in heapq.merge(*walks):
+            if self._matches(query.where, entry[3]):
+                yield entry, entry[3]
+
+    def _plan(self, query: _Query) -> tuple[str, list[str], int | None] | None:
+        """``(index, projects, lower bound)`` when an index serves the query, else ``None``."""
+        order = query.order
+        if not order or any(desc for _, desc in order) or order[0][0] not in ("updated", "created"):
+            return None
+        if any(name != "key" for name, _ in order[1:]):
+            return None
+        by = order[0][0]
+        parts = _conjuncts(query.where)
+        category = _category_of(parts)
+        if by == "updated":
+            name = "done_updated" if category == "done" else "updated"
+        else:
+            name = "open_created" if category == "open" else "created"
+        lower = max(
+            (
+                min(c.values) + (1 if c.op == ">" else 0)
+                for c in parts
+                if isinstance(c, _Clause) and c.field == by and c.op in (">", ">=")
+            ),
+            default=None,
+        )
+        return name, _projects_of(parts, self._projects), lower
+
+    def _count(self, where: _Node) -> int:
+        """How many issues match: from the indexes for the backfill's shapes, else by a scan."""
+        parts = _conjuncts(where)
+        projects = _projects_of(parts, self._projects)
+        rest = [p for p in parts if not (isinstance(p, _Clause) and p.field == "project")]
+        if len(rest) == 1 and isinstance(rest[0], _Bool) and rest[0].op == "or":
+            branches = rest[0].parts
+            is_open = [b for b in branches if _category_of([b]) == "open"]
+            since = [
+                b
+                for b in branches
+                if isinstance(b, _Clause) and b.field == "updated" and b.op == ">="
+            ]
+            if len(branches) == 2 and len(is_open) == 1 and len(since) == 1:
+                bound = min(since[0].values)
+                return sum(
+                    len(self._index["open_created"][p])
+                    + len(done := self._index["done_updated"][p])
+                    - bisect.bisect_left(done, (bound,))
+                    for p in projects
+                )
+        return sum(1 for i in self._candidates(where) if self._matches(where, i))
+
+    def _candidates(self, where: _Node) -> Iterable[int]:
+        """Issues that may match: by label or key when the query names one, else all."""
+        for part in _conjuncts(where):
+            if isinstance(part, _Clause) and part.op in ("=", "in"):
+                if part.field == "labels":
+                    return {i for label in part.values for i in self._by_label.get(label, ())}
+                if part.field == "key":
+                    return {i for key in part.values if (i := self._by_key.get(key)) is not None}
+        return list(self._issues)
+
+    def _matches(self, node: _Node, issue_id: int) -> bool:
+        if isinstance(node, _Bool):
+            if node.op == "and":
+                return all(self._matches(part, issue_id) for part in node.parts)
+            if node.op == "or":
+                return any(self._matches(part, issue_id) for part in node.parts)
+            return not self._matches(node.parts[0], issue_id)
+        row = self._rows[issue_id]
+        if node.field in ("updated", "created"):
+            value = row.updated if node.field == "updated" else row.created
+            return _compare(value, node.op, min(node.values))
+        if node.field == "project":
+            hit = row.project in node.values
+        elif node.field == "labels":
+            hit = not node.values.isdisjoint(row.labels)
+        elif node.field == "statusCategory":
+            category = STATUSES[self._issues[issue_id]["fields"]["status"]][1]
+            hit = category in node.values
+        else:  # key / issuekey
+            hit = self._issues[issue_id]["key"] in node.values
+        return hit if node.op in ("=", "in") else not hit
+
+    def _parse(self, jql: str) -> _Query:
+        """JQL into a query whose values are resolved (projects known, dates as millis)."""
+        parsed = _parse_jql(jql)
+        return _Query(self._resolve(parsed.where), parsed.order)
+
+    def _resolve(self, node: _Node) -> _Node:
+        if isinstance(node, _Bool):
+            return _Bool(node.op, tuple(self._resolve(part) for part in node.parts))
+        values: set[Any] = set()
+        for value in node.values:
+            if node.field == "project":
+                project = self._project(value)
+                if project is None:
+                    raise JqlError(f"The value '{value}' does not exist for the field 'project'.")
+                values.add(project.key)
+            elif node.field in ("updated", "created"):
+                values.add(self._jql_instant(node.field, value))
+            elif node.field == "statusCategory":
+                category = _CATEGORY_VALUES.get(value.casefold())
+                if category is None:
+                    raise JqlError(
+                        f"The value '{value}' does not exist for the field 'statusCategory'."
+                    )
+                values.add(category)
+            elif node.field == "labels":
+                values.add(value.casefold())
+            else:
+                values.add(value.upper())
+        return _Clause(node.field, node.op, frozenset(values))
+
     # -- writes --------------------------------------------------------------------
 
     def _issue_part(self, request: Request, ref: str, part: str) -> Reply:
         """``comment``, ``assignee``, ``transitions`` and ``remotelink`` of one issue."""
         allowed = {
-            "comment": ("POST",),
+            "comment": ("GET", "POST"),
             "assignee": ("PUT",),
             "transitions": ("GET", "POST"),
             "remotelink": ("GET", "POST"),
@@ -491,6 +996,8 @@ class JiraEmulator(TicketEmulator):
         if issue_id is None:
             return _error(404, _NO_ISSUE)
         if request.method == "GET":
+            if part == "comment":
+                return self._issue_comments(request, issue_id)
             if part == "transitions":
                 with_fields = "transitions.fields" in (request.param("expand") or "")
                 return Reply(200, self._transitions_view(issue_id, with_fields=with_fields))
@@ -527,21 +1034,16 @@ class JiraEmulator(TicketEmulator):
         issue = self._issues[issue_id]
         self.record_comment(issue["id"], text, public=not internal)
         stamp = self._touch(issue_id)
-        comment_id = str(next(self._comment_ids))
-        author = self._user_view(self.me)
-        return Reply(
-            201,
-            {
-                "self": f"{self.base_url}/rest/api/3/issue/{issue['id']}/comment/{comment_id}",
-                "id": comment_id,
-                "author": author,
-                "body": document,
-                "updateAuthor": author,
-                "created": stamp,
-                "updated": stamp,
-                "jsdPublic": not internal,
-            },
-        )
+        comment = {
+            "id": str(next(self._comment_ids)),
+            "author": self.me,
+            "body": document,
+            "created": stamp,
+            "updated": stamp,
+            "internal": internal,
+        }
+        self._comments.setdefault(issue_id, []).append(comment)
+        return Reply(201, self._comment_view(issue_id, comment, properties=False))
 
     def _assign(self, issue_id: int, body: dict[str, Any]) -> Reply:
         if "accountId" not in body:
@@ -696,6 +1198,8 @@ class JiraEmulator(TicketEmulator):
             },
         }
         self._slas[issue_id] = []
+        self._by_key[key] = issue_id
+        self._reindex(issue_id)
         self.created.append(str(issue_id))
         return Reply(
             201,
@@ -780,7 +1284,7 @@ class JiraEmulator(TicketEmulator):
             fields["resolution"] = None
             fields["resolutiondate"] = None
         for sla in self._slas.get(issue_id, []):
-            if "verbatim" in sla or sla["name"] != "Time to resolution":
+            if sla["name"] != "Time to resolution":
                 continue
             if done and sla["stop"] is None:
                 sla["stop"] = now
@@ -792,6 +1296,7 @@ class JiraEmulator(TicketEmulator):
         """Move ``updated`` to now (so an incremental search finds the issue); return it."""
         stamp = self._stamp(self.clock())
         self._issues[issue_id]["fields"]["updated"] = stamp
+        self._reindex(issue_id)
         return stamp
 
     def _sla(self, ref: str, request: Request) -> Reply:
@@ -868,51 +1373,10 @@ class JiraEmulator(TicketEmulator):
         headers["RateLimit-Reason"] = "jira-burst-based"
         return _error(429, "Rate limit exceeded."), headers
 
-    # -- queries -------------------------------------------------------------------
+    # -- lookups -------------------------------------------------------------------
 
-    def _matching(self, query: _Query) -> list[int]:
-        for clause in query.clauses:
-            if clause.field == "project":
-                for value in clause.values:
-                    if self._project(value) is None:
-                        raise JqlError(
-                            f"The value '{value}' does not exist for the field 'project'."
-                        )
-        bounds = [
-            (clause, self._jql_instant(clause))
-            for clause in query.clauses
-            if clause.field in ("updated", "created")
-        ]
-        found = []
-        for issue_id, issue in self._issues.items():
-            fields = issue["fields"]
-            project_key = fields["project"]
-            if not all(
-                self._matches_text(clause, issue["key"], project_key, fields["labels"])
-                for clause in query.clauses
-                if clause.field not in ("updated", "created")
-            ):
-                continue
-            if all(
-                _compare(_millis(self._parse_stamp(fields[clause.field])), clause.op, bound)
-                for clause, bound in bounds
-            ):
-                found.append(issue_id)
-        return found
-
-    def _matches_text(self, clause: _Clause, key: str, project_key: str, labels: list[str]) -> bool:
-        if clause.field == "project":
-            wanted = {p.key for v in clause.values if (p := self._project(v)) is not None}
-            hit = project_key in wanted
-        elif clause.field == "labels":
-            hit = bool({v.casefold() for v in clause.values} & {x.casefold() for x in labels})
-        else:  # key / issuekey
-            hit = key.upper() in {v.upper() for v in clause.values}
-        return hit if clause.op in ("=", "in") else not hit
-
-    def _jql_instant(self, clause: _Clause) -> int:
+    def _jql_instant(self, field: str, text: str) -> int:
         """A JQL date value as epoch millis: literals in the user's zone, numbers as millis."""
-        (text,) = clause.values
         if re.fullmatch(r"-?\d{9,}", text):
             return int(text)
         relative = _RELATIVE.match(text.strip())
@@ -929,25 +1393,22 @@ class JiraEmulator(TicketEmulator):
                 continue
             return _millis(local.replace(tzinfo=self.zone))
         raise JqlError(
-            f"Date value '{text}' for field '{clause.field}' is invalid. Valid formats include: "
+            f"Date value '{text}' for field '{field}' is invalid. Valid formats include: "
             "'yyyy/MM/dd HH:mm', 'yyyy-MM-dd HH:mm', 'yyyy/MM/dd', 'yyyy-MM-dd', or a period "
             "format e.g. '-5d', '4w 2d'."
         )
 
-    def _sort_key(self, issue_id: int, order: tuple[tuple[str, bool], ...]) -> list[int]:
-        """Numbers only (negated for DESC), ending in the id: a total order a token can hold."""
-        issue = self._issues[issue_id]
-        fields = issue["fields"]
+    def _sort_key(self, issue_id: int, order: tuple[tuple[str, bool], ...]) -> tuple[int, ...]:
+        """Numbers only (negated for DESC), ending in key order and the id: a total order."""
+        row = self._rows[issue_id]
         key: list[int] = []
         for field, descending in order:
             if field == "key":
-                project, _, number = issue["key"].rpartition("-")
-                parts = [int(self._projects[project].id), int(number)]
+                parts = [int(self._projects[row.project].id), row.number]
             else:
-                parts = [_millis(self._parse_stamp(fields[field]))]
+                parts = [row.updated if field == "updated" else row.created]
             key.extend(-p if descending else p for p in parts)
-        key.append(issue_id)
-        return key
+        return (*key, *row.tail(self._projects, issue_id))
 
     def _project(self, value: str) -> _Project | None:
         for project in self._projects.values():
@@ -957,19 +1418,20 @@ class JiraEmulator(TicketEmulator):
 
     def _find(self, ref: str) -> int | None:
         """An issue by id or key, unless the API user may not browse it."""
-        for issue_id, issue in self._issues.items():
-            if ref in (issue["id"], issue["key"]) and issue_id not in self._hidden:
-                return issue_id
-        return None
+        issue_id = int(ref) if ref.isdigit() else self._by_key.get(ref.upper())
+        if issue_id is None or issue_id not in self._issues or issue_id in self._hidden:
+            return None
+        return issue_id
 
     def _move(self, issue_id: int, project_key: str) -> None:
-        """Move to another project: Jira re-keys the issue there."""
+        """Move to another project: Jira re-keys the issue there (the old key still works)."""
         if project_key not in self._projects:
             raise ValueError(f"project must be one of {sorted(self._projects)}")
         issue = self._issues[issue_id]
         if issue["fields"]["project"] == project_key:
             return
         issue["key"] = f"{project_key}-{next(self._key_numbers[project_key])}"
+        self._by_key[issue["key"]] = issue_id
         issue["fields"]["project"] = project_key
         service_desk = self._projects[project_key].service_desk
         issue["fields"]["issuetype"] = "[System] Incident" if service_desk else "Task"
@@ -1033,14 +1495,47 @@ class JiraEmulator(TicketEmulator):
                 "name": project.name,
                 "projectTypeKey": "service_desk" if project.service_desk else "software",
                 "simplified": False,
+                "avatarUrls": {
+                    "48x48": f"{self.base_url}/rest/api/3/universal_avatar/view/type/project"
+                    f"/avatar/{project.id}"
+                },
             }
         if name == "issuetype":
+            type_id = "10004" if value.startswith("[System]") else "10001"
             return {
-                "id": "10004" if value.startswith("[System]") else "10001",
+                "self": f"{self.base_url}/rest/api/3/issuetype/{type_id}",
+                "id": type_id,
+                "description": "",
+                "iconUrl": f"{self.base_url}/rest/api/2/universal_avatar/view/type/issuetype"
+                f"/avatar/{type_id}?size=medium",
                 "name": value,
                 "subtask": False,
+                "avatarId": int(type_id),
                 "hierarchyLevel": 0,
             }
+        if name == "resolution":
+            if value is None:
+                return None
+            return {"self": f"{self.base_url}/rest/api/3/resolution/{value['id']}", **value}
+        if name == "comment":
+            comments = self._comments.get(issue_id, [])
+            shown = comments[: self.comment_field_cap]
+            return {
+                "comments": [self._comment_view(issue_id, c, properties=False) for c in shown],
+                "self": f"{self.base_url}/rest/api/3/issue/{issue_id}/comment",
+                "maxResults": len(shown),
+                "total": len(comments),
+                "startAt": 0,
+            }
+        if name == "attachment":
+            return [self._attachment_view(a) for a in self._attachments.get(issue_id, [])]
+        if name in SLA_FIELDS:
+            if not self._projects[row["project"]].service_desk:
+                return None
+            for sla in self._slas.get(issue_id, []):
+                if sla["name"] == SLA_FIELDS[name]:
+                    return self._sla_view(issue_id, sla, field=True)
+            return None
         if name == REQUEST_TYPE_FIELD:
             project = self._projects[row["project"]]
             if not project.service_desk:
@@ -1056,11 +1551,12 @@ class JiraEmulator(TicketEmulator):
                     "statusDate": self._date_dto(self._parse_stamp(row["updated"])),
                 },
             }
-        if isinstance(value, list | dict):
-            return json.loads(json.dumps(value))
-        return value
+        return value  # shared with the stored issue: views are only serialized, never changed
 
     def _user_view(self, user: dict[str, Any], *, full: bool = False) -> dict[str, Any]:
+        cached = self._views.get(("user", user["accountId"], self.base_url))
+        if cached is not None and not full:
+            return cached
         view = {
             "self": f"{self.base_url}/rest/api/3/user?accountId={user['accountId']}",
             "accountId": user["accountId"],
@@ -1076,14 +1572,56 @@ class JiraEmulator(TicketEmulator):
             view["locale"] = "en_US"
             view["groups"] = {"size": 2, "items": []}
             view["applicationRoles"] = {"size": 2, "items": []}
+        else:
+            self._views[("user", user["accountId"], self.base_url)] = view
         return view
 
-    def _sla_view(self, issue_id: int, sla: dict[str, Any]) -> dict[str, Any]:
-        """One SLA value as the servicedesk API shows it, computed at the emulator's now."""
-        if "verbatim" in sla:
-            copied: dict[str, Any] = json.loads(json.dumps(sla["verbatim"]))
-            return copied
+    def _comment_view(
+        self, issue_id: int, comment: dict[str, Any], *, properties: bool
+    ) -> dict[str, Any]:
+        """A comment as the platform API shows it (``properties`` with ``expand=properties``)."""
+        author = self._user_view(comment["author"])
+        view: dict[str, Any] = {
+            "self": f"{self.base_url}/rest/api/3/issue/{issue_id}/comment/{comment['id']}",
+            "id": comment["id"],
+            "author": author,
+            "body": comment["body"],
+            "updateAuthor": author,
+            "created": comment["created"],
+            "updated": comment["updated"],
+            "jsdPublic": not comment["internal"],
+        }
+        if properties:
+            view["properties"] = (
+                [{"key": "sd.public.comment", "value": {"internal": True}}]
+                if comment["internal"]
+                else []
+            )
+        return view
+
+    def _attachment_view(self, attachment: dict[str, Any]) -> dict[str, Any]:
+        attachment_id = attachment["id"]
+        return {
+            "self": f"{self.base_url}/rest/api/3/attachment/{attachment_id}",
+            "id": attachment_id,
+            "filename": attachment["filename"],
+            "author": self._user_view(attachment["author"]),
+            "created": attachment["created"],
+            "size": attachment["size"],
+            "mimeType": attachment["mimeType"],
+            "content": f"{self.base_url}/rest/api/3/attachment/content/{attachment_id}",
+            "thumbnail": f"{self.base_url}/rest/api/3/attachment/thumbnail/{attachment_id}",
+        }
+
+    def _sla_view(
+        self, issue_id: int, sla: dict[str, Any], *, field: bool = False
+    ) -> dict[str, Any]:
+        """One SLA value as the servicedesk API shows it, computed at the emulator's now.
+
+        As a custom field value (``field``), its instants carry no ``iso8601``.
+        """
         now = self.clock()
+        date = self._field_date if field else self._date_dto
         goal: timedelta = sla["goal"]
         start: datetime = sla["start"]
         breach_at = start + goal
@@ -1101,9 +1639,9 @@ class JiraEmulator(TicketEmulator):
         if stop is not None:
             view["completedCycles"].append(
                 {
-                    "startTime": self._date_dto(start),
-                    "stopTime": self._date_dto(stop),
-                    "breachTime": self._date_dto(breach_at),
+                    "startTime": date(start),
+                    "stopTime": date(stop),
+                    "breachTime": date(breach_at),
                     "breached": breached if breached is not None else stop > breach_at,
                     "goalDuration": _duration(goal),
                     "elapsedTime": _duration(stop - start),
@@ -1112,8 +1650,8 @@ class JiraEmulator(TicketEmulator):
             )
         else:
             view["ongoingCycle"] = {
-                "startTime": self._date_dto(start),
-                "breachTime": self._date_dto(breach_at),
+                "startTime": date(start),
+                "breachTime": date(breach_at),
                 "breached": breached if breached is not None else now >= breach_at,
                 "paused": False,
                 "withinCalendarHours": True,
@@ -1165,21 +1703,22 @@ class JiraEmulator(TicketEmulator):
         return decoded == f"{self.email}:{self.api_token}"
 
     def _user(
-        self, name: str, *, email: str | None = None, customer: bool = False
+        self, name: str, *, email: str | None = None, customer: bool = False, app: bool = False
     ) -> dict[str, Any]:
         user = self._users.get(name)
         if user is None:
-            seed = hashlib.sha256(name.encode()).hexdigest()
-            account_id = (
-                f"qm:{uuid.UUID(seed[:32])}:{uuid.UUID(seed[32:])}"
-                if customer
-                else f"5b10ac8d{seed[:16]}"
-            )
+            seed = _digest(name)
+            if app:
+                account_id, kind = f"557058:{uuid.UUID(seed[:32])}", "app"
+            elif customer:
+                account_id, kind = f"qm:{uuid.UUID(seed[:32])}:{uuid.UUID(seed[32:])}", "customer"
+            else:
+                account_id, kind = f"5b10ac8d{seed[:16]}", "atlassian"
             user = {
                 "accountId": account_id,
                 "displayName": name,
                 "emailAddress": email,
-                "accountType": "customer" if customer else "atlassian",
+                "accountType": kind,
             }
             self._users[name] = user
         return user
@@ -1187,7 +1726,7 @@ class JiraEmulator(TicketEmulator):
     def _team(self, name: str) -> dict[str, Any]:
         team = self._teams.get(name)
         if team is None:
-            team_id = str(uuid.UUID(hashlib.sha256(name.encode()).hexdigest()[:32]))
+            team_id = str(uuid.UUID(_digest(name)[:32]))
             team = {
                 "id": team_id,
                 "name": name,
@@ -1206,18 +1745,32 @@ class JiraEmulator(TicketEmulator):
         return f"{local:%Y-%m-%dT%H:%M:%S}.{local.microsecond // 1000:03d}{local:%z}"
 
     def _parse_stamp(self, value: str) -> datetime:
-        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%f%z")
+        return datetime.fromisoformat(value)
+
+    def _field_date(self, value: datetime) -> dict[str, Any]:
+        """A DateDTO inside an SLA custom field: no ``iso8601`` there."""
+        cached = self._views.get(("field-date", value))
+        if cached is None:
+            dto = self._date_dto(value)
+            cached = self._views[("field-date", value)] = {
+                k: v for k, v in dto.items() if k != "iso8601"
+            }
+        return cached
 
     def _date_dto(self, value: datetime) -> dict[str, Any]:
         """JSM's DateDTO: ISO, Jira form, a locale-friendly text, and epoch millis."""
-        local = value.astimezone(self.zone)
-        hour = local.hour % 12 or 12
-        return {
-            "iso8601": f"{local:%Y-%m-%dT%H:%M:%S%z}",
-            "jira": self._stamp(value),
-            "friendly": f"{local:%d/%b/%y} {hour}:{local:%M} {'AM' if local.hour < 12 else 'PM'}",
-            "epochMillis": _millis(value),
-        }
+        cached = self._views.get(("date", value))
+        if cached is None:
+            local = value.astimezone(self.zone)
+            hour = local.hour % 12 or 12
+            friendly = f"{local:%d/%b/%y} {hour}:{local:%M} {'AM' if local.hour < 12 else 'PM'}"
+            cached = self._views[("date", value)] = {
+                "iso8601": f"{local:%Y-%m-%dT%H:%M:%S%z}",
+                "jira": self._stamp(value),
+                "friendly": friendly,
+                "epochMillis": _millis(value),
+            }
+        return cached
 
 
 _UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes"}
@@ -1227,6 +1780,7 @@ _OPERATORS = {
     "project": _TEXT_OPERATORS,
     "key": _TEXT_OPERATORS,
     "labels": _TEXT_OPERATORS,
+    "statuscategory": _TEXT_OPERATORS,
     "updated": _DATE_OPERATORS,
     "created": _DATE_OPERATORS,
 }
@@ -1321,15 +1875,18 @@ def _field_selection(fields: list[str] | None) -> set[str] | None:
 
 
 def _parse_jql(jql: str) -> _Query:
-    """The emulator's JQL subset: ``AND``-joined clauses, then an optional ``ORDER BY``."""
+    """The emulator's JQL subset: clauses joined by ``AND``/``OR``/``NOT`` with parentheses,
+    then an optional ``ORDER BY``. Values stay text here (see :meth:`JiraEmulator._resolve`)."""
     tokens = _TOKEN.findall(jql)
     if re.sub(r"\s+", "", "".join(tokens)) != re.sub(r"\s+", "", jql):
         raise JqlError("Error in the JQL Query: The character is a reserved JQL character.")
     position = 0
 
-    def peek(offset: int = 0) -> str | None:
-        index = position + offset
-        return tokens[index] if index < len(tokens) else None
+    def peek() -> str | None:
+        return tokens[position] if position < len(tokens) else None
+
+    def word() -> str:
+        return (peek() or "").lower()
 
     def take() -> str:
         nonlocal position
@@ -1339,16 +1896,45 @@ def _parse_jql(jql: str) -> _Query:
         position += 1
         return token
 
-    clauses: list[_Clause] = []
-    while peek() is not None and (peek() or "").lower() != "order":
-        field = take().lower()
-        field = "key" if field == "issuekey" else field
-        if field not in _OPERATORS:
+    def either() -> _Node:
+        parts = [both()]
+        while word() == "or":
+            take()
+            parts.append(both())
+        return parts[0] if len(parts) == 1 else _Bool("or", tuple(parts))
+
+    def both() -> _Node:
+        parts = [single()]
+        while word() == "and":
+            take()
+            if peek() is None or word() == "order":
+                raise JqlError("Error in the JQL Query: Expecting a clause after 'AND'.")
+            parts.append(single())
+        return parts[0] if len(parts) == 1 else _Bool("and", tuple(parts))
+
+    def single() -> _Node:
+        if word() == "not":
+            take()
+            return _Bool("not", (single(),))
+        if peek() == "(":
+            take()
+            inner = either()
+            if take() != ")":
+                raise JqlError("Error in the JQL Query: Expecting ')' to close '('.")
+            return inner
+        return clause()
+
+    def clause() -> _Clause:
+        name = take()
+        field = {"issuekey": "key", "statuscategory": "statusCategory"}.get(
+            name.lower(), name.lower()
+        )
+        if field.lower() not in _OPERATORS:
             raise JqlError(
-                f"Field '{field}' does not exist or you do not have permission to view it."
+                f"Field '{name.lower()}' does not exist or you do not have permission to view it."
             )
         op = take().lower()
-        if op == "not" and (peek() or "").lower() == "in":
+        if op == "not" and word() == "in":
             take()
             op = "not in"
         if op in ("in", "not in"):
@@ -1364,15 +1950,17 @@ def _parse_jql(jql: str) -> _Query:
             values = [_unquote(take())]
         else:
             raise JqlError(f"Error in the JQL Query: The operator '{op}' is not supported here.")
-        if op not in _OPERATORS[field]:
+        if op not in _OPERATORS[field.lower()]:
             raise JqlError(f"The operator '{op}' is not supported by the '{field}' field.")
-        clauses.append(_Clause(field, op, tuple(values)))
-        if peek() is not None and (peek() or "").lower() == "and":
-            take()
-            if peek() is None or (peek() or "").lower() == "order":
-                raise JqlError("Error in the JQL Query: Expecting a clause after 'AND'.")
-        elif peek() is not None and (peek() or "").lower() != "order":
-            raise JqlError(f"Error in the JQL Query: Expecting 'AND' or 'ORDER BY' at '{peek()}'.")
+        if field in ("updated", "created") and len(values) != 1:
+            raise JqlError(f"The '{field}' field takes one date value.")
+        return _Clause(field, op, frozenset(values))
+
+    if peek() is None or word() == "order":
+        raise JqlError("Unbounded JQL queries are not allowed here. Add a search restriction.")
+    where = either()
+    if peek() is not None and word() != "order":
+        raise JqlError(f"Error in the JQL Query: Expecting 'AND' or 'ORDER BY' at '{peek()}'.")
     order: list[tuple[str, bool]] = []
     if peek() is not None:
         take()
@@ -1382,9 +1970,8 @@ def _parse_jql(jql: str) -> _Query:
             field = take().lower()
             if field not in ("updated", "created", "key"):
                 raise JqlError(f"Not able to sort using field '{field}'.")
-            direction = (peek() or "").lower()
-            descending = direction == "desc"
-            if direction in ("asc", "desc"):
+            descending = word() == "desc"
+            if word() in ("asc", "desc"):
                 take()
             order.append((field, descending))
             if peek() != ",":
@@ -1392,12 +1979,32 @@ def _parse_jql(jql: str) -> _Query:
             take()
         if peek() is not None:
             raise JqlError(f"Error in the JQL Query: Unexpected '{peek()}' after ORDER BY.")
-    if not clauses:
-        raise JqlError("Unbounded JQL queries are not allowed here. Add a search restriction.")
-    for clause in clauses:
-        if clause.field in ("updated", "created") and len(clause.values) != 1:
-            raise JqlError(f"The '{clause.field}' field takes one date value.")
-    return _Query(tuple(clauses), tuple(order))
+    return _Query(where, tuple(order))
+
+
+def _conjuncts(node: _Node) -> list[_Node]:
+    """The parts of a top-level ``AND`` (or the node itself)."""
+    return list(node.parts) if isinstance(node, _Bool) and node.op == "and" else [node]
+
+
+def _category_of(parts: Iterable[_Node]) -> str | None:
+    """``open`` or ``done`` when a part restricts the status category to that side of Done."""
+    for part in parts:
+        if isinstance(part, _Clause) and part.field == "statusCategory":
+            if part.values == {"done"}:
+                return "done" if part.op in ("=", "in") else "open"
+            if "done" not in part.values and part.op in ("=", "in"):
+                return "open"
+    return None
+
+
+def _projects_of(parts: Iterable[_Node], projects: dict[str, _Project]) -> list[str]:
+    """The project keys a top-level ``project =``/``in`` part allows (else every project)."""
+    allowed = set(projects)
+    for part in parts:
+        if isinstance(part, _Clause) and part.field == "project" and part.op in ("=", "in"):
+            allowed &= set(part.values)
+    return sorted(allowed)
 
 
 def _unquote(token: str) -> str:
@@ -1425,7 +2032,7 @@ def _encode_token(fingerprint: str, position: Iterable[int]) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def _decode_token(token: str, fingerprint: str) -> list[int] | None:
+def _decode_token(token: str, fingerprint: str) -> tuple[int, ...] | None:
     """The position inside a token, or ``None`` when it is not ours or not for this query."""
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
@@ -1437,7 +2044,7 @@ def _decode_token(token: str, fingerprint: str) -> list[int] | None:
         return None
     if not all(isinstance(n, int) and not isinstance(n, bool) for n in after):
         return None
-    return after
+    return tuple(after)
 
 
 def _duration(value: timedelta) -> dict[str, Any]:
@@ -1456,6 +2063,24 @@ def _resolution(status: str) -> dict[str, Any]:
         "description": "This issue won't be actioned." if won_t else "Work has been completed.",
         "name": "Won't Do" if won_t else "Done",
     }
+
+
+def _copy(view: dict[str, Any]) -> dict[str, Any]:
+    """A deep copy of an answer (views share their parts with the stored issues)."""
+    copied: dict[str, Any] = json.loads(json.dumps(view))
+    return copied
+
+
+def _digest(name: str) -> str:
+    """A stable hex digest of any name (a lone surrogate included) for made-up ids."""
+    return hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _media(name: str) -> dict[str, Any]:
+    """The ADF node that shows an attached file in a comment (its media id is opaque)."""
+    media_id = str(uuid.UUID(_digest(name)[:32]))
+    attrs = {"type": "file", "id": media_id, "collection": "", "alt": name}
+    return {"type": "mediaSingle", "content": [{"type": "media", "attrs": attrs}]}
 
 
 def _adf(text: str) -> dict[str, Any] | None:

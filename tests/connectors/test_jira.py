@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import base64
+import json
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,8 +16,16 @@ import httpx2
 import pytest
 
 from connectors.base import VendorConfig
-from connectors.emulators.base import Reply, Request, WorldTicket
-from connectors.emulators.jira import SEARCH_PATH, TEAM_FIELD, JiraEmulator
+from connectors.emulators.base import Reply, Request, WorldEntry, WorldTicket
+from connectors.emulators.jira import (
+    COUNT_PATH,
+    FIELD_PATH,
+    RESOLUTION_SLA_FIELD,
+    SEARCH_PATH,
+    SLA_FIELDS,
+    TEAM_FIELD,
+    JiraEmulator,
+)
 from connectors.errors import (
     AuthError,
     BadPayload,
@@ -25,10 +35,12 @@ from connectors.errors import (
     TransientError,
 )
 from connectors.jira import JiraConnector
-from connectors.records import Priority, TicketRecord, TicketStatus
+from connectors.records import Cursor, Priority, TicketRecord, TicketStatus
+from connectors.sync import SyncState
 from tests.hostile import has_forbidden
 
 NOW = datetime.now(UTC).replace(microsecond=0)
+CAPTURE = Path(__file__).parent / "captures" / "jira-search.json"
 CREDS = {"email": "a@b.example", "api_token": "t"}
 
 
@@ -71,17 +83,33 @@ def by_key(tickets: tuple[TicketRecord, ...]) -> dict[str, TicketRecord]:
     return {t.key: t for t in tickets}
 
 
+def incremental(updated: str) -> Cursor:
+    """A saved cursor whose backfill is done and whose incremental position is ``updated``."""
+    return SyncState(incremental={"updated": updated}).dump()
+
+
+def position(cursor: Cursor | None) -> Any:
+    """The connector's own incremental position inside a saved cursor."""
+    assert cursor is not None
+    return cursor["incremental"]
+
+
 def searches(emu: JiraEmulator) -> list[Request]:
     return [r for r in emu.requests if r.path == SEARCH_PATH]
 
 
-def sla_requests(emu: JiraEmulator) -> list[Request]:
-    return [r for r in emu.requests if r.path.endswith("/sla")]
+def jql_of(emu: JiraEmulator, start: str) -> list[Request]:
+    """The searches whose JQL (after any project restriction) starts with ``start``."""
+    return [
+        r
+        for r in searches(emu)
+        if re.sub(r'^project = "[^"]*" AND ', "", r.json()["jql"]).startswith(start)
+    ]
 
 
-def jql_literal(request: Request) -> datetime:
-    """The ``updated >= "…"`` literal of a search request, as a naive local time."""
-    match = re.search(r'updated >= "([^"]+)"', request.json()["jql"])
+def jql_literal(request: Request, field: str = "updated") -> datetime:
+    """The ``<field> >= "…"`` literal of a search request, as a naive local time."""
+    match = re.search(rf'{field} >= "([^"]+)"', request.json()["jql"])
     assert match is not None
     return datetime.fromisoformat(match[1])
 
@@ -89,7 +117,8 @@ def jql_literal(request: Request) -> datetime:
 async def test_full_poll_follows_short_pages_to_the_end() -> None:
     with JiraEmulator(page_cap=2) as emu:
         keys = [
-            emu.put_ticket(world(f"t{i}", updated_at=NOW - timedelta(hours=i))) for i in range(5)
+            emu.put_ticket(world(f"t{i}", updated_at=NOW - timedelta(hours=i + 1)))
+            for i in range(5)
         ]
         async with connector_for(emu) as jira:
             result = await jira.poll(None)
@@ -101,42 +130,46 @@ async def test_full_poll_follows_short_pages_to_the_end() -> None:
             assert tickets[key].group == "Network Ops"
             assert tickets[key].assignee == "Kim Lee"
             assert tickets[key].requester == "Maria Jensen"
-        sent = searches(emu)
-        assert len(sent) == 3  # 2 + 2 + 1, though maxResults asked for 50
-        assert emu.requests[0].path == "/rest/api/3/myself"  # the profile zone, asked once
-        bodies = [r.json() for r in sent]
-        assert all(b["maxResults"] == 50 for b in bodies)
+        assert [r.path for r in emu.requests[:3]] == [
+            "/rest/api/3/myself",  # the profile zone, asked once
+            FIELD_PATH,  # the JSM SLA fields, asked once an hour
+            COUNT_PATH,  # the backfill's size
+        ]
+        opened = jql_of(emu, "statusCategory != Done")
+        assert len(opened) == 3  # 2 + 2 + 1, though maxResults asked for 100
+        bodies = [r.json() for r in opened]
+        assert all(b["maxResults"] == 100 for b in bodies)
+        assert bodies[0]["jql"] == "statusCategory != Done ORDER BY created ASC, key ASC"
         assert "nextPageToken" not in bodies[0]
         assert (
             bodies[1]["nextPageToken"] and bodies[2]["nextPageToken"] != bodies[1]["nextPageToken"]
         )
-        assert TEAM_FIELD in bodies[0]["fields"] and "updated" in bodies[0]["fields"]
-        assert bodies[0]["jql"].endswith(" ORDER BY updated ASC")
-        backfill = jql_literal(sent[0]).replace(tzinfo=emu.zone)  # in the user's zone
-        assert abs(backfill - (datetime.now(UTC) - timedelta(days=30))) < timedelta(minutes=2)
-        assert len(sla_requests(emu)) == 5  # one SLA read per changed issue (each finds none)
-        assert result.requests == 1 + 3 + 5
+        wanted = set(bodies[0]["fields"])
+        assert {TEAM_FIELD, "updated", "description", "comment", "attachment"} <= wanted
+        assert set(SLA_FIELDS) <= wanted
+        (closed,) = jql_of(emu, "statusCategory = Done")
+        literal = jql_literal(closed).replace(tzinfo=emu.zone)  # in the user's zone
+        assert abs(literal - (datetime.now(UTC) - timedelta(days=30))) < timedelta(minutes=2)
+        assert [r for r in emu.requests if "/servicedeskapi/" in r.path] == []  # SLAs: fields
+        assert result.requests == len(emu.requests)
         assert all(t.vendor_breached is None for t in result.tickets)
-        newest = emu.issue("t0")["fields"]["updated"]
-        assert result.cursor == {"updated": newest}
+        assert result.progress is not None and result.progress.phase == "incremental"
+        assert position(result.cursor) is None  # nothing updated since the backfill began
 
 
-async def test_requests_count_includes_the_sla_calls() -> None:
+async def test_a_poll_costs_the_same_requests_whatever_the_issues_hold() -> None:
+    """No per-issue request on the normal path: SLAs and comments come with the search."""
     with JiraEmulator() as emu:
-        for ref in ("a", "b"):
-            emu.put_ticket(world(ref))
+        for ref in ("a", "b", "c"):
+            emu.put_ticket(world(ref, due_at=NOW + timedelta(hours=2)))
         async with connector_for(emu) as jira:
-            result = await jira.poll(None)
-            again = await jira.poll(result.cursor)
-        assert len(searches(emu)) == 2
-        assert sorted(r.path for r in sla_requests(emu)) == [
-            "/rest/servicedeskapi/request/ITSD-1/sla",
-            "/rest/servicedeskapi/request/ITSD-1/sla",
-            "/rest/servicedeskapi/request/ITSD-2/sla",
-            "/rest/servicedeskapi/request/ITSD-2/sla",
-        ]
-        assert result.requests == 1 + 1 + 2
-        assert again.requests == 1 + 2  # the zone is asked only once per connector
+            first = await jira.poll(None)
+            emu.put_ticket(world("a", title="changed", updated_at=datetime.now(UTC)))
+            again = await jira.poll(first.cursor)
+        assert first.requests == 3 + 2 + 1  # myself, field, count; two backfill and one search
+        assert again.requests == 1  # the zone and the SLA fields are not asked again
+        assert [t.title for t in again.tickets] == ["changed"]
+        assert by_key(first.tickets)["ITSD-1"].vendor_due_at == NOW + timedelta(hours=2)
 
 
 async def test_basic_auth_is_email_colon_token() -> None:
@@ -151,14 +184,16 @@ async def test_basic_auth_is_email_colon_token() -> None:
 async def test_empty_pages_with_a_token_are_not_the_end() -> None:
     with JiraEmulator(page_cap=1) as emu:
         for i in range(4):
-            emu.put_ticket(world(f"t{i}", updated_at=NOW - timedelta(hours=4 - i)))
+            emu.put_ticket(world(f"t{i}", created_at=NOW - timedelta(hours=9 - i)))
         emu.hide("t0")
         emu.hide("t1")  # the first two windows come back empty, each with a token
         async with connector_for(emu, service_desk=False) as jira:
-            result = await jira.poll(None)
-        assert sorted(t.title for t in result.tickets) == ["Ticket t2", "Ticket t3"]
-        assert result.requests == 1 + 4
-        assert result.cursor == {"updated": emu.issue("t3")["fields"]["updated"]}
+            pages = [page async for page in jira.pages(None)]
+        assert sorted(t.title for p in pages for t in p.tickets) == ["Ticket t2", "Ticket t3"]
+        assert len(jql_of(emu, "statusCategory != Done")) == 4
+        # An empty first page still names where the backfill stands: from the start.
+        assert pages[0].tickets == () and pages[0].cursor is not None
+        assert pages[0].cursor["backfill"]["position"] is None
 
 
 async def test_second_poll_reads_changes_and_the_overlap_only() -> None:
@@ -168,21 +203,23 @@ async def test_second_poll_reads_changes_and_the_overlap_only() -> None:
         async with connector_for(emu) as jira:
             first = await jira.poll(None)
             assert len(first.tickets) == 2
+            now = datetime.now(UTC)
             emu.put_ticket(
-                world("a", title="Ticket a, resolved", status=TicketStatus.RESOLVED, updated_at=NOW)
+                world("a", title="Ticket a, resolved", status=TicketStatus.RESOLVED, updated_at=now)
             )
-            new_key = emu.put_ticket(world("new", updated_at=NOW - timedelta(minutes=3)))
+            new_key = emu.put_ticket(world("new", updated_at=now - timedelta(seconds=20)))
             second = await jira.poll(first.cursor)
 
             changed = by_key(second.tickets)
             assert set(changed) == {emu.issue_key("a"), new_key}
             assert changed[emu.issue_key("a")].status is TicketStatus.RESOLVED
             assert changed[emu.issue_key("a")].title == "Ticket a, resolved"
-            assert second.cursor == {"updated": emu.issue("a")["fields"]["updated"]}
+            assert position(second.cursor) == {"updated": emu.issue("a")["fields"]["updated"]}
 
             third = await jira.poll(second.cursor)
             # Only the overlap is re-read (harmless: the store upserts), and the cursor holds.
-            assert [t.key for t in third.tickets] == [emu.issue_key("a")]
+            assert set(by_key(third.tickets)) <= {emu.issue_key("a"), new_key}
+            assert emu.issue_key("a") in by_key(third.tickets)
             assert third.cursor == second.cursor
 
 
@@ -190,13 +227,13 @@ async def test_update_in_the_cursors_own_millisecond_is_not_missed() -> None:
     stamp = NOW - timedelta(minutes=10)
     with JiraEmulator() as emu:
         emu.put_ticket(world("a", updated_at=stamp))
+        saved = emu.issue("a")["fields"]["updated"]
         async with connector_for(emu, service_desk=False) as jira:
-            first = await jira.poll(None)
             late_key = emu.put_ticket(world("late", updated_at=stamp))
             earlier_key = emu.put_ticket(
                 world("indexed-late", updated_at=stamp - timedelta(seconds=50))
             )
-            second = await jira.poll(first.cursor)
+            second = await jira.poll(incremental(saved))
         assert {late_key, earlier_key} <= set(by_key(second.tickets))
 
 
@@ -207,8 +244,8 @@ async def test_jql_literal_is_written_in_the_users_profile_zone(zone: str) -> No
         emu.put_ticket(world("a", created_at=updated - timedelta(hours=1), updated_at=updated))
         async with connector_for(emu, service_desk=False) as jira:
             # A cursor written in another offset (+0100) still means the same instant.
-            first = await jira.poll({"updated": "2025-03-04T10:00:00.000+0100"})
-            assert first.cursor == {"updated": emu.issue("a")["fields"]["updated"]}
+            first = await jira.poll(incremental("2025-03-04T10:00:00.000+0100"))
+            assert position(first.cursor) == {"updated": emu.issue("a")["fields"]["updated"]}
             second = await jira.poll(first.cursor)
         assert [t.title for t in second.tickets] == ["Ticket a"]
         local = (updated - timedelta(seconds=60)).astimezone(ZoneInfo(zone))
@@ -227,7 +264,7 @@ async def test_jql_literal_is_right_across_a_daylight_saving_change() -> None:
         saved = emu.issue("a")["fields"]["updated"]
         assert saved == "2025-03-30T03:00:30.000+0200"
         async with connector_for(emu, service_desk=False) as jira:
-            result = await jira.poll({"updated": saved})
+            result = await jira.poll(incremental(saved))
         # 00:59:30 UTC is 01:59 CET; the cursor's own +0200 would say "02:59", a local
         # time that does not exist that night and is read an hour late.
         assert jql_literal(searches(emu)[-1]) == datetime(2025, 3, 30, 1, 59)
@@ -240,34 +277,36 @@ async def test_without_a_profile_zone_the_cursors_offset_is_used() -> None:
         saved = emu.issue("a")["fields"]["updated"]  # 2025-03-04T14:42:44.000+0530
         emu.inject(Reply(404, {"errorMessages": ["Not found"], "errors": {}}))
         async with connector_for(emu, service_desk=False) as jira:
-            result = await jira.poll({"updated": saved})
+            result = await jira.poll(incremental(saved))
             assert jira.user_zone is None
         assert jql_literal(searches(emu)[-1]) == datetime(2025, 3, 4, 14, 41)
         assert [t.title for t in result.tickets] == ["Ticket a"]
 
 
 async def test_nothing_new_keeps_the_old_cursor() -> None:
-    saved = {"updated": "2025-03-04T10:00:00.000+0100"}
+    saved = incremental("2025-03-04T10:00:00.000+0100")
     with JiraEmulator() as emu:
         async with connector_for(emu) as jira:
             assert (await jira.poll(saved)).cursor == saved
             empty_backfill = await jira.poll(None)
         assert empty_backfill.tickets == ()
-        assert empty_backfill.cursor is None
+        state = SyncState.load(empty_backfill.cursor, datetime.now(UTC))
+        assert state.backfill is None and state.incremental is None
+        assert state.incremental_from is not None  # the next poll reads from the backfill's start
 
 
 async def test_cursor_never_moves_back_to_an_overlap_reread() -> None:
     with JiraEmulator() as emu:
         emu.put_ticket(world("a", updated_at=NOW - timedelta(seconds=50)))
         ahead = (NOW - timedelta(seconds=20)).astimezone(emu.zone)
-        saved = {"updated": f"{ahead:%Y-%m-%dT%H:%M:%S}.000{ahead:%z}"}
+        saved = f"{ahead:%Y-%m-%dT%H:%M:%S}.000{ahead:%z}"
         async with connector_for(emu, service_desk=False) as jira:
-            result = await jira.poll(saved)
+            result = await jira.poll(incremental(saved))
         assert [t.title for t in result.tickets] == ["Ticket a"]
-        assert result.cursor == saved
+        assert position(result.cursor) == {"updated": saved}
 
 
-async def test_issue_seen_twice_in_one_poll_is_kept_once_in_its_newest_state() -> None:
+async def test_issue_seen_twice_in_one_page_is_kept_once_in_its_newest_state() -> None:
     with JiraEmulator() as emu:
         emu.put_ticket(world("a", title="new title", status=TicketStatus.PENDING))
         current = emu.issue("a")
@@ -282,7 +321,7 @@ async def test_issue_seen_twice_in_one_poll_is_kept_once_in_its_newest_state() -
         async with connector_for(emu, service_desk=False) as jira:
             await jira.check()
             emu.inject(Reply(200, {"issues": [current, stale], "isLast": True}))
-            result = await jira.poll(None)
+            result = await jira.poll(incremental("2025-03-04T10:00:00.000+0100"))
         assert [(t.key, t.title, t.status) for t in result.tickets] == [
             ("ITSD-1", "new title", TicketStatus.PENDING)
         ]
@@ -386,23 +425,21 @@ async def test_vendor_sla_and_first_response_from_jsm() -> None:
     raw_sla = tickets[emu.issue_key("overdue")].raw["sla"]
     assert raw_sla[0]["name"] == "Time to resolution"
     assert raw_sla[0]["ongoingCycle"]["remainingTime"]["millis"] < 0
+    assert [r for r in emu.requests if "/servicedeskapi/" in r.path] == []
 
 
-async def test_sla_pages_are_followed_with_start_and_limit() -> None:
-    with JiraEmulator(sla_page_limit=1) as emu:
-        emu.put_ticket(
-            world("a", due_at=NOW + timedelta(hours=2), first_response_at=NOW - timedelta(hours=4))
-        )
+async def test_sla_fields_are_found_by_their_type_and_asked_for_by_id() -> None:
+    with JiraEmulator() as emu:
+        emu.put_ticket(world("a", due_at=NOW + timedelta(hours=2)))
         async with connector_for(emu) as jira:
             (ticket,) = (await jira.poll(None)).tickets
-        sent = sla_requests(emu)
-        assert [(r.param("start"), r.param("limit")) for r in sent] == [("0", "50"), ("1", "50")]
+            assert jira.sla_fields == SLA_FIELDS
+        (asked,) = [r for r in emu.requests if r.path == FIELD_PATH]
+        assert asked.method == "GET"
+        assert all(set(SLA_FIELDS) <= set(r.json()["fields"]) for r in searches(emu))
         assert ticket.vendor_due_at == NOW + timedelta(hours=2)
-        assert ticket.first_response_at == NOW - timedelta(hours=4)
-        assert [v["name"] for v in ticket.raw["sla"]] == [
-            "Time to first response",
-            "Time to resolution",
-        ]
+        assert [v["name"] for v in ticket.raw["sla"]] == ["Time to resolution"]
+        assert RESOLUTION_SLA_FIELD in ticket.raw["fields"]
 
 
 async def test_plain_jira_issues_have_no_sla_and_do_not_fail_the_poll() -> None:
@@ -419,34 +456,27 @@ async def test_plain_jira_issues_have_no_sla_and_do_not_fail_the_poll() -> None:
         assert software.group == "DEV"  # no group_field: the project key
         assert tickets[emu.issue_key("desk")].vendor_due_at == NOW + timedelta(hours=1)
         assert tickets[emu.issue_key("desk")].group == "ITSD"
-        assert len(sla_requests(emu)) == 2
 
 
-async def test_service_desk_off_makes_no_sla_calls() -> None:
+async def test_service_desk_off_asks_for_no_sla_fields() -> None:
     with JiraEmulator() as emu:
         emu.put_ticket(world("a", due_at=NOW + timedelta(hours=1)))
         async with connector_for(emu, service_desk="false") as jira:
             (ticket,) = (await jira.poll(None)).tickets
-        assert sla_requests(emu) == []
+        assert [r for r in emu.requests if r.path == FIELD_PATH] == []
+        assert not set(SLA_FIELDS) & set(searches(emu)[0].json()["fields"])
         assert ticket.vendor_due_at is None
 
 
-async def test_sla_forbidden_skips_that_service_desk_for_the_poll() -> None:
+async def test_field_list_forbidden_means_no_slas_not_a_failed_poll() -> None:
     with JiraEmulator() as emu:
         emu.put_ticket(world("a", due_at=NOW + timedelta(hours=1)))
-        emu.put_ticket(world("b", due_at=NOW + timedelta(hours=1)))
-        page = {"issues": [emu.issue("a"), emu.issue("b")], "isLast": True}
-        forbidden = {
-            "errorMessage": "You do not have permission to view SLA information.",
-            "i18nErrorMessage": {"i18nKey": "sd.sla.permission", "parameters": []},
-        }
         async with connector_for(emu) as jira:
             await jira.check()
-            emu.inject(Reply(200, page), Reply(403, forbidden))
-            result = await jira.poll(None)
-        assert len(result.tickets) == 2
-        assert all(t.vendor_due_at is None for t in result.tickets)
-        assert result.requests == 2  # the search and one SLA call; b's desk was skipped
+            emu.inject(Reply(403, {"errorMessages": ["You may not list fields."], "errors": {}}))
+            (ticket,) = (await jira.poll(None)).tickets
+        assert ticket.vendor_due_at is None
+        assert not set(SLA_FIELDS) & set(searches(emu)[0].json()["fields"])
 
 
 async def test_wrong_token_is_an_auth_error_with_jiras_message() -> None:
@@ -467,13 +497,13 @@ async def test_server_error_is_transient() -> None:
             await jira.check()
             emu.inject(Reply(503, {"errorMessages": ["Service unavailable"], "errors": {}}))
             with pytest.raises(TransientError) as info:
-                await jira.poll(None)
+                await jira.poll(incremental("2025-03-04T10:00:00.000+0100"))
         assert info.value.http_status == 503
 
 
 async def test_injected_429_carries_retry_after() -> None:
     with JiraEmulator() as emu:
-        async with connector_for(emu) as jira:
+        async with connector_for(emu, service_desk=False) as jira:
             await jira.check()
             emu.inject(
                 Reply(
@@ -492,9 +522,9 @@ async def test_budget_reads_jiras_rate_limit_headers() -> None:
         emu.put_ticket(world("a"))
         async with connector_for(emu) as jira:
             result = await jira.poll(None)
-            assert result.requests == 3
+            assert result.requests == 6  # myself, field, count, two backfill searches, one more
             assert jira.budget.limit == 300
-            assert jira.budget.remaining == 297
+            assert jira.budget.remaining == 294
             assert jira.budget.reset_in is not None and 0 <= jira.budget.reset_in <= 61
             assert jira.budget.waited == 0
 
@@ -503,8 +533,8 @@ async def test_budget_paces_before_jira_has_to_say_429() -> None:
     with JiraEmulator(rate_limit=3, rate_window=1.0) as emu:
         for i in range(4):
             emu.put_ticket(world(f"t{i}"))
-        async with connector_for(emu) as jira:
-            result = await jira.poll(None)  # 6 requests against 3 a second
+        async with connector_for(emu, page_size=2) as jira:
+            result = await jira.poll(None)  # 7 requests against 3 a second
         assert len(result.tickets) == 4
         assert jira.budget.waited > 0
         assert all(r.path for r in emu.requests)  # every request was answered, none refused
@@ -523,36 +553,37 @@ async def test_emulator_rate_limit_becomes_rate_limited() -> None:
 async def test_invalid_next_page_token_is_jiras_400() -> None:
     with JiraEmulator() as emu:
         emu.put_ticket(world("a"))
-        async with connector_for(emu) as jira:
+        async with connector_for(emu, service_desk=False) as jira:
             await jira.check()
             emu.inject(Reply(200, {"issues": [], "nextPageToken": "not-a-token", "isLast": False}))
             with pytest.raises(ConnectorError) as info:
-                await jira.poll(None)
+                await jira.poll(incremental("2025-03-04T10:00:00.000+0100"))
         assert info.value.http_status == 400
         assert "next page token is invalid" in str(info.value)
         assert searches(emu)[-1].json()["nextPageToken"] == "not-a-token"
 
 
 async def test_continuation_contradictions_are_bad_payload() -> None:
+    saved = incremental("2025-03-04T10:00:00.000+0100")
     with JiraEmulator() as emu:
-        async with connector_for(emu) as jira:
+        async with connector_for(emu, service_desk=False) as jira:
             await jira.check()
             emu.inject(Reply(200, {"issues": [], "isLast": False}))
             with pytest.raises(BadPayload, match="no nextPageToken"):
-                await jira.poll(None)
+                await jira.poll(saved)
             same = {"issues": [], "nextPageToken": "abc", "isLast": False}
             emu.inject(Reply(200, same), Reply(200, same))
             with pytest.raises(BadPayload, match="no progress"):
-                await jira.poll(None)
+                await jira.poll(saved)
 
 
 async def test_garbage_body_is_bad_payload() -> None:
     with JiraEmulator() as emu:
-        async with connector_for(emu) as jira:
+        async with connector_for(emu, service_desk=False) as jira:
             await jira.check()
             emu.inject(Reply(200, raw=b"<html>Atlassian Cloud Notifications</html>"))
             with pytest.raises(BadPayload):
-                await jira.poll(None)
+                await jira.poll(incremental("2025-03-04T10:00:00.000+0100"))
 
 
 async def test_project_setting_restricts_the_jql() -> None:
@@ -563,7 +594,12 @@ async def test_project_setting_restricts_the_jql() -> None:
         async with connector_for(emu, project="ITSD", service_desk=False) as jira:
             (ticket,) = (await jira.poll(None)).tickets
             assert ticket.key == emu.issue_key("desk")
-        assert searches(emu)[0].json()["jql"].startswith('project = "ITSD" AND updated >= "')
+        counted = next(r for r in emu.requests if r.path == COUNT_PATH).json()["jql"]
+        assert counted.startswith('project = "ITSD" AND (statusCategory != Done OR updated >= "')
+        assert searches(emu)[0].json()["jql"] == (
+            'project = "ITSD" AND statusCategory != Done ORDER BY created ASC, key ASC'
+        )
+        assert all(r.json()["jql"].startswith('project = "ITSD" AND ') for r in searches(emu))
         async with connector_for(emu, project='No "Such" Project') as jira:
             with pytest.raises(ConnectorError) as info:
                 await jira.poll(None)
@@ -574,10 +610,14 @@ async def test_project_setting_restricts_the_jql() -> None:
 async def test_foreign_cursor_means_backfill_and_backfill_days_is_honoured() -> None:
     with JiraEmulator() as emu:
         emu.put_ticket(world("a"))
+        emu.put_ticket(
+            world("closed-long-ago", status=TicketStatus.CLOSED, updated_at=NOW - timedelta(days=3))
+        )
         async with connector_for(emu, backfill_days=2, service_desk=False) as jira:
             result = await jira.poll({"after_cursor": "from another connector"})
-        assert len(result.tickets) == 1
-        literal = jql_literal(searches(emu)[0]).replace(tzinfo=emu.zone)
+        assert [t.title for t in result.tickets] == ["Ticket a"]
+        (closed,) = jql_of(emu, "statusCategory = Done")
+        literal = jql_literal(closed).replace(tzinfo=emu.zone)
         assert abs(literal - (datetime.now(UTC) - timedelta(days=2))) < timedelta(minutes=2)
 
 
@@ -624,8 +664,8 @@ async def test_site_url_and_rest_suffix_in_base_url() -> None:
         {"status_map": "Work in progress=pending"},
     ],
 )
-def test_validate_rejects_settings_that_cannot_work(bad: dict[str, Any]) -> None:
-    with pytest.raises(ConfigurationError):
+def test_validate_rejects_settings_that_cannot_work_naming_the_key(bad: dict[str, Any]) -> None:
+    with pytest.raises(ConfigurationError) as refused:
         JiraConnector.validate(
             VendorConfig(
                 name="n",
@@ -634,6 +674,28 @@ def test_validate_rejects_settings_that_cannot_work(bad: dict[str, Any]) -> None
                 settings={**CREDS, **bad},
             )
         )
+    (key,) = bad
+    assert str(refused.value).startswith(f"vendor 'n' (jira): {key}")
+
+
+def test_an_unknown_setting_is_refused_by_name() -> None:
+    with pytest.raises(ConfigurationError, match=r"unknown setting 'servicedesk'"):
+        JiraConnector.validate(
+            VendorConfig(
+                name="n",
+                kind="jira",
+                base_url="https://acme.atlassian.net",
+                settings={**CREDS, "servicedesk": False},
+            )
+        )
+
+
+def test_settings_are_typed_once_with_jiras_defaults() -> None:
+    config = VendorConfig("n", "jira", "https://acme.atlassian.net", settings=CREDS)
+    settings = JiraConnector.settings_of(config)
+    assert (settings.page_size, settings.concurrency, settings.backfill_days) == (100, 4, 30.0)
+    assert settings.service_desk is True and settings.create_issue_type == "Task"
+    assert "'t'" not in repr(settings)  # the token is a secret
 
 
 def test_validate_needs_email_and_token_and_accepts_good_overrides() -> None:
@@ -796,3 +858,29 @@ def test_emulator_token_is_bound_to_its_query() -> None:
     assert other.status_code == 400
     assert [i["key"] for i in first["issues"] + follow["issues"]] == ["ITSD-1", "ITSD-2"]
     assert follow["isLast"] is True
+
+
+def test_emulator_issues_carry_the_keys_of_the_real_capture() -> None:
+    """Same keys as the capture's issues and field objects: none extra, none missing."""
+    capture = json.loads(CAPTURE.read_text(encoding="utf-8"))["issues"][0]
+    with JiraEmulator() as emu:
+        emu.put_ticket(
+            world("a", status=TicketStatus.RESOLVED, description="You better be created")
+        )
+        emu.put_entry(
+            "a", WorldEntry("c", "Kim Lee", "Dummy link 2", NOW - timedelta(hours=2), "internal")
+        )
+        with client_for(emu) as client:
+            fields = sorted(capture["fields"])
+            answer = client.post(SEARCH_PATH, json={"jql": "key = ITSD-1", "fields": fields})
+        (issue,) = answer.json()["issues"]
+    # renderedFields and transitions are in the capture only because it asked to expand them.
+    assert set(issue) == set(capture) - {"renderedFields", "transitions"}
+    ours, theirs = issue["fields"], capture["fields"]
+    for name in ("status", "priority", "project", "issuetype", "description", "comment"):
+        assert set(ours[name]) == set(theirs[name]), name
+    assert set(ours["status"]["statusCategory"]) == set(theirs["status"]["statusCategory"])
+    assert set(ours["comment"]["comments"][0]) == set(theirs["comment"]["comments"][0])
+    for person in ("assignee", "reporter", "creator"):  # an e-mail only where the user shows it
+        assert set(ours[person]) - {"emailAddress"} == set(theirs[person]) - {"emailAddress"}
+    assert set(ours["resolution"]) == {"self", "id", "description", "name"}

@@ -8,10 +8,12 @@ from typing import Any
 import pytest
 
 from connectors.actions import Action, ActionKind, Handoff, PlannedRequest, UnsupportedAction
+from connectors.base import VendorConfig
 from connectors.emulators.base import Request, WorldTicket
 from connectors.emulators.jira import JiraEmulator
 from connectors.errors import ConnectorError
-from connectors.jira.connector import _choose, adf, dedupe_label
+from connectors.jira import JiraConnector
+from connectors.jira.actions import _choose, adf, dedupe_label
 from connectors.overrides import Overrides
 from connectors.records import Priority, TicketStatus
 from tests.connectors.test_jira import NOW, by_key, config_for, connector_for, world
@@ -392,3 +394,24 @@ def test_dedupe_label_is_a_label_jira_accepts() -> None:
     assert dedupe_label("Zendesk 42 / EU") == "paneglass-zendesk-42-eu"
     with pytest.raises(UnsupportedAction):
         dedupe_label(":::")
+
+
+def test_the_dry_run_needs_no_client_and_shows_no_credential() -> None:
+    config = VendorConfig(
+        "network",
+        "jira",
+        "https://acme.atlassian.net",
+        settings={"email": "desk@acme.example", "api_token": "s3cret-token", "project": "ITSD"},
+    )
+    actions = [
+        Action(ActionKind.COMMENT, "10001", "ITSD-1", text="Checked cabling"),
+        Action(ActionKind.ASSIGN, "10001", "ITSD-1", assignee="Ana Ruiz"),
+        Action(ActionKind.SET_STATUS, "10001", "ITSD-1", status=TicketStatus.RESOLVED, text="ok"),
+        Action(ActionKind.CREATE, handoff=handoff()),
+    ]
+    for action in actions:
+        planned = JiraConnector.plan_action(config, action)  # a classmethod: no HTTP client
+        text = "\n".join(r.describe() for r in planned)
+        assert planned and "s3cret-token" not in text and "desk@acme.example" not in text
+    (create, _link) = JiraConnector.plan_action(config, actions[-1])
+    assert create.body["fields"]["project"] == {"key": "ITSD"}

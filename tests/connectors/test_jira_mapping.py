@@ -12,14 +12,16 @@ import pytest
 from connectors.errors import BadPayload
 from connectors.jira.mapping import (
     SlaState,
+    conversation,
     field_text,
     issue_to_record,
     issue_url,
     jira_offset,
+    jira_time,
     normalise_status,
     sla_state,
 )
-from connectors.records import Priority, TicketStatus
+from connectors.records import Priority, TicketStatus, Visibility
 from tests.hostile import HOSTILE_STRINGS, has_forbidden
 
 CAPTURE = Path(__file__).parent / "captures" / "jira-search.json"
@@ -98,7 +100,30 @@ def test_capture_issues_map_field_by_field() -> None:
     # Built from our base URL, never from the capture's api.atlassian.com "self" link.
     assert a.url == "https://acme.atlassian.net/browse/COMPANYSA-28"
     assert b.url == "https://acme.atlassian.net/browse/COMPANYSA-14"
-    assert a.raw == first
+    # The raw payload keeps everything but the comments: they travel as entries.
+    assert a.raw == {
+        **first,
+        "fields": {k: v for k, v in first["fields"].items() if k != "comment"},
+    }
+    assert (a.description, b.description) == (None, "You better be created")
+
+
+def test_capture_comments_become_public_entries() -> None:
+    first, _ = capture_issues()
+    (entry,) = conversation(
+        first["id"],
+        first["fields"]["comment"]["comments"],
+        first["fields"]["attachment"],
+        api_root=BASE,
+    )
+    assert (entry.ticket_external_id, entry.external_id) == ("21422", "18253")
+    assert (entry.visibility, entry.body, entry.author) == (
+        Visibility.PUBLIC,
+        "Dummy link 2",
+        "Example User",
+    )
+    assert entry.raw_format == "adf" and '"Dummy link 2"' in entry.raw_body
+    assert entry.created_at == entry.updated_at == datetime(2023, 2, 14, 21, 40, 44, 939000, UTC)
 
 
 @pytest.mark.parametrize(
@@ -317,3 +342,48 @@ def test_hostile_text_is_cleaned(text: str) -> None:
     )
     for value in (r.title, r.assignee, r.requester, r.group):
         assert value is not None and not has_forbidden(value)
+
+
+def test_sla_custom_fields_of_the_issue_itself_give_the_clocks() -> None:
+    due = NOW + timedelta(hours=1)
+    replied = NOW - timedelta(minutes=40)
+    issue = minimal(
+        customfield_10071={"ongoingCycle": cycle(breachTime=due, breached=False)},
+        customfield_10072={
+            "name": "Time to first response",
+            "completedCycles": [cycle(stopTime=replied, breached=False)],
+        },
+        customfield_10099=None,
+    )
+    fields = {
+        "customfield_10071": "Time to resolution",
+        "customfield_10072": "Time to first response",
+        "customfield_10099": "Time to close after resolution",
+    }
+    r = record(issue, sla_fields=fields)
+    assert (r.vendor_due_at, r.vendor_breached, r.first_response_at) == (due, False, replied)
+    assert [v["name"] for v in r.raw["sla"]] == ["Time to resolution", "Time to first response"]
+    plain = record(minimal(), sla_fields=fields)
+    assert (plain.vendor_due_at, plain.vendor_breached) == (None, None) and "sla" not in plain.raw
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2023-05-01T00:24:14.022+0300", datetime(2023, 4, 30, 21, 24, 14, 22000, tzinfo=UTC)),
+        ("2025-03-04T09:12:44.123Z", datetime(2025, 3, 4, 9, 12, 44, 123000, tzinfo=UTC)),
+        ("2025-03-04T09:12:44.123456789+0100", datetime(2025, 3, 4, 8, 12, 44, 123456, tzinfo=UTC)),
+        (None, None),
+        ("", None),
+    ],
+)
+def test_jira_time_reads_jiras_shape_fast_and_the_rest_as_before(
+    text: str | None, expected: datetime | None
+) -> None:
+    assert jira_time(text) == expected
+
+
+@pytest.mark.parametrize("text", ["2025-03-04 08:40", "2025-03-04T08:40:00.000", "Today 12:24 AM"])
+def test_jira_time_refuses_times_without_an_offset(text: str) -> None:
+    with pytest.raises(BadPayload):
+        jira_time(text)
