@@ -299,7 +299,9 @@ class ZendeskEmulator(TicketEmulator):
         self._served_events = 0
         """The newest ``start_time``/``end_time`` of the event export handed out."""
         self._last_audit: dict[str, Any] = {}
-        self._recent: deque[float] = deque()
+        self._minute = 0
+        self._used = 0
+        """Requests counted in the current clock minute (the account limit's window)."""
         self._recent_exports: deque[float] = deque()
         self._recent_searches: deque[float] = deque()
         self.agent_id = self._user_named(agent_name, role="agent", email=email)
@@ -446,23 +448,33 @@ class ZendeskEmulator(TicketEmulator):
     # -- wire format ---------------------------------------------------------------
 
     def route(self, request: Request) -> Reply:
-        """Answer the endpoints the connector uses, with rate-limit headers on every answer."""
+        """Answer, counting the request against the account's limit for the current minute.
+
+        Every answer carries ``X-Rate-Limit``/``X-Rate-Limit-Remaining`` and the
+        ``ratelimit-limit``/``-remaining``/``-reset`` trio Zendesk adds to Ticketing
+        API answers; past the limit, 429 with ``Retry-After`` until the minute ends.
+        """
         now = self.clock().timestamp()
-        self._recent.append(now)
-        while self._recent and self._recent[0] <= now - 60:
-            self._recent.popleft()
+        minute = int(now // 60)
+        if minute != self._minute:
+            self._minute, self._used = minute, 0
+        self._used += 1
         limit = self.account_rate_limit
-        if len(self._recent) > limit:
-            wait = max(math.ceil(self._recent[0] + 60 - now), 1)
+        reset = max(math.ceil((minute + 1) * 60 - now), 1)
+        if self._used > limit:
             reply = Reply(
                 429,
                 {"error": "APIRateLimitExceeded", "description": "Rate limit for API exceeded"},
-                headers={"Retry-After": str(wait)},
+                headers={"Retry-After": str(reset)},
             )
         else:
             reply = self._answer(request, now)
+        remaining = str(max(limit - self._used, 0))
         reply.headers.setdefault("X-Rate-Limit", str(limit))
-        reply.headers.setdefault("X-Rate-Limit-Remaining", str(max(limit - len(self._recent), 0)))
+        reply.headers.setdefault("X-Rate-Limit-Remaining", remaining)
+        reply.headers.setdefault("ratelimit-limit", str(limit))
+        reply.headers.setdefault("ratelimit-remaining", remaining)
+        reply.headers.setdefault("ratelimit-reset", str(reset))
         return reply
 
     def _answer(self, request: Request, now: float) -> Reply:

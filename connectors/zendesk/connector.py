@@ -136,18 +136,23 @@ class BackfillPosition:
     """When ``after`` was handed out (Unix seconds): it lives an hour."""
     created: str | None = None
     """``created_at`` of the last row committed in this stage (the keyset)."""
+    anchor: str | None = None
+    """The ``created<=`` bound of the query that handed out ``after`` (a cursor only
+    continues the very query that made it)."""
 
     @classmethod
     def load(cls, cursor: Cursor | None) -> BackfillPosition:
         if not isinstance(cursor, dict):
             return cls()
         stage = cursor.get("stage")
-        after, issued, created = cursor.get("after"), cursor.get("issued"), cursor.get("created")
+        after, issued = cursor.get("after"), cursor.get("issued")
+        created, anchor = cursor.get("created"), cursor.get("anchor")
         return cls(
             stage=stage if stage in (*STAGES, DONE) else OPEN,
             after=after if isinstance(after, str) and after else None,
             issued=float(issued) if isinstance(issued, int | float) else None,
             created=created if isinstance(created, str) and created else None,
+            anchor=anchor if isinstance(anchor, str) and anchor else None,
         )
 
     def dump(self) -> Cursor:
@@ -156,6 +161,7 @@ class BackfillPosition:
             "after": self.after,
             "issued": self.issued,
             "created": self.created,
+            "anchor": self.anchor,
         }
 
 
@@ -262,25 +268,20 @@ class ZendeskConnector(Connector):
         }
         fresh = where.issued is not None and time.time() - where.issued < SEARCH_CURSOR_LIFE
         requests = 1
+        anchor = where.anchor
+        body: Mapping[str, Any] | None = None
         if where.after is not None and fresh:
+            continued = {**_bounded(params, anchor), "page[after]": where.after}
             try:
-                body = await self._retrying(
-                    lambda: self.get_object(
-                        SEARCH_EXPORT_PATH, {**params, "page[after]": where.after}
-                    )
-                )
+                body = await self._retrying(lambda: self.get_object(SEARCH_EXPORT_PATH, continued))
             except ConnectorError as exc:
                 if exc.http_status not in (400, 404, 410, 422):
                     raise
-                # The cursor is no longer valid: continue from the keyset instead.
-                body = await self._retrying(
-                    lambda: self.get_object(SEARCH_EXPORT_PATH, _keyset(params, where))
-                )
-                requests += 1
-        else:
-            body = await self._retrying(
-                lambda: self.get_object(SEARCH_EXPORT_PATH, _keyset(params, where))
-            )
+                requests += 1  # the cursor is no longer valid: continue from the keyset
+        if body is None:
+            anchor = where.created
+            restart = _bounded(params, anchor)
+            body = await self._retrying(lambda: self.get_object(SEARCH_EXPORT_PATH, restart))
         issued = time.time()
         rows = [
             r
@@ -299,6 +300,7 @@ class ZendeskConnector(Connector):
             after=after if more else None,
             issued=issued,
             created=created if isinstance(created, str) else where.created,
+            anchor=anchor,
         )
         return rows, moved, more, requests
 
@@ -559,11 +561,11 @@ class ZendeskConnector(Connector):
         return await actions.find_existing(self, action)
 
 
-def _keyset(params: Mapping[str, Any], where: BackfillPosition) -> dict[str, Any]:
-    """The stage's query again, from the last committed row's ``created_at`` down."""
-    if where.created is None:
+def _bounded(params: Mapping[str, Any], anchor: str | None) -> dict[str, Any]:
+    """The stage's query from ``anchor`` (a row's ``created_at``) down: the keyset."""
+    if anchor is None:
         return dict(params)
-    return {**params, "query": f"{params['query']} created<={where.created}"}
+    return {**params, "query": f"{params['query']} created<={anchor}"}
 
 
 def _search_time(when: datetime) -> str:

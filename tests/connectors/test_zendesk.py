@@ -468,10 +468,11 @@ def test_validate_rejects_missing_credentials_and_bad_numbers() -> None:
 
 
 def test_emulator_refuses_too_recent_start_time_and_reports_rate_limits() -> None:
-    with ZendeskEmulator() as emu:
+    frozen = datetime.now(UTC).replace(second=5)  # one clock minute: one rate-limit window
+    with ZendeskEmulator(clock=lambda: frozen) as emu:
         auth = httpx2.BasicAuth("desk@acme.example/token", "demo-token")
         with httpx2.Client(base_url=emu.base_url, auth=auth) as client:
-            recent = int(datetime.now(UTC).timestamp()) - 10
+            recent = int(frozen.timestamp()) - 10
             answer = client.get(EXPORT_PATH, params={"start_time": recent})
             assert answer.status_code == 400
             assert answer.json() == {
@@ -480,6 +481,8 @@ def test_emulator_refuses_too_recent_start_time_and_reports_rate_limits() -> Non
             }
             assert answer.headers["X-Rate-Limit"] == "700"
             assert answer.headers["X-Rate-Limit-Remaining"] == "699"
+            assert answer.headers["ratelimit-remaining"] == "699"
+            assert answer.headers["ratelimit-reset"] == "55"  # the minute's window ends
             ok = client.get(EXPORT_PATH, params={"start_time": recent - 3600})
             assert ok.status_code == 200
             assert ok.headers["X-Rate-Limit-Remaining"] == "698"
