@@ -126,7 +126,7 @@ def decode_cursor(cursor: str) -> tuple[int, int] | None:
 
 def _stamp(value: datetime) -> str:
     """Zendesk's timestamp form: UTC, seconds, ``Z``."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _seconds(text: str) -> int:
@@ -643,7 +643,7 @@ class ZendeskEmulator(TicketEmulator):
         query = _parse_query(" ".join(words))
         if isinstance(query, str):
             return _error(400, "invalid", query)
-        return Reply(200, {"count": len(self._search_ids(query))})
+        return Reply(200, {"count": self._count(query)})
 
     def _search_export(self, request: Request, now: float) -> Reply:
         limited = self._limited(self._recent_searches, self.search_export_requests_per_minute, now)
@@ -736,6 +736,24 @@ class ZendeskEmulator(TicketEmulator):
             and query.updated == (-math.inf, math.inf)
             and not query.words
         )
+
+    def _count(self, query: _Query) -> int:
+        """How many tickets match: two bisects for the indexed shapes, else a count of matches."""
+        if self._live(query):
+            index = self._unsolved_index
+            low = bisect_left(index, (-int(min(query.created[1], 2**62)), -1))
+            high = bisect_right(index, (-int(max(query.created[0], -(2**62))), 2**62))
+            return max(high - low, 0)
+        if (
+            query.statuses == SOLVED
+            and query.created == (-math.inf, math.inf)
+            and query.updated[1] == math.inf
+            and not query.words
+        ):
+            return len(self._solved_index) - bisect_left(
+                self._solved_index, (int(query.updated[0]), -1)
+            )
+        return len(self._search_ids(query))
 
     def _search_ids(self, query: _Query) -> list[int]:
         """Every ticket the query matches (for counts and snapshots)."""
