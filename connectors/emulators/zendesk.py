@@ -30,6 +30,10 @@ ticket store keeps sorted indexes, so a page is a bisect and a slice):
   ``GET/PUT /api/v2/tickets/{id}.json``, ``GET/POST /api/v2/tickets.json``,
   ``GET /api/v2/users/me.json``.
 
+Answers are encoded outside the lock, so views are shallow copies and stored
+records follow one rule: a nested value (``via``, ``tags``, a comment's
+``attachments``…) is replaced, never changed in place.
+
 Deviations, on purpose: real Zendesk withholds changes of the last minute from
 the exports and indexes search a minute or so late; the emulator answers at
 once and keeps the exports' guarantee another way (a change never gets a
@@ -1282,8 +1286,6 @@ class ZendeskEmulator(TicketEmulator):
         view = {"url": f"{self.base_url}/api/v2/tickets/{ticket_id}.json", **row}
         if not export:
             del view["generated_timestamp"]  # only the incremental export carries it
-        for key in ("via", "collaborator_ids", "follower_ids", "tags", "custom_fields", "fields"):
-            view[key] = _copy(row[key])
         if with_slas:
             now = self.clock()
             view["slas"] = {
@@ -1362,8 +1364,7 @@ def _start_time(request: Request, now: float, min_age: int) -> int | Reply:
 
 def _comment_view(comment: dict[str, Any]) -> dict[str, Any]:
     """A comment as the comments API lists it."""
-    view = {key: _copy(value) for key, value in comment.items() if key != "event_type"}
-    return view
+    return {key: value for key, value in comment.items() if key != "event_type"}
 
 
 def _event_view(event: dict[str, Any], with_comments: bool) -> dict[str, Any]:
@@ -1386,8 +1387,7 @@ def _event_view(event: dict[str, Any], with_comments: bool) -> dict[str, Any]:
                 "event_type",
             )
             children.append(
-                {key: _copy(child[key]) for key in keep if key in child}
-                | {"via_reference_id": None}
+                {key: child[key] for key in keep if key in child} | {"via_reference_id": None}
             )
         else:
             children.append(
@@ -1439,14 +1439,6 @@ def _metric_view(metric: dict[str, Any], now: datetime) -> dict[str, Any]:
 def _tag(text: str) -> str:
     """Zendesk tags are lowercase words without spaces."""
     return re.sub(r"[^a-z0-9_\-]+", "_", text.lower()).strip("_") or "asset"
-
-
-def _copy(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _copy(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_copy(v) for v in value]
-    return value
 
 
 EMULATOR = ZendeskEmulator

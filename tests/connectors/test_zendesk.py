@@ -355,19 +355,23 @@ async def test_export_limit_mid_poll_keeps_the_pages_already_read() -> None:
 
 
 async def test_the_connector_paces_the_export_below_the_limit_itself() -> None:
-    with ZendeskEmulator() as emu:
+    with ZendeskEmulator() as emu:  # the emulator has no limit: only the connector paces
         for ref in ("a", "b", "c"):
             emu.put_ticket(world(ref))
         async with connector_for(emu, page_size=1, export_requests_per_minute=2) as zd:
             cursor = await synced(zd)  # the ticket export and the event export: the budget
             assert len(export_requests(emu)) == 1 and len(event_requests(emu)) == 1
-            for ref in ("a", "b"):
+            for ref in ("a", "b", "c"):
                 emu.put_ticket(world(ref, title=f"Ticket {ref} again"))
-            sent = len(export_requests(emu))
-            with pytest.raises(RateLimited, match="paced") as info:
-                await zd.poll(cursor)
-        assert len(export_requests(emu)) == sent and len(event_requests(emu)) == 1  # no 429 drawn
-        assert info.value.retry_after is not None and 15 < info.value.retry_after <= 60
+            second = await zd.poll(cursor)  # its first request always goes, then it stops
+            third = await zd.poll(second.cursor)
+        assert [t.title for t in second.tickets] == ["Ticket a again"]
+        assert [t.title for t in third.tickets] == ["Ticket b again"]
+        assert len(export_requests(emu)) == 3 and len(event_requests(emu)) == 1
+        assert (
+            export_requests(emu)[-1].param("cursor")
+            == (incremental_cursor(second.cursor)["after_cursor"])
+        )
 
 
 async def test_garbage_body_is_bad_payload() -> None:
