@@ -344,12 +344,27 @@ class ZendeskConnector(Connector):
         entries: tuple[ConversationEntry, ...] = ()
         if with_comments and self.settings.conversations == "all" and ordered:
             threads = await fan_out([t["id"] for t in ordered], self._comments, self.limiter)
-            entries = tuple(entry for thread, _ in threads for entry in thread)
-            requests += sum(used for _, used in threads)
+            requests += sum(used for _, _, used in threads)
+            authors = (
+                row.get("author_id")
+                for _, rows, _ in threads
+                for row in rows
+                if isinstance(row, Mapping)
+            )
+            requests += await self._learn_users(authors)
+            entries = tuple(
+                comment_to_entry(row, ticket_id=ticket_id, users=self.users, base_url=self.site)
+                for ticket_id, rows, _ in threads
+                for row in rows
+            )
         return records, entries, requests
 
-    async def _comments(self, ticket_id: int) -> tuple[list[ConversationEntry], int]:
-        """Every comment of one ticket (cursor-paged, authors sideloaded), and requests used."""
+    async def _comments(self, ticket_id: int) -> tuple[int, list[Any], int]:
+        """Every comment of one ticket (cursor-paged, authors sideloaded), and requests used.
+
+        Zendesk documents the ``users`` sideload here for e-mail CCs; authors it
+        leaves out are looked up in bulk afterwards (``users/show_many``).
+        """
         path = f"/api/v2/tickets/{ticket_id}/comments.json"
         params: dict[str, Any] = {"page[size]": COMMENTS_PAGE, "include": "users"}
         rows: list[Any] = []
@@ -366,11 +381,7 @@ class ZendeskConnector(Connector):
             if not (isinstance(after, str) and after) or after == params.get("page[after]"):
                 raise BadPayload(f"Zendesk comments of #{ticket_id} page without progress")
             params = {**params, "page[after]": after}
-        entries = [
-            comment_to_entry(row, ticket_id=ticket_id, users=self.users, base_url=self.site)
-            for row in rows
-        ]
-        return entries, requests
+        return ticket_id, rows, requests
 
     # -- incremental polls -------------------------------------------------------------
 

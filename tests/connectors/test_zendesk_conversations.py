@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from connectors.emulators.base import WorldAttachment, WorldEntry
+from connectors.emulators.base import Reply, Request, WorldAttachment, WorldEntry
 from connectors.emulators.zendesk import (
     EVENTS_PATH,
     SEARCH_COUNT_PATH,
@@ -217,3 +217,25 @@ async def test_requests_per_thousand_tickets() -> None:
     per_poll = [r.path for r in emu.requests[sent:]]
     # one export page of tickets, one page of events, one bulk lookup of the new authors
     assert len(per_poll) == 3, per_poll
+
+
+class NoAuthorSideload(ZendeskEmulator):
+    """A Zendesk whose comments ``users`` sideload names only e-mail CCs (as documented)."""
+
+    def route(self, request: Request) -> Reply:
+        reply = super().route(request)
+        if request.path.endswith("/comments.json") and isinstance(reply.body, dict):
+            reply.body["users"] = []
+        return reply
+
+
+async def test_comment_authors_missing_from_the_sideload_are_looked_up_in_bulk() -> None:
+    with NoAuthorSideload() as emu:
+        emu.put_ticket(world("a", updated_at=EARLIER))
+        for i in range(3):
+            emu.put_entry("a", WorldEntry(f"e{i}", f"Engineer {i}", f"step {i}", EARLIER))
+        async with connector_for(emu) as zd:
+            result = await zd.poll(None)
+    assert sorted(e.author or "" for e in result.entries) == [f"Engineer {i}" for i in range(3)]
+    lookups = [r for r in emu.requests if r.path == USERS_SHOW_MANY_PATH]
+    assert len(lookups) == 1 and len((lookups[0].param("ids") or "").split(",")) == 3
