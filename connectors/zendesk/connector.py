@@ -38,24 +38,32 @@ page's ``after_cursor`` is an exact resume point. Then new comments: the
 time-based ticket event export ``GET /api/v2/incremental/ticket_events.json
 ?start_time={events_from}&include=comment_events`` (``start_time`` inclusive:
 each page re-reads the second it ended on; entries are upserts). Position:
-``{after_cursor, events_from}``. Both exports share Zendesk's 10 requests a
-minute (30 with High Volume), paced here (``export_requests_per_minute``): a
+``{after_cursor, events_from, comments}``. Both exports share Zendesk's 10
+requests a minute (30 with High Volume), paced here (``export_requests_per_minute``): a
 poll that has read a page stops at the limit and the next one resumes from the
 saved cursor; a 429 on a poll's first request fails it with Zendesk's
 ``Retry-After`` (polls every 60 s spend 2 of the 10).
 
-**Conversations.** The backfill reads each ticket's comments,
+**Conversations.** Polls read new and changed comments from the event stream
+above: about one request per 1,000 ticket updates, for every ticket. Earlier
+comments of the backfilled tickets are read by a *comment walk* that runs
+inside the incremental polls once the backfill has stored every ticket: it
+runs the backfill's two search queries again (``page[size]`` =
+``backfill_comments_per_poll``) and reads each ticket's comments with
 ``GET /api/v2/tickets/{id}/comments.json?page[size]=100&include=users`` (one
-request per ticket: Zendesk has no bulk comment read but the event stream, and
-the stream cannot reach an old open ticket's comments without reading years of
-history), and puts them on the ticket's own page. Polls read only the event
-stream: about one request per 1,000 ticket updates, instead of one per changed
-ticket. Authors it names without a sideload are looked up in bulk with
+request per ticket: Zendesk's only bulk comment read is the event stream, and
+it cannot reach an old open ticket's comments without reading years of
+history), ``backfill_comments_per_poll`` tickets a poll, resumable by its own
+search position (``comments`` in the incremental position). So a large tenant's
+tickets show within minutes and live changes keep flowing while the walk
+spends a bounded share of the account's request budget. Authors the comments
+and the stream name without a sideload are looked up in bulk with
 ``GET /api/v2/users/show_many.json`` (names are cached).
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
@@ -64,10 +72,11 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeGuard, TypeVar
 
 import httpx2
+from pydantic import ValidationError
 
 from connectors.actions import Action, ActionKind, ActionResult, PlannedRequest
 from connectors.base import Connector, VendorConfig
-from connectors.errors import BadPayload, ConnectorError, RateLimited
+from connectors.errors import BadPayload, ConfigurationError, ConnectorError, RateLimited
 from connectors.fanout import fan_out
 from connectors.http import RateBudget, RateHeaders, decode_json, send
 from connectors.overrides import Overrides
@@ -77,7 +86,7 @@ from connectors.settings import secret
 from connectors.sync import BACKFILL
 from connectors.zendesk import actions
 from connectors.zendesk.mapping import NameCache, comment_to_entry, ticket_to_record
-from connectors.zendesk.settings import ZendeskSettings
+from connectors.zendesk.settings import RESERVED_KEYS, ZendeskSettings
 
 __all__ = ["ZendeskConnector"]
 
@@ -189,7 +198,7 @@ class ZendeskConnector(Connector):
         client: httpx2.AsyncClient,
         settings: ZendeskSettings | None = None,
     ) -> None:
-        super().__init__(config, client, settings)
+        super().__init__(config, client, settings or _settings_to_plan_with(config))
         self.budget = RateBudget(RATE_HEADERS)
         """Paces requests from ``X-Rate-Limit-Remaining`` before Zendesk has to say 429."""
         self.pacer = ExportPacer(self.settings.export_requests_per_minute)
@@ -229,11 +238,22 @@ class ZendeskConnector(Connector):
             return
         since = _search_time(started - self.settings.backfill)
         queries = {OPEN: OPEN_QUERY, RECENT: RECENT_QUERY.format(since=since)}
-        total: int | None = None
-        counted = 0
-        if position is None:
-            total = sum([await self._count(queries[OPEN]), await self._count(queries[RECENT])])
-            counted = 2
+        counting: asyncio.Future[tuple[int, int]] | None = None
+        if position is None:  # the totals, read while the first page is
+            counting = asyncio.gather(self._count(queries[OPEN]), self._count(queries[RECENT]))
+        try:
+            async for page in self._backfill_stages(where, queries, counting):
+                yield page
+        finally:
+            if counting is not None and not counting.done():
+                counting.cancel()
+
+    async def _backfill_stages(
+        self,
+        where: BackfillPosition,
+        queries: Mapping[str, str],
+        counting: asyncio.Future[tuple[int, int]] | None,
+    ) -> AsyncIterator[PollResult]:
         pages = 0
         for stage in STAGES[STAGES.index(where.stage) :]:
             if where.stage != stage:
@@ -245,8 +265,14 @@ class ZendeskConnector(Connector):
                         f"Zendesk backfill passed max_pages ({self.settings.max_pages}) in one"
                         " poll; it resumes from the last page next poll"
                     )
-                rows, where, more, requests = await self._search_page(queries[stage], where)
-                tickets, entries, fetched = await self._read_tickets(rows, with_comments=True)
+                rows, where, more, requests = await self._search_page(
+                    queries[stage], where, self.settings.page_size
+                )
+                tickets, fetched = await self._read_tickets(rows)
+                total: int | None = None
+                if counting is not None:
+                    total, counting = sum(await counting), None
+                    fetched += 2
                 if not more:
                     following = STAGES.index(stage) + 1
                     where = BackfillPosition(
@@ -254,24 +280,18 @@ class ZendeskConnector(Connector):
                     )
                 yield PollResult(
                     tickets=tickets,
-                    entries=entries,
                     cursor=where.dump(),
-                    requests=requests + fetched + counted,
+                    requests=requests + fetched,
                     progress=Progress(BACKFILL, 0, total),
                 )
-                counted, total = 0, None
                 if not more:
                     break
 
     async def _search_page(
-        self, query: str, where: BackfillPosition
+        self, query: str, where: BackfillPosition, size: int
     ) -> tuple[list[Mapping[str, Any]], BackfillPosition, bool, int]:
         """One search export page: ``(rows, position after it, has_more, requests)``."""
-        params: dict[str, Any] = {
-            "query": query,
-            "filter[type]": "ticket",
-            "page[size]": self.settings.page_size,
-        }
+        params: dict[str, Any] = {"query": query, "filter[type]": "ticket", "page[size]": size}
         fresh = where.issued is not None and time.time() - where.issued < SEARCH_CURSOR_LIFE
         requests = 1
         anchor = where.anchor
@@ -319,10 +339,10 @@ class ZendeskConnector(Connector):
         return count if isinstance(count, int) and count >= 0 else 0
 
     async def _read_tickets(
-        self, rows: Sequence[Mapping[str, Any]], *, with_comments: bool
-    ) -> tuple[tuple[TicketRecord, ...], tuple[ConversationEntry, ...], int]:
-        """The search rows' tickets in full (``show_many``), their comments, and requests used."""
-        ids = list(dict.fromkeys(r["id"] for r in rows if _is_id(r.get("id"))))
+        self, rows: Sequence[Mapping[str, Any]]
+    ) -> tuple[tuple[TicketRecord, ...], int]:
+        """The search rows' tickets in full (``show_many``, 100 ids a request), and requests."""
+        ids = _ids(rows)
         chunks = [ids[i : i + SHOW_MANY_LIMIT] for i in range(0, len(ids), SHOW_MANY_LIMIT)]
 
         async def show_many(chunk: list[int]) -> list[Any]:
@@ -338,26 +358,25 @@ class ZendeskConnector(Connector):
             for ticket in answer:
                 if isinstance(ticket, Mapping) and _is_id(ticket.get("id")):
                     found[ticket["id"]] = ticket
-        ordered = [found[i] for i in ids if i in found]
-        records = self._records(ordered)
-        requests = len(chunks)
-        entries: tuple[ConversationEntry, ...] = ()
-        if with_comments and self.settings.conversations == "all" and ordered:
-            threads = await fan_out([t["id"] for t in ordered], self._comments, self.limiter)
-            requests += sum(used for _, _, used in threads)
-            authors = (
-                row.get("author_id")
-                for _, rows, _ in threads
-                for row in rows
-                if isinstance(row, Mapping)
-            )
-            requests += await self._learn_users(authors)
-            entries = tuple(
-                comment_to_entry(row, ticket_id=ticket_id, users=self.users, base_url=self.site)
-                for ticket_id, rows, _ in threads
-                for row in rows
-            )
-        return records, entries, requests
+        return self._records([found[i] for i in ids if i in found]), len(chunks)
+
+    async def _conversations(self, ids: Sequence[int]) -> tuple[tuple[ConversationEntry, ...], int]:
+        """Every comment of these tickets (one request per ticket, side by side), and requests."""
+        threads = await fan_out(ids, self._comments, self.limiter)
+        requests = sum(used for _, _, used in threads)
+        authors = (
+            row.get("author_id")
+            for _, rows, _ in threads
+            for row in rows
+            if isinstance(row, Mapping)
+        )
+        requests += await self._learn_users(authors)
+        entries = tuple(
+            comment_to_entry(row, ticket_id=ticket_id, users=self.users, base_url=self.site)
+            for ticket_id, rows, _ in threads
+            for row in rows
+        )
+        return entries, requests
 
     async def _comments(self, ticket_id: int) -> tuple[int, list[Any], int]:
         """Every comment of one ticket (cursor-paged, authors sideloaded), and requests used.
@@ -371,7 +390,12 @@ class ZendeskConnector(Connector):
         requests = 0
         while True:
             requests += 1
-            body = await self.get_object(path, params)
+            try:
+                body = await self.get_object(path, params)
+            except ConnectorError as exc:
+                if exc.http_status == 404:  # deleted (or merged away) since it was listed
+                    return ticket_id, [], requests
+                raise
             self.users.learn(body.get("users"))
             rows.extend(_list(body.get("comments"), "comments"))
             meta = body.get("meta")
@@ -388,13 +412,31 @@ class ZendeskConnector(Connector):
     async def incremental_pages(
         self, position: Cursor | None, start: datetime
     ) -> AsyncIterator[PollResult]:
-        """Changed tickets from the cursor export, then new comments from the event stream."""
+        """Changed tickets, new comments from the event stream, then a stretch of the walk.
+
+        Position: ``{after_cursor, events_from, comments}``; ``comments`` is the
+        comment walk's own search position (``None`` once it has read every ticket
+        the backfill read). A position without the key (a first poll, or one saved
+        before the walk existed) starts the walk when ``conversations = "all"``.
+        """
         saved = position if isinstance(position, dict) else {}
         after = saved.get("after_cursor")
         after = after if isinstance(after, str) and after else None
         events_from = saved.get("events_from")
         if not _is_id(events_from):
             events_from = int(start.timestamp())
+        walk: dict[str, Any] | None
+        if "comments" in saved:
+            walk = saved["comments"] if isinstance(saved["comments"], dict) else None
+        else:
+            since = start + self.settings.overlap - self.settings.backfill
+            walk = {"stage": OPEN, "since": _search_time(since)}
+        if self.settings.conversations != "all":
+            walk = None
+
+        def here() -> Cursor:
+            return {"after_cursor": after, "events_from": events_from, "comments": walk}
+
         params: dict[str, Any] = {"include": SIDELOADS, "per_page": self.settings.page_size}
         if after is not None:
             params["cursor"] = after
@@ -431,22 +473,13 @@ class ZendeskConnector(Connector):
                 raise BadPayload("Zendesk export returned the cursor it was given: no progress")
             after = next_after or after
             yield PollResult(
-                tickets=self._records(list(latest.values())),
-                cursor={"after_cursor": after, "events_from": events_from},
-                requests=1,
+                tickets=self._records(list(latest.values())), cursor=here(), requests=1
             )
             if end:
                 break
             params = {"include": SIDELOADS, "per_page": params["per_page"], "cursor": after}
         if self.settings.conversations == "off":
             return
-        async for page in self._event_pages(after, events_from, pages):
-            yield page
-
-    async def _event_pages(
-        self, after: str | None, events_from: int, pages: int
-    ) -> AsyncIterator[PollResult]:
-        """New and changed comments from the ticket event stream, page by page."""
         while True:
             if pages >= self.settings.max_pages or not await self._export_slot(pages):
                 return
@@ -459,35 +492,68 @@ class ZendeskConnector(Connector):
                     raise
                 return
             pages += 1
-            comments: list[tuple[int, Mapping[str, Any]]] = []
-            for event in _list(body.get("ticket_events"), "ticket_events"):
-                if not isinstance(event, Mapping) or not _is_id(event.get("ticket_id")):
-                    continue
-                for child in _as_list(event.get("child_events")):
-                    if isinstance(child, Mapping) and "Comment" in (
-                        child.get("event_type"),
-                        child.get("type"),
-                    ):
-                        if child.get("created_at") is None:
-                            child = {**child, "created_at": event.get("created_at")}
-                        comments.append((event["ticket_id"], child))
-            requests = 1 + await self._learn_users(c.get("author_id") for _, c in comments)
-            entries = tuple(
-                comment_to_entry(c, ticket_id=tid, users=self.users, base_url=self.site)
-                for tid, c in comments
-            )
-            end_time = body.get("end_time")
-            moved = end_time if _is_id(end_time) and end_time > events_from else events_from
-            yield PollResult(
-                entries=entries,
-                cursor={"after_cursor": after, "events_from": moved},
-                requests=requests,
-            )
-            if body.get("end_of_stream") is True:
-                return
-            if moved == events_from:
-                raise BadPayload("Zendesk ticket event export did not move past its start_time")
+            entries, moved, requests = await self._event_page(body, events_from)
             events_from = moved
+            yield PollResult(entries=entries, cursor=here(), requests=requests)
+            if body.get("end_of_stream") is True:
+                break
+        budget = self.settings.backfill_comments_per_poll
+        while walk is not None and budget > 0:
+            entries, walk, requests, read = await self._walk_page(walk)
+            budget -= read
+            yield PollResult(entries=entries, cursor=here(), requests=requests)
+
+    async def _event_page(
+        self, body: Mapping[str, Any], events_from: int
+    ) -> tuple[tuple[ConversationEntry, ...], int, int]:
+        """One event export page as entries, where the stream resumes, and requests used."""
+        comments: list[tuple[int, Mapping[str, Any]]] = []
+        for event in _list(body.get("ticket_events"), "ticket_events"):
+            if not isinstance(event, Mapping) or not _is_id(event.get("ticket_id")):
+                continue
+            for child in _as_list(event.get("child_events")):
+                if isinstance(child, Mapping) and "Comment" in (
+                    child.get("event_type"),
+                    child.get("type"),
+                ):
+                    if child.get("created_at") is None:
+                        child = {**child, "created_at": event.get("created_at")}
+                    comments.append((event["ticket_id"], child))
+        requests = 1 + await self._learn_users(c.get("author_id") for _, c in comments)
+        entries = tuple(
+            comment_to_entry(c, ticket_id=tid, users=self.users, base_url=self.site)
+            for tid, c in comments
+        )
+        end_time = body.get("end_time")
+        moved = end_time if _is_id(end_time) and end_time > events_from else events_from
+        if body.get("end_of_stream") is not True and moved == events_from:
+            raise BadPayload("Zendesk ticket event export did not move past its start_time")
+        return entries, moved, requests
+
+    async def _walk_page(
+        self, walk: dict[str, Any]
+    ) -> tuple[tuple[ConversationEntry, ...], dict[str, Any] | None, int, int]:
+        """One stretch of the comment walk: entries, the walk's next position, requests, tickets.
+
+        The walk runs the backfill's two search queries again and reads each
+        ticket's comments, after every ticket of the backfill is stored, so the
+        tickets show at once and their conversations follow, a bounded number of
+        tickets per poll (``backfill_comments_per_poll``) beside the live changes.
+        """
+        since = walk.get("since") if isinstance(walk.get("since"), str) else None
+        where = BackfillPosition.load(walk)
+        if since is None or where.stage == DONE:
+            return (), None, 0, 0
+        query = OPEN_QUERY if where.stage == OPEN else RECENT_QUERY.format(since=since)
+        size = min(self.settings.backfill_comments_per_poll, self.settings.page_size)
+        rows, where, more, requests = await self._search_page(query, where, size)
+        ids = _ids(rows)
+        entries, used = await self._conversations(ids)
+        if not more:
+            if where.stage == RECENT:
+                return entries, None, requests + used, max(len(ids), 1)
+            where = BackfillPosition(stage=RECENT)
+        return entries, {**where.dump(), "since": since}, requests + used, max(len(ids), 1)
 
     async def _export_slot(self, pages: int) -> bool:
         """Room under the export limit? ``False``: stop here, the next poll resumes.
@@ -575,6 +641,25 @@ class ZendeskConnector(Connector):
         return await actions.find_existing(self, action)
 
 
+def _settings_to_plan_with(config: VendorConfig) -> ZendeskSettings:
+    """The section's settings; without credentials too (a connector built only to plan).
+
+    The write-back service builds a connector just to call ``plan`` and read
+    ``supported_actions``, also for vendors configured without a secret (the
+    console's fixture). Config load still refuses such a section
+    (:meth:`ZendeskConnector.validate`); every other setting is checked here too.
+    """
+    try:
+        return ZendeskConnector.parse_settings(config)
+    except ConfigurationError as refused:
+        values = {k: v for k, v in config.settings.items() if k not in RESERVED_KEYS}
+        try:
+            kept = {k: v for k, v in values.items() if v is not None and v != ""}
+            return ZendeskSettings.model_validate(kept)
+        except ValidationError:
+            raise refused from None
+
+
 def _bounded(params: Mapping[str, Any], anchor: str | None) -> dict[str, Any]:
     """The stage's query from ``anchor`` (a row's ``created_at``) down: the keyset."""
     if anchor is None:
@@ -585,6 +670,13 @@ def _bounded(params: Mapping[str, Any], anchor: str | None) -> dict[str, Any]:
 def _search_time(when: datetime) -> str:
     """An instant as search takes it: ISO 8601 in UTC, to the second."""
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _ids(rows: Sequence[Any]) -> list[int]:
+    """The distinct integer ids of search rows, in their order."""
+    return list(
+        dict.fromkeys(r["id"] for r in rows if isinstance(r, Mapping) and _is_id(r.get("id")))
+    )
 
 
 def _site_url(config: VendorConfig) -> str:

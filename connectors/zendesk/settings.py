@@ -13,6 +13,7 @@
     overlap_seconds = 600             # search index lag covered when the backfill hands over
     concurrency = 4                   # per-ticket requests in flight (comments, show_many)
     conversations = "all"             # "all", "incremental" or "off"
+    backfill_comments_per_poll = 200  # tickets whose earlier comments each poll reads
     export_requests_per_minute = 10   # 30 with the High Volume API add-on
 """
 
@@ -53,9 +54,12 @@ class ZendeskSettings(ConnectorSettings):
     connections: 700/min (Enterprise) is 12 a second, which four requests of ~300 ms
     already reach; more only burns the account's shared budget faster."""
     conversations: Literal["all", "incremental", "off"] = "all"
-    """``all``: the backfill reads each ticket's comments (one request per ticket) and
-    polls read new comments from the ticket event stream; ``incremental``: only the
-    event stream (comments made after the first sync began); ``off``: no comments."""
+    """``all``: polls read new comments from the ticket event stream, and walk the
+    backfilled tickets' earlier comments (one request per ticket); ``incremental``: the
+    event stream only (comments made after the first sync began); ``off``: none."""
+    backfill_comments_per_poll: int = Field(200, ge=1, le=10_000)
+    """After the backfill, each poll reads the comments of this many more of the tickets
+    it stored (one request each), beside the live changes, until all are read."""
     export_requests_per_minute: int = Field(10, ge=1, le=1000)
     """Zendesk's limit on the incremental export endpoints (10, or 30 with the High
     Volume API add-on); the connector paces itself below it instead of drawing 429s."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx2
 import pytest
 
 from connectors.actions import Action, ActionKind, Handoff, UnsupportedAction
@@ -170,4 +171,18 @@ def test_settings_defaults_and_a_section_that_still_names_its_kind() -> None:
     with pytest.raises(ConfigurationError, match=r"needs email\+api_token"):
         ZendeskConnector.validate(
             VendorConfig("desktop", "zendesk", "https://acme.zendesk.com", settings={"email": "x"})
+        )
+
+
+def test_a_connector_built_only_to_plan_needs_no_secret_but_config_load_does() -> None:
+    bare = VendorConfig("desktop", "zendesk", "http://127.0.0.1:9")  # the console's fixture
+    planner = ZendeskConnector(bare, httpx2.AsyncClient())
+    (planned,) = planner.plan(Action(ActionKind.COMMENT, "42", "#42", text="hello"))
+    assert planned.path == "/api/v2/tickets/42.json"
+    with pytest.raises(ConfigurationError, match=r"needs email\+api_token"):
+        ZendeskConnector.validate(bare)
+    with pytest.raises(ConfigurationError, match="page_size"):
+        ZendeskConnector(
+            VendorConfig("desktop", "zendesk", "http://127.0.0.1:9", settings={"page_size": 0}),
+            httpx2.AsyncClient(),
         )

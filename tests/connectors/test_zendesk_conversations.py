@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import timedelta
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from connectors.emulators.base import Reply, Request, WorldAttachment, WorldEntry
 from connectors.emulators.zendesk import (
     EVENTS_PATH,
+    EXPORT_PATH,
     SEARCH_COUNT_PATH,
     SEARCH_EXPORT_PATH,
     SHOW_MANY_PATH,
@@ -30,20 +32,43 @@ def entries_of(result: PollResult) -> dict[str, ConversationEntry]:
     return {e.body: e for e in result.entries}
 
 
-async def test_backfill_carries_each_tickets_comments_on_its_page() -> None:
+async def test_the_comment_walk_follows_the_stored_tickets_a_bounded_number_a_poll() -> None:
     with ZendeskEmulator() as emu:
         for i in range(5):
             emu.put_ticket(world(f"t{i}", updated_at=EARLIER))
             emu.put_entry(f"t{i}", WorldEntry(f"q{i}", "Maria Jensen", f"question {i}", EARLIER))
             emu.put_entry(f"t{i}", WorldEntry(f"a{i}", "Kim Lee", f"answer {i}", EARLIER))
-        async with connector_for(emu, page_size=2) as zd:
-            pages = [page async for page in zd.pages(None)]
-    for page in pages:
-        ids = {t.external_id for t in page.tickets}
-        assert {e.ticket_external_id for e in page.entries} <= ids
+        pages: list[PollResult] = []
+        async with connector_for(emu, page_size=2, backfill_comments_per_poll=2) as zd:
+            cursor = None
+            for _ in range(4):
+                async for page in zd.pages(cursor):
+                    pages.append(page)
+                    cursor = page.cursor
+    stored: set[str] = set()
+    for page in pages:  # every entry's ticket was committed on an earlier page
+        assert {e.ticket_external_id for e in page.entries} <= stored
+        stored |= {t.external_id for t in page.tickets}
     bodies = sorted(e.body for p in pages for e in p.entries)
     assert bodies == sorted([f"question {i}" for i in range(5)] + [f"answer {i}" for i in range(5)])
-    assert len(comment_requests(emu)) == 5
+    walked = [r for r in emu.requests if r.path.endswith("/comments.json")]
+    assert len(walked) == 5  # one request per ticket, each ticket once
+    assert cursor is not None and cursor["incremental"]["comments"] is None  # the walk is done
+    per_poll = [
+        sum(r.path.endswith("/comments.json") for r in emu.requests[a:b])
+        for a, b in zip(poll_starts(emu), [*poll_starts(emu)[1:], len(emu.requests)], strict=True)
+    ]
+    assert max(per_poll) <= 2
+
+
+def poll_starts(emu: ZendeskEmulator) -> list[int]:
+    """Where each poll began: its first request is a search count or the ticket export."""
+    starts = [0]
+    for i, request in enumerate(emu.requests[1:], start=1):
+        before = emu.requests[i - 1].path
+        if request.path == EXPORT_PATH and before != EXPORT_PATH:
+            starts.append(i)
+    return starts
 
 
 async def test_visibility_authors_rich_text_and_attachments() -> None:
@@ -195,16 +220,14 @@ async def test_conversations_setting(mode: str, backfill_comments: bool, event_r
 
 
 async def test_requests_per_thousand_tickets() -> None:
-    """The cost the report quotes: per 1,000 backfilled tickets and per poll."""
+    """The cost the report quotes: per 1,000 backfilled tickets, their comments, and a poll."""
     with ZendeskEmulator(account_rate_limit=10**6) as emu:  # counts, not a minute's pacing
         emu.put_tickets(world(f"t{i}", updated_at=EARLIER) for i in range(1000))
-        async with connector_for(emu) as zd:
+        async with connector_for(emu, backfill_comments_per_poll=1000) as zd:
             first = await zd.poll(None)
-            backfill = {
-                p: sum(r.path == p for r in emu.requests)
-                for p in (SEARCH_COUNT_PATH, SEARCH_EXPORT_PATH, SHOW_MANY_PATH)
-            }
-            comments = len(comment_requests(emu))
+            first_export = next(i for i, r in enumerate(emu.requests) if r.path == EXPORT_PATH)
+            backfill = Counter(r.path for r in emu.requests[:first_export])
+            walk = Counter(r.path for r in emu.requests[first_export:])
             sent = len(emu.requests)
             for i in range(0, 1000, 2):  # 500 tickets get a reply
                 emu.put_entry(f"t{i}", WorldEntry(f"r{i}", f"Agent {i % 7}", "on it", NOW))
@@ -212,11 +235,16 @@ async def test_requests_per_thousand_tickets() -> None:
     assert len(first.tickets) == 1000
     # two counts, one search page per stage (the solved stage is empty), 10 x 100 ids
     assert backfill == {SEARCH_COUNT_PATH: 2, SEARCH_EXPORT_PATH: 2, SHOW_MANY_PATH: 10}
-    assert comments == 1000
+    # the walk: the search again, then one request per ticket for its comments (the
+    # solved stage's search comes with the next poll: this one spent its 1,000 tickets)
+    comments = sum(n for path, n in walk.items() if path.endswith("/comments.json"))
+    assert comments == 1000 and walk[SEARCH_EXPORT_PATH] == 1
+    assert walk[EXPORT_PATH] == walk[EVENTS_PATH] == 1
     assert len(second.tickets) == 500 and len(second.entries) == 500
     per_poll = [r.path for r in emu.requests[sent:]]
-    # one export page of tickets, one page of events, one bulk lookup of the new authors
-    assert len(per_poll) == 3, per_poll
+    # one export page of tickets, one page of events, one bulk lookup of the new authors,
+    # and the walk's last (empty) stage
+    assert per_poll == [EXPORT_PATH, EVENTS_PATH, USERS_SHOW_MANY_PATH, SEARCH_EXPORT_PATH]
 
 
 class NoAuthorSideload(ZendeskEmulator):

@@ -9,8 +9,6 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
-
 from connectors.emulators.base import Reply, Request, WorldEntry
 from connectors.emulators.zendesk import SEARCH_EXPORT_PATH, SHOW_MANY_PATH, ZendeskEmulator
 from connectors.errors import TransientError
@@ -229,16 +227,26 @@ async def test_a_short_429_in_the_comment_fan_out_is_waited_out() -> None:
 
 async def test_a_500_in_the_fan_out_fails_the_page_and_a_restart_resumes_after_the_last() -> None:
     failing = Reply(500, {"error": "InternalServerError"})
-    with FlakyComments(fail_on=4, reply=failing) as emu:
+    with FlakyComments(fail_on=5, reply=failing) as emu:
         wanted = {emu.put_ticket(world(f"t{i}", updated_at=LONG_AGO)) for i in range(9)}
-        first: list[PollResult] = []
-        async with connector_for(emu, page_size=3) as zd:
-            with pytest.raises(TransientError) as info:
-                async for page in zd.pages(None):
-                    first.append(page)
-        assert info.value.http_status == 500
-        assert len(first) == 1 and len(first[0].tickets) == 3
-        async with fresh_connector(emu, page_size=3) as zd:
-            rest = await run(zd, first[-1].cursor)
-    seen = keys(first) + keys(rest)
+        for i in range(9):
+            emu.put_entry(f"t{i}", WorldEntry(f"e{i}", "Kim Lee", f"note {i}", LONG_AGO))
+        pages: list[PollResult] = []
+        cursor: Cursor | None = None
+        failures = 0
+        for _ in range(5):  # polls, each by a fresh connector as after a restart
+            async with fresh_connector(emu, page_size=3, backfill_comments_per_poll=3) as zd:
+                try:
+                    async for page in zd.pages(cursor):
+                        pages.append(page)
+                        cursor = page.cursor
+                except TransientError as exc:
+                    assert exc.http_status == 500
+                    failures += 1
+    assert failures == 1  # the second stretch of the walk failed once, then went through
+    seen = keys(pages)
     assert set(seen) == wanted and set(seen.values()) == {1}
+    notes = Counter(e.body for p in pages for e in p.entries)
+    assert set(notes) == {f"note {i}" for i in range(9)}
+    assert emu.comment_calls == 12  # nine tickets; the failed stretch of three read again
+    assert cursor is not None and cursor["incremental"]["comments"] is None
