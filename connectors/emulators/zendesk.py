@@ -314,18 +314,6 @@ class ZendeskEmulator(TicketEmulator):
         self.start()
         return self
 
-    def start(self) -> str:
-        """Serve, with ``TCP_NODELAY`` on every connection.
-
-        The shared handler writes the headers and the body in two sends; with
-        Nagle's algorithm on, the body then waits for the client's delayed ACK
-        (~40 ms on Linux), so every answer took 40 ms more than ``latency`` says.
-        """
-        base_url = super().start()
-        assert self._server is not None
-        self._server.RequestHandlerClass.disable_nagle_algorithm = True  # type: ignore[attr-defined]
-        return base_url
-
     def vendor_settings(self) -> dict[str, Any]:
         """The config section a :class:`ZendeskConnector` needs to reach this account.
 
