@@ -1,24 +1,45 @@
-"""Zendesk ticket dict (plus sideloaded users and groups) → :class:`TicketRecord`, purely.
+"""Zendesk tickets and comments → :class:`TicketRecord` / :class:`ConversationEntry`, purely.
 
 Kept apart from HTTP so the real capture and hand-made hostile payloads can be
-mapped in tests without a server. Names come from the ``users`` and ``groups``
-sideloads of the same export, because a ticket only carries ids; an id missing
-from the sideload still shows as ``user <id>`` rather than vanishing.
+mapped in tests without a server. Names come from ``users`` and ``groups``
+sideloads (or a bounded cache of earlier ones), because a ticket and a comment
+only carry ids; an id missing from both still shows as ``user <id>`` rather
+than vanishing.
+
+Comment bodies: Zendesk keeps three forms. ``plain_body`` (comments API) is its
+own plain-text rendering and is used when present; the event stream sends only
+``body`` (the plain text the author typed, possibly Markdown) and ``html_body``.
+Either way the text is tidied by :mod:`connectors.richtext` and quoted earlier
+e-mail replies are folded away; the HTML stays as ``raw_body``.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, TypeGuard
 
 from connectors.errors import BadPayload
-from connectors.records import Priority, TicketRecord, TicketStatus
+from connectors.records import (
+    AttachmentRecord,
+    ConversationEntry,
+    Priority,
+    TicketRecord,
+    TicketStatus,
+    Visibility,
+)
+from connectors.richtext import fold_quoted, html_to_text, markdown_to_text
 from connectors.timestamps import parse_iso
 
 __all__ = [
     "PRIORITY_MAP",
     "STATUS_MAP",
+    "SYSTEM_AUTHOR",
+    "SYSTEM_CHANNELS",
+    "NameCache",
+    "attachment_url",
+    "comment_to_entry",
     "index_by_id",
     "sla_state",
     "ticket_to_record",
@@ -43,8 +64,41 @@ PRIORITY_MAP: Mapping[str, Priority] = {
     "low": Priority.P4,
 }
 
+SYSTEM_AUTHOR = -1
+"""The author id Zendesk gives changes its own system made (triggers, automations)."""
+SYSTEM_CHANNELS = frozenset({"rule", "system", "merge", "batch"})
+"""``via.channel`` values of comments written by Zendesk itself rather than a person."""
+
 Lookup = Mapping[int, Mapping[str, Any]]
-"""Sideloaded users or groups by id."""
+"""Sideloaded users or groups by id (only ``name`` is read)."""
+
+
+class NameCache(OrderedDict[int, Mapping[str, Any]]):
+    """The names of users or groups seen in sideloads, newest kept, at most ``limit``.
+
+    Pages of one poll share it, so an agent named on page 1 needs no lookup on
+    page 50; the bound keeps a long-running collector's memory flat.
+    """
+
+    def __init__(self, limit: int = 20_000) -> None:
+        super().__init__()
+        self.limit = limit
+
+    def learn(self, rows: Any) -> None:
+        """Keep the name of every well-formed sideload row."""
+        if not isinstance(rows, list):
+            return
+        for row in rows:
+            if isinstance(row, Mapping) and _is_id(row.get("id")):
+                name = row.get("name")
+                self[row["id"]] = {"name": name if isinstance(name, str) else None}
+                self.move_to_end(row["id"])
+        while len(self) > self.limit:
+            self.popitem(last=False)
+
+    def missing(self, ids: Iterable[Any]) -> list[int]:
+        """The ids (in first-seen order, without repeats) this cache has no name for."""
+        return [i for i in dict.fromkeys(ids) if _is_id(i) and i not in self and i >= 0]
 
 
 def index_by_id(rows: Any) -> dict[int, Mapping[str, Any]]:
@@ -63,6 +117,11 @@ def ticket_url(base_url: str, ticket_id: int) -> str:
     return f"{base_url.rstrip('/')}/agent/tickets/{ticket_id}"
 
 
+def attachment_url(base_url: str, attachment_id: int) -> str:
+    """Zendesk's own attachment resource, built from our host and the id (never ``content_url``)."""
+    return f"{base_url.rstrip('/')}/api/v2/attachments/{attachment_id}.json"
+
+
 def ticket_to_record(
     ticket: Any,
     *,
@@ -71,7 +130,7 @@ def ticket_to_record(
     base_url: str,
     now: datetime,
 ) -> TicketRecord:
-    """Map one ticket of an export page (or of ``GET /tickets/{id}.json``'s ``ticket``)."""
+    """Map one ticket of an export page, a search result or ``show_many``/``show``."""
     if not isinstance(ticket, Mapping):
         raise BadPayload("Zendesk ticket is not an object")
     ticket_id = ticket.get("id")
@@ -86,7 +145,9 @@ def ticket_to_record(
     created_at = parse_iso(ticket.get("created_at"))
     if created_at is None:
         raise BadPayload(f"Zendesk ticket {ticket_id} has no created_at")
-    due_at, breached = sla_state(ticket.get("slas"), now)
+    slas = ticket.get("slas")
+    due_at, breached = sla_state(slas, now) if slas else (None, None)
+    description = ticket.get("description")
     return TicketRecord(
         external_id=str(ticket_id),
         key=f"#{ticket_id}",
@@ -104,7 +165,54 @@ def ticket_to_record(
         vendor_due_at=due_at,
         vendor_breached=breached,
         url=ticket_url(base_url, ticket_id),
-        raw=dict(ticket),
+        # The first comment as Zendesk keeps it on the ticket: plain text (maybe Markdown).
+        description=markdown_to_text(description) if isinstance(description, str) else None,
+        raw=ticket,  # a fresh dict decoded for this page: no copy needed
+    )
+
+
+def comment_to_entry(
+    comment: Any,
+    *,
+    ticket_id: int,
+    users: Lookup,
+    base_url: str,
+) -> ConversationEntry:
+    """One comment of ``GET /tickets/{id}/comments`` or one ``Comment`` child event."""
+    if not isinstance(comment, Mapping):
+        raise BadPayload(f"Zendesk comment on ticket {ticket_id} is not an object")
+    comment_id = comment.get("id")
+    if not _is_id(comment_id):
+        raise BadPayload(f"Zendesk comment on ticket {ticket_id} has no integer id")
+    created_at = parse_iso(comment.get("created_at"))
+    if created_at is None:
+        raise BadPayload(f"Zendesk comment {comment_id} has no created_at")
+    html = comment.get("html_body")
+    plain = comment.get("plain_body")
+    if not isinstance(plain, str):
+        plain = comment.get("body")
+    if isinstance(plain, str):
+        text = markdown_to_text(plain)
+    elif isinstance(html, str):
+        text = html_to_text(html)
+    else:
+        text = ""
+    visible, _quoted = fold_quoted(text)
+    author_id = comment.get("author_id")
+    if isinstance(html, str):
+        raw_format, raw_body = "html", html
+    else:
+        raw_format, raw_body = "text", plain if isinstance(plain, str) else ""
+    return ConversationEntry(
+        ticket_external_id=str(ticket_id),
+        external_id=str(comment_id),
+        created_at=created_at,
+        visibility=_visibility(comment, author_id),
+        body=visible,
+        author=("Zendesk" if author_id == SYSTEM_AUTHOR else _name(author_id, users, "user")),
+        raw_format=raw_format,
+        raw_body=raw_body,
+        attachments=_attachments(comment.get("attachments"), base_url),
     )
 
 
@@ -126,6 +234,34 @@ def sla_state(slas: Any, now: datetime) -> tuple[datetime | None, bool | None]:
     if not deadlines:
         return None, None
     return min(deadlines), any(deadline <= now for deadline in deadlines)
+
+
+def _visibility(comment: Mapping[str, Any], author_id: Any) -> Visibility:
+    via = comment.get("via")
+    channel = via.get("channel") if isinstance(via, Mapping) else None
+    if author_id == SYSTEM_AUTHOR or channel in SYSTEM_CHANNELS:
+        return Visibility.SYSTEM
+    return Visibility.PUBLIC if comment.get("public") is True else Visibility.INTERNAL
+
+
+def _attachments(rows: Any, base_url: str) -> tuple[AttachmentRecord, ...]:
+    if not isinstance(rows, list):
+        return ()
+    found: list[AttachmentRecord] = []
+    for row in rows:
+        if not isinstance(row, Mapping) or not _is_id(row.get("id")):
+            continue
+        name, size, kind = row.get("file_name"), row.get("size"), row.get("content_type")
+        found.append(
+            AttachmentRecord(
+                external_id=str(row["id"]),
+                name=name if isinstance(name, str) and name else f"attachment {row['id']}",
+                size=size if _is_id(size) else None,
+                content_type=kind if isinstance(kind, str) and kind else None,
+                url=attachment_url(base_url, row["id"]),
+            )
+        )
+    return tuple(found)
 
 
 def _title(ticket: Mapping[str, Any]) -> str:

@@ -13,7 +13,15 @@ import pytest
 
 from connectors.base import VendorConfig
 from connectors.emulators.base import Reply, WorldTicket
-from connectors.emulators.zendesk import EXPORT_PATH, ZendeskEmulator, encode_cursor
+from connectors.emulators.zendesk import (
+    EVENTS_PATH,
+    EXPORT_PATH,
+    SEARCH_COUNT_PATH,
+    SEARCH_EXPORT_PATH,
+    SHOW_MANY_PATH,
+    ZendeskEmulator,
+    encode_cursor,
+)
 from connectors.errors import (
     AuthError,
     BadPayload,
@@ -73,7 +81,25 @@ def export_requests(emu: ZendeskEmulator) -> list[Any]:
     return [r for r in emu.requests if r.path == EXPORT_PATH]
 
 
-async def test_full_export_pages_through_everything_once_with_sideloaded_names() -> None:
+def event_requests(emu: ZendeskEmulator) -> list[Any]:
+    return [r for r in emu.requests if r.path == EVENTS_PATH]
+
+
+def incremental_cursor(cursor: Any) -> dict[str, Any]:
+    """The connector's own incremental position inside the two-phase cursor."""
+    assert isinstance(cursor, dict) and cursor["v"] == 2 and cursor["backfill"] is None
+    position: dict[str, Any] = cursor["incremental"]
+    return position
+
+
+async def synced(zd: ZendeskConnector) -> dict[str, Any]:
+    """Run a first poll (backfill and incremental) to the end; return its cursor."""
+    first = await zd.poll(None)
+    assert first.cursor is not None
+    return first.cursor
+
+
+async def test_first_poll_backfills_then_reads_the_export_with_sideloaded_names() -> None:
     with ZendeskEmulator() as emu:
         keys = {
             emu.put_ticket(
@@ -92,15 +118,25 @@ async def test_full_export_pages_through_everything_once_with_sideloaded_names()
             assert ticket.assignee == f"Agent {i % 2}"
             assert ticket.group == GROUPS[i]
             assert ticket.url == f"{emu.base_url}/agent/tickets/{key.removeprefix('#')}"
-        assert result.requests == 3
+        first_export = next(i for i, r in enumerate(emu.requests) if r.path == EXPORT_PATH)
+        searches = [r for r in emu.requests[:first_export] if r.path == SEARCH_EXPORT_PATH]
+        assert [r.param("page[size]") for r in searches] == ["2", "2", "2", "2"]
+        assert all(r.param("filter[type]") == "ticket" for r in searches)
+        assert [r.param("query") for r in searches[:3]] == ["status<solved"] * 3
+        assert (searches[3].param("query") or "").startswith("status>=solved updated>")
+        show_many = [r for r in emu.requests if r.path == SHOW_MANY_PATH]
+        assert all(r.param("include") == "users,groups,slas" for r in show_many)
+        # The incremental phase starts where the backfill began, minus the 600 s overlap.
         sent = export_requests(emu)
-        assert len(sent) == 3
-        assert [r.param("per_page") for r in sent] == ["2", "2", "2"]
+        assert all(r.param("per_page") == "2" for r in sent)
         assert all(r.param("include") == "users,groups,slas" for r in sent)
         start_time = int(sent[0].param("start_time") or 0)
-        assert abs(start_time - (NOW - timedelta(days=30)).timestamp()) < 120
-        assert sent[1].param("start_time") is None and sent[1].param("cursor")
-        assert result.cursor is not None and isinstance(result.cursor["after_cursor"], str)
+        assert abs(start_time - (datetime.now(UTC) - timedelta(seconds=600)).timestamp()) < 120
+        assert all(r.param("start_time") is None and r.param("cursor") for r in sent[1:])
+        position = incremental_cursor(result.cursor)
+        assert isinstance(position["after_cursor"], str)
+        assert isinstance(position["events_from"], int)
+        assert result.requests == len(emu.requests)
 
 
 async def test_basic_auth_uses_email_slash_token() -> None:
@@ -115,25 +151,28 @@ async def test_empty_page_without_end_of_stream_is_not_the_end() -> None:
     with ZendeskEmulator() as emu:
         emu.put_ticket(world("a"))
         emu.put_ticket(world("b"))
-        from_start = encode_cursor(0, -1)
-        emu.inject(
-            Reply(
-                200,
-                {
-                    "tickets": [],
-                    "after_cursor": from_start,
-                    "after_url": f"{emu.base_url}{EXPORT_PATH}?cursor={from_start}",
-                    "before_cursor": None,
-                    "before_url": None,
-                    "end_of_stream": False,
-                },
-            )
-        )
         async with connector_for(emu) as zd:
-            result = await zd.poll(None)
+            cursor = await synced(zd)
+            before = len(export_requests(emu))
+            from_start = encode_cursor(0, -1)
+            emu.inject(
+                Reply(
+                    200,
+                    {
+                        "tickets": [],
+                        "after_cursor": from_start,
+                        "after_url": f"{emu.base_url}{EXPORT_PATH}?cursor={from_start}",
+                        "before_cursor": None,
+                        "before_url": None,
+                        "end_of_stream": False,
+                    },
+                )
+            )
+            result = await zd.poll(cursor)
         assert sorted(t.title for t in result.tickets) == ["Ticket a", "Ticket b"]
-        assert result.requests == 2
-        assert export_requests(emu)[1].param("cursor") == from_start
+        sent = export_requests(emu)[before:]
+        assert len(sent) == 2
+        assert sent[1].param("cursor") == from_start
 
 
 async def test_poll_from_saved_cursor_returns_only_what_changed() -> None:
@@ -146,6 +185,7 @@ async def test_poll_from_saved_cursor_returns_only_what_changed() -> None:
 
             emu.put_ticket(world("b", title="Ticket b, now solved", status=TicketStatus.RESOLVED))
             new_key = emu.put_ticket(world("d"))
+            sent = len(emu.requests)
             second = await zd.poll(first.cursor)
 
             changed = by_key(second.tickets)
@@ -153,31 +193,36 @@ async def test_poll_from_saved_cursor_returns_only_what_changed() -> None:
             assert changed[f"#{emu.ticket_id('b')}"].status is TicketStatus.RESOLVED
             assert changed[f"#{emu.ticket_id('b')}"].title == "Ticket b, now solved"
             assert export_requests(emu)[-1].param("start_time") is None
-            assert first.cursor is not None
-            assert export_requests(emu)[-1].param("cursor") == first.cursor["after_cursor"]
+            assert (
+                export_requests(emu)[-1].param("cursor")
+                == (incremental_cursor(first.cursor)["after_cursor"])
+            )
+            assert [r.path for r in emu.requests[sent:]] == [EXPORT_PATH, EVENTS_PATH]
 
             third = await zd.poll(second.cursor)
             assert third.tickets == ()
-            assert third.cursor is not None and third.cursor["after_cursor"]
+            assert incremental_cursor(third.cursor)["after_cursor"]
 
 
-async def test_ticket_seen_twice_in_one_poll_is_kept_once_in_its_latest_state() -> None:
+async def test_ticket_seen_twice_in_one_page_is_kept_once_in_its_latest_state() -> None:
     with ZendeskEmulator() as emu:
         key = emu.put_ticket(world("a", title="new title"))
-        stale = emu.ticket("a") | {"subject": "old title", "status": "new"}
-        emu.inject(
-            Reply(
-                200,
-                {
-                    "tickets": [stale],
-                    "after_cursor": encode_cursor(0, -1),
-                    "before_cursor": None,
-                    "end_of_stream": False,
-                },
-            )
-        )
         async with connector_for(emu) as zd:
-            result = await zd.poll(None)
+            cursor = await synced(zd)
+            native = emu.ticket("a")
+            stale = native | {"subject": "old title", "status": "new"}
+            emu.inject(
+                Reply(
+                    200,
+                    {
+                        "tickets": [stale, native],
+                        "after_cursor": encode_cursor(2**40, 0),
+                        "before_cursor": None,
+                        "end_of_stream": True,
+                    },
+                )
+            )
+            result = await zd.poll(cursor)
         assert [(t.key, t.title, t.status) for t in result.tickets] == [
             (key, "new title", TicketStatus.OPEN)
         ]
@@ -269,29 +314,69 @@ async def test_server_error_is_transient() -> None:
         assert info.value.http_status == 500
 
 
-async def test_rate_limit_carries_retry_after() -> None:
+async def test_rate_limit_on_the_export_carries_retry_after() -> None:
     with ZendeskEmulator() as emu:
-        emu.inject(Reply(429, {"error": "APIRateLimitExceeded"}, headers={"Retry-After": "17"}))
         async with connector_for(emu) as zd:
+            cursor = await synced(zd)
+            emu.inject(Reply(429, {"error": "APIRateLimitExceeded"}, headers={"Retry-After": "17"}))
             with pytest.raises(RateLimited) as info:
-                await zd.poll(None)
+                await zd.poll(cursor)
         assert info.value.retry_after == 17.0
 
 
+async def test_short_rate_limit_in_the_backfill_is_waited_out() -> None:
+    with ZendeskEmulator() as emu:
+        emu.put_ticket(world("a"))
+        emu.inject(Reply(429, {"error": "APIRateLimitExceeded"}, headers={"Retry-After": "1"}))
+        async with connector_for(emu) as zd:
+            result = await zd.poll(None)
+        assert [t.title for t in result.tickets] == ["Ticket a"]
+        limited = emu.requests[0]  # the 429 went to whichever request arrived first
+        assert limited.path in (SEARCH_COUNT_PATH, SEARCH_EXPORT_PATH)
+        again = [r for r in emu.requests[1:] if (r.path, r.query) == (limited.path, limited.query)]
+        assert again, "the request that drew the 429 was not sent again"
+
+
 async def test_export_limit_mid_poll_keeps_the_pages_already_read() -> None:
-    with ZendeskEmulator(export_requests_per_minute=2) as emu:
+    with ZendeskEmulator() as emu:
         for ref in ("a", "b", "c"):
             emu.put_ticket(world(ref))
         async with connector_for(emu, page_size=1) as zd:
-            partial = await zd.poll(None)
-            assert sorted(t.title for t in partial.tickets) == ["Ticket a", "Ticket b"]
-            assert partial.requests == 3
-            assert partial.cursor is not None
+            cursor = await synced(zd)
+            # Another tool spent the account's export budget: Zendesk answers 429.
+            emu.export_requests_per_minute = 2
+            emu._recent_exports.clear()
+            for ref in ("a", "b", "c"):
+                emu.put_ticket(world(ref, title=f"Ticket {ref} again"))
+            partial = await zd.poll(cursor)
+            assert sorted(t.title for t in partial.tickets) == ["Ticket a again", "Ticket b again"]
+            assert partial.requests == 2
+            position = incremental_cursor(partial.cursor)
 
             with pytest.raises(RateLimited) as info:
                 await zd.poll(partial.cursor)
         assert info.value.retry_after is not None and 0 < info.value.retry_after <= 60
-        assert export_requests(emu)[-1].param("cursor") == partial.cursor["after_cursor"]
+        assert export_requests(emu)[-1].param("cursor") == position["after_cursor"]
+
+
+async def test_the_connector_paces_the_export_below_the_limit_itself() -> None:
+    with ZendeskEmulator() as emu:  # the emulator has no limit: only the connector paces
+        for ref in ("a", "b", "c"):
+            emu.put_ticket(world(ref))
+        async with connector_for(emu, page_size=1, export_requests_per_minute=2) as zd:
+            cursor = await synced(zd)  # the ticket export and the event export: the budget
+            assert len(export_requests(emu)) == 1 and len(event_requests(emu)) == 1
+            for ref in ("a", "b", "c"):
+                emu.put_ticket(world(ref, title=f"Ticket {ref} again"))
+            second = await zd.poll(cursor)  # its first request always goes, then it stops
+            third = await zd.poll(second.cursor)
+        assert [t.title for t in second.tickets] == ["Ticket a again"]
+        assert [t.title for t in third.tickets] == ["Ticket b again"]
+        assert len(export_requests(emu)) == 3 and len(event_requests(emu)) == 1
+        assert (
+            export_requests(emu)[-1].param("cursor")
+            == (incremental_cursor(second.cursor)["after_cursor"])
+        )
 
 
 async def test_garbage_body_is_bad_payload() -> None:
@@ -304,10 +389,11 @@ async def test_garbage_body_is_bad_payload() -> None:
 
 async def test_page_without_continuation_is_bad_payload() -> None:
     with ZendeskEmulator() as emu:
-        emu.inject(Reply(200, {"tickets": [], "end_of_stream": False, "after_cursor": None}))
         async with connector_for(emu) as zd:
+            cursor = await synced(zd)
+            emu.inject(Reply(200, {"tickets": [], "end_of_stream": False, "after_cursor": None}))
             with pytest.raises(BadPayload, match="neither end_of_stream nor after_cursor"):
-                await zd.poll(None)
+                await zd.poll(cursor)
 
 
 async def test_hostile_subject_and_names_are_cleaned() -> None:
@@ -353,7 +439,7 @@ async def test_foreign_cursor_means_backfill_and_backfill_days_is_honoured() -> 
             result = await zd.poll({"etag": "from another connector"})
         assert len(result.tickets) == 1
         start_time = int(export_requests(emu)[0].param("start_time") or 0)
-        assert abs(start_time - (NOW - timedelta(days=2)).timestamp()) < 120
+        assert abs(start_time - (datetime.now(UTC) - timedelta(days=2)).timestamp()) < 120
 
 
 async def test_api_v2_suffix_in_base_url_is_tolerated() -> None:
@@ -391,10 +477,11 @@ def test_validate_rejects_missing_credentials_and_bad_numbers() -> None:
 
 
 def test_emulator_refuses_too_recent_start_time_and_reports_rate_limits() -> None:
-    with ZendeskEmulator() as emu:
+    frozen = datetime.now(UTC).replace(second=5)  # one clock minute: one rate-limit window
+    with ZendeskEmulator(clock=lambda: frozen) as emu:
         auth = httpx2.BasicAuth("desk@acme.example/token", "demo-token")
         with httpx2.Client(base_url=emu.base_url, auth=auth) as client:
-            recent = int(datetime.now(UTC).timestamp()) - 10
+            recent = int(frozen.timestamp()) - 10
             answer = client.get(EXPORT_PATH, params={"start_time": recent})
             assert answer.status_code == 400
             assert answer.json() == {
@@ -403,6 +490,8 @@ def test_emulator_refuses_too_recent_start_time_and_reports_rate_limits() -> Non
             }
             assert answer.headers["X-Rate-Limit"] == "700"
             assert answer.headers["X-Rate-Limit-Remaining"] == "699"
+            assert answer.headers["ratelimit-remaining"] == "699"
+            assert answer.headers["ratelimit-reset"] == "55"  # the minute's window ends
             ok = client.get(EXPORT_PATH, params={"start_time": recent - 3600})
             assert ok.status_code == 200
             assert ok.headers["X-Rate-Limit-Remaining"] == "698"
@@ -425,11 +514,12 @@ def test_emulator_keeps_native_shapes() -> None:
         assert native["status"] == "solved" and native["priority"] == "low"
         assert native["tags"] == ["prn-3f-east"]
         assert native["created_at"].endswith("Z") and "." not in native["created_at"]
-        assert isinstance(native["generated_timestamp"], int)
+        assert "generated_timestamp" not in native  # only the export carries it
         assert native["requester_id"] >= 10**12 and native["group_id"] >= 10**12
-        before = native["generated_timestamp"]
+        before = emu._tickets[native["id"]]["generated_timestamp"]
+        assert isinstance(before, int)
         emu.put_ticket(world("a", status=TicketStatus.CLOSED))
-        assert emu.ticket("a")["generated_timestamp"] >= before
+        assert emu._tickets[native["id"]]["generated_timestamp"] >= before
         assert emu.put_ticket(world("a")) == key
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import httpx2
 import pytest
 
 from connectors.actions import Action, ActionKind, Handoff, UnsupportedAction
+from connectors.base import VendorConfig
 from connectors.emulators.zendesk import ZendeskEmulator
-from connectors.errors import ConnectorError
+from connectors.errors import ConfigurationError, ConnectorError
 from connectors.records import Priority, TicketStatus
+from connectors.zendesk import ZendeskConnector
 from tests.connectors.test_zendesk import by_key, connector_for, world
 
 
@@ -103,3 +106,83 @@ async def test_create_carries_external_id_and_dedupe_finds_it_again() -> None:
     assert new.requester == "Maria Jensen" and new.priority is Priority.P2
     native = emu._tickets[int(made.created_id)]
     assert "prn-0042" in native["tags"]  # Zendesk has no asset field: the asset travels as a tag
+
+
+# -- the dry run and the settings, without any client ------------------------------------
+
+SECTION = {"email": "ops@acme.example", "api_token": "s3cret-token-value"}
+
+
+def test_plan_action_needs_no_client_and_holds_no_credential() -> None:
+    config = VendorConfig("desktop", "zendesk", "https://acme.zendesk.com/api/v2", settings=SECTION)
+    planned = [
+        ZendeskConnector.plan_action(config, action)
+        for action in (
+            Action(ActionKind.COMMENT, "42", "#42", text="Checked cabling", public=True),
+            Action(ActionKind.ASSIGN, "42", "#42", assignee="kim@acme.example"),
+            Action(ActionKind.SET_STATUS, "42", "#42", status=TicketStatus.RESOLVED, text="done"),
+            Action(ActionKind.CREATE, handoff=handoff()),
+        )
+    ]
+    assert [(p.method, p.path) for (p,) in planned] == [
+        ("PUT", "/api/v2/tickets/42.json"),
+        ("PUT", "/api/v2/tickets/42.json"),
+        ("PUT", "/api/v2/tickets/42.json"),
+        ("POST", "/api/v2/tickets.json"),
+    ]
+    assert planned[2][0].body == {
+        "ticket": {"status": "solved", "comment": {"body": "done", "public": False}}
+    }
+    shown = repr(planned) + "".join(p.describe() for (p,) in planned)
+    assert "s3cret-token-value" not in shown and "ops@acme.example" not in shown
+
+
+@pytest.mark.parametrize(
+    ("extra", "named"),
+    [
+        ({"pagesize": 5}, r"unknown setting 'pagesize'"),
+        ({"page_size": 1001}, r"page_size: "),
+        ({"page_size": "lots"}, r"page_size: "),
+        ({"backfill_days": "soon"}, r"backfill_days: "),
+        ({"concurrency": 0}, r"concurrency: "),
+        ({"conversations": "some"}, r"conversations: "),
+        ({"export_requests_per_minute": 0}, r"export_requests_per_minute: "),
+        ({"status_map": {"hold": "sleeping"}}, r"status_map"),
+    ],
+)
+def test_settings_errors_name_the_key(extra: dict[str, object], named: str) -> None:
+    config = VendorConfig(
+        "desktop", "zendesk", "https://acme.zendesk.com", settings={**SECTION, **extra}
+    )
+    with pytest.raises(ConfigurationError, match=named) as caught:
+        ZendeskConnector.validate(config)
+    assert "s3cret" not in str(caught.value)
+
+
+def test_settings_defaults_and_a_section_that_still_names_its_kind() -> None:
+    config = VendorConfig(
+        "desktop", "zendesk", "https://acme.zendesk.com", settings={**SECTION, "kind": "zendesk"}
+    )
+    settings = ZendeskConnector.parse_settings(config)
+    assert (settings.page_size, settings.concurrency, settings.overlap_seconds) == (1000, 4, 600)
+    assert (settings.conversations, settings.export_requests_per_minute) == ("all", 10)
+    assert settings.backfill_days == 30
+    assert "s3cret" not in repr(settings)
+    with pytest.raises(ConfigurationError, match=r"needs email\+api_token"):
+        ZendeskConnector.validate(
+            VendorConfig("desktop", "zendesk", "https://acme.zendesk.com", settings={"email": "x"})
+        )
+
+
+def test_a_connector_built_only_to_plan_needs_no_secret_but_config_load_does() -> None:
+    bare = VendorConfig("desktop", "zendesk", "http://127.0.0.1:9")  # the console's fixture
+    planner = ZendeskConnector(bare, httpx2.AsyncClient())
+    (planned,) = planner.plan(Action(ActionKind.COMMENT, "42", "#42", text="hello"))
+    assert planned.path == "/api/v2/tickets/42.json"
+    with pytest.raises(ConfigurationError, match=r"needs email\+api_token"):
+        ZendeskConnector.validate(bare)
+    with pytest.raises(ConfigurationError, match="page_size"):
+        ZendeskConnector(
+            VendorConfig("desktop", "zendesk", "http://127.0.0.1:9", settings={"page_size": 0}),
+            httpx2.AsyncClient(),
+        )

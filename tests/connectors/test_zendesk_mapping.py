@@ -10,8 +10,14 @@ from typing import Any
 import pytest
 
 from connectors.errors import BadPayload
-from connectors.records import Priority, TicketStatus
-from connectors.zendesk.mapping import index_by_id, sla_state, ticket_to_record
+from connectors.records import Priority, TicketStatus, Visibility
+from connectors.zendesk.mapping import (
+    NameCache,
+    comment_to_entry,
+    index_by_id,
+    sla_state,
+    ticket_to_record,
+)
 from tests.hostile import HOSTILE_STRINGS, has_forbidden
 
 CAPTURE = Path(__file__).parent / "captures" / "zendesk-ticket.json"
@@ -203,3 +209,132 @@ def test_index_by_id_skips_malformed_rows() -> None:
     rows = [{"id": 1, "name": "a"}, {"id": "2"}, "x", {"name": "no id"}, {"id": False}]
     assert list(index_by_id(rows)) == [1]
     assert index_by_id(None) == {}
+
+
+# -- comments ---------------------------------------------------------------------------
+
+
+def comment(**fields: Any) -> dict[str, Any]:
+    return {
+        "id": 39016700000001,
+        "type": "Comment",
+        "author_id": 1,
+        "body": "Reseated the tray.",
+        "html_body": '<div class="zd-comment"><p>Reseated the tray.</p></div>',
+        "plain_body": "Reseated the tray.",
+        "public": True,
+        "attachments": [],
+        "via": {"channel": "web", "source": {"from": {}, "to": {}, "rel": None}},
+        "created_at": "2025-03-04T08:40:00Z",
+        **fields,
+    }
+
+
+def entry(raw: Any, users: Any = None) -> Any:
+    return comment_to_entry(raw, ticket_id=88214, users=index_by_id(users or []), base_url=BASE)
+
+
+def test_comment_maps_field_by_field() -> None:
+    e = entry(comment(), [{"id": 1, "name": "Kim Lee"}])
+    assert (e.ticket_external_id, e.external_id) == ("88214", "39016700000001")
+    assert e.created_at == datetime(2025, 3, 4, 8, 40, tzinfo=UTC)
+    assert (e.visibility, e.author, e.body) == (Visibility.PUBLIC, "Kim Lee", "Reseated the tray.")
+    assert (e.raw_format, e.raw_body) == ("html", comment()["html_body"])
+    assert e.updated_at is None and e.attachments == ()
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ({"public": True}, Visibility.PUBLIC),
+        ({"public": False}, Visibility.INTERNAL),
+        ({"public": None}, Visibility.INTERNAL),
+        ({"author_id": -1}, Visibility.SYSTEM),
+        ({"via": {"channel": "rule"}}, Visibility.SYSTEM),
+        ({"via": {"channel": "merge"}, "public": True}, Visibility.SYSTEM),
+        ({"via": "odd"}, Visibility.PUBLIC),
+    ],
+)
+def test_comment_visibility(fields: dict[str, Any], expected: Visibility) -> None:
+    assert entry(comment(**fields)).visibility is expected
+
+
+def test_event_stream_comment_without_plain_body_uses_body_then_html() -> None:
+    from_body = entry(comment(plain_body=None, body="Plain **words**"))
+    assert from_body.body == "Plain **words**"
+    from_html = entry(
+        comment(
+            plain_body=None,
+            body=None,
+            html_body="<p>Line <b>one</b></p><ul><li>a</li><li>b</li></ul><script>x()</script>",
+        )
+    )
+    assert "Line one" in from_html.body and "a" in from_html.body
+    assert "<" not in from_html.body and "x()" not in from_html.body
+    text_only = entry(comment(html_body=None))
+    assert (text_only.raw_format, text_only.raw_body) == ("text", "Reseated the tray.")
+
+
+def test_comment_author_falls_back_to_the_id_and_system_is_named() -> None:
+    assert entry(comment(author_id=7)).author == "user 7"
+    assert entry(comment(author_id=-1)).author == "Zendesk"
+    assert entry(comment(author_id=None)).author is None
+
+
+def test_attachments_are_metadata_with_urls_built_from_our_host() -> None:
+    rows = [
+        {
+            "id": 26915300000001,
+            "file_name": "scan.pdf",
+            "size": 4096,
+            "content_type": "application/pdf",
+            "content_url": "https://evil.example/steal",
+        },
+        {"id": "x"},
+        "junk",
+        {"id": 26915300000012, "file_name": "", "size": "big", "content_type": None},
+    ]
+    first, second = entry(comment(attachments=rows)).attachments
+    assert (first.name, first.size, first.content_type) == ("scan.pdf", 4096, "application/pdf")
+    assert first.url == f"{BASE}/api/v2/attachments/26915300000001.json"
+    assert (second.name, second.size, second.content_type) == (
+        "attachment 26915300000012",
+        None,
+        None,
+    )
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["nope", comment(id=None), comment(id="1"), comment(created_at=None), comment(created_at=3)],
+)
+def test_malformed_comments_are_bad_payload(raw: Any) -> None:
+    with pytest.raises(BadPayload):
+        entry(raw)
+
+
+@pytest.mark.parametrize("text", HOSTILE_STRINGS)
+def test_hostile_comment_text_is_cleaned(text: str) -> None:
+    raw = comment(
+        body=text,
+        plain_body=text,
+        html_body=f"<p>{text}</p>",
+        attachments=[{"id": 5, "file_name": text, "size": 1, "content_type": text}],
+    )
+    e = entry(raw, [{"id": 1, "name": text}])
+    for value in (e.body, e.raw_body, e.author or "", e.attachments[0].name):
+        assert not has_forbidden(value)
+
+
+def test_description_is_plain_text() -> None:
+    r = record(minimal(description="Printer on floor 3\r\n\r\n\r\n\r\nshows 49.4C02  \n"))
+    assert r.description == "Printer on floor 3\n\nshows 49.4C02"
+    assert record(minimal()).description is None
+
+
+def test_name_cache_is_bounded_and_learns_names_only() -> None:
+    cache = NameCache(limit=2)
+    cache.learn([{"id": 1, "name": "a", "email": "x@y"}, {"id": 2, "name": "b"}, {"id": 3}, "x"])
+    assert list(cache) == [2, 3]
+    assert cache[2] == {"name": "b"} and cache[3] == {"name": None}
+    assert cache.missing([3, 4, 4, -1, "5", True]) == [4]
