@@ -497,6 +497,8 @@ class FreshserviceEmulator(TicketEmulator):
         self._matches_cache: dict[str, tuple[int, list[int]]] = {}
         """``updated_since`` stamp → (data version, matching ids by creation)."""
         self._path_faults: dict[str, deque[Reply]] = {}
+        self.rows_served = 0
+        """Ticket rows sent in list and filter answers (benchmarks and tests read it)."""
         self.agent_id = self._agent_named(agent_name)
 
     def __enter__(self) -> FreshserviceEmulator:
@@ -870,6 +872,7 @@ class FreshserviceEmulator(TicketEmulator):
         if order == "desc":
             positions = range(count - 1 - start, max(count - 1 - start - per_page, -1), -1)
         tickets = [self._ticket_view(at(p), embeds) for p in positions]
+        self.rows_served += len(tickets)
         headers = self._next_link(request, TICKETS_PATH, page, per_page, count)
         return Reply(200, {"tickets": tickets}, headers=headers)
 
@@ -894,6 +897,7 @@ class FreshserviceEmulator(TicketEmulator):
         window = [r for r in window if not (r["deleted"] or r["spam"])]
         headers = self._next_link(request, TICKETS_PATH, page, per_page, len(rows))
         tickets = [self._ticket_view(r["id"], embeds) for r in window]
+        self.rows_served += len(tickets)
         return Reply(200, {"tickets": tickets}, headers=headers)
 
     def _next_link(
@@ -931,6 +935,7 @@ class FreshserviceEmulator(TicketEmulator):
             return _invalid("query", str(exc))
         keys, total = self._filtered(node, (page - 1) * per_page, per_page)
         tickets = [self._ticket_view(ticket_id, set()) for _c, ticket_id in keys]
+        self.rows_served += len(tickets)
         return Reply(200, {"tickets": tickets, "total": total})
 
     def _filtered(self, node: Any, skip: int, take: int) -> tuple[list[Key], int]:

@@ -219,7 +219,7 @@ def conversation_to_entry(
     html = html if isinstance(html, str) else ""
     text = conversation.get("body_text")
     plain = text if isinstance(text, str) and text.strip() else html_to_text(html)
-    body, _quoted = fold_quoted(plain)
+    body, _quoted = fold_quoted(plain.strip())
     return ConversationEntry(
         ticket_external_id=ticket_id,
         external_id=str(entry_id),
@@ -295,7 +295,7 @@ def _description(ticket: Mapping[str, Any]) -> str | None:
         return text.strip()
     html = ticket.get("description")
     if isinstance(html, str) and html.strip():
-        return html_to_text(html) or None
+        return html_to_text(html).strip() or None
     return None
 
 
