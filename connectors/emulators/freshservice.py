@@ -78,7 +78,7 @@ import html
 import itertools
 import math
 import re
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -113,6 +113,8 @@ VIEW_EMBEDS = LIST_EMBEDS | {
     "feedback",
     "tags",
 }
+SINCE_CACHE = 16
+"""``updated_since`` values whose matches are kept sorted (passes in progress)."""
 ATTACHMENT_HOST = "https://s3.amazonaws.com/cdn.freshservice.com/data/helpdesk/attachments"
 """Where Freshservice's own ``attachment_url`` points (a signed storage link)."""
 
@@ -493,9 +495,8 @@ class FreshserviceEmulator(TicketEmulator):
         self._by_status: dict[int, list[Key]] = {}
         self._indexed: dict[int, tuple[str, str, int]] = {}
         """Ticket id → the (created, updated, status) it is indexed under."""
-        self._version = 0
-        self._matches_cache: dict[str, tuple[int, list[int]]] = {}
-        """``updated_since`` stamp → (data version, matching ids by creation)."""
+        self._since_cache: OrderedDict[str, list[Key]] = OrderedDict()
+        """``updated_since`` stamp → its matches by creation, kept up to date on every change."""
         self._path_faults: dict[str, deque[Reply]] = {}
         self.rows_served = 0
         """Ticket rows sent in list and filter answers (benchmarks and tests read it)."""
@@ -712,13 +713,15 @@ class FreshserviceEmulator(TicketEmulator):
 
     def _reindex(self, ticket_id: int) -> None:
         """Move one ticket's index entries to its current row (O(log N) search each)."""
-        self._version += 1
         old = self._indexed.pop(ticket_id, None)
         if old is not None:
             created, updated, status = old
             _remove(self._by_created, (created, ticket_id))
             _remove(self._by_updated, (updated, ticket_id))
             _remove(self._by_status.get(status, []), (created, ticket_id))
+            for since, matches in self._since_cache.items():
+                if updated >= since:
+                    _remove(matches, (created, ticket_id))
         row = self._tickets[ticket_id]
         if row["deleted"] or row["spam"]:
             return
@@ -726,10 +729,13 @@ class FreshserviceEmulator(TicketEmulator):
         bisect.insort(self._by_created, (created, ticket_id))
         bisect.insort(self._by_updated, (updated, ticket_id))
         bisect.insort(self._by_status.setdefault(status, []), (created, ticket_id))
+        for since, matches in self._since_cache.items():
+            if updated >= since:
+                bisect.insort(matches, (created, ticket_id))
         self._indexed[ticket_id] = (created, updated, status)
 
     def _rebuild_indexes(self) -> None:
-        self._version += 1
+        self._since_cache.clear()
         self._indexed = {
             ticket_id: (row["created_at"], row["updated_at"], row["status"])
             for ticket_id, row in self._tickets.items()
@@ -743,20 +749,22 @@ class FreshserviceEmulator(TicketEmulator):
         for index in self._by_status.values():
             index.sort()
 
-    def _updated_since(self, since: str) -> list[int]:
-        """Ids updated at or after ``since``, by creation; sorted once per data version."""
-        cached = self._matches_cache.get(since)
-        if cached is not None and cached[0] == self._version:
-            return cached[1]
+    def _updated_since(self, since: str) -> list[Key]:
+        """Rows updated at or after ``since``, by creation.
+
+        Sorted once when a pass first asks, then kept current by :meth:`_reindex`,
+        so each further page of the pass is a slice, whatever changes meanwhile.
+        """
+        cached = self._since_cache.get(since)
+        if cached is not None:
+            self._since_cache.move_to_end(since)
+            return cached
         start = bisect.bisect_left(self._by_updated, (since, -1))
-        keys = sorted(
-            (self._indexed[ticket_id][0], ticket_id) for _u, ticket_id in self._by_updated[start:]
-        )
-        ids = [ticket_id for _c, ticket_id in keys]
-        if len(self._matches_cache) > 64:
-            self._matches_cache.clear()
-        self._matches_cache[since] = (self._version, ids)
-        return ids
+        matches = sorted((self._indexed[i][0], i) for _u, i in self._by_updated[start:])
+        self._since_cache[since] = matches
+        if len(self._since_cache) > SINCE_CACHE:
+            self._since_cache.popitem(last=False)
+        return matches
 
     # -- wire format ---------------------------------------------------------------
 
@@ -853,11 +861,11 @@ class FreshserviceEmulator(TicketEmulator):
         if self.filter_after_paging:
             return self._list_scanning(request, since, order, page, per_page, embeds)
         if since is not None:
-            ids = self._updated_since(_ceil_stamp(since))
-            count = len(ids)
+            matches = self._updated_since(_ceil_stamp(since))
+            count = len(matches)
 
             def at(position: int) -> int:
-                return ids[position]
+                return matches[position][1]
         else:
             first = bisect.bisect_left(
                 self._by_created, (_stamp(self.clock() - DEFAULT_WINDOW), -1)
