@@ -26,6 +26,8 @@ Reads:
   Those limits are Freshworks' filter rules (documented for Freshdesk; public
   Freshservice scripts read ``total`` and pass ``per_page=100``): unconfirmed
   for Freshservice, kept as the strictest plausible reading.
+* ``GET /api/v2/requesters/{id}`` (``primary_email``) and ``GET /api/v2/agents/{id}``
+  (``email``) show one person; an id of the other kind is a 404.
 * ``GET /api/v2/tickets/{id}/conversations`` lists replies and notes oldest
   first, ``page``/``per_page`` (default 30, max 100), ``Link`` next,
   ``{"conversations": [...], "meta": {"count": N}}``; each with ``private``,
@@ -139,6 +141,7 @@ _TICKET_PATH = re.compile(r"^/api/v2/tickets/(?P<id>\d+)$")
 _CONVERSATION_PATH = re.compile(
     r"^/api/v2/tickets/(?P<id>\d+)/(?P<kind>notes|reply|conversations)$"
 )
+_PERSON_PATH = re.compile(r"^/api/v2/(?P<book>requesters|agents)/(?P<id>\d+)$")
 _NATIVE_STATUSES = frozenset({2, 3, 4, 5})
 _NATIVE_PRIORITIES = frozenset({1, 2, 3, 4})
 _NATIVE_SOURCES = frozenset(range(1, 11))
@@ -840,6 +843,9 @@ class FreshserviceEmulator(TicketEmulator):
             return self._filter(request)
         if path == ME_PATH:
             return Reply(200, {"agent": dict(self._agents[self.agent_id])})
+        person = _PERSON_PATH.match(path)
+        if person is not None:
+            return self._person_view(person["book"], int(person["id"]))
         match = _TICKET_PATH.match(path)
         if match is not None:
             ticket_id = int(match["id"])
@@ -985,6 +991,18 @@ class FreshserviceEmulator(TicketEmulator):
             reverse=True,
         )
         return found[skip : skip + take], len(found)
+
+    def _person_view(self, book: str, person_id: int) -> Reply:
+        """``GET /requesters/{id}`` (e-mail as ``primary_email``) or ``GET /agents/{id}``."""
+        if book == "agents":
+            agent = self._agents.get(person_id)
+            return Reply(200, {"agent": dict(agent)}) if agent else _not_found()
+        found = self._requesters.get(person_id)
+        if found is None:
+            return _not_found()
+        requester = {k: v for k, v in found.items() if k != "email"}
+        requester["primary_email"] = found["email"]
+        return Reply(200, {"requester": requester})
 
     def _conversation_list(self, request: Request, ticket_id: int) -> Reply:
         row = self._tickets.get(ticket_id)

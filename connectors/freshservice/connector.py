@@ -1,42 +1,57 @@
 """The Freshservice connector: a resumable backfill, then ``updated_since`` passes.
 
-**Backfill** (the first sync, and once after an upgrade), in two parts, each
-page carrying the position to resume after it:
+**Backfill** (the first sync, and once after an upgrade from the one-shot
+poll), in two parts; every page carries the position to resume after it.
 
-1. *Every open ticket, whatever its age* — ``GET /api/v2/tickets/filter`` with
-   ``query="(status:2 OR status:3 OR status:>6) AND created_at:>'LO' AND
-   created_at:<'HI'"``, ``per_page=100``, walked by windows of creation days
-   newest first, each window sized to the vendor's count so it fits one page
-   (see :mod:`connectors.freshservice.open_sweep` for the exact rules and the
-   vendor's 10-page cap). The first, unbounded query gives Freshservice's own
-   count of open tickets: ``progress.total``.
-2. *Resolved and closed tickets updated within* ``backfill_days`` —
-   ``GET /api/v2/tickets?updated_since=<started - backfill_days>&order_type=asc
-   &include=requester,stats&per_page=100&page=N`` following ``Link: rel="next"``
-   (only that header means "more"; a short page does not mean "done"). Rows of
-   part 1 that have not changed since the backfill began are skipped here, so
-   each ticket arrives once.
+1. *Open tickets of any age, untouched within* ``backfill_days`` — the filter
+   endpoint, first unbounded (its ``total`` is Freshservice's count of open
+   tickets, reported as ``progress.total``), then by windows of creation days,
+   newest first, each sized by the vendor's counts to fit one page::
 
-**Incremental** — one pass per poll of ``GET /api/v2/tickets?updated_since=
-<watermark - overlap_seconds>&order_type=asc&include=requester,stats
-&per_page=100&page=N``. Freshservice cannot sort by ``updated_at`` (only by
-creation, vendor-apis.md §6.2), so the watermark is *held back*: it becomes the
-moment the pass began, not the newest ``updated_at`` seen, and a change made
-while we page is read by the next pass. Mid-pass positions keep the pass's own
-``updated_since`` and the next page, so a restart finishes the pass. Creation
-order with a fixed ``updated_since`` only ever appends, so pages do not shift
-while we read them (a ticket moved to trash mid-pass is the exception).
+       GET /api/v2/tickets/filter?query="status:2 OR status:3 OR status:>6"
+           &page=1&per_page=100
+       GET /api/v2/tickets/filter?query="(status:2 OR status:3 OR status:>6)
+           AND created_at:>'2025-01-01' AND created_at:<'2025-01-31'"&page=1&per_page=100
 
-**Conversations** — Freshservice has no bulk or account-wide conversation
-listing, so ``GET /api/v2/tickets/{id}/conversations?per_page=100`` is fanned
-out (``concurrency`` at a time, paced by ``X-RateLimit-Remaining``, short
-429s waited out) for the tickets of each page whose ``updated_at`` moved: all
-of them in the backfill; in a pass, those not already read at the same
-``updated_at`` (a short list kept in the cursor for the overlap). An
-incremental page carries only entries created or edited since the pass's
-``updated_since``. Cost: one request per new or changed ticket (plus one per
-further hundred conversations), about 1,000 per 1,000 tickets, beside ten
-list pages.
+   (one line, URL-encoded; ``&workspace_id=W`` when configured). Open (2),
+   Pending (3) and every custom status (6 and up). Limits: the endpoint serves
+   at most 10 pages of a query, so a window never holds more than a page, a
+   single day denser than that is paged and, past the cap, split by
+   ``priority`` (up to 4,000 open tickets created on one day); it has no
+   embeds, so these rows name the requester by id and take their first
+   response from the conversations. See :mod:`connectors.freshservice.open_sweep`.
+2. *Every ticket updated within* ``backfill_days`` (open, resolved or closed),
+   with embeds::
+
+       GET /api/v2/tickets?updated_since=<began - backfill_days>&per_page=100
+           &order_type=asc&include=requester,stats&page=N
+
+   following ``Link: rel="next"`` (only that header means "more"). Part 1
+   leaves these rows to part 2, so each ticket arrives once.
+
+**Incremental** — one pass per poll::
+
+    GET /api/v2/tickets?updated_since=<watermark - overlap_seconds>&per_page=100
+        &order_type=asc&include=requester,stats&page=N
+
+Freshservice sorts only by creation (vendor-apis.md §6.2), so the watermark is
+*held back*: it becomes the moment the pass began, never the newest
+``updated_at`` seen, and a change made behind us while we page is read by the
+next pass. A mid-pass position keeps the pass's own ``updated_since`` and the
+next page, so a restart finishes the pass. With a fixed ``updated_since``,
+creation order only appends (a ticket moved to trash mid-pass is the
+exception), so pages do not shift under us.
+
+**Conversations** — Freshservice has no bulk or account-wide listing, so
+``GET /api/v2/tickets/{id}/conversations?page=N&per_page=100`` is fanned out
+(``concurrency`` at a time, paced by ``X-RateLimit-Remaining``, short 429s
+waited out) for the tickets of each page whose ``updated_at`` moved: every
+ticket in the backfill; in a pass, those not already read at the same
+``updated_at`` (the overlap's few, remembered in the cursor). A pass's page
+carries only entries created or edited since its ``updated_since``. Cost per
+1,000 tickets: about 1,000 conversation requests (one per ticket, plus one per
+further hundred conversations) and 10-20 list or filter pages; in credits, 3
+per list page (two embeds), 1 per filter page and per conversation request.
 
 Writes live in :mod:`connectors.freshservice.actions`; settings in
 :mod:`connectors.freshservice.settings`.
@@ -45,10 +60,11 @@ Writes live in :mod:`connectors.freshservice.actions`; settings in
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar, TypeGuard, cast
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx2
@@ -80,12 +96,16 @@ log = logging.getLogger(__name__)
 
 TICKETS_PATH = actions.TICKETS_PATH
 FILTER_PATH = "/api/v2/tickets/filter"
+REQUESTERS_PATH = "/api/v2/requesters"
+AGENTS_PATH = "/api/v2/agents"
 ME_PATH = "/api/v2/agents/me"
 EMBEDS = "requester,stats"
 """Documented embeds of the list call; each costs more API credits per request."""
 CONVERSATION_PAGE = 100
 RATE_HEADERS = RateHeaders("x-ratelimit-remaining", "x-ratelimit-total")
 """Freshservice reports no reset time: its window is the current minute."""
+PEOPLE_LIMIT = 20_000
+"""Requester names remembered by one connector (an LRU)."""
 SEEN_LIMIT = 5_000
 """Most (ticket, updated_at) pairs remembered for the overlap of the next pass."""
 SAME_SECOND = timedelta(seconds=2)
@@ -156,6 +176,8 @@ class FreshserviceConnector(Connector):
         """Paces requests from ``X-RateLimit-Remaining`` before Freshservice has to say 429."""
         self.base_url = _site_url(config)
         self._pages_this_poll = 0
+        self._people: OrderedDict[int, str | None] = OrderedDict()
+        """Requester names looked up for filter rows (bounded: :data:`PEOPLE_LIMIT`)."""
 
     @classmethod
     def parse_settings(cls, config: VendorConfig) -> FreshserviceSettings:
@@ -309,18 +331,20 @@ class FreshserviceConnector(Connector):
         records = [
             ticket_to_record(row, base_url=self.base_url, overrides=self.overrides) for row in rows
         ]
+        records, requests = await self._name_requesters(rows, records)
         if not self.settings.conversations or not fetch:
-            return PollResult(tickets=tuple(records))
+            return PollResult(tickets=tuple(records), requests=requests)
         wanted = {id(row) for row in fetch}
         since = format_timestamp(entries_since) if entries_since else None
         targets = [
-            (row, rec, since) for row, rec in zip(rows, records, strict=True) if id(row) in wanted
+            (row, rec, since, self._names_of(row))
+            for row, rec in zip(rows, records, strict=True)
+            if id(row) in wanted
         ]
         read = await fan_out(targets, self._conversations, self.limiter)
         entries: list[ConversationEntry] = []
-        requests = 0
         answered: dict[str, datetime] = {}
-        for (row, record, _since), (raw, mapped, cost) in zip(targets, read, strict=True):
+        for (row, record, _since, _names), (raw, mapped, cost) in zip(targets, read, strict=True):
             requests += cost
             entries.extend(mapped)
             if not isinstance(row.get("stats"), Mapping) and record.first_response_at is None:
@@ -336,13 +360,68 @@ class FreshserviceConnector(Connector):
             ]
         return PollResult(tickets=tuple(records), entries=tuple(entries), requests=requests)
 
+    async def _name_requesters(
+        self, rows: Sequence[Any], records: list[TicketRecord]
+    ) -> tuple[list[TicketRecord], int]:
+        """Name the requesters of rows that came without the ``requester`` embed (the filter
+        endpoint has none): one view per person not yet known, remembered across pages."""
+        wanted = sorted(
+            {
+                r["requester_id"]
+                for r in rows
+                if isinstance(r, Mapping)
+                and "requester" not in r
+                and _is_int(r.get("requester_id"))
+                and r["requester_id"] not in self._people
+            }
+        )
+        requests = 0
+        if wanted:
+            for person_id, name, cost in await fan_out(wanted, self._person, self.limiter):
+                self._remember_person(person_id, name)
+                requests += cost
+        named = []
+        for row, record in zip(rows, records, strict=True):
+            person = row.get("requester_id") if "requester" not in row else None
+            name = self._people.get(person) if _is_int(person) else None
+            named.append(replace(record, requester=name) if name else record)
+        return named, requests
+
+    async def _person(self, person_id: int) -> tuple[int, str | None, int]:
+        """A requester's name (or an agent's: agents can raise tickets too); ``None`` if gone."""
+        for path, key in ((REQUESTERS_PATH, "requester"), (AGENTS_PATH, "agent")):
+            try:
+                response = await send(self.client, "GET", f"{path}/{person_id}", budget=self.budget)
+            except ConnectorError as exc:
+                if exc.http_status == 404:
+                    continue
+                raise
+            body = decode_json(response)
+            person = body.get(key) if isinstance(body, Mapping) else None
+            cost = 1 if key == "requester" else 2
+            return person_id, _person_name(person), cost
+        return person_id, None, 2
+
+    def _remember_person(self, person_id: int, name: str | None) -> None:
+        self._people[person_id] = name
+        self._people.move_to_end(person_id)
+        while len(self._people) > PEOPLE_LIMIT:
+            self._people.popitem(last=False)
+
+    def _names_of(self, row: Any) -> dict[int, str]:
+        """Who a ticket's conversations can be credited to by name: its requester."""
+        names = _names(row)
+        person = row.get("requester_id") if isinstance(row, Mapping) else None
+        if not names and _is_int(person) and self._people.get(person):
+            names = {person: str(self._people[person])}
+        return names
+
     async def _conversations(
-        self, target: tuple[Any, TicketRecord, str | None]
+        self, target: tuple[Any, TicketRecord, str | None, dict[int, str]]
     ) -> tuple[list[Any], list[ConversationEntry], int]:
         """One ticket's conversations (all pages) created or edited since ``since`` (all when
         ``None``), raw and mapped, and the requests made; older ones are not even mapped."""
-        row, record, since = target
-        names = _names(row)
+        _row, record, since, names = target
         path = f"{TICKETS_PATH}/{record.external_id}/conversations"
         raw: list[Any] = []
         requests = 0
@@ -467,6 +546,25 @@ def _names(row: Any) -> dict[int, str]:
     if isinstance(name, str) and name.strip():
         return {person["id"]: name.strip()}
     return {}
+
+
+def _is_int(value: Any) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _person_name(person: Any) -> str | None:
+    """``First Last``, else the e-mail (``primary_email`` for requesters, ``email`` for agents)."""
+    if not isinstance(person, Mapping):
+        return None
+    parts = [person.get("first_name"), person.get("last_name")]
+    name = " ".join(p.strip() for p in parts if isinstance(p, str) and p.strip())
+    if name:
+        return name
+    for key in ("primary_email", "email"):
+        value = person.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return None
 
 
 def _remember(seen: dict[str, str], row: Any, fetched_at: datetime) -> None:

@@ -215,10 +215,11 @@ async def test_poll_from_cursor_uses_overlap_and_returns_only_changes() -> None:
             assert first.cursor is not None
             watermark = datetime.fromisoformat(first.cursor["incremental"]["since"])
 
+            now = datetime.now(UTC).replace(microsecond=0)  # a vendor stamps a change "now"
             emu.put_ticket(
-                world("b", title="Ticket b, resolved", status=TicketStatus.RESOLVED, updated_at=NOW)
+                world("b", title="Ticket b, resolved", status=TicketStatus.RESOLVED, updated_at=now)
             )
-            new_key = emu.put_ticket(world("d", updated_at=NOW))
+            new_key = emu.put_ticket(world("d", updated_at=now))
             second = await fs.poll(first.cursor)
 
             changed = by_key(second.tickets)
@@ -226,7 +227,7 @@ async def test_poll_from_cursor_uses_overlap_and_returns_only_changes() -> None:
             resolved = changed[f"#{emu.ticket_id('b')}"]
             assert resolved.status is TicketStatus.RESOLVED
             assert resolved.title == "Ticket b, resolved"
-            assert resolved.resolved_at == NOW
+            assert resolved.resolved_at == now
             sent = since_of(list_requests(emu)[-1])
             # The held-back watermark (when the last pass began) minus the overlap.
             assert sent == (watermark - timedelta(seconds=60)).replace(microsecond=0)
@@ -235,7 +236,7 @@ async def test_poll_from_cursor_uses_overlap_and_returns_only_changes() -> None:
 
             third = await fs.poll(second.cursor)
             # only what the overlap re-reads, and the watermark moves to this pass's start
-            assert {t.updated_at for t in third.tickets} <= {NOW}
+            assert {t.updated_at for t in third.tickets} <= {now}
             assert third.cursor is not None
             assert third.cursor["incremental"]["since"] > second.cursor["incremental"]["since"]
 

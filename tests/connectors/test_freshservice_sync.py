@@ -328,3 +328,21 @@ async def test_the_dry_run_and_auth_come_from_the_parsed_settings() -> None:
             fs = FreshserviceConnector(loaded, client, parsed)
             assert await fs.check() == "ok, signed in as Desk Agent"
         assert isinstance(FreshserviceConnector.auth(loaded), httpx2.BasicAuth)
+
+
+async def test_old_open_tickets_get_their_requesters_named_once_per_person() -> None:
+    """The filter answer has no ``requester`` embed: each person is viewed once."""
+    with FreshserviceEmulator() as emu:
+        for i in range(6):
+            created = NOW - (100 + 40 * i) * DAY
+            who = "Maria Jensen" if i % 2 else None  # None: the agent itself raised it
+            emu.put_ticket(world(f"o{i}", created_at=created, updated_at=created, requester=who))
+        async with connector_for(emu, page_size=2, conversations=False) as fs:
+            result = await fs.poll(None)
+    assert {t.requester for t in result.tickets} == {"Maria Jensen", "Desk Agent"}
+    views = [
+        r.path
+        for r in emu.requests
+        if r.path.startswith(("/api/v2/requesters/", "/api/v2/agents/"))
+    ]
+    assert sorted(p.split("/")[3] for p in views) == ["agents", "requesters", "requesters"]
