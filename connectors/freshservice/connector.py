@@ -18,8 +18,9 @@ poll), in two parts; every page carries the position to resume after it.
    at most 10 pages of a query, so a window never holds more than a page, a
    single day denser than that is paged and, past the cap, split by
    ``priority`` (up to 4,000 open tickets created on one day); it has no
-   embeds, so these rows name the requester by id and take their first
-   response from the conversations. See :mod:`connectors.freshservice.open_sweep`.
+   embeds, so their requesters are looked up (``GET /api/v2/requesters/{id}``,
+   else ``/agents/{id}``, once per person) and their first response is taken
+   from the conversations. See :mod:`connectors.freshservice.open_sweep`.
 2. *Every ticket updated within* ``backfill_days`` (open, resolved or closed),
    with embeds::
 
