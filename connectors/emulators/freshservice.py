@@ -509,20 +509,6 @@ class FreshserviceEmulator(TicketEmulator):
         self.start()
         return self
 
-    def start(self) -> str:
-        """Serve as the base does, with Nagle's algorithm off on every connection.
-
-        The stdlib handler writes headers and body in separate sends; with
-        Nagle on, each keep-alive answer after the first waits for the
-        client's delayed ACK (about 40 ms on Linux), which would make a
-        loopback vendor slower than a real one.
-        """
-        url = super().start()
-        server = self._server
-        assert server is not None
-        server.RequestHandlerClass.disable_nagle_algorithm = True  # type: ignore[attr-defined]
-        return url
-
     def vendor_settings(self) -> dict[str, Any]:
         """The config section a :class:`FreshserviceConnector` needs to reach this account.
 
