@@ -82,8 +82,9 @@ from connectors.freshservice.mapping import (
     ticket_to_record,
 )
 from connectors.freshservice.open_sweep import OpenSweep
+from connectors.freshservice.pacing import MinuteBudget
 from connectors.freshservice.settings import FreshserviceSettings
-from connectors.http import RateBudget, RateHeaders, decode_json, send
+from connectors.http import RateHeaders, decode_json, send
 from connectors.overrides import Overrides
 from connectors.records import ConversationEntry, Cursor, PollResult, Progress, TicketRecord
 from connectors.sanitize import clean_text, one_line
@@ -173,7 +174,7 @@ class FreshserviceConnector(Connector):
     ) -> None:
         super().__init__(config, client, settings)
         self.overrides = Overrides.from_settings(self.settings)
-        self.budget = RateBudget(RATE_HEADERS)
+        self.budget = MinuteBudget(RATE_HEADERS)
         """Paces requests from ``X-RateLimit-Remaining`` before Freshservice has to say 429."""
         self.base_url = _site_url(config)
         self._pages_this_poll = 0

@@ -346,3 +346,28 @@ async def test_old_open_tickets_get_their_requesters_named_once_per_person() -> 
         if r.path.startswith(("/api/v2/requesters/", "/api/v2/agents/"))
     ]
     assert sorted(p.split("/")[3] for p in views) == ["agents", "requesters", "requesters"]
+
+
+async def test_a_low_minute_spaces_request_starts_at_the_plans_rate() -> None:
+    import asyncio
+    import time
+
+    from connectors.freshservice.pacing import MinuteBudget
+    from connectors.http import RateHeaders
+
+    budget = MinuteBudget(RateHeaders("x-ratelimit-remaining", "x-ratelimit-total"))
+    budget.observe({"x-ratelimit-remaining": "500", "x-ratelimit-total": "600"})
+    started = time.monotonic()
+    await budget.wait()
+    assert time.monotonic() - started < 0.05  # plenty left: no wait at all
+    budget.observe({"x-ratelimit-remaining": "5", "x-ratelimit-total": "600"})
+    starts: list[float] = []
+
+    async def one() -> None:
+        await budget.wait()
+        starts.append(time.monotonic())
+
+    await asyncio.gather(*(one() for _ in range(4)))
+    # 600 a minute: one start per 0.1 s, whichever request asks (never sooner)
+    assert max(starts) - min(starts) >= 0.29
+    assert budget.waited >= 0.6 - 0.05  # 0 + 0.1 + 0.2 + 0.3, less the clock's grain
