@@ -12,12 +12,16 @@ Keys (beside the shared ones of :class:`~connectors.settings.ConnectorSettings`)
   so an account short of API credits can turn it off.
 
 Vendor defaults: ``page_size`` 100 (Freshservice's maximum ``per_page``) and
-``concurrency`` 4. The account's whole API budget is a per-minute credit
-count (400 a minute on Pro, vendor-apis.md §6.5), shared by every
-integration of the customer: four requests in flight already spend it within
-the minute at round trips up to half a second, so more parallelism would only
-reach the 429 sooner. The :class:`~connectors.http.RateBudget` paces from
-``X-RateLimit-Remaining`` in any case.
+``concurrency`` 8. Freshservice documents no concurrency limit, only a
+per-minute credit budget for the whole account (100/200/400/500 a minute on
+Starter/Growth/Pro/Enterprise, 1,000 or 2,000 with the paid add-ons;
+vendor-apis.md §6.5). The largest, 2,000 a minute (about 33 requests a
+second), needs 4 to 8 requests in flight at a 100-250 ms round trip to be
+used; smaller plans are held to their rate by
+:class:`~connectors.freshservice.pacing.MinuteBudget` whatever the
+concurrency, and 8 in flight stay inside the tenth of the minute the pacer
+keeps in reserve (20 credits on Growth, 40 on Pro), so they do not burst
+into a 429 (on Starter, 10 in reserve, a short 429 can happen and is waited out).
 """
 
 from __future__ import annotations
@@ -48,7 +52,7 @@ class FreshserviceSettings(ConnectorSettings):
     conversations: bool = True
     """Read conversations (replies and notes) of new and changed tickets."""
     page_size: int = page_size_field(MAX_PAGE_SIZE, MAX_PAGE_SIZE)
-    concurrency: int = Field(4, ge=1, le=64)
+    concurrency: int = Field(8, ge=1, le=64)
 
     @field_validator("default_requester_email")
     @classmethod

@@ -312,7 +312,7 @@ def test_settings_defaults_are_freshservices() -> None:
     settings = FreshserviceConnector.parse_settings(
         VendorConfig("fs", "freshservice", "https://a.freshservice.com", settings={"api_key": "k"})
     )
-    assert (settings.page_size, settings.concurrency, settings.conversations) == (100, 4, True)
+    assert (settings.page_size, settings.concurrency, settings.conversations) == (100, 8, True)
     assert "SecretStr('**********')" in repr(settings)
 
 
