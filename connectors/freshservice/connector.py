@@ -60,9 +60,11 @@ Writes live in :mod:`connectors.freshservice.actions`; settings in
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, TypeGuard, cast
@@ -198,10 +200,18 @@ class FreshserviceConnector(Connector):
 
     # -- backfill --------------------------------------------------------------------
 
-    async def backfill_pages(
+    def backfill_pages(
         self, position: Cursor | None, started: datetime
     ) -> AsyncIterator[PollResult]:
-        """Every open ticket (filter sweep), then resolved/closed ones of ``backfill_days``."""
+        """Old open tickets (the filter sweep), then everything of ``backfill_days``.
+
+        The next page is read while the collector commits this one (:func:`_ahead`).
+        """
+        return _ahead(self._backfill(position, started))
+
+    async def _backfill(
+        self, position: Cursor | None, started: datetime
+    ) -> AsyncGenerator[PollResult, None]:
         self._pages_this_poll = 0
         saved = position if isinstance(position, dict) else {}
         part = saved.get("part")
@@ -273,10 +283,18 @@ class FreshserviceConnector(Connector):
 
     # -- incremental -----------------------------------------------------------------
 
-    async def incremental_pages(
+    def incremental_pages(
         self, position: Cursor | None, start: datetime
     ) -> AsyncIterator[PollResult]:
-        """One pass of ``updated_since`` from the held-back watermark (or the pass in progress)."""
+        """One pass of ``updated_since`` from the held-back watermark (or the pass in progress).
+
+        The next page is read while the collector commits this one (:func:`_ahead`).
+        """
+        return _ahead(self._incremental(position, start))
+
+    async def _incremental(
+        self, position: Cursor | None, start: datetime
+    ) -> AsyncGenerator[PollResult, None]:
         self._pages_this_poll = 0
         state = _Pass.load(position, start)
         if state.page == 1 or state.asked is None or state.began is None:
@@ -487,6 +505,33 @@ class FreshserviceConnector(Connector):
     async def perform(self, action: Action) -> ActionResult:
         """Send the plan; a create reads the new ticket's id from the answer."""
         return await actions.perform(self, action)
+
+
+async def _ahead(pages: AsyncGenerator[PollResult, None]) -> AsyncIterator[PollResult]:
+    """``pages``, one page read ahead: while the consumer commits a page, the next one
+    (its list request and its conversations) is already on the wire.
+
+    At most two pages are held. An error of the page read ahead surfaces when that
+    page is asked for, after the consumer has committed the one before; closing this
+    generator cancels the read ahead.
+    """
+    following: asyncio.Task[PollResult] = asyncio.ensure_future(anext(pages))
+    try:
+        while True:
+            try:
+                page = await following
+            except StopAsyncIteration:
+                return
+            following = asyncio.ensure_future(anext(pages))
+            yield page
+    finally:
+        if not following.done():
+            following.cancel()
+            with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
+                await following
+        elif not following.cancelled():
+            following.exception()  # retrieved: a page nobody asked for is not an error
+        await pages.aclose()
 
 
 def _newest(rows: Sequence[Any]) -> Sequence[Any]:
