@@ -67,6 +67,7 @@ from collections import OrderedDict
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar, TypeGuard, cast
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -276,7 +277,7 @@ class FreshserviceConnector(Connector):
 
     async def _recent_pages(self, since: datetime, first: int) -> AsyncIterator[PollResult]:
         """Every ticket updated since ``since``, with the requester and stats embeds."""
-        async for rows, following in self._list(since, first):
+        async for rows, following, _vendor_now in self._list(since, first):
             page = await self._page(rows, fetch=rows, entries_since=None)
             position = {"part": "recent", "page": following} if following else None
             yield replace(page, cursor=position or {"part": "done"}, requests=page.requests + 1)
@@ -297,14 +298,21 @@ class FreshserviceConnector(Connector):
     ) -> AsyncGenerator[PollResult, None]:
         self._pages_this_poll = 0
         state = _Pass.load(position, start)
-        if state.page == 1 or state.asked is None or state.began is None:
+        new_pass = state.page == 1 or state.asked is None or state.began is None
+        if new_pass:
             now = datetime.now(UTC)
             state = replace(state, asked=state.since - self.settings.overlap, began=now, page=1)
         asked, began = state.asked, state.began
         assert asked is not None and began is not None
         seen = dict(state.seen or {})
         keep_from = format_timestamp(began - self.settings.overlap)
-        async for rows, following in self._list(asked, state.page):
+        async for rows, following, vendor_now in self._list(asked, state.page):
+            if new_pass and vendor_now is not None and vendor_now < began:
+                # The vendor stamps updated_at by its own clock: when it runs behind ours,
+                # its time is the safe watermark (overlap_seconds covers the other way).
+                began = vendor_now
+                keep_from = format_timestamp(began - self.settings.overlap)
+            new_pass = False
             fetch = [r for r in rows if seen.get(str(r.get("id"))) != r.get("updated_at")]
             page = await self._page(rows, fetch=fetch, entries_since=asked)
             fetched_at = datetime.now(UTC)
@@ -324,8 +332,9 @@ class FreshserviceConnector(Connector):
 
     async def _list(
         self, since: datetime, first: int
-    ) -> AsyncIterator[tuple[list[Any], int | None]]:
-        """Pages of ``GET /tickets?updated_since=…`` (oldest created first) from page ``first``."""
+    ) -> AsyncIterator[tuple[list[Any], int | None, datetime | None]]:
+        """Pages of ``GET /tickets?updated_since=…`` (oldest created first) from page ``first``:
+        the rows, the next page, and the vendor's clock (its ``Date`` header) when it sent them."""
         params: dict[str, Any] = {
             "updated_since": format_timestamp(since),
             "per_page": self.settings.page_size,
@@ -337,7 +346,7 @@ class FreshserviceConnector(Connector):
             response = await self._get(TICKETS_PATH, {**params, "page": page})
             rows = _tickets(decode_json(response))
             page = _next_page(response, page)
-            yield rows, page
+            yield rows, page, _vendor_time(response)
 
     async def _page(
         self,
@@ -648,6 +657,18 @@ def _next_page(response: httpx2.Response, current: int) -> int | None:
     if following <= current:
         raise BadPayload(f"Freshservice next link goes back to page {following}: no progress")
     return following
+
+
+def _vendor_time(response: httpx2.Response) -> datetime | None:
+    """The ``Date`` header (whole seconds, so never later than the vendor's clock)."""
+    value = response.headers.get("date")
+    if not value:
+        return None
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return when.astimezone(UTC) if when.tzinfo is not None else None
 
 
 def _when(value: object) -> datetime | None:

@@ -232,13 +232,14 @@ async def test_poll_from_cursor_uses_overlap_and_returns_only_changes() -> None:
             # The held-back watermark (when the last pass began) minus the overlap.
             assert sent == (watermark - timedelta(seconds=60)).replace(microsecond=0)
             assert second.cursor is not None
-            assert second.cursor["incremental"]["since"] > first.cursor["incremental"]["since"]
+            assert second.cursor["incremental"]["since"] >= first.cursor["incremental"]["since"]
 
             third = await fs.poll(second.cursor)
             # only what the overlap re-reads, and the watermark moves to this pass's start
+            # (the vendor's Date header: whole seconds, so two quick passes may share one)
             assert {t.updated_at for t in third.tickets} <= {now}
             assert third.cursor is not None
-            assert third.cursor["incremental"]["since"] > second.cursor["incremental"]["since"]
+            assert third.cursor["incremental"]["since"] >= second.cursor["incremental"]["since"]
 
 
 async def test_a_change_in_the_second_a_pass_began_is_read_by_the_next_pass() -> None:
