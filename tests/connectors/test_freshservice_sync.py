@@ -362,6 +362,7 @@ async def test_a_low_minute_spaces_request_starts_at_the_plans_rate() -> None:
     await budget.wait()
     assert time.monotonic() - started < 0.05  # plenty left: no wait at all
     budget.observe({"x-ratelimit-remaining": "5", "x-ratelimit-total": "600"})
+    budget.spent.clear()  # the minute was spent by the customer's other integrations
     starts: list[float] = []
 
     async def one() -> None:
@@ -391,3 +392,27 @@ async def test_the_next_page_is_read_while_the_collector_commits_this_one() -> N
             assert asked == ["1", "2"]  # ... while page 2 is already read
             rest = [p async for p in pages]
     assert [t.title for p in rest for t in p.tickets] == [f"Ticket t{i}" for i in range(2, 6)]
+
+
+async def test_a_low_minute_waits_for_our_own_credits_to_come_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import time
+
+    from connectors.freshservice import pacing
+    from connectors.http import RateHeaders
+
+    monkeypatch.setattr(pacing, "WINDOW", 0.5)  # a half-second "minute" for the test
+    budget = pacing.MinuteBudget(RateHeaders("x-ratelimit-remaining", "x-ratelimit-total"))
+    spent_at = time.monotonic()
+    for left in (12, 11, 10):  # three answers of ours, the last leaving a tenth of 100
+        budget.observe(
+            {
+                "x-ratelimit-remaining": str(left),
+                "x-ratelimit-total": "100",
+                "x-ratelimit-used-currentrequest": "1",
+            }
+        )
+    await budget.wait()
+    assert time.monotonic() - spent_at >= 0.5  # not before our first credit is back
+    assert len(budget.spent) == 2
