@@ -240,17 +240,23 @@ class FreshserviceConnector(Connector):
 
     async def _open_pages(self, sweep: OpenSweep, recent: str) -> AsyncIterator[PollResult]:
         """The open sweep's pages; rows updated since ``recent`` are left to part 2."""
-        per_page = self.settings.page_size
+        asked = self.settings.page_size
+        per_page = asked
         requests = 0
         while not sweep.done:
             today = datetime.now(UTC).date()
             query = sweep.query(today)
             body = await self._get_json(
                 FILTER_PATH,
-                {"query": f'"{query}"', "page": sweep.page, "per_page": per_page},
+                {"query": f'"{query}"', "page": sweep.page, "per_page": asked},
             )
             requests += 1
             rows, total = _filter_answer(body)
+            if sweep.page == 1 and 0 < len(rows) < min(total, per_page):
+                # The filter served fewer rows than asked for [U: its page size may be
+                # fixed]: size windows (and count pages) by what it serves, and ask again.
+                per_page = len(rows)
+                continue
             beyond = sweep.beyond_cap(total, per_page)
             if beyond and sweep.page == 1:
                 log.warning(

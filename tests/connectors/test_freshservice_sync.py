@@ -416,3 +416,15 @@ async def test_a_low_minute_waits_for_our_own_credits_to_come_back(
     await budget.wait()
     assert time.monotonic() - spent_at >= 0.5  # not before our first credit is back
     assert len(budget.spent) == 2
+
+
+async def test_a_filter_serving_smaller_pages_than_asked_still_reads_every_open_ticket() -> None:
+    with FreshserviceEmulator(filter_page_limit=3) as emu:
+        for i in range(25):
+            created = NOW - (40 + 3 * i) * DAY
+            emu.put_ticket(world(f"o{i}", created_at=created, updated_at=created))
+        async with connector_for(emu, page_size=10, conversations=False) as fs:
+            pages = [p async for p in fs.pages(None)]
+    seen = titles(pages)
+    assert set(seen) == {f"Ticket o{i}" for i in range(25)}
+    assert max(seen.values()) == 1
