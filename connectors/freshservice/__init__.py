@@ -1,4 +1,4 @@
-"""Freshservice: tickets through the v2 list endpoint with ``updated_since``."""
+"""Freshservice: the filter endpoint and ``updated_since`` list passes, conversations per ticket."""
 
 from connectors.freshservice.connector import FreshserviceConnector
 

@@ -1,4 +1,4 @@
-"""Freshservice ticket dict → :class:`TicketRecord`, purely.
+"""Freshservice ticket and conversation dicts → records, purely.
 
 Kept apart from HTTP so the real capture and hand-made hostile payloads can be
 mapped in tests without a server. Freshservice sends ``status`` and
@@ -25,6 +25,21 @@ that is not a timestamp (the capture holds placeholders such as
 ``"tickets[0]_due_by"``) is treated as unknown, while a bad ``created_at`` or
 ``updated_at`` is a :class:`BadPayload`: without those the ticket cannot be
 placed in time at all.
+
+Description: the list answer carries ``description`` (HTML) and
+``description_text`` (Freshservice's own plain text, see the capture); the
+plain text is used as it is (no parsing cost per ticket), the HTML goes through
+:func:`connectors.richtext.html_to_text` only when the plain text is missing.
+
+Conversations (``GET /api/v2/tickets/{id}/conversations``, vendor-apis.md §6.1
+and the freshworks-api-sdk spec): ``private`` notes are internal, ``source`` 3
+(status) and 4 (meta) are written by Freshservice itself (system), everything
+else is public. The body is ``body_text`` when Freshservice sends it, else the
+HTML ``body`` through richtext; earlier e-mail replies quoted at the end are
+folded away (:func:`connectors.richtext.fold_quoted`), the HTML stays whole in
+``raw_body``. Attachments are metadata only, with a URL built from our
+configured host and the attachment id (``/api/v2/attachments/{id}``, the
+documented download path), never the ``attachment_url`` of the payload.
 """
 
 from __future__ import annotations
@@ -35,15 +50,28 @@ from typing import Any, TypeGuard
 
 from connectors.errors import BadPayload
 from connectors.overrides import Overrides
-from connectors.records import Priority, TicketRecord, TicketStatus
+from connectors.records import (
+    AttachmentRecord,
+    ConversationEntry,
+    Priority,
+    TicketRecord,
+    TicketStatus,
+    Visibility,
+)
+from connectors.richtext import fold_quoted, html_to_text
 from connectors.timestamps import parse_iso
 
 __all__ = [
+    "OPEN_CODES_FROM",
     "PRIORITY_MAP",
     "PRIORITY_NAMES",
     "STATUS_MAP",
     "STATUS_NAMES",
+    "attachment_url",
+    "conversation_to_entry",
+    "first_response",
     "format_timestamp",
+    "is_open_code",
     "normalise_priority",
     "normalise_status",
     "ticket_to_record",
@@ -58,6 +86,10 @@ STATUS_MAP: Mapping[int, TicketStatus] = {
     5: TicketStatus.CLOSED,
 }
 """Built-in statuses; a custom status code is work in progress (open) unless overridden."""
+OPEN_CODES_FROM = 6
+"""Custom statuses are numbered from 6 up (the built-ins are 2-5)."""
+SYSTEM_SOURCES = frozenset({3, 4})
+"""Conversation ``source`` codes Freshservice writes itself: 3 status, 4 meta."""
 
 PRIORITY_NAMES: Mapping[int, str] = {1: "Low", 2: "Medium", 3: "High", 4: "Urgent"}
 PRIORITY_MAP: Mapping[int, Priority] = {
@@ -75,6 +107,16 @@ def format_timestamp(value: datetime) -> str:
     if value.tzinfo is None:
         raise ValueError("Freshservice timestamps are formatted from aware datetimes only")
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def is_open_code(code: object) -> bool:
+    """Open (2), Pending (3) or a custom status (6 and up): what the backfill reads at any age."""
+    return _is_id(code) and (code in (2, 3) or code >= OPEN_CODES_FROM)
+
+
+def attachment_url(base_url: str, attachment_id: int) -> str:
+    """The documented download path on our configured host, from the id alone."""
+    return f"{base_url.rstrip('/')}/api/v2/attachments/{attachment_id}"
 
 
 def ticket_url(base_url: str, ticket_id: int) -> str:
@@ -147,8 +189,114 @@ def ticket_to_record(
         vendor_due_at=_lenient_time(ticket.get("due_by")),
         vendor_breached=breached if isinstance(breached, bool) else None,
         url=ticket_url(base_url, ticket_id),
+        description=_description(ticket),
         raw=dict(ticket),
     )
+
+
+def conversation_to_entry(
+    conversation: Any,
+    *,
+    ticket_id: str,
+    base_url: str,
+    names: Mapping[int, str] | None = None,
+) -> ConversationEntry:
+    """Map one conversation of ``GET /api/v2/tickets/{id}/conversations``.
+
+    ``names`` resolves a ``user_id`` the connector already knows (the
+    ticket's requester from the ``requester`` embed); anyone else is shown
+    by id, or by the sender's address for an incoming e-mail.
+    """
+    if not isinstance(conversation, Mapping):
+        raise BadPayload("Freshservice conversation is not an object")
+    entry_id = conversation.get("id")
+    if not _is_id(entry_id):
+        raise BadPayload(f"Freshservice conversation on {ticket_id} has no integer id")
+    created_at = parse_iso(conversation.get("created_at"))
+    if created_at is None:
+        raise BadPayload(f"Freshservice conversation {entry_id} has no created_at")
+    html = conversation.get("body")
+    html = html if isinstance(html, str) else ""
+    text = conversation.get("body_text")
+    plain = text if isinstance(text, str) and text.strip() else html_to_text(html)
+    body, _quoted = fold_quoted(plain.strip())
+    return ConversationEntry(
+        ticket_external_id=ticket_id,
+        external_id=str(entry_id),
+        created_at=created_at,
+        visibility=_visibility(conversation),
+        body=body,
+        author=_author(conversation, names or {}),
+        raw_format="html" if html else "text",
+        raw_body=html or plain,
+        updated_at=parse_iso(conversation.get("updated_at")),
+        attachments=_attachments(conversation.get("attachments"), base_url),
+    )
+
+
+def first_response(conversations: list[Any], entries: list[ConversationEntry]) -> datetime | None:
+    """The first public reply written by the service desk (not an incoming e-mail).
+
+    Used only where Freshservice's own ``stats.first_responded_at`` is not in
+    the answer (the filter endpoint carries no embeds).
+    """
+    replies = [
+        entry.created_at
+        for raw, entry in zip(conversations, entries, strict=True)
+        if entry.visibility is Visibility.PUBLIC and raw.get("incoming") is not True
+    ]
+    return min(replies, default=None)
+
+
+def _visibility(conversation: Mapping[str, Any]) -> Visibility:
+    if conversation.get("source") in SYSTEM_SOURCES:
+        return Visibility.SYSTEM
+    if conversation.get("private") is True:
+        return Visibility.INTERNAL
+    return Visibility.PUBLIC
+
+
+def _author(conversation: Mapping[str, Any], names: Mapping[int, str]) -> str | None:
+    user = conversation.get("user_id")
+    if _is_id(user) and user in names:
+        return names[user]
+    sender = conversation.get("from_email")
+    if conversation.get("incoming") is True and isinstance(sender, str) and "@" in sender:
+        return sender.strip()
+    return _labelled_id(user, "user")
+
+
+def _attachments(value: Any, base_url: str) -> tuple[AttachmentRecord, ...]:
+    if not isinstance(value, list):
+        return ()
+    found: list[AttachmentRecord] = []
+    for item in value:
+        if not isinstance(item, Mapping) or not _is_id(item.get("id")):
+            continue
+        size = item.get("size")
+        kind = item.get("content_type")
+        name = item.get("name")
+        found.append(
+            AttachmentRecord(
+                external_id=str(item["id"]),
+                name=name if isinstance(name, str) and name.strip() else f"attachment {item['id']}",
+                size=size if _is_id(size) else None,
+                content_type=kind if isinstance(kind, str) else None,
+                url=attachment_url(base_url, item["id"]),
+            )
+        )
+    return tuple(found)
+
+
+def _description(ticket: Mapping[str, Any]) -> str | None:
+    """Freshservice's own plain text, else the HTML made plain; ``None`` when both are empty."""
+    text = ticket.get("description_text")
+    if isinstance(text, str) and text.strip():
+        return text.strip()
+    html = ticket.get("description")
+    if isinstance(html, str) and html.strip():
+        return html_to_text(html).strip() or None
+    return None
 
 
 def _title(ticket: Mapping[str, Any]) -> str:

@@ -13,11 +13,12 @@ import pytest
 
 from connectors.base import VendorConfig
 from connectors.emulators.base import Reply, Request, WorldTicket
-from connectors.emulators.freshservice import TICKETS_PATH, FreshserviceEmulator
+from connectors.emulators.freshservice import FILTER_PATH, TICKETS_PATH, FreshserviceEmulator
 from connectors.errors import (
     AuthError,
     BadPayload,
     ConfigurationError,
+    ConnectorError,
     RateLimited,
     TransientError,
 )
@@ -73,6 +74,23 @@ def list_requests(emu: FreshserviceEmulator) -> list[Request]:
     return [r for r in emu.requests if r.path == TICKETS_PATH]
 
 
+def backfill_lists(emu: FreshserviceEmulator) -> list[Request]:
+    """The list requests of the backfill's second part (``updated_since`` days back)."""
+    floor = datetime.now(UTC) - timedelta(days=1)
+    dated = [r for r in list_requests(emu) if r.param("updated_since")]
+    return [r for r in dated if since_of(r) < floor]
+
+
+def incremental_cursor(since: datetime) -> dict[str, Any]:
+    """A saved cursor whose backfill is done: the next poll is one incremental pass."""
+    return {
+        "v": 2,
+        "incremental": {"since": since.isoformat(), "page": 1},
+        "incremental_from": None,
+        "backfill": None,
+    }
+
+
 def since_of(request: Request) -> datetime:
     return datetime.strptime(request.param("updated_since") or "", "%Y-%m-%dT%H:%M:%SZ").replace(
         tzinfo=UTC
@@ -102,16 +120,18 @@ async def test_backfill_follows_next_links_to_the_end_with_embeds() -> None:
             assert ticket.assignee is not None and ticket.assignee.startswith("agent ")
             assert ticket.group is not None and ticket.group.startswith("group ")
             assert ticket.url == f"{emu.base_url}/a/tickets/{key.removeprefix('#')}"
-        assert result.requests == 3
-        sent = list_requests(emu)
+        sent = backfill_lists(emu)
         assert [r.param("page") for r in sent] == ["1", "2", "3"]
-        assert all(r.param("per_page") == "2" for r in sent)
-        assert all(r.param("order_type") == "asc" for r in sent)
-        assert all(r.param("include") == "requester,stats" for r in sent)
+        assert all(r.param("per_page") == "2" for r in list_requests(emu))
+        assert all(r.param("order_type") == "asc" for r in list_requests(emu))
+        assert all(r.param("include") == "requester,stats" for r in list_requests(emu))
         assert abs((since_of(sent[0]) - (NOW - timedelta(days=30))).total_seconds()) < 120
-        assert result.cursor == {
-            "updated_since": (NOW - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
-        }
+        # After the backfill, one incremental pass from where it began (minus the overlap).
+        (incremental,) = [r for r in list_requests(emu) if r not in sent]
+        assert abs((since_of(incremental) - NOW).total_seconds()) < 200
+        assert result.cursor is not None and result.cursor["backfill"] is None
+        watermark = datetime.fromisoformat(result.cursor["incremental"]["since"])
+        assert abs((watermark - datetime.now(UTC)).total_seconds()) < 60
 
 
 async def test_basic_auth_is_api_key_and_x() -> None:
@@ -135,18 +155,18 @@ async def test_short_and_empty_pages_with_a_next_link_are_not_the_end() -> None:
         async with connector_for(emu, page_size=2) as fs:
             result = await fs.poll(None)
         assert sorted(t.title for t in result.tickets) == ["Ticket t3", "Ticket t4", "Ticket t5"]
-        assert result.requests == 3
-        assert [r.param("page") for r in list_requests(emu)[1:]] == ["1", "2", "3"]
+        assert [r.param("page") for r in backfill_lists(emu)] == ["1", "2", "3"]
 
 
 async def test_next_link_back_to_the_same_page_is_bad_payload() -> None:
     with FreshserviceEmulator() as emu:
-        emu.inject(
+        emu.inject_on(
+            TICKETS_PATH,
             Reply(
                 200,
                 {"tickets": []},
                 headers={"Link": f'<{emu.base_url}{TICKETS_PATH}?page=1&per_page=1>; rel="next"'},
-            )
+            ),
         )
         async with connector_for(emu, page_size=1) as fs:
             with pytest.raises(BadPayload, match="no progress"):
@@ -158,23 +178,26 @@ async def test_next_link_to_another_host_only_lends_its_page_number() -> None:
     with FreshserviceEmulator() as emu:
         emu.put_ticket(world("a", created_at=NOW - timedelta(hours=9)))
         emu.put_ticket(world("b", created_at=NOW - timedelta(hours=8)))
-        emu.inject(
+        emu.inject_on(
+            TICKETS_PATH,
             Reply(
                 200,
                 {"tickets": []},
                 headers={"Link": '<https://evil.example/steal?page=2&per_page=1>; rel="next"'},
-            )
+            ),
         )
-        async with connector_for(emu, page_size=1) as fs:
+        async with connector_for(emu, page_size=1, conversations=False) as fs:
             result = await fs.poll(None)
-        assert [t.title for t in result.tickets] == ["Ticket b"]
-        assert all(r.path == TICKETS_PATH for r in emu.requests)
+        assert "Ticket b" in [t.title for t in result.tickets]
+        assert all(r.path in (TICKETS_PATH, FILTER_PATH) for r in emu.requests)
+        assert [r.param("page") for r in backfill_lists(emu)] == ["1", "2"]
 
 
 async def test_next_link_without_page_is_bad_payload() -> None:
     with FreshserviceEmulator() as emu:
-        emu.inject(
-            Reply(200, {"tickets": []}, headers={"Link": f'<{emu.base_url}/x?p=2>; rel="next"'})
+        emu.inject_on(
+            TICKETS_PATH,
+            Reply(200, {"tickets": []}, headers={"Link": f'<{emu.base_url}/x?p=2>; rel="next"'}),
         )
         async with connector_for(emu) as fs:
             with pytest.raises(BadPayload, match="no page number"):
@@ -190,11 +213,13 @@ async def test_poll_from_cursor_uses_overlap_and_returns_only_changes() -> None:
             first = await fs.poll(None)
             assert len(first.tickets) == 3
             assert first.cursor is not None
+            watermark = datetime.fromisoformat(first.cursor["incremental"]["since"])
 
+            now = datetime.now(UTC).replace(microsecond=0)  # a vendor stamps a change "now"
             emu.put_ticket(
-                world("b", title="Ticket b, resolved", status=TicketStatus.RESOLVED, updated_at=NOW)
+                world("b", title="Ticket b, resolved", status=TicketStatus.RESOLVED, updated_at=now)
             )
-            new_key = emu.put_ticket(world("d", updated_at=NOW))
+            new_key = emu.put_ticket(world("d", updated_at=now))
             second = await fs.poll(first.cursor)
 
             changed = by_key(second.tickets)
@@ -202,38 +227,63 @@ async def test_poll_from_cursor_uses_overlap_and_returns_only_changes() -> None:
             resolved = changed[f"#{emu.ticket_id('b')}"]
             assert resolved.status is TicketStatus.RESOLVED
             assert resolved.title == "Ticket b, resolved"
-            assert resolved.resolved_at == NOW
+            assert resolved.resolved_at == now
             sent = since_of(list_requests(emu)[-1])
-            assert sent == NOW - timedelta(hours=3) - timedelta(seconds=60)
-            assert second.cursor == {"updated_since": NOW.strftime("%Y-%m-%dT%H:%M:%SZ")}
+            # The held-back watermark (when the last pass began) minus the overlap.
+            assert sent == (watermark - timedelta(seconds=60)).replace(microsecond=0)
+            assert second.cursor is not None
+            assert second.cursor["incremental"]["since"] >= first.cursor["incremental"]["since"]
 
             third = await fs.poll(second.cursor)
-            # only what the overlap re-reads, and the cursor stays put
-            assert {t.updated_at for t in third.tickets} == {NOW}
-            assert third.cursor == second.cursor
+            # only what the overlap re-reads, and the watermark moves to this pass's start
+            # (the vendor's Date header: whole seconds, so two quick passes may share one)
+            assert {t.updated_at for t in third.tickets} <= {now}
+            assert third.cursor is not None
+            assert third.cursor["incremental"]["since"] >= second.cursor["incremental"]["since"]
 
 
-async def test_update_in_the_cursors_own_second_is_not_missed() -> None:
-    stamp = NOW - timedelta(minutes=10)
+async def test_a_change_in_the_second_a_pass_began_is_read_by_the_next_pass() -> None:
     with FreshserviceEmulator() as emu:
-        emu.put_ticket(world("a", updated_at=stamp))
+        emu.put_ticket(world("a", updated_at=NOW - timedelta(minutes=10)))
         async with connector_for(emu) as fs:
             first = await fs.poll(None)
-            emu.put_ticket(world("late", updated_at=stamp))  # same second, written after the poll
+            assert first.cursor is not None
+            began = datetime.fromisoformat(first.cursor["incremental"]["since"])
+            # Committed by Freshservice in the very second the last pass began.
+            emu.put_ticket(world("late", updated_at=began.replace(microsecond=0)))
             second = await fs.poll(first.cursor)
         assert "Ticket late" in {t.title for t in second.tickets}
-        assert second.cursor == first.cursor
 
 
-async def test_nothing_new_keeps_the_old_cursor() -> None:
+async def test_an_update_while_a_pass_pages_is_read_by_the_next_one() -> None:
+    """Creation order cannot show a change behind us: the watermark is held back."""
+    with FreshserviceEmulator() as emu:
+        for i in range(4):
+            emu.put_ticket(world(f"t{i}", created_at=NOW - timedelta(hours=9 - i), updated_at=NOW))
+        async with connector_for(emu, page_size=2, conversations=False) as fs:
+            first = await fs.poll(incremental_cursor(NOW - timedelta(minutes=5)))
+            pages = fs.pages(first.cursor)
+            page = await anext(pages)  # t0, t1 read ...
+            assert [t.title for t in page.tickets] == ["Ticket t0", "Ticket t1"]
+            emu.set_native("t0", subject="changed behind the pass")  # ... then t0 changes
+            rest = [p async for p in pages]
+            assert "changed behind the pass" not in {t.title for p in rest for t in p.tickets}
+            again = await fs.poll(rest[-1].cursor)
+        assert "changed behind the pass" in {t.title for t in again.tickets}
+
+
+async def test_nothing_new_still_moves_the_held_back_watermark() -> None:
     with FreshserviceEmulator() as emu:
         async with connector_for(emu) as fs:
             empty = await fs.poll(None)
-            assert empty.tickets == () and empty.cursor is None
-            saved = {"updated_since": "2025-03-04T09:03:58Z"}
+            assert empty.tickets == () and empty.cursor is not None
+            saved = {"updated_since": "2025-03-04T09:03:58Z"}  # a cursor of the old poll()
             again = await fs.poll(saved)
-        assert again.tickets == () and again.cursor == saved
+        assert again.tickets == ()
         assert list_requests(emu)[-1].param("updated_since") == "2025-03-04T09:02:58Z"
+        assert again.cursor is not None and again.cursor["backfill"] is None
+        watermark = datetime.fromisoformat(again.cursor["incremental"]["since"])
+        assert abs((watermark - datetime.now(UTC)).total_seconds()) < 60
 
 
 async def test_ticket_seen_twice_in_one_poll_is_kept_once_in_its_newest_state() -> None:
@@ -244,16 +294,11 @@ async def test_ticket_seen_twice_in_one_poll_is_kept_once_in_its_newest_state() 
             "subject": "newer title",
             "updated_at": NOW.strftime("%Y-%m-%dT%H:%M:%SZ"),
         }
-        emu.inject(
-            Reply(
-                200,
-                {"tickets": [fresher]},
-                headers={"Link": f'<{emu.base_url}{TICKETS_PATH}?page=2&per_page=1>; rel="next"'},
-            )
-        )
-        async with connector_for(emu, page_size=1) as fs:
-            result = await fs.poll(None)
-        assert [(t.key, t.title) for t in result.tickets] == [(key, "newer title")]
+        emu.inject_on(TICKETS_PATH, Reply(200, {"tickets": [fresher, emu.ticket("b")]}))
+        async with connector_for(emu, page_size=2) as fs:
+            pages = [p async for p in fs.pages(None)]
+        (page,) = [p for p in pages if any(t.key == key for t in p.tickets)]
+        assert [(t.key, t.title) for t in page.tickets] == [(key, "newer title")]
 
 
 async def test_status_and_priority_mapping_over_the_wire() -> None:
@@ -393,26 +438,31 @@ async def test_injected_429_carries_retry_after() -> None:
         assert info.value.retry_after == 17.0
 
 
-async def test_exhausted_minute_is_rate_limited_by_the_emulator() -> None:
+async def test_a_minute_spent_by_another_integration_is_rate_limited_with_retry_after() -> None:
     with FreshserviceEmulator(rate_limit_per_minute=5) as emu:
-        for i in range(4):
-            emu.put_ticket(world(f"t{i}", created_at=NOW - timedelta(hours=9 - i)))
-        async with connector_for(emu, page_size=1) as fs:
+        emu.put_ticket(world("t0"))
+        with httpx2.Client(base_url=emu.base_url, auth=(emu.api_key, "X")) as other:
+            for _ in range(5):  # the customer's other integration spends the minute
+                assert other.get("/api/v2/agents/me").status_code == 200
+            refused = other.get("/api/v2/agents/me")
+        assert refused.status_code == 429
+        assert refused.headers["X-RateLimit-Remaining"] == "0"
+        async with connector_for(emu, conversations=False) as fs:
             with pytest.raises(RateLimited) as info:
-                await fs.poll(None)  # 3 credits a page: the second page is refused
+                await fs.poll(None)
         assert info.value.retry_after is not None and 0 < info.value.retry_after <= 60
-        assert [r.param("page") for r in list_requests(emu)] == ["1", "2"]
 
 
 async def test_rate_limit_headers_feed_the_pacing_budget() -> None:
     with FreshserviceEmulator(rate_limit_per_minute=200) as emu:
         emu.put_ticket(world("a"))
-        async with connector_for(emu) as fs:
+        async with connector_for(emu, conversations=False) as fs:
             await fs.poll(None)
             assert fs.budget.limit == 200
-            assert fs.budget.remaining == 197  # one list call with two embeds: 3 credits
+            # a filter count (1 credit), the backfill's and the pass's list calls (3 each)
+            assert fs.budget.remaining == 193
             await fs.check()
-            assert fs.budget.remaining == 196
+            assert fs.budget.remaining == 192
 
 
 async def test_garbage_and_wrong_shapes_are_bad_payload() -> None:
@@ -450,15 +500,51 @@ async def test_check_with_wrong_key_is_an_auth_error() -> None:
                 await fs.check()
 
 
-async def test_max_pages_guard_keeps_the_old_cursor() -> None:
+async def test_max_pages_guard_ends_the_poll_and_the_next_one_finishes_the_pass() -> None:
     with FreshserviceEmulator() as emu:
         for i in range(3):
             emu.put_ticket(world(f"t{i}", created_at=NOW - timedelta(hours=9 - i)))
-        saved = {"updated_since": (NOW - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")}
-        async with connector_for(emu, page_size=1, max_pages=2) as fs:
+        saved = incremental_cursor(NOW - timedelta(days=1))
+        async with connector_for(emu, page_size=1, max_pages=2, conversations=False) as fs:
             result = await fs.poll(saved)
-        assert len(result.tickets) == 2 and result.requests == 2
-        assert result.cursor == saved
+            assert len(result.tickets) == 2
+            assert result.cursor is not None
+            moving = result.cursor["incremental"]
+            assert moving["page"] == 3  # the pass is not over: the next poll finishes it
+            rest = await fs.poll(result.cursor)
+        assert [t.title for t in rest.tickets] == ["Ticket t2"]
+        asked = {r.param("updated_since") for r in list_requests(emu)}
+        assert asked == {moving["asked"][:19] + "Z"}
+        assert rest.cursor is not None and rest.cursor["incremental"]["page"] == 1
+
+
+async def test_max_pages_guard_pauses_a_backfill_which_the_next_poll_resumes() -> None:
+    with FreshserviceEmulator() as emu:
+        for i in range(3):
+            emu.put_ticket(world(f"t{i}", created_at=NOW - timedelta(hours=9 - i)))
+        seen: list[str] = []
+        cursor: dict[str, Any] | None = None
+        async with connector_for(emu, page_size=1, max_pages=2, conversations=False) as fs:
+            for _poll in range(20):
+                pages, paused = await _until_paused(fs.pages(cursor))
+                assert len([p for p in pages if p.cursor["backfill"]]) <= 2
+                seen += [t.title for p in pages if p.cursor["backfill"] for t in p.tickets]
+                cursor = pages[-1].cursor
+                if not paused:
+                    break
+        assert cursor is not None and cursor["backfill"] is None
+        assert sorted(seen) == ["Ticket t0", "Ticket t1", "Ticket t2"]
+
+
+async def _until_paused(pages: Any) -> tuple[list[Any], bool]:
+    got = []
+    try:
+        async for page in pages:
+            got.append(page)
+    except ConnectorError as exc:
+        assert "max_pages" in str(exc)
+        return got, True
+    return got, False
 
 
 async def test_foreign_cursor_means_backfill_and_workspace_is_passed_on() -> None:

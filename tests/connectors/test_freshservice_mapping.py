@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,14 +13,17 @@ import pytest
 from connectors.base import VendorConfig
 from connectors.errors import BadPayload
 from connectors.freshservice.mapping import (
+    conversation_to_entry,
+    first_response,
     format_timestamp,
+    is_open_code,
     normalise_priority,
     normalise_status,
     ticket_to_record,
     ticket_url,
 )
 from connectors.overrides import Overrides
-from connectors.records import Priority, TicketStatus
+from connectors.records import Priority, TicketStatus, Visibility
 from tests.hostile import HOSTILE_STRINGS, has_forbidden
 
 CAPTURE = Path(__file__).parent / "captures" / "freshservice-tickets.json"
@@ -77,6 +81,10 @@ def test_capture_first_ticket_maps_field_by_field() -> None:
     assert r.vendor_due_at is None  # "tickets[0]_due_by" is a placeholder, not a time
     assert r.vendor_breached is True
     assert r.url == "https://acme.freshservice.com/a/tickets/1"
+    assert r.description == (
+        "Hi Team, I have been unable to send any emails since this morning. "
+        "What's going on? Regards, Andrea"
+    )
     assert r.raw == raw
 
 
@@ -244,3 +252,159 @@ def test_url_and_timestamp_helpers() -> None:
     assert format_timestamp(stamp) == "2025-03-04T10:00:04Z"
     with pytest.raises(ValueError):
         format_timestamp(datetime(2025, 3, 4))  # naive on purpose: it must be refused
+
+
+def test_description_falls_back_to_the_html_made_plain() -> None:
+    r = ticket_to_record(
+        minimal(description="<div>Line one<br>Line <b>two</b> &amp; more</div>"), base_url=BASE
+    )
+    assert r.description is not None
+    assert [line.strip() for line in r.description.split("\n")] == ["Line one", "Line two & more"]
+    assert ticket_to_record(minimal(), base_url=BASE).description is None
+
+
+@pytest.mark.parametrize("hostile", HOSTILE_STRINGS)
+def test_hostile_description_is_cleaned(hostile: str) -> None:
+    for fields in ({"description_text": hostile}, {"description": f"<p>{hostile}</p>"}):
+        r = ticket_to_record(minimal(**fields), base_url=BASE)
+        assert r.description is None or not has_forbidden(r.description)
+
+
+def test_open_codes_are_open_pending_and_custom() -> None:
+    assert [c for c in range(1, 9) if is_open_code(c)] == [2, 3, 6, 7, 8]
+    assert not is_open_code(True) and not is_open_code("2")
+
+
+def conversation(**fields: Any) -> dict[str, Any]:
+    return {
+        "id": 21001400001,
+        "user_id": 21000411872,
+        "to_emails": [],
+        "from_email": None,
+        "cc_emails": [],
+        "bcc_emails": [],
+        "body": "<div>Printer shows <b>49.4C02</b></div>",
+        "body_text": "Printer shows 49.4C02",
+        "ticket_id": 40233,
+        "created_at": "2025-03-04T08:10:00Z",
+        "updated_at": "2025-03-04T08:12:00Z",
+        "incoming": False,
+        "private": False,
+        "source": 0,
+        "support_email": None,
+        "attachments": [],
+        **fields,
+    }
+
+
+def entry(**fields: Any) -> Any:
+    return conversation_to_entry(
+        conversation(**fields), ticket_id="40233", base_url=BASE, names={21000411872: "Maria"}
+    )
+
+
+def test_conversation_maps_field_by_field() -> None:
+    e = entry()
+    assert (e.ticket_external_id, e.external_id) == ("40233", "21001400001")
+    assert e.visibility is Visibility.PUBLIC
+    assert e.body == "Printer shows 49.4C02"  # Freshservice's own plain text
+    assert (e.raw_format, e.raw_body) == ("html", "<div>Printer shows <b>49.4C02</b></div>")
+    assert e.author == "Maria"
+    assert e.created_at == datetime(2025, 3, 4, 8, 10, tzinfo=UTC)
+    assert e.updated_at == datetime(2025, 3, 4, 8, 12, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("fields", "visibility"),
+    [
+        ({"private": True, "source": 2}, Visibility.INTERNAL),
+        ({"private": False, "source": 2}, Visibility.PUBLIC),
+        ({"private": False, "source": 0, "incoming": True}, Visibility.PUBLIC),
+        ({"private": False, "source": 4}, Visibility.SYSTEM),
+        ({"private": True, "source": 3}, Visibility.SYSTEM),
+    ],
+)
+def test_conversation_visibility(fields: dict[str, Any], visibility: Visibility) -> None:
+    assert entry(**fields).visibility is visibility
+
+
+def test_conversation_without_plain_text_reads_the_html() -> None:
+    e = entry(body_text="", body="<p>First</p><ul><li>one</li><li>two</li></ul>")
+    assert e.body.split("\n") == ["First", "", "  * one", "  * two"]
+
+
+def test_quoted_earlier_replies_are_folded_away_from_the_body() -> None:
+    text = "Still broken.\n\nOn Tue, 4 Mar 2025 at 09:00, Kim Lee wrote:\n> Try a reboot"
+    e = entry(body_text=text, incoming=True)
+    assert e.body == "Still broken."
+    assert "Try a reboot" in e.raw_body or "Try a reboot" in text
+
+
+def test_authors_by_name_sender_or_id() -> None:
+    assert entry(user_id=7).author == "user 7"
+    assert entry(user_id=7, incoming=True, from_email="x@ex.example").author == "x@ex.example"
+
+
+def test_attachments_are_metadata_with_urls_built_from_our_host() -> None:
+    e = entry(
+        attachments=[
+            {
+                "id": 5001,
+                "name": "config.txt",
+                "content_type": "text/plain",
+                "size": 1024,
+                "attachment_url": "https://evil.example/steal?x=1",
+            },
+            {"id": "not-an-id", "name": "skipped"},
+        ]
+    )
+    (a,) = e.attachments
+    assert (a.external_id, a.name, a.size, a.content_type) == (
+        "5001",
+        "config.txt",
+        1024,
+        "text/plain",
+    )
+    assert a.url == "https://acme.freshservice.com/api/v2/attachments/5001"
+
+
+@pytest.mark.parametrize("hostile", HOSTILE_STRINGS)
+def test_hostile_conversations_never_keep_an_escape(hostile: str) -> None:
+    escaped = html.escape(hostile)
+    numeric = "".join(f"&#{ord(c)};" if ord(c) < 32 or ord(c) == 127 else c for c in escaped)
+    for fields in (
+        {"body_text": hostile, "body": f"<p>{escaped}</p>"},
+        {"body_text": "", "body": f"<p>{numeric}</p>"},
+        {"body_text": "", "body": hostile},
+    ):
+        e = entry(
+            **fields,
+            user_id=9,
+            incoming=True,
+            from_email=f"{hostile}@x.example",
+            attachments=[{"id": 1, "name": hostile, "content_type": hostile, "size": 1}],
+        )
+        texts = [e.body, e.raw_body, e.author or "", e.attachments[0].name]
+        texts.append(e.attachments[0].content_type or "")
+        assert not any(has_forbidden(t) for t in texts), fields
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [{"id": None}, {"id": "1"}, {"created_at": None}, {"created_at": "yesterday"}],
+)
+def test_broken_conversations_are_bad_payload(bad: dict[str, Any]) -> None:
+    with pytest.raises(BadPayload):
+        entry(**bad)
+
+
+def test_first_response_is_the_first_public_reply_of_the_desk() -> None:
+    raws = [
+        conversation(id=1, incoming=True, created_at="2025-03-04T08:00:00Z"),
+        conversation(id=2, private=True, source=2, created_at="2025-03-04T08:30:00Z"),
+        conversation(id=3, created_at="2025-03-04T09:00:00Z"),
+        conversation(id=4, created_at="2025-03-04T10:00:00Z"),
+    ]
+    entries = [conversation_to_entry(r, ticket_id="1", base_url=BASE) for r in raws]
+    assert first_response(raws, entries) == datetime(2025, 3, 4, 9, tzinfo=UTC)
+    assert first_response(raws[:2], entries[:2]) is None
