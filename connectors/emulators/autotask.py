@@ -605,6 +605,10 @@ class AutotaskEmulator(TicketEmulator):
         """Origin the ``nextPageUrl`` points at; ``None`` means this server (tests move it)."""
         self.resolution_required = True
         """Tenant rule: a ticket may be completed only with a ``resolution``."""
+        self.examined = 0
+        """Rows tested against a filter so far (tests check a page's cost does not grow)."""
+        self.served: dict[str, int] = {}
+        """Rows answered per entity so far (tests count what a poll fetched)."""
         self._recent: deque[float] = deque()
         self._ticket_ids = itertools.count(first_ticket_id)
         self._entity_ids = itertools.count(29682833, 37)
@@ -999,6 +1003,7 @@ class AutotaskEmulator(TicketEmulator):
             for row_id in window
             if row_id not in hidden
         ]
+        self.served[entity] = self.served.get(entity, 0) + len(items)
         next_url = None
         if more:
             token = {"pageSize": size, "previousIds": [after or -1], "nextIds": [window[-1]]}
@@ -1047,6 +1052,7 @@ class AutotaskEmulator(TicketEmulator):
         rows = table.rows
         for row_id in self._candidates(table, conditions, after):
             row = rows.get(row_id)
+            self.examined += 1
             if row is not None and predicate(row):
                 yield row_id
 
