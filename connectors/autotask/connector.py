@@ -153,6 +153,11 @@ ATTACHMENT_FIELDS = (
     "attachedByResourceID",
     "attachedByContactID",
 )
+_TICKET_REFERENCES: tuple[tuple[str, str], ...] = (
+    ("assignedResourceID", "Resources"),
+    ("contactID", "Contacts"),
+    ("configurationItemID", "ConfigurationItems"),
+)
 _PEOPLE: tuple[tuple[str, str], ...] = (
     ("creatorResourceID", "Resources"),
     ("createdByContactID", "Contacts"),
@@ -355,14 +360,19 @@ class AutotaskConnector(Connector):
             "ConfigurationItems": set(),
         }
         for item in items:
-            _add(wanted["Resources"], item.get("assignedResourceID"))
-            _add(wanted["Contacts"], item.get("contactID"))
-            _add(wanted["ConfigurationItems"], item.get("configurationItemID"))
-            if not _is_id(item.get("contactID")):
-                _add(wanted["Companies"], item.get("companyID"))
+            contact = item.get("contactID")
+            for field, entity in _TICKET_REFERENCES:
+                value = item.get(field)
+                if type(value) is int:
+                    wanted[entity].add(value)
+            company = item.get("companyID")
+            if type(contact) is not int and type(company) is int:
+                wanted["Companies"].add(company)
         for child in children:
             for field, entity in _PEOPLE:
-                _add(wanted[entity], child.get(field))
+                value = child.get(field)
+                if type(value) is int:
+                    wanted[entity].add(value)
         asked = [(entity, ids) for entity, ids in wanted.items() if ids]
         found = await fan_out(asked, lambda job: self.api.names_of(job[0], job[1]), self.limiter)
         names: dict[str, Mapping[int, str]] = {entity: {} for entity in wanted}
@@ -443,25 +453,27 @@ class _Repeats:
     """
 
     def __init__(self) -> None:
-        self.previous: dict[int, datetime] = {}
+        self.previous: dict[int, Mapping[str, Any]] = {}
 
     def fresh(self, items: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-        current: dict[int, tuple[datetime, Mapping[str, Any]]] = {}
+        """The page's items to map; times are parsed only for a repeated id."""
+        current: dict[int, Mapping[str, Any]] = {}
         for item in items:
             ticket_id = item.get("id")
             if not _is_id(ticket_id):
                 raise BadPayload("Autotask ticket without an integer id")
-            stamp = _activity(item)
             seen = current.get(ticket_id)
-            if seen is None or stamp >= seen[0]:
-                current[ticket_id] = (stamp, item)
-        fresh = [
+            if seen is None or _activity(item) >= _activity(seen):
+                current[ticket_id] = item
+        previous = self.previous
+        self.previous = current
+        if not previous.keys() & current.keys():
+            return list(current.values())
+        return [
             item
-            for ticket_id, (stamp, item) in current.items()
-            if ticket_id not in self.previous or stamp > self.previous[ticket_id]
+            for ticket_id, item in current.items()
+            if ticket_id not in previous or _activity(item) > _activity(previous[ticket_id])
         ]
-        self.previous = {ticket_id: stamp for ticket_id, (stamp, _) in current.items()}
-        return fresh
 
 
 def _autotask(settings: ConnectorSettings) -> AutotaskSettings:
@@ -480,12 +492,7 @@ def _id_after(after: int) -> dict[str, Any]:
 
 
 def _is_id(value: Any) -> TypeGuard[int]:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _add(ids: set[int], value: Any) -> None:
-    if _is_id(value):
-        ids.add(value)
+    return type(value) is int  # not a bool, which is an int subclass
 
 
 _OLDEST = datetime.min.replace(tzinfo=UTC)
