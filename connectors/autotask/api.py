@@ -30,7 +30,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import time
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -302,7 +302,9 @@ class AutotaskApi:
 
     # -- queries -----------------------------------------------------------------------------
 
-    async def pages(self, entity: str, query: Filter, fields: Iterable[str]) -> AsyncIterator[Page]:
+    async def pages(
+        self, entity: str, query: Filter, fields: Iterable[str]
+    ) -> AsyncGenerator[Page, None]:
         """Every page of one query, following ``nextPageUrl`` until it is null."""
         zone = await self.tenant_zone()
         body = {

@@ -63,7 +63,9 @@ error fails the page, and the next poll resumes after the last committed one.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+import asyncio
+import contextlib
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeGuard
@@ -72,7 +74,7 @@ import httpx2
 
 from connectors.actions import Action, ActionKind, ActionResult, PlannedRequest
 from connectors.autotask import actions
-from connectors.autotask.api import AutotaskApi, Filter, chunks
+from connectors.autotask.api import AutotaskApi, Filter, Page, chunks
 from connectors.autotask.mapping import (
     EntryContext,
     MappingContext,
@@ -230,7 +232,7 @@ class AutotaskConnector(Connector):
         query = ([_id_after(after)] if after is not None else []) + scope
         repeats = _Repeats()
         first = True
-        async for page in self.api.pages("Tickets", query, TICKET_FIELDS):
+        async for page in self._read_ahead(self.api.pages("Tickets", query, TICKET_FIELDS)):
             items = repeats.fresh(page.items)
             after = max((int(item["id"]) for item in items), default=after)
             tickets, entries = await self._read(items, picklists, since=None)
@@ -243,8 +245,6 @@ class AutotaskConnector(Connector):
                 progress=Progress(BACKFILL, 0, total) if first else None,
             )
             first = False
-            if page.more:
-                await self.api.pace()
 
     async def incremental_pages(
         self, position: Cursor | None, start: datetime
@@ -260,7 +260,7 @@ class AutotaskConnector(Connector):
             query.append(_id_after(run.after))
         after, newest = run.after, run.newest
         repeats = _Repeats()
-        async for page in self.api.pages("Tickets", query, TICKET_FIELDS):
+        async for page in self._read_ahead(self.api.pages("Tickets", query, TICKET_FIELDS)):
             items = repeats.fresh(page.items)
             after = max((int(item["id"]) for item in items), default=after)
             tickets, entries = await self._read(items, picklists, since=since)
@@ -270,8 +270,6 @@ class AutotaskConnector(Connector):
             requests, mark = self.api.requests - mark, self.api.requests
             cursor = run.held(after, newest) if page.more else run.finished(newest)
             yield PollResult(tickets=tickets, entries=entries, cursor=cursor, requests=requests)
-            if page.more:
-                await self.api.pace()
 
     async def check(self) -> str:
         """Zone lookup plus ``Tickets/entityInformation``: proves credentials and ticket access."""
@@ -283,6 +281,36 @@ class AutotaskConnector(Connector):
         if info.get("canQuery") is False:
             raise ConnectorError("the API user's security level may not query tickets")
         return one_line(clean_text(f"ok, zone {zone.name}"), 120)
+
+    async def _read_ahead(self, pages: AsyncGenerator[Page, None]) -> AsyncIterator[Page]:
+        """The query's pages, each next one already asked for while this one is mapped.
+
+        A page of tickets costs a round trip for itself and one or two for its
+        notes, attachments and names; asking for the next page as soon as this
+        one arrives hides the first. That request takes one of the limiter's
+        slots like any other, so the bound on requests in flight holds. The
+        tenant's threshold is checked (when due) before each next page.
+        """
+        pending: asyncio.Future[Page | None] | None = asyncio.ensure_future(self._next(pages))
+        try:
+            while pending is not None:
+                page = await pending
+                pending = None
+                if page is None:
+                    return
+                if page.more:
+                    await self.api.pace()
+                    pending = asyncio.ensure_future(self._next(pages))
+                yield page
+        finally:
+            if pending is not None:  # the caller stopped early: drop the page asked for
+                pending.cancel()
+                with contextlib.suppress(BaseException):
+                    await pending
+            await pages.aclose()
+
+    async def _next(self, pages: AsyncGenerator[Page, None]) -> Page | None:
+        return await self.limiter.run(lambda: anext(pages, None))
 
     # -- one page's tickets, entries and names ---------------------------------------------
 
