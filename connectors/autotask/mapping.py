@@ -320,7 +320,7 @@ def ticket_to_record(item: Any, context: MappingContext) -> TicketRecord:
         vendor_due_at=due_at,
         vendor_breached=breached,
         url=ticket_url(context.web_url, ticket_id) if context.web_url else None,
-        description=plain_text(description) if isinstance(description, str) else None,
+        description=(plain_text(description) or None) if isinstance(description, str) else None,
         raw=item,
     )
 
