@@ -396,6 +396,8 @@ class _Table:
     """During a bulk load: time indexes are appended to and sorted once at the end."""
     names: dict[str, str] = field(default_factory=dict)
     """Lower-cased field name → the entity's spelling (Autotask matches case-insensitively)."""
+    projections: dict[frozenset[str], tuple[str, ...]] = field(default_factory=dict)
+    """``IncludeFields`` sets already seen → the fields they name, in entity order."""
 
     def __post_init__(self) -> None:
         self.names = {name.lower(): name for name in self.defaults}
@@ -408,6 +410,19 @@ class _Table:
     def full(self, row: Mapping[str, Any]) -> dict[str, Any]:
         """The row as the API answers it: every field, lists copied."""
         out = {**self.defaults, **row}
+        for key, value in out.items():
+            if isinstance(value, list):
+                out[key] = list(value)
+        return out
+
+    def some(self, row: Mapping[str, Any], include: set[str]) -> dict[str, Any]:
+        """The row with only the fields ``IncludeFields`` named (lower case), in entity order."""
+        names = self.projections.get(frozenset(include))
+        if names is None:
+            names = tuple(name for name in self.defaults if name.lower() in include)
+            self.projections[frozenset(include)] = names
+        defaults = self.defaults
+        out = {name: row.get(name, defaults[name]) for name in names}
         for key, value in out.items():
             if isinstance(value, list):
                 out[key] = list(value)
@@ -998,11 +1013,10 @@ class AutotaskEmulator(TicketEmulator):
         window = window[:size]
         hidden = self.hidden_ids if entity == "Tickets" else set()
         include = _include_fields(search.get("IncludeFields", search.get("includeFields")))
-        items = [
-            _project(table.full(table.rows[row_id]), include)
-            for row_id in window
-            if row_id not in hidden
-        ]
+        if include is None:
+            items = [table.full(table.rows[i]) for i in window if i not in hidden]
+        else:
+            items = [table.some(table.rows[i], include) for i in window if i not in hidden]
         self.served[entity] = self.served.get(entity, 0) + len(items)
         next_url = None
         if more:
@@ -1562,12 +1576,6 @@ def _include_fields(value: Any) -> set[str] | None:
     if not isinstance(value, list) or not value:
         return None
     return {str(name).lower() for name in value} | {"id"}
-
-
-def _project(row: dict[str, Any], include: set[str] | None) -> dict[str, Any]:
-    if include is None:
-        return row
-    return {k: v for k, v in row.items() if k.lower() in include}
 
 
 def _after(ids: list[int], lower: int | None) -> list[int]:
