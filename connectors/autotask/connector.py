@@ -264,9 +264,9 @@ class AutotaskConnector(Connector):
             items = repeats.fresh(page.items)
             after = max((int(item["id"]) for item in items), default=after)
             tickets, entries = await self._read(items, picklists, since=since)
-            newest = max((t.updated_at for t in tickets), default=newest)
-            if newest is not None and run.newest is not None:
-                newest = max(newest, run.newest)
+            seen = max((t.updated_at for t in tickets), default=None)
+            if seen is not None and (newest is None or seen > newest):
+                newest = seen
             requests, mark = self.api.requests - mark, self.api.requests
             cursor = run.held(after, newest) if page.more else run.finished(newest)
             yield PollResult(tickets=tickets, entries=entries, cursor=cursor, requests=requests)

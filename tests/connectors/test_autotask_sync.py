@@ -6,6 +6,7 @@ answers some requests badly, never an HTTP mock.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import deque
 from datetime import UTC, datetime, timedelta
@@ -155,9 +156,11 @@ async def test_incremental_pages_hold_the_cursor_back_until_the_run_ends() -> No
             emu.put_ticket(world(f"t{i}"))
         async with connector_for(emu, page_size=4) as at:
             done = (await drain(at, None))[-1].cursor
-            later = datetime.now(UTC)
-            for i in range(9):
-                emu.put_ticket(world(f"t{i}", updated_at=later))
+            earlier = datetime.now(UTC)
+            later = earlier + timedelta(seconds=1)
+            for i in range(9):  # the newest change is on the first page, not the last
+                emu.put_ticket(world(f"t{i}", updated_at=later if i == 0 else earlier))
+            await asyncio.sleep(1.1)  # the run starts after every change
             pages = await drain(at, done)
     positions = [page.cursor["incremental"] for page in pages if page.cursor]
     assert [sorted(p) for p in positions[:-1]] == [["after", "newest", "run_started", "since"]] * 2
