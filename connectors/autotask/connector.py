@@ -1,102 +1,114 @@
-"""The Autotask PSA connector: tickets whose ``lastActivityDate`` moved since the cursor.
+"""The Autotask PSA connector: a resumable backfill of everything open, then what changed.
 
-A tenant lives in one zone: the first call asks ``zoneInformation`` which
-``webservicesN`` host serves the API user, and every later call goes there.
-Zone and page URLs come from the vendor's answers while our credentials ride
-on every request, so a URL is followed only to the configured host, to a host
-of Autotask's documented ``webservicesN.autotask.net`` pattern when the
-configured host is one too, or to loopback when the configured host is
-loopback; anything else is refused before a byte is sent.
+Autotask answers every query in id order and offers no other sort, so both
+phases page by id (``nextPageUrl`` within one query, a fresh query with
+``id gt`` on resume). Every request is ``POST V1.0/{Entity}/query`` on the
+zone's API root with ``MaxRecords`` = ``page_size`` (500) and
+``IncludeFields``; ``S`` is a time in Autotask's UTC form
+(``2026-12-02T10:00:00.000Z``).
 
-One poll: ``POST V1.0/Tickets/query`` with ``lastActivityDate gte`` (cursor
-minus an overlap), then ``pageDetails.nextPageUrl`` until it is null, POSTed
-with the same body (a live tenant answers 405 to a GET there). A short or empty
-page with a next URL is not the end: rows the API user's security level hides
-still count against ``MaxRecords``.
+Backfill (first sync, and once after an upgrade from the old cursor)::
 
-Pacing: Autotask sends no rate-limit headers. It allows 10,000 requests per
-rolling hour per database, shared by every integration, slows answers past
-half of that and refuses all integrations at the cap. So a poll reads
-``ThresholdInformation`` first (at most once per poll, and only every five
-minutes while usage is under half), feeds the reading into :class:`RateBudget`
-and counts its own requests down from it: past three quarters used, every
-request waits a second; at the cap the poll stops with :class:`RateLimited`
-instead of adding to an outage every integration shares.
+    Tickets/query   {"filter": [
+        {"op": "gt", "field": "id", "value": <last id committed>},      # only on resume
+        {"op": "or", "items": [
+            {"op": "notIn", "field": "status", "value": [<closed codes>]},
+            {"op": "gte", "field": "lastActivityDate", "value": <started - backfill_days>}]}]}
 
-Write-back (vendor-apis.md §7.9), every path under the zone's API root:
+Every ticket whose status is not closed, whatever its age, plus closed ones
+with activity within ``backfill_days`` of the backfill's start. The closed
+codes are ``5`` (Complete, a system value) and every code of the tenant's
+status picklist whose label, or ``status_map`` entry, means resolved or
+closed. ``Tickets/query/count`` with the same filter (no id bound) gives the
+total once per run. Each page's cursor is ``{"after": <highest id so far>}``.
 
-* comment: ``POST V1.0/Tickets/{id}/Notes`` with ``ticketID``, ``title``,
-  ``description``, ``noteType`` (setting ``note_type``, default ``1``) and
-  ``publish``. TicketNotes' publish picklist: ``1`` "All Autotask Users" is
-  the state client-portal users can read, so a public comment; ``2``
-  "Internal Project Team" is an internal one.
-* assign: ``PATCH V1.0/Tickets`` with ``assignedResourceID`` (a numeric
-  resource id) and ``assignedResourceRoleID`` (setting ``assign_role_id``):
-  Autotask refuses a resource without its role.
-* set status: ``PATCH V1.0/Tickets`` with a status code: a ``status_map``
-  code for that status, else New 1, In Progress 8, Waiting Customer 7,
-  Complete 5 (resolved and closed both complete: Autotask fixes no other end
-  state). Codes come from config only, never from a poll, so the dry run is
-  exactly what is sent. Completing sends ``resolution`` too, as tenant rules
-  may ask.
-* create: ``POST V1.0/Tickets`` with ``companyID`` (setting ``company_id``),
-  title, description, status New, priority, optional ``queueID`` (setting
-  ``queue_id``) and ``externalID`` = the hand-off's correlation, which
-  ``find_existing`` queries so a retried create never makes a second ticket.
-  The answer is ``{"itemId": N}``; one ``GET Tickets/N`` learns the
-  ``ticketNumber`` the connector shows as the key.
+Incremental (from the backfill's start minus the overlap, then from each run's
+cursor)::
 
-Autotask answers a refused write with HTTP 500 and ``{"errors": [...]}``
-(validation and business rules alike); on a write that is a refusal, not an
-outage, so it becomes a plain :class:`ConnectorError` that is not retried
-blindly (a retried note would post twice).
+    Tickets/query   {"filter": [
+        {"op": "gte", "field": "lastActivityDate", "value": <since - overlap_seconds>},
+        {"op": "gt", "field": "id", "value": <last id committed>}]}    # only on resume
+
+``lastActivityDate`` moves on edits, notes and time entries. As pages run in
+id order, not time order, a ticket already passed may change while later
+pages are read; so a page's cursor holds the run back: ``{"since": S,
+"after": <highest id so far>, "run_started": …, "newest": …}`` re-runs the
+same query past that id, and only the last page moves ``since``, to the
+newest ``lastActivityDate`` seen but never past the run's own start (nor back
+before the old ``since``). The next run re-reads from there minus the
+overlap, which also covers clock skew; upserts make the re-read harmless.
+
+Per page of tickets, in bulk and at most ``concurrency`` (3) requests at once
+(:func:`connectors.fanout.fan_out`; Autotask allows three threads per endpoint
+and tracking identifier), the ids cut into ``in`` lists of 250:
+
+* ``TicketNotes/query`` ``[{"op": "in", "field": "ticketID", "value": [...]}]``,
+  plus ``{"op": "gte", "field": "lastActivityDate", "value": <since - overlap>}``
+  in the incremental phase (only new or changed notes);
+* ``TicketAttachments/query`` ``[{"op": "in", "field": "parentID", "value": [...]}]``,
+  plus ``attachDate gte`` in the incremental phase;
+* ``Resources``, ``Contacts``, ``Companies``, ``ConfigurationItems`` by
+  ``id in`` for names not yet cached (assignees, requesters, note authors).
+
+A page of 500 tickets so costs 1 ticket request, 2 note requests (more when a
+chunk holds over 500 notes), 2 attachment requests and a few name requests;
+entries for a page's tickets travel on that page.
+
+Pacing (see :mod:`connectors.autotask.api`): ``ThresholdInformation`` before
+each page when due; past three quarters of the tenant's hourly 10,000 every
+request waits a second, and at the cap the poll stops with ``RateLimited``. A
+short 429 inside a fan-out is waited out (Retry-After) and retried; any other
+error fails the page, and the next poll resumes after the last committed one.
 """
 
 from __future__ import annotations
 
-import hashlib
-import ipaddress
-import math
-import re
-import time
-from collections.abc import AsyncIterator, Iterable, Mapping
+import asyncio
+import contextlib
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar
-from urllib.parse import urljoin, urlsplit
+from datetime import UTC, datetime
+from typing import Any, ClassVar, TypeGuard
 
 import httpx2
 
-from connectors.actions import Action, ActionKind, ActionResult, PlannedRequest, UnsupportedAction
+from connectors.actions import Action, ActionKind, ActionResult, PlannedRequest
+from connectors.autotask import actions
+from connectors.autotask.api import AutotaskApi, Filter, Page, chunks
 from connectors.autotask.mapping import (
+    EntryContext,
     MappingContext,
     Picklists,
+    attachment_to_entry,
+    closed_status_codes,
+    note_to_entry,
     parse_autotask_time,
     ticket_to_record,
 )
+from connectors.autotask.settings import AutotaskSettings
 from connectors.base import Connector, VendorConfig
-from connectors.errors import (
-    AuthError,
-    BadPayload,
-    ConfigurationError,
-    ConnectorError,
-    RateLimited,
-    TransientError,
-)
-from connectors.http import RateBudget, RateHeaders, decode_json, send
+from connectors.errors import BadPayload, ConnectorError
+from connectors.fanout import fan_out
 from connectors.overrides import Overrides
-from connectors.records import Cursor, PollResult, Priority, TicketStatus
+from connectors.records import (
+    ConversationEntry,
+    Cursor,
+    PollResult,
+    Progress,
+    TicketRecord,
+)
 from connectors.sanitize import clean_text, one_line
+from connectors.settings import ConnectorSettings, secret
+from connectors.sync import BACKFILL
 from connectors.timestamps import parse_iso
 
-__all__ = ["AutotaskConnector", "Zone", "is_trusted_api_url", "is_trusted_web_url"]
+__all__ = ["AutotaskConnector"]
 
-ZONE_PATH = "/atservicesrest/v1.0/zoneInformation"
-API_VERSION = "V1.0/"
 TICKET_FIELDS = (
     "id",
     "ticketNumber",
     "title",
+    "description",
     "status",
     "priority",
     "queueID",
@@ -119,225 +131,150 @@ TICKET_FIELDS = (
     "source",
 )
 """``IncludeFields`` of the ticket query; ``id`` must be among them for paging past 500."""
-
-DEFAULT_PAGE_SIZE = 500
-MAX_PAGE_SIZE = 500
-DEFAULT_BACKFILL_DAYS = 30.0
-OVERLAP = timedelta(seconds=60)
-"""Re-read the last minute so an update sharing the cursor's instant is never missed."""
-MAX_PAGES = 2_000
-"""A guard against a next URL that never ends (a million tickets)."""
-NAME_CHUNK = 200
-"""Ids per ``in`` condition (Autotask allows 500 conditions per query)."""
-PICKLIST_TTL = 3600.0
-"""Seconds before the tenant's picklists are read again (admins add queues and statuses)."""
-THRESHOLD_RECHECK = 300.0
-"""Seconds between ``ThresholdInformation`` reads while usage stays under half."""
-THRESHOLD_SLOW_SHARE = 0.25
-"""Remaining share of the hourly threshold below which every request waits a second."""
-THRESHOLD_RETRY = 300.0
-"""Seconds to wait when the tenant is at its cap (the window rolls; there is no reset time)."""
-THRESHOLD_HEADERS = RateHeaders(remaining="threshold-remaining", limit="threshold-limit")
-"""Names under which the ``ThresholdInformation`` reading is fed to the budget.
-
-Autotask sends no such headers, so :meth:`RateBudget.observe` never finds them
-on a response and only the connector's own readings change the budget.
-"""
-
-WRITE_TICKETS = "/V1.0/Tickets"
-"""Ticket create and update, relative to the zone's API root (``…/atservicesrest``)."""
-ZONE_NOTE = "path under the tenant's zone API root, from zoneInformation"
-"""Dry-run note: the host is learned at send time, so the plan shows the path only."""
-NOTE_PUBLISH_ALL = 1
-"""TicketNotes ``publish`` "All Autotask Users": visible to client-portal users too."""
-NOTE_PUBLISH_INTERNAL = 2
-"""TicketNotes ``publish`` "Internal Project Team": for the service desk only."""
-DEFAULT_NOTE_TYPE = 1
-"""TicketNotes ``noteType`` used unless ``note_type`` says otherwise (tenant picklist)."""
-STATUS_NEW = 1
-"""System status New: every Autotask tenant has it."""
-STATUS_PREFERRED: Mapping[TicketStatus, str] = {
-    TicketStatus.NEW: "1",  # New (system)
-    TicketStatus.OPEN: "8",  # In Progress
-    TicketStatus.PENDING: "7",  # Waiting Customer
-    TicketStatus.RESOLVED: "5",  # Complete (system): there is no fixed "resolved"
-    TicketStatus.CLOSED: "5",  # Complete (system)
-}
-"""The code sent for each status unless a ``status_map`` code says otherwise."""
-PRIORITY_PREFERRED: Mapping[Priority, str] = {
-    Priority.P1: "4",  # Critical
-    Priority.P2: "1",  # High
-    Priority.P3: "2",  # Medium
-    Priority.P4: "3",  # Low
-    Priority.P5: "3",  # Low (the default picklist has nothing lower)
-}
-DEFAULT_RESOLUTION = "Resolved from paneglass."
-"""Sent with a completing status when the operator gave no text (tenant rules may need one)."""
-EXTERNAL_ID_LIMIT = 50
-"""Length of the Tickets ``externalID`` field."""
-TITLE_LIMIT = 255
-DESCRIPTION_LIMIT = 8000
-NOTE_TITLE_LIMIT = 250
-
-_AUTOTASK_API_HOST = re.compile(r"^webservices\d*\.autotask\.net$")
-_AUTOTASK_WEB_HOST = re.compile(r"^[a-z0-9-]+\.autotask\.net$")
-_FALSE = frozenset({"false", "0", "no", "off"})
-
-
-@dataclass(frozen=True)
-class Zone:
-    """Where the tenant lives: the API root (ends in ``/``) and, when safe, the web UI root."""
-
-    name: str
-    api_url: str
-    web_url: str | None
-
-    def endpoint(self, path: str) -> str:
-        """``V1.0/{path}`` under the zone's API root."""
-        return f"{self.api_url}{API_VERSION}{path}"
-
-
-def _is_loopback(host: str | None) -> bool:
-    if not host:
-        return False
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def is_trusted_api_url(url: str, base_url: str) -> bool:
-    """May our credentials be sent to ``url``, given the configured ``base_url``?"""
-    target, base = urlsplit(url), urlsplit(base_url)
-    if target.scheme not in ("http", "https") or not target.hostname or target.username:
-        return False
-    if _is_loopback(base.hostname):
-        return _is_loopback(target.hostname)
-    if target.scheme != "https":
-        return False
-    if target.hostname == base.hostname and target.port == base.port:
-        return True
-    return (
-        target.port is None
-        and _AUTOTASK_API_HOST.match(target.hostname) is not None
-        and _AUTOTASK_API_HOST.match(base.hostname or "") is not None
-    )
-
-
-def is_trusted_web_url(url: str, base_url: str) -> bool:
-    """May ticket links point at ``url``: loopback for a loopback base, else Autotask https."""
-    target, base = urlsplit(url), urlsplit(base_url)
-    if target.scheme not in ("http", "https") or not target.hostname or target.username:
-        return False
-    if target.query or target.fragment:
-        return False
-    if _is_loopback(base.hostname):
-        return _is_loopback(target.hostname)
-    if target.scheme != "https":
-        return False
-    return target.hostname == base.hostname or (
-        target.port is None and _AUTOTASK_WEB_HOST.match(target.hostname) is not None
-    )
+NOTE_FIELDS = (
+    "id",
+    "ticketID",
+    "title",
+    "description",
+    "noteType",
+    "publish",
+    "createDateTime",
+    "lastActivityDate",
+    "creatorResourceID",
+    "createdByContactID",
+)
+ATTACHMENT_FIELDS = (
+    "id",
+    "parentID",
+    "title",
+    "fullPath",
+    "fileSize",
+    "contentType",
+    "attachDate",
+    "publish",
+    "attachedByResourceID",
+    "attachedByContactID",
+)
+_TICKET_REFERENCES: tuple[tuple[str, str], ...] = (
+    ("assignedResourceID", "Resources"),
+    ("contactID", "Contacts"),
+    ("configurationItemID", "ConfigurationItems"),
+)
+_PEOPLE: tuple[tuple[str, str], ...] = (
+    ("creatorResourceID", "Resources"),
+    ("createdByContactID", "Contacts"),
+    ("attachedByResourceID", "Resources"),
+    ("attachedByContactID", "Contacts"),
+)
 
 
 class AutotaskConnector(Connector):
     """Polls one Autotask (Datto/Kaseya PSA) tenant with an API-only user."""
 
-    budget: RateBudget
     kind: ClassVar[str] = "autotask"
-    credential_sets: ClassVar[tuple[tuple[str, ...], ...]] = (
-        ("username", "secret", "integration_code"),
-    )
+    Settings: ClassVar[type[ConnectorSettings] | None] = AutotaskSettings
+    credential_sets: ClassVar[tuple[tuple[str, ...], ...]] = AutotaskSettings.credential_sets
     supported_actions: ClassVar[frozenset[ActionKind]] = frozenset(
         {ActionKind.COMMENT, ActionKind.ASSIGN, ActionKind.SET_STATUS, ActionKind.CREATE}
     )
     create_dedupe: ClassVar[str | None] = "externalID"
 
-    def __init__(self, config: VendorConfig, client: httpx2.AsyncClient) -> None:
-        super().__init__(config, client)
-        self.page_size = _page_size(config)
-        self.backfill = timedelta(days=_backfill_days(config))
-        self.resolve_names = (config.get("resolve_names") or "true").strip().lower() not in _FALSE
-        self.overrides = Overrides.from_config(config)
-        self.budget = RateBudget(THRESHOLD_HEADERS, low_share=THRESHOLD_SLOW_SHARE)
-        """Paces requests from the tenant's ``ThresholdInformation`` reading."""
-        self.threshold_checked_at: float | None = None
-        self.zone: Zone | None = None
-        """The tenant's zone, looked up once per connector instance."""
-        self._picklists: Picklists | None = None
-        self._picklists_read_at = 0.0
-        self._names: dict[str, dict[int, str | None]] = {}
-        self._names_refused: set[str] = set()
-        self._requests = 0
+    def __init__(
+        self,
+        config: VendorConfig,
+        client: httpx2.AsyncClient,
+        settings: ConnectorSettings | None = None,
+    ) -> None:
+        super().__init__(config, client, settings)
+        self.options = _autotask(self.settings)
+        """The section as :class:`AutotaskSettings` (``self.settings``, typed)."""
+        self.api = AutotaskApi(config, self.options, client)
+        self.budget = self.api.budget
+        self.overrides = Overrides.from_settings(self.options)
 
     @classmethod
-    def validate(cls, config: VendorConfig) -> None:
-        """Also check overrides and numbers before the first poll."""
-        super().validate(config)
-        Overrides.from_config(config)
-        _page_size(config)
-        _backfill_days(config)
-        for key in ("company_id", "queue_id", "assign_role_id", "note_type"):
-            _optional_id(config, key)
+    def options_of(cls, config: VendorConfig) -> AutotaskSettings:
+        """The section's settings, parsed once (cached on a config paneglass loaded)."""
+        return _autotask(cls.parse_settings(config))
 
     @classmethod
     def headers(cls, config: VendorConfig) -> dict[str, str]:
         """Autotask has no Basic auth: three headers on every request."""
+        options = cls.options_of(config)
         return {
-            "ApiIntegrationCode": config.require("integration_code"),
-            "UserName": config.require("username"),
-            "Secret": config.require("secret"),
+            "ApiIntegrationCode": secret(options.integration_code) or "",
+            "UserName": options.username or "",
+            "Secret": secret(options.secret) or "",
         }
 
-    # -- the contract ----------------------------------------------------------------
+    # -- the two phases --------------------------------------------------------------
 
-    async def poll(self, cursor: Cursor | None) -> PollResult:
-        """Every ticket whose activity moved since the cursor (minus the overlap), newest copy."""
-        self._requests = 0
-        started = datetime.now(UTC)
-        zone = await self._zone()
-        await self._pace(zone)
-        picklists = await self._tenant_picklists(zone)
-        since = self._since(cursor, started)
-        query = [{"op": "gte", "field": "lastActivityDate", "value": _iso(since)}]
-        newest: dict[int, tuple[datetime, Mapping[str, Any]]] = {}
-        async for item in self._query(zone, "Tickets", query, TICKET_FIELDS):
-            ticket_id = item.get("id")
-            if not isinstance(ticket_id, int) or isinstance(ticket_id, bool):
-                raise BadPayload("Autotask ticket without an integer id")
-            stamp = _activity(item)
-            seen = newest.get(ticket_id)
-            if seen is None or stamp >= seen[0]:
-                newest[ticket_id] = (stamp, item)
-        items = [item for _, item in newest.values()]
-        context = MappingContext(
-            now=datetime.now(UTC),
-            picklists=picklists,
-            overrides=self.overrides,
-            resources=await self._names_of(zone, "Resources", items, "assignedResourceID"),
-            contacts=await self._names_of(zone, "Contacts", items, "contactID"),
-            companies=await self._names_of(
-                zone, "Companies", [i for i in items if not _has_id(i, "contactID")], "companyID"
-            ),
-            assets=await self._names_of(zone, "ConfigurationItems", items, "configurationItemID"),
-            web_url=zone.web_url,
-        )
-        records = tuple(ticket_to_record(item, context) for item in items)
-        next_cursor = cursor
-        if records:
-            # Pages run in id order, so a ticket on an earlier page may change while
-            # later pages are read; never move past the poll's own start.
-            newest_seen = max(r.updated_at for r in records)
-            next_cursor = {"since": min(newest_seen, started).isoformat()}
-        return PollResult(tickets=records, cursor=next_cursor, requests=self._requests)
+    async def backfill_pages(
+        self, position: Cursor | None, started: datetime
+    ) -> AsyncIterator[PollResult]:
+        """Every ticket not closed, whatever its age, plus closed ones active since the window."""
+        after = _after(position)
+        mark = self.api.requests
+        await self.api.pace()
+        picklists = await self.api.ticket_picklists()
+        closed = closed_status_codes(picklists, self.overrides)
+        window = started - self.options.backfill
+        scope: Filter = [
+            {
+                "op": "or",
+                "items": [
+                    {"op": "notIn", "field": "status", "value": closed},
+                    {"op": "gte", "field": "lastActivityDate", "value": _iso(window)},
+                ],
+            }
+        ]
+        total = await self.api.count("Tickets", scope)
+        query = ([_id_after(after)] if after is not None else []) + scope
+        repeats = _Repeats()
+        first = True
+        async for page in self._read_ahead(self.api.pages("Tickets", query, TICKET_FIELDS)):
+            items = repeats.fresh(page.items)
+            after = max((int(item["id"]) for item in items), default=after)
+            tickets, entries = await self._read(items, picklists, since=None)
+            requests, mark = self.api.requests - mark, self.api.requests
+            yield PollResult(
+                tickets=tickets,
+                entries=entries,
+                cursor={"after": after} if after is not None else None,
+                requests=requests,
+                progress=Progress(BACKFILL, 0, total) if first else None,
+            )
+            first = False
+
+    async def incremental_pages(
+        self, position: Cursor | None, start: datetime
+    ) -> AsyncIterator[PollResult]:
+        """Tickets whose ``lastActivityDate`` moved since the position, with their new entries."""
+        run = _Run.load(position, start)
+        mark = self.api.requests
+        await self.api.pace()
+        picklists = await self.api.ticket_picklists()
+        since = run.since - self.options.overlap
+        query: Filter = [{"op": "gte", "field": "lastActivityDate", "value": _iso(since)}]
+        if run.after is not None:
+            query.append(_id_after(run.after))
+        after, newest = run.after, run.newest
+        repeats = _Repeats()
+        async for page in self._read_ahead(self.api.pages("Tickets", query, TICKET_FIELDS)):
+            items = repeats.fresh(page.items)
+            after = max((int(item["id"]) for item in items), default=after)
+            tickets, entries = await self._read(items, picklists, since=since)
+            seen = max((t.updated_at for t in tickets), default=None)
+            if seen is not None and (newest is None or seen > newest):
+                newest = seen
+            requests, mark = self.api.requests - mark, self.api.requests
+            cursor = run.held(after, newest) if page.more else run.finished(newest)
+            yield PollResult(tickets=tickets, entries=entries, cursor=cursor, requests=requests)
 
     async def check(self) -> str:
         """Zone lookup plus ``Tickets/entityInformation``: proves credentials and ticket access."""
-        self._requests = 0
-        zone = await self._zone()
-        body = await self._get(zone.endpoint("Tickets/entityInformation"))
+        zone = await self.api.tenant_zone()
+        body = await self.api.get(zone.endpoint("Tickets/entityInformation"))
         info = body.get("info")
         if not isinstance(info, Mapping):
             raise BadPayload("Autotask entityInformation answer has no info")
@@ -345,518 +282,268 @@ class AutotaskConnector(Connector):
             raise ConnectorError("the API user's security level may not query tickets")
         return one_line(clean_text(f"ok, zone {zone.name}"), 120)
 
-    # -- write-back ------------------------------------------------------------------
+    async def _read_ahead(self, pages: AsyncGenerator[Page, None]) -> AsyncIterator[Page]:
+        """The query's pages, each next one already asked for while this one is mapped.
 
-    def plan(self, action: Action) -> tuple[PlannedRequest, ...]:
-        """Notes are a child POST; assignee and status a sparse PATCH; a hand-off a POST.
-
-        Pure and config-only, so the dry run equals what :meth:`perform` sends.
+        A page of tickets costs a round trip for itself and one or two for its
+        notes, attachments and names; asking for the next page as soon as this
+        one arrives hides the first. That request takes one of the limiter's
+        slots like any other, so the bound on requests in flight holds. The
+        tenant's threshold is checked (when due) before each next page.
         """
-        if action.kind is ActionKind.CREATE:
-            return (_write("POST", WRITE_TICKETS, self._new_ticket(action)),)
-        ticket_id = _ticket_number(action)
-        if action.kind is ActionKind.COMMENT:
-            return (self._note(ticket_id, action.text, public=action.public),)
-        if action.kind is ActionKind.ASSIGN:
-            role = _optional_id(self.config, "assign_role_id")
-            if role is None:
-                raise UnsupportedAction(
-                    "Autotask assigns a resource together with a role: set assign_role_id "
-                    "for this vendor"
-                )
-            assign = {
-                "id": ticket_id,
-                "assignedResourceID": _resource(action.assignee),
-                "assignedResourceRoleID": role,
-            }
-            return (_write("PATCH", WRITE_TICKETS, assign),)
-        if action.kind is ActionKind.SET_STATUS and action.status is not None:
-            code = self._status_code(action.status)
-            change: dict[str, Any] = {"id": ticket_id, "status": int(code)}
-            completes = action.status in (TicketStatus.RESOLVED, TicketStatus.CLOSED)
-            if completes:
-                change["resolution"] = action.text.strip() or DEFAULT_RESOLUTION
-            patch = _write("PATCH", WRITE_TICKETS, change)
-            if completes or not action.text.strip():
-                return (patch,)
-            return (patch, self._note(ticket_id, action.text, public=False))
-        raise UnsupportedAction(f"autotask cannot {action.kind.label}")
+        pending: asyncio.Future[Page | None] | None = asyncio.ensure_future(self._next(pages))
+        try:
+            while pending is not None:
+                page = await pending
+                pending = None
+                if page is None:
+                    return
+                if page.more:
+                    await self.api.pace()
+                    pending = asyncio.ensure_future(self._next(pages))
+                yield page
+        finally:
+            if pending is not None:  # the caller stopped early: drop the page asked for
+                pending.cancel()
+                with contextlib.suppress(BaseException):
+                    await pending
+            await pages.aclose()
+
+    async def _next(self, pages: AsyncGenerator[Page, None]) -> Page | None:
+        return await self.limiter.run(lambda: anext(pages, None))
+
+    # -- one page's tickets, entries and names ---------------------------------------------
+
+    async def _read(
+        self,
+        items: Sequence[Mapping[str, Any]],
+        picklists: Picklists,
+        *,
+        since: datetime | None,
+    ) -> tuple[tuple[TicketRecord, ...], tuple[ConversationEntry, ...]]:
+        """Map a page: its notes and attachments, then every name they need, in bulk."""
+        if not items:
+            return (), ()
+        zone = await self.api.tenant_zone()
+        ticket_ids = [int(item["id"]) for item in items]
+        notes, attachments = await self._children(ticket_ids, since)
+        names = await self._names(items, [*notes, *attachments])
+        context = MappingContext(
+            now=datetime.now(UTC),
+            picklists=picklists,
+            overrides=self.overrides,
+            resources=names["Resources"],
+            contacts=names["Contacts"],
+            companies=names["Companies"],
+            assets=names["ConfigurationItems"],
+            web_url=zone.web_url,
+        )
+        tickets = tuple(ticket_to_record(item, context) for item in items)
+        if not notes and not attachments:
+            return tickets, ()
+        labels = await self.api.picklists("TicketNotes") if notes else {}
+        entry_context = EntryContext(
+            note_types=labels.get("notetype", {}),
+            publish=labels.get("publish", {}),
+            resources=names["Resources"],
+            contacts=names["Contacts"],
+            api_url=zone.api_url,
+        )
+        entries = [note_to_entry(note, entry_context) for note in notes]
+        entries += [attachment_to_entry(item, entry_context) for item in attachments]
+        entries.sort(key=lambda e: (e.created_at, e.ticket_external_id, e.external_id))
+        return tickets, tuple(entries)
+
+    async def _children(
+        self, ticket_ids: Sequence[int], since: datetime | None
+    ) -> tuple[list[Mapping[str, Any]], list[Mapping[str, Any]]]:
+        """The page's notes and attachments (new or changed since ``since``, when given)."""
+        jobs: list[tuple[str, Filter, tuple[str, ...]]] = []
+        for chunk in chunks(ticket_ids):
+            if self.options.conversations:
+                notes: Filter = [{"op": "in", "field": "ticketID", "value": chunk}]
+                if since is not None:
+                    notes.append({"op": "gte", "field": "lastActivityDate", "value": _iso(since)})
+                jobs.append(("TicketNotes", notes, NOTE_FIELDS))
+            if self.options.attachments:
+                files: Filter = [{"op": "in", "field": "parentID", "value": chunk}]
+                if since is not None:
+                    files.append({"op": "gte", "field": "attachDate", "value": _iso(since)})
+                jobs.append(("TicketAttachments", files, ATTACHMENT_FIELDS))
+        results = await fan_out(jobs, lambda job: self.api.collect(*job), self.limiter)
+        notes_found: list[Mapping[str, Any]] = []
+        files_found: list[Mapping[str, Any]] = []
+        for (entity, _, _), rows in zip(jobs, results, strict=True):
+            (notes_found if entity == "TicketNotes" else files_found).extend(rows)
+        return notes_found, files_found
+
+    async def _names(
+        self, items: Sequence[Mapping[str, Any]], children: Iterable[Mapping[str, Any]]
+    ) -> dict[str, Mapping[int, str]]:
+        """Names of every person, company and configuration item the page refers to."""
+        wanted: dict[str, set[int]] = {
+            "Resources": set(),
+            "Contacts": set(),
+            "Companies": set(),
+            "ConfigurationItems": set(),
+        }
+        for item in items:
+            contact = item.get("contactID")
+            for field, entity in _TICKET_REFERENCES:
+                value = item.get(field)
+                if type(value) is int:
+                    wanted[entity].add(value)
+            company = item.get("companyID")
+            if type(contact) is not int and type(company) is int:
+                wanted["Companies"].add(company)
+        for child in children:
+            for field, entity in _PEOPLE:
+                value = child.get(field)
+                if type(value) is int:
+                    wanted[entity].add(value)
+        asked = [(entity, ids) for entity, ids in wanted.items() if ids]
+        found = await fan_out(asked, lambda job: self.api.names_of(job[0], job[1]), self.limiter)
+        names: dict[str, Mapping[int, str]] = {entity: {} for entity in wanted}
+        names.update((entity, mapping) for (entity, _), mapping in zip(asked, found, strict=True))
+        return names
+
+    # -- write-back (connectors/autotask/actions.py) ---------------------------------------
+
+    @classmethod
+    def plan_action(cls, config: VendorConfig, action: Action) -> tuple[PlannedRequest, ...]:
+        """The requests ``action`` would send, from settings alone (no client, no credential)."""
+        return actions.plan_action(cls.options_of(config), action)
 
     async def perform(self, action: Action) -> ActionResult:
-        """Find the zone, send the plan; a create also reads its new ticket's number."""
-        self._requests = 0
-        planned = self.plan(action)  # refuses what cannot be sent before any request
-        zone = await self._zone()
-        await self._pace(zone)  # a write adds to the tenant's shared hourly threshold
-        response: httpx2.Response | None = None
-        for request in planned:
-            response = await self.send_planned(request)
-        assert response is not None  # every plan holds at least one request
-        item_id = _item_id(response)
-        status = f"HTTP {response.status_code}"
-        if action.kind is ActionKind.COMMENT:
-            # The note exists once Autotask said 2xx; a missing itemId must not invite a
-            # retry that would post it twice.
-            what = f"note {item_id} added" if item_id is not None else "note added"
-            return ActionResult(f"{status}: {what}", response.status_code)
-        if action.kind is not ActionKind.CREATE:
-            return ActionResult(f"{status}: ticket updated", response.status_code)
-        if item_id is None:
-            # Safe to fail: a retry first finds the ticket again by its externalID.
-            raise BadPayload(
-                "Autotask create answer has no itemId", http_status=response.status_code
-            )
-        try:
-            body = await self._get(zone.endpoint(f"Tickets/{item_id}"))
-        except ConnectorError as exc:
-            # The ticket exists; only its number is unknown until the next poll.
-            return ActionResult(
-                f"{status}: created ticket {item_id} (number not read: {exc})",
-                response.status_code,
-                str(item_id),
-            )
-        item = body.get("item")
-        number = item.get("ticketNumber") if isinstance(item, Mapping) else None
-        key = number.strip() if isinstance(number, str) and number.strip() else str(item_id)
-        return ActionResult(f"{status}: created {key}", response.status_code, str(item_id), key)
+        """Send the plan; a create also reads its new ticket's number."""
+        return await actions.perform(self.api, self.options, action)
 
     async def find_existing(self, action: Action) -> ActionResult | None:
         """The ticket whose ``externalID`` already holds this hand-off's correlation."""
-        if action.handoff is None:
-            return None
-        zone = await self._zone()
-        wanted = _external_id(action.handoff.correlation)
-        query = [{"op": "eq", "field": "externalID", "value": wanted}]
-        async for item in self._query(zone, "Tickets", query, ("id", "ticketNumber", "externalID")):
-            if not _has_id(item, "id") or item.get("externalID") != wanted:
-                continue
-            number = item.get("ticketNumber")
-            key = number.strip() if isinstance(number, str) and number.strip() else str(item["id"])
-            return ActionResult(
-                f"already at Autotask as {key}", 200, str(item["id"]), key, existing=True
-            )
-        return None
+        return await actions.find_existing(self.api, action)
 
     async def send_planned(self, request: PlannedRequest) -> httpx2.Response:
         """Send one write to the zone; a 500 refusal is a plain error, not an outage."""
-        zone = await self._zone()
-        self._requests += 1
-        if self.budget.remaining is not None:
-            self.budget.remaining = max(self.budget.remaining - 1, 0)
-        try:
-            return await send(
-                self.client,
-                request.method,
-                f"{zone.api_url}{request.path.lstrip('/')}",
-                params=dict(request.params) or None,
-                json_body=request.body,
-                budget=self.budget,
-            )
-        except TransientError as exc:
-            if exc.http_status != 500:
-                raise
-            raise ConnectorError(str(exc), http_status=500) from None
+        return await actions.send_planned(self.api, request)
 
-    def _note(self, ticket_id: int, text: str, *, public: bool) -> PlannedRequest:
-        clean = clean_text(text).strip()
-        title = one_line(clean, NOTE_TITLE_LIMIT) or "Note"
-        body = {
-            "ticketID": ticket_id,
-            "title": title,
-            "description": clean,
-            "noteType": _optional_id(self.config, "note_type") or DEFAULT_NOTE_TYPE,
-            "publish": NOTE_PUBLISH_ALL if public else NOTE_PUBLISH_INTERNAL,
+
+@dataclass(frozen=True)
+class _Run:
+    """The incremental position: where the query starts, and how far a held-back run got."""
+
+    since: datetime
+    after: int | None = None
+    """The highest ticket id of the last committed page of an unfinished run."""
+    run_started: datetime | None = None
+    newest: datetime | None = None
+    """The newest ``lastActivityDate`` the unfinished run has seen so far."""
+
+    @classmethod
+    def load(cls, position: Cursor | None, start: datetime) -> _Run:
+        """The saved position (an old ``{"since": …}`` cursor reads the same), else ``start``."""
+        if not isinstance(position, dict):
+            return cls(since=start)
+        since = _when(position.get("since"))
+        if since is None:
+            return cls(since=start)
+        after = position.get("after")
+        return cls(
+            since=since,
+            after=after if _is_id(after) else None,
+            run_started=_when(position.get("run_started")),
+            newest=_when(position.get("newest")),
+        )
+
+    def held(self, after: int | None, newest: datetime | None) -> Cursor:
+        """After a page with more to follow: same query, past ``after``."""
+        started = self.run_started or datetime.now(UTC)
+        return {
+            "since": self.since.isoformat(),
+            "after": after,
+            "run_started": started.isoformat(),
+            "newest": newest.isoformat() if newest else None,
         }
-        return _write("POST", f"{WRITE_TICKETS}/{ticket_id}/Notes", body)
 
-    def _new_ticket(self, action: Action) -> dict[str, Any]:
-        """The create body: the company (required), New, the mapped priority, the dedupe key."""
-        handoff = action.handoff
-        assert handoff is not None  # Action guarantees it for CREATE
-        company = _optional_id(self.config, "company_id")
-        if company is None:
-            raise UnsupportedAction(
-                "Autotask needs a company for every ticket: set company_id for this vendor"
-            )
-        lines = [handoff.description.strip()] if handoff.description.strip() else []
-        lines.append(f"Handed off from {handoff.source_vendor} {handoff.source_key}")
-        if handoff.requester:
-            lines.append(f"Requester: {handoff.requester}")
-        if handoff.asset:
-            lines.append(f"Asset: {handoff.asset}")
-        if handoff.source_url:
-            lines.append(handoff.source_url)
-        description = clean_text("\n\n".join(lines))
-        if len(description) > DESCRIPTION_LIMIT:
-            description = description[: DESCRIPTION_LIMIT - 1] + "…"
-        ticket: dict[str, Any] = {
-            "companyID": company,
-            "title": one_line(clean_text(handoff.title), TITLE_LIMIT) or "(no title)",
-            "description": description,
-            "status": STATUS_NEW,
-            "priority": int(self._priority_code(handoff.priority or Priority.P3)),
-            "externalID": _external_id(handoff.correlation),
-        }
-        queue = _optional_id(self.config, "queue_id")
-        if queue is not None:
-            ticket["queueID"] = queue
-        return ticket
-
-    def _status_code(self, wanted: TicketStatus) -> str:
-        """The connector's status mapping reversed, from config alone.
-
-        A ``status_map`` code mapped to ``wanted`` wins; else the usual code:
-        New 1, In Progress 8, Waiting Customer 7, Complete 5 (Autotask has no
-        fixed "resolved", so resolving completes). Never the picklist read by a
-        poll: the dry run plans on a connector that has not polled, and it must
-        show exactly what will be sent.
-        """
-        for code, status in self.overrides.statuses.items():
-            if code.isdigit() and status is wanted:
-                return code
-        return STATUS_PREFERRED[wanted]
-
-    def _priority_code(self, wanted: Priority) -> str:
-        """The priority mapping reversed like :meth:`_status_code` (P5 shares Low with P4)."""
-        for code, priority in self.overrides.priorities.items():
-            if code.isdigit() and priority is wanted:
-                return code
-        return PRIORITY_PREFERRED[wanted]
-
-    # -- zone and pacing -------------------------------------------------------------
-
-    async def _zone(self) -> Zone:
-        """The tenant's zone, asked once per instance, every URL in it vetted."""
-        if self.zone is not None:
-            return self.zone
-        url = f"{_service_root(self.config.base_url)}{ZONE_PATH}"
-        body = await self._get(url, params={"user": self.config.require("username")})
-        api_url = body.get("url")
-        if not isinstance(api_url, str) or not api_url.strip():
-            raise BadPayload("Autotask zoneInformation named no API url for this user")
-        api_url = _tidy_api_url(api_url)
-        if not is_trusted_api_url(api_url, self.config.base_url):
-            raise ConfigurationError(
-                f"vendor {self.config.name!r}: Autotask zoneInformation points at "
-                f"{_host(api_url)!r}, which is neither the configured host nor an Autotask "
-                "webservices host; set base_url to your zone's host"
-            )
-        web_url = body.get("webUrl")
-        safe_web = (
-            web_url.strip()
-            if isinstance(web_url, str)
-            and is_trusted_web_url(web_url.strip(), self.config.base_url)
-            else None
-        )
-        name = body.get("zoneName")
-        self.zone = Zone(
-            name=name.strip() if isinstance(name, str) and name.strip() else _host(api_url),
-            api_url=api_url,
-            web_url=safe_web,
-        )
-        return self.zone
-
-    async def _pace(self, zone: Zone) -> None:
-        """Read ``ThresholdInformation`` (at most once a poll) and stop at the tenant's cap."""
-        checked = self.threshold_checked_at
-        limit, remaining = self.budget.limit, self.budget.remaining
-        relaxed = limit is not None and remaining is not None and remaining > limit / 2
-        if checked is not None and relaxed and time.monotonic() - checked < THRESHOLD_RECHECK:
-            return
-        try:
-            body = await self._get(zone.endpoint("ThresholdInformation"))
-        except ConnectorError as exc:
-            if not _optional_extra_failed(exc):
-                raise
-            return  # pacing is advisory: a refused reading must not stop ticket polling
-        threshold = _count(body.get("externalRequestThreshold"))
-        used = _count(body.get("currentTimeframeRequestCount"))
-        if threshold is None or used is None or threshold <= 0:
-            return
-        self.threshold_checked_at = time.monotonic()
-        self.budget.observe(
-            {
-                THRESHOLD_HEADERS.remaining: str(max(threshold - used, 0)),
-                str(THRESHOLD_HEADERS.limit): str(threshold),
-            }
-        )
-        if used >= threshold:
-            raise RateLimited(
-                f"Autotask API threshold reached: {used:,} of {threshold:,} requests "
-                "in the rolling hour",
-                retry_after=THRESHOLD_RETRY,
-                http_status=None,
-            )
-
-    # -- picklists and names ------------------------------------------------------------
-
-    async def _tenant_picklists(self, zone: Zone) -> Picklists:
-        """Status, priority and queue labels, cached per instance for an hour."""
-        fresh = time.monotonic() - self._picklists_read_at < PICKLIST_TTL
-        if self._picklists is not None and fresh:
-            return self._picklists
-        try:
-            body = await self._get(zone.endpoint("Tickets/entityInformation/fields"))
-            picklists = Picklists.from_fields(body)
-        except ConnectorError as exc:
-            if not _optional_extra_failed(exc):
-                raise
-            picklists = Picklists()  # codes still map; raw_status shows the code
-        self._picklists, self._picklists_read_at = picklists, time.monotonic()
-        return picklists
-
-    async def _names_of(
-        self, zone: Zone, entity: str, items: Iterable[Mapping[str, Any]], field: str
-    ) -> Mapping[int, str]:
-        """Names for the ids in ``field``, from a per-instance cache plus one ``in`` query."""
-        cache = self._names.setdefault(entity, {})
-        wanted = {i[field] for i in items if _has_id(i, field)}
-        missing = sorted(wanted - cache.keys())
-        if missing and self.resolve_names and entity not in self._names_refused:
-            try:
-                for start in range(0, len(missing), NAME_CHUNK):
-                    chunk = missing[start : start + NAME_CHUNK]
-                    cache.update(dict.fromkeys(chunk))  # ids we may not see stay unnamed
-                    query = [{"op": "in", "field": "id", "value": chunk}]
-                    async for row in self._query(zone, entity, query, _NAME_FIELDS[entity]):
-                        if _has_id(row, "id"):
-                            cache[row["id"]] = _display_name(entity, row)
-            except ConnectorError as exc:
-                if not _optional_extra_failed(exc):
-                    raise
-                self._names_refused.add(entity)  # this security level cannot read them
-        return {i: name for i in wanted if (name := cache.get(i))}
-
-    # -- HTTP ------------------------------------------------------------------------------
-
-    async def _query(
-        self,
-        zone: Zone,
-        entity: str,
-        query: list[dict[str, Any]],
-        fields: Iterable[str],
-    ) -> AsyncIterator[Mapping[str, Any]]:
-        """Every item of one query, following ``nextPageUrl`` until it is null."""
-        body = {"MaxRecords": self.page_size, "IncludeFields": list(fields), "filter": query}
-        url = zone.endpoint(f"{entity}/query")
-        visited = {url}
-        for _ in range(MAX_PAGES):
-            page = await self._post(url, body)
-            items = page.get("items")
-            if not isinstance(items, list):
-                raise BadPayload(f"Autotask {entity} query answer has no items list")
-            for item in items:
-                if not isinstance(item, Mapping):
-                    raise BadPayload(f"Autotask {entity} query item is not an object")
-                yield item
-            details = page.get("pageDetails")
-            next_url = details.get("nextPageUrl") if isinstance(details, Mapping) else None
-            if next_url is None or next_url == "":
-                return
-            if not isinstance(next_url, str):
-                raise BadPayload("Autotask nextPageUrl is not text")
-            url = self._next_page_url(zone, next_url)
-            if url in visited:
-                raise BadPayload("Autotask nextPageUrl repeats a page already read: no progress")
-            visited.add(url)
-        raise BadPayload(f"Autotask offered more than {MAX_PAGES} pages")
-
-    def _next_page_url(self, zone: Zone, next_url: str) -> str:
-        """The next page's absolute URL, only on the zone's own API host and path."""
-        url = next_url.strip()
-        if not urlsplit(url).scheme:
-            url = urljoin(zone.endpoint(""), url.lstrip("/"))
-        target, api = urlsplit(url), urlsplit(zone.api_url)
-        same_origin = (target.scheme, target.netloc.lower()) == (api.scheme, api.netloc.lower())
-        if not same_origin or not target.path.lower().startswith(api.path.lower()):
-            raise BadPayload(
-                f"Autotask nextPageUrl leaves the zone's API ({_host(url)!r}); not followed"
-            )
-        return url
-
-    async def _get(self, url: str, params: dict[str, str] | None = None) -> Mapping[str, Any]:
-        self._requests += 1
-        response = await send(self.client, "GET", url, params=params, budget=self.budget)
-        return self._object(response, url)
-
-    async def _post(self, url: str, body: Mapping[str, Any]) -> Mapping[str, Any]:
-        self._requests += 1
-        response = await send(self.client, "POST", url, json_body=body, budget=self.budget)
-        return self._object(response, url)
-
-    def _object(self, response: httpx2.Response, url: str) -> Mapping[str, Any]:
-        """The JSON object of a 2xx answer; each request also spends one of the hour's budget."""
-        if self.budget.remaining is not None:
-            self.budget.remaining = max(self.budget.remaining - 1, 0)
-        body = decode_json(response)
-        if not isinstance(body, Mapping):
-            raise BadPayload(f"Autotask {urlsplit(url).path} answer is not a JSON object")
-        errors = body.get("errors")
-        if isinstance(errors, list) and errors and "items" not in body and "item" not in body:
-            text = one_line(clean_text(str(errors[0])), 160)
-            raise ConnectorError(
-                f"HTTP {response.status_code}: {text}", http_status=response.status_code
-            )
-        return body
-
-    # -- cursor -------------------------------------------------------------------------------
-
-    def _since(self, cursor: Cursor | None, now: datetime) -> datetime:
-        """The cursor minus the overlap, else the backfill window; a foreign cursor backfills."""
-        saved = cursor.get("since") if isinstance(cursor, dict) else None
-        try:
-            parsed = parse_iso(saved) if isinstance(saved, str) else None
-        except BadPayload:
-            parsed = None
-        if parsed is not None:
-            return parsed - OVERLAP
-        return now - self.backfill
+    def finished(self, newest: datetime | None) -> Cursor:
+        """After the last page: the newest activity seen, never past the run's start."""
+        if newest is None:
+            return {"since": self.since.isoformat()}
+        started = self.run_started or datetime.now(UTC)
+        return {"since": max(self.since, min(newest, started)).isoformat()}
 
 
-_NAME_FIELDS: Mapping[str, tuple[str, ...]] = {
-    "Resources": ("id", "firstName", "lastName"),
-    "Contacts": ("id", "firstName", "lastName"),
-    "Companies": ("id", "companyName"),
-    "ConfigurationItems": ("id", "referenceTitle"),
-}
+class _Repeats:
+    """Keeps one copy per ticket: the newest within a page, and none the last page had newer.
 
-
-def _display_name(entity: str, row: Mapping[str, Any]) -> str | None:
-    if entity == "Companies":
-        parts = [row.get("companyName")]
-    elif entity == "ConfigurationItems":
-        parts = [row.get("referenceTitle")]
-    else:
-        parts = [row.get("firstName"), row.get("lastName")]
-    name = " ".join(p.strip() for p in parts if isinstance(p, str) and p.strip())
-    return name or None
-
-
-def _write(method: str, path: str, body: dict[str, Any]) -> PlannedRequest:
-    return PlannedRequest(method, path, body=body, note=ZONE_NOTE)
-
-
-def _ticket_number(action: Action) -> int:
-    """Autotask addresses tickets by their integer ``id`` (not the ``T…`` number)."""
-    text = (action.ticket_id or "").strip()
-    if not text.isdigit():
-        raise UnsupportedAction(f"Autotask ticket ids are numbers, not {action.ticket_id!r}")
-    return int(text)
-
-
-_RESOURCE_ID = re.compile(r"(?:resource\s+)?(\d+)", re.IGNORECASE)
-
-
-def _resource(assignee: str) -> int:
-    """A resource id, bare or as the connector shows an unnamed one (``resource 29682870``)."""
-    match = _RESOURCE_ID.fullmatch(assignee.strip())
-    if match is None:
-        raise UnsupportedAction(
-            "Autotask assigns by resource id (a number such as 29682870), not by name or e-mail"
-        )
-    return int(match[1])
-
-
-def _external_id(correlation: str) -> str:
-    """The hand-off's correlation as an ``externalID`` (50 characters at most, stable).
-
-    A longer one keeps its start and gains a hash of the whole, so create and
-    lookup always compute the same value.
+    Autotask pages by id, so a ticket normally shows once per query; a copy
+    repeated (a vendor paging glitch) is dropped unless it is newer than the
+    one already yielded. Only the previous page is remembered: memory stays a page.
     """
-    text = correlation.strip()
-    if len(text) <= EXTERNAL_ID_LIMIT:
-        return text
-    digest = hashlib.sha256(text.encode()).hexdigest()[:12]
-    return f"{text[: EXTERNAL_ID_LIMIT - 13]}~{digest}"
+
+    def __init__(self) -> None:
+        self.previous: dict[int, Mapping[str, Any]] = {}
+
+    def fresh(self, items: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+        """The page's items to map; times are parsed only for a repeated id."""
+        current: dict[int, Mapping[str, Any]] = {}
+        for item in items:
+            ticket_id = item.get("id")
+            if not _is_id(ticket_id):
+                raise BadPayload("Autotask ticket without an integer id")
+            seen = current.get(ticket_id)
+            if seen is None or _activity(item) >= _activity(seen):
+                current[ticket_id] = item
+        previous = self.previous
+        self.previous = current
+        if not previous.keys() & current.keys():
+            return list(current.values())
+        return [
+            item
+            for ticket_id, item in current.items()
+            if ticket_id not in previous or _activity(item) > _activity(previous[ticket_id])
+        ]
 
 
-def _item_id(response: httpx2.Response) -> int | None:
-    """The ``itemId`` Autotask answers a create or update with (``None`` if unreadable)."""
-    try:
-        body = decode_json(response) if response.content else None
-    except BadPayload:
-        return None
-    item_id = body.get("itemId") if isinstance(body, Mapping) else None
-    return item_id if isinstance(item_id, int) and not isinstance(item_id, bool) else None
+def _autotask(settings: ConnectorSettings) -> AutotaskSettings:
+    if not isinstance(settings, AutotaskSettings):
+        raise TypeError("an Autotask connector needs AutotaskSettings")
+    return settings
 
 
-def _optional_id(config: VendorConfig, key: str) -> int | None:
-    """A setting that names an Autotask id or picklist value: a positive whole number."""
-    text = config.get(key)
-    if text is None:
-        return None
-    if not text.strip().isdigit() or int(text) < 1:
-        raise ConfigurationError(f"vendor {config.name!r}: {key} must be a positive whole number")
-    return int(text)
+def _after(position: Cursor | None) -> int | None:
+    value = position.get("after") if isinstance(position, dict) else None
+    return value if _is_id(value) else None
 
 
-def _optional_extra_failed(exc: ConnectorError) -> bool:
-    """True when a failed extra (threshold, picklists, names) may be skipped.
-
-    That is a refusal or an odd answer: a 403 or other 4xx, or a body we cannot
-    read. A 401, a rate limit or a transient failure stops the poll as usual.
-    """
-    if isinstance(exc, AuthError):
-        return exc.http_status == 403
-    return type(exc) is ConnectorError or isinstance(exc, BadPayload)
+def _id_after(after: int) -> dict[str, Any]:
+    return {"op": "gt", "field": "id", "value": after}
 
 
-def _has_id(item: Mapping[str, Any], field: str) -> bool:
-    value = item.get(field)
-    return isinstance(value, int) and not isinstance(value, bool)
+def _is_id(value: Any) -> TypeGuard[int]:
+    return type(value) is int  # not a bool, which is an int subclass
+
+
+_OLDEST = datetime.min.replace(tzinfo=UTC)
 
 
 def _activity(item: Mapping[str, Any]) -> datetime:
-    """The item's ``lastActivityDate`` for in-poll dedupe (oldest possible when unreadable)."""
+    """The item's ``lastActivityDate`` (oldest possible when missing or unreadable)."""
     try:
         stamp = parse_autotask_time(item.get("lastActivityDate"))
     except BadPayload:
         stamp = None
-    return stamp or datetime.min.replace(tzinfo=UTC)
+    return stamp or _OLDEST
+
+
+def _when(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return parse_iso(value)
+    except BadPayload:
+        return None
 
 
 def _iso(value: datetime) -> str:
     """Autotask's own UTC form, milliseconds and ``Z``."""
-    utc = value.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
-
-
-def _tidy_api_url(url: str) -> str:
-    """The zone's API root with one trailing slash and no doubled ones (some zones send ``//``)."""
-    parts = urlsplit(url.strip())
-    path = re.sub(r"/{2,}", "/", parts.path).rstrip("/") + "/"
-    return parts._replace(path=path).geturl()
-
-
-def _service_root(base_url: str) -> str:
-    """``base_url`` without any ``/atservicesrest…`` suffix (docs print it either way)."""
-    root = base_url.strip().rstrip("/")
-    lowered = root.lower()
-    index = lowered.find("/atservicesrest")
-    return root[:index] if index >= 0 else root
-
-
-def _host(url: str) -> str:
-    return urlsplit(url).netloc or url[:60]
-
-
-def _count(value: Any) -> int | None:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    return None
-
-
-def _page_size(config: VendorConfig) -> int:
-    size = config.number("page_size", DEFAULT_PAGE_SIZE)
-    if size != int(size) or not 1 <= size <= MAX_PAGE_SIZE:
-        raise ConfigurationError(
-            f"vendor {config.name!r}: page_size must be a whole number from 1 to {MAX_PAGE_SIZE}"
-        )
-    return int(size)
-
-
-def _backfill_days(config: VendorConfig) -> float:
-    days = config.number("backfill_days", DEFAULT_BACKFILL_DAYS)
-    if not (math.isfinite(days) and days >= 0):
-        raise ConfigurationError(f"vendor {config.name!r}: backfill_days must not be negative")
-    return days
+    return value.astimezone(UTC).isoformat(timespec="milliseconds")[:-6] + "Z"

@@ -1,4 +1,4 @@
-"""An Autotask PSA tenant on loopback, speaking the REST v1.0 wire format.
+"""An Autotask PSA tenant on loopback, speaking the REST v1.0 wire format, at a customer's size.
 
 Tickets are kept as Autotask keeps them (``vendor-apis.md`` §7 and the capture
 ``autotask-tickets-query.json``): integer ids, ``T20250304.0042`` ticket
@@ -12,17 +12,58 @@ What the connector meets here, as on a real tenant:
 * the three auth headers on every other call, a 401 ``{"errors": […]}``
   otherwise (a live tenant may answer an unknown user name with a 500 instead);
 * ``POST {Entity}/query`` (and ``GET …/query?search=``) with ``MaxRecords``
-  1 to 500, ``IncludeFields`` and nested ``and``/``or`` filters, pages in id
-  order, continued by ``pageDetails.nextPageUrl`` (``…/query/next?paging=``)
-  which takes a POST with the same body (a GET there is 405, as live);
+  1 to 500, ``IncludeFields`` and nested ``and``/``or`` filters (``eq``,
+  ``noteq``, ``gt``, ``gte``, ``lt``, ``lte``, ``beginsWith``, ``endsWith``,
+  ``contains``, ``exist``, ``notExist``, ``in``, ``notIn``), answered in id
+  order (Autotask sorts by id and offers no other order), continued by
+  ``pageDetails.nextPageUrl`` (``…/query/next?paging=``) which takes a POST
+  with the same body (a GET there is 405, as live);
+* ``POST {Entity}/query/count`` (and ``GET …/query/count?search=``) answering
+  ``{"queryCount": N}``;
 * rows in :attr:`AutotaskEmulator.hidden_ids` stand for records the API user's
   security level hides: they count against ``MaxRecords`` and are then
   dropped, so a page comes back short, or empty, with more to follow;
-* ``Tickets/entityInformation[/fields]`` with the tenant's picklists, and a
-  403 for entities in :attr:`AutotaskEmulator.denied_entities`;
+* ``Tickets/entityInformation[/fields]`` and ``TicketNotes/…/fields`` with the
+  tenant's picklists, and a 403 for entities in :attr:`AutotaskEmulator.denied_entities`;
+* ``TicketNotes`` (queryable by ``ticketID`` and ``lastActivityDate``) and
+  ``TicketAttachments`` (by ``parentID`` and ``attachDate``; one file with its
+  base64 ``data`` at ``GET Tickets/{id}/Attachments/{attachmentId}``);
 * ``ThresholdInformation`` counting every request of the rolling hour (plus
   :attr:`prior_usage` of other integrations), latency injected past 50 % and
-  75 % of the threshold, and 429 for everything at the threshold.
+  75 % of the threshold, and 429 for everything at the threshold; and
+  :attr:`~connectors.emulators.base.Emulator.latency` on every answer, waited
+  outside the lock so concurrent requests overlap as at a vendor 50 ms away.
+
+Size. A query's cost does not grow with the tenant: tickets are indexed by id
+(ids only grow, so insertion order is id order), by status, by
+``lastActivityDate`` (a sorted list of ``(stamp, id)``; every stored time has
+the one fixed-width form, so strings sort as times) and by ``externalID``;
+notes by ticket, attachments by parent ticket. A query's filter is compiled
+once per request, a candidate stream in id order is chosen from those indexes
+(an ``id in``, an indexed ``eq``/``in``, a time range, a status set, or an
+``or`` of those), and only candidates past the page's start are tested, until
+the page is full. A time range is sorted into id order once and kept until the
+next write. Rows keep only the fields that differ from their entity's defaults
+(the defaults are merged in when a row is answered), about half the memory of
+full rows at 100,000 tickets. :meth:`AutotaskEmulator.put_tickets` loads in
+bulk and sorts the time index once.
+
+List records carry the keys of the capture (``autotask-tickets-query.json``)
+plus, on purpose, ``configurationItemID``, ``lastTrackedModificationDateTime``,
+``lastCustomerVisibleActivityDateTime``, ``firstResponseDueDateTime``,
+``resolutionPlanDateTime``, ``resolutionPlanDueDateTime``, ``resolvedDateTime``,
+``resolvedDueDateTime`` and the three ``serviceLevelAgreement…`` fields. The
+capture is a hand-trimmed client-library fixture (see ``SOURCES.md``); the
+vendor's Ticket model (Autotask's published swagger, as generated into
+``aenichols/ATREST-CSharp-Client`` ``docs/TicketModel.md``) has all of these and
+a live answer returns every field of the entity, and the connector reads the
+SLA ones. Other swagger fields the connector never reads (``apiVendorID``,
+``changeApprovalBoard``, ``monitorID``, ``rmmAlertID``, …) are left out to keep
+100,000 rows small. ``userDefinedFields`` is a list, as in the swagger model
+(the fixture's ``{}`` is the library's own shape). Notes carry the TicketNote
+model's fields; attachments the TicketAttachment model's fields without
+``data`` (file bytes are read one file at a time; that a query leaves them out
+is an assumption).
 
 Writes (vendor-apis.md §7.9) change the native rows and stamp
 ``lastActivityDate`` (field edits also ``lastTrackedModificationDateTime``),
@@ -41,26 +82,54 @@ so the connector's next incremental query returns them:
   picklist values must be on the picklist. Every refusal is what a live tenant
   sends for a refused write: HTTP 500 with ``{"errors": [...]}``. The texts
   other than the resource/role one are plausible, not verified.
+
+Conversations put by the demo world or tests (:meth:`AutotaskEmulator.put_entry`)
+become TicketNotes: Autotask's API returns a note's text-only version, so the
+entry's ``text`` is the ``description`` (its ``html`` is not kept); public
+entries are published to "All Autotask Users", internal ones to "Internal
+Project Team", system ones are "Workflow Rule" notes by the system resource.
+Files that come with an entry are filed as the ticket's own attachments
+(``TicketAttachments``, ``parentID`` = the ticket), attached by the entry's
+author at the entry's time; note-level attachments (``TicketNoteAttachments``)
+are not emulated.
 """
 
 from __future__ import annotations
 
+import base64
+import bisect
+import heapq
 import hmac
 import itertools
 import json
 import math
+import sys
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeGuard
 from urllib.parse import quote
 
-from connectors.emulators.base import Reply, Request, TicketEmulator, WorldTicket
+from connectors.emulators.base import (
+    Reply,
+    Request,
+    TicketEmulator,
+    WorldEntry,
+    WorldTicket,
+)
 from connectors.errors import BadPayload
 from connectors.records import Priority, TicketStatus
 from connectors.timestamps import parse_iso
 
-__all__ = ["EMULATOR", "PRIORITY_LABELS", "STATUS_LABELS", "AutotaskEmulator"]
+__all__ = [
+    "EMULATOR",
+    "NOTE_TYPE_LABELS",
+    "PRIORITY_LABELS",
+    "PUBLISH_LABELS",
+    "STATUS_LABELS",
+    "AutotaskEmulator",
+]
 
 API_PREFIX = "/atservicesrest/v1.0/"
 MAX_RECORDS = 500
@@ -80,8 +149,13 @@ STATUS_LABELS: Mapping[str, str] = {
 }
 """This tenant's status picklist: the system values plus common ones and a custom ``Resolved``."""
 PRIORITY_LABELS: Mapping[str, str] = {"1": "High", "2": "Medium", "3": "Low", "4": "Critical"}
-NOTE_TYPE_LABELS: Mapping[str, str] = {"1": "Task Summary", "2": "Task Detail", "3": "Task Notes"}
-"""TicketNotes ``noteType`` picklist, as live tenants list it."""
+NOTE_TYPE_LABELS: Mapping[str, str] = {
+    "1": "Task Summary",
+    "2": "Task Detail",
+    "3": "Task Notes",
+    "13": "Workflow Rule",
+}
+"""TicketNotes ``noteType`` picklist (per tenant; ``13`` is the kind workflow rules write)."""
 PUBLISH_LABELS: Mapping[str, str] = {
     "1": "All Autotask Users",
     "2": "Internal Project Team",
@@ -127,6 +201,30 @@ NOTE_FIELDS = (
     "impersonatorCreatorResourceID",
     "impersonatorUpdaterResourceID",
 )
+ATTACHMENT_FIELDS = (
+    "id",
+    "attachDate",
+    "attachedByContactID",
+    "attachedByResourceID",
+    "attachmentType",
+    "contentType",
+    "creatorType",
+    "fileSize",
+    "fullPath",
+    "impersonatorCreatorResourceID",
+    "isTaskAttachment",
+    "opportunityID",
+    "parentID",
+    "parentType",
+    "publish",
+    "title",
+)
+"""TicketAttachment model fields as a query lists them (``data`` only on the one-file GET)."""
+ATTACHMENT_PARENT_TICKET = 4
+"""``parentType`` of a ticket's own attachment (the value is an assumption)."""
+NOTE_TYPE_SYSTEM = 13
+NOTE_PUBLISH_ALL = 1
+NOTE_PUBLISH_INTERNAL = 2
 
 _STATUS_OUT = {
     TicketStatus.NEW: 1,
@@ -145,81 +243,91 @@ _PRIORITY_OUT = {
 DEFAULT_PRIORITY = 2
 """Autotask requires a priority; a world ticket without one gets Medium."""
 _ACTIVE = frozenset({1, 7, 8, 9, 10, 11, 12})
-_TICKET_FIELDS = (
-    "id",
-    "ticketNumber",
-    "title",
-    "description",
-    "status",
-    "priority",
-    "queueID",
-    "assignedResourceID",
-    "assignedResourceRoleID",
-    "companyID",
-    "companyLocationID",
-    "contactID",
-    "configurationItemID",
-    "contractID",
-    "billingCodeID",
-    "issueType",
-    "subIssueType",
-    "ticketType",
-    "ticketCategory",
-    "source",
-    "creatorResourceID",
-    "creatorType",
-    "createDate",
-    "lastActivityDate",
-    "lastActivityPersonType",
-    "lastActivityResourceID",
-    "lastTrackedModificationDateTime",
-    "lastCustomerVisibleActivityDateTime",
-    "dueDateTime",
-    "firstResponseDateTime",
-    "firstResponseDueDateTime",
-    "resolutionPlanDateTime",
-    "resolutionPlanDueDateTime",
-    "resolvedDateTime",
-    "resolvedDueDateTime",
-    "completedDate",
-    "completedByResourceID",
-    "resolution",
-    "serviceLevelAgreementID",
-    "serviceLevelAgreementHasBeenMet",
-    "serviceLevelAgreementPausedNextEventHours",
-    "estimatedHours",
-    "hoursToBeScheduled",
-    "externalID",
-    "purchaseOrderNumber",
-    "changeInfoField1",
-    "changeInfoField2",
-    "changeInfoField3",
-    "changeInfoField4",
-    "changeInfoField5",
-    "userDefinedFields",
-)
-"""Every field of a native ticket row (what a write may name)."""
+_TICKET_DEFAULTS: Mapping[str, Any] = {
+    "id": None,
+    "ticketNumber": None,
+    "title": None,
+    "description": "",
+    "status": None,
+    "priority": None,
+    "queueID": None,
+    "assignedResourceID": None,
+    "assignedResourceRoleID": None,
+    "companyID": None,
+    "companyLocationID": None,
+    "contactID": None,
+    "configurationItemID": None,
+    "contractID": None,
+    "billingCodeID": None,
+    "issueType": None,
+    "subIssueType": None,
+    "ticketType": 2,
+    "ticketCategory": 3,
+    "source": 2,
+    "creatorResourceID": None,
+    "creatorType": 1,
+    "createDate": None,
+    "lastActivityDate": None,
+    "lastActivityPersonType": 1,
+    "lastActivityResourceID": None,
+    "lastTrackedModificationDateTime": None,
+    "lastCustomerVisibleActivityDateTime": None,
+    "dueDateTime": None,
+    "firstResponseDateTime": None,
+    "firstResponseDueDateTime": None,
+    "resolutionPlanDateTime": None,
+    "resolutionPlanDueDateTime": None,
+    "resolvedDateTime": None,
+    "resolvedDueDateTime": None,
+    "completedDate": None,
+    "completedByResourceID": None,
+    "resolution": "",
+    "serviceLevelAgreementID": None,
+    "serviceLevelAgreementHasBeenMet": None,
+    "serviceLevelAgreementPausedNextEventHours": None,
+    "estimatedHours": 0.0,
+    "hoursToBeScheduled": 0.0,
+    "externalID": "",
+    "purchaseOrderNumber": "",
+    "changeInfoField1": "",
+    "changeInfoField2": "",
+    "changeInfoField3": "",
+    "changeInfoField4": "",
+    "changeInfoField5": "",
+    "userDefinedFields": [],
+}
+"""Every field of a native ticket row with its default (what a write may name)."""
+_TICKET_FIELDS = tuple(_TICKET_DEFAULTS)
 STATUS_NEW_CODE = 1
 STATUS_COMPLETE_CODE = 5
 
-_ENTITIES = {
-    "tickets": "Tickets",
-    "resources": "Resources",
-    "contacts": "Contacts",
-    "companies": "Companies",
-    "configurationitems": "ConfigurationItems",
-    "ticketnotes": "TicketNotes",
-}
-_ENTITY_SINGULAR = {
-    "Tickets": "Ticket",
-    "TicketNotes": "TicketNote",
-    "Resources": "Resource",
-    "Contacts": "Contact",
-    "Companies": "Company",
-    "ConfigurationItems": "ConfigurationItem",
-}
+_BOOL_FIELDS = frozenset({"serviceLevelAgreementHasBeenMet", "isActive", "isTaskAttachment"})
+_NUMBER_FIELDS = frozenset(
+    {
+        "id",
+        "status",
+        "priority",
+        "issueType",
+        "subIssueType",
+        "ticketType",
+        "ticketCategory",
+        "source",
+        "creatorType",
+        "lastActivityPersonType",
+        "estimatedHours",
+        "hoursToBeScheduled",
+        "serviceLevelAgreementPausedNextEventHours",
+        "noteType",
+        "publish",
+        "companyType",
+        "fileSize",
+        "parentType",
+    }
+)
+_TEXT_FIELDS = frozenset({"externalID", "ticketNumber", "purchaseOrderNumber"})
 _COMPARISONS = frozenset({"eq", "noteq", "gt", "gte", "lt", "lte"})
 _TEXT_OPS = frozenset({"beginswith", "endswith", "contains"})
+_STAMP_LENGTH = len("2025-03-04T09:12:44.123Z")
 
 
 class _QueryError(Exception):
@@ -228,8 +336,7 @@ class _QueryError(Exception):
 
 def _stamp(value: datetime) -> str:
     """Autotask's UTC form with milliseconds: ``2025-03-04T09:12:44.123Z``."""
-    utc = value.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    return value.astimezone(UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 def _utc_now() -> datetime:
@@ -250,7 +357,7 @@ def _reference(field: str, entity: str) -> str:
     return f"Reference value on field: {field} of type: {entity} does not exist or is invisible."
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -258,6 +365,222 @@ def _wrong_method(method: str) -> Reply:
     return Reply(
         405, {"Message": f"The requested resource does not support http method '{method}'."}
     )
+
+
+def _is_time_field(name: str) -> bool:
+    return name.endswith(("Date", "DateTime"))
+
+
+# -- tables and their indexes --------------------------------------------------------------
+
+
+@dataclass
+class _Table:
+    """One entity's rows (sparse: fields equal to the default are not stored) and indexes."""
+
+    name: str
+    singular: str
+    defaults: Mapping[str, Any]
+    hashed: tuple[str, ...] = ()
+    """Fields with an equality index: value → ascending ids."""
+    timed: tuple[str, ...] = ()
+    """Time fields with a sorted ``(stamp, id)`` index."""
+    rows: dict[int, dict[str, Any]] = field(default_factory=dict)
+    ids: list[int] = field(default_factory=list)
+    """Every id, ascending."""
+    hashes: dict[str, dict[Any, list[int]]] = field(default_factory=dict)
+    times: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    version: int = 0
+    """Bumped on every write; cached time ranges are dropped when it moves."""
+    deferred: bool = False
+    """During a bulk load: time indexes are appended to and sorted once at the end."""
+    names: dict[str, str] = field(default_factory=dict)
+    """Lower-cased field name → the entity's spelling (Autotask matches case-insensitively)."""
+    projections: dict[frozenset[str], tuple[str, ...]] = field(default_factory=dict)
+    """``IncludeFields`` sets already seen → the fields they name, in entity order."""
+
+    def __post_init__(self) -> None:
+        self.names = {name.lower(): name for name in self.defaults}
+        self.hashes = {name: {} for name in self.hashed}
+        self.times = {name: [] for name in self.timed}
+
+    def value(self, row: Mapping[str, Any], name: str) -> Any:
+        return row.get(name, self.defaults.get(name))
+
+    def full(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        """The row as the API answers it: every field, lists copied."""
+        out = {**self.defaults, **row}
+        for key, value in out.items():
+            if isinstance(value, list):
+                out[key] = list(value)
+        return out
+
+    def some(self, row: Mapping[str, Any], include: set[str]) -> dict[str, Any]:
+        """The row with only the fields ``IncludeFields`` named (lower case), in entity order."""
+        names = self.projections.get(frozenset(include))
+        if names is None:
+            names = tuple(name for name in self.defaults if name.lower() in include)
+            self.projections[frozenset(include)] = names
+        defaults = self.defaults
+        out = {name: row.get(name, defaults[name]) for name in names}
+        for key, value in out.items():
+            if isinstance(value, list):
+                out[key] = list(value)
+        return out
+
+    def insert(self, row: dict[str, Any]) -> None:
+        row_id = int(row["id"])
+        if self.ids and row_id <= self.ids[-1]:
+            bisect.insort(self.ids, row_id)
+        else:
+            self.ids.append(row_id)
+        self.rows[row_id] = row
+        self._index(row_id, row)
+
+    def update(self, row_id: int, changes: Mapping[str, Any]) -> None:
+        """Apply ``changes`` (fields equal to the default are dropped from the row)."""
+        row = self.rows[row_id]
+        self._unindex(row_id, row)
+        for name, value in changes.items():
+            if isinstance(value, str) and _is_time_field(name) and value:
+                value = _canonical_stamp(value)
+            if (
+                name != "id"
+                and value == self.defaults.get(name)
+                and type(value) is type(self.defaults.get(name))
+            ):
+                row.pop(name, None)
+            else:
+                row[name] = value
+        self._index(row_id, row)
+
+    def finish_bulk(self) -> None:
+        self.deferred = False
+        for entries in self.times.values():
+            entries.sort()
+        self.version += 1
+
+    def key(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return value.lower()
+        if isinstance(value, bool) or value is None:
+            return value
+        if isinstance(value, (int, float)):
+            return float(value)
+        return value
+
+    def _index(self, row_id: int, row: Mapping[str, Any]) -> None:
+        self.version += 1
+        for name in self.hashed:
+            bucket = self.hashes[name].setdefault(self.key(self.value(row, name)), [])
+            if bucket and row_id <= bucket[-1]:
+                bisect.insort(bucket, row_id)
+            else:
+                bucket.append(row_id)
+        for name in self.timed:
+            stamp = self.value(row, name)
+            if isinstance(stamp, str):
+                if self.deferred:
+                    self.times[name].append((stamp, row_id))
+                else:
+                    bisect.insort(self.times[name], (stamp, row_id))
+
+    def _unindex(self, row_id: int, row: Mapping[str, Any]) -> None:
+        if self.deferred:
+            raise RuntimeError("rows cannot change during a bulk load")
+        for name in self.hashed:
+            key = self.key(self.value(row, name))
+            bucket = self.hashes[name].get(key, [])
+            at = bisect.bisect_left(bucket, row_id)
+            if at < len(bucket) and bucket[at] == row_id:
+                del bucket[at]
+            if not bucket:
+                self.hashes[name].pop(key, None)
+        for name in self.timed:
+            stamp = self.value(row, name)
+            if isinstance(stamp, str):
+                entries = self.times[name]
+                at = bisect.bisect_left(entries, (stamp, row_id))
+                if at < len(entries) and entries[at] == (stamp, row_id):
+                    del entries[at]
+
+
+def _canonical_stamp(value: str) -> str:
+    """A stored time in the one fixed-width form (so strings sort as times)."""
+    if len(value) == _STAMP_LENGTH and value.endswith("Z") and value[10] == "T":
+        return value
+    return _stamp(_time(value))
+
+
+_PERSON_DEFAULTS: Mapping[str, Any] = {
+    "id": None,
+    "firstName": "",
+    "lastName": "",
+    "email": None,
+    "isActive": True,
+}
+_CONTACT_DEFAULTS: Mapping[str, Any] = {
+    "id": None,
+    "firstName": "",
+    "lastName": "",
+    "emailAddress": None,
+    "companyID": None,
+    "isActive": True,
+}
+_COMPANY_DEFAULTS: Mapping[str, Any] = {
+    "id": None,
+    "companyName": "",
+    "companyNumber": "",
+    "companyType": 1,
+    "isActive": True,
+    "phone": "",
+}
+_ITEM_DEFAULTS: Mapping[str, Any] = {
+    "id": None,
+    "referenceTitle": "",
+    "companyID": None,
+    "isActive": True,
+}
+_NOTE_DEFAULTS: Mapping[str, Any] = dict.fromkeys(NOTE_FIELDS)
+_ATTACHMENT_DEFAULTS: Mapping[str, Any] = {
+    **dict.fromkeys(ATTACHMENT_FIELDS),
+    "attachmentType": "FILE_ATTACHMENT",
+    "creatorType": 1,
+    "isTaskAttachment": False,
+    "parentType": ATTACHMENT_PARENT_TICKET,
+}
+
+_ENTITIES = {
+    "tickets": "Tickets",
+    "resources": "Resources",
+    "contacts": "Contacts",
+    "companies": "Companies",
+    "configurationitems": "ConfigurationItems",
+    "ticketnotes": "TicketNotes",
+    "ticketattachments": "TicketAttachments",
+}
+
+
+def _new_tables() -> dict[str, _Table]:
+    tables = [
+        _Table(
+            "Tickets",
+            "Ticket",
+            _TICKET_DEFAULTS,
+            hashed=("status", "externalID"),
+            timed=("lastActivityDate",),
+        ),
+        _Table("TicketNotes", "TicketNote", _NOTE_DEFAULTS, hashed=("ticketID",)),
+        _Table("TicketAttachments", "TicketAttachment", _ATTACHMENT_DEFAULTS, hashed=("parentID",)),
+        _Table("Resources", "Resource", _PERSON_DEFAULTS),
+        _Table("Contacts", "Contact", _CONTACT_DEFAULTS),
+        _Table("Companies", "Company", _COMPANY_DEFAULTS),
+        _Table("ConfigurationItems", "ConfigurationItem", _ITEM_DEFAULTS),
+    ]
+    return {table.name: table for table in tables}
+
+
+# -- the tenant ------------------------------------------------------------------------------
 
 
 class AutotaskEmulator(TicketEmulator):
@@ -278,8 +601,9 @@ class AutotaskEmulator(TicketEmulator):
         first_ticket_id: int = 41877,
         clock: Callable[[], datetime] = _utc_now,
         page_size: int = MAX_RECORDS,
+        latency: float = 0.0,
     ) -> None:
-        super().__init__(clock=clock, page_size=page_size)
+        super().__init__(clock=clock, page_size=page_size, latency=latency)
         self.username = username
         self.secret = secret
         self.integration_code = integration_code
@@ -296,26 +620,36 @@ class AutotaskEmulator(TicketEmulator):
         """Origin the ``nextPageUrl`` points at; ``None`` means this server (tests move it)."""
         self.resolution_required = True
         """Tenant rule: a ticket may be completed only with a ``resolution``."""
+        self.examined = 0
+        """Rows tested against a filter so far (tests check a page's cost does not grow)."""
+        self.served: dict[str, int] = {}
+        """Rows answered per entity so far (tests count what a poll fetched)."""
         self._recent: deque[float] = deque()
         self._ticket_ids = itertools.count(first_ticket_id)
         self._entity_ids = itertools.count(29682833, 37)
         self._day_serials: dict[str, itertools.count[int]] = {}
         self._ids_by_ref: dict[str, int] = {}
-        self._tables: dict[str, dict[int, dict[str, Any]]] = {name: {} for name in _ENTITY_SINGULAR}
+        self._entries_by_ref: dict[tuple[str, str], int] = {}
+        self._names: dict[tuple[str, str], int] = {}
+        self._tables = _new_tables()
         self._queues: dict[str, str] = {}
+        self._queue_ids: dict[str, int] = {}
+        self._ranges: dict[tuple[str, str, str, bool], tuple[int, list[int]]] = {}
+        """Cached time ranges in id order: (table, field, stamp, inclusive) → (version, ids)."""
         self.system_resource_id = 4
         self.company_id = 174
-        self._tables["Companies"][self.company_id] = {
-            "id": self.company_id,
-            "companyName": "Acme Retail",
-            "companyNumber": "ACME",
-            "companyType": 1,
-            "isActive": True,
-            "phone": "555-0100",
-        }
-        self._tables["Resources"][self.system_resource_id] = _person(
-            self.system_resource_id, "Administrator", email=None
+        self._tables["Companies"].insert(
+            {
+                "id": self.company_id,
+                "companyName": "Acme Retail",
+                "companyNumber": "ACME",
+                "phone": "555-0100",
+            }
         )
+        self._tables["Resources"].insert(
+            _person(self.system_resource_id, "Administrator", email=None)
+        )
+        self._names[("Resources", "Administrator")] = self.system_resource_id
 
     def __enter__(self) -> AutotaskEmulator:
         self.start()
@@ -341,97 +675,155 @@ class AutotaskEmulator(TicketEmulator):
     def put_ticket(self, ticket: WorldTicket) -> str:
         """Create or update the ticket for ``ticket.ref``; return its ``T…`` number."""
         with self.lock:
+            tickets = self._tables["Tickets"]
             ticket_id = self._ids_by_ref.get(ticket.ref)
-            existing = self._tables["Tickets"].get(ticket_id) if ticket_id is not None else None
+            existing = tickets.rows.get(ticket_id) if ticket_id is not None else None
             if ticket_id is None:
                 ticket_id = next(self._ticket_ids)
                 self._ids_by_ref[ticket.ref] = ticket_id
             number = (
                 existing["ticketNumber"] if existing else self._ticket_number(ticket.created_at)
             )
-            status = _STATUS_OUT[ticket.status]
-            active = status in _ACTIVE
-            assignee = self._named("Resources", ticket.assignee)
-            contact = self._named("Contacts", ticket.requester)
-            ended = None if active else (ticket.resolved_at or ticket.updated_at)
-            met: bool | None = None
-            if ticket.due_at is not None:
-                if ticket.breached:
-                    met = False
-                elif not active:
-                    met = ended is not None and ended <= ticket.due_at
-            self._tables["Tickets"][ticket_id] = {
-                "id": ticket_id,
-                "ticketNumber": number,
-                "title": ticket.title,
-                "description": ticket.description,
-                "status": status,
-                "priority": _PRIORITY_OUT[ticket.priority] if ticket.priority else DEFAULT_PRIORITY,
-                "queueID": self._queue_id(ticket.group),
-                "assignedResourceID": assignee,
-                "assignedResourceRoleID": DEFAULT_ROLE_ID if assignee else None,
-                "companyID": self.company_id,
-                "companyLocationID": None,
-                "contactID": contact,
-                "configurationItemID": self._named("ConfigurationItems", ticket.asset),
-                "contractID": None,
-                "billingCodeID": None,
-                "issueType": None,
-                "subIssueType": None,
-                "ticketType": 2,
-                "ticketCategory": 3,
-                "source": 2,
-                "creatorResourceID": self.system_resource_id,
-                "creatorType": 1,
-                "createDate": _stamp(ticket.created_at),
-                "lastActivityDate": _stamp(ticket.updated_at),
-                "lastActivityPersonType": 1,
-                "lastActivityResourceID": assignee or self.system_resource_id,
-                "lastTrackedModificationDateTime": _stamp(ticket.updated_at),
-                "lastCustomerVisibleActivityDateTime": _stamp(ticket.updated_at),
-                "dueDateTime": _stamp(ticket.due_at) if ticket.due_at else None,
-                "firstResponseDateTime": (
-                    _stamp(ticket.first_response_at) if ticket.first_response_at else None
-                ),
-                "firstResponseDueDateTime": (
-                    _stamp(ticket.created_at + timedelta(hours=1)) if ticket.due_at else None
-                ),
-                "resolutionPlanDateTime": None,
-                "resolutionPlanDueDateTime": None,
-                "resolvedDateTime": _stamp(ended) if ended else None,
-                "resolvedDueDateTime": _stamp(ticket.due_at) if ticket.due_at else None,
-                "completedDate": _stamp(ended) if ended and status == 5 else None,
-                "completedByResourceID": (assignee or self.system_resource_id)
-                if status == 5
-                else None,
-                "resolution": "",
-                "serviceLevelAgreementID": 1 if ticket.due_at else None,
-                "serviceLevelAgreementHasBeenMet": met,
-                "serviceLevelAgreementPausedNextEventHours": None,
-                "estimatedHours": 0.0,
-                "hoursToBeScheduled": 0.0,
-                "externalID": "",
-                "purchaseOrderNumber": "",
-                "changeInfoField1": "",
-                "changeInfoField2": "",
-                "changeInfoField3": "",
-                "changeInfoField4": "",
-                "changeInfoField5": "",
-                "userDefinedFields": [],
-            }
+            row = self._world_row(ticket_id, number, ticket)
+            if existing is None:
+                tickets.insert(row)
+            else:
+                stale = {k: _TICKET_DEFAULTS[k] for k in existing if k not in row}
+                tickets.update(ticket_id, {**stale, **row})
             return str(number)
+
+    def put_tickets(self, tickets: Iterable[WorldTicket]) -> list[str]:
+        """Create many new tickets at once (benches): the time index is sorted once at the end."""
+        with self.lock:
+            table = self._tables["Tickets"]
+            table.deferred = True
+            try:
+                keys = [self.put_ticket(ticket) for ticket in tickets]
+            finally:
+                table.finish_bulk()
+            return keys
+
+    def _world_row(self, ticket_id: int, number: str, ticket: WorldTicket) -> dict[str, Any]:
+        """The native row for a world ticket (only fields that differ from the defaults)."""
+        status = _STATUS_OUT[ticket.status]
+        active = status in _ACTIVE
+        assignee = self._named("Resources", ticket.assignee)
+        contact = self._named("Contacts", ticket.requester)
+        ended = None if active else (ticket.resolved_at or ticket.updated_at)
+        met: bool | None = None
+        if ticket.due_at is not None:
+            if ticket.breached:
+                met = False
+            elif not active:
+                met = ended is not None and ended <= ticket.due_at
+        updated = _stamp(ticket.updated_at)
+        row: dict[str, Any] = {
+            "id": ticket_id,
+            "ticketNumber": number,
+            "title": ticket.title,
+            "status": status,
+            "priority": _PRIORITY_OUT[ticket.priority] if ticket.priority else DEFAULT_PRIORITY,
+            "companyID": self.company_id,
+            "creatorResourceID": self.system_resource_id,
+            "createDate": _stamp(ticket.created_at),
+            "lastActivityDate": updated,
+            "lastActivityResourceID": assignee or self.system_resource_id,
+            "lastTrackedModificationDateTime": updated,
+            "lastCustomerVisibleActivityDateTime": updated,
+        }
+        optional: dict[str, Any] = {
+            "description": ticket.description,
+            "queueID": self._queue_id(ticket.group),
+            "assignedResourceID": assignee,
+            "assignedResourceRoleID": DEFAULT_ROLE_ID if assignee else None,
+            "contactID": contact,
+            "configurationItemID": self._named("ConfigurationItems", ticket.asset),
+            "dueDateTime": _stamp(ticket.due_at) if ticket.due_at else None,
+            "firstResponseDateTime": (
+                _stamp(ticket.first_response_at) if ticket.first_response_at else None
+            ),
+            "firstResponseDueDateTime": (
+                _stamp(ticket.created_at + timedelta(hours=1)) if ticket.due_at else None
+            ),
+            "resolvedDateTime": _stamp(ended) if ended else None,
+            "resolvedDueDateTime": _stamp(ticket.due_at) if ticket.due_at else None,
+            "completedDate": _stamp(ended) if ended and status == 5 else None,
+            "completedByResourceID": (
+                (assignee or self.system_resource_id) if status == 5 else None
+            ),
+            "serviceLevelAgreementID": 1 if ticket.due_at else None,
+            "serviceLevelAgreementHasBeenMet": met,
+        }
+        row.update((k, v) for k, v in optional.items() if v != _TICKET_DEFAULTS[k])
+        return row
 
     def set_native(self, ref: str, **fields: Any) -> None:
         """Change native fields (``status=7``), stamping ``lastActivityDate`` as Autotask does."""
         with self.lock:
-            row = self._tables["Tickets"][self._ids_by_ref[ref]]
-            unknown = set(fields) - (set(row) - {"id", "ticketNumber"})
+            ticket_id = self._ids_by_ref[ref]
+            unknown = set(fields) - (set(_TICKET_FIELDS) - {"id", "ticketNumber"})
             if unknown:
                 raise KeyError(f"cannot set {sorted(unknown)}")
-            row.update(fields)
+            changes = dict(fields)
             if "lastActivityDate" not in fields:
                 now = _stamp(self.clock())
-                row.update(lastActivityDate=now, lastTrackedModificationDateTime=now)
+                changes.update(lastActivityDate=now, lastTrackedModificationDateTime=now)
+            self._tables["Tickets"].update(ticket_id, changes)
+
+    def put_entry(self, ticket_ref: str, entry: WorldEntry) -> str:
+        """Add (or replace, by ``entry.ref``) a TicketNote on the ticket; return the note's id.
+
+        The note's ``description`` is the entry's text (the API's text-only
+        version); the ticket's ``lastActivityDate`` moves to the note's time
+        when that is later, as a note bumps a ticket's activity in Autotask.
+        Attachments become the ticket's own ``TicketAttachments``.
+        """
+        with self.lock:
+            ticket_id = self._ids_by_ref[ticket_ref]
+            notes = self._tables["TicketNotes"]
+            stamp = _stamp(entry.at)
+            system = entry.visibility == "system"
+            author = self.system_resource_id if system else self._named("Resources", entry.author)
+            publish = NOTE_PUBLISH_ALL if entry.visibility == "public" else NOTE_PUBLISH_INTERNAL
+            note: dict[str, Any] = {
+                "ticketID": ticket_id,
+                "title": _first_line(entry.text, 250) or "Note",
+                "description": entry.text[:32000],
+                "noteType": NOTE_TYPE_SYSTEM if system else 1,
+                "publish": publish,
+                "createDateTime": stamp,
+                "lastActivityDate": stamp,
+                "creatorResourceID": author,
+            }
+            note_id = self._entries_by_ref.get((ticket_ref, entry.ref))
+            if note_id is None:
+                note_id = next(self._entity_ids)
+                self._entries_by_ref[(ticket_ref, entry.ref)] = note_id
+                notes.insert({"id": note_id, **note})
+            else:
+                created = notes.value(notes.rows[note_id], "createDateTime")
+                notes.update(note_id, {**note, "createDateTime": created})
+            for attachment in entry.attachments:
+                self._tables["TicketAttachments"].insert(
+                    {
+                        "id": next(self._entity_ids),
+                        "attachDate": stamp,
+                        "attachedByResourceID": author,
+                        "contentType": attachment.content_type,
+                        "fileSize": attachment.size,
+                        "fullPath": attachment.name,
+                        "parentID": ticket_id,
+                        "publish": publish,
+                        "title": attachment.name,
+                    }
+                )
+            tickets = self._tables["Tickets"]
+            if (tickets.value(tickets.rows[ticket_id], "lastActivityDate") or "") < stamp:
+                changes: dict[str, Any] = {"lastActivityDate": stamp}
+                if publish == NOTE_PUBLISH_ALL and not system:
+                    changes["lastCustomerVisibleActivityDateTime"] = stamp
+                tickets.update(ticket_id, changes)
+            return str(note_id)
 
     def hide(self, ref: str) -> None:
         """Hide a ticket from the API user, as a restricted security level does."""
@@ -446,18 +838,27 @@ class AutotaskEmulator(TicketEmulator):
     def ticket(self, ref: str) -> dict[str, Any]:
         """A copy of the native ticket, as ``GET Tickets/{id}`` shows it."""
         with self.lock:
-            return dict(self._tables["Tickets"][self._ids_by_ref[ref]])
+            return self.native(self._ids_by_ref[ref])
 
     def native(self, ticket_id: int) -> dict[str, Any]:
         """A copy of the native ticket with this id (API-created ones have no ``ref``)."""
         with self.lock:
-            return dict(self._tables["Tickets"][ticket_id])
+            tickets = self._tables["Tickets"]
+            return tickets.full(tickets.rows[ticket_id])
 
     def notes(self, ticket_id: int) -> list[dict[str, Any]]:
-        """Copies of the TicketNotes written to this ticket, oldest first."""
+        """Copies of the TicketNotes on this ticket, oldest first."""
         with self.lock:
-            rows = self._tables["TicketNotes"].values()
-            return [dict(n) for n in rows if n["ticketID"] == ticket_id]
+            notes = self._tables["TicketNotes"]
+            ids = notes.hashes["ticketID"].get(float(ticket_id), [])
+            return [notes.full(notes.rows[i]) for i in ids]
+
+    def attachments(self, ticket_id: int) -> list[dict[str, Any]]:
+        """Copies of the ticket's own attachments, oldest first."""
+        with self.lock:
+            table = self._tables["TicketAttachments"]
+            ids = table.hashes["parentID"].get(float(ticket_id), [])
+            return [table.full(table.rows[i]) for i in ids]
 
     def resource_named(self, name: str) -> int:
         """The resource id of the person called ``name`` (made on first use)."""
@@ -532,19 +933,27 @@ class AutotaskEmulator(TicketEmulator):
             return Reply(200, {"fields": self._fields(entity)})
         if tail in (["query"], ["query", "next"]):
             return self._query(request, entity, continued=len(tail) == 2)
+        if tail == ["query", "count"]:
+            return self._count(request, entity)
         if not tail and request.method in ("POST", "PATCH", "PUT"):
             if entity != "Tickets":
                 return _wrong_method(request.method)
             return self._write_ticket(request)
-        if entity == "Tickets" and len(tail) == 2 and tail[0].isdigit() and tail[1] == "notes":
-            return self._notes(request, int(tail[0]))
+        if entity == "Tickets" and len(tail) >= 2 and tail[0].isdigit():
+            if tail[1] == "notes" and len(tail) == 2:
+                return self._notes(request, int(tail[0]))
+            if tail[1] == "attachments" and len(tail) in (2, 3):
+                if request.method != "GET" or (len(tail) == 3 and not tail[2].isdigit()):
+                    return _wrong_method(request.method)
+                return self._ticket_attachments(int(tail[0]), tail[2] if len(tail) == 3 else None)
         if len(tail) == 1 and tail[0].isdigit():
             if request.method != "GET":
                 return _wrong_method(request.method)
-            row = self._tables[entity].get(int(tail[0]))
-            if row is None or (entity == "Tickets" and row["id"] in self.hidden_ids):
+            table = self._tables[entity]
+            row = table.rows.get(int(tail[0]))
+            if row is None or (entity == "Tickets" and int(tail[0]) in self.hidden_ids):
                 return Reply(200, {"item": None})
-            return Reply(200, {"item": dict(row)})
+            return Reply(200, {"item": table.full(row)})
         return _no_resource(request.path)
 
     def _zone(self, request: Request) -> Reply:
@@ -563,23 +972,30 @@ class AutotaskEmulator(TicketEmulator):
             },
         )
 
-    def _query(self, request: Request, entity: str, *, continued: bool) -> Reply:
-        search_text = request.param("search")
+    def _search(self, request: Request) -> tuple[dict[str, Any] | None, Reply | None]:
+        """The query body (POST) or ``search`` parameter (GET), or the refusal to send."""
         if request.method == "POST":
             try:
                 search = json.loads(request.body) if request.body else None
             except json.JSONDecodeError:
-                return _errors(500, "The request body is not valid JSON.")
-        elif request.method == "GET" and search_text is not None:
+                return None, _errors(500, "The request body is not valid JSON.")
+        elif request.method == "GET" and request.param("search") is not None:
             try:
-                search = json.loads(search_text)
+                search = json.loads(request.param("search") or "")
             except json.JSONDecodeError:
-                return _errors(500, "The search parameter is not valid JSON.")
+                return None, _errors(500, "The search parameter is not valid JSON.")
         else:
-            return _wrong_method(request.method)
+            return None, _wrong_method(request.method)
         if not isinstance(search, dict) or not isinstance(search.get("filter"), list):
-            return _errors(500, "A query requires a filter.")
-        after = -1
+            return None, _errors(500, "A query requires a filter.")
+        return search, None
+
+    def _query(self, request: Request, entity: str, *, continued: bool) -> Reply:
+        search, refused = self._search(request)
+        if search is None:
+            assert refused is not None
+            return refused
+        after: int | None = None
         size = search.get("MaxRecords", search.get("maxRecords", MAX_RECORDS))
         if continued:
             paging = _paging(request.param("paging"))
@@ -588,28 +1004,30 @@ class AutotaskEmulator(TicketEmulator):
             size, after = paging
         if not isinstance(size, int) or isinstance(size, bool) or not 1 <= size <= MAX_RECORDS:
             return _errors(500, f"MaxRecords must be between 1 and {MAX_RECORDS}.")
+        table = self._tables[entity]
         try:
-            matching = [
-                row
-                for row_id, row in sorted(self._tables[entity].items())
-                if row_id > after and all(_holds(c, row) for c in search["filter"])
-            ]
+            window = list(itertools.islice(self._matches(table, search["filter"], after), size + 1))
         except _QueryError as exc:
             return _errors(500, str(exc))
-        window = matching[:size]
+        more = len(window) > size
+        window = window[:size]
         hidden = self.hidden_ids if entity == "Tickets" else set()
         include = _include_fields(search.get("IncludeFields", search.get("includeFields")))
-        items = [_project(row, include) for row in window if row["id"] not in hidden]
+        if include is None:
+            items = [table.full(table.rows[i]) for i in window if i not in hidden]
+        else:
+            items = [table.some(table.rows[i], include) for i in window if i not in hidden]
+        self.served[entity] = self.served.get(entity, 0) + len(items)
         next_url = None
-        if len(matching) > size:
-            token = {"pageSize": size, "previousIds": [after], "nextIds": [window[-1]["id"]]}
+        if more:
+            token = {"pageSize": size, "previousIds": [after or -1], "nextIds": [window[-1]]}
             root = self.link_root or self.base_url
             next_url = (
                 f"{root}/ATServicesRest/V1.0/{entity}/query/next?paging="
                 f"{quote(json.dumps(token, separators=(',', ':')), safe='')}"
             )
             if request.method == "GET":
-                next_url += f"&search={quote(search_text or '', safe='')}"
+                next_url += f"&search={quote(request.param('search') or '', safe='')}"
         return Reply(
             200,
             {
@@ -622,6 +1040,126 @@ class AutotaskEmulator(TicketEmulator):
                 },
             },
         )
+
+    def _count(self, request: Request, entity: str) -> Reply:
+        search, refused = self._search(request)
+        if search is None:
+            assert refused is not None
+            return refused
+        table = self._tables[entity]
+        hidden = self.hidden_ids if entity == "Tickets" else set()
+        try:
+            count = sum(
+                1 for row_id in self._matches(table, search["filter"]) if row_id not in hidden
+            )
+        except _QueryError as exc:
+            return _errors(500, str(exc))
+        return Reply(200, {"queryCount": count})
+
+    def _matches(
+        self, table: _Table, conditions: list[Any], after: int | None = None
+    ) -> Iterator[int]:
+        """Ids of rows matching every condition, ascending, past ``after``."""
+        if not conditions:
+            raise _QueryError("A query requires at least one filter condition.")
+        predicate = _compile_all(table, conditions)
+        rows = table.rows
+        for row_id in self._candidates(table, conditions, after):
+            row = rows.get(row_id)
+            self.examined += 1
+            if row is not None and predicate(row):
+                yield row_id
+
+    # -- the planner: a candidate stream in id order from the cheapest index ----------------
+
+    def _candidates(
+        self, table: _Table, conditions: Sequence[Any], after: int | None
+    ) -> Iterator[int]:
+        lower = after
+        for condition in conditions:
+            bound = _id_bound(table, condition)
+            if bound is not None and (lower is None or bound > lower):
+                lower = bound
+        best: list[int] | Iterator[int] | None = None
+        for condition in conditions:
+            source = self._source(table, condition, lower)
+            if isinstance(source, list):
+                best = source  # a materialised list is as narrow as it gets
+                break
+            if source is not None and best is None:
+                best = source
+        if best is None:
+            start = 0 if lower is None else bisect.bisect_right(table.ids, lower)
+            best = iter(table.ids[start:]) if start else iter(table.ids)
+        if lower is None:
+            return iter(best)
+        return (i for i in best if i > lower)
+
+    def _source(
+        self, table: _Table, condition: Any, lower: int | None
+    ) -> list[int] | Iterator[int] | None:
+        """Ascending ids a condition narrows to, from an index, or ``None`` when it cannot."""
+        if not isinstance(condition, Mapping):
+            return None
+        op = str(condition.get("op", "")).lower()
+        if op == "or":
+            items = condition.get("items")
+            if not isinstance(items, list) or not items:
+                return None
+            streams = [self._source(table, item, lower) for item in items]
+            if any(stream is None for stream in streams):
+                return None
+            return _unique(heapq.merge(*(iter(s) for s in streams if s is not None)))
+        if op == "and":
+            items = condition.get("items")
+            if not isinstance(items, list) or not items:
+                return None
+            for item in items:
+                narrowed = self._source(table, item, lower)
+                if narrowed is not None:
+                    return narrowed
+            return None
+        name = table.names.get(str(condition.get("field", "")).lower())
+        if name is None:
+            return None
+        value = condition.get("value")
+        if name == "id" and op in ("eq", "in"):
+            values = value if op == "in" and isinstance(value, list) else [value]
+            found = {int(v) for v in values if _is_int(v) and int(v) in table.rows}
+            return _after(sorted(found), lower)
+        if name in table.hashed:
+            buckets = table.hashes[name]
+            if op in ("eq", "in"):
+                values = value if op == "in" and isinstance(value, list) else [value]
+                keys = {table.key(_typed(name, v)) for v in values}
+                return _after(sorted({i for key in keys for i in buckets.get(key, ())}), lower)
+            if op in ("noteq", "notin") and len(buckets) <= 64:
+                values = value if op == "notin" and isinstance(value, list) else [value]
+                excluded = {table.key(_typed(name, v)) for v in values}
+                lists = [ids for key, ids in buckets.items() if key not in excluded]
+                return heapq.merge(*(_past(ids, lower) for ids in lists))
+        if name in table.timed and op in ("gt", "gte"):
+            try:
+                stamp = _stamp(_time(value))
+            except _QueryError:
+                return None
+            return _after(self._range(table, name, stamp, inclusive=op == "gte"), lower)
+        return None
+
+    def _range(self, table: _Table, name: str, stamp: str, *, inclusive: bool) -> list[int]:
+        """Ids whose time field is past ``stamp``, in id order (cached until the next write)."""
+        key = (table.name, name, stamp, inclusive)
+        cached = self._ranges.get(key)
+        if cached is not None and cached[0] == table.version:
+            return cached[1]
+        entries = table.times[name]
+        probe = (stamp, -1) if inclusive else (stamp, sys.maxsize)
+        start = bisect.bisect_left(entries, probe)
+        ids = sorted(row_id for _, row_id in entries[start:])
+        if len(self._ranges) > 32:
+            self._ranges.clear()
+        self._ranges[key] = (table.version, ids)
+        return ids
 
     # -- writes ----------------------------------------------------------------------------
 
@@ -638,19 +1176,22 @@ class AutotaskEmulator(TicketEmulator):
         if request.method == "POST":
             return self._create_ticket(fields)
         ticket_id = fields.pop("id", None)
-        row = self._tables["Tickets"].get(ticket_id) if _is_int(ticket_id) else None
-        if row is None or row["id"] in self.hidden_ids:
+        tickets = self._tables["Tickets"]
+        row = tickets.rows.get(ticket_id) if _is_int(ticket_id) else None
+        if row is None or ticket_id in self.hidden_ids:
             return _errors(500, f"Unable to find the Ticket with id {ticket_id}.")
-        errors = self._ticket_errors({**row, **fields}, fields)
+        assert isinstance(ticket_id, int)
+        merged = tickets.full(row)
+        errors = self._ticket_errors({**merged, **fields}, fields)
         if errors:
             return _errors(500, *errors)
         now = self.clock()
-        before = row["status"]
-        row.update(fields)
-        if row["status"] != before:
-            self._status_changed(row, now)
-        self._touch(row, now, edited=True)
-        return Reply(200, {"itemId": row["id"]})
+        changes = dict(fields)
+        if fields.get("status", merged["status"]) != merged["status"]:
+            changes.update(self._status_changes({**merged, **fields}, now))
+        changes.update(self._touch(now, edited=True))
+        tickets.update(ticket_id, changes)
+        return Reply(200, {"itemId": ticket_id})
 
     def _create_ticket(self, fields: dict[str, Any]) -> Reply:
         fields.pop("id", None)  # Autotask assigns it
@@ -675,24 +1216,27 @@ class AutotaskEmulator(TicketEmulator):
                 description=str(fields.get("description") or ""),
             )
         )
-        row = self._tables["Tickets"][self._ids_by_ref[ref]]
-        row.update(
-            queueID=None,
-            assignedResourceID=None,
-            assignedResourceRoleID=None,
-            lastActivityResourceID=self.system_resource_id,
-            source=4,  # Web Service
-        )
-        row.update(fields)
-        if row["status"] != STATUS_NEW_CODE:
-            self._status_changed(row, now)
-        self.created.append(str(row["id"]))
-        return Reply(200, {"itemId": row["id"]})
+        ticket_id = self._ids_by_ref[ref]
+        tickets = self._tables["Tickets"]
+        changes: dict[str, Any] = {
+            "queueID": None,
+            "assignedResourceID": None,
+            "assignedResourceRoleID": None,
+            "lastActivityResourceID": self.system_resource_id,
+            "source": 4,  # Web Service
+            **fields,
+        }
+        if changes.get("status", STATUS_NEW_CODE) != STATUS_NEW_CODE:
+            merged = {**tickets.full(tickets.rows[ticket_id]), **changes}
+            changes.update(self._status_changes(merged, now))
+        tickets.update(ticket_id, changes)
+        self.created.append(str(ticket_id))
+        return Reply(200, {"itemId": ticket_id})
 
     def _notes(self, request: Request, ticket_id: int) -> Reply:
         """``Tickets/{id}/Notes``: list (GET) or add (POST) a TicketNote."""
-        ticket = self._tables["Tickets"].get(ticket_id)
-        if ticket is None or ticket_id in self.hidden_ids:
+        tickets = self._tables["Tickets"]
+        if ticket_id not in tickets.rows or ticket_id in self.hidden_ids:
             return _errors(500, f"Unable to find the parent Ticket with id {ticket_id}.")
         if request.method == "GET":
             items = self.notes(ticket_id)
@@ -740,28 +1284,50 @@ class AutotaskEmulator(TicketEmulator):
             return _errors(500, *errors)
         now = self.clock()
         note_id = next(self._entity_ids)
-        self._tables["TicketNotes"][note_id] = {
-            "id": note_id,
-            "ticketID": ticket_id,
-            "title": note["title"],
-            "description": note["description"],
-            "noteType": note["noteType"],
-            "publish": note["publish"],
-            "createDateTime": _stamp(now),
-            "lastActivityDate": _stamp(now),
-            "creatorResourceID": self.system_resource_id,
-            "createdByContactID": None,
-            "impersonatorCreatorResourceID": None,
-            "impersonatorUpdaterResourceID": None,
-        }
-        public = note["publish"] == 1
+        self._tables["TicketNotes"].insert(
+            {
+                "id": note_id,
+                "ticketID": ticket_id,
+                "title": note["title"],
+                "description": note["description"],
+                "noteType": note["noteType"],
+                "publish": note["publish"],
+                "createDateTime": _stamp(now),
+                "lastActivityDate": _stamp(now),
+                "creatorResourceID": self.system_resource_id,
+            }
+        )
+        public = note["publish"] == NOTE_PUBLISH_ALL
         self.record_comment(ticket_id, str(note["description"]), public=public)
-        self._touch(ticket, now, customer_visible=public)
+        tickets.update(ticket_id, self._touch(now, customer_visible=public))
         return Reply(200, {"itemId": note_id})
+
+    def _ticket_attachments(self, ticket_id: int, attachment: str | None) -> Reply:
+        """``GET Tickets/{id}/Attachments[/{attachmentId}]``: the list, or one file with data."""
+        if ticket_id not in self._tables["Tickets"].rows or ticket_id in self.hidden_ids:
+            return _errors(500, f"Unable to find the parent Ticket with id {ticket_id}.")
+        rows = self.attachments(ticket_id)
+        if attachment is not None:
+            rows = [r for r in rows if r["id"] == int(attachment)]
+            for row in rows:
+                size = int(row["fileSize"] or 0)
+                row["data"] = base64.b64encode(b"\0" * min(size, 64 * 1024)).decode()
+        return Reply(
+            200,
+            {
+                "items": rows,
+                "pageDetails": {
+                    "count": len(rows),
+                    "requestCount": MAX_RECORDS,
+                    "prevPageUrl": None,
+                    "nextPageUrl": None,
+                },
+            },
+        )
 
     def _canonical(self, body: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
         """Body fields under their Ticket names (Autotask matches case-insensitively)."""
-        names = {name.lower(): name for name in _TICKET_FIELDS}
+        names = self._tables["Tickets"].names
         fields: dict[str, Any] = {}
         unknown: list[str] = []
         for name, value in body.items():
@@ -790,7 +1356,7 @@ class AutotaskEmulator(TicketEmulator):
         )
         for name, table, entity in references:
             value = changed.get(name)
-            if value is not None and (not _is_int(value) or value not in self._tables[table]):
+            if value is not None and (not _is_int(value) or value not in self._tables[table].rows):
                 errors.append(_reference(name, entity))
         role = changed.get("assignedResourceRoleID")
         if role is not None and role not in ROLES:
@@ -813,38 +1379,35 @@ class AutotaskEmulator(TicketEmulator):
             errors.append("A resolution is required to complete this ticket.")
         return errors
 
-    def _status_changed(self, row: dict[str, Any], now: datetime) -> None:
+    def _status_changes(self, row: Mapping[str, Any], now: datetime) -> dict[str, Any]:
         """Completion and resolution stamps follow the status, as Autotask keeps them."""
         status = row["status"]
         if status in _ACTIVE:
-            row.update(completedDate=None, completedByResourceID=None, resolvedDateTime=None)
-            return
-        row["resolvedDateTime"] = row["resolvedDateTime"] or _stamp(now)
+            return {"completedDate": None, "completedByResourceID": None, "resolvedDateTime": None}
+        resolved = row["resolvedDateTime"] or _stamp(now)
+        changes: dict[str, Any] = {"resolvedDateTime": resolved}
         if status == STATUS_COMPLETE_CODE:
-            row.update(completedDate=_stamp(now), completedByResourceID=self.system_resource_id)
+            changes.update(completedDate=_stamp(now), completedByResourceID=self.system_resource_id)
         due = row["resolvedDueDateTime"]
         if due is not None and row["serviceLevelAgreementHasBeenMet"] is None:
-            row["serviceLevelAgreementHasBeenMet"] = _time(row["resolvedDateTime"]) <= _time(due)
+            changes["serviceLevelAgreementHasBeenMet"] = _time(resolved) <= _time(due)
+        return changes
 
     def _touch(
-        self,
-        row: dict[str, Any],
-        now: datetime,
-        *,
-        edited: bool = False,
-        customer_visible: bool = False,
-    ) -> None:
-        """Stamp the activity the connector's ``lastActivityDate`` query keys on."""
+        self, now: datetime, *, edited: bool = False, customer_visible: bool = False
+    ) -> dict[str, Any]:
+        """The activity stamps the connector's ``lastActivityDate`` query keys on."""
         stamp = _stamp(now)
-        row.update(
-            lastActivityDate=stamp,
-            lastActivityPersonType=1,
-            lastActivityResourceID=self.system_resource_id,
-        )
+        changes: dict[str, Any] = {
+            "lastActivityDate": stamp,
+            "lastActivityPersonType": 1,
+            "lastActivityResourceID": self.system_resource_id,
+        }
         if edited:
-            row["lastTrackedModificationDateTime"] = stamp
+            changes["lastTrackedModificationDateTime"] = stamp
         if customer_visible:
-            row["lastCustomerVisibleActivityDateTime"] = stamp
+            changes["lastCustomerVisibleActivityDateTime"] = stamp
+        return changes
 
     # -- internals -------------------------------------------------------------------------
 
@@ -872,39 +1435,41 @@ class AutotaskEmulator(TicketEmulator):
     def _queue_id(self, name: str | None) -> int | None:
         if not name:
             return None
-        for code, label in self._queues.items():
-            if label == name:
-                return int(code)
-        queue_id = next(self._entity_ids)
-        self._queues[str(queue_id)] = name
+        queue_id = self._queue_ids.get(name)
+        if queue_id is None:
+            queue_id = next(self._entity_ids)
+            self._queue_ids[name] = queue_id
+            self._queues[str(queue_id)] = name
         return queue_id
 
     def _named(self, entity: str, name: str | None) -> int | None:
         """The id of the resource, contact or configuration item called ``name``."""
         if not name:
             return None
+        known = self._names.get((entity, name))
+        if known is not None:
+            return known
         table = self._tables[entity]
-        for row in table.values():
-            if _display(entity, row) == name:
-                return int(row["id"])
         entity_id = next(self._entity_ids)
         if entity == "ConfigurationItems":
-            table[entity_id] = {
+            row = {"id": entity_id, "referenceTitle": name, "companyID": self.company_id}
+        elif entity == "Contacts":
+            person = _person(entity_id, name, email=_email(name))
+            row = {
                 "id": entity_id,
-                "referenceTitle": name,
+                "firstName": person["firstName"],
+                "lastName": person["lastName"],
+                "emailAddress": person["email"],
                 "companyID": self.company_id,
-                "isActive": True,
             }
         else:
             row = _person(entity_id, name, email=_email(name))
-            if entity == "Contacts":
-                row = {**row, "companyID": self.company_id, "emailAddress": row.pop("email")}
-            table[entity_id] = row
+        table.insert(row)
+        self._names[(entity, name)] = entity_id
         return entity_id
 
     def _fields(self, entity: str) -> list[dict[str, Any]]:
-        rows = self._tables[entity].values()
-        names = sorted({key for row in rows for key in row} | {"id"})
+        names = sorted(self._tables[entity].defaults)
         picklists: dict[str, Mapping[str, str]] = {}
         required = {"id"}
         if entity == "Tickets":
@@ -913,24 +1478,16 @@ class AutotaskEmulator(TicketEmulator):
                 "priority": PRIORITY_LABELS,
                 "queueID": self._queues,
             }
-            names = sorted(set(names) | set(picklists))
             required |= {"title", "status", "priority", "companyID"}
         elif entity == "TicketNotes":
             picklists = {"noteType": NOTE_TYPE_LABELS, "publish": PUBLISH_LABELS}
-            names = sorted(set(names) | set(NOTE_FIELDS))
             required |= {"ticketID", "title", "description", "noteType", "publish"}
         return [_field_info(name, picklists.get(name), name in required) for name in names]
 
 
 def _person(entity_id: int, name: str, *, email: str | None) -> dict[str, Any]:
     first, _, last = name.partition(" ")
-    return {
-        "id": entity_id,
-        "firstName": first,
-        "lastName": last,
-        "email": email,
-        "isActive": True,
-    }
+    return {"id": entity_id, "firstName": first, "lastName": last, "email": email}
 
 
 def _email(name: str) -> str:
@@ -938,15 +1495,14 @@ def _email(name: str) -> str:
     return f"{local}@acme.example"
 
 
-def _display(entity: str, row: Mapping[str, Any]) -> str:
-    if entity == "ConfigurationItems":
-        return str(row.get("referenceTitle") or "")
-    return " ".join(p for p in (row.get("firstName"), row.get("lastName")) if p)
+def _first_line(text: str, limit: int) -> str:
+    line = next((part.strip() for part in text.splitlines() if part.strip()), "")
+    return line[:limit]
 
 
 def _entity_info(entity: str) -> dict[str, Any]:
     return {
-        "name": _ENTITY_SINGULAR[entity],
+        "name": _SINGULAR.get(entity, entity),
         "canCreate": True,
         "canDelete": entity != "Tickets",
         "canQuery": True,
@@ -958,6 +1514,9 @@ def _entity_info(entity: str) -> dict[str, Any]:
         "userAccessForQuery": "All",
         "userAccessForUpdate": "All",
     }
+
+
+_SINGULAR: Mapping[str, str] = {table.name: table.singular for table in _new_tables().values()}
 
 
 def _field_info(name: str, picklist: Mapping[str, str] | None, required: bool) -> dict[str, Any]:
@@ -973,10 +1532,13 @@ def _field_info(name: str, picklist: Mapping[str, str] | None, required: bool) -
         }
         for index, (code, label) in enumerate(picklist.items() if picklist else ())
     ]
-    is_date = name.endswith(("Date", "DateTime"))
     return {
         "name": name,
-        "dataType": "datetime" if is_date else "integer" if picklist is not None else "string",
+        "dataType": "datetime"
+        if _is_time_field(name)
+        else "integer"
+        if picklist is not None
+        else "string",
         "length": 0,
         "isRequired": required,
         "isReadOnly": name in ("id", "ticketNumber", "createDate", "lastActivityDate"),
@@ -1016,23 +1578,56 @@ def _include_fields(value: Any) -> set[str] | None:
     return {str(name).lower() for name in value} | {"id"}
 
 
-def _project(row: Mapping[str, Any], include: set[str] | None) -> dict[str, Any]:
-    if include is None:
-        return {k: (list(v) if isinstance(v, list) else v) for k, v in row.items()}
-    return {k: v for k, v in row.items() if k.lower() in include}
+def _after(ids: list[int], lower: int | None) -> list[int]:
+    """The ids past ``lower`` of an ascending list (a C slice, not a Python loop)."""
+    if lower is None or not ids or ids[0] > lower:
+        return ids
+    return ids[bisect.bisect_right(ids, lower) :]
 
 
-def _field(row: Mapping[str, Any], name: Any) -> tuple[bool, Any]:
-    if not isinstance(name, str):
-        raise _QueryError("Each filter condition needs a field.")
-    for key, value in row.items():
-        if key.lower() == name.lower():
-            return True, value
-    return False, None
+def _past(ids: list[int], lower: int | None) -> Iterator[int]:
+    start = 0 if lower is None else bisect.bisect_right(ids, lower)
+    return itertools.islice(ids, start, None)
 
 
-def _holds(condition: Any, row: Mapping[str, Any]) -> bool:
-    """Evaluate one filter condition (or ``and``/``or`` group) against a row."""
+def _unique(ids: Iterable[int]) -> Iterator[int]:
+    last: int | None = None
+    for row_id in ids:
+        if row_id != last:
+            yield row_id
+            last = row_id
+
+
+def _id_bound(table: _Table, condition: Any) -> int | None:
+    """The exclusive lower id bound an ``id gt``/``id gte`` condition sets."""
+    if not isinstance(condition, Mapping):
+        return None
+    if table.names.get(str(condition.get("field", "")).lower()) != "id":
+        return None
+    op, value = str(condition.get("op", "")).lower(), condition.get("value")
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+        return None
+    if op == "gt":
+        return math.floor(value)
+    if op == "gte":
+        return math.ceil(value) - 1
+    return None
+
+
+# -- the filter, compiled once per request ---------------------------------------------------
+
+_Predicate = Callable[[Mapping[str, Any]], bool]
+
+
+def _compile_all(table: _Table, conditions: Sequence[Any]) -> _Predicate:
+    parts = [_compile(table, condition) for condition in conditions]
+    if len(parts) == 1:
+        return parts[0]
+    return lambda row: all(part(row) for part in parts)
+
+
+def _compile(table: _Table, condition: Any) -> _Predicate:
+    """One filter condition (or ``and``/``or`` group) as a test of a stored row."""
     if not isinstance(condition, Mapping):
         raise _QueryError("A filter condition must be an object.")
     op = str(condition.get("op", "")).lower()
@@ -1040,65 +1635,118 @@ def _holds(condition: Any, row: Mapping[str, Any]) -> bool:
         items = condition.get("items")
         if not isinstance(items, list) or not items:
             raise _QueryError(f"The '{op}' grouping requires items.")
-        results = (_holds(item, row) for item in items)
-        return all(results) if op == "and" else any(results)
-    known, actual = _field(row, condition.get("field"))
-    if not known:
-        raise _QueryError(f"Unable to find {condition.get('field')} in the entity.")
+        parts = [_compile(table, item) for item in items]
+        if op == "and":
+            return lambda row: all(part(row) for part in parts)
+        return lambda row: any(part(row) for part in parts)
+    raw_name = condition.get("field")
+    if not isinstance(raw_name, str):
+        raise _QueryError("Each filter condition needs a field.")
+    name = table.names.get(raw_name.lower())
+    if name is None:
+        raise _QueryError(f"Unable to find {raw_name} in the entity.")
+    default = table.defaults.get(name)
     wanted = condition.get("value")
+
+    def actual(row: Mapping[str, Any]) -> Any:
+        return row.get(name, default)
+
     if op == "exist":
-        return actual not in (None, "")
+        return lambda row: actual(row) not in (None, "")
     if op == "notexist":
-        return actual in (None, "")
+        return lambda row: actual(row) in (None, "")
+    kind = _kind(name)
     if op in ("in", "notin"):
         if not isinstance(wanted, list):
             raise _QueryError(f"The '{op}' operator requires a list of values.")
-        inside = any(_compare(actual, v) == 0 for v in wanted)
-        return inside if op == "in" else not inside
+        keys = {_comparable(kind, v) for v in wanted}
+        if op == "in":
+            return lambda row: _comparable_or_none(kind, actual(row)) in keys
+        return lambda row: _comparable_or_none(kind, actual(row)) not in keys
     if op in _TEXT_OPS:
-        if actual is None:
-            return False
-        text, needle = str(actual).lower(), str(wanted).lower()
-        if op == "contains":
-            return needle in text
-        return text.startswith(needle) if op == "beginswith" else text.endswith(needle)
+        needle = str(wanted).lower()
+
+        def text_test(row: Mapping[str, Any]) -> bool:
+            value = actual(row)
+            if value is None:
+                return False
+            text = str(value).lower()
+            if op == "contains":
+                return needle in text
+            return text.startswith(needle) if op == "beginswith" else text.endswith(needle)
+
+        return text_test
     if op not in _COMPARISONS:
         raise _QueryError(f"The operator '{condition.get('op')}' is not supported.")
-    if actual is None:
-        return op == "noteq" and wanted is not None
-    order = _compare(actual, wanted)
-    return {
-        "eq": order == 0,
-        "noteq": order != 0,
-        "gt": order > 0,
-        "gte": order >= 0,
-        "lt": order < 0,
-        "lte": order <= 0,
-    }[op]
+    right = _comparable(kind, wanted)
+    test = _ORDER_TESTS[op]
+
+    def compare(row: Mapping[str, Any]) -> bool:
+        value = actual(row)
+        if value is None:
+            return op == "noteq" and wanted is not None
+        left = _comparable(kind, value)
+        return test((left > right) - (left < right))
+
+    return compare
 
 
-def _compare(actual: Any, wanted: Any) -> int:
-    """-1/0/1 comparing a stored value with a filter value, by the stored value's type."""
-    left: Any
-    right: Any
-    if isinstance(actual, bool) or isinstance(wanted, bool):
-        left, right = str(actual).lower(), str(wanted).lower()
-    elif isinstance(actual, (int, float)):
+_ORDER_TESTS: Mapping[str, Callable[[int], bool]] = {
+    "eq": lambda order: order == 0,
+    "noteq": lambda order: order != 0,
+    "gt": lambda order: order > 0,
+    "gte": lambda order: order >= 0,
+    "lt": lambda order: order < 0,
+    "lte": lambda order: order <= 0,
+}
+
+
+def _kind(name: str) -> str:
+    if _is_time_field(name):
+        return "time"
+    if name in _BOOL_FIELDS:
+        return "bool"
+    if name in _TEXT_FIELDS:
+        return "text"
+    if name in _NUMBER_FIELDS or name.endswith("ID"):
+        return "number"
+    return "text"
+
+
+def _comparable(kind: str, value: Any) -> Any:
+    """A stored or filter value in the form a comparison of its field's kind uses."""
+    if kind == "time":
+        return _canonical_stamp(value) if isinstance(value, str) else _stamp(_time(value))
+    if kind == "bool" or isinstance(value, bool):
+        return str(value).lower()
+    if kind == "number":
         try:
-            left, right = float(actual), float(wanted)
+            number = float(value)
         except (TypeError, ValueError):
-            raise _QueryError(f"The value {wanted!r} is not a number.") from None
-        if not math.isfinite(right):
-            raise _QueryError(f"The value {wanted!r} is not a number.")
-    elif isinstance(actual, str) and _looks_like_time(actual):
-        left, right = _time(actual), _time(wanted)
-    else:
-        left, right = str(actual).lower(), str(wanted).lower()
-    return int(left > right) - int(left < right)
+            raise _QueryError(f"The value {value!r} is not a number.") from None
+        if not math.isfinite(number):
+            raise _QueryError(f"The value {value!r} is not a number.")
+        return number
+    return str(value).lower()
 
 
-def _looks_like_time(text: str) -> bool:
-    return len(text) >= 16 and text[4] == "-" and text[10] == "T"
+def _comparable_or_none(kind: str, value: Any) -> Any:
+    if value is None:
+        return None
+    try:
+        return _comparable(kind, value)
+    except _QueryError:
+        return None
+
+
+def _typed(name: str, value: Any) -> Any:
+    """A filter value as the index keys it (numbers for numeric fields)."""
+    if _kind(name) == "number":
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            return value
+    return value
 
 
 def _time(value: Any) -> datetime:
@@ -1106,7 +1754,7 @@ def _time(value: Any) -> datetime:
     text = str(value).strip()
     clock_part = text[10:]
     naive = not text.endswith(("Z", "z")) and "+" not in clock_part and "-" not in clock_part
-    if _looks_like_time(text) and naive:
+    if len(text) >= 16 and text[4] == "-" and text[10] == "T" and naive:
         text += "Z"
     try:
         parsed = parse_iso(text)

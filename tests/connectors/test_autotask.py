@@ -12,7 +12,7 @@ import httpx2
 import pytest
 
 from connectors.autotask import AutotaskConnector
-from connectors.autotask.connector import OVERLAP, is_trusted_api_url, is_trusted_web_url
+from connectors.autotask.api import is_trusted_api_url, is_trusted_web_url
 from connectors.base import VendorConfig
 from connectors.emulators.autotask import AutotaskEmulator
 from connectors.emulators.base import Reply, Request, WorldTicket
@@ -30,6 +30,8 @@ from tests.hostile import has_forbidden
 
 NOW = datetime.now(UTC)
 QUERY = "/ATServicesRest/V1.0/Tickets/query"
+OVERLAP = timedelta(seconds=60)
+"""The default ``overlap_seconds``."""
 
 
 def world(ref: str, **fields: Any) -> WorldTicket:
@@ -77,6 +79,21 @@ def sent(emu: AutotaskEmulator, path: str) -> list[Request]:
     return [r for r in emu.requests if r.path.lower().startswith(path.lower())]
 
 
+def ticket_pages(emu: AutotaskEmulator, phase: str | None = None) -> list[Request]:
+    """Ticket query pages (not counts); ``backfill`` or ``incremental`` ones only when asked."""
+    pages = [r for r in emu.requests if r.path in (QUERY, f"{QUERY}/next")]
+    if phase is None:
+        return pages
+    backfill = [r for r in pages if r.json()["filter"][-1]["op"] == "or"]
+    return backfill if phase == "backfill" else [r for r in pages if r not in backfill]
+
+
+def incremental_since(cursor: dict[str, Any] | None) -> datetime:
+    """The incremental ``since`` in a two-phase cursor."""
+    assert cursor is not None and cursor["incremental"] is not None
+    return datetime.fromisoformat(cursor["incremental"]["since"])
+
+
 def zone_reply(emu: AutotaskEmulator, **fields: Any) -> Reply:
     return Reply(
         200,
@@ -108,20 +125,33 @@ async def test_full_poll_follows_next_page_urls_with_the_same_body() -> None:
                 f"?workspace=False&ids%5B0%5D={native_id}&ticketId={native_id}"
             )
         assert {t.assignee for t in result.tickets} == {"Agent 0", "Agent 1"}
-        pages = sent(emu, QUERY)
+        pages = ticket_pages(emu, "backfill")
         assert [r.path for r in pages] == [QUERY, f"{QUERY}/next", f"{QUERY}/next"]
         assert all(r.method == "POST" for r in pages)
         bodies = [r.json() for r in pages]
         assert all(b == bodies[0] for b in bodies)
         assert bodies[0]["MaxRecords"] == 2
         assert "id" in bodies[0]["IncludeFields"]
-        (condition,) = bodies[0]["filter"]
-        assert (condition["op"], condition["field"]) == ("gte", "lastActivityDate")
-        since = parse_iso(condition["value"])
+        (scope,) = bodies[0]["filter"]
+        not_closed, recent = scope["items"]
+        assert (not_closed["op"], not_closed["field"], not_closed["value"]) == (
+            "notIn",
+            "status",
+            [5, 21],  # Complete, and this tenant's custom "Resolved"
+        )
+        assert (recent["op"], recent["field"]) == ("gte", "lastActivityDate")
+        since = parse_iso(recent["value"])
         assert since is not None and abs((since - (NOW - timedelta(days=30))).total_seconds()) < 120
-        # zone, threshold, picklists, 3 pages, resources, contacts (no configuration items)
-        assert result.requests == 8
-        assert result.cursor == {"since": max(t.updated_at for t in result.tickets).isoformat()}
+        (count,) = sent(emu, f"{QUERY}/count")
+        assert count.json() == {"filter": [scope]}
+        # Every request is accounted for on some page: zone, threshold, picklists, count,
+        # 3 ticket pages with their notes and attachments, 2 name lookups, 1 incremental page.
+        assert result.requests == len(emu.requests) == 16
+        assert result.progress is not None and result.progress.phase == "incremental"
+        (incremental,) = ticket_pages(emu, "incremental")
+        assert incremental.json()["filter"][0]["field"] == "lastActivityDate"
+        assert result.cursor is not None and result.cursor["backfill"] is None
+        assert incremental_since(result.cursor) <= datetime.now(UTC) - OVERLAP
 
 
 async def test_zone_is_discovered_once_and_every_call_carries_the_auth_headers() -> None:
@@ -147,7 +177,7 @@ async def test_zone_on_a_foreign_host_is_refused_before_any_credentials_leave() 
         async with connector_for(emu) as at:
             with pytest.raises(ConfigurationError, match=r"webservices5\.autotask\.net"):
                 await at.poll(None)
-            assert at.zone is None
+            assert at.api.zone is None
         assert len(emu.requests) == 1
 
 
@@ -159,7 +189,7 @@ async def test_next_page_url_off_the_zone_is_not_followed() -> None:
         async with connector_for(emu, page_size=1) as at:
             with pytest.raises(BadPayload, match=r"evil\.example"):
                 await at.poll(None)
-        assert len(sent(emu, QUERY)) == 1
+        assert len(ticket_pages(emu)) == 1
 
 
 def test_which_hosts_may_receive_credentials_and_links() -> None:
@@ -187,8 +217,8 @@ async def test_zone_url_with_doubled_slashes_is_tidied() -> None:
         emu.inject(zone_reply(emu, url=f"{emu.base_url}//ATServicesRest"))
         async with connector_for(emu) as at:
             assert len((await at.poll(None)).tickets) == 1
-            assert at.zone is not None
-            assert at.zone.api_url == f"{emu.base_url}/ATServicesRest/"
+            assert at.api.zone is not None
+            assert at.api.zone.api_url == f"{emu.base_url}/ATServicesRest/"
 
 
 async def test_untrusted_web_url_means_no_ticket_links() -> None:
@@ -208,7 +238,7 @@ async def test_empty_page_with_a_next_url_is_not_the_end() -> None:
         async with connector_for(emu, page_size=2) as at:
             result = await at.poll(None)
         assert set(by_key(result.tickets)) == {keys["c"], keys["d"]}
-        pages = sent(emu, QUERY)
+        pages = ticket_pages(emu, "backfill")
         assert len(pages) == 2
         assert pages[1].path == f"{QUERY}/next"
 
@@ -223,7 +253,7 @@ async def test_poll_from_cursor_returns_what_changed_plus_the_overlap() -> None:
             assert len(first.tickets) == 3
             assert first.cursor is not None
 
-            changed_at = NOW - timedelta(minutes=30)
+            changed_at = datetime.now(UTC)  # changes after the first sync, stamped as they happen
             key_b = emu.put_ticket(
                 world("b", title="now waiting", status=TicketStatus.PENDING, updated_at=changed_at)
             )
@@ -234,10 +264,12 @@ async def test_poll_from_cursor_returns_what_changed_plus_the_overlap() -> None:
             assert changed[key_b].status is TicketStatus.PENDING
             assert changed[key_b].raw_status == "Waiting Vendor"
             assert changed[key_b].title == "now waiting"
-            condition = sent(emu, QUERY)[-1].json()["filter"][0]
-            assert parse_iso(condition["value"]) == (
-                datetime.fromisoformat(first.cursor["since"]) - OVERLAP
-            )
+            condition = ticket_pages(emu)[-1].json()["filter"][0]
+            assert condition["field"] == "lastActivityDate"
+            sent_since = parse_iso(condition["value"])  # Autotask's form: milliseconds
+            assert sent_since is not None
+            wanted = incremental_since(first.cursor) - OVERLAP
+            assert timedelta(0) <= wanted - sent_since < timedelta(milliseconds=1)
 
             third = await at.poll(second.cursor)
             # Nothing changed: only the overlap window is read again, and the cursor stays.
@@ -246,14 +278,19 @@ async def test_poll_from_cursor_returns_what_changed_plus_the_overlap() -> None:
 
 
 async def test_an_update_sharing_the_cursor_instant_is_not_missed() -> None:
-    stamp = NOW - timedelta(minutes=10)
     with AutotaskEmulator() as emu:
-        emu.put_ticket(world("a", updated_at=stamp))
+        emu.put_ticket(world("a"))
         async with connector_for(emu) as at:
             first = await at.poll(None)
-            key = emu.put_ticket(world("b", updated_at=stamp))
+            stamp = datetime.now(UTC)
+            emu.put_ticket(world("a", updated_at=stamp))
             second = await at.poll(first.cursor)
-        assert key in by_key(second.tickets)
+            assert incremental_since(second.cursor) == stamp.replace(
+                microsecond=stamp.microsecond // 1000 * 1000
+            )
+            key = emu.put_ticket(world("b", updated_at=stamp))
+            third = await at.poll(second.cursor)
+        assert key in by_key(third.tickets)
 
 
 async def test_cursor_never_passes_the_polls_own_start() -> None:
@@ -262,20 +299,20 @@ async def test_cursor_never_passes_the_polls_own_start() -> None:
         async with connector_for(emu) as at:
             before = datetime.now(UTC)
             result = await at.poll(None)
-        assert result.cursor is not None
-        since = datetime.fromisoformat(result.cursor["since"])
-        assert before <= since <= datetime.now(UTC)
+        since = incremental_since(result.cursor)
+        assert before - OVERLAP <= since <= datetime.now(UTC)
 
 
 async def test_ticket_seen_twice_in_one_poll_is_kept_once_in_its_latest_state() -> None:
     with AutotaskEmulator() as emu:
-        key = emu.put_ticket(world("a", title="new title"))
-        stale = emu.ticket("a") | {
-            "title": "old title",
-            "lastActivityDate": "2000-01-01T00:00:00.000Z",
-        }
+        emu.put_ticket(world("a", title="first title"))
         async with connector_for(emu) as at:
             first = await at.poll(None)
+            key = emu.put_ticket(world("a", title="new title", updated_at=datetime.now(UTC)))
+            stale = emu.ticket("a") | {
+                "title": "old title",
+                "lastActivityDate": "2000-01-01T00:00:00.000Z",
+            }
             paging = json.dumps({"pageSize": 500, "previousIds": [-1], "nextIds": [-1]})
             emu.inject(
                 Reply(
@@ -386,7 +423,14 @@ async def test_names_without_permission_fall_back_to_ids_and_are_not_retried() -
         emu.put_ticket(world("a"))
         async with connector_for(emu) as at:
             first = await at.poll(None)
-            emu.put_ticket(world("b", assignee="New Tech", requester="New Person"))
+            emu.put_ticket(
+                world(
+                    "b",
+                    assignee="New Tech",
+                    requester="New Person",
+                    updated_at=datetime.now(UTC),
+                )
+            )
             second = await at.poll(first.cursor)
         (old,) = first.tickets
         assert old.assignee == f"resource {emu.ticket('a')['assignedResourceID']}"
@@ -471,10 +515,10 @@ async def test_threshold_reading_feeds_the_budget() -> None:
             assert at.budget.limit == 10_000
             assert at.budget.remaining == 10_000 - emu.usage()
             assert at.budget.waited == 0.0
-            checked = at.threshold_checked_at
+            checked = at.api.threshold_checked_at
             await at.poll(None)
             # Under half the threshold, the reading is not repeated every poll.
-            assert at.threshold_checked_at == checked
+            assert at.api.threshold_checked_at == checked
         assert len(sent(emu, "/ATServicesRest/V1.0/ThresholdInformation")) == 1
 
 
@@ -483,9 +527,12 @@ async def test_busy_tenant_is_paced_and_rechecked_every_poll() -> None:
         async with connector_for(emu, resolve_names="false") as at:
             await at.poll(None)
             assert at.budget.remaining is not None and at.budget.remaining <= 25
-            assert at.budget.waited >= 2.0  # picklists and the query each waited a second
+            assert at.budget.waited >= 2.0  # picklists, count and query each waited a second
+            readings = len(sent(emu, "/ATServicesRest/V1.0/ThresholdInformation"))
             await at.poll(None)
-        assert len(sent(emu, "/ATServicesRest/V1.0/ThresholdInformation")) == 2
+        # Past half the threshold, every phase of every poll reads it again.
+        assert readings == 2  # backfill, then incremental
+        assert len(sent(emu, "/ATServicesRest/V1.0/ThresholdInformation")) == 2 * readings
 
 
 async def test_tenant_at_its_threshold_stops_before_querying() -> None:
@@ -494,7 +541,7 @@ async def test_tenant_at_its_threshold_stops_before_querying() -> None:
             with pytest.raises(RateLimited, match="50 of 50") as info:
                 await at.poll(None)
         assert info.value.retry_after == 300.0
-        assert sent(emu, QUERY) == []
+        assert sent(emu, QUERY) == []  # neither a count nor a page
 
 
 async def test_garbage_body_is_bad_payload() -> None:

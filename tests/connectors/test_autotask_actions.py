@@ -6,7 +6,7 @@ import pytest
 
 from connectors.actions import Action, ActionKind, Handoff, PlannedRequest, UnsupportedAction
 from connectors.autotask import AutotaskConnector
-from connectors.autotask.connector import DEFAULT_RESOLUTION
+from connectors.autotask.actions import DEFAULT_RESOLUTION
 from connectors.emulators.autotask import DEFAULT_ROLE_ID, AutotaskEmulator
 from connectors.emulators.base import Request
 from connectors.errors import ConfigurationError, ConnectorError, TransientError

@@ -10,10 +10,14 @@ from typing import Any
 import pytest
 
 from connectors.autotask.mapping import (
+    EntryContext,
     MappingContext,
     Picklists,
+    attachment_to_entry,
     normalise_priority,
     normalise_status,
+    note_to_entry,
+    note_visibility,
     parse_autotask_time,
     sla_state,
     ticket_to_record,
@@ -22,7 +26,7 @@ from connectors.autotask.mapping import (
 from connectors.base import VendorConfig
 from connectors.errors import BadPayload
 from connectors.overrides import Overrides
-from connectors.records import Priority, TicketStatus
+from connectors.records import Priority, TicketStatus, Visibility
 from tests.hostile import HOSTILE_STRINGS, has_forbidden
 
 CAPTURE = Path(__file__).parent / "captures" / "autotask-tickets-query.json"
@@ -300,3 +304,102 @@ def test_ticket_url_uses_only_the_root_and_the_id() -> None:
     assert (
         ticket_to_record(reference_item(), MappingContext(now=NOW + timedelta(days=1))).url is None
     )
+
+
+# -- conversations ------------------------------------------------------------------------
+
+NOTE = {
+    "id": 29684001,
+    "ticketID": 41877,
+    "title": "Called the customer",
+    "description": "Printer is back.\r\n\r\n\r\n\r\nClosing tomorrow.",
+    "noteType": 1,
+    "publish": 1,
+    "createDateTime": "2025-03-04T10:00:00.000Z",
+    "lastActivityDate": "2025-03-04T10:05:00.000Z",
+    "creatorResourceID": 29683794,
+    "createdByContactID": None,
+}
+
+
+@pytest.mark.parametrize(
+    ("publish", "publish_label", "type_label", "expected"),
+    [
+        ("1", "All Autotask Users", "Task Summary", Visibility.PUBLIC),
+        ("2", "Internal Project Team", "Task Detail", Visibility.INTERNAL),
+        ("4", "Internal & Co-Managed", None, Visibility.INTERNAL),
+        ("1", "All Autotask Users", "Workflow Rule", Visibility.SYSTEM),
+        ("2", None, "Service Desk Notification", Visibility.SYSTEM),
+        ("1", None, None, Visibility.PUBLIC),  # no labels: the default picklist's codes
+        ("2", None, None, Visibility.INTERNAL),
+        ("9", "Project Team", None, Visibility.INTERNAL),  # unknown: never public by guess
+    ],
+)
+def test_note_visibility(
+    publish: str, publish_label: str | None, type_label: str | None, expected: Visibility
+) -> None:
+    assert note_visibility(publish, publish_label, type_label) is expected
+
+
+def test_note_maps_title_body_author_and_times() -> None:
+    context = EntryContext(resources={29683794: "Kim Lee"}, publish={"1": "All Autotask Users"})
+    entry = note_to_entry(NOTE, context)
+    assert (entry.ticket_external_id, entry.external_id) == ("41877", "29684001")
+    assert entry.body == "Called the customer\n\nPrinter is back.\n\nClosing tomorrow."
+    assert entry.raw_format == "text" and "Printer is back." in entry.raw_body
+    assert (entry.visibility, entry.author) == (Visibility.PUBLIC, "Kim Lee")
+    assert entry.created_at == datetime(2025, 3, 4, 10, 0, tzinfo=UTC)
+    assert entry.updated_at == datetime(2025, 3, 4, 10, 5, tzinfo=UTC)
+    portal = note_to_entry(
+        {**NOTE, "creatorResourceID": None, "createdByContactID": 29683586}, EntryContext()
+    )
+    assert portal.author == "contact 29683586"
+    same = note_to_entry({**NOTE, "title": "Printer is back."}, context)
+    assert same.body.startswith("Printer is back.")  # the title is not said twice
+    with pytest.raises(BadPayload):
+        note_to_entry({**NOTE, "ticketID": None}, context)
+
+
+def test_attachment_url_is_built_from_the_zone_and_ids_never_the_payload() -> None:
+    item = {
+        "id": 29684100,
+        "parentID": 41877,
+        "title": "",
+        "fullPath": "https://evil.example/steal?x=1",
+        "fileSize": 52000.0,
+        "contentType": "image/jpeg",
+        "attachDate": "2025-03-04T10:00:00.000Z",
+        "publish": 2,
+        "attachedByResourceID": 29683794,
+    }
+    context = EntryContext(
+        resources={29683794: "Kim Lee"},
+        api_url="https://webservices5.autotask.net/ATServicesRest/",
+    )
+    entry = attachment_to_entry(item, context)
+    (record,) = entry.attachments
+    assert record.url == (
+        "https://webservices5.autotask.net/ATServicesRest/V1.0/Tickets/41877/Attachments/29684100"
+    )
+    assert (record.name, record.size, record.content_type) == (
+        "https://evil.example/steal?x=1",  # shown as a name, never used as a link
+        52000,
+        "image/jpeg",
+    )
+    assert (entry.external_id, entry.visibility, entry.author) == (
+        "attachment-29684100",
+        Visibility.INTERNAL,
+        "Kim Lee",
+    )
+    assert attachment_to_entry(item, EntryContext()).attachments[0].url is None
+
+
+def test_an_empty_description_is_none_and_text_is_tidied() -> None:
+    assert (
+        ticket_to_record(reference_item(description=""), MappingContext(now=NOW)).description
+        is None
+    )
+    tidy = ticket_to_record(
+        reference_item(description="a\r\n\r\n\r\n\r\nb  \n"), MappingContext(now=NOW)
+    )
+    assert tidy.description == "a\n\nb"
