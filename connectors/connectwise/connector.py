@@ -27,13 +27,14 @@ closed counts as open here, whatever its age. ``/service/tickets/count`` with
 the same conditions gives ``progress.total`` once, when the backfill starts.
 
 Each page's cursor is the connector's position after it: in the backfill
-``{"after": id}``; in the incremental phase ``{"from", "after", "started",
-"newest"}`` while a window is being walked, and ``{"from": ...}`` once it is
-done. The next window starts at ``min(newest lastUpdated seen, when this
-window's walk started) - overlap_seconds``: a ticket updated behind the keyset
-while we paged carries a stamp after the walk started, so the next window
-still holds it; the overlap covers late commits and clock skew. Re-reading the
-overlap is harmless (the store upserts); nothing is skipped.
+``{"after": id}``; in the incremental phase ``{"from", "after", "started"}``
+while a window is being walked, and ``{"from": ...}`` once it is done. The
+next window starts at ``started - overlap_seconds``, where ``started`` is the
+site's own clock (the ``Date`` header of the window's first answer; ours when
+it has none): a ticket updated behind the keyset while we paged carries a
+stamp after that, so the next window still holds it, and the overlap covers
+writes that commit late. Re-reading the overlap is harmless (the store
+upserts); nothing is skipped.
 
 Only the page number is ever taken from a ``Link`` header, and only when a
 page comes back empty though the site says there is a next one (rows on
@@ -68,6 +69,7 @@ import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
@@ -149,6 +151,8 @@ class _Step:
     page: int
     more: bool
     """The site offered a next page."""
+    date: datetime | None
+    """The site's clock when it answered (its ``Date`` header)."""
 
 
 class ConnectWiseConnector(Connector):
@@ -233,25 +237,19 @@ class ConnectWiseConnector(Connector):
         self, position: Cursor | None, start: datetime
     ) -> AsyncIterator[PollResult]:
         """Tickets updated in the window since the saved position (or ``start``), by id."""
-        window, after, page, started, newest = self._window(position, start)
+        window, after, page, started = self._window(position, start)
         base = self._scope(f"lastUpdated >= [{_cw_time(window)}]")
         self._requests = 0
         async for step in self._walk(base, after, page):
-            for row in step.rows:
-                stamp = _last_updated(row)
-                if stamp is not None and (newest is None or stamp > newest):
-                    newest = stamp
+            if started is None:  # a new window: when the site began answering it
+                started = step.date or datetime.now(UTC)
             tickets, entries = await self._page(step.rows, since=window)
             cursor: Cursor
             if step.more:
-                cursor = {
-                    **_position(step),
-                    "from": window.isoformat(),
-                    "started": started.isoformat(),
-                    "newest": newest.isoformat() if newest else None,
-                }
+                cursor = {**_position(step), "from": window.isoformat()}
+                cursor["started"] = started.isoformat()
             else:
-                held = min(newest, started) - self.settings.overlap if newest else window
+                held = started - self.settings.overlap
                 cursor = {"from": held.isoformat()}
             yield PollResult(
                 tickets=tickets, entries=entries, cursor=cursor, requests=self._take_requests()
@@ -319,7 +317,7 @@ class ConnectWiseConnector(Connector):
                 if next_page is None or next_page <= page:
                     raise BadPayload("ConnectWise next link does not move forward: no progress")
                 page = next_page
-            yield _Step(rows, after, page, more)
+            yield _Step(rows, after, page, more, _server_date(response))
             if not more:
                 return
         raise BadPayload(f"ConnectWise offered more than {self.settings.max_pages} pages")
@@ -337,19 +335,20 @@ class ConnectWiseConnector(Connector):
 
     def _window(
         self, position: Cursor | None, start: datetime
-    ) -> tuple[datetime, int | None, int, datetime, datetime | None]:
-        """``(from, after, page, started, newest)`` of the window a saved position is in."""
-        now = datetime.now(UTC)
+    ) -> tuple[datetime, int | None, int, datetime | None]:
+        """``(from, after, page, started)`` of the window a saved position is in.
+
+        ``started`` is ``None`` for a window not begun yet (its first answer tells it).
+        """
         saved = position if isinstance(position, dict) else {}
         window = _when(saved.get("from"))
         if window is None:
             legacy = _when(saved.get("since"))  # a cursor from before the two phases
             window = legacy - self.settings.overlap if legacy else start
         if "after" not in saved:
-            return window, None, 1, now, None
+            return window, None, 1, None
         after, page = _keyset(saved)
-        started = _when(saved.get("started")) or now
-        return window, after, page, started, _when(saved.get("newest"))
+        return window, after, page, _when(saved.get("started")) or window
 
     def _scope(self, clause: str) -> str:
         """The clause, narrowed to the configured board."""
@@ -460,13 +459,15 @@ def _next_page(response: httpx2.Response) -> int | None:
     return int(pages[0])
 
 
-def _last_updated(row: Mapping[str, Any]) -> datetime | None:
-    """``_info.lastUpdated`` (``None`` when absent or unreadable)."""
-    info = row.get("_info")
-    try:
-        return parse_cw_time(info.get("lastUpdated")) if isinstance(info, Mapping) else None
-    except BadPayload:
-        return None
+def _server_date(response: httpx2.Response) -> datetime | None:
+    """The ``Date`` header as aware UTC (the last one, when a proxy added another)."""
+    for value in reversed(response.headers.get_list("Date")):
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            continue
+        return when.astimezone(UTC) if when.tzinfo is not None else when.replace(tzinfo=UTC)
+    return None
 
 
 def _entered(row: Mapping[str, Any], since: datetime) -> bool:

@@ -29,7 +29,7 @@ from connectors.errors import (
     RateLimited,
     TransientError,
 )
-from connectors.records import Cursor, Priority, TicketRecord, TicketStatus
+from connectors.records import Cursor, PollResult, Priority, TicketRecord, TicketStatus
 from connectors.timestamps import parse_iso
 from tests.hostile import has_forbidden
 
@@ -194,6 +194,12 @@ async def test_injected_empty_page_with_next_link_is_followed_by_page_number() -
         assert [r.param("page") for r in ticket_requests(emu)[:2]] == ["1", "2"]
 
 
+def held_from(result: PollResult) -> datetime:
+    """Where the next incremental window of a finished poll starts."""
+    assert result.cursor is not None
+    return datetime.fromisoformat(result.cursor["incremental"]["from"])
+
+
 async def test_incremental_poll_reads_its_window_and_holds_the_cursor_back() -> None:
     now = datetime.now(UTC).replace(microsecond=0)
     with ConnectWiseEmulator() as emu:
@@ -202,51 +208,54 @@ async def test_incremental_poll_reads_its_window_and_holds_the_cursor_back() -> 
         key_c = emu.put_ticket(world("c", updated_at=now - timedelta(minutes=10)))
         saved = incremental({"from": (now - timedelta(hours=1)).isoformat()})
         async with connector_for(emu, read_notes=False) as cw:
+            before = datetime.now(UTC)
             first = await cw.poll(saved)
+            after = datetime.now(UTC)
             assert set(by_key(first.tickets)) == {key_b, key_c}
-            assert first.cursor is not None
-            held = now - timedelta(minutes=10, seconds=60)  # newest seen, minus the overlap
-            assert first.cursor["incremental"] == {"from": held.isoformat()}
             conditions = ticket_requests(emu)[-1].param("conditions") or ""
             assert stamp_in(conditions) == now - timedelta(hours=1)
+            # The site's clock when the window began, less the overlap.
+            held = held_from(first)
+            overlap = timedelta(seconds=60)
+            assert before - overlap - timedelta(seconds=1) <= held <= after - overlap
 
             key_b = emu.put_ticket(
                 world("b", title="b, now waiting", status=TicketStatus.PENDING, updated_at=now)
             )
             second = await cw.poll(first.cursor)
             changed = by_key(second.tickets)
-            assert set(changed) == {key_b, key_c}  # c sits inside the overlap: read again
+            assert set(changed) == {key_b}
             assert (changed[key_b].title, changed[key_b].status) == (
                 "b, now waiting",
                 TicketStatus.PENDING,
             )
-            assert second.cursor is not None
-            assert second.cursor["incremental"] == {
-                "from": (now - timedelta(seconds=60)).isoformat()
-            }
+            assert stamp_in(ticket_requests(emu)[-1].param("conditions") or "") == held.replace(
+                microsecond=0
+            )
             third = await cw.poll(second.cursor)
-        assert [t.key for t in third.tickets] == [key_b]
-        assert third.cursor == second.cursor
+        assert [t.key for t in third.tickets] == [key_b]  # inside the overlap: read again
+        assert held_from(third) >= held_from(second)
 
 
-async def test_nothing_new_keeps_the_old_cursor() -> None:
+async def test_an_empty_window_moves_forward_to_the_sites_clock_less_the_overlap() -> None:
     with ConnectWiseEmulator() as emu:
         emu.put_ticket(world("a", updated_at=NOW - timedelta(hours=2)))
+        site_clock = {"Date": "Wed, 01 Jan 2025 09:00:00 GMT"}
+        emu.inject(Reply(200, [], headers=site_clock))
         async with connector_for(emu) as cw:
             saved = incremental({"from": (NOW - timedelta(minutes=30)).isoformat()})
             result = await cw.poll(saved)
         assert result.tickets == ()
-        assert result.cursor == saved
         assert result.requests == 1
+        assert held_from(result) == datetime(2025, 1, 1, 8, 59, tzinfo=UTC)
 
 
-async def test_update_in_the_same_second_as_the_newest_is_not_missed() -> None:
+async def test_a_write_in_the_same_second_as_the_held_start_is_read() -> None:
     with ConnectWiseEmulator() as emu:
-        at = NOW - timedelta(minutes=10)
-        emu.put_ticket(world("a", updated_at=at))
+        emu.put_ticket(world("a", updated_at=NOW - timedelta(minutes=10)))
         async with connector_for(emu) as cw:
-            first = await cw.poll(incremental({"from": (at - timedelta(minutes=5)).isoformat()}))
-            late = emu.put_ticket(world("late", updated_at=at))
+            first = await cw.poll(incremental({"from": (NOW - timedelta(minutes=15)).isoformat()}))
+            late = emu.put_ticket(world("late", updated_at=held_from(first)))
             second = await cw.poll(first.cursor)
         assert late in by_key(second.tickets)
 
