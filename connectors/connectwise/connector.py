@@ -51,7 +51,8 @@ ticket's description: known whenever all of a ticket's notes were read (the
 backfill, or a ticket created inside the window); when an older ticket's
 changed notes include a Discussion note, one more request
 (``conditions=detailDescriptionFlag = true&pageSize=1``) finds its first one.
-Otherwise ``description`` is ``None``: not re-read, not "empty". Ticket
+A ticket read in full without a Discussion note has ``""``; otherwise
+``description`` is ``None``: not re-read, not "empty". Ticket
 documents (``/system/documents?recordType=Ticket&recordId=``) are not read:
 one more request per changed ticket, with no bulk path.
 
@@ -386,7 +387,11 @@ class ConnectWiseConnector(Connector):
     async def _conversation(
         self, row: Mapping[str, Any], since: datetime | None
     ) -> tuple[str | None, list[Mapping[str, Any]]]:
-        """``(description, notes)`` of one ticket: all notes, or those changed since ``since``."""
+        """``(description, notes)`` of one ticket: all notes, or those changed since ``since``.
+
+        The description is ``""`` when every note was read and none is a Discussion
+        note, ``None`` when it was not read this time.
+        """
         ticket_id = _ticket_id(row)
         path = f"{TICKETS_PATH}/{ticket_id}/notes"
         conditions = None if since is None else f"_info/lastUpdated >= [{_cw_time(since)}]"
@@ -395,7 +400,9 @@ class ConnectWiseConnector(Connector):
         first = next((note for note in notes if is_description(note)), None)
         if first is not None and not complete:  # is it the first Discussion note ever?
             first = next(iter(await self._notes(path, "detailDescriptionFlag = true", 1)), None)
-        return (description_text(first) if first is not None else None), notes
+        if first is not None:
+            return description_text(first) or "", notes
+        return ("" if complete else None), notes  # read in full and none there: known empty
 
     async def _notes(
         self, path: str, conditions: str | None, limit: int | None = None

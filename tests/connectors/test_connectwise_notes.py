@@ -226,3 +226,16 @@ async def test_a_ticket_deleted_before_its_notes_are_read_is_no_failure() -> Non
             result = await cw.poll(None)
     assert len(result.tickets) == 2
     assert [e.body for e in result.entries] == ["Second"]
+
+
+async def test_a_ticket_read_in_full_without_a_discussion_note_has_an_empty_description() -> None:
+    with ConnectWiseEmulator() as emu:
+        emu.put_ticket(world("quiet"))
+        emu.put_ticket(world("internal-only"))
+        emu.put_entry("internal-only", entry("n", "Agents only", at=NOW, visibility="internal"))
+        async with connector_for(emu) as cw:
+            pages = [page async for page in cw.pages(None)]
+    backfill = [
+        t for p in pages if p.progress and p.progress.phase == "backfill" for t in p.tickets
+    ]
+    assert [t.description for t in backfill] == ["", ""]  # known empty, not "not read"
