@@ -56,11 +56,13 @@ A ticket read in full without a Discussion note has ``""``; otherwise
 documents (``/system/documents?recordType=Ticket&recordId=``) are not read:
 one more request per changed ticket, with no bulk path.
 
-ConnectWise publishes no rate-limit headers, so the connector paces itself: at
-least ``min_request_interval`` (default 0.1 s) between the starts of two
-requests, and ``concurrency`` (default 3) in flight. A 429 or 503 with
-``Retry-After`` becomes :class:`RateLimited`; inside a notes fan-out a short
-one is waited out and retried.
+ConnectWise publishes no rate limit and sends no budget headers, so the
+connector bounds itself: ``concurrency`` (default 3) requests in flight, and,
+where a site wants a fixed ceiling, ``min_request_interval`` seconds between
+the starts of two requests (default 0: off). A 429 or 503 with ``Retry-After``
+becomes :class:`RateLimited`; inside a notes fan-out a short one is waited out
+and retried, on a ticket page it ends the poll for the scheduler's back-off
+(every page before it is committed).
 """
 
 from __future__ import annotations
@@ -116,12 +118,12 @@ MAX_NOTE_PAGES = 100
 
 
 class RequestPacer:
-    """Keeps at least ``interval`` seconds between the starts of two requests.
+    """Keeps at least ``interval`` seconds between the starts of two requests (0: off).
 
-    ConnectWise names no numeric limit and sends no budget headers, so a small
-    fixed gap keeps a backfill and its notes fan-out from bursting at a tenant.
-    Each caller reserves the next free start time before it sleeps, so
-    concurrent callers are spaced too (not released together).
+    ConnectWise names no numeric limit and sends no budget headers; a site that
+    wants a fixed ceiling gets one. Each caller reserves the next free start
+    time before it sleeps, so concurrent callers are spaced too (not released
+    together).
     """
 
     def __init__(self, interval: float) -> None:

@@ -40,7 +40,9 @@ MAX_PAGE_SIZE = 1000
 DEFAULT_PAGE_SIZE = 250
 DEFAULT_API_VERSION = "2022.1"
 """The REST model version pinned in ``Accept`` so a server upgrade cannot reshape rows."""
-DEFAULT_MIN_INTERVAL = 0.1
+DEFAULT_MIN_INTERVAL = 0.0
+"""Off: the concurrency bound already caps the rate (3 in flight at 200 ms is 15 requests
+a second); a site that wants a fixed ceiling sets ``min_request_interval``."""
 MAX_MIN_INTERVAL = 10.0
 DEFAULT_CONCURRENCY = 3
 """ConnectWise publishes no numeric rate or concurrency limit for cloud sites; it answers
@@ -67,7 +69,8 @@ class ConnectWiseSettings(ConnectorSettings):
     page_size: int = page_size_field(DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
     concurrency: int = Field(DEFAULT_CONCURRENCY, ge=1, le=16)
     min_request_interval: float = Field(DEFAULT_MIN_INTERVAL, ge=0, le=MAX_MIN_INTERVAL)
-    """Seconds between the starts of two requests (ConnectWise sends no budget headers)."""
+    """Seconds at least between the starts of two requests (ConnectWise sends no budget
+    headers); 0 leaves the pace to ``concurrency`` and the site's own 429/Retry-After."""
     api_version: str = DEFAULT_API_VERSION
     """The model version pinned in ``Accept: application/vnd.connectwise.com+json; version=``."""
     board: str | None = None

@@ -668,6 +668,6 @@ async def test_validate_accepts_good_overrides_and_codebase_comes_from_base_url(
 
 def test_defaults_are_the_vendors() -> None:
     parsed = ConnectWiseConnector.parse_settings(section())
-    assert (parsed.page_size, parsed.concurrency, parsed.min_request_interval) == (250, 3, 0.1)
+    assert (parsed.page_size, parsed.concurrency, parsed.min_request_interval) == (250, 3, 0)
     assert (parsed.backfill_days, parsed.overlap_seconds, parsed.read_notes) == (30, 60, True)
     assert ConnectWiseConnector.parse_settings(section()) == parsed
