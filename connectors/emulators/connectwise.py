@@ -71,7 +71,6 @@ import itertools
 import json
 import operator
 import re
-import socket
 import uuid
 from bisect import bisect_left, bisect_right, insort
 from collections import OrderedDict
@@ -395,17 +394,8 @@ class ConnectWiseEmulator(TicketEmulator):
         """The board hand-offs go to in the demo (``create_board_id``)."""
 
     def start(self) -> str:
-        """Serve on loopback; :attr:`base_url` is the API root, as the connector expects.
-
-        Answers go out with Nagle's algorithm off: the shared handler writes the
-        headers and the body in two sends, and on loopback the second waited for
-        the client's delayed ACK, about 40 ms per request, a latency no real
-        site adds (``latency`` is the emulated distance).
-        """
+        """Serve on loopback; :attr:`base_url` is the API root, as the connector expects."""
         self.site_url = super().start()
-        if self._server is not None:
-            handler: Any = self._server.RequestHandlerClass
-            self._server.RequestHandlerClass = _no_delay(handler)
         self.base_url = f"{self.site_url}{API_ROOT}"
         with self.lock:
             self._json.clear()  # hrefs are absolute under the new root
@@ -1244,17 +1234,6 @@ class ConnectWiseEmulator(TicketEmulator):
         done = row["dateResolved"] or row["closedDate"]
         finished = parse_iso(done) if done else None
         return (finished or self.clock()) <= due
-
-
-def _no_delay(handler: type[Any]) -> type[Any]:
-    """The handler class, with ``TCP_NODELAY`` set on each accepted connection."""
-
-    class NoDelay(handler):  # type: ignore[misc]
-        def setup(self) -> None:
-            super().setup()
-            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    return NoDelay
 
 
 # -- conditions: parsed once into a small tree of predicates --------------------------------
