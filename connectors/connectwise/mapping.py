@@ -11,6 +11,18 @@ Status: every tenant names its own board statuses, so only ``closedFlag`` is a
 fact; the rest is read from the status name by keyword and is exactly what
 ``status_map`` overrides exist for. Priority: ``priority.sort`` 1..5 when the
 reference carries it, else the level in names like "Priority 2 - Quick Response".
+
+Notes (``GET /service/tickets/{id}/notes``, the ServiceNote model) become
+:class:`ConversationEntry` s. ConnectWise keeps a note as plain text (its e-mail
+connector strips HTML before it writes one; newer sites allow Markdown in the
+editor), so the body is that text tidied, with earlier e-mail replies it quotes
+folded away (:func:`connectors.richtext.fold_quoted`); the raw body keeps it
+whole. Who may read a note follows its flags: Internal Analysis (or
+``internalFlag``) is internal; Discussion (``detailDescriptionFlag``) and
+Resolution are what the customer sees; a note with no flag and no member or
+contact behind it was written by the system (a workflow rule), otherwise it is
+treated as internal (never claimed public without a flag saying so). The first
+Discussion note is the ticket's initial description.
 """
 
 from __future__ import annotations
@@ -21,13 +33,18 @@ from datetime import datetime
 from typing import Any, TypeGuard
 
 from connectors.errors import BadPayload
-from connectors.records import Priority, TicketRecord, TicketStatus
+from connectors.records import ConversationEntry, Priority, TicketRecord, TicketStatus, Visibility
+from connectors.richtext import fold_quoted, markdown_to_text
 from connectors.timestamps import parse_iso
 
 __all__ = [
     "DEFAULT_CODEBASE",
+    "description_text",
+    "is_description",
     "normalise_priority",
     "normalise_status",
+    "note_to_entry",
+    "note_visibility",
     "parse_cw_time",
     "ticket_to_record",
     "ticket_url",
@@ -97,7 +114,11 @@ def normalise_priority(priority: Mapping[str, Any] | None) -> Priority | None:
 
 
 def ticket_to_record(
-    ticket: Any, *, ui_url: str | None = None, codebase: str = DEFAULT_CODEBASE
+    ticket: Any,
+    *,
+    ui_url: str | None = None,
+    codebase: str = DEFAULT_CODEBASE,
+    description: str | None = None,
 ) -> TicketRecord:
     """Map one row of ``GET /service/tickets`` (or ``GET /service/tickets/{id}``)."""
     if not isinstance(ticket, Mapping):
@@ -139,7 +160,73 @@ def ticket_to_record(
         vendor_due_at=None,
         vendor_breached=breached,
         url=ticket_url(ui_url, codebase, ticket_id) if ui_url else None,
+        description=description,
         raw=dict(ticket),
+    )
+
+
+def note_visibility(note: Mapping[str, Any]) -> Visibility:
+    """Who can read a note at ConnectWise, from its flags (see the module docstring)."""
+    if note.get("internalAnalysisFlag") is True or note.get("internalFlag") is True:
+        return Visibility.INTERNAL
+    if note.get("detailDescriptionFlag") is True or note.get("resolutionFlag") is True:
+        return Visibility.PUBLIC
+    if _ref(note.get("member")) is None and _ref(note.get("contact")) is None:
+        return Visibility.SYSTEM
+    return Visibility.INTERNAL
+
+
+def is_description(note: Mapping[str, Any]) -> bool:
+    """A Discussion note: the first one (by id) is the ticket's initial description."""
+    return note.get("detailDescriptionFlag") is True
+
+
+def description_text(note: Mapping[str, Any]) -> str | None:
+    """The description a note carries, as tidy plain text (``None`` when empty)."""
+    text = note.get("text")
+    if not isinstance(text, str):
+        return None
+    return markdown_to_text(text).strip() or None
+
+
+def note_to_entry(note: Any, ticket_id: str) -> ConversationEntry:
+    """Map one ServiceNote of ``GET /service/tickets/{id}/notes``."""
+    if not isinstance(note, Mapping):
+        raise BadPayload(f"ConnectWise note on ticket {ticket_id} is not an object")
+    note_id = note.get("id")
+    if not _is_int(note_id):
+        raise BadPayload(f"ConnectWise note on ticket {ticket_id} has no integer id")
+    info = _ref(note.get("_info")) or {}
+    created = _optional_time(note.get("dateCreated")) or _optional_time(info.get("dateEntered"))
+    updated = _optional_time(info.get("lastUpdated"))
+    created = created or updated
+    if created is None:
+        raise BadPayload(f"ConnectWise note {note_id} has no dateCreated")
+    raw = note.get("text")
+    raw_text = raw if isinstance(raw, str) else ""
+    body, _quoted = fold_quoted(markdown_to_text(raw_text))
+    return ConversationEntry(
+        ticket_external_id=ticket_id,
+        external_id=str(note_id),
+        created_at=created,
+        visibility=note_visibility(note),
+        body=body,
+        author=_note_author(note),
+        raw_format="text",
+        raw_body=raw_text,
+        updated_at=updated,
+    )
+
+
+def _note_author(note: Mapping[str, Any]) -> str | None:
+    """The member who wrote it, else the contact (a customer reply), else ``createdBy``."""
+    member = _ref(note.get("member"))
+    contact = _ref(note.get("contact"))
+    return (
+        _text(member, "name")
+        or _text(member, "identifier")
+        or _text(contact, "name")
+        or _text(note, "createdBy")
     )
 
 

@@ -1,7 +1,12 @@
-"""The ConnectWise connector against the ConnectWise emulator, over real HTTP on 127.0.0.1."""
+"""The ConnectWise connector against the ConnectWise emulator, over real HTTP on 127.0.0.1.
+
+Polls here run both phases of :mod:`connectors.sync` through ``Connector.poll`` (which
+drains ``pages()``); the phases themselves, restarts and notes have their own files.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import time
 from collections.abc import AsyncIterator
@@ -9,13 +14,13 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx2
 import pytest
 
 from connectors.base import VendorConfig
 from connectors.connectwise import ConnectWiseConnector
+from connectors.connectwise.connector import RequestPacer
 from connectors.emulators.base import Reply, Request, WorldTicket
-from connectors.emulators.connectwise import API_ROOT, ConnectWiseEmulator, cw_stamp
+from connectors.emulators.connectwise import API_ROOT, ConnectWiseEmulator
 from connectors.errors import (
     AuthError,
     BadPayload,
@@ -23,12 +28,13 @@ from connectors.errors import (
     RateLimited,
     TransientError,
 )
-from connectors.records import Priority, TicketRecord, TicketStatus
+from connectors.records import Cursor, PollResult, Priority, TicketRecord, TicketStatus
 from connectors.timestamps import parse_iso
 from tests.hostile import has_forbidden
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 TICKETS = f"{API_ROOT}/service/tickets"
+COUNT = f"{API_ROOT}/service/tickets/count"
 
 
 def world(ref: str, **fields: Any) -> WorldTicket:
@@ -52,6 +58,7 @@ def config_for(emu: ConnectWiseEmulator, **settings: Any) -> VendorConfig:
     values = emu.vendor_settings()
     kind = values.pop("kind")
     merged = {"min_request_interval": 0, **values, **settings}
+    merged = {k: v for k, v in merged.items() if v is not None}
     return VendorConfig(name="msp", kind=kind, base_url=emu.base_url, settings=merged)
 
 
@@ -75,9 +82,13 @@ def ticket_requests(emu: ConnectWiseEmulator) -> list[Request]:
     return [r for r in emu.requests if r.path == TICKETS]
 
 
-def since_of(request: Request) -> datetime:
-    conditions = request.param("conditions") or ""
-    assert conditions.startswith("lastUpdated > [")
+def incremental(position: Cursor) -> Cursor:
+    """A saved cursor whose backfill is done, at this incremental position."""
+    return {"v": 2, "incremental": position, "incremental_from": None, "backfill": None}
+
+
+def stamp_in(conditions: str) -> datetime:
+    """The first ``[…]`` timestamp of a conditions string."""
     stamp = parse_iso(conditions.split("[", 1)[1].split("]", 1)[0])
     assert stamp is not None
     return stamp
@@ -87,13 +98,19 @@ def link_to(emu: ConnectWiseEmulator, page: int) -> dict[str, str]:
     return {"Link": f'<{emu.base_url}/service/tickets/?page={page}&pageSize=1>; rel="next"'}
 
 
-async def test_backfill_pages_through_everything_with_names_and_links() -> None:
+COUNTED = Reply(200, {"count": 1})
+"""The answer to the backfill's first request (``/service/tickets/count``)."""
+
+
+async def test_backfill_pages_by_id_keyset_with_names_and_links() -> None:
     with ConnectWiseEmulator() as emu:
         keys = {
             emu.put_ticket(world(f"t{i}", assignee=f"Agent {i}", requester=f"Contact {i}")): i
             for i in range(5)
         }
-        async with connector_for(emu, page_size=2) as cw:
+        ids = [emu.ticket_id(f"t{i}") for i in range(5)]
+        async with connector_for(emu, page_size=2, read_notes=False) as cw:
+            before = datetime.now(UTC)
             result = await cw.poll(None)
 
         tickets = by_key(result.tickets)
@@ -108,12 +125,23 @@ async def test_backfill_pages_through_everything_with_names_and_links() -> None:
                 f"{emu.site_url}/v4_6_release/services/system_io/Service/"
                 f"fv_sr100_request.rails?service_recid={key.removeprefix('#')}"
             )
-        assert result.requests == 3
-        sent = ticket_requests(emu)
-        assert [r.param("page") for r in sent] == ["1", "2", "3"]
-        assert {(r.param("pageSize"), r.param("orderBy")) for r in sent} == {("2", "id asc")}
-        assert abs(since_of(sent[0]) - (NOW - timedelta(days=30))).total_seconds() < 120
-        assert result.cursor == {"since": (NOW - timedelta(hours=1)).isoformat()}
+        # count, three keyset pages, one incremental page
+        assert result.requests == 5
+        assert [r.path for r in emu.requests] == [COUNT] + [TICKETS] * 4
+        backfill = [r.param("conditions") or "" for r in ticket_requests(emu)[:3]]
+        base = backfill[0]
+        assert base.startswith("(closedFlag = false or lastUpdated >= [")
+        assert abs(stamp_in(base) - (before - timedelta(days=30))).total_seconds() < 120
+        assert backfill[1:] == [f"{base} and id > {ids[1]}", f"{base} and id > {ids[3]}"]
+        assert emu.requests[0].param("conditions") == base
+        assert {
+            (r.param("page"), r.param("pageSize"), r.param("orderBy")) for r in ticket_requests(emu)
+        } == {("1", "2", "id asc")}
+        changes = ticket_requests(emu)[-1].param("conditions") or ""
+        assert changes.startswith("lastUpdated >= [")
+        assert abs(stamp_in(changes) - (before - timedelta(seconds=60))).total_seconds() < 5
+        assert result.progress is not None and result.progress.phase == "incremental"
+        assert result.cursor is not None and result.cursor["backfill"] is None
 
 
 async def test_credentials_client_id_and_model_version_are_sent() -> None:
@@ -144,70 +172,89 @@ async def test_short_and_empty_pages_with_a_next_link_are_not_the_end() -> None:
         emu.put_ticket(world("hidden-2", group="Finance"))
         emu.put_ticket(world("hidden-3", group="Finance"))
         visible = {emu.put_ticket(world("a")), emu.put_ticket(world("b"))}
-        async with connector_for(emu, page_size=2) as cw:
+        async with connector_for(emu, page_size=2, read_notes=False) as cw:
             result = await cw.poll(None)
         assert set(by_key(result.tickets)) == visible
-        assert result.requests == 3  # page 1 empty, page 2 short, page 3 short and last
+        backfill = ticket_requests(emu)[:3]
+        # page 1 empty (hidden), page 2 short: the next page number, then the keyset again
+        assert [r.param("page") for r in backfill] == ["1", "2", "1"]
+        assert (backfill[1].param("conditions") or "").endswith("])")
+        assert (backfill[2].param("conditions") or "").endswith(f"and id > {emu.ticket_id('a')}")
 
 
-async def test_injected_empty_page_with_next_link_is_followed() -> None:
+async def test_injected_empty_page_with_next_link_is_followed_by_page_number() -> None:
     with ConnectWiseEmulator() as emu:
         emu.put_ticket(world("a"))
         key_b = emu.put_ticket(world("b"))
-        emu.inject(Reply(200, [], headers=link_to(emu, 2)))
-        async with connector_for(emu, page_size=1) as cw:
+        emu.inject(COUNTED, Reply(200, [], headers=link_to(emu, 2)))
+        async with connector_for(emu, page_size=1, read_notes=False) as cw:
             result = await cw.poll(None)
         assert [t.key for t in result.tickets] == [key_b]
-        assert [r.param("page") for r in ticket_requests(emu)] == ["1", "2"]
+        assert [r.param("page") for r in ticket_requests(emu)[:2]] == ["1", "2"]
 
 
-async def test_incremental_poll_rereads_only_the_overlap_and_what_changed() -> None:
+def held_from(result: PollResult) -> datetime:
+    """Where the next incremental window of a finished poll starts."""
+    assert result.cursor is not None
+    return datetime.fromisoformat(result.cursor["incremental"]["from"])
+
+
+async def test_incremental_poll_reads_its_window_and_holds_the_cursor_back() -> None:
+    now = datetime.now(UTC).replace(microsecond=0)
     with ConnectWiseEmulator() as emu:
-        emu.put_ticket(world("a", updated_at=NOW - timedelta(hours=3)))
-        emu.put_ticket(world("b", updated_at=NOW - timedelta(hours=2)))
-        key_c = emu.put_ticket(world("c", updated_at=NOW - timedelta(hours=1)))
-        async with connector_for(emu) as cw:
-            first = await cw.poll(None)
-            assert len(first.tickets) == 3
-            assert first.cursor == {"since": (NOW - timedelta(hours=1)).isoformat()}
+        emu.put_ticket(world("a", updated_at=now - timedelta(hours=3)))
+        key_b = emu.put_ticket(world("b", updated_at=now - timedelta(minutes=30)))
+        key_c = emu.put_ticket(world("c", updated_at=now - timedelta(minutes=10)))
+        saved = incremental({"from": (now - timedelta(hours=1)).isoformat()})
+        async with connector_for(emu, read_notes=False) as cw:
+            before = datetime.now(UTC)
+            first = await cw.poll(saved)
+            after = datetime.now(UTC)
+            assert set(by_key(first.tickets)) == {key_b, key_c}
+            conditions = ticket_requests(emu)[-1].param("conditions") or ""
+            assert stamp_in(conditions) == now - timedelta(hours=1)
+            # The site's clock when the window began, less the overlap.
+            held = held_from(first)
+            overlap = timedelta(seconds=60)
+            assert before - overlap - timedelta(seconds=1) <= held <= after - overlap
 
             key_b = emu.put_ticket(
-                world("b", title="b, now waiting", status=TicketStatus.PENDING, updated_at=NOW)
+                world("b", title="b, now waiting", status=TicketStatus.PENDING, updated_at=now)
             )
-            key_d = emu.put_ticket(world("d", updated_at=NOW - timedelta(minutes=5)))
             second = await cw.poll(first.cursor)
-
             changed = by_key(second.tickets)
-            # c shares the cursor's instant: re-read inside the overlap (the store upserts).
-            assert set(changed) == {key_b, key_c, key_d}
+            assert set(changed) == {key_b}
             assert (changed[key_b].title, changed[key_b].status) == (
                 "b, now waiting",
                 TicketStatus.PENDING,
             )
-            assert since_of(ticket_requests(emu)[-1]) == NOW - timedelta(hours=1, seconds=60)
-            assert second.cursor == {"since": NOW.isoformat()}
-
+            assert stamp_in(ticket_requests(emu)[-1].param("conditions") or "") == held.replace(
+                microsecond=0
+            )
             third = await cw.poll(second.cursor)
-            assert [t.key for t in third.tickets] == [key_b]
-            assert third.cursor == second.cursor
+        assert [t.key for t in third.tickets] == [key_b]  # inside the overlap: read again
+        assert held_from(third) >= held_from(second)
 
 
-async def test_nothing_new_keeps_the_old_cursor() -> None:
+async def test_an_empty_window_moves_forward_to_the_sites_clock_less_the_overlap() -> None:
     with ConnectWiseEmulator() as emu:
         emu.put_ticket(world("a", updated_at=NOW - timedelta(hours=2)))
+        site_clock = {"Date": "Wed, 01 Jan 2025 09:00:00 GMT"}
+        emu.inject(Reply(200, [], headers=site_clock))
         async with connector_for(emu) as cw:
-            saved = {"since": (NOW - timedelta(minutes=30)).isoformat()}
+            saved = incremental({"from": (NOW - timedelta(minutes=30)).isoformat()})
             result = await cw.poll(saved)
         assert result.tickets == ()
-        assert result.cursor == saved
+        assert result.requests == 1
+        assert held_from(result) == datetime(2025, 1, 1, 8, 59, tzinfo=UTC)
 
 
-async def test_update_in_the_same_second_as_the_cursor_is_not_missed() -> None:
+async def test_a_write_in_the_same_second_as_the_held_start_is_read() -> None:
     with ConnectWiseEmulator() as emu:
         emu.put_ticket(world("a", updated_at=NOW - timedelta(minutes=10)))
         async with connector_for(emu) as cw:
-            first = await cw.poll(None)
-            late = emu.put_ticket(world("late", updated_at=NOW - timedelta(minutes=10)))
+            first = await cw.poll(incremental({"from": (NOW - timedelta(minutes=15)).isoformat()}))
+            late = emu.put_ticket(world("late", updated_at=held_from(first)))
             second = await cw.poll(first.cursor)
         assert late in by_key(second.tickets)
 
@@ -216,50 +263,68 @@ async def test_cursor_never_moves_past_the_polls_start() -> None:
     with ConnectWiseEmulator() as emu:
         emu.put_ticket(world("future", updated_at=NOW + timedelta(hours=2)))
         async with connector_for(emu) as cw:
-            before = datetime.now(UTC)
-            result = await cw.poll(None)
+            result = await cw.poll(incremental({"from": (NOW - timedelta(hours=1)).isoformat()}))
+        assert len(result.tickets) == 1
         assert result.cursor is not None
-        since = datetime.fromisoformat(result.cursor["since"])
-        assert before - timedelta(seconds=1) <= since <= datetime.now(UTC)
+        held = datetime.fromisoformat(result.cursor["incremental"]["from"])
+        assert held <= datetime.now(UTC) - timedelta(seconds=60)
+
+
+async def test_a_legacy_cursor_is_kept_as_the_window_and_a_backfill_runs_once() -> None:
+    with ConnectWiseEmulator() as emu:
+        emu.put_ticket(world("a"))
+        legacy = {"since": (NOW - timedelta(hours=2)).isoformat()}  # before the two phases
+        async with connector_for(emu, read_notes=False) as cw:
+            result = await cw.poll(legacy)
+        assert len(result.tickets) == 1
+        first = ticket_requests(emu)[0].param("conditions") or ""
+        window = ticket_requests(emu)[-1].param("conditions") or ""
+        assert first.startswith("(closedFlag = false or")
+        assert stamp_in(window) == NOW - timedelta(hours=2, seconds=60)
 
 
 class ChangeDuringPaging(ConnectWiseEmulator):
-    """Updates ticket ``a`` right after page 1 is served, as an agent might mid-poll."""
+    """Updates ticket ``a`` right after the first ticket page is served, as an agent might."""
 
     changed = False
 
     def route(self, request: Request) -> Reply:
         reply = super().route(request)
-        if request.path == TICKETS and request.param("page") == "1" and not self.changed:
+        if request.path == TICKETS and not self.changed:
             self.changed = True
-            self.put_ticket(world("a", title="a, edited mid-poll", updated_at=NOW))
+            self.put_ticket(world("a", title="a, edited mid-poll", updated_at=self.clock()))
         return reply
 
 
-async def test_ticket_changed_while_paging_skips_nothing_and_is_seen_next_poll() -> None:
+async def test_ticket_changed_while_paging_skips_nothing_and_is_read_again() -> None:
     with ChangeDuringPaging() as emu:
         keys = {emu.put_ticket(world(r, updated_at=NOW - timedelta(hours=1))) for r in "abcd"}
-        async with connector_for(emu, page_size=1) as cw:
-            first = await cw.poll(None)
-            assert set(by_key(first.tickets)) == keys  # id order: nothing shifted off a page
-            second = await cw.poll(first.cursor)
-        titles = {t.key: t.title for t in second.tickets}
-        assert titles[f"#{emu.ticket_id('a')}"] == "a, edited mid-poll"
+        async with connector_for(emu, page_size=1, read_notes=False) as cw:
+            pages = [page async for page in cw.pages(None)]
+        seen = [t.key for page in pages for t in page.tickets]
+        backfill = [
+            t for p in pages if p.progress and p.progress.phase == "backfill" for t in p.tickets
+        ]
+        assert {t.key for t in backfill} == keys  # id order: nothing shifted off a page
+        edited = [
+            t.title for page in pages for t in page.tickets if t.key == f"#{emu.ticket_id('a')}"
+        ]
+        assert edited[-1] == "a, edited mid-poll"  # the incremental phase of the same poll
+        assert len(seen) == 5
 
 
-async def test_ticket_seen_twice_in_one_poll_is_kept_once_in_its_newest_state() -> None:
+async def test_a_site_that_ignores_the_keyset_is_bad_payload_not_a_loop() -> None:
     with ConnectWiseEmulator() as emu:
-        key = emu.put_ticket(world("a", title="fresh", updated_at=NOW))
-        fresh = emu.ticket("a")
-        stale = {**fresh, "summary": "stale", "_info": {**fresh["_info"]}}
-        stale["_info"]["lastUpdated"] = cw_stamp(NOW - timedelta(hours=1))
+        emu.put_ticket(world("a"))
+        same = emu.ticket("a")
         emu.inject(
-            Reply(200, [fresh], headers=link_to(emu, 2)),
-            Reply(200, [stale]),
+            COUNTED,
+            Reply(200, [same], headers=link_to(emu, 2)),
+            Reply(200, [same], headers=link_to(emu, 3)),
         )
-        async with connector_for(emu, page_size=1) as cw:
-            result = await cw.poll(None)
-        assert [(t.key, t.title) for t in result.tickets] == [(key, "fresh")]
+        async with connector_for(emu, page_size=1, read_notes=False) as cw:
+            with pytest.raises(BadPayload, match="no progress"):
+                await cw.poll(None)
 
 
 async def test_built_in_status_and_priority_mapping_over_the_wire() -> None:
@@ -379,8 +444,9 @@ async def test_board_setting_filters_with_an_escaped_condition() -> None:
             result = await cw.poll(None)
         assert [t.key for t in result.tickets] == [wanted]
         assert result.tickets[0].group == board
-        conditions = ticket_requests(emu)[0].param("conditions") or ""
-        assert conditions.endswith(' and board/name = "Network \\"Core\\""')
+        for request in [emu.requests[0], *ticket_requests(emu)]:
+            conditions = request.param("conditions") or ""
+            assert conditions.endswith(' and board/name = "Network \\"Core\\""')
 
 
 async def test_wrong_private_key_is_an_auth_error_without_the_secret() -> None:
@@ -403,13 +469,12 @@ async def test_wrong_client_id_is_an_auth_error() -> None:
 @pytest.mark.parametrize("status", [429, 503])
 async def test_throttling_with_retry_after_is_rate_limited(status: int) -> None:
     with ConnectWiseEmulator() as emu:
-        emu.inject(
-            Reply(
-                status,
-                {"code": "TooManyRequests", "message": "Too many requests"},
-                headers={"Retry-After": "12"},
-            )
+        throttled = Reply(
+            status,
+            {"code": "TooManyRequests", "message": "Too many requests"},
+            headers={"Retry-After": "12"},
         )
+        emu.inject(COUNTED, throttled)
         async with connector_for(emu) as cw:
             with pytest.raises(RateLimited) as info:
                 await cw.poll(None)
@@ -425,6 +490,16 @@ async def test_server_error_is_transient() -> None:
         assert info.value.http_status == 500
 
 
+async def test_an_unreadable_count_only_costs_the_progress_total() -> None:
+    with ConnectWiseEmulator() as emu:
+        emu.put_ticket(world("a"))
+        emu.inject(Reply(200, raw=b"<html>maintenance</html>"))
+        async with connector_for(emu) as cw:
+            pages = [page async for page in cw.pages(None)]
+        assert [t.key for p in pages for t in p.tickets] == [f"#{emu.ticket_id('a')}"]
+        assert pages[0].progress is not None and pages[0].progress.total is None
+
+
 @pytest.mark.parametrize(
     ("reply", "message"),
     [
@@ -437,7 +512,7 @@ async def test_server_error_is_transient() -> None:
 )
 async def test_unreadable_answers_are_bad_payload(reply: Reply, message: str) -> None:
     with ConnectWiseEmulator() as emu:
-        emu.inject(reply)
+        emu.inject(COUNTED, reply)
         async with connector_for(emu) as cw:
             with pytest.raises(BadPayload, match=message):
                 await cw.poll(None)
@@ -447,27 +522,33 @@ async def test_pacing_keeps_the_minimum_interval_between_requests() -> None:
     with ConnectWiseEmulator() as emu:
         for ref in "abc":
             emu.put_ticket(world(ref))
-        async with connector_for(emu, page_size=1, min_request_interval=0.15) as cw:
+        async with connector_for(
+            emu, page_size=1, min_request_interval=0.15, read_notes=False
+        ) as cw:
             started = time.monotonic()
             result = await cw.poll(None)
             elapsed = time.monotonic() - started
-        assert result.requests == 3
-        assert elapsed >= 0.29
-        assert cw.pacer.waited >= 0.2
+        assert result.requests == 5  # count, three pages, the incremental page
+        assert elapsed >= 0.15 * 4 - 0.01  # sleeps never end early: the pacer held them apart
         async with connector_for(emu, page_size=1, min_request_interval=0) as fast:
             await fast.poll(None)
         assert fast.pacer.waited == 0
 
 
-async def test_foreign_cursor_means_backfill_and_backfill_days_is_honoured() -> None:
-    with ConnectWiseEmulator() as emu:
-        emu.put_ticket(world("a"))
-        async with connector_for(emu, backfill_days=2) as cw:
-            result = await cw.poll({"after_cursor": "from another connector"})
-        assert len(result.tickets) == 1
-        assert (
-            abs(since_of(ticket_requests(emu)[0]) - (NOW - timedelta(days=2))).total_seconds() < 120
-        )
+async def test_the_pacer_spaces_concurrent_callers_too() -> None:
+    pacer = RequestPacer(0.05)
+    starts: list[float] = []
+
+    async def one() -> None:
+        await pacer.wait()
+        starts.append(time.monotonic())
+
+    began = time.monotonic()
+    await asyncio.gather(*(one() for _ in range(5)))
+    # Each caller reserved its own slot: the k-th starts no sooner than k intervals in.
+    for k, started in enumerate(sorted(starts)):
+        assert started - began >= k * 0.05 - 0.002, (k, started - began)
+    assert pacer.waited > 0
 
 
 async def test_without_ui_url_there_is_no_link() -> None:
@@ -495,9 +576,21 @@ async def test_hostile_summary_and_names_are_cleaned() -> None:
     assert not has_forbidden(ticket.title)
 
 
+# -- settings ----------------------------------------------------------------------------
+
+
 def settings(**extra: Any) -> dict[str, Any]:
     creds = {"company_id": "c", "public_key": "p", "private_key": "k", "client_id": "id"}
     return {**creds, **extra}
+
+
+def section(**extra: Any) -> VendorConfig:
+    return VendorConfig(
+        name="msp",
+        kind="connectwise",
+        base_url="https://api-na.myconnectwise.net/v4_6_release/apis/3.0",
+        settings=settings(**extra),
+    )
 
 
 def test_validate_rejects_missing_credentials() -> None:
@@ -518,26 +611,37 @@ def test_validate_rejects_missing_credentials() -> None:
     [
         ({"status_map": {"Waiting Customer": "snoozed"}}, "status_map"),
         ({"priority_map": {"Priority 1 - Emergency Response": "P0"}}, "priority_map"),
-        ({"status_map": "pending"}, "must be a table"),
+        ({"status_map": "pending"}, "status_map: .*must be a table"),
         ({"page_size": "0"}, "page_size"),
         ({"page_size": "1001"}, "page_size"),
         ({"backfill_days": "-1"}, "backfill_days"),
         ({"min_request_interval": "-0.1"}, "min_request_interval"),
         ({"min_request_interval": "11"}, "min_request_interval"),
         ({"min_request_interval": "fast"}, "min_request_interval"),
+        ({"concurrency": "0"}, "concurrency"),
+        ({"concurrency": "17"}, "concurrency"),
         ({"ui_url": "na.myconnectwise.net"}, "ui_url"),
         ({"ui_url": "https://na.myconnectwise.net/?x=1"}, "ui_url"),
+        ({"api_version": "latest"}, "api_version"),
+        ({"create_board_id": "help desk"}, "create_board_id"),
+        ({"read_notes": "sometimes"}, "read_notes"),
+        ({"pagesize": "100"}, "unknown setting 'pagesize'"),
+        ({"min_request_interval": 0.1, "board": ["a"]}, "board"),
     ],
 )
-def test_validate_rejects_bad_settings(extra: dict[str, Any], message: str) -> None:
-    config = VendorConfig(
-        name="msp",
-        kind="connectwise",
-        base_url="https://api-na.myconnectwise.net/v4_6_release/apis/3.0",
-        settings=settings(**extra),
-    )
-    with pytest.raises(ConfigurationError, match=message):
-        ConnectWiseConnector.validate(config)
+def test_validate_rejects_bad_settings_and_names_the_key(
+    extra: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ConfigurationError, match=message) as caught:
+        ConnectWiseConnector.validate(section(**extra))
+    assert str(caught.value).startswith("vendor 'msp' (connectwise)")
+
+
+def test_a_settings_error_never_echoes_the_private_key() -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        ConnectWiseConnector.validate(section(private_key=["s3cret-key"]))
+    assert "private_key" in str(caught.value)
+    assert "s3cret-key" not in str(caught.value)
 
 
 async def test_validate_accepts_good_overrides_and_codebase_comes_from_base_url() -> None:
@@ -546,92 +650,24 @@ async def test_validate_accepts_good_overrides_and_codebase_comes_from_base_url(
         kind="connectwise",
         base_url="https://cw.example.com/v2024_1/apis/3.0/",
         settings=settings(
+            private_key="s3cret-key",
             status_map={"Waiting Vendor": "pending"},
             priority_map={"Priority 2 - Quick Response": "p1"},
             ui_url="https://cw.example.com/",
+            page_size="500",
+            concurrency=2,
         ),
     )
     ConnectWiseConnector.validate(config)
     async with ConnectWiseConnector.make_client(config) as client:
         connector = ConnectWiseConnector(config, client)
     assert (connector.codebase, connector.ui_url) == ("v2024_1", "https://cw.example.com")
+    assert (connector.settings.page_size, connector.limiter.limit) == (500, 2)
+    assert "s3cret-key" not in repr(connector.settings)  # the secret is masked
 
 
-# -- the emulator's own wire behaviour --------------------------------------------------
-
-
-def test_emulator_defaults_work_for_the_demo() -> None:
-    emu = ConnectWiseEmulator()
-    assert "ui_url" not in emu.vendor_settings()  # not started: no site yet
-    with emu:
-        settings = emu.vendor_settings()
-        assert settings["kind"] == "connectwise"
-        assert settings["ui_url"] == emu.site_url
-        assert emu.base_url == f"{emu.site_url}{API_ROOT}"
-        config = VendorConfig(
-            name="msp", kind="connectwise", base_url=emu.base_url, settings=settings
-        )
-        ConnectWiseConnector.validate(config)
-
-
-def test_emulator_keeps_native_shapes() -> None:
-    with ConnectWiseEmulator() as emu:
-        key = emu.put_ticket(world("a", group="Help Desk", status=TicketStatus.CLOSED))
-        emu.put_ticket(world("b", group="Network", status=TicketStatus.CLOSED))
-        native = emu.ticket("a")
-        assert key == f"#{native['id']}"
-        assert native["closedFlag"] is True and native["status"]["name"] == ">Closed"
-        assert native["closedDate"] is not None and native["dateResolved"] is not None
-        assert native["status"]["id"] != emu.ticket("b")["status"]["id"]  # board-specific
-        assert native["owner"] == {
-            "id": native["owner"]["id"],
-            "identifier": "jkim",
-            "name": "Jo Kim",
-            "_info": {"member_href": f"{emu.base_url}/system/members/{native['owner']['id']}"},
-        }
-        assert native["resources"] == "jkim"
-        assert native["priority"]["sort"] == 3
-        stamp = native["_info"]["lastUpdated"]
-        assert stamp.endswith("Z") and "." not in stamp
-        assert (
-            native["_info"]["notes_href"] == f"{emu.base_url}/service/tickets/{native['id']}/notes"
-        )
-        assert emu.put_ticket(world("a")) == key
-
-
-def test_emulator_wire_errors_links_and_count() -> None:
-    with ConnectWiseEmulator(page_size=1) as emu:
-        emu.put_ticket(world("a"))
-        emu.put_ticket(world("b"))
-        emu.put_ticket(world("c"))
-        auth = httpx2.BasicAuth(f"{emu.company_id}+{emu.public_key}", emu.private_key)
-        headers = {"clientId": emu.client_id}
-        with httpx2.Client(base_url=emu.base_url, auth=auth, headers=headers) as client:
-            page = client.get("/service/tickets", params={"page": 2})
-            assert page.status_code == 200
-            assert [row["id"] for row in page.json()] == [emu.ticket_id("b")]
-            assert page.headers["x-cw-request-id"]
-            links = page.links
-            assert set(links) == {"first", "prev", "next", "last"}
-            assert "page=3" in links["next"]["url"] and "page=3" in links["last"]["url"]
-            ordered = client.get(
-                "/service/tickets", params={"orderBy": "id desc", "pageSize": 1000}
-            )
-            assert [r["id"] for r in ordered.json()] == [
-                emu.ticket_id("c"),
-                emu.ticket_id("b"),
-                emu.ticket_id("a"),
-            ]
-            assert "next" not in ordered.links
-            count = client.get(
-                "/service/tickets/count", params={"conditions": f"id > {emu.ticket_id('a')}"}
-            )
-            assert count.json() == {"count": 2}
-            bad = client.get("/service/tickets", params={"conditions": "id ~ 4"})
-            assert bad.status_code == 400 and bad.json()["code"] == "InvalidObject"
-            missing = client.get("/service/tickets/1")
-            assert missing.status_code == 404
-            assert missing.json() == {"code": "NotFound", "message": "Ticket recId 1 not found."}
-        anonymous = httpx2.get(f"{emu.base_url}/system/info")
-        assert anonymous.status_code == 401
-        assert anonymous.json()["code"] == "Unauthorized"
+def test_defaults_are_the_vendors() -> None:
+    parsed = ConnectWiseConnector.parse_settings(section())
+    assert (parsed.page_size, parsed.concurrency, parsed.min_request_interval) == (250, 3, 0)
+    assert (parsed.backfill_days, parsed.overlap_seconds, parsed.read_notes) == (30, 60, True)
+    assert ConnectWiseConnector.parse_settings(section()) == parsed

@@ -7,7 +7,9 @@ from datetime import timedelta
 import pytest
 
 from connectors.actions import Action, ActionKind, Handoff, PlannedRequest, UnsupportedAction
-from connectors.connectwise.connector import LOOKED_UP
+from connectors.base import VendorConfig
+from connectors.connectwise import ConnectWiseConnector
+from connectors.connectwise.actions import LOOKED_UP
 from connectors.emulators.connectwise import API_ROOT, ConnectWiseEmulator
 from connectors.errors import ConnectorError
 from connectors.records import Priority, TicketStatus
@@ -284,3 +286,48 @@ async def test_create_on_an_unknown_board_is_refused_with_the_reason() -> None:
                 await cw.perform(Action(ActionKind.CREATE, handoff=handoff()))
     assert caught.value.http_status == 400
     assert emu.created == []
+
+
+def test_plan_action_needs_no_client_and_holds_no_credential() -> None:
+    config = VendorConfig(
+        name="msp",
+        kind="connectwise",
+        base_url="https://api-na.myconnectwise.net/v4_6_release/apis/3.0",
+        settings={
+            "company_id": "acmemsp",
+            "public_key": "pub-Xq8fPz2L",
+            "private_key": "priv-b3Vd9sHk",
+            "client_id": "client-3f6c2a8e",
+            "create_board_id": "7",
+            "create_company_id": 250,
+        },
+    )
+    comment = Action(ActionKind.COMMENT, "104233", "#104233", text="On it", public=True)
+    (note,) = ConnectWiseConnector.plan_action(config, comment)
+    assert (note.method, note.path) == ("POST", "/service/tickets/104233/notes")
+    create = ConnectWiseConnector.plan_action(config, Action(ActionKind.CREATE, handoff=handoff()))
+    assert create[-1].body["board"] == {"id": 7}
+    text = "\n".join(r.describe() for r in (note, *create))
+    for secret in ("pub-Xq8fPz2L", "priv-b3Vd9sHk", "client-3f6c2a8e", "acmemsp"):
+        assert secret not in text
+    resolve = Action(ActionKind.RESOLVE, "104233", "#104233")
+    assert [r.method for r in ConnectWiseConnector.plan_action(config, resolve)] == [
+        "GET",
+        "GET",
+        "PATCH",
+    ]
+
+
+def test_plan_action_reads_settings_once_from_a_loaded_config() -> None:
+    raw = {"company_id": "c", "public_key": "p", "private_key": "k", "client_id": "i"}
+    parsed = ConnectWiseConnector.Settings.parse("msp", "connectwise", raw)
+    config = VendorConfig(
+        name="msp",
+        kind="connectwise",
+        base_url="https://api-na.myconnectwise.net/v4_6_release/apis/3.0",
+        settings={},  # everything comes from the parsed settings
+        options=parsed,
+    )
+    assert ConnectWiseConnector.parse_settings(config) is parsed
+    with pytest.raises(UnsupportedAction, match="create_board_id"):
+        ConnectWiseConnector.plan_action(config, Action(ActionKind.CREATE, handoff=handoff()))

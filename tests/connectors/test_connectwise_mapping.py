@@ -1,4 +1,4 @@
-"""ConnectWise service ticket → TicketRecord as a pure function, including the real capture."""
+"""ConnectWise tickets and notes → records as pure functions, including the real capture."""
 
 from __future__ import annotations
 
@@ -10,13 +10,17 @@ from typing import Any
 import pytest
 
 from connectors.connectwise.mapping import (
+    description_text,
+    is_description,
     normalise_priority,
     normalise_status,
+    note_to_entry,
+    note_visibility,
     ticket_to_record,
     ticket_url,
 )
 from connectors.errors import BadPayload
-from connectors.records import Priority, TicketStatus
+from connectors.records import Priority, TicketStatus, Visibility
 from connectors.timestamps import parse_iso
 from tests.hostile import HOSTILE_STRINGS, has_forbidden
 
@@ -240,3 +244,106 @@ def test_hostile_text_is_cleaned(hostile: str) -> None:
     )
     for text in (r.title, r.raw_status, r.assignee, r.requester, r.group):
         assert text is not None and not has_forbidden(text)
+
+
+def note(**fields: Any) -> dict[str, Any]:
+    return {
+        "id": 3001,
+        "ticketId": 104233,
+        "text": "Restarted the spooler",
+        "detailDescriptionFlag": False,
+        "internalAnalysisFlag": False,
+        "resolutionFlag": False,
+        "member": {"id": 176, "identifier": "jkim", "name": "Jo Kim"},
+        "contact": None,
+        "dateCreated": "2025-03-04T09:05:00Z",
+        "createdBy": "jkim",
+        "_info": {"lastUpdated": "2025-03-04T09:07:00Z", "updatedBy": "jkim"},
+        **fields,
+    }
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        ({"detailDescriptionFlag": True}, Visibility.PUBLIC),
+        ({"resolutionFlag": True}, Visibility.PUBLIC),
+        ({"internalAnalysisFlag": True}, Visibility.INTERNAL),
+        ({"detailDescriptionFlag": True, "internalFlag": True}, Visibility.INTERNAL),
+        ({"internalAnalysisFlag": True, "resolutionFlag": True}, Visibility.INTERNAL),
+        ({}, Visibility.INTERNAL),  # a member wrote it, no flag says the customer sees it
+        ({"member": None}, Visibility.SYSTEM),  # nobody wrote it: a workflow did
+        ({"member": None, "contact": {"id": 9, "name": "Lee Park"}}, Visibility.INTERNAL),
+    ],
+)
+def test_note_visibility_follows_the_flags(flags: dict[str, Any], expected: Visibility) -> None:
+    assert note_visibility(note(**flags)) is expected
+    assert note_to_entry(note(**flags), "104233").visibility is expected
+
+
+def test_note_maps_field_by_field() -> None:
+    entry = note_to_entry(note(detailDescriptionFlag=True), "104233")
+    assert (entry.ticket_external_id, entry.external_id) == ("104233", "3001")
+    assert entry.created_at == datetime(2025, 3, 4, 9, 5, tzinfo=UTC)
+    assert entry.updated_at == datetime(2025, 3, 4, 9, 7, tzinfo=UTC)
+    assert (entry.author, entry.body, entry.raw_body, entry.raw_format) == (
+        "Jo Kim",
+        "Restarted the spooler",
+        "Restarted the spooler",
+        "text",
+    )
+    assert entry.attachments == ()
+
+
+def test_note_author_falls_back_to_identifier_contact_then_created_by() -> None:
+    assert note_to_entry(note(member={"id": 1, "identifier": "jkim"}), "1").author == "jkim"
+    customer = note(member=None, contact={"id": 9, "name": "Lee Park"})
+    assert note_to_entry(customer, "1").author == "Lee Park"
+    assert note_to_entry(note(member=None, createdBy="Workflow"), "1").author == "Workflow"
+    assert note_to_entry(note(member=None, createdBy=None), "1").author is None
+
+
+def test_note_body_is_tidy_text_with_earlier_replies_folded() -> None:
+    text = (
+        "Fixed now.\r\n\r\n\r\n\r\nOn Tue, 4 Mar 2025 at 09:00, Lee Park wrote:\r\n> still broken"
+    )
+    entry = note_to_entry(note(text=text), "1")
+    assert entry.body == "Fixed now."
+    assert entry.raw_body == text.replace("\r\n", "\n")  # kept whole (control characters cleaned)
+    literal = note_to_entry(note(text="<script>x</script> [b]bold[/b]"), "1")
+    assert literal.body == "<script>x</script> [b]bold[/b]"  # text, never parsed as markup
+
+
+def test_note_dates_fall_back_and_unreadable_notes_are_bad_payload() -> None:
+    no_created = note_to_entry(note(dateCreated=None), "1")
+    assert no_created.created_at == datetime(2025, 3, 4, 9, 7, tzinfo=UTC)
+    with pytest.raises(BadPayload):
+        note_to_entry(note(dateCreated=None, _info=None), "1")
+    with pytest.raises(BadPayload):
+        note_to_entry(note(id="3001"), "1")
+    with pytest.raises(BadPayload):
+        note_to_entry(["not", "a", "note"], "1")
+    assert note_to_entry(note(text=None), "1").body == ""
+
+
+def test_description_is_the_first_discussion_note_as_text() -> None:
+    assert is_description(note(detailDescriptionFlag=True))
+    assert not is_description(note(internalAnalysisFlag=True))
+    assert description_text(note(text="  Printer down\r\n\r\n\r\nsince 9:00  ")) == (
+        "Printer down\n\nsince 9:00"
+    )
+    assert description_text(note(text="   ")) is None
+    assert description_text(note(text=None)) is None
+    record = ticket_to_record(minimal(), description="Printer down")
+    assert record.description == "Printer down"
+
+
+@pytest.mark.parametrize("hostile", HOSTILE_STRINGS)
+def test_hostile_note_text_is_cleaned(hostile: str) -> None:
+    entry = note_to_entry(
+        note(text=hostile, member={"id": 1, "name": hostile}, createdBy=hostile), "104233"
+    )
+    for text in (entry.body, entry.raw_body, entry.author or ""):
+        assert not has_forbidden(text)
+    record = ticket_to_record(minimal(), description=description_text(note(text=hostile)))
+    assert record.description is None or not has_forbidden(record.description)
