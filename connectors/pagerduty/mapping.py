@@ -115,7 +115,6 @@ def incident_to_record(incident: Mapping[str, Any], *, ui_url: str | None = None
     ident = incident_id(incident)
     number = incident.get("incident_number")
     url = f"{ui_url.rstrip('/')}/incidents/{ident}" if ui_url and incident.get("id") else None
-    description = incident.get("description")
     return TicketRecord(
         external_id=ident,
         key=f"#{number}" if number is not None else ident,
@@ -132,9 +131,16 @@ def incident_to_record(incident: Mapping[str, Any], *, ui_url: str | None = None
         resolved_at=parse_iso(incident.get("resolved_at")),
         first_response_at=first_ack,
         url=url,
-        description=markdown_to_text(description) or None if isinstance(description, str) else None,
+        description=_description(incident.get("description")),
         raw=dict(incident),
     )
+
+
+def _description(value: Any) -> str | None:
+    """Plain text in PagerDuty: tidied, never rendered."""
+    if not isinstance(value, str):
+        return None
+    return markdown_to_text(value) or None
 
 
 def log_entry_to_entry(entry: Mapping[str, Any], ticket_id: str) -> ConversationEntry | None:
