@@ -28,8 +28,7 @@ from sqlalchemy import create_engine, text
 
 from connectors import VendorConfig
 from connectors.records import PollResult, Priority, TicketRecord, TicketStatus
-from paneglass.store import Store
-from paneglass.store.views import PollRunInfo
+from paneglass.store import PollRunInfo, Store
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))

@@ -29,12 +29,11 @@ from textual.app import App, ComposeResult
 from textual.widgets import DataTable
 
 from connectors import VendorConfig
-from paneglass.app import PaneglassApp
 from paneglass.config import Config, DisplayConfig
-from paneglass.store import Store
-from paneglass.store.views import SortKey, TicketQuery
-from paneglass.store.writes import TICKETS
-from paneglass.widgets.ticket_table import TicketTable
+from paneglass.store import SortKey, Store, TicketQuery
+from paneglass.store.schema import TICKETS
+from paneglass.ui.app import PaneglassApp
+from paneglass.ui.widgets.ticket_table import TicketTable
 
 NOW = datetime(2026, 11, 22, 12, tzinfo=UTC)
 WORDS = (

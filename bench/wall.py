@@ -30,8 +30,7 @@ from pathlib import Path
 
 from connectors.records import PollResult
 from paneglass.demo.fixture import seed_store
-from paneglass.store import Store
-from paneglass.store.views import PollRunInfo, TicketQuery
+from paneglass.store import PollRunInfo, Store, TicketQuery
 
 ROOT = Path(__file__).resolve().parents[1]
 COLUMNS, LINES = 200, 50

@@ -17,7 +17,7 @@ cursor. A source without tickets (a status page) overrides :meth:`pages`.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -157,7 +157,7 @@ class Connector(ABC):
             follow_redirects=False,
         )
 
-    async def pages(self, cursor: Cursor | None) -> AsyncIterator[PollResult]:
+    async def pages(self, cursor: Cursor | None) -> AsyncGenerator[PollResult, None]:
         """The poll as pages, each carrying the cursor to resume after it once committed.
 
         The default runs the backfill (while one is pending), then the

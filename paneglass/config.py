@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -20,9 +20,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from connectors import VendorConfig, load_connector
 from connectors.errors import ConfigurationError
 from paneglass.errors import UserError
-from paneglass.sla import DEFAULT_SETTINGS, SlaSettings
-from paneglass.sla_config import parse_sla
-from paneglass.ticket_filter import FilterError, parse_filter
+from paneglass.sla import DEFAULT_SETTINGS, SlaSettings, parse_sla
+from paneglass.store import FilterError, SortKey, TicketQuery
 
 __all__ = ["Config", "DisplayConfig", "SavedView", "WallConfig", "load_config", "parse_config"]
 
@@ -31,7 +30,7 @@ _VENDOR_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
 _RESERVED = {"kind", "base_url", "poll_interval", "enabled", "stale_after"}
 _TOP_LEVEL = {"display", "vendors", "sla", "views", "keys", "wall"}
 _WALL_PANES = ("sla", "tickets", "vendors")
-_SORTS = {"updated", "created", "priority", "status", "vendor", "key", "title", "assignee"}
+_SORTS = {s.value for s in SortKey}
 
 
 @dataclass(frozen=True)
@@ -55,6 +54,12 @@ class SavedView:
     filter: str = ""
     sort: str = "updated"
     descending: bool = True
+    query: TicketQuery = field(init=False, repr=False, compare=False)
+    """The ticket query, its filter parsed once here (:class:`FilterError` if it cannot be)."""
+
+    def __post_init__(self) -> None:
+        query = TicketQuery(sort=SortKey(self.sort), descending=self.descending, text=self.filter)
+        object.__setattr__(self, "query", query)
 
 
 @dataclass(frozen=True)
@@ -173,14 +178,13 @@ def _view(name: str, section: Any, where: str) -> SavedView:
     if unknown:
         raise UserError(f"{label} has unknown key(s) {', '.join(sorted(unknown))}")
     text = str(section.get("filter", ""))
-    try:
-        parse_filter(text)
-    except FilterError as exc:
-        raise UserError(f"{label} filter: {exc}") from None
     sort = str(section.get("sort", "updated"))
     if sort not in _SORTS:
         raise UserError(f"{label}: sort is one of {', '.join(sorted(_SORTS))}")
-    return SavedView(name, text, sort, bool(section.get("descending", sort == "updated")))
+    try:
+        return SavedView(name, text, sort, bool(section.get("descending", sort == "updated")))
+    except FilterError as exc:
+        raise UserError(f"{label} filter: {exc}") from None
 
 
 def _display(section: Any, where: str) -> DisplayConfig:
@@ -234,7 +238,10 @@ def _vendor(name: str, section: Any, where: str) -> VendorConfig:
         settings=settings,
     )
     try:
-        load_connector(kind).validate(vendor)
+        connector = load_connector(kind)
+        # Parsed once, here; the connector, its dry runs and checks reuse the result.
+        vendor = replace(vendor, options=connector.parse_settings(vendor))
+        connector.validate(vendor)
     except ConfigurationError as exc:
         raise UserError(f"{where}: {exc}") from None
     return vendor

@@ -1,8 +1,10 @@
 """Themes shipped with paneglass, and the app colours every theme may override.
 
 Each theme is a Textual :class:`~textual.theme.Theme`; paneglass-specific
-colours (SLA states, priorities, vendor freshness) are theme *variables*, so
-``themes/paneglass.tcss`` uses ``$sla-breached`` under every theme.
+colours (SLA states, priorities, vendor freshness, write-back states) are
+theme *variables*, so ``themes/paneglass.tcss`` and the state tables of
+``paneglass/ui/states.py`` use ``$sla-breached`` under every theme. No colour
+is written anywhere else.
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ VARIABLE_DEFAULTS: dict[str, str] = {
     "vendor-stale": "#ffaf00",
     "vendor-failing": "#ff5f5f",
     "demo-banner": "#d75fd7",
+    # The write-back states keep the green and red the outbox has always shown on noc-dark.
+    "outbox-sent": "#98e024",
+    "outbox-failed": "#f4005f",
 }
 
 BUILTIN_THEMES: dict[str, Theme] = {
@@ -74,6 +79,8 @@ BUILTIN_THEMES: dict[str, Theme] = {
                 "vendor-stale": "#af5f00",
                 "vendor-failing": "#c00000",
                 "demo-banner": "#870087",
+                "outbox-sent": "#007f3f",
+                "outbox-failed": "#c00000",
             },
         ),
         Theme(
@@ -102,6 +109,8 @@ BUILTIN_THEMES: dict[str, Theme] = {
                 "vendor-stale": "#ffff00",
                 "vendor-failing": "#ff0000",
                 "demo-banner": "#ff00ff",
+                "outbox-sent": "#00ff00",
+                "outbox-failed": "#ff0000",
             },
         ),
         Theme(
@@ -131,6 +140,8 @@ BUILTIN_THEMES: dict[str, Theme] = {
                 "vendor-stale": "#e69f00",
                 "vendor-failing": "#d55e00",
                 "demo-banner": "#cc79a7",
+                "outbox-sent": "#009e73",
+                "outbox-failed": "#d55e00",
             },
         ),
     )

@@ -21,8 +21,7 @@ from connectors.records import (
     TicketStatus,
 )
 from paneglass.demo.world import ASSETS, PEOPLE, ROLES
-from paneglass.store import Store
-from paneglass.store.views import Actor, NewAction, PollRunInfo
+from paneglass.store import Actor, NewAction, PollRunInfo, Store
 
 __all__ = ["FIXTURE_NOW", "FIXTURE_VENDORS", "seed_store"]
 

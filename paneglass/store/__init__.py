@@ -9,81 +9,72 @@ event loop (thread workers in the UI, a writer thread in the scheduler).
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, select, text, update
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from connectors import VendorConfig
 from connectors.records import Cursor, PollResult
 from paneglass.errors import UserError
 from paneglass.sla import DEFAULT_SETTINGS, SlaSettings
-from paneglass.store import cases, outbox, queries, writes
+from paneglass.store import cases, lease, outbox, queries, vendors, writes
 from paneglass.store.engine import make_engine, sqlite_path
+from paneglass.store.filter import FilterError, SortKey, Term, TicketQuery
+from paneglass.store.inputs import Actor, NewAction, PollRunInfo, ProcessGone
+from paneglass.store.lease import VendorLocks
 from paneglass.store.migrate import is_current, upgrade
 from paneglass.store.views import (
-    Actor,
     AuditRow,
     CaseDetail,
+    CaseMemberView,
     CaseRow,
     ChangeSet,
+    ClockView,
+    ComponentView,
+    EventView,
     Headline,
+    IncidentView,
     LinkView,
-    NewAction,
     OutboxItem,
-    PollRunInfo,
     SlaRow,
     TicketDetail,
-    TicketQuery,
     TicketRow,
+    TimelineEntry,
     VendorHealth,
 )
 
-__all__ = ["Store", "VendorLocks"]
-
-
-class VendorLocks:
-    """Which vendors this collector polls, when several collectors share one PostgreSQL.
-
-    Each vendor is guarded by a session-level advisory lock on one dedicated
-    connection: whoever holds it polls, the others skip. When the holder dies
-    its session ends, PostgreSQL releases the lock, and the next collector to
-    ask takes the vendor over — from the cursor saved with the last committed
-    batch, so nothing is skipped and upserts make any overlap harmless.
-    """
-
-    def __init__(self, engine: Engine) -> None:
-        self._connection = engine.connect()
-        self._held: set[str] = set()
-
-    @staticmethod
-    def key(vendor: str) -> int:
-        """A stable signed 64-bit lock key for a vendor name."""
-        digest = hashlib.blake2b(f"paneglass:{vendor}".encode(), digest_size=8).digest()
-        return int.from_bytes(digest, "big", signed=True)
-
-    def hold(self, vendor: str) -> bool:
-        """Hold the vendor (already held, or acquired now)?"""
-        if vendor in self._held:
-            return True
-        got = bool(
-            self._connection.execute(
-                text("SELECT pg_try_advisory_lock(:key)"), {"key": self.key(vendor)}
-            ).scalar()
-        )
-        self._connection.commit()
-        if got:
-            self._held.add(vendor)
-        return got
-
-    def close(self) -> None:
-        """Let every vendor go (ending the session releases the locks)."""
-        self._connection.close()
-        self._held.clear()
+__all__ = [
+    "Actor",
+    "AuditRow",
+    "CaseDetail",
+    "CaseMemberView",
+    "CaseRow",
+    "ChangeSet",
+    "ClockView",
+    "ComponentView",
+    "EventView",
+    "FilterError",
+    "Headline",
+    "IncidentView",
+    "LinkView",
+    "NewAction",
+    "OutboxItem",
+    "PollRunInfo",
+    "ProcessGone",
+    "SlaRow",
+    "SortKey",
+    "Store",
+    "Term",
+    "TicketDetail",
+    "TicketQuery",
+    "TicketRow",
+    "TimelineEntry",
+    "VendorHealth",
+    "VendorLocks",
+]
 
 
 class Store:
@@ -117,43 +108,24 @@ class Store:
 
     # -- vendors and cursors ----------------------------------------------------
 
-    def sync_vendors(self, vendors: Iterable[VendorConfig]) -> None:
+    def sync_vendors(self, configured: Iterable[VendorConfig]) -> None:
         """Record the configured vendors (name, kind, URL, interval); secrets are never stored."""
         with self.engine.begin() as conn:
-            for vendor in vendors:
-                found = conn.execute(
-                    select(writes.VENDORS.c.id).where(writes.VENDORS.c.name == vendor.name)
-                ).scalar()
-                values = {
-                    "kind": vendor.kind,
-                    "base_url": vendor.base_url,
-                    "poll_interval": vendor.poll_interval,
-                    "stale_after": vendor.stale_after,
-                    "enabled": vendor.enabled,
-                }
-                if found is None:
-                    conn.execute(writes.VENDORS.insert().values(name=vendor.name, **values))
-                else:
-                    conn.execute(
-                        update(writes.VENDORS).where(writes.VENDORS.c.id == found).values(**values)
-                    )
+            vendors.sync_vendors(conn, configured)
 
     def load_cursor(self, vendor: str) -> Cursor | None:
         """The cursor saved with the vendor's last committed batch."""
         with self.engine.connect() as conn:
-            raw = conn.execute(
-                select(writes.VENDORS.c.cursor).where(writes.VENDORS.c.name == vendor)
-            ).scalar()
-        return json.loads(raw) if raw else None
+            return vendors.load_cursor(conn, vendor)
 
     # -- writes ---------------------------------------------------------------------
 
     def apply(
-        self, vendor: str, result: PollResult | None, run: PollRunInfo, now: datetime
+        self, vendor: str, result: PollResult | None, run: PollRunInfo | None, now: datetime
     ) -> ChangeSet:
-        """Apply one poll's records, status, cursor and run record in one transaction."""
+        """Apply one page (records, status, cursor, clocks) and/or a poll's run, in one commit."""
         with self.engine.begin() as conn:
-            vendor_id = writes.vendor_row_id(conn, vendor)
+            vendor_id = vendors.vendor_row_id(conn, vendor)
             return writes.apply_batch(conn, vendor_id, vendor, result, run, now, self.sla)
 
     def tick_clocks(self, now: datetime) -> int:
@@ -258,10 +230,8 @@ class Store:
             if created is None or row["source_external_id"] is None:
                 return
             actor = Actor(row["requested_by"], row["terminal"])
-            source_vendor = conn.execute(
-                select(writes.VENDORS.c.name).where(writes.VENDORS.c.id == row["source_vendor_id"])
-            ).scalar_one()
-            source = (str(source_vendor), str(row["source_external_id"]))
+            source_vendor = vendors.vendor_name(conn, row["source_vendor_id"])
+            source = (source_vendor, str(row["source_external_id"]))
             target = (row["vendor"], created[0])
             cases.add_link(conn, actor, now, source, target, created[1], row["mirror_comments"])
             if row["case_id"] is not None:
@@ -291,11 +261,15 @@ class Store:
             return outbox.cancel(conn, outbox_id, actor, now)
 
     def settle_interrupted(
-        self, now: datetime, owner: str, safe_to_resend: Callable[[str, str], bool]
+        self,
+        now: datetime,
+        owner: str,
+        safe_to_resend: Callable[[str, str], bool],
+        process_gone: ProcessGone,
     ) -> int:
         """Settle actions a killed sender left half-done (see :func:`outbox.settle_interrupted`)."""
         with self.engine.begin() as conn:
-            return outbox.settle_interrupted(conn, now, owner, safe_to_resend)
+            return outbox.settle_interrupted(conn, now, owner, safe_to_resend, process_gone)
 
     def outbox_items(
         self, limit: int = 500, *, vendor: str | None = None, external_id: str | None = None
@@ -377,32 +351,20 @@ class Store:
 
     # -- the collector lease ----------------------------------------------------------------
 
-    def claim_collector(self, owner: str, now: datetime, stale_after: float) -> str | None:
-        """Take (or refresh) the collector lease; return the other live owner if there is one."""
-        lease = writes.LEASE
+    def claim_collector(
+        self, owner: str, now: datetime, stale_after: float, process_gone: ProcessGone
+    ) -> str | None:
+        """Take (or refresh) the collector lease; return the other live owner if there is one.
+
+        A holder ``process_gone`` reports dead (killed on this host) need not be waited for.
+        """
         with self.engine.begin() as conn:
-            row = conn.execute(select(lease.c.owner, lease.c.heartbeat_at)).first()
-            alive = (
-                row is not None
-                and (now - row.heartbeat_at).total_seconds() <= stale_after
-                and not outbox.process_gone(row.owner)  # killed on this host: no need to wait
-            )
-            if row is not None and row.owner != owner and alive:
-                return str(row.owner)
-            if row is None:
-                conn.execute(lease.insert().values(id=1, owner=owner, heartbeat_at=now))
-            else:
-                conn.execute(update(lease).values(owner=owner, heartbeat_at=now))
-        return None
+            return lease.claim(conn, owner, now, stale_after, process_gone)
 
     def heartbeat(self, owner: str, now: datetime) -> None:
         """Renew the lease unconditionally (shared PostgreSQL mode: any live collector will do)."""
-        lease = writes.LEASE
         with self.engine.begin() as conn:
-            if conn.execute(select(lease.c.id)).first() is None:
-                conn.execute(lease.insert().values(id=1, owner=owner, heartbeat_at=now))
-            else:
-                conn.execute(update(lease).values(owner=owner, heartbeat_at=now))
+            lease.heartbeat(conn, owner, now)
 
     @property
     def shared(self) -> bool:
@@ -416,15 +378,12 @@ class Store:
     def release_collector(self, owner: str) -> None:
         """Give the lease up (on a clean exit), so viewers notice at once."""
         with self.engine.begin() as conn:
-            conn.execute(writes.LEASE.delete().where(writes.LEASE.c.owner == owner))
+            lease.release(conn, owner)
 
     def live_collector(self, now: datetime, stale_after: float) -> str | None:
         """The owner of a fresh lease, or ``None`` when nobody is collecting."""
         with self.engine.connect() as conn:
-            row = conn.execute(select(writes.LEASE.c.owner, writes.LEASE.c.heartbeat_at)).first()
-        if row is None or (now - row.heartbeat_at).total_seconds() > stale_after:
-            return None
-        return str(row.owner)
+            return lease.live_holder(conn, now, stale_after)
 
     def data_version(self) -> int | None:
         """SQLite's ``PRAGMA data_version`` (changes when another connection commits)."""

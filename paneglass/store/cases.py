@@ -10,24 +10,22 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, case, delete, func, or_, select, update
+from sqlalchemy import Connection, and_, case, delete, func, or_, select, update
 
-from paneglass.store.outbox import AUDIT, audit
-from paneglass.store.schema import Case, CaseMember, TicketLink
+from paneglass.sla import ClockState, worst
+from paneglass.store.inputs import Actor
+from paneglass.store.outbox import audit
+from paneglass.store.schema import AUDIT, CASES, CLOCKS, EVENTS, LINKS, MEMBERS, TICKETS, VENDORS
+from paneglass.store.vendors import vendor_row_id
 from paneglass.store.views import (
-    Actor,
     CaseDetail,
     CaseMemberView,
     CaseRow,
     LinkView,
     TimelineEntry,
 )
-from paneglass.store.writes import CLOCKS, EVENTS, TICKETS, VENDORS, vendor_row_id
 
 __all__ = [
-    "CASES",
-    "LINKS",
-    "MEMBERS",
     "add_link",
     "add_member",
     "case_detail",
@@ -40,11 +38,6 @@ __all__ = [
     "set_mirror",
 ]
 
-LINKS: Table = TicketLink.__table__  # type: ignore[attr-defined]
-CASES: Table = Case.__table__  # type: ignore[attr-defined]
-MEMBERS: Table = CaseMember.__table__  # type: ignore[attr-defined]
-
-STATE_RANK = {"breached": 3, "at_risk": 2, "ok": 1, "none": 0}
 _ACTIVE = ("new", "open", "pending")
 _TIMELINE_LIMIT = 500
 
@@ -294,12 +287,12 @@ def case_rows(conn: Connection) -> list[CaseRow]:
                 members=len(members),
                 open_members=sum(1 for m in members if m.status in _ACTIVE),
                 vendors=tuple(sorted({m.vendor for m in members})),
-                worst_state=_worst(members),
+                worst_state=worst(m.sla_state for m in members),
                 created_at=found["created_at"],
                 created_by=found["created_by"],
             )
         )
-    rows.sort(key=lambda r: (-STATE_RANK.get(r.worst_state, 0), -r.id))
+    rows.sort(key=lambda r: (-r.worst_state.urgency, -r.id))
     return rows
 
 
@@ -312,7 +305,7 @@ def case_detail(conn: Connection, case_id: int) -> CaseDetail | None:
     return CaseDetail(
         id=case_id,
         title=found["title"],
-        worst_state=_worst(members),
+        worst_state=worst(m.sla_state for m in members),
         created_at=found["created_at"],
         created_by=found["created_by"],
         members=tuple(members),
@@ -321,7 +314,11 @@ def case_detail(conn: Connection, case_id: int) -> CaseDetail | None:
 
 
 def _members(conn: Connection, case_id: int) -> list[CaseMemberView]:
-    rank = case((CLOCKS.c.state == "breached", 3), (CLOCKS.c.state == "at_risk", 2), else_=1)
+    rank = case(
+        (CLOCKS.c.state == ClockState.BREACHED, ClockState.BREACHED.urgency),
+        (CLOCKS.c.state == ClockState.AT_RISK, ClockState.AT_RISK.urgency),
+        else_=ClockState.OK.urgency,
+    )
     worst = (
         select(func.max(rank))
         .where(CLOCKS.c.ticket_id == TICKETS.c.id, CLOCKS.c.stopped_at.is_(None))
@@ -350,7 +347,7 @@ def _members(conn: Connection, case_id: int) -> list[CaseMemberView]:
         .where(MEMBERS.c.case_id == case_id)
         .order_by(MEMBERS.c.id)
     )
-    names = {3: "breached", 2: "at_risk", 1: "ok"}
+    by_urgency = {state.urgency: state for state in ClockState if state.urgency}
     return [
         CaseMemberView(
             vendor=row["vendor"],
@@ -360,16 +357,10 @@ def _members(conn: Connection, case_id: int) -> list[CaseMemberView]:
             title=row["title"],
             status=row["status"],
             priority=row["priority"],
-            sla_state=names.get(row["worst"] or 0, "none"),
+            sla_state=by_urgency.get(row["worst"] or 0, ClockState.NONE),
         )
         for row in conn.execute(stmt).mappings()
     ]
-
-
-def _worst(members: list[CaseMemberView]) -> str:
-    if not members:
-        return "none"
-    return max((m.sla_state for m in members), key=lambda s: STATE_RANK.get(s, 0))
 
 
 def _timeline(conn: Connection, case_id: int, members: list[CaseMemberView]) -> list[TimelineEntry]:

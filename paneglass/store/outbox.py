@@ -11,22 +11,19 @@ twice.
 
 from __future__ import annotations
 
-import os
-import socket
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, or_, select, text, update
+from sqlalchemy import Connection, and_, or_, select, text, update
 
-from paneglass.store.schema import AuditEntry, OutboxAction
-from paneglass.store.views import Actor, AuditRow, NewAction, OutboxItem
-from paneglass.store.writes import VENDORS, vendor_row_id
+from paneglass.store.inputs import Actor, NewAction, ProcessGone
+from paneglass.store.schema import AUDIT, OUTBOX, VENDORS
+from paneglass.store.vendors import vendor_row_id
+from paneglass.store.views import AuditRow, OutboxItem
 
 __all__ = [
-    "AUDIT",
     "INTERRUPTED",
-    "OUTBOX",
     "audit",
     "audit_rows",
     "cancel",
@@ -35,15 +32,11 @@ __all__ = [
     "enqueue",
     "iter_audit",
     "outbox_items",
-    "process_gone",
     "record_failure",
     "record_success",
     "retry",
     "settle_interrupted",
 ]
-
-OUTBOX: Table = OutboxAction.__table__  # type: ignore[attr-defined]
-AUDIT: Table = AuditEntry.__table__  # type: ignore[attr-defined]
 
 INTERRUPTED = (
     "interrupted while sending: it may or may not have reached the vendor; "
@@ -266,8 +259,12 @@ def settle_interrupted(
     now: datetime,
     owner: str,
     safe_to_resend: Callable[[str, str], bool],
+    process_gone: ProcessGone,
 ) -> int:
     """Settle actions a dead process left in ``sending``; return how many.
+
+    A claimant counts as dead when ``process_gone(claimed_by)`` says so (the
+    collector asks its OS) or when its claim is older than :data:`STALE_SENDING`.
 
     ``safe_to_resend(vendor, payload)`` says whether sending again cannot
     double the action (idempotent, or a create the vendor can de-duplicate);
@@ -280,7 +277,7 @@ def settle_interrupted(
     settled = 0
     for row in list(rows):
         if row["claimed_by"] == owner or not _claimant_gone(
-            row["claimed_by"], row["updated_at"], now
+            row["claimed_by"], row["updated_at"], now, process_gone
         ):
             continue
         item = _item(row)
@@ -387,27 +384,10 @@ def iter_audit(conn: Connection, batch: int = 2000) -> Iterator[dict[str, Any]]:
         last_id = rows[-1]["id"]
 
 
-def this_host() -> str:
-    """The host name used in ``host:pid`` owner strings."""
-    return socket.gethostname()
-
-
-def process_gone(owner: str | None) -> bool:
-    """True when ``owner`` (``host:pid``) is a process on this host that no longer exists."""
-    host, _, pid_text = (owner or "").rpartition(":")
-    if host != this_host() or not pid_text.isdigit():
-        return False
-    try:
-        os.kill(int(pid_text), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
-
-
-def _claimant_gone(claimed_by: str | None, updated_at: datetime, now: datetime) -> bool:
-    """Is the process that claimed a row dead (same host: ask the OS; else: too old)?"""
+def _claimant_gone(
+    claimed_by: str | None, updated_at: datetime, now: datetime, process_gone: ProcessGone
+) -> bool:
+    """Is the process that claimed a row dead (the caller knows processes; else: too old)?"""
     if now - updated_at > STALE_SENDING or not claimed_by:
         return True
     return process_gone(claimed_by)

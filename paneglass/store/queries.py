@@ -12,20 +12,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, and_, case, func, not_, or_, select, true
 
-from paneglass.store.views import (
-    ClockView,
-    ComponentView,
-    EventView,
-    Headline,
-    IncidentView,
-    SlaRow,
-    SortKey,
-    TicketDetail,
-    TicketQuery,
-    TicketRow,
-    VendorHealth,
-)
-from paneglass.store.writes import (
+from paneglass.sla import ClockState
+from paneglass.store.filter import SortKey, Term, TicketQuery
+from paneglass.store.schema import (
     CLOCKS,
     COMPONENTS,
     EVENTS,
@@ -35,7 +24,17 @@ from paneglass.store.writes import (
     TICKETS,
     VENDORS,
 )
-from paneglass.ticket_filter import Term, parse_filter
+from paneglass.store.views import (
+    ClockView,
+    ComponentView,
+    EventView,
+    Headline,
+    IncidentView,
+    SlaRow,
+    TicketDetail,
+    TicketRow,
+    VendorHealth,
+)
 
 __all__ = [
     "find_tickets",
@@ -115,7 +114,7 @@ def _filtered(stmt: Select[Any], query: TicketQuery) -> Select[Any]:
         stmt = stmt.where(TICKETS.c.status.in_(_ACTIVE))
     for column, value in query.exact:
         stmt = stmt.where(TICKETS.c[column] == value)
-    for term in parse_filter(query.text):
+    for term in query.terms:
         condition = _term_condition(term)
         stmt = stmt.where(not_(condition) if term.negated else condition)
     return stmt
@@ -174,19 +173,25 @@ def ticket_window(
     if flipped:
         rows.reverse()
     states = _worst_states(conn, [row[0] for row in rows])
-    return [TicketRow(**row._mapping, sla_state=states.get(row.id)) for row in rows]
+    return [
+        TicketRow(**row._mapping, sla_state=states.get(row.id, ClockState.NONE)) for row in rows
+    ]
 
 
-def _worst_states(conn: Connection, ids: list[int]) -> dict[int, str]:
+def _worst_states(conn: Connection, ids: list[int]) -> dict[int, ClockState]:
     if not ids:
         return {}
-    rank = case((CLOCKS.c.state == "breached", 2), (CLOCKS.c.state == "at_risk", 1), else_=0)
+    rank = case(
+        (CLOCKS.c.state == ClockState.BREACHED, 2),
+        (CLOCKS.c.state == ClockState.AT_RISK, 1),
+        else_=0,
+    )
     rows = conn.execute(
         select(CLOCKS.c.ticket_id, func.max(rank))
         .where(CLOCKS.c.ticket_id.in_(ids), CLOCKS.c.stopped_at.is_(None))
         .group_by(CLOCKS.c.ticket_id)
     )
-    names = {2: "breached", 1: "at_risk", 0: "ok"}
+    names = {2: ClockState.BREACHED, 1: ClockState.AT_RISK, 0: ClockState.OK}
     return {tid: names[int(worst)] for tid, worst in rows}
 
 
@@ -218,7 +223,7 @@ def ticket_detail(conn: Connection, ticket_id: int) -> TicketDetail | None:
         )
     )
     clocks = tuple(
-        ClockView(**clock._mapping)
+        ClockView(**{**clock._mapping, "state": ClockState(clock.state)})
         for clock in conn.execute(
             select(
                 CLOCKS.c.metric,
@@ -309,7 +314,7 @@ def sla_rows(
     )
     rows: dict[int, SlaRow] = {}
     for row in conn.execute(stmt):  # one row per ticket: its most urgent clock
-        rows.setdefault(row.ticket_id, SlaRow(**row._mapping))
+        rows.setdefault(row.ticket_id, SlaRow(**{**row._mapping, "state": ClockState(row.state)}))
     return list(rows.values())[:limit]
 
 
@@ -378,6 +383,10 @@ def vendor_health(conn: Connection) -> list[VendorHealth]:
             VENDORS.c.poll_interval,
             VENDORS.c.enabled,
             VENDORS.c.stale_after,
+            VENDORS.c.last_page_at,
+            VENDORS.c.sync_phase,
+            VENDORS.c.sync_done,
+            VENDORS.c.sync_total,
         ).order_by(VENDORS.c.name)
     ).all()
     open_counts: dict[int, int] = dict(
@@ -387,7 +396,18 @@ def vendor_health(conn: Connection) -> list[VendorHealth]:
             .group_by(TICKETS.c.vendor_id)
         ).all()
     )
-    for vendor_id, name, kind, interval, enabled, stale_after in vendors:
+    for (
+        vendor_id,
+        name,
+        kind,
+        interval,
+        enabled,
+        stale_after,
+        last_page_at,
+        sync_phase,
+        sync_done,
+        sync_total,
+    ) in vendors:
         runs = conn.execute(
             select(
                 RUNS.c.ok,
@@ -458,6 +478,10 @@ def vendor_health(conn: Connection) -> list[VendorHealth]:
                 status_description=status[1] if status else None,
                 components=components,
                 incidents=incidents,
+                last_page_at=last_page_at,
+                sync_phase=sync_phase,
+                sync_done=sync_done,
+                sync_total=sync_total,
             )
         )
     return result

@@ -10,12 +10,26 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Index, Text, UniqueConstraint
+from sqlalchemy import Column, DateTime, Index, Table, Text, UniqueConstraint
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
 __all__ = [
+    "AUDIT",
+    "CASES",
+    "CLOCKS",
+    "COMPONENTS",
+    "EVENTS",
+    "INCIDENTS",
+    "LEASE",
+    "LINKS",
+    "MEMBERS",
+    "OUTBOX",
+    "RUNS",
+    "STATUS",
+    "TICKETS",
+    "VENDORS",
     "AuditEntry",
     "Case",
     "CaseMember",
@@ -73,6 +87,14 @@ class Vendor(SQLModel, table=True):
     """Poll intervals without a good poll before the vendor's data counts as stale."""
     cursor: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     """JSON of the connector's cursor, saved in the same transaction as the data it covers."""
+    last_page_at: datetime | None = _when()
+    """When the last page of a poll was committed (a long backfill is fresh while pages land)."""
+    sync_phase: str | None = None
+    """``backfill`` while the first sync of everything open runs, then ``incremental``."""
+    sync_done: int | None = None
+    """Records the current phase has read so far (across restarts, for a backfill)."""
+    sync_total: int | None = None
+    """What the vendor said the phase holds, where it says."""
 
 
 class Ticket(SQLModel, table=True):
@@ -373,3 +395,25 @@ class CaseMember(SQLModel, table=True):
     ticket_key: str | None = None
     added_at: datetime = _when(nullable=False)
     added_by: str
+
+
+def _table(model: type[SQLModel]) -> Table:
+    """The Core table behind a model, for set-based SQL."""
+    return model.__table__  # type: ignore[attr-defined,no-any-return]
+
+
+# Table handles: every module of the store writes its SQL against these.
+VENDORS = _table(Vendor)
+TICKETS = _table(Ticket)
+EVENTS = _table(TicketEvent)
+CLOCKS = _table(SlaClock)
+STATUS = _table(VendorStatus)
+COMPONENTS = _table(VendorComponent)
+INCIDENTS = _table(VendorIncident)
+RUNS = _table(PollRun)
+LEASE = _table(CollectorLease)
+OUTBOX = _table(OutboxAction)
+AUDIT = _table(AuditEntry)
+LINKS = _table(TicketLink)
+CASES = _table(Case)
+MEMBERS = _table(CaseMember)

@@ -1,4 +1,4 @@
-"""Frozen read models the UI receives: never live ORM objects.
+"""Frozen read models (views) the UI receives: never live ORM objects.
 
 Plain dataclasses cross threads safely (queries run in worker threads, the UI
 renders on the main thread) and cannot lazy-load behind the UI's back.
@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
+
+from paneglass.sla import ClockState
 
 __all__ = [
-    "Actor",
     "AuditRow",
     "CaseDetail",
     "CaseMemberView",
@@ -23,43 +23,13 @@ __all__ = [
     "Headline",
     "IncidentView",
     "LinkView",
-    "NewAction",
     "OutboxItem",
-    "PollRunInfo",
     "SlaRow",
-    "SortKey",
     "TicketDetail",
-    "TicketQuery",
     "TicketRow",
     "TimelineEntry",
     "VendorHealth",
 ]
-
-
-class SortKey(StrEnum):
-    """Columns the ticket pane can sort on (each backed by an index or the primary key)."""
-
-    UPDATED = "updated"
-    CREATED = "created"
-    PRIORITY = "priority"
-    STATUS = "status"
-    VENDOR = "vendor"
-    KEY = "key"
-    TITLE = "title"
-    ASSIGNEE = "assignee"
-
-
-@dataclass(frozen=True)
-class TicketQuery:
-    """What the ticket pane asks for: sort, direction and a free-text filter."""
-
-    sort: SortKey = SortKey.UPDATED
-    descending: bool = True
-    text: str = ""
-    """Filter-bar text (see :mod:`paneglass.ticket_filter`)."""
-    active_only: bool = False
-    exact: tuple[tuple[str, str], ...] = ()
-    """(column, value) pairs that must match exactly: requester or asset history."""
 
 
 @dataclass(frozen=True)
@@ -76,8 +46,8 @@ class TicketRow:
     requester: str | None
     created_at: datetime
     updated_at: datetime
-    sla_state: str | None = None
-    """Worst running contract clock state (breached > at_risk > ok), if any."""
+    sla_state: ClockState = ClockState.NONE
+    """Worst running contract clock state (breached > at_risk > ok > none)."""
 
 
 @dataclass(frozen=True)
@@ -98,7 +68,7 @@ class ClockView:
     metric: str
     cycle: int
     policy: str
-    state: str
+    state: ClockState
     target_seconds: int
     elapsed_seconds: int
     paused: bool
@@ -149,7 +119,7 @@ class SlaRow:
     priority: str | None
     title: str
     metric: str
-    state: str
+    state: ClockState
     due_at: datetime | None
     breach_at: datetime | None
     paused: bool
@@ -198,6 +168,17 @@ class VendorHealth:
     status_description: str | None = None
     components: tuple[ComponentView, ...] = ()
     incidents: tuple[IncidentView, ...] = ()
+    last_page_at: datetime | None = None
+    """When the latest page landed (pages land during a poll, before its run is recorded)."""
+    sync_phase: str | None = None
+    """``backfill`` while the first sync of everything open is still running."""
+    sync_done: int | None = None
+    sync_total: int | None = None
+
+    @property
+    def backfilling(self) -> bool:
+        """True while the vendor's first full read of everything open is unfinished."""
+        return self.sync_phase == "backfill"
 
 
 @dataclass(frozen=True)
@@ -213,20 +194,6 @@ class Headline:
 
 
 @dataclass(frozen=True)
-class PollRunInfo:
-    """How a poll went, as the scheduler measured it."""
-
-    started_at: datetime
-    finished_at: datetime
-    ok: bool
-    error_kind: str | None = None
-    error_message: str | None = None
-    http_status: int | None = None
-    requests: int = 0
-    collector: str | None = None
-
-
-@dataclass(frozen=True)
 class ChangeSet:
     """What one committed batch changed; carried to the UI in the change notice."""
 
@@ -237,33 +204,6 @@ class ChangeSet:
     status_changed: bool = False
     ok: bool = True
     ticket_ids: frozenset[int] = field(default_factory=frozenset)
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who acts and from where, as the audit log records it."""
-
-    user: str
-    terminal: str | None = None
-
-
-@dataclass(frozen=True)
-class NewAction:
-    """An action the operator confirmed, as the outbox stores it."""
-
-    vendor: str
-    kind: str
-    payload: str
-    """The :class:`connectors.actions.Action` as JSON."""
-    summary: str
-    detail: str = ""
-    """The dry-run text (kept in the audit log)."""
-    external_id: str | None = None
-    ticket_key: str | None = None
-    source: tuple[str, str] | None = None
-    """For a hand-off: (vendor, external id) of the ticket it came from."""
-    case_id: int | None = None
-    mirror_comments: bool = False
 
 
 @dataclass(frozen=True)
@@ -327,7 +267,7 @@ class CaseRow:
     members: int
     open_members: int
     vendors: tuple[str, ...]
-    worst_state: str
+    worst_state: ClockState
     """The case's SLA state: its worst member's (breached, at_risk, ok or none)."""
     created_at: datetime
     created_by: str
@@ -344,7 +284,7 @@ class CaseMemberView:
     title: str | None
     status: str | None
     priority: str | None
-    sla_state: str
+    sla_state: ClockState
 
 
 @dataclass(frozen=True)
@@ -365,7 +305,7 @@ class CaseDetail:
 
     id: int
     title: str
-    worst_state: str
+    worst_state: ClockState
     created_at: datetime
     created_by: str
     members: tuple[CaseMemberView, ...]

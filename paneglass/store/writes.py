@@ -19,39 +19,21 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from connectors.records import PollResult, StatusSnapshot, TicketRecord
 from paneglass.sla import SlaSettings, StatusChange, ticket_clocks
+from paneglass.store.inputs import PollRunInfo
 from paneglass.store.schema import (
-    CollectorLease,
-    PollRun,
-    SlaClock,
-    Ticket,
-    TicketEvent,
-    Vendor,
-    VendorComponent,
-    VendorIncident,
-    VendorStatus,
+    CLOCKS,
+    COMPONENTS,
+    EVENTS,
+    INCIDENTS,
+    RUNS,
+    STATUS,
+    TICKETS,
+    VENDORS,
 )
-from paneglass.store.views import ChangeSet, PollRunInfo
+from paneglass.store.vendors import save_page
+from paneglass.store.views import ChangeSet
 
-__all__ = ["TRACKED_FIELDS", "apply_batch", "recompute_clocks", "tick_clocks", "vendor_row_id"]
-
-TICKETS: Table = Ticket.__table__  # type: ignore[attr-defined]
-EVENTS: Table = TicketEvent.__table__  # type: ignore[attr-defined]
-CLOCKS: Table = SlaClock.__table__  # type: ignore[attr-defined]
-VENDORS: Table = Vendor.__table__  # type: ignore[attr-defined]
-RUNS: Table = PollRun.__table__  # type: ignore[attr-defined]
-STATUS: Table = VendorStatus.__table__  # type: ignore[attr-defined]
-COMPONENTS: Table = VendorComponent.__table__  # type: ignore[attr-defined]
-INCIDENTS: Table = VendorIncident.__table__  # type: ignore[attr-defined]
-LEASE: Table = CollectorLease.__table__  # type: ignore[attr-defined]
-
-
-def vendor_row_id(conn: Connection, vendor: str) -> int:
-    """The row id of a configured vendor, or a KeyError naming it."""
-    found = conn.execute(select(VENDORS.c.id).where(VENDORS.c.name == vendor)).scalar()
-    if found is None:
-        raise KeyError(f"vendor {vendor!r} is not in the store")
-    return int(found)
-
+__all__ = ["TRACKED_FIELDS", "apply_batch", "recompute_clocks", "tick_clocks"]
 
 TRACKED_FIELDS = (
     "key",
@@ -126,11 +108,16 @@ def apply_batch(
     vendor_id: int,
     vendor_name: str,
     result: PollResult | None,
-    run: PollRunInfo,
+    run: PollRunInfo | None,
     now: datetime,
     settings: SlaSettings,
 ) -> ChangeSet:
-    """Apply one poll (or record one failed poll) inside the caller's transaction."""
+    """Apply one page of a poll and/or record a finished poll, in the caller's transaction.
+
+    A streamed poll calls this once per page with ``run=None`` (the page, its
+    cursor and its clocks commit together), and once at its end with the run
+    and no page; a one-shot poll passes both.
+    """
     added = updated = events = 0
     changed_ids: set[int] = set()
     status_changed = False
@@ -142,38 +129,34 @@ def apply_batch(
         if result.status is not None:
             _replace_status(conn, vendor_id, result.status, now)
             status_changed = True
-        if result.cursor is not None:
-            conn.execute(
-                update(VENDORS)
-                .where(VENDORS.c.id == vendor_id)
-                .values(cursor=json.dumps(result.cursor, sort_keys=True))
-            )
+        save_page(conn, vendor_id, result.cursor, result.progress, now)
         recompute_clocks(conn, changed_ids, now, settings)
     if conn.dialect.name == "postgresql":  # viewers LISTEN; delivered when this commits
         conn.execute(text("SELECT pg_notify('paneglass', :vendor)"), {"vendor": vendor_name})
-    conn.execute(
-        RUNS.insert().values(
-            vendor_id=vendor_id,
-            started_at=run.started_at,
-            finished_at=run.finished_at,
-            ok=run.ok,
-            error_kind=run.error_kind,
-            error_message=run.error_message,
-            http_status=run.http_status,
-            records_seen=records_seen,
-            records_changed=added + updated,
-            requests=run.requests,
-            collector=run.collector,
-            duration_ms=int((run.finished_at - run.started_at).total_seconds() * 1000),
+    if run is not None:
+        conn.execute(
+            RUNS.insert().values(
+                vendor_id=vendor_id,
+                started_at=run.started_at,
+                finished_at=run.finished_at,
+                ok=run.ok,
+                error_kind=run.error_kind,
+                error_message=run.error_message,
+                http_status=run.http_status,
+                records_seen=run.records_seen + records_seen,
+                records_changed=run.records_changed + added + updated,
+                requests=run.requests,
+                collector=run.collector,
+                duration_ms=int((run.finished_at - run.started_at).total_seconds() * 1000),
+            )
         )
-    )
     return ChangeSet(
         vendor=vendor_name,
         added=added,
         updated=updated,
         events=events,
         status_changed=status_changed,
-        ok=run.ok,
+        ok=run.ok if run is not None else True,
         ticket_ids=frozenset(changed_ids),
     )
 

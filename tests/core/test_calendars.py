@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from paneglass.calendars import ALWAYS, Calendar
+from paneglass.sla import ALWAYS, Calendar
 
 LONDON = ZoneInfo("Europe/London")
 NINE_TO_FIVE = (time(9), time(17))

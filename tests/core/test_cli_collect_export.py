@@ -134,8 +134,7 @@ def test_queued_action_is_sent_by_collect_once_and_exported_in_the_audit(
     demo, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from connectors.actions import Action, ActionKind
-    from paneglass.store import Store
-    from paneglass.store.views import Actor, NewAction, TicketQuery
+    from paneglass.store import Actor, NewAction, Store, TicketQuery
 
     config = config_for(demo, tmp_path / "config.toml")
     db = f"sqlite:///{tmp_path / 'store.db'}"

@@ -25,9 +25,8 @@ from connectors.actions import Action, ActionKind
 from connectors.emulators.base import Reply, Request, WorldTicket
 from connectors.emulators.zendesk import ZendeskEmulator
 from connectors.records import Priority, TicketStatus
-from paneglass.store import Store
+from paneglass.store import Actor, NewAction, Store
 from paneglass.store.outbox import INTERRUPTED
-from paneglass.store.views import Actor, NewAction
 
 ROOT = Path(__file__).resolve().parents[2]
 ACTIONS = 32

@@ -20,10 +20,8 @@ from connectors.emulators.base import Reply, WorldTicket
 from connectors.emulators.zendesk import ZendeskEmulator
 from connectors.errors import RateLimited, TransientError
 from connectors.records import Priority, TicketStatus
-from paneglass.backoff import OPEN_AFTER, Circuit, VendorGate
-from paneglass.scheduler import Collector
-from paneglass.store import Store
-from paneglass.store.views import TicketQuery
+from paneglass.collect import OPEN_AFTER, Circuit, Collector, VendorGate
+from paneglass.store import Store, TicketQuery
 
 
 def _ticket(n: int) -> WorldTicket:

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 from hypothesis import given
 from hypothesis import strategies as st
 
-from paneglass.calendars import Calendar
 from paneglass.sla import (
     DEFAULT_SETTINGS,
+    Calendar,
     ClockState,
     Metric,
     Policy,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from paneglass.ticket_filter import FilterError, Term, parse_filter
+from paneglass.store.filter import FilterError, Term, parse_filter
 
 
 def test_words_fields_and_inversion() -> None:

@@ -19,10 +19,9 @@ from connectors.actions import Action, ActionKind
 from connectors.emulators.base import Reply, WorldTicket
 from connectors.emulators.zendesk import ZendeskEmulator
 from connectors.records import Priority, TicketStatus
-from paneglass.scheduler import Collector
-from paneglass.store import Store
-from paneglass.store.views import Actor, TicketDetail
-from paneglass.write_back import WriteBack, handoff_from
+from paneglass.collect import Collector
+from paneglass.store import Actor, Store, TicketDetail
+from paneglass.writeback import WriteBack, handoff_from
 
 ANA = Actor("ana", "/dev/pts/7")
 

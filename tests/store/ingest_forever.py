@@ -13,8 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from connectors import VendorConfig
 from connectors.records import PollResult, Priority, TicketRecord, TicketStatus
-from paneglass.store import Store
-from paneglass.store.views import PollRunInfo
+from paneglass.store import PollRunInfo, Store
 
 PER_BATCH = 300
 T0 = datetime(2026, 11, 1, tzinfo=UTC)

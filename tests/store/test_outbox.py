@@ -13,9 +13,9 @@ from sqlalchemy.exc import DBAPIError
 
 from connectors import VendorConfig
 from connectors.records import PollResult, TicketStatus
-from paneglass.store import Store
-from paneglass.store.outbox import INTERRUPTED, this_host
-from paneglass.store.views import Actor, NewAction, PollRunInfo
+from paneglass.collect import process_gone, this_host
+from paneglass.store import Actor, NewAction, PollRunInfo, Store
+from paneglass.store.outbox import INTERRUPTED
 from tests.store.test_store import ticket
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
@@ -113,7 +113,9 @@ def test_interrupted_sends_are_requeued_only_when_safe(store: Store) -> None:
     )
     for outbox_id in (comment, status):
         store.claim_action(outbox_id, NOW, f"{this_host()}:999999999")  # a pid that cannot exist
-    settled = store.settle_interrupted(NOW, "host:1", lambda vendor, payload: payload == "{}")
+    settled = store.settle_interrupted(
+        NOW, "host:1", lambda vendor, payload: payload == "{}", process_gone
+    )
     assert settled == 2
     states = {i.id: (i.state, i.last_error) for i in store.outbox_items()}
     assert states[status] == ("queued", None)
@@ -123,10 +125,12 @@ def test_interrupted_sends_are_requeued_only_when_safe(store: Store) -> None:
 def test_a_live_senders_claim_is_left_alone(store: Store) -> None:
     outbox_id = queue_comment(store)
     store.claim_action(outbox_id, NOW, f"{this_host()}:{os.getpid()}")
-    assert store.settle_interrupted(NOW, "other:1", lambda v, p: True) == 0
+    assert store.settle_interrupted(NOW, "other:1", lambda v, p: True, process_gone) == 0
     assert store.outbox_items()[0].state == "sending"
     later = NOW + timedelta(minutes=3)
-    assert store.settle_interrupted(later, "other:1", lambda v, p: True) == 1, "stale claims settle"
+    assert store.settle_interrupted(later, "other:1", lambda v, p: True, process_gone) == 1, (
+        "stale claims settle"
+    )
 
 
 def test_audit_log_refuses_update_and_delete(store: Store) -> None:

@@ -12,10 +12,10 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from paneglass.app import PaneglassApp
 from paneglass.config import Config, DisplayConfig
 from paneglass.demo.fixture import FIXTURE_NOW, seed_store
 from paneglass.store import Store
+from paneglass.ui.app import PaneglassApp
 from tests.hostile import HOSTILE_STRINGS
 
 

@@ -6,13 +6,12 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import replace
 
-from paneglass.app import PaneglassApp
 from paneglass.demo.session import start_demo
-from paneglass.store import Store
-from paneglass.store.views import TicketQuery
-from paneglass.widgets.sla_list import SlaList
-from paneglass.widgets.ticket_table import TicketTable
-from paneglass.widgets.vendor_list import VendorList
+from paneglass.store import Store, TicketQuery
+from paneglass.ui.app import PaneglassApp
+from paneglass.ui.widgets.sla_list import SlaList
+from paneglass.ui.widgets.ticket_table import TicketTable
+from paneglass.ui.widgets.vendor_list import VendorList
 
 
 async def wait_for(condition: Callable[[], bool], seconds: float = 20.0) -> None:

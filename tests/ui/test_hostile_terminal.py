@@ -17,7 +17,7 @@ from typing import Any
 
 from textual.widgets import Static
 
-from paneglass.widgets.ticket_table import TicketTable
+from paneglass.ui.widgets.ticket_table import TicketTable
 from tests.ui.hostile_app import HostileApp, build
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -110,7 +110,7 @@ async def test_click_on_action_markup_fires_nothing(tmp_path: Path) -> None:
 
 
 def test_only_the_connectors_url_becomes_a_link() -> None:
-    from paneglass.screens.ticket_detail import safe_url
+    from paneglass.ui.screens.ticket_detail import safe_url
 
     assert (
         safe_url("https://acme.service-now.com/nav_to.do?uri=x")

@@ -13,13 +13,12 @@ from typing import Any
 
 from textual.widgets import Input, Select, Static
 
-from paneglass.app import PaneglassApp
 from paneglass.demo.session import start_demo
-from paneglass.screens.action_dialog import ActionDialog
-from paneglass.screens.case_picker import CasePicker
-from paneglass.screens.cases import CaseScreen
-from paneglass.store import Store
-from paneglass.store.views import TicketQuery
+from paneglass.store import Store, TicketQuery
+from paneglass.ui.app import PaneglassApp
+from paneglass.ui.screens.action_dialog import ActionDialog
+from paneglass.ui.screens.case_picker import CasePicker
+from paneglass.ui.screens.cases import CaseScreen
 from tests.ui.test_write_back_ui import printer_ticket, wait_for
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
-from paneglass.screenshots import fixture_app
+from paneglass.ui.screenshots import fixture_app
 
 
 async def settle(pilot: Pilot[Any]) -> None:
@@ -24,8 +24,8 @@ async def settle(pilot: Pilot[Any]) -> None:
 
 async def loaded(pilot: Pilot[Any]) -> None:
     """Wait until a pushed screen's first query has landed (its worker may start late)."""
-    from paneglass.screens.cases import CaseScreen, CasesScreen
-    from paneglass.screens.outbox import OutboxScreen
+    from paneglass.ui.screens.cases import CaseScreen, CasesScreen
+    from paneglass.ui.screens.outbox import OutboxScreen
 
     screen = pilot.app.screen
     ready = {

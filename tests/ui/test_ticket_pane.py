@@ -7,12 +7,12 @@ from typing import Any
 
 from textual.pilot import Pilot
 
-from paneglass.app import PaneglassApp
 from paneglass.config import Config, DisplayConfig, SavedView
 from paneglass.demo.fixture import FIXTURE_NOW, seed_store
 from paneglass.store import Store
-from paneglass.widgets.prompt_bar import PromptBar
-from paneglass.widgets.ticket_table import TicketTable
+from paneglass.ui.app import PaneglassApp
+from paneglass.ui.widgets.prompt_bar import PromptBar
+from paneglass.ui.widgets.ticket_table import TicketTable
 
 
 def make_app(tmp_path: Path, **config: Any) -> PaneglassApp:

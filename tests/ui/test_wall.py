@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from paneglass.app import WallApp
 from paneglass.config import Config, DisplayConfig, WallConfig
 from paneglass.demo.fixture import FIXTURE_NOW, seed_store
-from paneglass.screenshots import fixture_app
 from paneglass.store import Store
+from paneglass.ui.app import WallApp
+from paneglass.ui.screenshots import fixture_app
 from tests.ui.test_snapshots import settle
 
 

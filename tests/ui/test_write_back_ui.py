@@ -17,14 +17,13 @@ from typing import Any
 import pytest
 from textual.widgets import Input, Static
 
-from paneglass.app import PaneglassApp
 from paneglass.demo.session import DemoSession, start_demo
-from paneglass.screens.action_dialog import ActionDialog
-from paneglass.screens.cases import CaseScreen, CasesScreen
-from paneglass.screens.outbox import OutboxScreen
-from paneglass.screens.ticket_detail import TicketDetailScreen
-from paneglass.store import Store
-from paneglass.store.views import TicketQuery
+from paneglass.store import Store, TicketQuery
+from paneglass.ui.app import PaneglassApp
+from paneglass.ui.screens.action_dialog import ActionDialog
+from paneglass.ui.screens.cases import CaseScreen, CasesScreen
+from paneglass.ui.screens.outbox import OutboxScreen
+from paneglass.ui.screens.ticket_detail import TicketDetailScreen
 
 ACTION_KEYS = ("m", "A", "s", "k", "R", "h", "C", "M")
 
@@ -194,7 +193,7 @@ def test_read_only_flag_reaches_the_console(monkeypatch: pytest.MonkeyPatch) -> 
 
 
 async def test_wall_has_no_write_back_and_only_read_only_screens(demo: Any) -> None:
-    from paneglass.app import WallApp
+    from paneglass.ui.app import WallApp
 
     _session, config, store = demo
     app = WallApp(store, config, collect=False)

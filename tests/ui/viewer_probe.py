@@ -12,9 +12,9 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from paneglass.app import WallApp
 from paneglass.config import load_config
 from paneglass.store import Store
+from paneglass.ui.app import WallApp
 
 
 async def main(config_path: str, db_url: str, seconds: float) -> None:

@@ -1,0 +1,84 @@
+"""``paneglass``, ``paneglass demo``, ``paneglass wall`` and ``paneglass serve``: the console."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import sys
+
+from paneglass.cli.options import config_from
+from paneglass.errors import UserError
+from paneglass.paths import default_database_url
+
+__all__ = ["run_console", "serve"]
+
+
+def run_console(args: argparse.Namespace, *, force_demo: bool, wall: bool = False) -> int:
+    """The console or the wall; demo mode when there is no config (or when forced)."""
+    from dataclasses import replace
+
+    from paneglass.store import Store
+    from paneglass.ui.app import ConsoleBase, PaneglassApp, WallApp
+
+    served = bool(os.environ.get("TEXTUAL_DRIVER"))  # textual-serve's web driver, not a TTY
+    if not served and not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UserError("the console needs a terminal (over SSH: ssh -t)")
+    config = None if force_demo else config_from(args, required=False)
+    session = None
+    if config is None:
+        from paneglass.demo.session import start_demo
+
+        session = start_demo()
+        config, db_url = session.config, session.db_url
+    else:
+        db_url = args.db or default_database_url()
+    if args.theme:
+        config = replace(
+            config,
+            display=replace(config.display, theme=args.theme),
+            wall=replace(config.wall, theme=args.theme),
+        )
+    try:
+        store = Store(db_url, sla=config.sla)
+        try:
+            # A demo always runs its own world; otherwise --view-only only ever follows.
+            collect = session is not None or not getattr(args, "view_only", False)
+            app: ConsoleBase = (
+                WallApp(store, config, rotate=args.rotate, collect=collect)
+                if wall
+                else PaneglassApp(
+                    store, config, collect=collect, read_only=getattr(args, "read_only", False)
+                )
+            )
+            app.run()
+        finally:
+            store.close()
+    finally:
+        if session is not None:
+            session.close()
+    return 0
+
+
+def serve(args: argparse.Namespace) -> int:
+    """Serve the console to browsers with textual-serve: one view-only console per tab."""
+    try:
+        from textual_serve.server import Server
+    except ImportError:
+        raise UserError(
+            "paneglass serve needs textual-serve: pip install 'paneglass[web]'"
+        ) from None
+    # A browser tab has no OS user or terminal of its own to audit: served consoles never act.
+    argv = [sys.executable, "-m", "paneglass", "--view-only", "--read-only"]
+    if args.config is not None:
+        argv += ["--config", str(args.config.resolve())]
+    if args.db is not None:
+        argv += ["--db", args.db]
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(
+            f"paneglass: warning: serving on {args.host} with no authentication of its own;"
+            " put an authenticating reverse proxy in front",
+            file=sys.stderr,
+        )
+    Server(shlex.join(argv), host=args.host, port=args.port, title="paneglass").serve()
+    return 0

@@ -1,0 +1,37 @@
+"""The SLA engine: policies, calendars, config parsing and clocks; pure functions, no I/O.
+
+``calendar``  working hours, holidays, 24x7
+``policy``    contract terms (which tickets, targets, pauses, thresholds)
+``config``    the ``[sla]`` config section parsed into policies
+``clock``     the clocks of one ticket as of ``now``
+``states``    where a clock stands (:class:`ClockState`)
+``disagreement``  when the vendor's own SLA word contradicts the contract
+"""
+
+from paneglass.sla.calendar import ALWAYS, Calendar, WorkingHours
+from paneglass.sla.clock import ClockResult, Metric, StatusChange, compute_clock, ticket_clocks
+from paneglass.sla.config import parse_duration, parse_sla
+from paneglass.sla.disagreement import DISAGREE_AFTER, vendor_disagrees
+from paneglass.sla.policy import DEFAULT_SETTINGS, Policy, SlaSettings
+from paneglass.sla.states import ClockState, live_state, worst
+
+__all__ = [
+    "ALWAYS",
+    "DEFAULT_SETTINGS",
+    "DISAGREE_AFTER",
+    "Calendar",
+    "ClockResult",
+    "ClockState",
+    "Metric",
+    "Policy",
+    "SlaSettings",
+    "StatusChange",
+    "WorkingHours",
+    "compute_clock",
+    "live_state",
+    "parse_duration",
+    "parse_sla",
+    "ticket_clocks",
+    "vendor_disagrees",
+    "worst",
+]

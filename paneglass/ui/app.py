@@ -1,0 +1,390 @@
+"""The Textual app: wiring only — themes, the store, the collector, screens.
+
+Behaviour lives in the screens. The collector (APScheduler) starts inside the
+app's event loop on mount and stops on unmount; each committed batch comes
+back as a :class:`~paneglass.ui.messages.StoreChanged` notice that the visible
+screen turns into a re-query.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+
+from paneglass.collect import LEASE_STALE, ChangeWatcher, Collector, watcher_for
+from paneglass.config import Config
+from paneglass.errors import UserError
+from paneglass.paths import user_themes_folder
+from paneglass.store import ChangeSet, Store
+from paneglass.ui.commands import TicketKeyProvider
+from paneglass.ui.messages import StoreChanged
+from paneglass.ui.navigation import OpenCase, OpenPane, OpenTicket
+from paneglass.ui.screens.dashboard import DashboardScreen
+from paneglass.ui.screens.wall import WallScreen
+from paneglass.writeback import CaseEdits, WriteBack, current_actor
+from themes import BUILTIN_THEMES, DEFAULT_THEME, STYLESHEET, VARIABLE_DEFAULTS
+from themes.user import load_user_themes
+
+if TYPE_CHECKING:
+    from paneglass.ui.screens.cases import CasesScreen
+    from paneglass.ui.screens.outbox import OutboxScreen
+    from paneglass.ui.screens.ticket_detail import TicketDetailScreen
+
+__all__ = ["ConsoleBase", "PaneglassApp", "WallApp"]
+
+WATCH_SECONDS = 0.5
+"""How often a viewer asks whether another process committed."""
+
+
+def _unbracket(text: str) -> str:
+    """Text safe for places Textual parses as markup (the palette's titles)."""
+    return text.replace("[", "(").replace("]", ")")
+
+
+def _system_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class ConsoleBase(App[None]):
+    """Wiring shared by the console and the wall: themes, store, collector or follower."""
+
+    TITLE = "paneglass"
+    CSS_PATH = str(STYLESHEET)
+
+    def __init__(
+        self,
+        store: Store,
+        config: Config,
+        *,
+        clock: Callable[[], datetime] = _system_now,
+        collect: bool = True,
+        themes_folder: Path | None = None,
+        default_theme: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.store = store
+        self.config = config
+        self.clock = clock
+        self.collect = collect
+        self.collector: Collector | None = None
+        self.following: str | None = None
+        """The other process's collector this viewer follows (``None`` when we collect)."""
+        self._watcher: ChangeWatcher | None = None
+        self.problems: list[str] = []
+        """Config problems to show once the screen is up (bad theme files, unknown theme)."""
+        for theme in BUILTIN_THEMES.values():
+            self.register_theme(theme)
+        user_themes, self.problems = load_user_themes(themes_folder or user_themes_folder())
+        for theme in user_themes:
+            self.register_theme(theme)
+        wanted = default_theme or config.display.theme
+        if wanted in self.available_themes:
+            self.theme = wanted
+        else:
+            self.problems.append(f"theme {wanted!r} not found; using {DEFAULT_THEME}")
+            self.theme = DEFAULT_THEME
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        """paneglass colours every theme may override."""
+        return dict(VARIABLE_DEFAULTS)
+
+    @property
+    def zone_name(self) -> str:
+        """The operator's zone as shown in the header."""
+        return self.config.display.timezone or (datetime.now().astimezone().tzname() or "local")
+
+    def start_data(self) -> None:
+        """Collect ourselves, or follow the process that already does (one writer per store)."""
+        if self.collect and self.config.vendors:
+            other = self.store.live_collector(self.clock(), LEASE_STALE)
+            if other is None:
+                collector = Collector(self.store, self.config.vendors, on_change=self._changed)
+                try:
+                    collector.start()
+                    self.collector = collector
+                except UserError:
+                    other = (
+                        self.store.live_collector(self.clock(), LEASE_STALE) or "another process"
+                    )
+            self.following = other
+        if self.collector is None:
+            self._watcher = watcher_for(self.store.url)
+            if self._watcher is not None:
+                self.set_interval(WATCH_SECONDS, self._check_foreign_commits)
+
+    def _check_foreign_commits(self) -> None:
+        if self._watcher is not None and self._watcher.changed():
+            self.post_message(StoreChanged())
+
+    def _changed(self, change: ChangeSet) -> None:
+        self.post_message(StoreChanged(change))
+
+    def on_store_changed(self, message: StoreChanged) -> None:
+        """Tell the visible screen to re-query (hidden dashboards too, so they are current)."""
+        refresh = getattr(self.screen, "refresh_data", None)
+        if refresh is not None:
+            refresh()
+        for screen in self.screen_stack:
+            if screen is not self.screen and hasattr(screen, "refresh_data"):
+                screen.refresh_data()
+
+    def show_problems(self) -> None:
+        """Config problems as one toast each (never markup)."""
+        for problem in self.problems:
+            self.notify(problem, title="config", severity="warning", markup=False, timeout=15)
+
+    # -- screens every console can open (read-only variants here) ---------------------------
+
+    def ticket_screen(self, ticket_id: int) -> TicketDetailScreen:
+        """The screen for one ticket."""
+        from paneglass.ui.screens.ticket_detail import TicketDetailScreen
+
+        return TicketDetailScreen(
+            self.store, ticket_id, clock=self.clock, zone=self.config.display.zone()
+        )
+
+    def open_ticket(self, ticket_id: int) -> None:
+        """Show one ticket."""
+        self.push_screen(self.ticket_screen(ticket_id))
+
+    def outbox_screen(self) -> OutboxScreen:
+        """The outbox view."""
+        from paneglass.ui.screens.outbox import OutboxScreen
+
+        return OutboxScreen(self.store, clock=self.clock, zone=self.config.display.zone())
+
+    def cases_screen(self) -> CasesScreen:
+        """The cases pane."""
+        from paneglass.ui.screens.cases import CasesScreen
+
+        return CasesScreen(self.store, clock=self.clock, zone=self.config.display.zone())
+
+    def open_outbox(self) -> None:
+        """Show the outbox."""
+        self.push_screen(self.outbox_screen())
+
+    def open_cases(self, case_id: int | None = None) -> None:
+        """Show the cases pane (and one case in it)."""
+        screen = self.cases_screen()
+        self.push_screen(screen)
+        if case_id is not None:
+            screen.open_case(case_id)
+
+    # -- navigation: every screen's request to open something lands here ------------------
+
+    def on_open_ticket(self, message: OpenTicket) -> None:
+        """A screen asked for a ticket."""
+        self.open_ticket(message.ticket_id)
+
+    def on_open_pane(self, message: OpenPane) -> None:
+        """A screen asked for the cases pane or the outbox."""
+        if message.pane == "cases":
+            self.open_cases()
+        else:
+            self.open_outbox()
+
+    def on_open_case(self, message: OpenCase) -> None:
+        """A screen asked for one case."""
+        self.open_cases(message.case_id)
+
+    def action_open_cases(self) -> None:
+        """Key 4: the cases pane."""
+        self.open_cases()
+
+    def action_open_outbox(self) -> None:
+        """Key 5: the outbox."""
+        self.open_outbox()
+
+    async def on_unmount(self) -> None:
+        if self.collector is not None:
+            await self.collector.aclose()
+        if self._watcher is not None:
+            self._watcher.close()
+
+
+class PaneglassApp(ConsoleBase):
+    """The console: three live panes over the customer's own store.
+
+    With ``read_only`` it has no write-back service at all, and opens only
+    the read-only screens: no key, palette entry, click or command can reach
+    an action that does not exist.
+    """
+
+    COMMANDS = App.COMMANDS | {TicketKeyProvider}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit", id="app.quit"),
+    ]
+
+    def __init__(
+        self, store: Store, config: Config, *, read_only: bool = False, **kwargs: Any
+    ) -> None:
+        super().__init__(store, config, **kwargs)
+        self.read_only = read_only
+        self.write_back: WriteBack | None = None
+        self.case_edits: CaseEdits | None = None
+        if not read_only:
+            actor = current_actor()
+            self.write_back = WriteBack(
+                store, config.vendors, actor, self.clock, poke=self._send_soon
+            )
+            self.case_edits = CaseEdits(store, actor, self.clock)
+
+    def _send_soon(self) -> None:
+        """Called from worker threads after queueing: wake the collector's outbox job."""
+        if self.collector is None:
+            return
+        try:
+            self.call_from_thread(self.collector.send_soon)
+        except RuntimeError:  # already on the app's own thread
+            self.collector.send_soon()
+
+    def ticket_screen(self, ticket_id: int) -> TicketDetailScreen:
+        """The ticket screen with write-back keys (read-only: the plain one)."""
+        if self.write_back is None or self.case_edits is None:
+            return super().ticket_screen(ticket_id)
+        from paneglass.ui.screens.ticket_actions import ActionTicketDetailScreen
+
+        return ActionTicketDetailScreen(
+            self.store,
+            ticket_id,
+            clock=self.clock,
+            zone=self.config.display.zone(),
+            write_back=self.write_back,
+            case_edits=self.case_edits,
+        )
+
+    def outbox_screen(self) -> OutboxScreen:
+        """The outbox with retry and cancel (read-only: the plain one)."""
+        if self.write_back is None:
+            return super().outbox_screen()
+        from paneglass.ui.screens.outbox import ManagedOutboxScreen
+
+        return ManagedOutboxScreen(
+            self.store,
+            clock=self.clock,
+            zone=self.config.display.zone(),
+            write_back=self.write_back,
+        )
+
+    def cases_screen(self) -> CasesScreen:
+        """The cases pane with editing (read-only: the plain one)."""
+        if self.case_edits is None:
+            return super().cases_screen()
+        from paneglass.ui.screens.cases import EditableCasesScreen
+
+        return EditableCasesScreen(
+            self.store,
+            clock=self.clock,
+            zone=self.config.display.zone(),
+            case_edits=self.case_edits,
+        )
+
+    async def on_unmount(self) -> None:
+        await super().on_unmount()
+        if self.write_back is not None:
+            await self.write_back.aclose()
+
+    def on_mount(self) -> None:
+        if self.config.keys:
+            self.set_keymap(self.config.keys)
+        self.push_screen(
+            DashboardScreen(
+                self.store,
+                clock=self.clock,
+                zone=self.config.display.zone(),
+                zone_name=self.zone_name,
+                demo=self.config.demo,
+                views=self.config.views,
+            )
+        )
+        self.show_problems()
+        self.start_data()
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Every console action in the palette (ctrl+p), beside Textual's own."""
+        yield from super().get_system_commands(screen)
+        if isinstance(screen, DashboardScreen):
+            for name in ("tickets", "sla", "vendors"):
+                yield SystemCommand(
+                    f"Show {name} pane",
+                    f"Bring the {name} pane forward",
+                    lambda name=name: screen.action_show_pane(name),
+                )
+            yield SystemCommand(
+                "Filter tickets", "Open the / filter prompt", lambda: screen.action_prompt("filter")
+            )
+            yield SystemCommand(
+                "Command prompt",
+                "Open the : command prompt",
+                lambda: screen.action_prompt("command"),
+            )
+            yield SystemCommand(
+                "Clear ticket filter", "Show every ticket", lambda: screen.apply_filter("")
+            )
+            yield SystemCommand(
+                "Zoom pane", "Let the active pane fill the screen", screen.action_toggle_zoom
+            )
+            yield SystemCommand(
+                "Requester history",
+                "Every ticket of this requester, all vendors",
+                lambda: screen.action_history("requester"),
+            )
+            yield SystemCommand(
+                "Asset history",
+                "Every ticket of this asset, all vendors",
+                lambda: screen.action_history("asset"),
+            )
+            for view in screen.views:
+                # The palette parses titles as markup: config text goes in without brackets.
+                name, text = (_unbracket(v) for v in (view.name, view.filter))
+                yield SystemCommand(
+                    f"View: {name}",
+                    f"Filter {text}, sort {view.sort}",
+                    lambda name=view.name: screen.apply_view(name),
+                )
+            yield SystemCommand("Cases", "Tickets grouped by user problem", self.open_cases)
+            yield SystemCommand("Outbox", "Write-back actions and their state", self.open_outbox)
+            yield SystemCommand("Help", "Every key in this screen", screen.action_help)
+        if self.write_back is not None:
+            from paneglass.ui.screens.ticket_actions import ActionTicketDetailScreen
+
+            if isinstance(screen, ActionTicketDetailScreen):
+                yield from screen.palette_commands()
+
+
+class WallApp(ConsoleBase, inherit_bindings=False):
+    """``paneglass wall``: a read-only kiosk: no palette, no actions, quit only if configured."""
+
+    ENABLE_COMMAND_PALETTE = False
+    BINDINGS: ClassVar[list[BindingType]] = []
+
+    def __init__(
+        self, store: Store, config: Config, *, rotate: float | None = None, **kwargs: Any
+    ) -> None:
+        kwargs.setdefault("default_theme", config.wall.theme)
+        super().__init__(store, config, **kwargs)
+        self.rotate = rotate
+        self.animation_level = "none"
+        if config.wall.quit_key:
+            self.bind(config.wall.quit_key, "quit", description="Quit", show=False)
+
+    def on_mount(self) -> None:
+        self.push_screen(
+            WallScreen(
+                self.store,
+                self.config.wall,
+                clock=self.clock,
+                zone=self.config.display.zone(),
+                zone_name=self.zone_name,
+                demo=self.config.demo,
+                rotate=self.rotate,
+            )
+        )
+        self.show_problems()
+        self.start_data()

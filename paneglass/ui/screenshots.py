@@ -1,0 +1,76 @@
+"""``paneglass screenshots``: an SVG of each pane, from the fixed fixture world.
+
+Runs the real app headless on a seeded store with a frozen clock and no
+collector, so the README's pictures are reproducible.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from pathlib import Path
+
+from paneglass.config import Config, DisplayConfig
+from paneglass.ui.app import ConsoleBase
+
+__all__ = ["SHOTS", "write_screenshots"]
+
+SHOTS: tuple[tuple[str, tuple[int, int], tuple[str, ...]], ...] = (
+    ("console", (160, 48), ()),
+    ("tickets", (120, 36), ("1", "z")),
+    ("sla", (120, 36), ("2", "z")),
+    ("vendors", (120, 36), ("3", "z")),
+    ("ticket-detail", (120, 36), ("enter",)),
+    ("console-80x24", (80, 24), ()),
+    ("cases", (120, 36), ("4",)),
+    ("case", (120, 36), ("4", "enter")),
+    ("outbox", (120, 36), ("5",)),
+    ("action-dialog", (120, 36), ("4", "enter", "enter", "m")),
+    ("wall", (200, 60), ()),
+    ("wall-120x40", (120, 40), ()),
+)
+
+
+def fixture_app(folder: Path, *, theme: str = "noc-dark", wall: bool = False) -> ConsoleBase:
+    """The console (or the wall) over a freshly seeded fixture store in ``folder``."""
+    from paneglass.demo.fixture import FIXTURE_NOW, FIXTURE_VENDORS, seed_store
+    from paneglass.store import Store
+    from paneglass.ui.app import PaneglassApp, WallApp
+
+    store = Store(f"sqlite:///{folder / 'fixture.db'}")
+    seed_store(store)
+    config = Config(
+        display=DisplayConfig(timezone="Europe/London", theme=theme),
+        vendors=FIXTURE_VENDORS,  # what actions are planned against; nothing collects
+        demo=True,
+    )
+    if wall:
+        return WallApp(store, config, clock=lambda: FIXTURE_NOW, collect=False)
+    return PaneglassApp(store, config, clock=lambda: FIXTURE_NOW, collect=False)
+
+
+async def _shoot(output: Path) -> list[Path]:
+    written = []
+    for name, size, keys in SHOTS:
+        with tempfile.TemporaryDirectory() as tmp:
+            app = fixture_app(Path(tmp), wall=name.startswith("wall"))
+            async with app.run_test(size=size) as pilot:
+                await pilot.pause(0.3)
+                await app.workers.wait_for_complete()
+                await pilot.pause(0.2)
+                for key in keys:
+                    await pilot.press(key)
+                    await pilot.pause(0.2)
+                    await app.workers.wait_for_complete()
+                    await pilot.pause(0.2)
+                path = output / f"{name}.svg"
+                app.save_screenshot(filename=path.name, path=str(output))
+                written.append(path)
+            app.store.close()
+    return written
+
+
+def write_screenshots(output: Path) -> list[Path]:
+    """Write every screenshot into ``output``; return the paths."""
+    output.mkdir(parents=True, exist_ok=True)
+    return asyncio.run(_shoot(output))

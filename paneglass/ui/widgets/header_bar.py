@@ -1,0 +1,124 @@
+"""The one-line header: product, demo banner, headline counters, data age, clock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, tzinfo
+
+from textual.content import Content
+from textual.widgets import Static
+
+from paneglass.collect import Freshness, freshness
+from paneglass.sla import ClockState
+from paneglass.store import Headline, VendorHealth
+from paneglass.ui.display import age
+from paneglass.ui.states import FRESHNESS, SLA
+
+__all__ = ["HeaderBar"]
+
+
+class HeaderBar(Static):
+    """Counters that matter from across the room, and how old the data is."""
+
+    DEFAULT_CSS = """
+    HeaderBar { height: 1; width: 1fr; }
+    """
+
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], datetime],
+        zone: tzinfo | None,
+        zone_name: str,
+        demo: bool,
+        id: str | None = None,
+    ) -> None:
+        super().__init__("", id=id, markup=False)
+        self.clock = clock
+        self.zone = zone
+        self.zone_name = zone_name
+        self.demo = demo
+        self.headline: Headline | None = None
+        self._shown = ""
+        self.vendors: list[VendorHealth] = []
+
+    def set_data(self, headline: Headline, vendors: list[VendorHealth]) -> None:
+        """New counters from the store."""
+        self.headline = headline
+        self.vendors = vendors
+        self.redraw()
+
+    def on_mount(self) -> None:
+        self.redraw()
+        self.set_interval(1.0, self.redraw)
+
+    def redraw(self) -> None:
+        """Repaint (the clock ticks every second)."""
+        line = self.compose_line(self.size.width or 120)
+        if line.plain != self._shown:  # repaint only what changed; one line never re-lays out
+            self._shown = line.plain
+            self.update(line, layout=False)
+
+    def compose_line(self, width: int) -> Content:
+        """The header for ``width`` cells; the least important parts drop out first."""
+        now = self.clock()
+        local = now.astimezone(self.zone) if self.zone else now.astimezone()
+        wide = width >= 110
+        brand = Content.styled(" paneglass", "bold $primary")
+        if self.demo:
+            brand = Content.assemble(
+                brand, " ", Content.styled(" DEMO DATA ", "bold reverse $demo-banner")
+            )
+        parts: list[tuple[int, Content]] = []  # (importance: lower drops first, piece)
+        parts.append((9, brand))
+        if self.headline is not None:
+            h = self.headline
+            breached, at_risk = SLA[ClockState.BREACHED], SLA[ClockState.AT_RISK]
+            parts.append(
+                (
+                    10,
+                    Content.styled(
+                        f"{breached.glyph} {h.breached}" + (f" {breached.word}" if wide else ""),
+                        breached.style if h.breached else "$text-muted",
+                    ),
+                )
+            )
+            parts.append(
+                (
+                    10,
+                    Content.styled(
+                        f"{at_risk.glyph} {h.at_risk}" + (f" {at_risk.word}" if wide else ""),
+                        at_risk.style if h.at_risk else "$text-muted",
+                    ),
+                )
+            )
+            degraded = sum(1 for v in self.vendors if v.indicator not in (None, "none"))
+            if degraded:
+                parts.append((6, Content.styled(f"{degraded} degraded", "bold $sla-at-risk")))
+            unhealthy = sum(
+                1 for v in self.vendors if freshness(v, now) in (Freshness.STALE, Freshness.FAILING)
+            )
+            if unhealthy:
+                glyph = FRESHNESS[Freshness.STALE].glyph
+                label = (
+                    f"{glyph} {unhealthy} stale/failing" if wide else f"{glyph} {unhealthy} stale"
+                )
+                parts.append((9, Content.styled(label, "bold reverse $vendor-failing")))
+            parts.append((7, Content.styled(f"data {age(h.last_ok_at, now)} old", "$text-muted")))
+        clock = f"{local:%H:%M:%S}" + (f" {self.zone_name}" if wide else "") + " "
+        parts.append((10, Content.styled(clock, "bold")))
+        while True:
+            used = sum(piece.cell_length for _, piece in parts) + 2 * (len(parts) - 1)
+            if used <= width or len(parts) <= 1:
+                break
+            weakest = min(range(len(parts)), key=lambda i: (parts[i][0], -i))
+            parts.pop(weakest)
+        gap = max(width - used, 0)
+        pieces = [piece for _, piece in parts]
+        # Counters sit together; spare space goes around them.
+        head, body, tail = pieces[:1], pieces[1:-1], pieces[-1:]
+        left = Content("  ").join(head)
+        middle = Content("  ").join(body)
+        return Content.assemble(
+            left, " " * (gap // 2 + 2), middle, " " * (gap - gap // 2 + (2 if body else 0)), *tail
+        )

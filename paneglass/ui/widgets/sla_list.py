@@ -1,0 +1,230 @@
+"""Breached and at-risk clocks, most urgent first, counting down every second.
+
+Rows come from the store (stored due times); the countdown is recomputed from
+those due times once a second without touching the database, and only the
+countdown column is repainted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import ClassVar
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.binding import Binding, BindingType
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from paneglass.sla import ClockState, live_state, vendor_disagrees
+from paneglass.store import SlaRow
+from paneglass.ui.display import countdown, fit, safe_line
+from paneglass.ui.states import PAUSED, SLA, StateFace
+
+__all__ = ["SlaList", "disagrees", "sla_face"]
+
+_COUNTDOWN_WIDTH = 10
+_PRIORITIES = (None, "P1", "P2", "P3", "P4", "P5")
+
+
+_ACCENTS = {SLA[ClockState.BREACHED]: "sla-list--breached", PAUSED: "sla-list--paused"}
+"""The component class (theme colour) of each face; at risk otherwise."""
+
+
+def disagrees(row: SlaRow, now: datetime) -> bool:
+    """Does the vendor's own SLA word contradict the contract clock?"""
+    return vendor_disagrees(
+        state=row.state,
+        due_at=row.due_at,
+        vendor_breached=row.vendor_breached,
+        vendor_due_at=row.vendor_due_at,
+        now=now,
+    )
+
+
+def sla_face(row: SlaRow, now: datetime) -> StateFace:
+    """How a clock looks at ``now`` (breach is judged live from the due time)."""
+    state = live_state(row.state, row.due_at, now)
+    if state is not ClockState.BREACHED and row.paused:
+        return PAUSED
+    return SLA[ClockState.BREACHED if state is ClockState.BREACHED else ClockState.AT_RISK]
+
+
+class SlaList(ScrollView, can_focus=True):
+    """The SLA pane's list."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up,k", "cursor(-1)", "Up", show=False),
+        Binding("down,j", "cursor(1)", "Down", show=False),
+        Binding("enter", "select", "Open", id="sla.open"),
+        Binding("v", "cycle_vendor", "Vendor filter", id="sla.vendor"),
+        Binding("p", "cycle_priority", "Priority filter", id="sla.priority"),
+        Binding("x", "clear_filter", "Clear filter", show=False, id="sla.clear"),
+    ]
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "sla-list--breached",
+        "sla-list--at-risk",
+        "sla-list--paused",
+        "sla-list--cursor",
+        "sla-list--empty",
+    }
+    DEFAULT_CSS = """
+    SlaList { height: 1fr; scrollbar-size-vertical: 1; overflow-x: hidden; }
+    """
+
+    cursor_row: reactive[int] = reactive(0)
+
+    class FilterChanged(Message):
+        """The vendor or priority filter changed; the pane must re-query."""
+
+    class Selected(Message):
+        """The operator asked to open the ticket behind a clock."""
+
+        def __init__(self, ticket_id: int) -> None:
+            super().__init__()
+            self.ticket_id = ticket_id
+
+    def __init__(self, *, clock: Callable[[], datetime], id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.clock = clock
+        self.rows: list[SlaRow] = []
+        self._painted: dict[int, tuple[str, str]] = {}
+        """Row index → (glyph, countdown) as last painted, so ticks repaint only changes."""
+        self.vendor_names: list[str] = []
+        """Vendors the filter cycles through (set by the screen)."""
+        self.vendor_filter: str | None = None
+        self.priority_filter: str | None = None
+
+    @property
+    def filter_label(self) -> str:
+        """The active filter in words, for the pane title."""
+        parts = [p for p in (self.vendor_filter, self.priority_filter) if p]
+        return " ".join(parts)
+
+    def action_cycle_vendor(self) -> None:
+        """Show only the next vendor's clocks (then all again)."""
+        choices: list[str | None] = [None, *self.vendor_names]
+        index = choices.index(self.vendor_filter) if self.vendor_filter in choices else 0
+        self.vendor_filter = choices[(index + 1) % len(choices)]
+        self.post_message(self.FilterChanged())
+
+    def action_cycle_priority(self) -> None:
+        """Show only the next priority's clocks (then all again)."""
+        index = _PRIORITIES.index(self.priority_filter)
+        self.priority_filter = _PRIORITIES[(index + 1) % len(_PRIORITIES)]
+        self.post_message(self.FilterChanged())
+
+    def action_clear_filter(self) -> None:
+        """Show every vendor and priority."""
+        self.vendor_filter = self.priority_filter = None
+        self.post_message(self.FilterChanged())
+
+    def set_rows(self, rows: list[SlaRow]) -> None:
+        """Replace the rows (after a store change)."""
+        if rows == self.rows:
+            return
+        self.rows = rows
+        self._painted.clear()
+        self.virtual_size = Size(self.size.width, len(rows))
+        self.cursor_row = min(self.cursor_row, max(len(rows) - 1, 0))
+        self.refresh()
+
+    def on_mount(self) -> None:
+        self.set_interval(1.0, self._tick)
+
+    def _tick(self) -> None:
+        """Repaint only the rows whose countdown (or glyph) reads differently now."""
+        if not self.rows:
+            return
+        now = self.clock()
+        width = self.scrollable_content_region.width
+        top = int(self.scroll_y)
+        for y in range(self.size.height):
+            index = top + y
+            if index >= len(self.rows):
+                break
+            shown = self._face(self.rows[index], now)
+            painted = self._painted.get(index)
+            if painted == shown:
+                continue
+            if painted is not None and painted[0] == shown[0]:  # only the countdown moved
+                self.refresh(Region(max(width - _COUNTDOWN_WIDTH, 0), y, _COUNTDOWN_WIDTH, 1))
+                self._painted[index] = shown
+            else:
+                self.refresh(Region(0, y, width, 1))
+
+    @staticmethod
+    def _face(row: SlaRow, now: datetime) -> tuple[str, str]:
+        """What a row shows that moves with time: its glyph and its countdown."""
+        remaining = countdown(row.due_at - now) if row.due_at else "paused"
+        return sla_face(row, now).glyph, remaining
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        base = self.rich_style
+        index = int(self.scroll_y) + y
+        if not self.rows:
+            if y == 0:
+                style = base + self.get_component_rich_style("sla-list--empty")
+                text = " No clock breached or at risk" + (
+                    f" for {self.filter_label}." if self.filter_label else "."
+                )
+                return Strip([Segment(fit(text, width), style)], width)
+            return Strip.blank(width, base)
+        if index >= len(self.rows):
+            return Strip.blank(width, base)
+        row = self.rows[index]
+        now = self.clock()
+        self._painted[index] = self._face(row, now)
+        face = sla_face(row, now)
+        glyph, word = face.glyph, face.word
+        accent_name = _ACCENTS.get(face, "sla-list--at-risk")
+        row_style = base
+        if index == self.cursor_row and self.has_focus:
+            row_style += self.get_component_rich_style("sla-list--cursor")
+        accent = row_style + self.get_component_rich_style(accent_name)
+        remaining = countdown(row.due_at - now) if row.due_at else "  paused"
+        metric = "resp" if row.metric == "response" else "res"
+        middle_width = max(width - 4 - _COUNTDOWN_WIDTH, 0)
+        key = fit(safe_line(row.key), 11)
+        vendor_width = min(max(middle_width - 11 - 4 - 5, 4), 14)  # the vendor gives way first
+        vendor = fit(safe_line(row.vendor), vendor_width)
+        text = f"{key} {row.priority or '–':2} {vendor} {metric:4}"
+        if middle_width >= len(text) + 10:  # room for the state in words, not only the glyph
+            text = f"{text} {word:>8}"
+        middle = fit(text, middle_width)
+        segments = [
+            Segment(f"{glyph} ", accent),
+            Segment(middle, row_style),
+            Segment(" ≠" if disagrees(row, now) else "  ", accent),
+            Segment(fit(remaining, _COUNTDOWN_WIDTH - 1).rjust(_COUNTDOWN_WIDTH), accent),
+        ]
+        # Merge same-style neighbours: fewer SGR codes on the wire for every repainted row.
+        return Strip(segments).extend_cell_length(width, row_style).crop(0, width).simplify()
+
+    def watch_cursor_row(self, old: int, new: int) -> None:
+        top = int(self.scroll_y)
+        for index in (old, new):
+            if 0 <= index - top < self.size.height:
+                self.refresh(Region(0, index - top, self.size.width, 1))
+        if new < top:
+            self.scroll_to(y=new, animate=False)
+        elif new >= top + self.size.height:
+            self.scroll_to(y=new - self.size.height + 1, animate=False)
+
+    def action_cursor(self, delta: int) -> None:
+        """Move the cursor."""
+        if self.rows:
+            self.cursor_row = min(max(self.cursor_row + delta, 0), len(self.rows) - 1)
+
+    def action_select(self) -> None:
+        """Open the ticket under the cursor."""
+        if 0 <= self.cursor_row < len(self.rows):
+            self.post_message(self.Selected(self.rows[self.cursor_row].ticket_id))
+
+    def _style(self, name: str) -> Style:
+        return self.get_component_rich_style(name)
