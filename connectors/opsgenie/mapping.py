@@ -152,7 +152,7 @@ def alert_to_record(
         first_response_at=_after(created_at, report.get("ackTime")) if acknowledged else None,
         url=alert_url(ui_url, alert_id) if ui_url else None,
         description=_description(alert.get("description")),
-        raw=dict(alert),
+        raw=alert,  # the page's own decoded object: no copy
     )
 
 

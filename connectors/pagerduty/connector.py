@@ -60,7 +60,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import httpx2
 
@@ -204,7 +204,9 @@ class PagerDutyConnector(Connector):
     async def get(self, path: str, params: Sequence[tuple[str, str]]) -> Mapping[str, Any]:
         """One GET, paced by the rate budget; the answer must be a JSON object."""
         self.requests += 1
-        response = await send(self.client, "GET", path, params=list(params), budget=self.budget)
+        query = urlencode(list(params), quote_via=quote)  # httpx2's own params cost ~20% more CPU
+        url = f"{path}?{query}" if query else path
+        response = await send(self.client, "GET", url, budget=self.budget)
         body = decode_json(response)
         if not isinstance(body, Mapping):
             raise BadPayload(f"PagerDuty {path} answer is not a JSON object")
@@ -262,11 +264,19 @@ class PagerDutyConnector(Connector):
                     if walk.stage == OPEN
                     else replace(walk, resolved_total=total)
                 )
-            keyed = [(_key(row), row) for row in rows]
-            fresh = [row for key, row in keyed if walk.after is None or key > walk.after]
+            mapped = self._records(rows)  # each timestamp parsed once: the keyset reads the records
+            keyed = [
+                (_key(row, record), row, record) for row, record in zip(rows, mapped, strict=True)
+            ]
+            kept = [
+                (row, record)
+                for key, row, record in keyed
+                if walk.after is None or key > walk.after
+            ]
+            fresh = [row for row, _ in kept]
             if body.get("more") is True:
                 if fresh:
-                    last = max(key for key, _ in keyed)
+                    last = max(key for key, _, _ in keyed)
                     since = last[0] - MARGIN
                     walk = replace(
                         walk, since=max(since, walk.since or since), after=last, offset=0
@@ -280,7 +290,7 @@ class PagerDutyConnector(Connector):
                 walk = walk.next_stage()
             else:  # this window is read: the next one starts where it ended
                 walk = replace(walk, since=until - MARGIN, offset=0)
-            tickets = self._records(fresh)
+            tickets = tuple(record for _, record in kept)
             entries = await self._histories(fresh) if self.settings.conversations else []
             yield PollResult(
                 tickets=tickets,
@@ -472,13 +482,12 @@ def _rows(body: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
     return [row for row in rows if isinstance(row, Mapping)]
 
 
-def _key(incident: Mapping[str, Any]) -> tuple[datetime, int]:
+def _key(incident: Mapping[str, Any], record: TicketRecord) -> tuple[datetime, int]:
     """The backfill keyset: ``(created_at, incident_number)``."""
-    created = parse_iso(incident.get("created_at"))
     number = incident.get("incident_number")
-    if created is None or not isinstance(number, int) or isinstance(number, bool):
-        raise BadPayload("PagerDuty incident without created_at or incident_number")
-    return created, number
+    if not isinstance(number, int) or isinstance(number, bool):
+        raise BadPayload("PagerDuty incident without an incident_number")
+    return record.created_at, number
 
 
 def _count(value: object) -> int | None:

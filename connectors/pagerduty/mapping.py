@@ -132,7 +132,7 @@ def incident_to_record(incident: Mapping[str, Any], *, ui_url: str | None = None
         first_response_at=first_ack,
         url=url,
         description=_description(incident.get("description")),
-        raw=dict(incident),
+        raw=incident,  # the page's own decoded object: no copy
     )
 
 
