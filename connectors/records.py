@@ -214,9 +214,18 @@ class IncidentRecord:
     resolved_at: datetime | None = None
     latest_update: str | None = None
     url: str | None = None
+    maintenance: bool = False
+    """A planned maintenance window rather than an incident."""
+    scheduled_for: datetime | None = None
+    """Maintenance: when the window starts."""
+    scheduled_until: datetime | None = None
+    """Maintenance: when the window is announced to end."""
+    components: tuple[str, ...] = ()
+    """Names of the components it affects, as the page names them."""
 
     def __post_init__(self) -> None:
         _clean_fields(self)
+        object.__setattr__(self, "components", tuple(clean_text(c) for c in self.components))
 
 
 @dataclass(frozen=True, slots=True)

@@ -62,12 +62,19 @@ def save_page(
     vendor_id: int,
     cursor: Cursor | None,
     progress: Progress | None,
-    now: datetime,
+    landed_at: datetime | None,
 ) -> None:
-    """Save the cursor (and how far the read has come) inside the transaction of its page."""
-    values: dict[str, Any] = {"last_page_at": now}
+    """Save the cursor (and how far the read has come) inside the transaction of its page.
+
+    ``landed_at`` is set for a page of a poll still running (its run is recorded
+    at its end); a whole poll applied at once is covered by its run record.
+    """
+    values: dict[str, Any] = {}
+    if landed_at is not None:
+        values["last_page_at"] = landed_at
     if cursor is not None:
         values["cursor"] = json.dumps(cursor, sort_keys=True)
     if progress is not None:
         values.update(sync_phase=progress.phase, sync_done=progress.done, sync_total=progress.total)
-    conn.execute(update(VENDORS).where(VENDORS.c.id == vendor_id).values(**values))
+    if values:
+        conn.execute(update(VENDORS).where(VENDORS.c.id == vendor_id).values(**values))

@@ -129,7 +129,7 @@ def apply_batch(
         if result.status is not None:
             _replace_status(conn, vendor_id, result.status, now)
             status_changed = True
-        save_page(conn, vendor_id, result.cursor, result.progress, now)
+        save_page(conn, vendor_id, result.cursor, result.progress, now if run is None else None)
         recompute_clocks(conn, changed_ids, now, settings)
     if conn.dialect.name == "postgresql":  # viewers LISTEN; delivered when this commits
         conn.execute(text("SELECT pg_notify('paneglass', :vendor)"), {"vendor": vendor_name})

@@ -40,7 +40,11 @@ def test_logs_each_poll_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
             stderr=subprocess.STDOUT,
             text=True,
         )
-        time.sleep(4.5)
+        deadline = time.monotonic() + 60  # wait for two polls, not for a guess at start-up time
+        while time.monotonic() < deadline and proc.poll() is None:
+            if log.exists() and log.read_text().count(" poll desk ") >= 2:
+                break
+            time.sleep(0.2)
         proc.send_signal(signal.SIGTERM)
         output = proc.communicate(timeout=30)[0]
     assert proc.returncode == 0, output
