@@ -234,21 +234,6 @@ class PagerDutyEmulator(TicketEmulator):
         with self.lock:
             self._path_faults.setdefault(path, deque()).extend(replies)
 
-    def start(self) -> str:
-        """Serve as every emulator does, but send each answer without Nagle's delay.
-
-        The shared handler writes the headers and the body separately; with
-        Nagle's algorithm and the client's delayed ACK, every answer on a
-        kept-alive connection then waits ~40 ms on Linux, so an emulator at
-        ``latency=0`` behaved like a vendor 40 ms away. ``TCP_NODELAY`` (the
-        handler's ``disable_nagle_algorithm``) removes that wait.
-        """
-        url = super().start()
-        if self._server is not None:
-            handler: Any = self._server.RequestHandlerClass
-            handler.disable_nagle_algorithm = True
-        return url
-
     def vendor_settings(self) -> dict[str, Any]:
         """The config section for this account, write-back settings included."""
         return {
