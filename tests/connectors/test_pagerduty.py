@@ -120,7 +120,7 @@ def test_emulator_list_records_carry_the_captures_keys() -> None:
 
 
 async def test_first_poll_then_only_changes() -> None:
-    with PagerDutyEmulator() as emu:
+    with PagerDutyEmulator(rate_limit=960) as emu:  # PagerDuty's own budget, a rolling minute
         for n in range(130):  # more than one page of open incidents, all created in one second
             emu.put_ticket(world(n))
         emu.put_ticket(world(500, TicketStatus.RESOLVED))
@@ -140,7 +140,8 @@ async def test_first_poll_then_only_changes() -> None:
             "https://acme.pagerduty.com/incidents/"
         )
         assert first.progress is not None and first.progress.phase == "incremental"
-        assert connector.budget.remaining is not None and connector.budget.limit == 960
+        assert connector.budget.limit == 960
+        assert connector.budget.remaining == 960 - len(emu.requests)
 
         emu.put_ticket(world(3, TicketStatus.RESOLVED))  # leaves the open set
         second = await connector.poll(first.cursor)
