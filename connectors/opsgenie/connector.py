@@ -1,99 +1,84 @@
-"""The Opsgenie connector: alerts changed since the cursor, newest first, with a client-side cutoff.
+"""The Opsgenie connector: a keyset backfill of open alerts, then ``updatedAt`` newest first.
 
-Whether ``updatedAt`` can be searched is not confirmed (``vendor-apis.md`` §9.3),
-so a poll lists ``sort=updatedAt&order=desc`` and reads pages until one reaches
-back past the cursor minus an overlap. Paging follows ``paging.next`` only: a
-short or empty page is not the end while ``next`` is there. The ready-made
-``next`` URL names Opsgenie's public host, so only its ``offset`` is taken and
-the request goes to our configured host.
+Opsgenie's search can filter ``createdAt`` (epoch milliseconds, with ``<``,
+``<=``, ``>``, ``>=``) but not ``updatedAt``, which it can only sort by
+(``vendor-apis.md`` §9.2-9.3, Opsgenie's search-query help). So:
 
-Offset paging on a list sorted newest-first is safe against concurrent updates:
-an alert updated while we page jumps to offset 0, pushing the rest one place
-back, so we may read a row twice (deduplicated by id) but never skip one; the
-jumped alert is newer than our cursor and the next poll reads it.
+**Backfill** (resumable, in two stages)::
+
+    1. open, any age, oldest first, keyset on createdAt:
+       GET /v2/alerts/count?query=status: open                     (once: progress.total)
+       GET /v2/alerts?query=status: open&sort=createdAt&order=asc&limit=100&offset=0
+       GET /v2/alerts?query=status: open AND createdAt >= <last createdAt ms>
+           &sort=createdAt&order=asc&limit=100&offset=0
+    2. closed, updated within backfill_days, newest change first:
+       GET /v2/alerts/count?query=status: closed AND createdAt >= <cutoff ms>   (estimate)
+       GET /v2/alerts?query=status: closed&sort=updatedAt&order=desc&limit=100&offset=<k>
+       until an alert's updatedAt is older than the start minus backfill_days.
+
+(With the ``query`` setting, each query is ``(<query>) AND …``.) Stage 1 drops
+the alerts already read at the boundary millisecond (their ids ride in the
+cursor), so an alert closed while the stage runs shifts nothing out of reach.
+Stage 2 pages by offset, newest change first: an alert changed meanwhile jumps
+to offset 0, pushing the rest one place back, so a page may repeat a row but
+never skips one (Opsgenie does not reopen a closed alert), and its cursor is
+that offset. Paging follows ``paging.next`` (a short page is not the end); its
+ready-made URL names Opsgenie's public host, so only its ``offset`` is taken.
+
+**Incremental**: ``GET /v2/alerts?sort=updatedAt&order=desc&limit=100&offset=<k>``
+from the newest change back to the position (``since``, minus
+``overlap_seconds`` once a poll completes); a page's cursor is
+``{since, top, offset}``, so a restart resumes deeper in the same walk, and the
+next poll starts from the newest change this one saw (``top``).
+
+**Per alert** (fanned out ``concurrency`` at a time, three requests each):
+``GET /v2/alerts/{id}`` for ``description`` and ``entity`` (list answers carry
+neither), ``GET /v2/alerts/{id}/notes`` and ``GET /v2/alerts/{id}/logs``
+(``order=desc``, paged by their opaque ``offset``; in the incremental phase read
+only back to the position). Attachments (``/attachments``) are not read: the
+list does not say which alerts have any, so it would be a fourth request per
+alert for a rare file.
 
 Opsgenie reports no remaining budget, only ``X-RateLimit-State`` (``OK`` or
 ``THROTTLED``) and ``X-RateLimit-Period-In-Sec``; :class:`ThrottleBudget` turns
-that into a pause of one period before the next request.
-
-Write-back (``vendor-apis.md`` §9.8) is asynchronous at Opsgenie: a note,
-acknowledge, close or assign answers 202 with a ``requestId`` and is carried
-out afterwards. So :meth:`OpsgenieConnector.perform` asks
-``GET /v2/alerts/requests/{requestId}`` how it went (briefly retrying while
-Opsgenie answers 404, "not processed yet") and raises when Opsgenie reports the
-request failed. Notes are internal only (as in PagerDuty, a public comment is
-refused). Requests name ``action_user`` (default ``paneglass``) as their user
-and ``paneglass`` as their source. A hand-off creates an alert whose ``alias``
-is the correlation; Opsgenie folds a create into an open alert with the same
-alias, so a retried create never makes a second one, and the new alert's id
-comes from the request status.
+that into a pause of one period before the next request, and a 429 carries that
+period as its Retry-After. Write-back is in :mod:`connectors.opsgenie.actions`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import re
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, ClassVar
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 import httpx2
 
-from connectors.actions import (
-    Action,
-    ActionKind,
-    ActionResult,
-    Handoff,
-    PlannedRequest,
-    UnsupportedAction,
-)
+from connectors.actions import Action, ActionKind, ActionResult, PlannedRequest
 from connectors.base import Connector, VendorConfig
-from connectors.errors import (
-    BadPayload,
-    ConfigurationError,
-    ConnectorError,
-    RateLimited,
-    TransientError,
-)
+from connectors.errors import BadPayload, ConnectorError, RateLimited
+from connectors.fanout import fan_out
 from connectors.http import RateBudget, RateHeaders, decode_json, send
-from connectors.opsgenie.mapping import (
-    alert_to_record,
-    priority_overrides,
-    status_overrides,
-    team_ids,
-)
-from connectors.records import Cursor, PollResult, TicketRecord, TicketStatus
-from connectors.sanitize import clean_text, one_line
+from connectors.opsgenie import actions
+from connectors.opsgenie.actions import ALERTS_PATH
+from connectors.opsgenie.mapping import alert_to_record, log_to_entry, note_to_entry, team_ids
+from connectors.opsgenie.settings import OpsgenieSettings
+from connectors.records import ConversationEntry, Cursor, PollResult, Progress, TicketRecord
+from connectors.settings import ConnectorSettings, secret
+from connectors.sync import BACKFILL
 from connectors.timestamps import parse_iso
 
 __all__ = ["OpsgenieConnector", "ThrottleBudget"]
 
-ALERTS_PATH = "/v2/alerts"
 TEAMS_PATH = "/v2/teams"
-DEFAULT_PAGE_SIZE = 100
-MAX_PAGE_SIZE = 100
-DEFAULT_BACKFILL_DAYS = 30.0
-DEFAULT_MAX_PAGES = 200
-"""Pages per poll (20,000 alerts at 100 a page) before we stop and keep the old cursor."""
-OVERLAP = timedelta(seconds=60)
-"""Re-read the last minute so an update sharing the cursor's instant is never missed."""
+COUNT_PATH = "/v2/alerts/count"
 THROTTLE_HEADERS = RateHeaders(remaining="X-RateLimit-State", reset="X-RateLimit-Period-In-Sec")
-SOURCE = "paneglass"
-"""The ``source`` every write names, so Opsgenie's log shows where a change came from."""
-DEFAULT_ACTION_USER = "paneglass"
-MESSAGE_LIMIT = 130
-"""Opsgenie keeps the first 130 characters of an alert message."""
 REQUEST_WAITS = (0.0, 0.25, 0.5, 1.0, 2.0)
 """Pauses before each look at a write's request status (404 means "not processed yet")."""
-_USER_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
-_STATUS_VERB = {
-    TicketStatus.OPEN: "acknowledge",
-    TicketStatus.RESOLVED: "close",
-    TicketStatus.CLOSED: "close",
-}
+OPEN, CLOSED, DONE = "open", "closed", "done"
+HISTORY_PAGE = 100
 
 
 @dataclass
@@ -129,12 +114,57 @@ class ThrottleBudget(RateBudget):
         self.observed_at = time.monotonic()
 
 
+@dataclass(frozen=True)
+class _Walk:
+    """Where a backfill stands."""
+
+    stage: str = OPEN
+    created_from: int | None = None
+    """Open stage: the createdAt (ms) the next request starts at; ``None`` from the oldest."""
+    seen: tuple[str, ...] = ()
+    """Open stage: alerts already read at exactly ``created_from``."""
+    offset: int = 0
+    open_total: int | None = None
+    closed_total: int | None = None
+
+    @classmethod
+    def load(cls, position: Cursor | None) -> _Walk:
+        if not isinstance(position, dict) or position.get("stage") not in (OPEN, CLOSED, DONE):
+            return cls()
+        seen = position.get("seen")
+        return cls(
+            stage=str(position["stage"]),
+            created_from=_count(position.get("created_from")),
+            seen=tuple(s for s in seen if isinstance(s, str)) if isinstance(seen, list) else (),
+            offset=_count(position.get("offset")) or 0,
+            open_total=_count(position.get("open_total")),
+            closed_total=_count(position.get("closed_total")),
+        )
+
+    def dump(self) -> Cursor:
+        return {
+            "stage": self.stage,
+            "created_from": self.created_from,
+            "seen": list(self.seen),
+            "offset": self.offset,
+            "open_total": self.open_total,
+            "closed_total": self.closed_total,
+        }
+
+    @property
+    def total(self) -> int | None:
+        if self.open_total is None and self.closed_total is None:
+            return None
+        return (self.open_total or 0) + (self.closed_total or 0)
+
+
 class OpsgenieConnector(Connector):
     """Polls one Opsgenie account's alerts (``https://api.opsgenie.com`` or the EU host)."""
 
     budget: ThrottleBudget
     kind: ClassVar[str] = "opsgenie"
-    credential_sets: ClassVar[tuple[tuple[str, ...], ...]] = (("api_key",),)
+    credential_sets: ClassVar[tuple[tuple[str, ...], ...]] = OpsgenieSettings.credential_sets
+    Settings: ClassVar[type[ConnectorSettings] | None] = OpsgenieSettings
     supported_actions: ClassVar[frozenset[ActionKind]] = frozenset(
         {
             ActionKind.COMMENT,
@@ -147,37 +177,36 @@ class OpsgenieConnector(Connector):
     )
     create_dedupe: ClassVar[str | None] = "alias"
     request_waits: tuple[float, ...] = REQUEST_WAITS
+    settings: OpsgenieSettings
 
-    def __init__(self, config: VendorConfig, client: httpx2.AsyncClient) -> None:
-        super().__init__(config, client)
+    def __init__(
+        self,
+        config: VendorConfig,
+        client: httpx2.AsyncClient,
+        settings: ConnectorSettings | None = None,
+    ) -> None:
+        super().__init__(config, client, settings)
         self.budget = ThrottleBudget()
         """Paces requests from ``X-RateLimit-State``/``-Period-In-Sec``."""
-        self.page_size = _page_size(config)
-        self.backfill = timedelta(days=_backfill_days(config))
-        self.max_pages = _max_pages(config)
-        self.status_map = status_overrides(config.settings.get("status_map"))
-        self.priority_map = priority_overrides(config.settings.get("priority_map"))
-        self.ui_url = _ui_url(config)
+        self.status_map = dict(self.settings.status_map)
+        self.priority_map = {k.upper(): v for k, v in self.settings.priority_map.items()}
         self.team_names: dict[str, str] = {}
         """Team id → name from ``/v2/teams``, kept for the connector's life."""
         self._teams_unreadable = False
-        self._requests = 0
+        self.requests = 0
+        """HTTP requests sent so far (pages report their share)."""
 
     @classmethod
-    def validate(cls, config: VendorConfig) -> None:
-        """Also reject numbers, URLs and overrides that could never work, before the first poll."""
-        super().validate(config)
-        _page_size(config)
-        _backfill_days(config)
-        _max_pages(config)
-        _ui_url(config)
-        status_overrides(config.settings.get("status_map"))
-        priority_overrides(config.settings.get("priority_map"))
+    def options(cls, config: VendorConfig) -> OpsgenieSettings:
+        """The section as :class:`OpsgenieSettings` (parsed once, then cached on the config)."""
+        settings = cls.parse_settings(config)
+        assert isinstance(settings, OpsgenieSettings)
+        return settings
 
     @classmethod
     def headers(cls, config: VendorConfig) -> dict[str, str]:
         """``Authorization: GenieKey <api_key>`` (an API integration key or the account key)."""
-        return {"Authorization": f"GenieKey {config.require('api_key')}"}
+        return {"Authorization": f"GenieKey {secret(cls.options(config).api_key)}"}
 
     @classmethod
     def make_client(cls, config: VendorConfig) -> httpx2.AsyncClient:
@@ -185,214 +214,13 @@ class OpsgenieConnector(Connector):
         base = config.base_url.rstrip("/").removesuffix("/v2")
         return super().make_client(replace(config, base_url=base))
 
-    async def poll(self, cursor: Cursor | None) -> PollResult:
-        """Every alert updated since the cursor (minus the overlap), newest copy of each.
-
-        When paging stops before reaching the cutoff (the page guard, or a 429
-        after the first page) the alerts read are returned but the old cursor is
-        kept: the unread, older part of the window is read again next poll.
-        """
-        self._requests = 0
-        saved = _saved_since(cursor)
-        since = saved - OVERLAP if saved is not None else datetime.now(UTC) - self.backfill
-        newest: dict[str, Mapping[str, Any]] = {}
-        newest_at: dict[str, datetime] = {}
-        offset = 0
-        complete = False
-        for _ in range(self.max_pages):
-            try:
-                page = await self._list_page(offset)
-            except RateLimited:
-                if self._requests == 1:
-                    raise
-                break
-            data = page["data"]
-            oldest: datetime | None = None
-            for alert in data:
-                updated = _updated_at(alert)
-                oldest = updated if oldest is None else min(oldest, updated)
-                if updated < since:
-                    continue
-                alert_id = alert["id"]
-                if alert_id not in newest_at or updated >= newest_at[alert_id]:
-                    newest[alert_id], newest_at[alert_id] = alert, updated
-            next_offset = _next_offset(page)
-            if (oldest is not None and oldest < since) or next_offset is None:
-                complete = True
-                break
-            if next_offset <= offset:
-                raise BadPayload(f"Opsgenie paging.next goes back to offset {next_offset}")
-            offset = next_offset
-        await self._learn_teams(newest.values())
-        records = tuple(self._record(alert) for alert in newest.values())
-        next_cursor = cursor
-        if complete and records:
-            newest_seen = max(r.updated_at for r in records)
-            if saved is not None:
-                newest_seen = max(newest_seen, saved)  # overlap re-reads never move it back
-            next_cursor = {"updated_at": newest_seen.isoformat()}
-        return PollResult(tickets=records, cursor=next_cursor, requests=self._requests)
-
-    async def check(self) -> str:
-        """One single-alert list: proves the key and its read access to alerts."""
-        self._requests = 0
-        await self._get(ALERTS_PATH, {"limit": 1})
-        return "ok"
-
-    # -- write-back -----------------------------------------------------------------
-
-    def plan(self, action: Action) -> tuple[PlannedRequest, ...]:
-        """One POST per action; the alert is addressed by its id."""
-        user = self.config.get("action_user") or DEFAULT_ACTION_USER
-        actor: dict[str, Any] = {"user": user, "source": SOURCE}
-        if action.kind is ActionKind.CREATE:
-            assert action.handoff is not None  # Action guarantees it for CREATE
-            return (PlannedRequest("POST", ALERTS_PATH, body=_new_alert(action.handoff, actor)),)
-        path = f"{ALERTS_PATH}/{quote(action.ticket_id or '', safe='')}"
-        by_id = {"identifierType": "id"}
-        if action.kind is ActionKind.COMMENT:
-            if action.public:
-                raise UnsupportedAction(
-                    "Opsgenie notes are internal only (responders see them, no requester "
-                    "does): send it as an internal comment"
-                )
-            body = {"note": action.text, **actor}
-            return (PlannedRequest("POST", f"{path}/notes", params=by_id, body=body),)
-        if action.kind is ActionKind.ASSIGN:
-            body = {"owner": _owner(action.assignee), **actor}
-            return (PlannedRequest("POST", f"{path}/assign", params=by_id, body=body),)
-        verb = _verb(action)
-        body = {**actor, "note": action.text} if action.text.strip() else actor
-        return (PlannedRequest("POST", f"{path}/{verb}", params=by_id, body=body),)
-
-    async def perform(self, action: Action) -> ActionResult:
-        """Send the request, then read how Opsgenie carried it out."""
-        (request,) = self.plan(action)  # validates before anything is sent
-        response = await self.send_planned(request)
-        answer = decode_json(response) if response.content else None
-        request_id = answer.get("requestId") if isinstance(answer, Mapping) else None
-        if not isinstance(request_id, str) or not request_id:
-            raise BadPayload(
-                "Opsgenie accepted the request without a requestId",
-                http_status=response.status_code,
-            )
-        code = response.status_code
-        outcome = await self._request_status(request_id)
-        if outcome is not None and outcome.get("isSuccess") is not True:
-            reason = _vendor_text(outcome.get("status")) or "no reason given"
-            raise ConnectorError(
-                f"HTTP {code}, then Opsgenie failed request {request_id}: {reason}",
-                http_status=code,
-            )
-        if action.kind is ActionKind.CREATE:
-            return await self._created(action, request_id, outcome, code)
-        if outcome is None:
-            return ActionResult(
-                f"HTTP {code}: accepted as request {request_id}, not done yet", code
-            )
-        what = _vendor_text(outcome.get("status")) or "done"
-        return ActionResult(f"HTTP {code}: {what} (request {request_id})", code)
-
-    async def find_existing(self, action: Action) -> ActionResult | None:
-        """The alert whose alias is this hand-off's correlation (a 404 means none)."""
-        if action.handoff is None:
-            return None
-        alert = await self._alert_by_alias(action.handoff.correlation)
-        if alert is None:
-            return None
-        key = _key_of(alert)
-        return ActionResult(
-            f"already at Opsgenie as {key}", 200, str(alert["id"]), key, existing=True
-        )
-
-    async def _alert_by_alias(self, alias: str) -> Mapping[str, Any] | None:
-        """``GET /v2/alerts/{alias}?identifierType=alias``; ``None`` when Opsgenie says 404."""
+    async def get(self, path: str, params: Mapping[str, Any]) -> Mapping[str, Any]:
+        """One GET, paced by the throttle state; a 429 says how long its period is."""
+        self.requests += 1
+        query = urlencode(dict(params), quote_via=quote)  # httpx2's own params cost ~20% more CPU
+        url = f"{path}?{query}" if query else path
         try:
-            body = await self._get(
-                f"{ALERTS_PATH}/{quote(alias, safe='')}", {"identifierType": "alias"}
-            )
-        except ConnectorError as exc:
-            if exc.http_status == 404:
-                return None
-            raise
-        alert = body.get("data")
-        if not isinstance(alert, Mapping) or not isinstance(alert.get("id"), str):
-            raise BadPayload("Opsgenie alert answer has no data with an id")
-        return alert
-
-    async def _request_status(self, request_id: str) -> Mapping[str, Any] | None:
-        """The processed request's status, or ``None`` if Opsgenie has not got to it yet."""
-        path = f"{ALERTS_PATH}/requests/{quote(request_id, safe='')}"
-        for pause in self.request_waits:
-            if pause:
-                await asyncio.sleep(pause)
-            try:
-                body = await self._get(path, {})
-            except ConnectorError as exc:
-                if exc.http_status == 404:
-                    continue  # "not processed yet"
-                raise
-            data = body.get("data")
-            if isinstance(data, Mapping):
-                return data
-        return None
-
-    async def _created(
-        self,
-        action: Action,
-        request_id: str,
-        outcome: Mapping[str, Any] | None,
-        code: int,
-    ) -> ActionResult:
-        """The created (or deduplicated-into) alert's id and tiny id."""
-        alert_id = outcome.get("alertId") if outcome is not None else None
-        if not isinstance(alert_id, str) or not alert_id:
-            assert action.handoff is not None
-            found = await self._alert_by_alias(action.handoff.correlation)
-            if found is None or found.get("status") != "open":
-                # Safe to retry: the alias makes a second create fold into the first.
-                raise TransientError(
-                    f"HTTP {code}: Opsgenie has not processed create request {request_id} yet",
-                    http_status=code,
-                )
-            key = _key_of(found)
-            return ActionResult(
-                f"HTTP {code}: created {key} (request {request_id})", code, str(found["id"]), key
-            )
-        body = await self._get(
-            f"{ALERTS_PATH}/{quote(alert_id, safe='')}", {"identifierType": "id"}
-        )
-        alert = body.get("data")
-        key = _key_of(alert) if isinstance(alert, Mapping) else alert_id
-        what = _vendor_text(outcome.get("status")) if outcome is not None else None
-        return ActionResult(
-            f"HTTP {code}: {what or 'created'}: {key} (request {request_id})", code, alert_id, key
-        )
-
-    # -- internals ---------------------------------------------------------------
-
-    async def _list_page(self, offset: int) -> Mapping[str, Any]:
-        params: dict[str, Any] = {
-            "sort": "updatedAt",
-            "order": "desc",
-            "limit": self.page_size,
-            "offset": offset,
-        }
-        query = self.config.get("query")
-        if query:
-            params["query"] = query
-        page = await self._get(ALERTS_PATH, params)
-        data = page.get("data")
-        if not isinstance(data, list) or not all(
-            isinstance(a, Mapping) and isinstance(a.get("id"), str) and a["id"] for a in data
-        ):
-            raise BadPayload("Opsgenie alert list has no data list of alerts with ids")
-        return page
-
-    async def _get(self, path: str, params: Mapping[str, Any]) -> Mapping[str, Any]:
-        self._requests += 1
-        try:
-            response = await send(self.client, "GET", path, params=dict(params), budget=self.budget)
+            response = await send(self.client, "GET", url, budget=self.budget)
         except RateLimited as exc:
             if exc.retry_after is not None or self.budget.period is None:
                 raise
@@ -405,7 +233,199 @@ class OpsgenieConnector(Connector):
             raise BadPayload(f"Opsgenie {path} answer is not a JSON object")
         return body
 
-    async def _learn_teams(self, alerts: Any) -> None:
+    async def check(self) -> str:
+        """One single-alert list: proves the key and its read access to alerts."""
+        await self.get(ALERTS_PATH, {"limit": 1})
+        return "ok"
+
+    # -- backfill ---------------------------------------------------------------------------
+
+    async def backfill_pages(
+        self, position: Cursor | None, started: datetime
+    ) -> AsyncIterator[PollResult]:
+        """Open alerts of any age (keyset on createdAt), then recently changed closed ones."""
+        walk = _Walk.load(position)
+        cutoff = started - self.settings.backfill
+        pages = 0
+        while walk.stage != DONE:
+            pages += 1
+            if pages > self.settings.max_pages:
+                raise ConnectorError(
+                    f"Opsgenie backfill stopped after max_pages={self.settings.max_pages} "
+                    "pages; the next poll resumes it"
+                )
+            before = self.requests
+            if walk.stage == OPEN:
+                walk, alerts = await self._open_page(walk)
+            else:
+                walk, alerts = await self._closed_page(walk, cutoff)
+            tickets, entries = await self._page(alerts, None)
+            yield PollResult(
+                tickets=tickets,
+                entries=tuple(entries),
+                cursor=walk.dump(),
+                requests=self.requests - before,
+                progress=Progress(BACKFILL, 0, walk.total),
+            )
+
+    async def _open_page(self, walk: _Walk) -> tuple[_Walk, list[Mapping[str, Any]]]:
+        if walk.open_total is None and walk.created_from is None and walk.offset == 0:
+            walk = replace(walk, open_total=await self._count(self._query("status: open")))
+        terms = ["status: open"]
+        if walk.created_from is not None:
+            terms.append(f"createdAt >= {walk.created_from}")
+        page = await self._list(
+            query=self._query(*terms), sort="createdAt", order="asc", offset=walk.offset
+        )
+        rows: list[Mapping[str, Any]] = page["data"]
+        seen = set(walk.seen)
+        fresh = [row for row in rows if row["id"] not in seen]
+        next_offset = _next_offset(page)
+        if next_offset is None:
+            return replace(walk, stage=CLOSED, created_from=None, seen=(), offset=0), fresh
+        if next_offset <= walk.offset:
+            raise BadPayload(f"Opsgenie paging.next goes back to offset {next_offset}")
+        if not fresh:  # a page of alerts sharing one millisecond, all read: step past them
+            return replace(walk, offset=next_offset), fresh
+        last = _millis(rows[-1], "createdAt")
+        stamp = rows[-1].get("createdAt")  # one millisecond is one string: no parse per row
+        tied = [row["id"] for row in rows if row.get("createdAt") == stamp]
+        if last == walk.created_from:  # still inside one millisecond: walk it by offset
+            tied = [*walk.seen, *(i for i in tied if i not in seen)]
+            return replace(walk, seen=tuple(tied), offset=next_offset), fresh
+        return replace(walk, created_from=last, seen=tuple(tied), offset=0), fresh
+
+    async def _closed_page(
+        self, walk: _Walk, cutoff: datetime
+    ) -> tuple[_Walk, list[Mapping[str, Any]]]:
+        if walk.closed_total is None and walk.offset == 0:
+            since = int(cutoff.timestamp() * 1000)
+            estimate = await self._count(self._query("status: closed", f"createdAt >= {since}"))
+            walk = replace(walk, closed_total=estimate)
+        page = await self._list(
+            query=self._query("status: closed"), sort="updatedAt", order="desc", offset=walk.offset
+        )
+        rows: list[Mapping[str, Any]] = page["data"]
+        recent = [row for row in rows if _updated_at(row) >= cutoff]
+        next_offset = _next_offset(page)
+        if len(recent) < len(rows) or next_offset is None:
+            return replace(walk, stage=DONE, offset=0), recent
+        if next_offset <= walk.offset:
+            raise BadPayload(f"Opsgenie paging.next goes back to offset {next_offset}")
+        return replace(walk, offset=next_offset), recent
+
+    # -- incremental ------------------------------------------------------------------------
+
+    async def incremental_pages(
+        self, position: Cursor | None, start: datetime
+    ) -> AsyncIterator[PollResult]:
+        """Alerts changed since the position, newest change first, each page resumable."""
+        saved = position if isinstance(position, dict) else {}
+        since = _when(saved.get("since")) or start
+        top = _when(saved.get("top"))
+        offset = _count(saved.get("offset")) or 0
+        for _ in range(self.settings.max_pages):
+            before = self.requests
+            page = await self._list(
+                query=self._query(), sort="updatedAt", order="desc", offset=offset
+            )
+            rows: list[Mapping[str, Any]] = page["data"]
+            stamps = [_updated_at(row) for row in rows]
+            if top is None and stamps:
+                top = max(stamps)
+            changed = [row for row, at in zip(rows, stamps, strict=True) if at >= since]
+            next_offset = _next_offset(page)
+            done = len(changed) < len(rows) or next_offset is None
+            if done:
+                moved = top - self.settings.overlap if top is not None else since
+                cursor: Cursor = {"since": max(since, moved).isoformat()}
+            else:
+                assert next_offset is not None
+                if next_offset <= offset:
+                    raise BadPayload(f"Opsgenie paging.next goes back to offset {next_offset}")
+                offset = next_offset
+                top = top or since
+                cursor = {"since": since.isoformat(), "top": top.isoformat(), "offset": offset}
+            tickets, entries = await self._page(changed, since)
+            yield PollResult(
+                tickets=tickets,
+                entries=tuple(entries),
+                cursor=cursor,
+                requests=self.requests - before,
+            )
+            if done:
+                return
+        raise ConnectorError(
+            f"Opsgenie changes stopped after max_pages={self.settings.max_pages} pages; "
+            "the next poll resumes them"
+        )
+
+    # -- one page's alerts ------------------------------------------------------------------
+
+    async def _page(
+        self, alerts: Sequence[Mapping[str, Any]], since: datetime | None
+    ) -> tuple[tuple[TicketRecord, ...], list[ConversationEntry]]:
+        """Each alert read whole, with its notes and log, fanned out; then mapped."""
+        jobs: list[tuple[str, str]] = []
+        for alert in alerts:
+            if self.settings.details:
+                jobs.append((alert["id"], "detail"))
+            if self.settings.conversations:
+                jobs += [(alert["id"], "notes"), (alert["id"], "logs")]
+        found = await fan_out(jobs, lambda job: self._alert_part(job, since), self.limiter)
+        whole: dict[str, Mapping[str, Any]] = {}
+        entries: list[ConversationEntry] = []
+        for (alert_id, _), result in zip(jobs, found, strict=True):
+            if isinstance(result, Mapping):
+                whole[alert_id] = result
+            elif isinstance(result, list):
+                entries.extend(result)
+        merged = [whole.get(alert["id"], alert) for alert in alerts]
+        await self._learn_teams(merged)
+        return tuple(self._record(alert) for alert in merged), entries
+
+    async def _alert_part(
+        self, job: tuple[str, str], since: datetime | None
+    ) -> Mapping[str, Any] | list[ConversationEntry] | None:
+        alert_id, part = job
+        path = f"{ALERTS_PATH}/{quote(alert_id, safe='')}"
+        try:
+            if part == "detail":
+                body = await self.get(path, {"identifierType": "id"})
+                data = body.get("data")
+                return data if isinstance(data, Mapping) and data.get("id") == alert_id else None
+            items = await self._history(f"{path}/{part}", since)
+        except ConnectorError as exc:
+            if exc.http_status == 404:  # deleted since it was listed
+                return None
+            raise
+        if part == "notes":
+            return [note_to_entry(item, alert_id) for item in items]
+        return [log_to_entry(item, alert_id) for item in items]
+
+    async def _history(self, path: str, since: datetime | None) -> list[Mapping[str, Any]]:
+        """Notes or log lines, newest first, back to ``since`` (all when ``None``)."""
+        params: dict[str, Any] = {"identifierType": "id", "order": "desc", "limit": HISTORY_PAGE}
+        items: list[Mapping[str, Any]] = []
+        while True:
+            body = await self.get(path, params)
+            data = body.get("data")
+            if not isinstance(data, list):
+                raise BadPayload(f"Opsgenie {path} answer has no data list")
+            for item in data:
+                if not isinstance(item, Mapping):
+                    continue
+                if since is not None and (parse_iso(item.get("createdAt")) or since) < since:
+                    return items
+                items.append(item)
+            paging = body.get("paging")
+            link = paging.get("next") if isinstance(paging, Mapping) else None
+            after = parse_qs(urlsplit(link).query).get("offset") if isinstance(link, str) else None
+            if not data or not after:
+                return items
+            params = {**params, "offset": after[0], "direction": "next"}
+
+    async def _learn_teams(self, alerts: Sequence[Mapping[str, Any]]) -> None:
         """Look team names up once when an alert names a team we do not know.
 
         Listing teams needs Configuration access, which an alerts-only API key
@@ -415,7 +435,7 @@ class OpsgenieConnector(Connector):
         if not wanted or self._teams_unreadable:
             return
         try:
-            body = await self._get(TEAMS_PATH, {})
+            body = await self.get(TEAMS_PATH, {})
         except ConnectorError as exc:
             # Names are a nicety: a failed lookup never costs the alerts already read.
             if exc.http_status in (401, 403, 404):
@@ -431,72 +451,64 @@ class OpsgenieConnector(Connector):
     def _record(self, alert: Mapping[str, Any]) -> TicketRecord:
         return alert_to_record(
             alert,
-            ui_url=self.ui_url,
+            ui_url=self.settings.ui_url,
             status_map=self.status_map,
             priority_map=self.priority_map,
             team_names=self.team_names,
         )
 
+    # -- requests ---------------------------------------------------------------------------
 
-def _owner(assignee: str) -> dict[str, str]:
-    """Opsgenie assigns to a user by username (an e-mail) or by user id, never by name."""
-    text = assignee.strip()
-    if "@" in text and " " not in text:
-        return {"username": text}
-    if _USER_ID.fullmatch(text):
-        return {"id": text}
-    raise UnsupportedAction("Opsgenie assigns by username (an e-mail) or user id, not by name")
+    def _query(self, *terms: str) -> str:
+        """Our terms ANDed with the ``query`` setting."""
+        mine = " AND ".join(terms)
+        extra = (self.settings.query or "").strip()
+        if extra and mine:
+            return f"({extra}) AND {mine}"
+        return extra or mine
 
+    async def _list(self, *, query: str, sort: str, order: str, offset: int) -> Mapping[str, Any]:
+        params: dict[str, Any] = {
+            "sort": sort,
+            "order": order,
+            "limit": self.settings.page_size,
+            "offset": offset,
+        }
+        if query:
+            params["query"] = query
+        page = await self.get(ALERTS_PATH, params)
+        data = page.get("data")
+        if not isinstance(data, list) or not all(
+            isinstance(a, Mapping) and isinstance(a.get("id"), str) and a["id"] for a in data
+        ):
+            raise BadPayload("Opsgenie alert list has no data list of alerts with ids")
+        return page
 
-def _verb(action: Action) -> str:
-    """The alert action an acknowledge, resolve or status change is."""
-    if action.kind is ActionKind.ACKNOWLEDGE:
-        return "acknowledge"
-    if action.kind is ActionKind.RESOLVE:
-        return "close"
-    if action.kind is ActionKind.SET_STATUS and action.status is not None:
-        verb = _STATUS_VERB.get(action.status)
-        if verb is None:
-            raise UnsupportedAction(
-                f"Opsgenie alerts can be acknowledged or closed, not set to {action.status.value}"
-            )
-        return verb
-    raise UnsupportedAction(f"opsgenie cannot {action.kind.label}")
+    async def _count(self, query: str) -> int | None:
+        """``GET /v2/alerts/count``: the progress total (``None`` if Opsgenie will not say)."""
+        try:
+            body = await self.get(COUNT_PATH, {"query": query} if query else {})
+        except ConnectorError as exc:
+            if exc.http_status in (403, 404, 422):
+                return None
+            raise
+        data = body.get("data")
+        return _count(data.get("count")) if isinstance(data, Mapping) else None
 
+    # -- write-back (connectors.opsgenie.actions) -------------------------------------------
 
-def _new_alert(handoff: Handoff, actor: Mapping[str, Any]) -> dict[str, Any]:
-    """``POST /v2/alerts``: the correlation is the alias Opsgenie deduplicates on."""
-    title = " ".join(handoff.title.split()) or "(no title)"
-    details = {"origin": handoff.source_vendor, "ticket": handoff.source_key}
-    if handoff.source_url:
-        details["url"] = handoff.source_url
-    if handoff.requester:
-        details["requester"] = handoff.requester
-    alert: dict[str, Any] = {
-        "message": title[:MESSAGE_LIMIT],
-        "alias": handoff.correlation,
-        "description": handoff.body_text(),
-        "tags": ["from-paneglass"],
-        "details": details,
-        **actor,
-    }
-    if handoff.priority is not None:
-        alert["priority"] = handoff.priority.value
-    if handoff.asset:
-        alert["entity"] = handoff.asset
-    return alert
+    @classmethod
+    def plan_action(cls, config: VendorConfig, action: Action) -> tuple[PlannedRequest, ...]:
+        """The requests ``action`` sends, from settings alone (no client is built)."""
+        return actions.plan(cls.options(config), action)
 
+    async def perform(self, action: Action) -> ActionResult:
+        """Send ``action`` and read how Opsgenie carried it out."""
+        return await actions.perform(self, action)
 
-def _key_of(alert: Mapping[str, Any]) -> str:
-    tiny = alert.get("tinyId")
-    if isinstance(tiny, (str, int)) and not isinstance(tiny, bool) and str(tiny).strip():
-        return _vendor_text(f"#{str(tiny).strip()}")
-    return _vendor_text(alert.get("id"))
-
-
-def _vendor_text(value: Any) -> str:
-    """Vendor text bound for a summary or error: cleaned of control bytes, one short line."""
-    return one_line(clean_text(str(value)), 160) if value is not None else ""
+    async def find_existing(self, action: Action) -> ActionResult | None:
+        """The alert whose alias is this hand-off's correlation."""
+        return await actions.find_existing(self, action)
 
 
 def _updated_at(alert: Mapping[str, Any]) -> datetime:
@@ -505,6 +517,13 @@ def _updated_at(alert: Mapping[str, Any]) -> datetime:
     if when is None:
         raise BadPayload(f"Opsgenie alert {alert.get('id')!r} has no updatedAt")
     return when
+
+
+def _millis(alert: Mapping[str, Any], key: str) -> int:
+    when = parse_iso(alert.get(key))
+    if when is None:
+        raise BadPayload(f"Opsgenie alert {alert.get('id')!r} has no {key}")
+    return round(when.timestamp() * 1000)
 
 
 def _next_offset(page: Mapping[str, Any]) -> int | None:
@@ -522,47 +541,18 @@ def _next_offset(page: Mapping[str, Any]) -> int | None:
         raise BadPayload("Opsgenie paging.next has no numeric offset") from None
 
 
-def _saved_since(cursor: Cursor | None) -> datetime | None:
-    """The ``updated_at`` this connector saved; anything else means "backfill"."""
-    value = cursor.get("updated_at") if isinstance(cursor, dict) else None
+def _when(value: object) -> datetime | None:
     if not isinstance(value, str):
         return None
     try:
-        return parse_iso(value)
-    except BadPayload:
+        when = datetime.fromisoformat(value)
+    except ValueError:
         return None  # a cursor we did not write: start over rather than fail forever
+    return when.astimezone(UTC) if when.tzinfo is not None else None
 
 
-def _ui_url(config: VendorConfig) -> str | None:
-    url = config.get("ui_url")
-    if url is not None and not url.startswith(("http://", "https://")):
-        raise ConfigurationError(
-            f"vendor {config.name!r}: ui_url must start with http:// or https://"
-        )
-    return url.rstrip("/") if url else None
-
-
-def _page_size(config: VendorConfig) -> int:
-    size = config.number("page_size", DEFAULT_PAGE_SIZE)
-    if size != int(size) or not 1 <= size <= MAX_PAGE_SIZE:
-        raise ConfigurationError(
-            f"vendor {config.name!r}: page_size must be a whole number from 1 to {MAX_PAGE_SIZE}"
-        )
-    return int(size)
-
-
-def _backfill_days(config: VendorConfig) -> float:
-    days = config.number("backfill_days", DEFAULT_BACKFILL_DAYS)
-    if days < 0:
-        raise ConfigurationError(f"vendor {config.name!r}: backfill_days must not be negative")
-    return days
-
-
-def _max_pages(config: VendorConfig) -> int:
-    pages = config.number("max_pages", DEFAULT_MAX_PAGES)
-    if pages != int(pages) or pages < 1:
-        raise ConfigurationError(f"vendor {config.name!r}: max_pages must be a positive integer")
-    return int(pages)
+def _count(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
 def _float(value: str | None) -> float | None:

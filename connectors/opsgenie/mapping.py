@@ -14,7 +14,16 @@ without a server. Choices the reference leaves open (see ``vendor-apis.md`` §9)
   ``createdAt``, not instants; they give ``first_response_at`` and ``resolved_at``.
 * ``asset`` is the alert's ``entity`` (the thing the alert is about), else its
   ``source`` (the reporting host or tool, by default the sender's IP address).
+  List answers carry neither ``entity`` nor ``description`` (see the capture):
+  only ``GET /v2/alerts/{id}`` does, so the connector maps that answer when it
+  reads it (the setting ``details``) and the list item otherwise.
   ``requester`` stays ``None``: nobody "requests" an alert.
+* ``description`` is plain text (Opsgenie shows it as written); it is tidied,
+  not rendered.
+* Conversations: notes (``/notes``) are internal, every log line (``/logs``,
+  ``system`` and ``alertRecipient`` types) a system entry. Neither has an id of
+  its own: the ``offset`` Opsgenie pages them by is unique within the alert, so
+  an entry's id is ``<alert id>/note/<offset>`` or ``<alert id>/log/<offset>``.
 * ``group`` is the first team responder's name; list answers carry only team
   ids, so names come from ``team_names`` (the connector reads ``/v2/teams``).
 """
@@ -26,7 +35,8 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from connectors.errors import BadPayload, ConfigurationError
-from connectors.records import Priority, TicketRecord, TicketStatus
+from connectors.records import ConversationEntry, Priority, TicketRecord, TicketStatus, Visibility
+from connectors.richtext import markdown_to_text
 from connectors.timestamps import parse_iso
 
 __all__ = [
@@ -34,6 +44,8 @@ __all__ = [
     "STATUS_MAP",
     "alert_to_record",
     "alert_url",
+    "log_to_entry",
+    "note_to_entry",
     "priority_overrides",
     "raw_status",
     "status_overrides",
@@ -139,8 +151,46 @@ def alert_to_record(
         resolved_at=_after(created_at, report.get("closeTime")) if closed else None,
         first_response_at=_after(created_at, report.get("ackTime")) if acknowledged else None,
         url=alert_url(ui_url, alert_id) if ui_url else None,
-        raw=dict(alert),
+        description=_description(alert.get("description")),
+        raw=alert,  # the page's own decoded object: no copy
     )
+
+
+def note_to_entry(note: Mapping[str, Any], alert_id: str) -> ConversationEntry:
+    """One item of ``GET /v2/alerts/{id}/notes``: an internal note."""
+    return _entry(note, alert_id, "note", Visibility.INTERNAL)
+
+
+def log_to_entry(log: Mapping[str, Any], alert_id: str) -> ConversationEntry:
+    """One item of ``GET /v2/alerts/{id}/logs``: a system entry."""
+    return _entry(log, alert_id, "log", Visibility.SYSTEM)
+
+
+def _entry(
+    item: Mapping[str, Any], alert_id: str, kind: str, visibility: Visibility
+) -> ConversationEntry:
+    offset = item.get("offset")
+    created = parse_iso(item.get("createdAt"))
+    if not isinstance(offset, str) or not offset or created is None:
+        raise BadPayload(f"Opsgenie alert {kind} without offset or createdAt")
+    text = item.get(kind)
+    raw = text if isinstance(text, str) else ""
+    return ConversationEntry(
+        ticket_external_id=alert_id,
+        external_id=f"{alert_id}/{kind}/{offset}",
+        created_at=created,
+        visibility=visibility,
+        body=markdown_to_text(raw),
+        author=_text(item.get("owner")),
+        raw_format="text",
+        raw_body=raw,
+    )
+
+
+def _description(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    return markdown_to_text(value) or None
 
 
 def team_ids(alert: Any) -> list[str]:

@@ -1,76 +1,166 @@
-"""The PagerDuty connector: open incidents plus the log-entry change feed.
+"""The PagerDuty connector: a keyset backfill of ``/incidents``, then the ``/log_entries`` feed.
 
-``GET /incidents`` cannot sort or filter by update time, so one poll reads
-(1) every open incident (``statuses[]=triggered,acknowledged``, a small set)
-and (2) ``GET /log_entries?since=cursor-overlap`` to learn which other
-incidents changed (resolved, reassigned), then fetches those one by one.
-Paging is offset/limit following ``more``; PagerDuty refuses offset+limit
-beyond 10,000, so a poll stops there and keeps its old cursor.
+PagerDuty cannot sort or filter incidents by update time, refuses an
+``offset + limit`` beyond 10,000 and a ``since``/``until`` range beyond six
+months (``date_range=all`` lifts the range but ignores ``since``/``until``), and
+filters ``since``/``until`` on creation time. So:
 
-Write-back (``vendor-apis.md`` §5.8) needs a ``From`` header naming a PagerDuty
-user: the setting ``from_email``. Notes are internal only in PagerDuty (the
-people on the incident see them; nobody "requests" an incident), so a public
-comment is refused rather than quietly posted as a note. Acknowledge and
-resolve are ``PUT /incidents/{id}`` (a resolve carries the text as its
-``resolution``); a status change maps open → acknowledged and resolved/closed
-→ resolved. Assignment takes a user id, or an e-mail looked up at send time. A
-hand-off opens an incident on the service ``service_id`` with the correlation
-as ``incident_key``, which PagerDuty itself refuses to reuse while that
-incident is open, so a retried create can never make a second one.
+**Backfill** (resumable, in two stages; each page's cursor is the keyset after it)::
+
+    1. open, any age:
+       GET /incidents?statuses[]=triggered&statuses[]=acknowledged
+           &sort_by=created_at:asc,incident_number:asc&limit=100&offset=0
+           &date_range=all&total=true                       (first page)
+       GET /incidents?statuses[]=triggered&statuses[]=acknowledged
+           &sort_by=created_at:asc,incident_number:asc&limit=100&offset=0
+           &since=<last created_at - 1 s>&until=<since + 179 days, at most the start>
+    2. resolved, created within backfill_days:
+       GET /incidents?statuses[]=resolved&sort_by=created_at:asc,incident_number:asc
+           &limit=100&offset=0&since=<start - backfill_days>&until=<the start>&total=true
+       and on as in 1, window by window of at most 179 days.
+
+The keyset is ``(created_at, incident_number)``: each request starts a second
+before the last incident read and drops what it already has, so an incident
+resolved (or created) while the backfill runs never shifts a later one out of
+reach, and offsets stay near 0, far from the 10,000 cap (only more than a page
+of incidents created within one second pages by offset). A window with nothing
+more moves the next one up; a stage ends at the backfill's start, from where the
+log feed takes over. ``total=true`` on each stage's first request gives
+``progress.total``. Resolved incidents are those *created* within
+``backfill_days`` (PagerDuty has no resolved-at filter): one opened before the
+window and resolved inside it is not in the backfill.
+
+**Incremental** (``vendor-apis.md`` §5.3): the account-wide log::
+
+    GET /log_entries?since=<position>&until=<now, fixed for the window>
+        &include[]=incidents&limit=100&offset=<k>&total=true (total: first page only)
+
+A window's ``until`` is fixed when it starts, so its set of entries does not
+move while it is paged (log entries are append-only) and each page's cursor
+``{since, until, offset}`` resumes inside it; the next window starts at
+``until`` minus ``overlap_seconds``. A window holding more than 10,000 entries
+is halved before it is read. ``include[]=incidents`` embeds each entry's
+incident, so the changed incidents arrive in bulk, with no request of their
+own (a bare reference is fetched). Every kind of log entry marks its incident
+changed (``is_overview=true`` would leave out assignments and notes).
+
+**Conversations**: in the backfill, per incident, ``GET /incidents/{id}/log_entries``
+(system entries) and, only when the log shows a note, ``GET /incidents/{id}/notes``
+(internal entries), fanned out ``concurrency`` at a time. In the incremental
+phase the log page itself is the system history, and notes are read only for
+incidents whose entries on the page include a note, keeping those written
+since the window's start. PagerDuty keeps no attachments on incidents.
+
+Write-back is in :mod:`connectors.pagerduty.actions`.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
-from dataclasses import replace
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import httpx2
 
-from connectors.actions import (
-    Action,
-    ActionKind,
-    ActionResult,
-    Handoff,
-    PlannedRequest,
-    UnsupportedAction,
-)
+from connectors.actions import Action, ActionKind, ActionResult, PlannedRequest
 from connectors.base import Connector, VendorConfig
 from connectors.errors import BadPayload, ConnectorError
+from connectors.fanout import fan_out
 from connectors.http import RateBudget, RateHeaders, decode_json, send
 from connectors.overrides import Overrides
-from connectors.pagerduty.mapping import incident_id, incident_to_record
-from connectors.records import Cursor, PollResult, Priority, TicketStatus
+from connectors.pagerduty import actions
+from connectors.pagerduty.mapping import (
+    incident_id,
+    incident_to_record,
+    log_entry_to_entry,
+    note_to_entry,
+)
+from connectors.pagerduty.settings import PagerDutySettings
+from connectors.records import ConversationEntry, Cursor, PollResult, Progress, TicketRecord
+from connectors.settings import ConnectorSettings, secret
+from connectors.sync import BACKFILL
 from connectors.timestamps import parse_iso
 
 __all__ = ["PagerDutyConnector"]
 
 ACCEPT = "application/vnd.pagerduty+json;version=2"
-PAGE = 100
 ITERATION_LIMIT = 10_000
-OVERLAP = timedelta(seconds=60)
-INCIDENTS_PATH = "/incidents"
-USERS_PATH = "/users"
-LOOKED_UP = "<looked up at send time>"
-"""Stands in a planned body for an id only a lookup can tell (the dry run shows it)."""
-_USER_ID = re.compile(r"P[A-Z0-9]{5,13}")
-"""PagerDuty object ids: upper-case letters and digits; user ids start with ``P``."""
-_OPEN = ("triggered", "acknowledged")
-_SET_STATUS = {
-    TicketStatus.OPEN: "acknowledged",
-    TicketStatus.RESOLVED: "resolved",
-    TicketStatus.CLOSED: "resolved",
-}
+"""PagerDuty refuses ``offset + limit`` beyond this."""
+WINDOW = timedelta(days=179)
+"""The longest ``since``/``until`` range asked for (PagerDuty's cap is six months)."""
+MARGIN = timedelta(seconds=1)
+"""Timestamps are whole seconds: a keyset restarts one second early and drops what it has."""
+INCIDENT_SORT = "created_at:asc,incident_number:asc"
+OPEN_STATUSES = ("triggered", "acknowledged")
+OPEN, RESOLVED, DONE = "open", "resolved", "done"
+NOTE_LOG = "annotate_log_entry"
+
+
+def _iso(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class _Walk:
+    """Where a backfill stands: the stage, and the keyset position inside it."""
+
+    stage: str = OPEN
+    since: datetime | None = None
+    """The next request's ``since``; ``None``: the open stage's first page (``date_range=all``)."""
+    after: tuple[datetime, int] | None = None
+    """``(created_at, incident_number)`` of the last incident read in this stage."""
+    offset: int = 0
+    """Only above 0 while more than a page of incidents shares one second."""
+    open_total: int | None = None
+    resolved_total: int | None = None
+
+    @classmethod
+    def load(cls, position: Cursor | None) -> _Walk:
+        if not isinstance(position, dict) or position.get("stage") not in (OPEN, RESOLVED, DONE):
+            return cls()
+        after = position.get("after")
+        key: tuple[datetime, int] | None = None
+        if isinstance(after, list) and len(after) == 2 and isinstance(after[1], int):
+            when = parse_iso(after[0])
+            key = (when, after[1]) if when is not None else None
+        return cls(
+            stage=str(position["stage"]),
+            since=parse_iso(position.get("since")),
+            after=key,
+            offset=_count(position.get("offset")) or 0,
+            open_total=_count(position.get("open_total")),
+            resolved_total=_count(position.get("resolved_total")),
+        )
+
+    def dump(self) -> Cursor:
+        return {
+            "stage": self.stage,
+            "since": _iso(self.since) if self.since else None,
+            "after": [_iso(self.after[0]), self.after[1]] if self.after else None,
+            "offset": self.offset,
+            "open_total": self.open_total,
+            "resolved_total": self.resolved_total,
+        }
+
+    @property
+    def total(self) -> int | None:
+        if self.open_total is None and self.resolved_total is None:
+            return None
+        return (self.open_total or 0) + (self.resolved_total or 0)
+
+    def next_stage(self) -> _Walk:
+        stage = RESOLVED if self.stage == OPEN else DONE
+        return replace(self, stage=stage, since=None, after=None, offset=0)
 
 
 class PagerDutyConnector(Connector):
     """Polls ``https://api.pagerduty.com`` (or the EU host) with a REST API key."""
 
     kind: ClassVar[str] = "pagerduty"
-    credential_sets: ClassVar[tuple[tuple[str, ...], ...]] = (("api_token",),)
+    credential_sets: ClassVar[tuple[tuple[str, ...], ...]] = PagerDutySettings.credential_sets
+    Settings: ClassVar[type[ConnectorSettings] | None] = PagerDutySettings
     supported_actions: ClassVar[frozenset[ActionKind]] = frozenset(
         {
             ActionKind.COMMENT,
@@ -82,285 +172,323 @@ class PagerDutyConnector(Connector):
         }
     )
     create_dedupe: ClassVar[str | None] = "incident_key"
+    settings: PagerDutySettings
+
+    def __init__(
+        self,
+        config: VendorConfig,
+        client: httpx2.AsyncClient,
+        settings: ConnectorSettings | None = None,
+    ) -> None:
+        super().__init__(config, client, settings)
+        self.budget = RateBudget(
+            RateHeaders("ratelimit-remaining", "ratelimit-limit", "ratelimit-reset")
+        )
+        self.overrides = Overrides.from_settings(self.settings)
+        self.requests = 0
+        """HTTP requests sent so far (pages report their share)."""
 
     @classmethod
-    def validate(cls, config: VendorConfig) -> None:
-        """Also check the tenant's overrides."""
-        super().validate(config)
-        Overrides.from_config(config)
+    def options(cls, config: VendorConfig) -> PagerDutySettings:
+        """The section as :class:`PagerDutySettings` (parsed once, then cached on the config)."""
+        settings = cls.parse_settings(config)
+        assert isinstance(settings, PagerDutySettings)
+        return settings
 
     @classmethod
     def headers(cls, config: VendorConfig) -> dict[str, str]:
         """PagerDuty's token header and its versioned media type."""
-        return {"Authorization": f"Token token={config.require('api_token')}", "Accept": ACCEPT}
+        token = secret(cls.options(config).api_token)
+        return {"Authorization": f"Token token={token}", "Accept": ACCEPT}
 
-    def __init__(self, config: VendorConfig, client: httpx2.AsyncClient) -> None:
-        super().__init__(config, client)
-        self.budget = RateBudget(
-            RateHeaders("ratelimit-remaining", "ratelimit-limit", "ratelimit-reset")
-        )
-        self._requests = 0
-
-    async def _get(self, path: str, params: list[tuple[str, str]]) -> Mapping[str, Any]:
-        self._requests += 1
-        response = await send(self.client, "GET", path, params=params, budget=self.budget)
+    async def get(self, path: str, params: Sequence[tuple[str, str]]) -> Mapping[str, Any]:
+        """One GET, paced by the rate budget; the answer must be a JSON object."""
+        self.requests += 1
+        query = urlencode(list(params), quote_via=quote)  # httpx2's own params cost ~20% more CPU
+        url = f"{path}?{query}" if query else path
+        response = await send(self.client, "GET", url, budget=self.budget)
         body = decode_json(response)
         if not isinstance(body, Mapping):
             raise BadPayload(f"PagerDuty {path} answer is not a JSON object")
         return body
 
-    async def _pages(
-        self, path: str, key: str, params: list[tuple[str, str]]
-    ) -> tuple[list[Any], bool]:
-        """Every item of an offset-paged list; False when the 10,000 cap cut it short."""
-        items: list[Any] = []
-        offset = 0
-        while True:
-            if offset + PAGE > ITERATION_LIMIT:
-                return items, False
-            body = await self._get(path, [*params, ("limit", str(PAGE)), ("offset", str(offset))])
-            page = body.get(key)
-            if not isinstance(page, list):
-                raise BadPayload(f"PagerDuty {path} answer has no {key} list")
-            items.extend(page)
-            if body.get("more") is not True:  # a short page with more=true is not the end
-                return items, True
-            offset += PAGE
-
-    async def poll(self, cursor: Cursor | None) -> PollResult:
-        """Open incidents, plus every incident the log says changed since ``cursor``."""
-        self._requests = 0
-        started = datetime.now(UTC)
-        since = parse_iso(cursor.get("since")) if isinstance(cursor, dict) else None
-        open_items, complete = await self._pages(
-            "/incidents",
-            "incidents",
-            [("statuses[]", "triggered"), ("statuses[]", "acknowledged"), ("date_range", "all")],
-        )
-        incidents = {incident_id(i): i for i in open_items if isinstance(i, Mapping)}
-        if since is None:  # first poll: the backfill window of resolved incidents too
-            days = self.config.number("backfill_days", 30.0)
-            window = [
-                ("statuses[]", "resolved"),
-                ("since", (started - timedelta(days=days)).isoformat()),
-                ("until", started.isoformat()),
-            ]
-            resolved, done = await self._pages("/incidents", "incidents", window)
-            complete = complete and done
-            incidents.update({incident_id(i): i for i in resolved if isinstance(i, Mapping)})
-        else:
-            entries, done = await self._pages(
-                "/log_entries",
-                "log_entries",
-                [("since", (since - OVERLAP).isoformat()), ("is_overview", "true")],
-            )
-            complete = complete and done
-            changed = {
-                e["incident"]["id"]
-                for e in entries
-                if isinstance(e, Mapping)
-                and isinstance(e.get("incident"), Mapping)
-                and e["incident"].get("id")
-            }
-            for ident in sorted(changed - set(incidents)):
-                body = await self._get(f"/incidents/{ident}", [])
-                incident = body.get("incident")
-                if isinstance(incident, Mapping):
-                    incidents[incident_id(incident)] = incident
-        overrides = Overrides.from_config(self.config)
-        ui_url = self.config.get("ui_url")
-        records = tuple(
-            overrides.apply(incident_to_record(i, ui_url=ui_url)) for i in incidents.values()
-        )
-        next_cursor = {"since": started.isoformat()} if complete else cursor
-        return PollResult(tickets=records, cursor=next_cursor, requests=self._requests)
-
     async def check(self) -> str:
         """``/abilities``: proves the key and shows what the account can do."""
-        body = await self._get("/abilities", [])
+        body = await self.get("/abilities", [])
         abilities = body.get("abilities")
         count = len(abilities) if isinstance(abilities, list) else 0
         return f"ok, {count} abilities"
 
-    # -- write-back -----------------------------------------------------------------------
+    # -- backfill --------------------------------------------------------------------------
 
-    def plan(self, action: Action) -> tuple[PlannedRequest, ...]:
-        """The requests ``action`` sends, each with the ``From`` header PagerDuty demands."""
-        headers = {"From": self._from_email()}
-        if action.kind is ActionKind.CREATE:
-            assert action.handoff is not None  # Action guarantees it for CREATE
-            incident = _new_incident(action.handoff, self._service_id())
-            return (
-                PlannedRequest(
-                    "POST", INCIDENTS_PATH, body={"incident": incident}, headers=headers
-                ),
-            )
-        path = f"{INCIDENTS_PATH}/{quote(action.ticket_id or '', safe='')}"
-        if action.kind is ActionKind.COMMENT:
-            if action.public:
-                raise UnsupportedAction(
-                    "PagerDuty notes are internal only (responders see them, no requester "
-                    "does): send it as an internal comment"
+    async def backfill_pages(
+        self, position: Cursor | None, started: datetime
+    ) -> AsyncIterator[PollResult]:
+        """Open incidents of any age, then resolved ones created within ``backfill_days``."""
+        walk = _Walk.load(position)
+        size = self.settings.page_size
+        pages = 0
+        while walk.stage != DONE:
+            if walk.stage == RESOLVED and walk.since is None and walk.after is None:
+                walk = replace(walk, since=started - self.settings.backfill)
+            if walk.since is not None and walk.since >= started:
+                walk = walk.next_stage()
+                continue
+            pages += 1
+            if pages > self.settings.max_pages:
+                raise ConnectorError(
+                    f"PagerDuty backfill stopped after max_pages={self.settings.max_pages} "
+                    "pages; the next poll resumes it"
                 )
-            return (_note_request(path, action.text, headers),)
-        if action.kind is ActionKind.ASSIGN:
-            return self._plan_assign(path, action.assignee.strip(), headers)
-        status = _target_status(action)
-        change: dict[str, Any] = {"type": "incident_reference", "status": status}
-        if status == "resolved" and action.text.strip():
-            change["resolution"] = action.text
-        planned = [PlannedRequest("PUT", path, body={"incident": change}, headers=headers)]
-        if status == "acknowledged" and action.text.strip():
-            planned.append(_note_request(path, action.text, headers))  # an ack carries no text
-        return tuple(planned)
+            before = self.requests
+            counted = walk.open_total if walk.stage == OPEN else walk.resolved_total
+            first = walk.offset == 0 and walk.after is None and counted is None
+            statuses = OPEN_STATUSES if walk.stage == OPEN else ("resolved",)
+            params = [("statuses[]", s) for s in statuses]
+            params += [("sort_by", INCIDENT_SORT), ("limit", str(size))]
+            params.append(("offset", str(walk.offset)))
+            until: datetime | None = None
+            if walk.since is None:
+                params.append(("date_range", "all"))
+            else:
+                until = min(walk.since + WINDOW, started)
+                params += [("since", _iso(walk.since)), ("until", _iso(until))]
+            if first:
+                params.append(("total", "true"))
+            body = await self.get("/incidents", params)
+            rows = _rows(body, "incidents")
+            if first:  # the stage's first window: PagerDuty's count is the estimate
+                total = _count(body.get("total"))
+                walk = (
+                    replace(walk, open_total=total)
+                    if walk.stage == OPEN
+                    else replace(walk, resolved_total=total)
+                )
+            mapped = self._records(rows)  # each timestamp parsed once: the keyset reads the records
+            keyed = [
+                (_key(row, record), row, record) for row, record in zip(rows, mapped, strict=True)
+            ]
+            kept = [
+                (row, record)
+                for key, row, record in keyed
+                if walk.after is None or key > walk.after
+            ]
+            fresh = [row for row, _ in kept]
+            if body.get("more") is True:
+                if fresh:
+                    last = max(key for key, _, _ in keyed)
+                    since = last[0] - MARGIN
+                    walk = replace(
+                        walk, since=max(since, walk.since or since), after=last, offset=0
+                    )
+                else:  # a page of incidents sharing one second, all read: step past them
+                    offset = walk.offset + max(len(rows), 1)
+                    if offset + size > ITERATION_LIMIT:
+                        raise BadPayload("over 10,000 PagerDuty incidents created within a second")
+                    walk = replace(walk, offset=offset)
+            elif until is None or until >= started:
+                walk = walk.next_stage()
+            else:  # this window is read: the next one starts where it ended
+                walk = replace(walk, since=until - MARGIN, offset=0)
+            tickets = tuple(record for _, record in kept)
+            entries = await self._histories(fresh) if self.settings.conversations else []
+            yield PollResult(
+                tickets=tickets,
+                entries=tuple(entries),
+                cursor=walk.dump(),
+                requests=self.requests - before,
+                progress=Progress(BACKFILL, 0, walk.total),
+            )
+
+    async def _histories(self, incidents: Sequence[Mapping[str, Any]]) -> list[ConversationEntry]:
+        """Each incident's system log and (when it has any) notes, fanned out."""
+        idents = [i["id"] for i in incidents if isinstance(i.get("id"), str) and i["id"]]
+        found = await fan_out(idents, self._history, self.limiter)
+        return [entry for entries in found for entry in entries]
+
+    async def _history(self, ident: str) -> list[ConversationEntry]:
+        path = f"/incidents/{quote(ident, safe='')}/log_entries"
+        size = self.settings.page_size
+        entries: list[ConversationEntry] = []
+        noted = False
+        offset = 0
+        while offset + size <= ITERATION_LIMIT:
+            body = await self.get(path, [("limit", str(size)), ("offset", str(offset))])
+            rows = _rows(body, "log_entries")
+            for row in rows:
+                noted = noted or row.get("type") == NOTE_LOG
+                entry = log_entry_to_entry(row, ident)
+                if entry is not None:
+                    entries.append(entry)
+            if body.get("more") is not True or not rows:
+                break
+            offset += len(rows)
+        if noted:
+            entries.extend(await self._notes(ident, None))
+        return entries
+
+    async def _notes(self, ident: str, since: datetime | None) -> list[ConversationEntry]:
+        """An incident's notes (one unpaged list), those written or edited since ``since``."""
+        body = await self.get(f"/incidents/{quote(ident, safe='')}/notes", [])
+        notes = body.get("notes")
+        if not isinstance(notes, list):
+            raise BadPayload("PagerDuty notes answer has no notes list")
+        entries = [note_to_entry(n, ident) for n in notes if isinstance(n, Mapping)]
+        if since is None:
+            return entries
+        return [e for e in entries if (e.updated_at or e.created_at) >= since]
+
+    # -- incremental -----------------------------------------------------------------------
+
+    async def incremental_pages(
+        self, position: Cursor | None, start: datetime
+    ) -> AsyncIterator[PollResult]:
+        """The account's log since ``position``, window by window, each page resumable."""
+        since = parse_iso(position.get("since")) if isinstance(position, dict) else None
+        until = parse_iso(position.get("until")) if isinstance(position, dict) else None
+        offset = _count(position.get("offset")) if isinstance(position, dict) else None
+        since = since or start
+        offset = offset or 0
+        now = datetime.now(UTC)
+        size = self.settings.page_size
+        pages = 0
+        halved = False
+        while True:
+            window_end = until or _next_second(max(now, since + MARGIN))
+            before = self.requests
+            params = [
+                ("since", _iso(since)),
+                ("until", _iso(window_end)),
+                ("include[]", "incidents"),
+                ("limit", str(size)),
+                ("offset", str(offset)),
+            ]
+            if offset == 0:
+                params.append(("total", "true"))
+            body = await self.get("/log_entries", params)
+            total = _count(body.get("total"))
+            if offset == 0 and total is not None and total > ITERATION_LIMIT:
+                half = (window_end - since) / 2
+                if half >= 2 * MARGIN:  # too many to page: read the older half first
+                    until, halved = since + half, True
+                    continue
+            until = window_end
+            rows = _rows(body, "log_entries")
+            more = body.get("more") is True and bool(rows)
+            tickets, entries = await self._log_page(rows, since)
+            pages += 1
+            if more:
+                offset += len(rows)
+                if offset + size > ITERATION_LIMIT:
+                    raise BadPayload("a PagerDuty log window grew past 10,000 entries while read")
+                cursor: Cursor = {"since": _iso(since), "until": _iso(until), "offset": offset}
+            else:  # the next window re-reads the overlap (a halved one's older half need not)
+                since = until - (MARGIN if halved else max(self.settings.overlap, MARGIN))
+                cursor = {"since": _iso(since), "until": None, "offset": 0}
+            yield PollResult(
+                tickets=tickets,
+                entries=tuple(entries),
+                cursor=cursor,
+                requests=self.requests - before,
+            )
+            if not more:
+                if until >= now:
+                    return
+                until, offset, halved = None, 0, False  # a halved or resumed window: on
+            if pages >= self.settings.max_pages:
+                raise ConnectorError(
+                    f"PagerDuty log stopped after max_pages={self.settings.max_pages} pages; "
+                    "the next poll resumes it"
+                )
+
+    async def _log_page(
+        self, rows: Sequence[Mapping[str, Any]], since: datetime
+    ) -> tuple[tuple[TicketRecord, ...], list[ConversationEntry]]:
+        """The incidents a page of log entries names (embedded, else fetched) and its history."""
+        incidents: dict[str, Mapping[str, Any]] = {}
+        bare: list[str] = []
+        noted: list[str] = []
+        entries: list[ConversationEntry] = []
+        for row in rows:
+            incident = row.get("incident")
+            ident = incident.get("id") if isinstance(incident, Mapping) else None
+            if not isinstance(ident, str) or not ident:
+                continue
+            assert isinstance(incident, Mapping)
+            if "status" in incident and "created_at" in incident:
+                incidents[ident] = incident
+            elif ident not in bare:
+                bare.append(ident)
+            if not self.settings.conversations:
+                continue
+            if row.get("type") == NOTE_LOG:
+                if ident not in noted:
+                    noted.append(ident)
+                continue
+            entry = log_entry_to_entry(row, ident)
+            if entry is not None:
+                entries.append(entry)
+        missing = [ident for ident in bare if ident not in incidents]
+        for found in await fan_out(missing, self._incident, self.limiter):
+            if found is not None:
+                incidents[incident_id(found)] = found
+        if noted:
+            for notes in await fan_out(noted, lambda i: self._notes(i, since), self.limiter):
+                entries.extend(notes)
+        return self._records(list(incidents.values())), entries
+
+    async def _incident(self, ident: str) -> Mapping[str, Any] | None:
+        """``GET /incidents/{id}``; ``None`` when it is gone (deleted or merged away)."""
+        try:
+            body = await self.get(f"/incidents/{quote(ident, safe='')}", [])
+        except ConnectorError as exc:
+            if exc.http_status == 404:
+                return None
+            raise
+        incident = body.get("incident")
+        return incident if isinstance(incident, Mapping) else None
+
+    def _records(self, incidents: Sequence[Mapping[str, Any]]) -> tuple[TicketRecord, ...]:
+        ui_url = self.settings.ui_url
+        apply = self.overrides.apply
+        return tuple(apply(incident_to_record(i, ui_url=ui_url)) for i in incidents)
+
+    # -- write-back (connectors.pagerduty.actions) ------------------------------------------
+
+    @classmethod
+    def plan_action(cls, config: VendorConfig, action: Action) -> tuple[PlannedRequest, ...]:
+        """The requests ``action`` sends, from settings alone (no client is built)."""
+        return actions.plan(cls.options(config), config.name, action)
 
     async def perform(self, action: Action) -> ActionResult:
-        """Send the plan; an e-mail assignee becomes a user id first, a create reports its id."""
-        planned = self.plan(action)  # validates before anything is sent
-        if planned[0].method == "GET":  # assignment by e-mail: find the user first
-            lookup, put = planned
-            user_id = await self._user_id(lookup.params["query"])
-            planned = (replace(put, body=_assignment(user_id), note=""),)
-        responses = [await self.send_planned(request) for request in planned]
-        first = responses[0]
-        status = f"HTTP {first.status_code}"
-        if action.kind is not ActionKind.CREATE:
-            if action.kind is ActionKind.COMMENT:
-                what = "note added"
-            elif action.kind is ActionKind.ASSIGN:
-                what = "reassigned"
-            else:
-                what = f"set to {_target_status(action)}"
-            target = action.ticket_key or action.ticket_id
-            return ActionResult(f"{status}: {target} {what}", first.status_code)
-        body = decode_json(first)
-        incident = body.get("incident") if isinstance(body, Mapping) else None
-        if not isinstance(incident, Mapping) or not incident.get("id"):
-            raise BadPayload(
-                "PagerDuty create answer has no incident id", http_status=first.status_code
-            )
-        return _created(incident, f"{status}: created", first.status_code, existing=False)
+        """Send ``action`` (see :func:`connectors.pagerduty.actions.perform`)."""
+        return await actions.perform(self, action)
 
     async def find_existing(self, action: Action) -> ActionResult | None:
-        """The incident already carrying this hand-off's ``incident_key`` (open ones first)."""
-        if action.handoff is None:
-            return None
-        body = await self._get(
-            INCIDENTS_PATH,
-            [("incident_key", action.handoff.correlation), ("date_range", "all")],
-        )
-        found = [i for i in body.get("incidents") or [] if isinstance(i, Mapping) and i.get("id")]
-        if not found:
-            return None
-        found.sort(key=lambda i: (i.get("status") in _OPEN, str(i.get("created_at") or "")))
-        return _created(found[-1], "already at PagerDuty as", 200, existing=True)
-
-    def _plan_assign(
-        self, path: str, assignee: str, headers: dict[str, str]
-    ) -> tuple[PlannedRequest, ...]:
-        if _USER_ID.fullmatch(assignee):
-            return (PlannedRequest("PUT", path, body=_assignment(assignee), headers=headers),)
-        if "@" not in assignee:
-            raise UnsupportedAction(
-                "PagerDuty assigns by user id (e.g. PXPGF42) or a user's e-mail, not by name"
-            )
-        return (
-            PlannedRequest(
-                "GET",
-                USERS_PATH,
-                params={"query": assignee},
-                note="finds the user id for this e-mail",
-            ),
-            PlannedRequest(
-                "PUT",
-                path,
-                body=_assignment(LOOKED_UP),
-                headers=headers,
-                note="user id looked up at send time",
-            ),
-        )
-
-    async def _user_id(self, email: str) -> str:
-        body = await self._get(USERS_PATH, [("query", email)])
-        for user in body.get("users") or []:
-            if (
-                isinstance(user, Mapping)
-                and str(user.get("email", "")).lower() == email.lower()
-                and isinstance(user.get("id"), str)
-            ):
-                return str(user["id"])
-        raise ConnectorError(f"PagerDuty has no user with the e-mail {email}")
-
-    def _from_email(self) -> str:
-        email = self.config.get("from_email")
-        if email is None or "@" not in email:
-            raise UnsupportedAction(
-                f"vendor {self.config.name!r}: PagerDuty writes need the setting 'from_email' "
-                "(the e-mail of a PagerDuty user they are made as)"
-            )
-        return email.strip()
-
-    def _service_id(self) -> str:
-        service = self.config.get("service_id")
-        if service is None:
-            raise UnsupportedAction(
-                f"vendor {self.config.name!r}: a hand-off to PagerDuty needs the setting "
-                "'service_id' (the service new incidents open on)"
-            )
-        return service.strip()
+        """The incident already carrying this hand-off's ``incident_key``."""
+        return await actions.find_existing(self, action)
 
 
-def _target_status(action: Action) -> str:
-    """The PagerDuty status an acknowledge, resolve or status change asks for."""
-    if action.kind is ActionKind.ACKNOWLEDGE:
-        return "acknowledged"
-    if action.kind is ActionKind.RESOLVE:
-        return "resolved"
-    if action.kind is ActionKind.SET_STATUS and action.status is not None:
-        status = _SET_STATUS.get(action.status)
-        if status is None:
-            raise UnsupportedAction(
-                f"PagerDuty incidents can be acknowledged or resolved, not set to "
-                f"{action.status.value}"
-            )
-        return status
-    raise UnsupportedAction(f"pagerduty cannot {action.kind.label}")
+def _next_second(value: datetime) -> datetime:
+    """The whole second at or after ``value``: a window ends after what this second logged."""
+    whole = value.replace(microsecond=0)
+    return whole if whole == value else whole + MARGIN
 
 
-def _note_request(path: str, text: str, headers: dict[str, str]) -> PlannedRequest:
-    return PlannedRequest(
-        "POST", f"{path}/notes", body={"note": {"content": text}}, headers=headers
-    )
+def _rows(body: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
+    rows = body.get(key)
+    if not isinstance(rows, list):
+        raise BadPayload(f"PagerDuty answer has no {key} list")
+    return [row for row in rows if isinstance(row, Mapping)]
 
 
-def _assignment(user_id: str) -> dict[str, Any]:
-    return {
-        "incident": {
-            "type": "incident_reference",
-            "assignments": [{"assignee": {"id": user_id, "type": "user_reference"}}],
-        }
-    }
-
-
-def _new_incident(handoff: Handoff, service_id: str) -> dict[str, Any]:
-    """``POST /incidents``: urgency from the priority; the correlation is the dedupe key."""
-    incident: dict[str, Any] = {
-        "type": "incident",
-        "title": " ".join(handoff.title.split()) or "(no title)",
-        "service": {"id": service_id, "type": "service_reference"},
-        "incident_key": handoff.correlation,
-        "body": {"type": "incident_body", "details": handoff.body_text()},
-    }
-    if handoff.priority is not None:
-        urgent = handoff.priority in (Priority.P1, Priority.P2)
-        incident["urgency"] = "high" if urgent else "low"
-    return incident
-
-
-def _created(
-    incident: Mapping[str, Any], summary: str, http_status: int, *, existing: bool
-) -> ActionResult:
-    ident = str(incident["id"])
+def _key(incident: Mapping[str, Any], record: TicketRecord) -> tuple[datetime, int]:
+    """The backfill keyset: ``(created_at, incident_number)``."""
     number = incident.get("incident_number")
-    key = f"#{number}" if number is not None else ident
-    return ActionResult(f"{summary} {key}", http_status, ident, key, existing=existing)
+    if not isinstance(number, int) or isinstance(number, bool):
+        raise BadPayload("PagerDuty incident without an incident_number")
+    return record.created_at, number
+
+
+def _count(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None

@@ -1,12 +1,21 @@
-"""PagerDuty incident JSON → TicketRecord (pure functions).
+"""PagerDuty incident, log entry and note JSON → records (pure functions).
 
 PagerDuty has no SLA object and no "updated since" sort, so the connector
-reads two feeds (see ``connector``); this module only maps one incident.
+reads two feeds (see ``connector``); this module only maps what they return.
 Status: ``triggered`` → new (nobody has responded), ``acknowledged`` → open
 (a responder owns it; it must not pause a contract clock), ``resolved`` →
 resolved. The first acknowledgement is the first response. Priority is the
 account's ``priority.name`` (P1..P5) when priorities are enabled, else
-urgency high → P2, low → P4.
+urgency high → P2, low → P4. The incident's ``description`` (plain text in
+list answers) becomes the ticket's description.
+
+Conversations: notes (``GET /incidents/{id}/notes``) are internal (only
+responders see them); log entries of the kinds that change an incident
+(trigger, acknowledge, resolve, assign, escalate, …) are system entries, their
+``summary`` the body and a resolve's ``note`` (its resolution) appended. Note
+and notification log entries are left out: a note is read from the notes
+endpoint with its full text, and a notification per page sent is noise.
+PagerDuty keeps no attachments on incidents.
 """
 
 from __future__ import annotations
@@ -15,10 +24,18 @@ from collections.abc import Mapping
 from typing import Any
 
 from connectors.errors import BadPayload
-from connectors.records import Priority, TicketRecord, TicketStatus
+from connectors.records import ConversationEntry, Priority, TicketRecord, TicketStatus, Visibility
+from connectors.richtext import markdown_to_text
 from connectors.timestamps import parse_iso
 
-__all__ = ["STATUSES", "incident_id", "incident_to_record"]
+__all__ = [
+    "STATUSES",
+    "SYSTEM_LOG_TYPES",
+    "incident_id",
+    "incident_to_record",
+    "log_entry_to_entry",
+    "note_to_entry",
+]
 
 STATUSES = {
     "triggered": TicketStatus.NEW,
@@ -26,6 +43,26 @@ STATUSES = {
     "resolved": TicketStatus.RESOLVED,
 }
 _URGENCY = {"high": Priority.P2, "low": Priority.P4}
+SYSTEM_LOG_TYPES = frozenset(
+    {
+        "trigger_log_entry",
+        "acknowledge_log_entry",
+        "unacknowledge_log_entry",
+        "resolve_log_entry",
+        "assign_log_entry",
+        "delegate_log_entry",
+        "escalate_log_entry",
+        "exhaust_escalation_path_log_entry",
+        "repeat_escalation_path_log_entry",
+        "reach_ack_limit_log_entry",
+        "reach_trigger_limit_log_entry",
+        "snooze_log_entry",
+        "urgency_change_log_entry",
+        "field_value_change_log_entry",
+        "custom_field_value_change_log_entry",
+    }
+)
+"""Log entry types kept as system conversation entries (not notes, not notifications)."""
 _PRIORITY_NAMES = {p.value for p in Priority}
 
 
@@ -94,5 +131,60 @@ def incident_to_record(incident: Mapping[str, Any], *, ui_url: str | None = None
         resolved_at=parse_iso(incident.get("resolved_at")),
         first_response_at=first_ack,
         url=url,
-        raw=dict(incident),
+        description=_description(incident.get("description")),
+        raw=incident,  # the page's own decoded object: no copy
+    )
+
+
+def _description(value: Any) -> str | None:
+    """Plain text in PagerDuty: tidied, never rendered."""
+    if not isinstance(value, str):
+        return None
+    return markdown_to_text(value) or None
+
+
+def log_entry_to_entry(entry: Mapping[str, Any], ticket_id: str) -> ConversationEntry | None:
+    """One log entry as a system conversation entry; ``None`` for the kinds left out."""
+    kind = entry.get("type")
+    ident = entry.get("id")
+    if kind not in SYSTEM_LOG_TYPES or not isinstance(ident, str) or not ident:
+        return None
+    created = parse_iso(entry.get("created_at"))
+    if created is None:
+        raise BadPayload(f"PagerDuty log entry {ident} has no created_at")
+    summary = entry.get("summary")
+    text = summary if isinstance(summary, str) and summary else str(kind).replace("_", " ")
+    note = entry.get("note")
+    if isinstance(note, str) and note.strip():
+        text = f"{text}\n{note}"
+    return ConversationEntry(
+        ticket_external_id=ticket_id,
+        external_id=ident,
+        created_at=created,
+        visibility=Visibility.SYSTEM,
+        body=markdown_to_text(text),
+        author=_summary(entry.get("agent")),
+        raw_format="text",
+        raw_body=text,
+    )
+
+
+def note_to_entry(note: Mapping[str, Any], ticket_id: str) -> ConversationEntry:
+    """One incident note: internal, plain text, by the user (or rule) that wrote it."""
+    ident = note.get("id")
+    created = parse_iso(note.get("created_at"))
+    if not isinstance(ident, str) or not ident or created is None:
+        raise BadPayload("PagerDuty note without id or created_at")
+    content = note.get("content")
+    text = content if isinstance(content, str) else ""
+    return ConversationEntry(
+        ticket_external_id=ticket_id,
+        external_id=ident,
+        created_at=created,
+        visibility=Visibility.INTERNAL,
+        body=markdown_to_text(text),
+        author=_summary(note.get("user")),
+        raw_format="text",
+        raw_body=text,
+        updated_at=parse_iso(note.get("updated_at")),
     )

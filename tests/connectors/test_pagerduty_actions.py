@@ -11,7 +11,7 @@ from connectors.actions import Action, ActionKind, Handoff, UnsupportedAction
 from connectors.emulators.pagerduty import PagerDutyEmulator
 from connectors.errors import ConnectorError
 from connectors.pagerduty import PagerDutyConnector
-from connectors.pagerduty.connector import LOOKED_UP
+from connectors.pagerduty.actions import LOOKED_UP
 from connectors.records import Priority, TicketRecord, TicketStatus
 from tests.connectors.test_pagerduty import connector_for, world
 
@@ -158,7 +158,7 @@ async def test_resolve_with_resolution_reaches_the_next_incremental_poll() -> No
     assert second[ident].resolved_at is not None and second[ident].assignee is None
     assert "resolved" in result.summary
     last = emu.log_entries(ident)[-1]
-    assert (last["type"], last["resolution"]) == ("resolve_log_entry", "Disk replaced")
+    assert (last["type"], last["note"]) == ("resolve_log_entry", "Disk replaced")
 
 
 async def test_set_status_maps_open_and_closed_and_refuses_the_rest() -> None:
