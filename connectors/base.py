@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -170,16 +171,20 @@ class Connector(ABC):
         state = SyncState.load(cursor, datetime.now(UTC))
         if state.backfill is not None:
             backfill = state.backfill
-            async for page in self.backfill_pages(backfill.position, backfill.started):
-                total = page.progress.total if page.progress else None
-                state = state.backfill_advanced(page.cursor, len(page.tickets), total)
-                assert state.backfill is not None
-                done = state.backfill.done
-                yield replace(
-                    page,
-                    cursor=state.dump(),
-                    progress=Progress(BACKFILL, done, state.backfill.total),
-                )
+            # aclosing: when the collector stops early, the phase (and a page it reads
+            # ahead) is closed now, not when the garbage collector gets to it.
+            backfill_pages = self.backfill_pages(backfill.position, backfill.started)
+            async with _aclosing(backfill_pages) as pages:
+                async for page in pages:
+                    total = page.progress.total if page.progress else None
+                    state = state.backfill_advanced(page.cursor, len(page.tickets), total)
+                    assert state.backfill is not None
+                    done = state.backfill.done
+                    yield replace(
+                        page,
+                        cursor=state.dump(),
+                        progress=Progress(BACKFILL, done, state.backfill.total),
+                    )
             done, total = (
                 (state.backfill.done, state.backfill.total) if state.backfill else (0, None)
             )
@@ -187,11 +192,14 @@ class Connector(ABC):
             yield PollResult(cursor=state.dump(), progress=Progress(BACKFILL, done, total))
         read = 0
         start = state.incremental_from or datetime.now(UTC) - self.settings.backfill
-        async for page in self.incremental_pages(state.incremental, start):
-            state = state.incremental_advanced(page.cursor)
-            read += len(page.tickets)
-            total = page.progress.total if page.progress else None
-            yield replace(page, cursor=state.dump(), progress=Progress(INCREMENTAL, read, total))
+        async with _aclosing(self.incremental_pages(state.incremental, start)) as pages:
+            async for page in pages:
+                state = state.incremental_advanced(page.cursor)
+                read += len(page.tickets)
+                total = page.progress.total if page.progress else None
+                yield replace(
+                    page, cursor=state.dump(), progress=Progress(INCREMENTAL, read, total)
+                )
 
     def backfill_pages(
         self, position: Cursor | None, started: datetime
@@ -218,14 +226,16 @@ class Connector(ABC):
         """
         tickets: dict[str, TicketRecord] = {}
         merged = PollResult(cursor=cursor)
-        entries: list[ConversationEntry] = []
+        entries: dict[tuple[str, str], ConversationEntry] = {}
         removed: list[str] = []
         requests = 0
         async for page in self.pages(cursor):
             for ticket in page.tickets:
                 tickets.pop(ticket.external_id, None)
                 tickets[ticket.external_id] = ticket
-            entries.extend(page.entries)
+            for entry in page.entries:  # an overlap re-reads some: the later copy wins
+                entries.pop((entry.ticket_external_id, entry.external_id), None)
+                entries[(entry.ticket_external_id, entry.external_id)] = entry
             removed.extend(page.removed)
             requests += page.requests
             merged = replace(
@@ -237,7 +247,7 @@ class Connector(ABC):
         return replace(
             merged,
             tickets=tuple(tickets.values()),
-            entries=tuple(entries),
+            entries=tuple(entries.values()),
             removed=tuple(removed),
             requests=requests,
         )
@@ -304,3 +314,14 @@ class Connector(ABC):
             headers=dict(request.headers) or None,
             budget=self.budget,
         )
+
+
+@asynccontextmanager
+async def _aclosing(pages: AsyncIterator[PollResult]) -> AsyncIterator[AsyncIterator[PollResult]]:
+    """``contextlib.aclosing`` for any async iterator (a phase may be a plain iterator)."""
+    try:
+        yield pages
+    finally:
+        close = getattr(pages, "aclose", None)
+        if close is not None:
+            await close()

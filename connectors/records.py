@@ -80,16 +80,36 @@ def _utc(value: datetime | None, name: str) -> datetime | None:
     return value.astimezone(UTC)
 
 
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
 def _clean_fields(record: object) -> None:
-    """Clean every str field and normalise every datetime field to UTC, in place."""
-    for f in dataclasses.fields(record):  # type: ignore[arg-type]
-        value = getattr(record, f.name)
-        if isinstance(value, Enum):
+    """Clean every str field and normalise every datetime field to UTC, in place.
+
+    Runs for every record a connector builds, so it is kept cheap: the field
+    names are looked up once per class, and text that needs no cleaning is
+    left as it is (one regex search, see :func:`clean_text`).
+    """
+    cls = type(record)
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(record))  # type: ignore[arg-type]
+    for name in names:
+        value = getattr(record, name)
+        kind = type(value)
+        if kind is str:
+            cleaned = clean_text(value)
+            if cleaned is not value:
+                object.__setattr__(record, name, cleaned)
+        elif kind is datetime:
+            if value.tzinfo is not UTC:
+                object.__setattr__(record, name, _utc(value, name))
+        elif isinstance(value, Enum) or value is None:
             continue
-        if isinstance(value, str):
-            object.__setattr__(record, f.name, clean_text(value))
+        elif isinstance(value, str):
+            object.__setattr__(record, name, clean_text(value))
         elif isinstance(value, datetime):
-            object.__setattr__(record, f.name, _utc(value, f.name))
+            object.__setattr__(record, name, _utc(value, name))
 
 
 @dataclass(frozen=True, slots=True)

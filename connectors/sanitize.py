@@ -26,6 +26,7 @@ _INVISIBLE = "\u200b\u200c\u2060\ufeff"
 _SEPARATORS = "\u2028\u2029"
 _UNSAFE = re.compile(f"[{_CONTROL}{_BIDI}{_INVISIBLE}{_SEPARATORS}]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_NEEDS_WORK = re.compile(f"[\r{_CONTROL}{_BIDI}{_INVISIBLE}{_SEPARATORS}\ud800-\udfff]")
 _WHITESPACE_RUN = re.compile(r"\s+")
 
 
@@ -35,6 +36,8 @@ def clean_text(value: str) -> str:
     CR LF and lone CR become LF so the text keeps its line structure; lone
     surrogates become U+FFFD so the string always encodes to UTF-8.
     """
+    if _NEEDS_WORK.search(value) is None:
+        return value  # the common case: nothing to remove, the same object comes back
     text = value.replace("\r\n", "\n").replace("\r", "\n")
     text = _SURROGATE.sub("\ufffd", text)
     return _UNSAFE.sub("", text)

@@ -98,7 +98,9 @@ class ConnectorSettings(BaseModel):
     @classmethod
     def parse(cls, vendor: str, kind: str, section: Mapping[str, Any]) -> Self:
         """Validate one vendor section; every problem becomes one :class:`ConfigurationError`."""
-        values = {k: v for k, v in section.items() if v is not None and v != ""}
+        values = {
+            k: v for k, v in section.items() if v is not None and v != "" and k not in _SECTION_KEYS
+        }
         try:
             settings = cls.model_validate(values)
         except ValidationError as exc:
@@ -112,6 +114,10 @@ class ConnectorSettings(BaseModel):
             return
         wanted = " or ".join("+".join(keys) for keys in sets)
         raise ConfigurationError(f"vendor {vendor!r} ({kind}) needs {wanted}")
+
+
+_SECTION_KEYS = frozenset({"kind", "base_url", "poll_interval", "enabled", "stale_after"})
+"""Keys of ``[vendors.NAME]`` that paneglass itself reads (VendorConfig), not the connector."""
 
 
 def _present(value: object) -> bool:

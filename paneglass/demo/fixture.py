@@ -28,9 +28,19 @@ __all__ = ["FIXTURE_NOW", "FIXTURE_VENDORS", "seed_store"]
 FIXTURE_NOW = datetime.fromisoformat("2026-11-22T14:02:37+00:00")
 FIXTURE_VENDORS = (
     VendorConfig(
-        name="hosting", kind="servicenow", base_url="http://127.0.0.1:9", poll_interval=60
+        name="hosting",
+        kind="servicenow",
+        base_url="http://127.0.0.1:9",
+        poll_interval=60,
+        settings={"username": "svc_paneglass", "password": "fixture-only"},
     ),
-    VendorConfig(name="desktop", kind="zendesk", base_url="http://127.0.0.1:9", poll_interval=60),
+    VendorConfig(
+        name="desktop",
+        kind="zendesk",
+        base_url="http://127.0.0.1:9",
+        poll_interval=60,
+        settings={"email": "desk@acme.example", "api_token": "fixture-only"},
+    ),
     VendorConfig(
         name="hosting-status", kind="statuspage", base_url="http://127.0.0.1:9", poll_interval=60
     ),

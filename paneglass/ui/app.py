@@ -285,11 +285,6 @@ class PaneglassApp(ConsoleBase):
             case_edits=self.case_edits,
         )
 
-    async def on_unmount(self) -> None:
-        await super().on_unmount()
-        if self.write_back is not None:
-            await self.write_back.aclose()
-
     def on_mount(self) -> None:
         if self.config.keys:
             self.set_keymap(self.config.keys)

@@ -13,8 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-import httpx2
-
 from connectors import Connector, VendorConfig, load_connector
 from connectors.actions import Action, ActionKind, Handoff
 from connectors.errors import ConnectorError
@@ -77,17 +75,12 @@ class WriteBack:
         self.clock = clock
         self.poke = poke
         """Tells an in-process collector to look at the outbox now."""
-        self._planners: dict[str, Connector] = {}
 
-    def planner(self, vendor: str) -> Connector | None:
-        """A connector used only to plan (its client never sends)."""
+    def planner(self, vendor: str) -> type[Connector] | None:
+        """The vendor's connector class: dry runs come from its settings, no client is built."""
         if vendor not in self.vendors:
             return None
-        if vendor not in self._planners:
-            config = self.vendors[vendor]
-            cls = load_connector(config.kind)
-            self._planners[vendor] = cls(config, httpx2.AsyncClient())
-        return self._planners[vendor]
+        return load_connector(self.vendors[vendor].kind)
 
     def supported(self, vendor: str) -> frozenset[ActionKind]:
         """What this vendor's connector can do."""
@@ -115,7 +108,7 @@ class WriteBack:
                 vendor, action.kind, target, "", f"{kind} does not support {action.kind.label}"
             )
         try:
-            planned = planner.plan(action)
+            planned = planner.plan_action(self.vendors[vendor], action)
         except ConnectorError as exc:
             return Preview(vendor, action.kind, target, "", str(exc))
         return Preview(vendor, action.kind, target, "\n\n".join(p.describe() for p in planned))
@@ -200,9 +193,3 @@ class WriteBack:
     def cancel(self, outbox_id: int) -> bool:
         """Drop a queued or failed action."""
         return self.store.cancel_action(outbox_id, self.actor, self.clock())
-
-    async def aclose(self) -> None:
-        """Close the planners' (never used) clients."""
-        for planner in self._planners.values():
-            await planner.client.aclose()
-        self._planners.clear()

@@ -107,6 +107,7 @@ async def test_first_poll_backfills_then_reads_the_export_with_sideloaded_names(
             ): i
             for i, g in enumerate(GROUPS)
         }
+        before = datetime.now(UTC)
         async with connector_for(emu, page_size=2) as zd:
             result = await zd.poll(None)
 
@@ -131,7 +132,9 @@ async def test_first_poll_backfills_then_reads_the_export_with_sideloaded_names(
         assert all(r.param("per_page") == "2" for r in sent)
         assert all(r.param("include") == "users,groups,slas" for r in sent)
         start_time = int(sent[0].param("start_time") or 0)
-        assert abs(start_time - (datetime.now(UTC) - timedelta(seconds=600)).timestamp()) < 120
+        # The backfill began after ``before`` (however long a loaded machine took to page).
+        assert (before - timedelta(seconds=601)).timestamp() <= start_time
+        assert start_time <= (datetime.now(UTC) - timedelta(seconds=599)).timestamp()
         assert all(r.param("start_time") is None and r.param("cursor") for r in sent[1:])
         position = incremental_cursor(result.cursor)
         assert isinstance(position["after_cursor"], str)
@@ -435,11 +438,15 @@ async def test_invalid_saved_cursor_is_the_vendors_400() -> None:
 async def test_foreign_cursor_means_backfill_and_backfill_days_is_honoured() -> None:
     with ZendeskEmulator() as emu:
         emu.put_ticket(world("a"))
+        before = datetime.now(UTC)
         async with connector_for(emu, backfill_days=2) as zd:
             result = await zd.poll({"etag": "from another connector"})
         assert len(result.tickets) == 1
         start_time = int(export_requests(emu)[0].param("start_time") or 0)
-        assert abs(start_time - (datetime.now(UTC) - timedelta(days=2)).timestamp()) < 120
+        assert (before - timedelta(days=2, seconds=1)).timestamp() <= start_time
+        assert (
+            start_time <= (datetime.now(UTC) - timedelta(days=2) + timedelta(seconds=1)).timestamp()
+        )
 
 
 async def test_api_v2_suffix_in_base_url_is_tolerated() -> None:
