@@ -21,6 +21,7 @@ DEFAULT_THEME = "noc-dark"
 VARIABLE_DEFAULTS: dict[str, str] = {
     "sla-breached": "#ff5f5f",
     "sla-at-risk": "#ffaf00",
+    "sla-near-breach": "#ff8700",
     "sla-ok": "#5fd787",
     "priority-1": "#ff5f5f",
     "priority-2": "#ffaf00",
@@ -34,6 +35,7 @@ VARIABLE_DEFAULTS: dict[str, str] = {
     # The write-back states keep the green and red the outbox has always shown on noc-dark.
     "outbox-sent": "#98e024",
     "outbox-failed": "#f4005f",
+    "notify-unacked": "#ff8700",
 }
 
 BUILTIN_THEMES: dict[str, Theme] = {
@@ -69,6 +71,7 @@ BUILTIN_THEMES: dict[str, Theme] = {
             variables={
                 "sla-breached": "#c00000",
                 "sla-at-risk": "#af5f00",
+                "sla-near-breach": "#d75f00",
                 "sla-ok": "#007f3f",
                 "priority-1": "#c00000",
                 "priority-2": "#af5f00",
@@ -99,6 +102,7 @@ BUILTIN_THEMES: dict[str, Theme] = {
             variables={
                 "sla-breached": "#ff0000",
                 "sla-at-risk": "#ffff00",
+                "sla-near-breach": "#ff8700",
                 "sla-ok": "#00ff00",
                 "priority-1": "#ff0000",
                 "priority-2": "#ffff00",
@@ -130,6 +134,7 @@ BUILTIN_THEMES: dict[str, Theme] = {
             variables={
                 "sla-breached": "#d55e00",
                 "sla-at-risk": "#e69f00",
+                "sla-near-breach": "#cc79a7",
                 "sla-ok": "#56b4e9",
                 "priority-1": "#d55e00",
                 "priority-2": "#e69f00",

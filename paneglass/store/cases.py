@@ -316,6 +316,7 @@ def case_detail(conn: Connection, case_id: int) -> CaseDetail | None:
 def _members(conn: Connection, case_id: int) -> list[CaseMemberView]:
     rank = case(
         (CLOCKS.c.state == ClockState.BREACHED, ClockState.BREACHED.urgency),
+        (CLOCKS.c.state == ClockState.NEAR_BREACH, ClockState.NEAR_BREACH.urgency),
         (CLOCKS.c.state == ClockState.AT_RISK, ClockState.AT_RISK.urgency),
         else_=ClockState.OK.urgency,
     )

@@ -102,6 +102,9 @@ def _term_condition(term: Term) -> Any:
                 parts.append(TICKETS.c.id.not_in(running))
             elif value == "paused":
                 parts.append(TICKETS.c.id.in_(running.where(CLOCKS.c.paused)))
+            elif value == "at_risk":  # at risk or nearer: past the first threshold
+                alarmed = CLOCKS.c.state.in_(("at_risk", "near_breach"))
+                parts.append(TICKETS.c.id.in_(running.where(alarmed)))
             else:
                 parts.append(TICKETS.c.id.in_(running.where(CLOCKS.c.state == value)))
         return or_(*parts)
@@ -182,7 +185,8 @@ def _worst_states(conn: Connection, ids: list[int]) -> dict[int, ClockState]:
     if not ids:
         return {}
     rank = case(
-        (CLOCKS.c.state == ClockState.BREACHED, 2),
+        (CLOCKS.c.state == ClockState.BREACHED, 3),
+        (CLOCKS.c.state == ClockState.NEAR_BREACH, 2),
         (CLOCKS.c.state == ClockState.AT_RISK, 1),
         else_=0,
     )
@@ -191,7 +195,12 @@ def _worst_states(conn: Connection, ids: list[int]) -> dict[int, ClockState]:
         .where(CLOCKS.c.ticket_id.in_(ids), CLOCKS.c.stopped_at.is_(None))
         .group_by(CLOCKS.c.ticket_id)
     )
-    names = {2: ClockState.BREACHED, 1: ClockState.AT_RISK, 0: ClockState.OK}
+    names = {
+        3: ClockState.BREACHED,
+        2: ClockState.NEAR_BREACH,
+        1: ClockState.AT_RISK,
+        0: ClockState.OK,
+    }
     return {tid: names[int(worst)] for tid, worst in rows}
 
 
@@ -236,6 +245,8 @@ def ticket_detail(conn: Connection, ticket_id: int) -> TicketDetail | None:
                 CLOCKS.c.due_at,
                 CLOCKS.c.breach_at,
                 CLOCKS.c.stopped_at,
+                CLOCKS.c.near_breach_at,
+                CLOCKS.c.started_at,
             )
             .where(CLOCKS.c.ticket_id == ticket_id)
             .order_by(CLOCKS.c.metric.desc(), CLOCKS.c.cycle)
@@ -282,7 +293,9 @@ def sla_rows(
 
     One row per ticket (its most urgent clock), optionally for one vendor or priority.
     """
-    urgent = or_(CLOCKS.c.state.in_(("breached", "at_risk")), CLOCKS.c.at_risk_at <= now)
+    urgent = or_(
+        CLOCKS.c.state.in_(("breached", "near_breach", "at_risk")), CLOCKS.c.at_risk_at <= now
+    )
     breached_first = case((CLOCKS.c.state == "breached", 0), (CLOCKS.c.due_at <= now, 0), else_=1)
     stmt = (
         select(
@@ -298,6 +311,7 @@ def sla_rows(
             CLOCKS.c.paused,
             TICKETS.c.vendor_due_at,
             TICKETS.c.vendor_breached,
+            CLOCKS.c.near_breach_at,
         )
         .join(TICKETS, TICKETS.c.id == CLOCKS.c.ticket_id)
         .join(VENDORS, VENDORS.c.id == TICKETS.c.vendor_id)
@@ -340,7 +354,10 @@ def _worst_running(now: datetime) -> Any:
     """Subquery: each ticket's worst running clock (2 breached, 1 at risk, 0 ok)."""
     rank = case(
         (or_(CLOCKS.c.state == "breached", CLOCKS.c.due_at <= now), 2),
-        (or_(CLOCKS.c.state == "at_risk", CLOCKS.c.at_risk_at <= now), 1),
+        (
+            or_(CLOCKS.c.state.in_(("at_risk", "near_breach")), CLOCKS.c.at_risk_at <= now),
+            1,
+        ),
         else_=0,
     )
     return (

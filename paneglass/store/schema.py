@@ -25,8 +25,10 @@ __all__ = [
     "LEASE",
     "LINKS",
     "MEMBERS",
+    "NOTIFICATIONS",
     "OUTBOX",
     "RUNS",
+    "SENDS",
     "STATUS",
     "TICKETS",
     "VENDORS",
@@ -34,6 +36,8 @@ __all__ = [
     "Case",
     "CaseMember",
     "CollectorLease",
+    "Notification",
+    "NotificationSend",
     "OutboxAction",
     "PollRun",
     "SlaClock",
@@ -185,6 +189,8 @@ class SlaClock(SQLModel, table=True):
     started_at: datetime | None = _when()
     stopped_at: datetime | None = _when()
     computed_at: datetime = _when(nullable=False)
+    near_breach_at: datetime | None = _when()
+    """When the clock reaches the policy's second threshold if it keeps running."""
 
 
 class VendorStatus(SQLModel, table=True):
@@ -286,7 +292,8 @@ class OutboxAction(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    vendor_id: int = Field(foreign_key="vendor.id")
+    vendor_id: int | None = Field(default=None, foreign_key="vendor.id")
+    """The vendor acted on; ``None`` for a notification delivery (``channel`` says where)."""
     external_id: str | None = None
     """The target ticket's id at the vendor (``None`` for a create)."""
     ticket_key: str | None = None
@@ -315,6 +322,10 @@ class OutboxAction(SQLModel, table=True):
     case_id: int | None = Field(default=None, foreign_key="case.id")
     """For a hand-off from a case ticket: the case the new ticket joins."""
     mirror_comments: bool = False
+    channel: str | None = None
+    """For a notification delivery: ``webhook``, ``email`` or ``command`` (vendor_id is None)."""
+    idempotency_key: str | None = None
+    """Sent with every attempt of a notification delivery, so a receiver can drop a repeat."""
 
 
 class AuditEntry(SQLModel, table=True):
@@ -397,6 +408,83 @@ class CaseMember(SQLModel, table=True):
     added_by: str
 
 
+class Notification(SQLModel, table=True):
+    """The notification log: one row per transition, recorded once (the unique key).
+
+    ``subject`` names what changed (``ticket:42``, ``vendor:hosting``,
+    ``outbox:7``, ``case:3``); ``clock`` and ``cycle`` say which contract clock
+    (or which episode of a vendor's trouble); ``event`` is the transition. The
+    collector records it, matches the rules, and marks it dispatched in the
+    same transaction that queues its deliveries; acknowledgement and snooze
+    are kept here and audited.
+    """
+
+    __table_args__ = (
+        UniqueConstraint("subject", "clock", "cycle", "event", name="uq_notification_transition"),
+        Index("ix_notification_state", "state", "id"),
+        Index("ix_notification_open", "acked_at", "id"),
+        Index("ix_notification_ticket", "ticket_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    subject: str
+    clock: str = ""
+    cycle: int = 0
+    event: str
+    ticket_id: int | None = Field(default=None, foreign_key="ticket.id")
+    vendor: str | None = None
+    ticket_key: str | None = None
+    priority: str | None = None
+    group_name: str | None = None
+    policy: str | None = None
+    title: str = Field(default="", sa_column=Column(Text, nullable=False))
+    """Cleaned one-line text (the ticket's title, the vendor's incident name, …)."""
+    detail: str = Field(default="", sa_column=Column(Text, nullable=False))
+    occurred_at: datetime = _when(nullable=False)
+    recorded_at: datetime = _when(nullable=False)
+    state: str = "pending"
+    """``pending`` (rules not yet applied), ``dispatched``, ``silent`` (no rule matched) or
+    ``baseline`` (seen during a vendor's first sync: recorded, never announced)."""
+    rules: str = ""
+    """Names of the rules that matched, one per line."""
+    acked_at: datetime | None = _when()
+    acked_by: str | None = None
+    snoozed_until: datetime | None = _when()
+    snoozed_by: str | None = None
+
+
+class NotificationSend(SQLModel, table=True):
+    """One firing of a rule's channels for a notification (first, repeat, escalation, digest).
+
+    Viewers follow these rows (toast and bell once each); the collector queues
+    the external channels in the outbox. ``dedupe`` makes each firing happen
+    once, whichever collector decides it.
+    """
+
+    __table_args__ = (
+        UniqueConstraint("dedupe", name="uq_notification_send"),
+        Index("ix_send_state_due", "state", "due_at"),
+        Index("ix_send_notification", "notification_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    dedupe: str
+    notification_id: int | None = Field(default=None, foreign_key="notification.id")
+    rule: str
+    kind: str
+    """``first``, ``repeat``, ``escalation``, ``digest`` or ``action``."""
+    local: str = ""
+    """Console channels, space-separated: ``toast bell desktop``."""
+    remote: str = ""
+    """External channels, space-separated: ``webhook email command``."""
+    state: str = "sent"
+    """``sent`` (consoles show it), ``held`` (quiet hours until ``due_at``) or ``digested``."""
+    due_at: datetime | None = _when()
+    created_at: datetime = _when(nullable=False)
+    summary: str = Field(default="", sa_column=Column(Text, nullable=False))
+    """The one line a toast, a desktop notification and a subject line show."""
+
+
 def _table(model: type[SQLModel]) -> Table:
     """The Core table behind a model, for set-based SQL."""
     return model.__table__  # type: ignore[attr-defined,no-any-return]
@@ -417,3 +505,5 @@ AUDIT = _table(AuditEntry)
 LINKS = _table(TicketLink)
 CASES = _table(Case)
 MEMBERS = _table(CaseMember)
+NOTIFICATIONS = _table(Notification)
+SENDS = _table(NotificationSend)

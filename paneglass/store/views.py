@@ -75,6 +75,8 @@ class ClockView:
     due_at: datetime | None
     breach_at: datetime | None
     stopped_at: datetime | None
+    near_breach_at: datetime | None = None
+    started_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,7 @@ class SlaRow:
     paused: bool
     vendor_due_at: datetime | None
     vendor_breached: bool | None
+    near_breach_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Table, and_, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from connectors.records import PollResult, StatusSnapshot, TicketRecord
-from paneglass.sla import SlaSettings, StatusChange, ticket_clocks
+from paneglass.sla import FieldsChange, SlaSettings, StatusChange, covered_since, ticket_clocks
 from paneglass.store.inputs import PollRunInfo
 from paneglass.store.schema import (
     CLOCKS,
@@ -275,6 +275,40 @@ def _histories(conn: Connection, ids: Sequence[int]) -> dict[int, list[StatusCha
     return histories
 
 
+def _coverage(
+    conn: Connection, ids: Sequence[int], current: dict[int, tuple[str | None, str | None]]
+) -> dict[int, list[FieldsChange]]:
+    """Each ticket's priority and group over time, from its events (for when its policy
+    first covered it); tickets whose priority and group never changed get none."""
+    rows = conn.execute(
+        select(
+            EVENTS.c.ticket_id,
+            EVENTS.c.field_name,
+            EVENTS.c.old_value,
+            EVENTS.c.new_value,
+            EVENTS.c.vendor_time,
+            EVENTS.c.seen_at,
+        )
+        .where(EVENTS.c.ticket_id.in_(ids), EVENTS.c.field_name.in_(("priority", "group_name")))
+        .order_by(EVENTS.c.id)
+    ).all()
+    found: dict[int, list[FieldsChange]] = {}
+    for tid, name, _old, new, at, seen in rows:
+        changes = found.get(tid)
+        if changes is None:  # the values before the first change held from creation
+            priority, group = current[tid]
+            before = [r for r in rows if r[0] == tid]
+            first_priority = next((r[2] for r in before if r[1] == "priority"), priority)
+            first_group = next((r[2] for r in before if r[1] == "group_name"), group)
+            changes = found[tid] = [FieldsChange(at or seen, first_priority, first_group)]
+        last = changes[-1]
+        if name == "priority":
+            changes.append(FieldsChange(at or seen, new, last.group))
+        else:
+            changes.append(FieldsChange(at or seen, last.priority, new))
+    return found
+
+
 def recompute_clocks(
     conn: Connection, ticket_ids: Iterable[int], now: datetime, settings: SlaSettings
 ) -> None:
@@ -295,6 +329,7 @@ def recompute_clocks(
             .where(TICKETS.c.id.in_(chunk))
         ).all()
         histories = _histories(conn, chunk)
+        coverage = _coverage(conn, chunk, {t[0]: (t[2], t[3]) for t in tickets})
         latched = {
             (tid, metric, cycle): breach_at
             for tid, metric, cycle, breach_at in conn.execute(
@@ -324,13 +359,18 @@ def recompute_clocks(
                     history.insert(0, StatusChange(created_at, "open", ""))
                 else:
                     history[0] = StatusChange(created_at, first.status, first_raw)
+            policy = settings.match(vendor, priority, group)
+            changes = coverage.get(tid)
             clocks = ticket_clocks(
-                policy=settings.match(vendor, priority, group),
+                policy=policy,
                 created_at=created_at,
                 first_response_at=first_response_at,
                 resolved_at=resolved_at,
                 history=history,
                 now=now,
+                since=covered_since(policy, vendor, created_at, changes)
+                if policy is not None and changes
+                else None,
             )
             for clock in clocks:
                 key = (tid, clock.metric.value, clock.cycle)
@@ -350,6 +390,7 @@ def recompute_clocks(
                         "started_at": clock.started_at,
                         "stopped_at": clock.stopped_at,
                         "computed_at": now,
+                        "near_breach_at": clock.near_breach_at,
                     }
                 )
         conn.execute(CLOCKS.delete().where(CLOCKS.c.ticket_id.in_(chunk)))
@@ -439,12 +480,21 @@ def tick_clocks(conn: Connection, now: datetime) -> int:
         .where(running, CLOCKS.c.due_at <= now, CLOCKS.c.state != "breached")
         .values(state="breached", breach_at=func.coalesce(CLOCKS.c.breach_at, CLOCKS.c.due_at))
     ).rowcount
+    near = conn.execute(
+        update(CLOCKS)
+        .where(
+            running,
+            CLOCKS.c.near_breach_at <= now,
+            CLOCKS.c.state.in_(("ok", "at_risk")),
+        )
+        .values(state="near_breach")
+    ).rowcount
     at_risk = conn.execute(
         update(CLOCKS)
         .where(running, CLOCKS.c.at_risk_at <= now, CLOCKS.c.state == "ok")
         .values(state="at_risk")
     ).rowcount
-    moved = int(breached or 0) + int(at_risk or 0)
+    moved = int(breached or 0) + int(near or 0) + int(at_risk or 0)
     if moved and conn.dialect.name == "postgresql":
         conn.execute(text("SELECT pg_notify('paneglass', 'sla')"))
     return moved

@@ -59,11 +59,13 @@ class StateFace:
 
 SLA: dict[ClockState, StateFace] = {
     ClockState.BREACHED: StateFace("✖", "breached", "$sla-breached", "bold"),
+    ClockState.NEAR_BREACH: StateFace("◆", "near breach", "$sla-near-breach", "bold"),
     ClockState.AT_RISK: StateFace("▲", "at risk", "$sla-at-risk", "bold"),
     ClockState.OK: StateFace("●", "ok"),
     ClockState.MET: StateFace("✔", "met"),
     ClockState.MISSED: StateFace("✖", "missed", "$sla-breached"),
     ClockState.NONE: StateFace("·", "no clock", emphasis="dim"),
+    ClockState.UNKNOWN: StateFace("?", "unknown", "$text-muted"),
 }
 """Contract clock states (a ticket's or a case's worst, or one clock's)."""
 

@@ -20,7 +20,7 @@ FILTER_HELP = (
         "fields: vendor kind status prio assignee requester group asset key sla",
     ),
     ("status:open,pending", "a comma means any of"),
-    ("prio:P1  sla:breached", "sla: breached, at_risk, ok, paused, none"),
+    ("prio:P1  sla:breached", "sla: breached, near_breach, at_risk, ok, paused, none"),
     ("-status:closed  !vendor:x", "a leading - or ! inverts a term"),
     (r"/49\.4C0[0-9]/", "a regular expression (case-insensitive)"),
     ('"exact phrase"', "quotes keep words together"),

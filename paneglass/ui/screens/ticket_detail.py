@@ -17,7 +17,7 @@ from textual.screen import Screen
 from textual.style import Style
 from textual.widgets import Collapsible, Footer, Static
 
-from paneglass.sla import vendor_disagrees
+from paneglass.sla import ClockState, live_state, vendor_disagrees
 from paneglass.store import ClockView, LinkView, OutboxItem, Store, TicketDetail
 from paneglass.ui.display import countdown, local_time, plain, safe_line
 from paneglass.ui.states import SLA, outbox_face
@@ -162,6 +162,18 @@ def render_detail(ticket: TicketDetail, now: datetime, zone: tzinfo | None) -> C
     if not ticket.clocks:
         lines.append(Content.styled("  no contract policy matches this ticket", "$text-muted"))
     for clock in ticket.clocks:
+        name = clock.metric if not clock.cycle else f"{clock.metric} #{clock.cycle + 1}"
+        if clock.state is ClockState.UNKNOWN:
+            face = SLA[clock.state]
+            lines.append(
+                Content.assemble(
+                    f"  {name:<14}",
+                    (f"{face.glyph} {face.word:<11}", face.style),
+                    " first seen past New and the vendor gives no response time",
+                    f"  ({clock.policy})",
+                )
+            )
+            continue
         if clock.stopped_at is not None:
             remaining = f"stopped {when(clock.stopped_at)}"
         elif clock.due_at is not None:
@@ -170,12 +182,11 @@ def render_detail(ticket: TicketDetail, now: datetime, zone: tzinfo | None) -> C
             remaining = "paused"
         target_h = clock.target_seconds / 3600
         used = clock.elapsed_seconds / clock.target_seconds * 100 if clock.target_seconds else 0
-        name = clock.metric if not clock.cycle else f"{clock.metric} #{clock.cycle + 1}"
-        face = SLA[clock.state]
+        face = SLA[live_state(clock.state, clock.due_at, now, clock.near_breach_at)]
         lines.append(
             Content.assemble(
                 f"  {name:<14}",
-                (f"{face.word:<9}", f"bold {face.colour}".strip()),
+                (f"{face.glyph} {face.word:<11}", f"bold {face.colour}".strip()),
                 f" {used:4.0f}% of {target_h:g}h  {remaining}  ({clock.policy})",
             )
         )

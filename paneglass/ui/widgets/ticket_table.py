@@ -74,7 +74,11 @@ _SORT_ORDER = (
     SortKey.ASSIGNEE,
     SortKey.TITLE,
 )
-_MARKED = {ClockState.BREACHED: "breached", ClockState.AT_RISK: "at-risk"}
+_MARKED = {
+    ClockState.BREACHED: "breached",
+    ClockState.NEAR_BREACH: "near-breach",
+    ClockState.AT_RISK: "at-risk",
+}
 """SLA states marked in the first column (glyph, and the component class of its colour)."""
 
 
@@ -119,6 +123,7 @@ class TicketTable(ScrollView, can_focus=True):
         "ticket-table--p5",
         "ticket-table--breached",
         "ticket-table--at-risk",
+        "ticket-table--near-breach",
         "ticket-table--closed",
         "ticket-table--loading",
     }
