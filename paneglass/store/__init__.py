@@ -20,12 +20,22 @@ from connectors import VendorConfig
 from connectors.records import Cursor, PollResult
 from paneglass.errors import UserError
 from paneglass.sla import DEFAULT_SETTINGS, SlaSettings
-from paneglass.store import cases, lease, outbox, queries, vendors, writes
+from paneglass.store import cases, lease, notifications, outbox, queries, vendors, writes
 from paneglass.store.engine import make_engine, sqlite_path
 from paneglass.store.filter import FilterError, SortKey, Term, TicketQuery
 from paneglass.store.inputs import Actor, NewAction, PollRunInfo, ProcessGone
 from paneglass.store.lease import VendorLocks
 from paneglass.store.migrate import is_current, upgrade
+from paneglass.store.notification_views import (
+    ClockCandidate,
+    NewDelivery,
+    NewNotification,
+    NewSend,
+    NotificationView,
+    SendView,
+    TransitionCandidates,
+    VendorCandidate,
+)
 from paneglass.store.views import (
     AuditRow,
     CaseDetail,
@@ -53,6 +63,7 @@ __all__ = [
     "CaseMemberView",
     "CaseRow",
     "ChangeSet",
+    "ClockCandidate",
     "ClockView",
     "ComponentView",
     "EventView",
@@ -61,9 +72,14 @@ __all__ = [
     "IncidentView",
     "LinkView",
     "NewAction",
+    "NewDelivery",
+    "NewNotification",
+    "NewSend",
+    "NotificationView",
     "OutboxItem",
     "PollRunInfo",
     "ProcessGone",
+    "SendView",
     "SlaRow",
     "SortKey",
     "Store",
@@ -72,6 +88,8 @@ __all__ = [
     "TicketQuery",
     "TicketRow",
     "TimelineEntry",
+    "TransitionCandidates",
+    "VendorCandidate",
     "VendorHealth",
     "VendorLocks",
 ]
@@ -394,3 +412,106 @@ class Store:
                 return int(conn.execute(text("PRAGMA data_version")).scalar_one())
         except SQLAlchemyError:
             return None
+
+    # -- notifications: the transition log, its firings, acknowledgement ----------------------
+
+    def transition_candidates(self, now: datetime) -> TransitionCandidates:
+        """What the notifier's next sweep may turn into notifications."""
+        with self.engine.connect() as conn:
+            return notifications.candidates(conn, now)
+
+    def record_notifications(
+        self,
+        items: Iterable[NewNotification],
+        now: datetime,
+        swept: TransitionCandidates | None = None,
+    ) -> int:
+        """Record transitions once each (and the sweep's marks); return how many were new."""
+        with self.engine.begin() as conn:
+            return notifications.record(conn, list(items), now, swept)
+
+    def pending_notifications(self, limit: int = 200) -> list[NotificationView]:
+        """Recorded transitions not yet matched against the rules."""
+        with self.engine.connect() as conn:
+            return notifications.pending(conn, limit)
+
+    def dispatch_notification(
+        self, notification_id: int, rules: list[str], sends: list[NewSend], now: datetime
+    ) -> bool:
+        """Mark a notification dispatched and queue its firings, atomically; False if taken."""
+        with self.engine.begin() as conn:
+            return notifications.dispatch(conn, notification_id, rules, sends, now)
+
+    def add_notification_send(self, send: NewSend, now: datetime) -> int | None:
+        """Record one firing (repeat, escalation, …) once; its id, or None when it exists."""
+        with self.engine.begin() as conn:
+            return notifications.add_send(conn, send, now)
+
+    def notification_sends_after(self, after_id: int, limit: int = 50) -> list[SendView]:
+        """Firings a console has not shown yet, oldest first."""
+        with self.engine.connect() as conn:
+            return notifications.sends_after(conn, after_id, limit)
+
+    def last_notification_send_id(self) -> int:
+        """The newest firing's id."""
+        with self.engine.connect() as conn:
+            return notifications.last_send_id(conn)
+
+    def notification_sends(self, notification_ids: list[int]) -> dict[int, list[SendView]]:
+        """The firings of these notifications."""
+        with self.engine.connect() as conn:
+            return notifications.sends_of(conn, notification_ids)
+
+    def open_notifications(self, limit: int = 1000) -> list[NotificationView]:
+        """Dispatched, unacknowledged notifications."""
+        with self.engine.connect() as conn:
+            return notifications.open_notifications(conn, limit)
+
+    def held_sends_due(self, now: datetime) -> list[SendView]:
+        """Firings held by quiet hours that may go now."""
+        with self.engine.connect() as conn:
+            return notifications.held_due(conn, now)
+
+    def release_held_sends(self, held_ids: list[int], digest: NewSend, now: datetime) -> bool:
+        """Fire one digest for these held firings (once)."""
+        with self.engine.begin() as conn:
+            return notifications.release_held(conn, held_ids, digest, now)
+
+    def acknowledge(
+        self,
+        actor: Actor,
+        now: datetime,
+        *,
+        notification_id: int | None = None,
+        ticket_id: int | None = None,
+    ) -> int:
+        """Acknowledge a notification or a ticket's open notifications (audited)."""
+        with self.engine.begin() as conn:
+            return notifications.acknowledge(
+                conn, actor, now, notification_id=notification_id, ticket_id=ticket_id
+            )
+
+    def snooze(
+        self,
+        actor: Actor,
+        now: datetime,
+        until: datetime,
+        *,
+        notification_id: int | None = None,
+        ticket_id: int | None = None,
+    ) -> int:
+        """Snooze a notification or a ticket's open notifications until ``until`` (audited)."""
+        with self.engine.begin() as conn:
+            return notifications.snooze(
+                conn, actor, now, until, notification_id=notification_id, ticket_id=ticket_id
+            )
+
+    def notification_rows(self, limit: int = 300) -> list[NotificationView]:
+        """The notifications pane: unacknowledged first, then recent."""
+        with self.engine.connect() as conn:
+            return notifications.notification_rows(conn, limit)
+
+    def unacked_notifications(self) -> int:
+        """How many notifications wait for an acknowledgement (header and wall)."""
+        with self.engine.connect() as conn:
+            return notifications.unacked_count(conn)

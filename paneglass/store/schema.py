@@ -26,6 +26,7 @@ __all__ = [
     "LINKS",
     "MEMBERS",
     "NOTIFICATIONS",
+    "NOTIFIER",
     "OUTBOX",
     "RUNS",
     "SENDS",
@@ -38,6 +39,7 @@ __all__ = [
     "CollectorLease",
     "Notification",
     "NotificationSend",
+    "NotifierState",
     "OutboxAction",
     "PollRun",
     "SlaClock",
@@ -485,6 +487,17 @@ class NotificationSend(SQLModel, table=True):
     """The one line a toast, a desktop notification and a subject line show."""
 
 
+class NotifierState(SQLModel, table=True):
+    """How far the transition detector has looked (one row): what is new since its last sweep."""
+
+    id: int = Field(default=1, primary_key=True)
+    swept_at: datetime | None = _when()
+    last_ticket_id: int = 0
+    """Tickets above this id are seen for the first time by the next sweep."""
+    last_audit_id: int = 0
+    """Audit entries above this id are case changes the next sweep has not looked at."""
+
+
 def _table(model: type[SQLModel]) -> Table:
     """The Core table behind a model, for set-based SQL."""
     return model.__table__  # type: ignore[attr-defined,no-any-return]
@@ -507,3 +520,4 @@ CASES = _table(Case)
 MEMBERS = _table(CaseMember)
 NOTIFICATIONS = _table(Notification)
 SENDS = _table(NotificationSend)
+NOTIFIER = _table(NotifierState)

@@ -229,6 +229,9 @@ class OutboxItem:
     answer: str | None
     created_key: str | None
     next_attempt_at: datetime | None
+    channel: str | None = None
+    """For a notification delivery: webhook, email or command (``vendor`` repeats it)."""
+    idempotency_key: str | None = None
 
 
 @dataclass(frozen=True)

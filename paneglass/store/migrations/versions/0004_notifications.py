@@ -80,8 +80,18 @@ def upgrade() -> None:
         batch_op.create_index("ix_send_state_due", ["state", "due_at"], unique=False)
         batch_op.create_index("ix_send_notification", ["notification_id"], unique=False)
 
+    op.create_table(
+        "notifierstate",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("swept_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_ticket_id", sa.Integer(), nullable=False),
+        sa.Column("last_audit_id", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("notifierstate")
     op.drop_table("notificationsend")
     op.drop_table("notification")
     with op.batch_alter_table("outboxaction", schema=None) as batch_op:
