@@ -442,10 +442,12 @@ class Store:
         with self.engine.begin() as conn:
             return notifications.dispatch(conn, notification_id, rules, sends, now)
 
-    def add_notification_send(self, send: NewSend, now: datetime) -> int | None:
-        """Record one firing (repeat, escalation, …) once; its id, or None when it exists."""
+    def add_notification_send(
+        self, send: NewSend, now: datetime, action: NewAction | None = None
+    ) -> int | None:
+        """Record one firing (repeat, escalation, …) once, with its vendor action if any."""
         with self.engine.begin() as conn:
-            return notifications.add_send(conn, send, now)
+            return notifications.add_send(conn, send, now, action)
 
     def notification_sends_after(self, after_id: int, limit: int = 50) -> list[SendView]:
         """Firings a console has not shown yet, oldest first."""

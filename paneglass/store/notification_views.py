@@ -163,7 +163,8 @@ class VendorCandidate:
     """A vendor's published status and polling health, for status and connector events."""
 
     name: str
-    first_sync_done: bool
+    first_ok_at: datetime | None
+    """When the vendor's first good poll ended: tickets first seen before it are its backlog."""
     indicator: str | None
     description: str | None
     components: tuple[tuple[str, str, str, datetime | None], ...]

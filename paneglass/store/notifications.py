@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from paneglass.store.inputs import Actor
+from paneglass.store.inputs import Actor, NewAction
 from paneglass.store.notification_views import (
     ClockCandidate,
     NewNotification,
@@ -37,7 +37,7 @@ from paneglass.store.notification_views import (
     TransitionCandidates,
     VendorCandidate,
 )
-from paneglass.store.outbox import audit
+from paneglass.store.outbox import audit, enqueue
 from paneglass.store.schema import (
     AUDIT,
     CASES,
@@ -234,7 +234,7 @@ def _vendors(conn: Connection, first_ok: dict[int, datetime]) -> Iterable[Vendor
         )
         yield VendorCandidate(
             name=name,
-            first_sync_done=vendor_id in first_ok,
+            first_ok_at=first_ok.get(vendor_id),
             indicator=status[0] if status else None,
             description=status[1] if status else None,
             components=components,
@@ -381,8 +381,14 @@ def dispatch(
     return True
 
 
-def add_send(conn: Connection, send: NewSend, now: datetime) -> int | None:
-    """Record one firing (once: its dedupe key) and queue its deliveries; its id, or None."""
+def add_send(
+    conn: Connection, send: NewSend, now: datetime, action: NewAction | None = None
+) -> int | None:
+    """Record one firing (once: its dedupe key) and queue its deliveries; its id, or None.
+
+    ``action`` (an escalation at the vendor) is queued in the same transaction, so it is
+    queued exactly when the firing is recorded.
+    """
     held = send.held_until is not None
     inserted = conn.execute(
         _insert(conn, SENDS)
@@ -406,6 +412,8 @@ def add_send(conn: Connection, send: NewSend, now: datetime) -> int | None:
     send_id = int(inserted[0])
     if not held:
         _queue_deliveries(conn, send, send_id, now)
+    if action is not None:
+        enqueue(conn, Actor(f"rule {send.rule}", "paneglass notify"), now, action)
     notify_viewers(conn)
     return send_id
 

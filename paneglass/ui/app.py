@@ -25,14 +25,16 @@ from paneglass.store import ChangeSet, Store
 from paneglass.ui.commands import TicketKeyProvider
 from paneglass.ui.messages import StoreChanged
 from paneglass.ui.navigation import OpenCase, OpenPane, OpenTicket
+from paneglass.ui.notification_feed import NotificationFeed
 from paneglass.ui.screens.dashboard import DashboardScreen
 from paneglass.ui.screens.wall import WallScreen
-from paneglass.writeback import CaseEdits, WriteBack, current_actor
+from paneglass.writeback import Acknowledgements, CaseEdits, WriteBack, current_actor
 from themes import BUILTIN_THEMES, DEFAULT_THEME, STYLESHEET, VARIABLE_DEFAULTS
 from themes.user import load_user_themes
 
 if TYPE_CHECKING:
     from paneglass.ui.screens.cases import CasesScreen
+    from paneglass.ui.screens.notifications import NotificationsScreen
     from paneglass.ui.screens.outbox import OutboxScreen
     from paneglass.ui.screens.ticket_detail import TicketDetailScreen
 
@@ -78,6 +80,10 @@ class ConsoleBase(App[None]):
         self._watcher: ChangeWatcher | None = None
         self.problems: list[str] = []
         """Config problems to show once the screen is up (bad theme files, unknown theme)."""
+        self.feed = NotificationFeed(
+            self, store, toast_seconds=config.notify.toast_seconds, **self.feed_settings(config)
+        )
+        """Toasts, bell and desktop notifications for each new firing, once each."""
         for theme in BUILTIN_THEMES.values():
             self.register_theme(theme)
         user_themes, self.problems = load_user_themes(themes_folder or user_themes_folder())
@@ -89,6 +95,15 @@ class ConsoleBase(App[None]):
         else:
             self.problems.append(f"theme {wanted!r} not found; using {DEFAULT_THEME}")
             self.theme = DEFAULT_THEME
+
+    def feed_settings(self, config: Config) -> dict[str, bool]:
+        """Whether this console toasts and rings (a console does both)."""
+        return {"toasts": True, "ring": True}
+
+    @property
+    def actions_allowed(self) -> bool:
+        """May this console's collector queue escalation actions at vendors?"""
+        return False
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         """paneglass colours every theme may override."""
@@ -104,7 +119,14 @@ class ConsoleBase(App[None]):
         if self.collect and self.config.vendors:
             other = self.store.live_collector(self.clock(), LEASE_STALE)
             if other is None:
-                collector = Collector(self.store, self.config.vendors, on_change=self._changed)
+                collector = Collector(
+                    self.store,
+                    self.config.vendors,
+                    on_change=self._changed,
+                    clock=self.clock,
+                    notify=self.config.notify,
+                    actions_allowed=self.actions_allowed,
+                )
                 try:
                     collector.start()
                     self.collector = collector
@@ -117,6 +139,7 @@ class ConsoleBase(App[None]):
             self._watcher = watcher_for(self.store.url)
             if self._watcher is not None:
                 self.set_interval(WATCH_SECONDS, self._check_foreign_commits)
+        self.feed.start()
 
     def _check_foreign_commits(self) -> None:
         if self._watcher is not None and self._watcher.changed():
@@ -127,6 +150,7 @@ class ConsoleBase(App[None]):
 
     def on_store_changed(self, message: StoreChanged) -> None:
         """Tell the visible screen to re-query (hidden dashboards too, so they are current)."""
+        self.feed.check()
         refresh = getattr(self.screen, "refresh_data", None)
         if refresh is not None:
             refresh()
@@ -169,6 +193,16 @@ class ConsoleBase(App[None]):
         """Show the outbox."""
         self.push_screen(self.outbox_screen())
 
+    def notifications_screen(self) -> NotificationsScreen:
+        """The notifications pane (read-only variant)."""
+        from paneglass.ui.screens.notifications import NotificationsScreen
+
+        return NotificationsScreen(self.store, clock=self.clock, zone=self.config.display.zone())
+
+    def open_notifications(self) -> None:
+        """Show the notifications pane."""
+        self.push_screen(self.notifications_screen())
+
     def open_cases(self, case_id: int | None = None) -> None:
         """Show the cases pane (and one case in it)."""
         screen = self.cases_screen()
@@ -186,6 +220,8 @@ class ConsoleBase(App[None]):
         """A screen asked for the cases pane or the outbox."""
         if message.pane == "cases":
             self.open_cases()
+        elif message.pane == "notifications":
+            self.open_notifications()
         else:
             self.open_outbox()
 
@@ -200,6 +236,10 @@ class ConsoleBase(App[None]):
     def action_open_outbox(self) -> None:
         """Key 5: the outbox."""
         self.open_outbox()
+
+    def action_open_notifications(self) -> None:
+        """Key 6: the notifications."""
+        self.open_notifications()
 
     async def on_unmount(self) -> None:
         if self.collector is not None:
@@ -228,12 +268,29 @@ class PaneglassApp(ConsoleBase):
         self.read_only = read_only
         self.write_back: WriteBack | None = None
         self.case_edits: CaseEdits | None = None
+        self.acks: Acknowledgements | None = None
         if not read_only:
             actor = current_actor()
             self.write_back = WriteBack(
                 store, config.vendors, actor, self.clock, poke=self._send_soon
             )
             self.case_edits = CaseEdits(store, actor, self.clock)
+            self.acks = Acknowledgements(store, actor, self.clock)
+
+    @property
+    def actions_allowed(self) -> bool:
+        """A read-only console's collector never acts at a vendor, rules or not."""
+        return not self.read_only
+
+    def notifications_screen(self) -> NotificationsScreen:
+        """The notifications pane with acknowledge and snooze (read-only: the plain one)."""
+        if self.acks is None:
+            return super().notifications_screen()
+        from paneglass.ui.screens.notifications import AckNotificationsScreen
+
+        return AckNotificationsScreen(
+            self.store, clock=self.clock, zone=self.config.display.zone(), acks=self.acks
+        )
 
     def _send_soon(self) -> None:
         """Called from worker threads after queueing: wake the collector's outbox job."""
@@ -345,6 +402,11 @@ class PaneglassApp(ConsoleBase):
                 )
             yield SystemCommand("Cases", "Tickets grouped by user problem", self.open_cases)
             yield SystemCommand("Outbox", "Write-back actions and their state", self.open_outbox)
+            yield SystemCommand(
+                "Notifications",
+                "What the rules fired; acknowledge or snooze",
+                self.open_notifications,
+            )
             yield SystemCommand("Help", "Every key in this screen", screen.action_help)
         if self.write_back is not None:
             from paneglass.ui.screens.ticket_actions import ActionTicketDetailScreen
@@ -358,6 +420,10 @@ class WallApp(ConsoleBase, inherit_bindings=False):
 
     ENABLE_COMMAND_PALETTE = False
     BINDINGS: ClassVar[list[BindingType]] = []
+
+    def feed_settings(self, config: Config) -> dict[str, bool]:
+        """A wall toasts unless told not to, and never rings unless ``[wall] bell`` says so."""
+        return {"toasts": config.wall.toasts, "ring": config.wall.bell}
 
     def __init__(
         self, store: Store, config: Config, *, rotate: float | None = None, **kwargs: Any

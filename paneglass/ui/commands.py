@@ -54,6 +54,7 @@ KNOWN = (
     "cases",
     "case",
     "outbox",
+    "notifications",
     "theme",
     "help",
     "quit",
@@ -120,6 +121,9 @@ def run_command(screen: CommandTarget, text: str) -> str | None:
         return None
     if verb == "outbox" and not args:
         screen.post_message(OpenPane("outbox"))
+        return None
+    if verb in ("notifications", "notify", "n") and not args:
+        screen.post_message(OpenPane("notifications"))
         return None
     if verb in ("help", "h", "?"):
         screen.action_help()

@@ -19,6 +19,7 @@ from paneglass.sla import ClockState
 
 __all__ = [
     "FRESHNESS",
+    "NOTIFICATION",
     "OUTBOX",
     "PAUSED",
     "SLA",
@@ -93,3 +94,11 @@ OUTBOX: dict[str, StateFace] = {
 def outbox_face(state: str) -> StateFace:
     """The face of an outbox state (an unknown one reads as itself)."""
     return OUTBOX.get(state) or StateFace("?", state, emphasis="bold")
+
+
+NOTIFICATION: dict[str, StateFace] = {
+    "open": StateFace("⚑", "to ack", "$notify-unacked", "bold"),
+    "snoozed": StateFace("‖", "snoozed", "$text-muted"),
+    "acked": StateFace("✔", "acked", emphasis="dim"),
+}
+"""Where a notification stands for the operators: waiting for an ack, snoozed, acknowledged."""

@@ -34,6 +34,7 @@ COMMAND_HELP = (
     (":ticket KEY", "open a ticket by its key"),
     (":cases  :case N", "cases (key 4): tickets of several vendors that are one problem"),
     (":outbox", "write-back actions, their state and the vendor's answer (key 5)"),
+    (":notifications", "what the rules fired; a acknowledges, s/S/u snooze (key 6)"),
     (":theme NAME", "noc-dark, light, high-contrast, colorblind, or one of yours"),
     (":help  :quit", ""),
 )

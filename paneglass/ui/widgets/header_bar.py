@@ -12,7 +12,7 @@ from paneglass.collect import Freshness, freshness
 from paneglass.sla import ClockState
 from paneglass.store import Headline, VendorHealth
 from paneglass.ui.display import age
-from paneglass.ui.states import FRESHNESS, SLA
+from paneglass.ui.states import FRESHNESS, NOTIFICATION, SLA
 
 __all__ = ["HeaderBar"]
 
@@ -41,11 +41,14 @@ class HeaderBar(Static):
         self.headline: Headline | None = None
         self._shown = ""
         self.vendors: list[VendorHealth] = []
+        self.unacked = 0
+        """Notifications waiting for an acknowledgement."""
 
-    def set_data(self, headline: Headline, vendors: list[VendorHealth]) -> None:
+    def set_data(self, headline: Headline, vendors: list[VendorHealth], unacked: int = 0) -> None:
         """New counters from the store."""
         self.headline = headline
         self.vendors = vendors
+        self.unacked = unacked
         self.redraw()
 
     def on_mount(self) -> None:
@@ -92,6 +95,10 @@ class HeaderBar(Static):
                     ),
                 )
             )
+            if self.unacked:
+                face = NOTIFICATION["open"]
+                label = f"{face.glyph} {self.unacked}" + (f" {face.word}" if wide else "")
+                parts.append((8, Content.styled(label, face.style)))
             degraded = sum(1 for v in self.vendors if v.indicator not in (None, "none"))
             if degraded:
                 parts.append((6, Content.styled(f"{degraded} degraded", "bold $sla-at-risk")))
