@@ -29,8 +29,19 @@ def run_console(args: argparse.Namespace, *, force_demo: bool, wall: bool = Fals
     if config is None:
         from paneglass.demo.session import start_demo
 
+        # ``paneglass demo --config FILE``: the demo world with the file's rules, views, keys.
+        overlay = config_from(args, required=True) if force_demo and args.config else None
         session = start_demo()
         config, db_url = session.config, session.db_url
+        if overlay is not None:
+            config = replace(
+                config,
+                display=overlay.display,
+                views=overlay.views,
+                keys=overlay.keys,
+                wall=overlay.wall,
+                notify=overlay.notify if overlay.notify.rules else config.notify,
+            )
     else:
         db_url = args.db or default_database_url()
     if args.theme:

@@ -50,8 +50,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     collect.add_argument("--once", action="store_true", help="poll every vendor once and exit")
     collect.add_argument("--log", metavar="FILE", type=Path, help="append one line per poll here")
-    commands.add_parser(
+    check = commands.add_parser(
         "check", parents=[common], help="validate config and try every vendor's credentials"
+    )
+    check.add_argument(
+        "--rules",
+        action="store_true",
+        help="show what each notification rule would do, with dry runs (nothing is sent)",
     )
     export = commands.add_parser("export", parents=[common], help="write what the store holds")
     export.add_argument("--format", choices=("json", "csv"), required=True)

@@ -12,6 +12,7 @@ from connectors.emulators import emulator_for
 from connectors.emulators.base import Emulator, TicketEmulator
 from connectors.emulators.statuspage import StatuspageEmulator
 from paneglass.config import Config, DisplayConfig
+from paneglass.demo.notify import DEMO_NOTIFY, DEMO_SLA
 from paneglass.demo.world import AcmeWorld
 
 __all__ = ["DemoSession", "start_demo"]
@@ -97,5 +98,11 @@ def start_demo(
             )
         )
     folder = Path(tempfile.mkdtemp(prefix="paneglass-demo-"))
-    config = Config(display=DisplayConfig(), vendors=tuple(vendors), demo=True)
+    config = Config(
+        display=DisplayConfig(),
+        vendors=tuple(vendors),
+        demo=True,
+        sla=DEMO_SLA,
+        notify=DEMO_NOTIFY,
+    )
     return DemoSession(config, f"sqlite:///{folder / 'demo.db'}", world, emulators, folder)

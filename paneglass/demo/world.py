@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import random
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -23,6 +24,7 @@ from connectors.actions import Action, ActionKind
 from connectors.emulators.base import TicketEmulator, WorldTicket
 from connectors.errors import ConnectorError
 from connectors.records import Priority, TicketStatus
+from paneglass.demo.notify import MAJOR_INCIDENT_GROUP
 
 __all__ = ["AcmeWorld", "VendorRole"]
 
@@ -203,6 +205,8 @@ class AcmeWorld:
         """Hand-offs the vendors' own agents have picked up: how far each has come."""
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.majors = 0
+        """Major incidents opened so far (one at the start, another every ten minutes)."""
 
     # -- seeding -------------------------------------------------------------------------------
 
@@ -249,6 +253,27 @@ class AcmeWorld:
             description="Reported through the service desk.",
         )
         self._put(vendor, ticket)
+        return ticket
+
+    def major_incident(self) -> WorldTicket | None:
+        """A P1 in the major-incident group: its response clock runs out within two minutes.
+
+        Nobody picks it up (the world leaves it alone), so its response clock
+        crosses 50 %, 75 % and 100 % while you watch, and the notifications fire.
+        """
+        if "hosting" not in self.tickets:
+            return None
+        self.majors += 1
+        ticket = self.new_ticket(
+            "hosting",
+            title=f"Major incident: GP accounting down for every user (#{self.majors})",
+            priority=Priority.P1,
+            status=TicketStatus.NEW,
+            asset="VM-GP-APP01",
+        )
+        ticket = replace(ticket, group=MAJOR_INCIDENT_GROUP, assignee=None)
+        self._put("hosting", ticket)
+        self.story.add(ticket.ref)
         return ticket
 
     def _story(self, vendor: str, **fields: Any) -> None:
@@ -418,11 +443,17 @@ class AcmeWorld:
         self._put(vendor, changed)
         return f"{vendor}: {ticket.ref} {ticket.status.value} -> {changed.status.value}"
 
-    def start(self, every: float = 4.0) -> None:
-        """Change the world every ``every`` seconds (with jitter) in a daemon thread."""
+    def start(self, every: float = 4.0, major_every: float = 600.0) -> None:
+        """Change the world every ``every`` seconds (with jitter) in a daemon thread; open a
+        major incident a few seconds in, then every ``major_every`` seconds."""
 
         def run() -> None:
+            next_major = time.monotonic() + 5.0
             while not self._stop.wait(every * self.rng.uniform(0.5, 1.5)):
+                if time.monotonic() >= next_major:
+                    self.major_incident()
+                    next_major = time.monotonic() + major_every
+                    continue
                 self.step()
 
         self._thread = threading.Thread(target=run, name="acme-world", daemon=True)
