@@ -21,7 +21,7 @@ from connectors.records import (
     TicketStatus,
 )
 from paneglass.demo.world import ASSETS, PEOPLE, ROLES
-from paneglass.store import Actor, NewAction, PollRunInfo, Store
+from paneglass.store import Actor, NewAction, NewNotification, NewSend, PollRunInfo, Store
 
 __all__ = ["FIXTURE_NOW", "FIXTURE_VENDORS", "seed_store"]
 
@@ -204,6 +204,66 @@ def seed_store(store: Store, now: datetime = FIXTURE_NOW, *, seed: int = 7) -> N
         now,
     )
     seed_story(store, now)
+    seed_notifications(store, now)
+
+
+def seed_notifications(store: Store, now: datetime) -> None:
+    """What the rules fired in the last hour: a P1 climbing to breach, a degraded vendor."""
+    found = store.find_tickets("INC0012298", 1)
+    if not found:
+        return
+    ticket_id = found[0][0]
+    climb = (
+        (42, "sla-at-risk", "is at risk of its"),
+        (21, "sla-near-breach", "is near breach of its"),
+    )
+    items = [
+        NewNotification(
+            subject=f"ticket:{ticket_id}",
+            clock="resolution",
+            event=event,
+            occurred_at=now - timedelta(minutes=minutes),
+            ticket_id=ticket_id,
+            vendor="hosting",
+            ticket_key="INC0012298",
+            priority="P1",
+            group_name="Managed Hosting L2",
+            policy="P1 default",
+            title="GP app server slow at month end",
+            detail=f"resolution clock {verb} 4h target (P1 default)",
+        )
+        for minutes, event, verb in climb
+    ]
+    items.append(
+        NewNotification(
+            subject="vendor:hosting-status",
+            clock="component:c2",
+            event="vendor-degraded",
+            occurred_at=now - timedelta(minutes=40),
+            vendor="hosting-status",
+            title="Storage degraded performance",
+            detail="Partially Degraded Service",
+        )
+    )
+    for item in items:
+        at = item.occurred_at + timedelta(seconds=1)
+        store.record_notifications([item], at)
+        pending = store.pending_notifications()[-1]
+        rule = "P1 SLA" if item.event.startswith("sla") else "Vendors"
+        send = NewSend(
+            dedupe=f"first:{pending.id}:{rule}",
+            rule=rule,
+            kind="first",
+            notification_id=pending.id,
+            local="toast bell",
+            remote="",
+            summary=item.title,
+        )
+        store.dispatch_notification(pending.id, [rule], [send], at)
+    degraded = next(n for n in store.notification_rows() if n.event == "vendor-degraded")
+    store.acknowledge(
+        Actor("maria", "/dev/pts/2"), now - timedelta(minutes=35), notification_id=degraded.id
+    )
 
 
 def seed_story(store: Store, now: datetime) -> None:

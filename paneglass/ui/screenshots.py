@@ -25,6 +25,7 @@ SHOTS: tuple[tuple[str, tuple[int, int], tuple[str, ...]], ...] = (
     ("cases", (120, 36), ("4",)),
     ("case", (120, 36), ("4", "enter")),
     ("outbox", (120, 36), ("5",)),
+    ("notifications", (120, 36), ("6",)),
     ("action-dialog", (120, 36), ("4", "enter", "enter", "m")),
     ("wall", (200, 60), ()),
     ("wall-120x40", (120, 40), ()),

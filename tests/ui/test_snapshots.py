@@ -25,6 +25,7 @@ async def settle(pilot: Pilot[Any]) -> None:
 async def loaded(pilot: Pilot[Any]) -> None:
     """Wait until a pushed screen's first query has landed (its worker may start late)."""
     from paneglass.ui.screens.cases import CaseScreen, CasesScreen
+    from paneglass.ui.screens.notifications import NotificationsScreen
     from paneglass.ui.screens.outbox import OutboxScreen
 
     screen = pilot.app.screen
@@ -32,6 +33,7 @@ async def loaded(pilot: Pilot[Any]) -> None:
         CaseScreen: lambda: screen.detail is not None,
         CasesScreen: lambda: bool(screen.rows),
         OutboxScreen: lambda: bool(screen.rows),
+        NotificationsScreen: lambda: bool(screen.rows),
     }
     check = next((test for cls, test in ready.items() if isinstance(screen, cls)), None)
     for _ in range(100):
@@ -92,3 +94,9 @@ def test_action_dialog_with_dry_run(snap_compare: Any, tmp_path: Path) -> None:
         await settle(pilot)
 
     assert snap_compare(fixture_app(tmp_path), terminal_size=(120, 40), run_before=run)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 60)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_notifications_pane(snap_compare: Any, tmp_path: Path, size: tuple[int, int]) -> None:
+    """Key 6: unacknowledged first (a P1 climbing), then acknowledged (by maria)."""
+    assert snap_compare(fixture_app(tmp_path), terminal_size=size, run_before=keys_then_settle("6"))

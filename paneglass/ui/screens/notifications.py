@@ -58,7 +58,7 @@ class NotificationsScreen(TablePaneScreen[NotificationView]):
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q,backspace", "app.pop_screen", "Back", id="notifications.back"),
-        Binding("enter", "open_ticket", "Open ticket", id="notifications.open"),
+        Binding("o", "open_ticket", "Open ticket", id="notifications.open"),
     ]
     PANE_ID = "notifications-pane"
     PANE_TITLE = "Notifications"
@@ -97,14 +97,21 @@ class NotificationsScreen(TablePaneScreen[NotificationView]):
             who = f"snoozed to {until} ({safe_line(row.snoozed_by, 10)})"
         else:
             who = "—"
+        today = local_time(now, self.zone, "%Y-%m-%d")
+        fmt = (
+            "%H:%M"
+            if local_time(row.recorded_at, self.zone, "%Y-%m-%d") == today
+            else "%d %b %H:%M"
+        )
+        title_width = max(24, (self.size.width or 120) - 112)
         return (
             Text(face.label, style=face.rich_style(variables)),
-            Text(local_time(row.recorded_at, self.zone, "%d %b %H:%M")),
+            Text(local_time(row.recorded_at, self.zone, fmt)),
             event_text,
             Text(safe_line(row.vendor or "", 14)),
             Text(safe_line(row.ticket_key or "", 14)),
             Text(row.priority or ""),
-            Text(safe_line(row.title, 44)),
+            Text(safe_line(row.title, title_width)),
             Text(who),
         )
 
@@ -120,10 +127,18 @@ class NotificationsScreen(TablePaneScreen[NotificationView]):
     def on_data_table_row_highlighted(self) -> None:
         self._explain()
 
+    def on_data_table_row_selected(self) -> None:
+        self.action_open_ticket()
+
     def _explain(self) -> None:
         item = self.selected()
         lines: list[str] = []
-        if item is not None:
+        if item is None:
+            lines.append(
+                "Nothing notified yet. The rules in [[notify.rules]] decide what is;"
+                " paneglass check --rules shows what each one does."
+            )
+        else:
             where = f"{item.vendor} {item.ticket_key}" if item.ticket_key else (item.vendor or "")
             lines.append(f"#{item.id} {Event(item.event).words} · {where} · {item.title}")
             if item.detail:
