@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from connectors import VendorConfig, load_connector
@@ -50,6 +50,9 @@ __all__ = ["ActionPlan", "Notifier", "plan_action"]
 log = logging.getLogger("paneglass.notify")
 
 Write = Callable[..., Awaitable[Any]]
+
+CLOCK_SWEEP = timedelta(seconds=4)
+"""How often the SLA clocks are scanned for transitions (a crossing shows within seconds)."""
 
 
 @dataclass(frozen=True)
@@ -126,6 +129,7 @@ class Notifier:
         self.vendors = {v.name: v for v in vendors}
         self.actions_allowed = actions_allowed
         """False in a read-only console's collector: escalations never act at a vendor."""
+        self._clock_swept: datetime | None = None
 
     # -- one pass ---------------------------------------------------------------------------
 
@@ -137,9 +141,16 @@ class Notifier:
         return recorded + dispatched + fired
 
     async def sweep(self) -> int:
-        """Record every transition since the last sweep (each once)."""
+        """Record every transition since the last sweep (each once).
+
+        The SLA clocks are scanned every :data:`CLOCK_SWEEP` of the collector's clock
+        (the store's tick moves them on the same beat); the rest every pass.
+        """
         now = self.clock()
-        candidates = await self.write(self.store.transition_candidates, now)
+        clocks = self._clock_swept is None or now - self._clock_swept >= CLOCK_SWEEP
+        if clocks:
+            self._clock_swept = now
+        candidates = await self.write(self.store.transition_candidates, now, clocks)
         health = await self.write(self.store.vendor_health)
         found = detect(candidates, health)
         return int(await self.write(self.store.record_notifications, found, now, candidates))

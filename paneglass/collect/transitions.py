@@ -70,9 +70,7 @@ def _clock_notifications(
         level = clock_level(clock, now)
         if level == 0:
             continue
-        event = _LEVELS[level - 1]
-        if any(Event(e) in _LEVELS[level - 1 :] for e in clock.logged):
-            continue  # this level (or a higher one) is already in the log
+        event = _LEVELS[level - 1]  # the store gave only clocks whose level is not logged
         first_sight = candidates.swept_at is None or clock.ticket_id > candidates.last_ticket_id
         vendor_ok = first_ok.get(clock.vendor)
         backlog = vendor_ok is None or clock.first_seen_at <= vendor_ok

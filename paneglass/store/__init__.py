@@ -415,10 +415,11 @@ class Store:
 
     # -- notifications: the transition log, its firings, acknowledgement ----------------------
 
-    def transition_candidates(self, now: datetime) -> TransitionCandidates:
-        """What the notifier's next sweep may turn into notifications."""
+    def transition_candidates(self, now: datetime, clocks: bool = True) -> TransitionCandidates:
+        """What the notifier's next sweep may turn into notifications (``clocks``: the SLA
+        clocks too, a scan of the running ones)."""
         with self.engine.connect() as conn:
-            return notifications.candidates(conn, now)
+            return notifications.candidates(conn, now, clocks)
 
     def record_notifications(
         self,

@@ -154,8 +154,6 @@ class ClockCandidate:
     priority: str | None
     group_name: str | None
     first_seen_at: datetime
-    logged: frozenset[str] = frozenset()
-    """SLA events already in the log for this clock."""
 
 
 @dataclass(frozen=True)
@@ -193,3 +191,5 @@ class TransitionCandidates:
     """(outbox id, vendor, ticket key, summary, attempts, reason) of failed vendor actions."""
     case_changes: tuple[tuple[int, int, str, str, str | None], ...] = field(default=())
     """(audit id, case id, case title, action, detail) since the last sweep."""
+    clocks_swept: bool = True
+    """The SLA clocks were read (a full sweep): new tickets count as seen after it."""

@@ -24,7 +24,20 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, or_, select, text, update
+from sqlalchemy import (
+    Connection,
+    String,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from paneglass.store.inputs import Actor, NewAction
@@ -91,8 +104,12 @@ def notify_viewers(conn: Connection) -> None:
 # -- the detector's side --------------------------------------------------------------------
 
 
-def candidates(conn: Connection, now: datetime) -> TransitionCandidates:
-    """What may have changed since the last sweep, in one read."""
+def candidates(conn: Connection, now: datetime, clocks: bool = True) -> TransitionCandidates:
+    """What may have changed since the last sweep, in one read.
+
+    ``clocks`` includes the SLA clocks (a scan of the running ones; the collector does it
+    every few seconds, the cheap rest every second).
+    """
     state = conn.execute(
         select(NOTIFIER.c.swept_at, NOTIFIER.c.last_ticket_id, NOTIFIER.c.last_audit_id)
     ).first()
@@ -113,7 +130,8 @@ def candidates(conn: Connection, now: datetime) -> TransitionCandidates:
         last_audit_id=int(last_audit),
         max_ticket_id=max_ticket,
         max_audit_id=max_audit,
-        clocks=tuple(_clock_candidates(conn, now)),
+        clocks=tuple(_clock_candidates(conn, now)) if clocks else (),
+        clocks_swept=clocks,
         new_tickets=tuple(_new_tickets(conn, int(last_ticket), max_ticket, first_ok)),
         vendors=tuple(_vendors(conn, first_ok)),
         failed_actions=tuple(_failed_actions(conn)),
@@ -121,11 +139,52 @@ def candidates(conn: Connection, now: datetime) -> TransitionCandidates:
     )
 
 
+def _level(state: Any, paused: Any, due: Any, near: Any, risk: Any, now: datetime) -> Any:
+    """A running clock's level in SQL (0 ok … 3 breached), as :func:`clock_level` judges it."""
+    running = paused.is_(False)
+    return case(
+        (or_(state == "breached", and_(running, due <= now)), 3),
+        (or_(state == "near_breach", and_(running, near <= now)), 2),
+        (or_(state == "at_risk", and_(running, risk <= now)), 1),
+        else_=0,
+    )
+
+
+_LOGGED_LEVEL = case(
+    (NOTIFICATIONS.c.event == "sla-breached", 3),
+    (NOTIFICATIONS.c.event == "sla-near-breach", 2),
+    (NOTIFICATIONS.c.event == "sla-at-risk", 1),
+    else_=0,
+)
+
+
 def _clock_candidates(conn: Connection, now: datetime) -> Iterable[ClockCandidate]:
-    running = and_(CLOCKS.c.stopped_at.is_(None))
+    """Running clocks whose current level (or a higher one) is not in the log yet.
+
+    The log's unique index answers "already recorded?" inside the query, so a
+    steady sweep reads no rows at all.
+    """
+    level = _level(
+        CLOCKS.c.state,
+        CLOCKS.c.paused,
+        CLOCKS.c.due_at,
+        CLOCKS.c.near_breach_at,
+        CLOCKS.c.at_risk_at,
+        now,
+    )
     past = or_(
         CLOCKS.c.state.in_(("at_risk", "near_breach", "breached")),
         and_(CLOCKS.c.paused.is_(False), CLOCKS.c.at_risk_at <= now),
+    )
+    recorded = (
+        select(NOTIFICATIONS.c.id)
+        .where(
+            NOTIFICATIONS.c.subject == literal("ticket:") + cast(CLOCKS.c.ticket_id, String),
+            NOTIFICATIONS.c.clock == CLOCKS.c.metric,
+            NOTIFICATIONS.c.cycle == CLOCKS.c.cycle,
+            level <= _LOGGED_LEVEL,
+        )
+        .exists()
     )
     rows = conn.execute(
         select(
@@ -149,25 +208,10 @@ def _clock_candidates(conn: Connection, now: datetime) -> Iterable[ClockCandidat
         )
         .join(TICKETS, TICKETS.c.id == CLOCKS.c.ticket_id)
         .join(VENDORS, VENDORS.c.id == TICKETS.c.vendor_id)
-        .where(running, past)
+        .where(CLOCKS.c.stopped_at.is_(None), past, not_(recorded))
     ).mappings()
-    clocks = [dict(row) for row in rows]
-    logged: dict[tuple[int, str, int], set[str]] = {}
-    ids = sorted({c["ticket_id"] for c in clocks})
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        for tid, clock, cycle, event in conn.execute(
-            select(
-                NOTIFICATIONS.c.ticket_id,
-                NOTIFICATIONS.c.clock,
-                NOTIFICATIONS.c.cycle,
-                NOTIFICATIONS.c.event,
-            ).where(NOTIFICATIONS.c.ticket_id.in_(chunk), NOTIFICATIONS.c.event.in_(SLA_EVENTS))
-        ):
-            logged.setdefault((tid, clock, cycle), set()).add(event)
-    for clock in clocks:
-        key = (clock["ticket_id"], clock["metric"], clock["cycle"])
-        yield ClockCandidate(**clock, logged=frozenset(logged.get(key, ())))
+    for row in rows:
+        yield ClockCandidate(**row)
 
 
 def _new_tickets(
@@ -290,41 +334,41 @@ def record(
     Returns how many rows were new.
     """
     added = 0
-    for item in items:
-        stmt = (
-            _insert(conn, NOTIFICATIONS)
-            .values(
-                subject=item.subject,
-                clock=item.clock,
-                cycle=item.cycle,
-                event=item.event,
-                ticket_id=item.ticket_id,
-                vendor=item.vendor,
-                ticket_key=item.ticket_key,
-                priority=item.priority,
-                group_name=item.group_name,
-                policy=item.policy,
-                title=item.title,
-                detail=item.detail,
-                occurred_at=item.occurred_at,
-                recorded_at=now,
-                state="baseline" if item.baseline else "pending",
-                rules="",
-            )
-            .on_conflict_do_nothing(index_elements=["subject", "clock", "cycle", "event"])
-        )
-        added += int(conn.execute(stmt).rowcount or 0)
+    stmt = _insert(conn, NOTIFICATIONS).on_conflict_do_nothing(
+        index_elements=["subject", "clock", "cycle", "event"]
+    )
+    rows = [
+        {
+            "subject": item.subject,
+            "clock": item.clock,
+            "cycle": item.cycle,
+            "event": item.event,
+            "ticket_id": item.ticket_id,
+            "vendor": item.vendor,
+            "ticket_key": item.ticket_key,
+            "priority": item.priority,
+            "group_name": item.group_name,
+            "policy": item.policy,
+            "title": item.title,
+            "detail": item.detail,
+            "occurred_at": item.occurred_at,
+            "recorded_at": now,
+            "state": "baseline" if item.baseline else "pending",
+            "rules": "",
+        }
+        for item in items
+    ]
+    for start in range(0, len(rows), 500):
+        added += int(conn.execute(stmt, rows[start : start + 500]).rowcount or 0)
     if swept is not None:
         found = conn.execute(select(NOTIFIER.c.id)).first()
-        values = {
-            "swept_at": swept.now,
-            "last_ticket_id": func.max(NOTIFIER.c.last_ticket_id, swept.max_ticket_id)
-            if conn.dialect.name == "sqlite"
-            else func.greatest(NOTIFIER.c.last_ticket_id, swept.max_ticket_id),
-            "last_audit_id": func.max(NOTIFIER.c.last_audit_id, swept.max_audit_id)
-            if conn.dialect.name == "sqlite"
-            else func.greatest(NOTIFIER.c.last_audit_id, swept.max_audit_id),
+        larger = func.max if conn.dialect.name == "sqlite" else func.greatest
+        values: dict[str, Any] = {
+            "last_audit_id": larger(NOTIFIER.c.last_audit_id, swept.max_audit_id)
         }
+        if swept.clocks_swept:  # tickets count as seen once a clock sweep has looked at them
+            values["swept_at"] = swept.now
+            values["last_ticket_id"] = larger(NOTIFIER.c.last_ticket_id, swept.max_ticket_id)
         if found is None:
             conn.execute(
                 _insert(conn, NOTIFIER)
