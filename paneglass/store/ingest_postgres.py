@@ -1,0 +1,207 @@
+"""How a page's rows go into PostgreSQL: a few round trips per page, whatever its size.
+
+On the connection's own psycopg cursor, inside the caller's transaction:
+
+* the stored rows a page touches are read with one ``= ANY(%s)`` query;
+* new tickets take their ids from the table's sequence in one query, so
+  they are written without ``RETURNING`` and without a second read;
+* rows go in by :attr:`PostgresWriter.method`: ``copy`` (``COPY … FROM
+  STDIN``, straight into the table for new rows, into a temporary table and
+  one ``UPDATE … FROM`` for rewritten tickets), ``executemany`` (psycopg
+  sends the statements in one pipeline) or ``values`` (one multi-row
+  statement per chunk). ``copy`` is the default, chosen by measurement
+  (``bench/ingest.py`` prints all three).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import Connection
+
+from paneglass.store.ingest_rows import COLUMNS, COMPARED
+from paneglass.store.schema import CLOCKS, EVENTS, TICKETS
+
+__all__ = ["METHODS", "PostgresWriter"]
+
+METHODS = ("copy", "copy_text", "executemany", "values")
+
+_VALUES_ROWS = 1000
+"""Rows per multi-row VALUES statement (PostgreSQL takes at most 65,535 parameters)."""
+
+_EVENT_COLUMNS = ("ticket_id", "field_name", "old_value", "new_value", "vendor_time", "seen_at")
+_CLOCK_COLUMNS = (
+    "ticket_id",
+    "metric",
+    "cycle",
+    "policy",
+    "target_seconds",
+    "elapsed_seconds",
+    "paused",
+    "due_at",
+    "at_risk_at",
+    "state",
+    "breach_at",
+    "started_at",
+    "stopped_at",
+    "computed_at",
+)
+_REWRITTEN = tuple(c for c in COLUMNS if c not in ("vendor_id", "external_id", "first_seen_at"))
+_STAGE = "paneglass_ingest_ticket"
+"""The session's temporary table for rewritten tickets (emptied at every commit)."""
+
+
+def _names(columns: Sequence[str]) -> str:
+    return ", ".join(f'"{name}"' for name in columns)
+
+
+def stamp(value: datetime | None) -> datetime | None:
+    """A UTC datetime as psycopg sends it to a ``timestamptz`` column."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to a UTC column")
+    return value if value.tzinfo is UTC else value.astimezone(UTC)
+
+
+def unstamp(value: Any) -> datetime | None:
+    """A ``timestamptz`` as psycopg returns it, in UTC."""
+    return value.astimezone(UTC) if value is not None else None
+
+
+class PostgresWriter:
+    """The page's reads and writes on the connection's own psycopg cursor."""
+
+    method: ClassVar[str] = "copy"
+    """How rows are sent: one of :data:`METHODS`."""
+
+    stamp = staticmethod(stamp)
+    unstamp = staticmethod(unstamp)
+
+    def __init__(self, conn: Connection) -> None:
+        self._cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        self._types: dict[str, dict[str, int]] = conn.connection.info.setdefault(
+            "paneglass_column_types", {}
+        )
+        """Per table, each column's type oid (binary COPY needs them); kept per connection."""
+
+    def _copy(
+        self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]], like: str
+    ) -> None:
+        """COPY ``rows`` into ``table``, whose columns have the types of table ``like``'s."""
+        names = _names(columns)
+        if self.method == "copy_text":
+            with self._cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        if like not in self._types:
+            self._cursor.execute(
+                "SELECT attname, atttypid FROM pg_attribute "
+                "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
+                (like,),
+            )
+            self._types[like] = {name: int(oid) for name, oid in self._cursor.fetchall()}
+        types = self._types[like]
+        with self._cursor.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types([types[c] for c in columns])
+            for row in rows:
+                copy.write_row(row)
+
+    def _rows(self, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
+        """Insert ``rows`` of ``columns`` into ``table`` by :attr:`method`."""
+        names = _names(columns)
+        if self.method in ("copy", "copy_text"):
+            self._copy(table, columns, rows, table)
+        elif self.method == "executemany":
+            marks = ", ".join(["%s"] * len(columns))
+            self._cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
+        else:
+            one = "(" + ", ".join(["%s"] * len(columns)) + ")"
+            for start in range(0, len(rows), _VALUES_ROWS):
+                chunk = rows[start : start + _VALUES_ROWS]
+                self._cursor.execute(
+                    f"INSERT INTO {table} ({names}) VALUES {', '.join([one] * len(chunk))}",
+                    [value for row in chunk for value in row],
+                )
+
+    # -- tickets ------------------------------------------------------------------------------
+
+    def existing(self, vendor_id: int, external_ids: Sequence[str]) -> dict[str, tuple[Any, ...]]:
+        self._cursor.execute(
+            f"SELECT external_id, id, {_names(COMPARED)} FROM {TICKETS.name} "
+            "WHERE vendor_id = %s AND external_id = ANY(%s)",
+            (vendor_id, list(external_ids)),
+        )
+        return {row[0]: row[1:] for row in self._cursor.fetchall()}
+
+    def insert_tickets(self, rows: Sequence[tuple[Any, ...]]) -> list[int]:
+        self._cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            (TICKETS.name, len(rows)),
+        )
+        ids = [int(tid) for (tid,) in self._cursor.fetchall()]
+        self._rows(
+            TICKETS.name,
+            ("id", *COLUMNS),
+            [(tid, *row) for tid, row in zip(ids, rows, strict=True)],
+        )
+        return ids
+
+    def update_tickets(
+        self, rows: Sequence[tuple[Any, ...]], ids: Sequence[int], moved: Sequence[frozenset[str]]
+    ) -> None:
+        at = [COLUMNS.index(c) for c in _REWRITTEN]
+        values = [(*(row[i] for i in at), tid) for row, tid in zip(rows, ids, strict=True)]
+        if self.method in ("copy", "copy_text"):
+            self._cursor.execute(
+                f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGE} ON COMMIT DELETE ROWS AS "
+                f"SELECT {_names((*_REWRITTEN, 'id'))} FROM {TICKETS.name} WITH NO DATA"
+            )
+            self._copy(_STAGE, (*_REWRITTEN, "id"), values, TICKETS.name)
+            assignments = ", ".join(f'"{c}" = s."{c}"' for c in _REWRITTEN)
+            self._cursor.execute(
+                f"UPDATE {TICKETS.name} AS t SET {assignments} FROM {_STAGE} AS s WHERE t.id = s.id"
+            )
+            return
+        assignments = ", ".join(f'"{c}" = %s' for c in _REWRITTEN)
+        self._cursor.executemany(f"UPDATE {TICKETS.name} SET {assignments} WHERE id = %s", values)
+
+    def touch_tickets(self, ids: Sequence[int], now: Any) -> None:
+        self._cursor.execute(
+            f"UPDATE {TICKETS.name} SET last_seen_at = %s WHERE id = ANY(%s)", (now, list(ids))
+        )
+
+    def insert_events(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        self._rows(EVENTS.name, _EVENT_COLUMNS, rows)
+
+    # -- clocks --------------------------------------------------------------------------------
+
+    def status_events(
+        self, ticket_ids: Sequence[int]
+    ) -> Iterable[tuple[int, str, str | None, str | None, Any, Any]]:
+        self._cursor.execute(
+            "SELECT ticket_id, field_name, old_value, new_value, vendor_time, seen_at "
+            f"FROM {EVENTS.name} WHERE ticket_id = ANY(%s) "
+            "AND field_name IN ('created', 'status', 'raw_status') ORDER BY id",
+            (list(ticket_ids),),
+        )
+        return self._cursor.fetchall()
+
+    def latched(self, ticket_ids: Sequence[int]) -> dict[tuple[int, str, int], Any]:
+        self._cursor.execute(
+            f"SELECT ticket_id, metric, cycle, breach_at FROM {CLOCKS.name} "
+            "WHERE ticket_id = ANY(%s) AND breach_at IS NOT NULL",
+            (list(ticket_ids),),
+        )
+        return {(t, m, c): at for t, m, c, at in self._cursor.fetchall()}
+
+    def replace_clocks(self, cleared: Sequence[int], rows: Sequence[tuple[Any, ...]]) -> None:
+        if cleared:
+            self._cursor.execute(
+                f"DELETE FROM {CLOCKS.name} WHERE ticket_id = ANY(%s)", (list(cleared),)
+            )
+        if rows:
+            self._rows(CLOCKS.name, _CLOCK_COLUMNS, rows)
