@@ -136,7 +136,8 @@ def _clock(
         start, "open"
     )
     paused = stop is None and policy.pauses(current.status, current.raw_status)
-    risk = target * policy.at_risk_share
+    share = policy.at_risk_share
+    risk = target * share
     due_at = at_risk_at = None
     if stop is not None:
         state = ClockState.MISSED if breach_at is not None and elapsed > target else ClockState.MET
@@ -150,20 +151,21 @@ def _clock(
         if not paused:
             due_at = breach_at or calendar.add_business(now, target - elapsed)
             at_risk_at = now if elapsed >= risk else calendar.add_business(now, risk - elapsed)
-    return ClockResult(
-        metric=metric,
-        cycle=cycle,
-        policy=policy.name,
-        target=target,
-        elapsed=elapsed,
-        paused=paused,
-        due_at=due_at,
-        at_risk_at=at_risk_at,
-        state=state,
-        breach_at=breach_at,
-        started_at=start,
-        stopped_at=stop,
-        at_risk_share=policy.at_risk_share,
+    return ClockResult(  # positionally: metric, cycle, policy, target, elapsed, paused, due_at,
+        # at_risk_at, state, breach_at, started_at, stopped_at, at_risk_share
+        metric,
+        cycle,
+        policy.name,
+        target,
+        elapsed,
+        paused,
+        due_at,
+        at_risk_at,
+        state,
+        breach_at,
+        start,
+        stop,
+        share,
     )
 
 

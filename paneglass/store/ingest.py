@@ -23,13 +23,14 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime
+from operator import itemgetter
 from typing import Any, Protocol
 
 from sqlalchemy import Connection
 
 from connectors.records import TicketRecord
 from paneglass.sla import SlaSettings
-from paneglass.store.ingest_clocks import ClockInput, ClockWriter, Stamps, recompute
+from paneglass.store.ingest_clocks import ClockInput, ClockWriter, recompute
 from paneglass.store.ingest_postgres import PostgresWriter
 from paneglass.store.ingest_rows import COLUMNS, COMPARED, TRACKED_FIELDS
 from paneglass.store.ingest_sqlite import SqliteWriter
@@ -40,7 +41,8 @@ _DATETIMES = frozenset(
     {"created_at", "updated_at", "resolved_at", "first_response_at", "vendor_due_at"}
 )
 _AT = {name: COLUMNS.index(name) for name in COLUMNS}
-_COMPARED_AT = tuple(_AT[name] for name in COMPARED)
+_COMPARED = itemgetter(*(_AT[name] for name in COMPARED))
+"""A row's compared values, as a tuple."""
 _PAIRS = tuple((name, _AT[name], 1 + k) for k, name in enumerate(COMPARED))
 """Per compared column: its name, its place in a row, its place in a stored ``(id, *COMPARED)``."""
 _TRACKED_AT = tuple(pair for pair in _PAIRS if pair[0] in TRACKED_FIELDS)
@@ -118,8 +120,8 @@ def apply_tickets(
     if not page:
         return 0, 0, 0, set()
     writer = writer_for(conn)
-    st = Stamps(writer.stamp)
-    seen = st[now]
+    stamp = writer.stamp
+    seen = stamp(now)
     existing = writer.existing(vendor_id, [r.external_id for r in page])
 
     new_rows: list[tuple[Any, ...]] = []
@@ -132,10 +134,10 @@ def apply_tickets(
     # Events in page order; a new ticket's id is known once inserted, so its events hold the
     # ticket's place among the new rows (a negative number) until then.
     events: list[tuple[Any, ...]] = []
-    compared_at = _COMPARED_AT
+    compared = _COMPARED
     for record in page:
-        status = record.status.value
-        vendor_time = st[record.updated_at]
+        status = record.status._value_  # an enum's value, without the descriptor's cost
+        vendor_time = stamp(record.updated_at)
         row = (
             vendor_id,
             record.external_id,
@@ -143,17 +145,17 @@ def apply_tickets(
             record.title,
             status,
             record.raw_status,
-            record.priority.value if record.priority else None,
+            record.priority._value_ if record.priority is not None else None,
             record.raw_priority,
             record.assignee,
             record.group,
             record.requester,
             record.asset,
-            st[record.created_at],
+            stamp(record.created_at),
             vendor_time,
-            st[record.resolved_at],
-            st[record.first_response_at],
-            st[record.vendor_due_at],
+            stamp(record.resolved_at),
+            stamp(record.first_response_at),
+            stamp(record.vendor_due_at),
             record.vendor_breached,
             record.url,
             _RAW_JSON(record.raw) if record.raw else None,
@@ -167,7 +169,7 @@ def apply_tickets(
             new_records.append(record)
             continue
         tid = old[0]
-        if tuple([row[i] for i in compared_at]) == old[1:]:
+        if compared(row) == old[1:]:
             seen_only.append(tid)
             continue
         moved = frozenset([name for name, at_row, at_old in _PAIRS if row[at_row] != old[at_old]])
@@ -206,7 +208,6 @@ def apply_tickets(
         ],
         now,
         settings,
-        st,
     )
     return len(new_rows), len(changed_rows), len(events), {*new_ids, *changed_ids}
 

@@ -15,16 +15,17 @@ A clock is a pure function of the ticket, its status history, the policy and
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple, Protocol
 
 from connectors.records import TicketRecord
 from paneglass.sla import Policy, SlaSettings, StatusChange, ticket_clocks
 
-__all__ = ["ClockInput", "ClockWriter", "Stamps", "clock_rows", "histories", "recompute"]
+__all__ = ["ClockInput", "ClockWriter", "clock_rows", "histories", "recompute"]
 
 _DONE = ("resolved", "closed")
+_SECOND = timedelta(seconds=1)
 
 
 class ClockInput(NamedTuple):
@@ -47,27 +48,15 @@ class ClockInput(NamedTuple):
         return cls(
             ticket_id,
             vendor,
-            record.priority.value if record.priority else None,
+            record.priority._value_ if record.priority is not None else None,
             record.group,
             record.created_at,
             record.first_response_at,
             record.resolved_at,
             record.raw_status,
-            record.status.value,
+            record.status._value_,
             record.updated_at,
         )
-
-
-class Stamps(dict[Any, Any]):
-    """Datetimes in a backend's stored form, each converted once: ``stamps[dt]``."""
-
-    def __init__(self, stamp: Callable[[datetime | None], Any]) -> None:
-        super().__init__()
-        self._stamp = stamp
-
-    def __missing__(self, value: datetime | None) -> Any:
-        stored = self[value] = self._stamp(value)
-        return stored
 
 
 class ClockWriter(Protocol):
@@ -139,15 +128,15 @@ def _from_creation(ticket: ClockInput, history: list[StatusChange]) -> list[Stat
 
 
 def clock_rows(
-    stamps: Mapping[datetime | None, Any],
+    stamp: Callable[[datetime | None], Any],
     tickets: Iterable[tuple[ClockInput, list[StatusChange]]],
     latched: dict[tuple[int, str, int], Any],
     now: datetime,
     settings: SlaSettings,
 ) -> list[tuple[Any, ...]]:
-    """The stored rows of these tickets' clocks, as of ``now`` (``stamps[dt]``: a datetime
-    in stored form)."""
-    computed = stamps[now]
+    """The stored rows of these tickets' clocks, as of ``now`` (``stamp``: a datetime in
+    stored form)."""
+    computed = stamp(now)
     policies: dict[tuple[str, str | None, str | None], Policy | None] = {}
     rows = []
     for ticket, history in tickets:
@@ -165,7 +154,7 @@ def clock_rows(
             history=_from_creation(ticket, history),
             now=now,
         ):
-            metric = clock.metric.value
+            metric = clock.metric._value_  # an enum's value, without the descriptor's cost
             breach_at = latched.get((ticket.id, metric, clock.cycle)) if latched else None
             rows.append(
                 (
@@ -173,15 +162,15 @@ def clock_rows(
                     metric,
                     clock.cycle,
                     clock.policy,
-                    int(clock.target.total_seconds()),
-                    int(clock.elapsed.total_seconds()),
+                    clock.target // _SECOND,  # whole seconds (never negative)
+                    clock.elapsed // _SECOND,
                     clock.paused,
-                    stamps[clock.due_at],
-                    stamps[clock.at_risk_at],
-                    clock.state.value,
-                    breach_at if breach_at is not None else stamps[clock.breach_at],
-                    stamps[clock.started_at],
-                    stamps[clock.stopped_at],
+                    stamp(clock.due_at),
+                    stamp(clock.at_risk_at),
+                    clock.state._value_,
+                    breach_at if breach_at is not None else stamp(clock.breach_at),
+                    stamp(clock.started_at),
+                    stamp(clock.stopped_at),
                     computed,
                 )
             )
@@ -194,7 +183,6 @@ def recompute(
     known: Sequence[ClockInput],
     now: datetime,
     settings: SlaSettings,
-    stamps: Mapping[datetime | None, Any] | None = None,
 ) -> None:
     """Recompute and store the clocks of tickets just inserted (``fresh``: their one
     ``created`` event is their history) and of stored tickets (``known``)."""
@@ -202,5 +190,5 @@ def recompute(
     latched = writer.latched([t.id for t in known]) if known else {}
     tickets = [(t, [StatusChange(t.updated_at, t.status, "")]) for t in fresh]
     tickets += [(t, stored[t.id]) for t in known]
-    rows = clock_rows(stamps or Stamps(writer.stamp), tickets, latched, now, settings)
+    rows = clock_rows(writer.stamp, tickets, latched, now, settings)
     writer.replace_clocks([t.id for t in known], rows)

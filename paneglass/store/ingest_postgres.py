@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any, ClassVar
 
 from sqlalchemy import Connection
@@ -49,6 +50,7 @@ _CLOCK_COLUMNS = (
     "computed_at",
 )
 _REWRITTEN = tuple(c for c in COLUMNS if c not in ("vendor_id", "external_id", "first_seen_at"))
+_REWRITTEN_OF = itemgetter(*(COLUMNS.index(c) for c in _REWRITTEN))
 _STAGE = "paneglass_ingest_ticket"
 """The session's temporary table for rewritten tickets (emptied at every commit)."""
 
@@ -59,11 +61,22 @@ def _names(columns: Sequence[str]) -> str:
 
 def stamp(value: datetime | None) -> datetime | None:
     """A UTC datetime as psycopg sends it to a ``timestamptz`` column."""
-    if value is None:
-        return None
+    if value is None or value.tzinfo is UTC:
+        return value
     if value.tzinfo is None:
         raise ValueError("naive datetime given to a UTC column")
-    return value if value.tzinfo is UTC else value.astimezone(UTC)
+    return value.astimezone(UTC)
+
+
+def _ids(values: Iterable[int]) -> str:
+    """Integers as one ``int[]`` literal (psycopg adapts a list value by value, in Python)."""
+    return "{" + ",".join(map(str, map(int, values))) + "}"
+
+
+def _texts(values: Iterable[str]) -> str:
+    """Strings as one ``text[]`` literal, each quoted."""
+    quoted = (v.replace("\\", "\\\\").replace('"', '\\"') for v in values)
+    return "{" + ",".join(f'"{v}"' for v in quoted) + "}"
 
 
 def unstamp(value: Any) -> datetime | None:
@@ -132,8 +145,8 @@ class PostgresWriter:
     def existing(self, vendor_id: int, external_ids: Sequence[str]) -> dict[str, tuple[Any, ...]]:
         self._cursor.execute(
             f"SELECT external_id, id, {_names(COMPARED)} FROM {TICKETS.name} "
-            "WHERE vendor_id = %s AND external_id = ANY(%s)",
-            (vendor_id, list(external_ids)),
+            "WHERE vendor_id = %s AND external_id = ANY(%s::text[])",
+            (vendor_id, _texts(external_ids)),
         )
         return {row[0]: row[1:] for row in self._cursor.fetchall()}
 
@@ -153,8 +166,7 @@ class PostgresWriter:
     def update_tickets(
         self, rows: Sequence[tuple[Any, ...]], ids: Sequence[int], moved: Sequence[frozenset[str]]
     ) -> None:
-        at = [COLUMNS.index(c) for c in _REWRITTEN]
-        values = [(*(row[i] for i in at), tid) for row, tid in zip(rows, ids, strict=True)]
+        values = [(*_REWRITTEN_OF(row), tid) for row, tid in zip(rows, ids, strict=True)]
         if self.method in ("copy", "copy_text"):
             self._cursor.execute(
                 f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGE} ON COMMIT DELETE ROWS AS "
@@ -171,7 +183,8 @@ class PostgresWriter:
 
     def touch_tickets(self, ids: Sequence[int], now: Any) -> None:
         self._cursor.execute(
-            f"UPDATE {TICKETS.name} SET last_seen_at = %s WHERE id = ANY(%s)", (now, list(ids))
+            f"UPDATE {TICKETS.name} SET last_seen_at = %s WHERE id = ANY(%s::int[])",
+            (now, _ids(ids)),
         )
 
     def insert_events(self, rows: Sequence[tuple[Any, ...]]) -> None:
@@ -184,24 +197,24 @@ class PostgresWriter:
     ) -> Iterable[tuple[int, str, str | None, str | None, Any, Any]]:
         self._cursor.execute(
             "SELECT ticket_id, field_name, old_value, new_value, vendor_time, seen_at "
-            f"FROM {EVENTS.name} WHERE ticket_id = ANY(%s) "
+            f"FROM {EVENTS.name} WHERE ticket_id = ANY(%s::int[]) "
             "AND field_name IN ('created', 'status', 'raw_status') ORDER BY id",
-            (list(ticket_ids),),
+            (_ids(ticket_ids),),
         )
         return self._cursor.fetchall()
 
     def latched(self, ticket_ids: Sequence[int]) -> dict[tuple[int, str, int], Any]:
         self._cursor.execute(
             f"SELECT ticket_id, metric, cycle, breach_at FROM {CLOCKS.name} "
-            "WHERE ticket_id = ANY(%s) AND breach_at IS NOT NULL",
-            (list(ticket_ids),),
+            "WHERE ticket_id = ANY(%s::int[]) AND breach_at IS NOT NULL",
+            (_ids(ticket_ids),),
         )
         return {(t, m, c): at for t, m, c, at in self._cursor.fetchall()}
 
     def replace_clocks(self, cleared: Sequence[int], rows: Sequence[tuple[Any, ...]]) -> None:
         if cleared:
             self._cursor.execute(
-                f"DELETE FROM {CLOCKS.name} WHERE ticket_id = ANY(%s)", (list(cleared),)
+                f"DELETE FROM {CLOCKS.name} WHERE ticket_id = ANY(%s::int[])", (_ids(cleared),)
             )
         if rows:
             self._rows(CLOCKS.name, _CLOCK_COLUMNS, rows)

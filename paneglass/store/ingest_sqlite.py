@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, PrimaryKeyConstraint, Table, UniqueConstraint
@@ -31,15 +32,32 @@ _CHUNK = 500
 """Ids per ``IN (…)`` list (far below SQLite's 32,766 parameters)."""
 
 
+_DAYS: dict[int, str] = {}
+"""``YYYY-MM-DD `` per day ordinal, made once."""
+_MINUTES = [f"{hour:02d}:{minute:02d}:" for hour in range(24) for minute in range(60)]
+_SECONDS = [f"{second:02d}" for second in range(60)]
+
+
 def stamp(value: datetime | None) -> str | None:
-    """A UTC datetime as text, exactly as :class:`~paneglass.store.schema.UTCDateTime` stores it."""
+    """A UTC datetime as text, exactly as :class:`~paneglass.store.schema.UTCDateTime` stores it
+    (``value.isoformat(" ", "microseconds")`` in UTC, without the offset: the same text,
+    built from parts at half the cost; ingest stamps every datetime it writes)."""
     if value is None:
         return None
     if value.tzinfo is not UTC:
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
         value = value.astimezone(UTC)
-    return value.isoformat(" ", "microseconds")[:26]
+    ordinal = value.toordinal()
+    day = _DAYS.get(ordinal)
+    if day is None:
+        if len(_DAYS) > 100_000:
+            _DAYS.clear()
+        day = _DAYS[ordinal] = value.date().isoformat() + " "
+    return (
+        f"{day}{_MINUTES[value.hour * 60 + value.minute]}{_SECONDS[value.second]}"
+        f".{str(value.microsecond + 1_000_000)[1:]}"
+    )
 
 
 def unstamp(value: Any) -> datetime | None:
@@ -65,6 +83,7 @@ _ALWAYS = tuple(c for c in COLUMNS if c not in _KEPT and (c not in _INDEXED or c
 """Set on every rewrite: unindexed columns, and indexed ones a page is not compared on."""
 _WHEN_MOVED = tuple(c for c in COMPARED if c in _INDEXED and c not in _KEPT)
 """Set only when their value moved."""
+_WHEN_MOVED_SET = frozenset(_WHEN_MOVED)
 
 
 def _chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
@@ -118,14 +137,16 @@ class SqliteWriter:
     def update_tickets(
         self, rows: Sequence[tuple[Any, ...]], ids: Sequence[int], moved: Sequence[frozenset[str]]
     ) -> None:
-        by_columns: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+        by_columns: dict[frozenset[str], list[tuple[Any, ...]]] = {}
         for row, tid, changed in zip(rows, ids, moved, strict=True):
+            by_columns.setdefault(changed & _WHEN_MOVED_SET, []).append((*row, tid))
+        for changed, group in by_columns.items():
             columns = _ALWAYS + tuple(c for c in _WHEN_MOVED if c in changed)
-            values = (*(row[_AT[c]] for c in columns), tid)
-            by_columns.setdefault(columns, []).append(values)
-        for columns, group in by_columns.items():
             assignments = ", ".join(f'"{c}" = ?' for c in columns)
-            self._cursor.executemany(f"UPDATE {TICKETS.name} SET {assignments} WHERE id = ?", group)
+            pick = itemgetter(*(_AT[c] for c in columns), len(COLUMNS))  # ..., and the id
+            self._cursor.executemany(
+                f"UPDATE {TICKETS.name} SET {assignments} WHERE id = ?", [pick(r) for r in group]
+            )
 
     def touch_tickets(self, ids: Sequence[int], now: Any) -> None:
         for chunk in _chunks(ids):

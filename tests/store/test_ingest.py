@@ -15,10 +15,13 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import Connection, Table, and_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -572,3 +575,22 @@ def test_a_page_that_fails_half_way_leaves_nothing(
     monkeypatch.undo()
     two_vendors.apply("new", PollResult(tickets=tuple(second), cursor={"page": 2}), None, later)
     assert two_vendors.load_cursor("new") == {"page": 2}
+
+
+@given(
+    st.datetimes(
+        min_value=datetime(1, 1, 2),
+        max_value=datetime(9999, 12, 30),
+        timezones=st.sampled_from([UTC, timezone(timedelta(hours=-7)), ZoneInfo("Asia/Kolkata")]),
+    )
+)
+def test_sqlite_text_of_a_datetime_is_what_sqlalchemy_writes(value: datetime) -> None:
+    expected = value.astimezone(UTC).replace(tzinfo=None)
+    assert ingest_sqlite.stamp(value) == expected.isoformat(" ", "microseconds")
+    assert ingest_sqlite.unstamp(ingest_sqlite.stamp(value)) == value
+
+
+def test_a_naive_datetime_is_refused_as_before() -> None:
+    for writer in (ingest_sqlite, ingest_postgres):
+        with pytest.raises(ValueError, match="naive"):
+            writer.stamp(datetime(2026, 1, 1))
