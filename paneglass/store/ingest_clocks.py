@@ -10,7 +10,8 @@ A clock is a pure function of the ticket, its status history, the policy and
 * the history's first entry holds from the ticket's creation (a ticket first
   seen already resolved is taken as open until its resolution time);
 * a breach time already stored is kept (latched once), whatever the new
-  computation says.
+  computation says;
+* a stored clock is rewritten in place, not deleted and inserted again.
 """
 
 from __future__ import annotations
@@ -22,7 +23,15 @@ from typing import Any, NamedTuple, Protocol
 from connectors.records import TicketRecord
 from paneglass.sla import Policy, SlaSettings, StatusChange, ticket_clocks
 
-__all__ = ["ClockInput", "ClockWriter", "clock_rows", "histories", "recompute"]
+__all__ = [
+    "CLOCK_COLUMNS",
+    "ClockInput",
+    "ClockWriter",
+    "StoredClock",
+    "clock_rows",
+    "histories",
+    "recompute",
+]
 
 _DONE = ("resolved", "closed")
 _SECOND = timedelta(seconds=1)
@@ -59,6 +68,35 @@ class ClockInput(NamedTuple):
         )
 
 
+CLOCK_COLUMNS = (
+    "ticket_id",
+    "metric",
+    "cycle",
+    "policy",
+    "target_seconds",
+    "elapsed_seconds",
+    "paused",
+    "due_at",
+    "at_risk_at",
+    "state",
+    "breach_at",
+    "started_at",
+    "stopped_at",
+    "computed_at",
+)
+"""A clock row as :func:`clock_rows` builds it."""
+_DUE, _STATE = CLOCK_COLUMNS.index("due_at"), CLOCK_COLUMNS.index("state")
+
+
+class StoredClock(NamedTuple):
+    """What a page needs of a stored clock (values in stored form)."""
+
+    id: int
+    state: str
+    due_at: Any
+    breach_at: Any
+
+
 class ClockWriter(Protocol):
     """How one backend reads histories and latched breaches, and stores clocks."""
 
@@ -77,14 +115,22 @@ class ClockWriter(Protocol):
         ``created``, ``status`` and ``raw_status`` events of these tickets, oldest first."""
         ...
 
-    def latched(self, ticket_ids: Sequence[int]) -> dict[tuple[int, str, int], Any]:
-        """``(ticket_id, metric, cycle) -> breach_at`` of their stored clocks that breached."""
+    def stored_clocks(self, ticket_ids: Sequence[int]) -> dict[tuple[int, str, int], StoredClock]:
+        """The stored clocks of these tickets by ``(ticket_id, metric, cycle)``."""
         ...
 
-    def replace_clocks(self, cleared: Sequence[int], rows: Sequence[tuple[Any, ...]]) -> None:
-        """Drop every clock of the ``cleared`` tickets, then insert ``rows`` (ticket_id,
-        metric, cycle, policy, target_seconds, elapsed_seconds, paused, due_at, at_risk_at,
-        state, breach_at, started_at, stopped_at, computed_at)."""
+    def write_clocks(
+        self,
+        inserted: Sequence[tuple[Any, ...]],
+        updated: Sequence[tuple[Any, ...]],
+        moved: Sequence[bool],
+        deleted: Sequence[int],
+    ) -> None:
+        """Delete the clocks with ids ``deleted``, rewrite ``updated`` rows (a clock's id, then
+        its row; ``moved``: its indexed ``state`` or ``due_at`` changed), insert ``inserted``.
+
+        A row is :data:`CLOCK_COLUMNS`.
+        """
         ...
 
 
@@ -185,10 +231,30 @@ def recompute(
     settings: SlaSettings,
 ) -> None:
     """Recompute and store the clocks of tickets just inserted (``fresh``: their one
-    ``created`` event is their history) and of stored tickets (``known``)."""
-    stored = histories(writer, [t.id for t in known]) if known else {}
-    latched = writer.latched([t.id for t in known]) if known else {}
+    ``created`` event is their history) and of stored tickets (``known``).
+
+    A stored clock that is computed again is rewritten in place (same row, no
+    new index entries where its state and due time stay), a new one inserted,
+    one no longer computed (the ticket lost its policy) deleted.
+    """
+    ids = [t.id for t in known]
+    past = histories(writer, ids) if known else {}
+    stored = writer.stored_clocks(ids) if known else {}
+    latched = {key: clock.breach_at for key, clock in stored.items() if clock.breach_at}
     tickets = [(t, [StatusChange(t.updated_at, t.status, "")]) for t in fresh]
-    tickets += [(t, stored[t.id]) for t in known]
+    tickets += [(t, past[t.id]) for t in known]
     rows = clock_rows(writer.stamp, tickets, latched, now, settings)
-    writer.replace_clocks([t.id for t in known], rows)
+    if not stored:
+        writer.write_clocks(rows, [], [], [])
+        return
+    inserted, updated, moved, kept = [], [], [], set()
+    for row in rows:
+        old = stored.get((row[0], row[1], row[2]))
+        if old is None:
+            inserted.append(row)
+            continue
+        kept.add(old.id)
+        updated.append((old.id, *row))
+        moved.append(old.state != row[_STATE] or old.due_at != row[_DUE])
+    deleted = [clock.id for clock in stored.values() if clock.id not in kept]
+    writer.write_clocks(inserted, updated, moved, deleted)

@@ -7,7 +7,7 @@ On the connection's own psycopg cursor, inside the caller's transaction:
   they are written without ``RETURNING`` and without a second read;
 * rows go in by :attr:`PostgresWriter.method`: ``copy`` (``COPY … FROM
   STDIN``, straight into the table for new rows, into a temporary table and
-  one ``UPDATE … FROM`` for rewritten tickets), ``executemany`` (psycopg
+  one ``UPDATE … FROM`` for rewritten tickets and clocks), ``executemany`` (psycopg
   sends the statements in one pipeline) or ``values`` (one multi-row
   statement per chunk). ``copy`` is the default, chosen by measurement
   (``bench/ingest.py`` prints all three).
@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import Connection
 
+from paneglass.store.ingest_clocks import CLOCK_COLUMNS, StoredClock
 from paneglass.store.ingest_rows import COLUMNS, COMPARED
 from paneglass.store.schema import CLOCKS, EVENTS, TICKETS
 
@@ -33,26 +34,11 @@ _VALUES_ROWS = 1000
 """Rows per multi-row VALUES statement (PostgreSQL takes at most 65,535 parameters)."""
 
 _EVENT_COLUMNS = ("ticket_id", "field_name", "old_value", "new_value", "vendor_time", "seen_at")
-_CLOCK_COLUMNS = (
-    "ticket_id",
-    "metric",
-    "cycle",
-    "policy",
-    "target_seconds",
-    "elapsed_seconds",
-    "paused",
-    "due_at",
-    "at_risk_at",
-    "state",
-    "breach_at",
-    "started_at",
-    "stopped_at",
-    "computed_at",
-)
+_CLOCK_REWRITTEN = tuple(c for c in CLOCK_COLUMNS if c not in ("ticket_id", "metric", "cycle"))
+_CLOCK_REWRITTEN_OF = itemgetter(*(1 + CLOCK_COLUMNS.index(c) for c in _CLOCK_REWRITTEN), 0)
+"""A rewritten clock (its id, then its row) as its rewritten columns, then its id."""
 _REWRITTEN = tuple(c for c in COLUMNS if c not in ("vendor_id", "external_id", "first_seen_at"))
 _REWRITTEN_OF = itemgetter(*(COLUMNS.index(c) for c in _REWRITTEN))
-_STAGE = "paneglass_ingest_ticket"
-"""The session's temporary table for rewritten tickets (emptied at every commit)."""
 
 
 def _names(columns: Sequence[str]) -> str:
@@ -163,23 +149,30 @@ class PostgresWriter:
         )
         return ids
 
+    def _rewrite(self, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
+        """Set ``columns`` of ``table``'s rows by id; each row is its values, then its id."""
+        if self.method in ("copy", "copy_text"):
+            stage = f"paneglass_ingest_{table}"  # the session's own, emptied at every commit
+            self._cursor.execute(
+                f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS AS "
+                f"SELECT {_names((*columns, 'id'))} FROM {table} WITH NO DATA"
+            )
+            self._copy(stage, (*columns, "id"), rows, table)
+            assignments = ", ".join(f'"{c}" = s."{c}"' for c in columns)
+            self._cursor.execute(
+                f"UPDATE {table} AS t SET {assignments} FROM {stage} AS s WHERE t.id = s.id"
+            )
+            return
+        assignments = ", ".join(f'"{c}" = %s' for c in columns)
+        self._cursor.executemany(f"UPDATE {table} SET {assignments} WHERE id = %s", rows)
+
     def update_tickets(
         self, rows: Sequence[tuple[Any, ...]], ids: Sequence[int], moved: Sequence[frozenset[str]]
     ) -> None:
+        # Every column: PostgreSQL writes a new row version with all its index entries
+        # whichever columns moved (updated_at, indexed, always does).
         values = [(*_REWRITTEN_OF(row), tid) for row, tid in zip(rows, ids, strict=True)]
-        if self.method in ("copy", "copy_text"):
-            self._cursor.execute(
-                f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGE} ON COMMIT DELETE ROWS AS "
-                f"SELECT {_names((*_REWRITTEN, 'id'))} FROM {TICKETS.name} WITH NO DATA"
-            )
-            self._copy(_STAGE, (*_REWRITTEN, "id"), values, TICKETS.name)
-            assignments = ", ".join(f'"{c}" = s."{c}"' for c in _REWRITTEN)
-            self._cursor.execute(
-                f"UPDATE {TICKETS.name} AS t SET {assignments} FROM {_STAGE} AS s WHERE t.id = s.id"
-            )
-            return
-        assignments = ", ".join(f'"{c}" = %s' for c in _REWRITTEN)
-        self._cursor.executemany(f"UPDATE {TICKETS.name} SET {assignments} WHERE id = %s", values)
+        self._rewrite(TICKETS.name, _REWRITTEN, values)
 
     def touch_tickets(self, ids: Sequence[int], now: Any) -> None:
         self._cursor.execute(
@@ -203,18 +196,26 @@ class PostgresWriter:
         )
         return self._cursor.fetchall()
 
-    def latched(self, ticket_ids: Sequence[int]) -> dict[tuple[int, str, int], Any]:
+    def stored_clocks(self, ticket_ids: Sequence[int]) -> dict[tuple[int, str, int], StoredClock]:
         self._cursor.execute(
-            f"SELECT ticket_id, metric, cycle, breach_at FROM {CLOCKS.name} "
-            "WHERE ticket_id = ANY(%s::int[]) AND breach_at IS NOT NULL",
+            f"SELECT ticket_id, metric, cycle, id, state, due_at, breach_at FROM {CLOCKS.name} "
+            "WHERE ticket_id = ANY(%s::int[])",
             (_ids(ticket_ids),),
         )
-        return {(t, m, c): at for t, m, c, at in self._cursor.fetchall()}
+        return {(t, m, c): StoredClock(*rest) for t, m, c, *rest in self._cursor.fetchall()}
 
-    def replace_clocks(self, cleared: Sequence[int], rows: Sequence[tuple[Any, ...]]) -> None:
-        if cleared:
+    def write_clocks(
+        self,
+        inserted: Sequence[tuple[Any, ...]],
+        updated: Sequence[tuple[Any, ...]],
+        moved: Sequence[bool],
+        deleted: Sequence[int],
+    ) -> None:
+        if deleted:
             self._cursor.execute(
-                f"DELETE FROM {CLOCKS.name} WHERE ticket_id = ANY(%s::int[])", (_ids(cleared),)
+                f"DELETE FROM {CLOCKS.name} WHERE id = ANY(%s::int[])", (_ids(deleted),)
             )
-        if rows:
-            self._rows(CLOCKS.name, _CLOCK_COLUMNS, rows)
+        if updated:
+            self._rewrite(CLOCKS.name, _CLOCK_REWRITTEN, [_CLOCK_REWRITTEN_OF(r) for r in updated])
+        if inserted:
+            self._rows(CLOCKS.name, CLOCK_COLUMNS, inserted)

@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy import Connection, PrimaryKeyConstraint, Table, UniqueConstraint
 
+from paneglass.store.ingest_clocks import CLOCK_COLUMNS, StoredClock
 from paneglass.store.ingest_rows import COLUMNS, COMPARED
 from paneglass.store.schema import CLOCKS, EVENTS, TICKETS
 
@@ -84,6 +85,11 @@ _ALWAYS = tuple(c for c in COLUMNS if c not in _KEPT and (c not in _INDEXED or c
 _WHEN_MOVED = tuple(c for c in COMPARED if c in _INDEXED and c not in _KEPT)
 """Set only when their value moved."""
 _WHEN_MOVED_SET = frozenset(_WHEN_MOVED)
+_CLOCK_REWRITTEN = tuple(
+    c for c in CLOCK_COLUMNS if c not in ("ticket_id", "metric", "cycle", "state", "due_at")
+)
+"""A stored clock's columns set on every rewrite (its key never moves; state and due time,
+indexed, only when they do)."""
 
 
 def _chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
@@ -177,27 +183,43 @@ class SqliteWriter:
             )
             yield from self._cursor.fetchall()
 
-    def latched(self, ticket_ids: Sequence[int]) -> dict[tuple[int, str, int], Any]:
-        found: dict[tuple[int, str, int], Any] = {}
+    def stored_clocks(self, ticket_ids: Sequence[int]) -> dict[tuple[int, str, int], StoredClock]:
+        found: dict[tuple[int, str, int], StoredClock] = {}
         for chunk in _chunks(ticket_ids):
             self._cursor.execute(
-                f"SELECT ticket_id, metric, cycle, breach_at FROM {CLOCKS.name} "
-                f"WHERE ticket_id IN ({_marks(len(chunk))}) AND breach_at IS NOT NULL",
+                f"SELECT ticket_id, metric, cycle, id, state, due_at, breach_at FROM {CLOCKS.name} "
+                f"WHERE ticket_id IN ({_marks(len(chunk))})",
                 tuple(chunk),
             )
-            found.update(((t, m, c), at) for t, m, c, at in self._cursor.fetchall())
+            found.update(
+                ((t, m, c), StoredClock(*rest)) for t, m, c, *rest in self._cursor.fetchall()
+            )
         return found
 
-    def replace_clocks(self, cleared: Sequence[int], rows: Sequence[tuple[Any, ...]]) -> None:
-        for chunk in _chunks(cleared):
+    def write_clocks(
+        self,
+        inserted: Sequence[tuple[Any, ...]],
+        updated: Sequence[tuple[Any, ...]],
+        moved: Sequence[bool],
+        deleted: Sequence[int],
+    ) -> None:
+        for chunk in _chunks(deleted):
             self._cursor.execute(
-                f"DELETE FROM {CLOCKS.name} WHERE ticket_id IN ({_marks(len(chunk))})",
-                tuple(chunk),
+                f"DELETE FROM {CLOCKS.name} WHERE id IN ({_marks(len(chunk))})", tuple(chunk)
             )
-        if rows:
+        for indexed in (False, True):  # the indexed state and due time only where they moved
+            group = [row for row, flag in zip(updated, moved, strict=True) if flag is indexed]
+            if group:
+                columns = _CLOCK_REWRITTEN + (("state", "due_at") if indexed else ())
+                pick = itemgetter(*(1 + CLOCK_COLUMNS.index(c) for c in columns), 0)
+                assignments = ", ".join(f'"{c}" = ?' for c in columns)
+                self._cursor.executemany(
+                    f"UPDATE {CLOCKS.name} SET {assignments} WHERE id = ?",
+                    [pick(row) for row in group],
+                )
+        if inserted:
             self._cursor.executemany(
-                f"INSERT INTO {CLOCKS.name} (ticket_id, metric, cycle, policy, target_seconds, "
-                "elapsed_seconds, paused, due_at, at_risk_at, state, breach_at, started_at, "
-                "stopped_at, computed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                rows,
+                f"INSERT INTO {CLOCKS.name} ({_names(CLOCK_COLUMNS)}) "
+                f"VALUES ({_marks(len(CLOCK_COLUMNS))})",
+                inserted,
             )

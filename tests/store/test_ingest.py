@@ -563,11 +563,11 @@ def test_a_page_that_fails_half_way_leaves_nothing(
     later = T0 + timedelta(hours=1)
     second = world.page(later)
 
-    def broken(self: object, cleared: object, rows: object) -> None:
+    def broken(self: object, *rows: object) -> None:
         raise RuntimeError("the disk is full")
 
     for writer in (ingest_sqlite.SqliteWriter, ingest_postgres.PostgresWriter):
-        monkeypatch.setattr(writer, "replace_clocks", broken)
+        monkeypatch.setattr(writer, "write_clocks", broken)
     with pytest.raises(RuntimeError, match="disk is full"):
         two_vendors.apply("new", PollResult(tickets=tuple(second), cursor={"page": 2}), None, later)
     assert snapshot(two_vendors, "new") == before  # tickets and events written before: gone
@@ -594,3 +594,15 @@ def test_a_naive_datetime_is_refused_as_before() -> None:
     for writer in (ingest_sqlite, ingest_postgres):
         with pytest.raises(ValueError, match="naive"):
             writer.stamp(datetime(2026, 1, 1))
+
+
+def test_a_ticket_that_loses_its_policy_loses_its_clocks(two_vendors: Store) -> None:
+    world = World(11)
+    fields = world._new(T0) | {"priority": Priority.P1, "group": None}
+    apply_both(two_vendors, [TicketRecord(**fields)], T0)
+    assert snapshot(two_vendors, "new")["clocks"]
+    later = T0 + timedelta(minutes=30)
+    fields |= {"priority": Priority.P5, "updated_at": later}
+    apply_both(two_vendors, [TicketRecord(**fields)], later)
+    assert snapshot(two_vendors, "new") == snapshot(two_vendors, "old")
+    assert not snapshot(two_vendors, "new")["clocks"]
