@@ -2,15 +2,20 @@
 
 On the connection's own psycopg cursor, inside the caller's transaction:
 
-* the stored rows a page touches are read with one ``= ANY(%s)`` query;
+* the stored tickets a page touches are read with one query, each looked up
+  by its key (``unnest`` of the page's external ids, ``CROSS JOIN LATERAL``
+  an equality on the unique index): a plan that holds before the table has
+  statistics (a first backfill) and at any size, where ``= ANY(…)`` was
+  planned as a scan of the vendor's every ticket (57 ms a page at 10,000);
 * new tickets take their ids from the table's sequence in one query, so
   they are written without ``RETURNING`` and without a second read;
-* rows go in by :attr:`PostgresWriter.method`: ``copy`` (``COPY … FROM
-  STDIN``, straight into the table for new rows, into a temporary table and
-  one ``UPDATE … FROM`` for rewritten tickets and clocks), ``executemany`` (psycopg
-  sends the statements in one pipeline) or ``values`` (one multi-row
-  statement per chunk). ``copy`` is the default, chosen by measurement
-  (``bench/ingest.py`` prints all three).
+* rows go in by :attr:`PostgresWriter.method`: ``copy`` (binary ``COPY …
+  FROM STDIN``: straight into the table for new rows, into a temporary table
+  and one ``UPDATE … FROM`` for rewritten tickets and clocks), ``copy_text``
+  (the same in COPY's text format), ``executemany`` (psycopg sends a batch's
+  statements in one pipeline) or ``values`` (one multi-row statement per
+  1,000 rows). ``copy`` is the default, chosen by measurement
+  (``bench/ingest.py`` prints them all).
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ _CLOCK_REWRITTEN = tuple(c for c in CLOCK_COLUMNS if c not in ("ticket_id", "met
 _CLOCK_REWRITTEN_OF = itemgetter(*(1 + CLOCK_COLUMNS.index(c) for c in _CLOCK_REWRITTEN), 0)
 """A rewritten clock (its id, then its row) as its rewritten columns, then its id."""
 _REWRITTEN = tuple(c for c in COLUMNS if c not in ("vendor_id", "external_id", "first_seen_at"))
+_COMPARED_NAMES = [f'"{name}"' for name in COMPARED]
 _REWRITTEN_OF = itemgetter(*(COLUMNS.index(c) for c in _REWRITTEN))
 
 
@@ -130,9 +136,11 @@ class PostgresWriter:
 
     def existing(self, vendor_id: int, external_ids: Sequence[str]) -> dict[str, tuple[Any, ...]]:
         self._cursor.execute(
-            f"SELECT external_id, id, {_names(COMPARED)} FROM {TICKETS.name} "
-            "WHERE vendor_id = %s AND external_id = ANY(%s::text[])",
-            (vendor_id, _texts(external_ids)),
+            f"SELECT t.external_id, t.id, {', '.join(f't.{c}' for c in _COMPARED_NAMES)} "
+            "FROM unnest(%s::text[]) AS page(external_id) CROSS JOIN LATERAL "
+            f"(SELECT * FROM {TICKETS.name} WHERE vendor_id = %s "
+            "AND external_id = page.external_id) AS t",
+            (_texts(external_ids), vendor_id),
         )
         return {row[0]: row[1:] for row in self._cursor.fetchall()}
 
