@@ -28,7 +28,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from connectors import VendorConfig
 from connectors.records import PollResult, Priority, TicketRecord, TicketStatus
 from paneglass.sla import SlaSettings, StatusChange, parse_sla, ticket_clocks
-from paneglass.store import Store, ingest_postgres, ingest_sqlite
+from paneglass.store import Store, ingest_postgres, ingest_sqlite, writes
 from paneglass.store.ingest_rows import COLUMNS
 from paneglass.store.schema import CLOCKS, EVENTS, TICKETS, VENDORS
 from paneglass.store.vendors import vendor_row_id
@@ -606,3 +606,23 @@ def test_a_ticket_that_loses_its_policy_loses_its_clocks(two_vendors: Store) -> 
     apply_both(two_vendors, [TicketRecord(**fields)], later)
     assert snapshot(two_vendors, "new") == snapshot(two_vendors, "old")
     assert not snapshot(two_vendors, "new")["clocks"]
+
+
+def test_recompute_clocks_gives_the_clocks_ingest_gave(two_vendors: Store) -> None:
+    world = World(5)
+    now = T0
+    for _ in range(5):
+        two_vendors.apply("new", PollResult(tickets=tuple(world.page(now))), None, now)
+        now += timedelta(minutes=45)
+    now -= timedelta(minutes=45)
+    before = snapshot(two_vendors, "new")
+    with two_vendors.engine.begin() as conn:
+        ids = list(conn.execute(select(TICKETS.c.id)).scalars())
+        conn.execute(CLOCKS.delete())
+        writes.recompute_clocks(conn, ids, now, SETTINGS)
+    after = snapshot(two_vendors, "new")
+    # Recomputed as of the last page: the same clocks for the tickets that page touched.
+    touched = {k for k, rows in before["clocks"].items() if rows[0]["computed_at"] == now}
+    assert touched
+    assert {k: after["clocks"][k] for k in touched} == {k: before["clocks"][k] for k in touched}
+    assert set(after["clocks"]) == set(before["clocks"])
