@@ -473,6 +473,12 @@ def measure(
 ) -> dict[str, float]:
     """Every figure of this bench, by name (rates in rows or tickets per second, ratios).
 
+    Names: ``sqlite_raw_{insert,update}_rows_s``, ``sqlite_apply_{insert,update}_tickets_s``,
+    ``sqlite_ratio_{insert,update}``; ``pg_apply_{insert,update}_tickets_s``,
+    ``pg_<method>_{insert,update}_tickets_s`` (the row methods not chosen),
+    ``pg_raw_{insert,update}_rows_s``, ``pg_ratio_{insert,update}``; each also with
+    ``_cpu`` appended (per CPU second instead of per wall second).
+
     ``pg_url`` reuses a running server (a SQLAlchemy URL prefix ending in ``/``);
     without it a throwaway server is started; ``postgresql=False`` skips that half.
     ``alternatives`` also measures the PostgreSQL row methods not chosen
