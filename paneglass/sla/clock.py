@@ -77,15 +77,18 @@ class ClockResult:
     second threshold); ``now`` once past it."""
 
 
+def _at(change: StatusChange) -> datetime:
+    return change.at
+
+
 def _ordered(history: Iterable[StatusChange]) -> list[StatusChange]:
-    return sorted(history, key=lambda change: change.at)  # stable: ties keep arrival order
+    return sorted(history, key=_at)  # stable: ties keep arrival order
 
 
 def _running_spans(
-    start: datetime, end: datetime, history: Sequence[StatusChange], policy: Policy
+    start: datetime, end: datetime, ordered: Sequence[StatusChange], policy: Policy
 ) -> Iterable[tuple[datetime, datetime]]:
     """Yield the spans in [start, end) during which the clock was not paused."""
-    ordered = _ordered(history)
     current = ordered[0] if ordered else StatusChange(start, "open")
     cursor = start
     for change in ordered:
@@ -113,19 +116,36 @@ def compute_clock(
     cycle: int = 0,
 ) -> ClockResult:
     """One clock from ``start`` until ``stop`` (or ``now`` while running)."""
+    return _clock(metric, policy, target, start, stop, _ordered(history), now, cycle)
+
+
+def _clock(
+    metric: Metric,
+    policy: Policy,
+    target: timedelta,
+    start: datetime,
+    stop: datetime | None,
+    ordered: Sequence[StatusChange],
+    now: datetime,
+    cycle: int,
+) -> ClockResult:
+    """:func:`compute_clock` over a history already in order of time."""
     calendar = policy.calendar
     end = max(min(stop, now) if stop is not None else now, start)
     elapsed = timedelta(0)
     breach_at: datetime | None = None
-    for span_start, span_end in _running_spans(start, end, history, policy):
+    for span_start, span_end in _running_spans(start, end, ordered, policy):
         span = calendar.business_between(span_start, span_end)
         if breach_at is None and elapsed + span >= target:
             breach_at = calendar.add_business(span_start, target - elapsed)
         elapsed += span
-    ordered = _ordered(h for h in history if h.at <= end)
-    current = ordered[-1] if ordered else StatusChange(start, "open")
+    # The last change up to ``end`` (the changes up to ``end`` are a prefix of ``ordered``).
+    current = next((h for h in reversed(ordered) if h.at <= end), None) or StatusChange(
+        start, "open"
+    )
     paused = stop is None and policy.pauses(current.status, current.raw_status)
-    risk = target * policy.at_risk_share
+    share = policy.at_risk_share
+    risk = target * share
     second = policy.near_breach_share
     near = target * second if second is not None else None
     due_at = at_risk_at = near_breach_at = None
@@ -147,21 +167,22 @@ def compute_clock(
                 near_breach_at = (
                     now if elapsed >= near else calendar.add_business(now, near - elapsed)
                 )
-    return ClockResult(
-        metric=metric,
-        cycle=cycle,
-        policy=policy.name,
-        target=target,
-        elapsed=elapsed,
-        paused=paused,
-        due_at=due_at,
-        at_risk_at=at_risk_at,
-        state=state,
-        breach_at=breach_at,
-        started_at=start,
-        stopped_at=stop,
-        at_risk_share=policy.at_risk_share,
-        near_breach_at=near_breach_at,
+    return ClockResult(  # positionally: metric, cycle, policy, target, elapsed, paused, due_at,
+        # at_risk_at, state, breach_at, started_at, stopped_at, at_risk_share, near_breach_at
+        metric,
+        cycle,
+        policy.name,
+        target,
+        elapsed,
+        paused,
+        due_at,
+        at_risk_at,
+        state,
+        breach_at,
+        start,
+        stop,
+        share,
+        near_breach_at,
     )
 
 
@@ -193,11 +214,12 @@ class _Cycle:
 
 
 def _resolution_cycles(
-    created_at: datetime, history: Sequence[StatusChange], resolved_at: datetime | None
+    created_at: datetime, ordered: Sequence[StatusChange], resolved_at: datetime | None
 ) -> list[_Cycle]:
-    """Split the history into cycles: each ends at resolution, a re-open starts the next."""
+    """Split the history (in order of time) into cycles: each ends at resolution, a
+    re-open starts the next."""
     cycles = [_Cycle(created_at)]
-    for change in _ordered(history):
+    for change in ordered:
         cycle = cycles[-1]
         if cycle.stop is None:
             cycle.history.append(change)
@@ -229,49 +251,39 @@ def ticket_clocks(
     """
     if policy is None:
         return []
-    history = list(history) or [StatusChange(created_at, "open")]
-    cycles = _resolution_cycles(created_at, history, resolved_at)
+    ordered = _ordered(history) or [StatusChange(created_at, "open")]
+    cycles = _resolution_cycles(created_at, ordered, resolved_at)
     begin = max(since, created_at) if since is not None else created_at
     results = []
     if policy.response is not None:
-        ordered = _ordered(history)
         # The vendor's first response when it reports one; else the moment the ticket left
         # New (picked up); else resolution. First seen already past New with no response
         # time from the vendor: nobody knows when it was answered.
-        left_new = next((c.at for c in ordered if c.status != "new"), None)
-        if first_response_at is None and ordered and ordered[0].status != "new":
+        if first_response_at is None and ordered[0].status != "new":
             results.append(_unknown_response(policy, begin))
         else:
+            left_new = next((c.at for c in ordered if c.status != "new"), None)
             stops = [t for t in (first_response_at, left_new, cycles[0].stop) if t is not None]
-            stop = min(stops) if stops else None
+            stop = max(min(stops), begin) if stops else None
             results.append(
-                compute_clock(
-                    Metric.RESPONSE,
-                    policy,
-                    policy.response,
-                    start=begin,
-                    stop=max(stop, begin) if stop is not None else None,
-                    history=history,
-                    now=now,
-                )
+                _clock(Metric.RESPONSE, policy, policy.response, begin, stop, ordered, now, 0)
             )
     if policy.resolution is not None:
-        for index, cycle in enumerate(cycles):
-            if cycle.stop is not None and cycle.stop <= begin:
+        for index, cycle in enumerate(cycles):  # each cycle's history is in order of time
+            if begin > created_at and cycle.stop is not None and cycle.stop <= begin:
                 continue  # over before the ticket came under this policy
-            cycle.start = max(cycle.start, begin)
-            if cycle.stop is not None:
-                cycle.stop = max(cycle.stop, cycle.start)
+            start = max(cycle.start, begin)
+            stop = max(cycle.stop, start) if cycle.stop is not None else None
             results.append(
-                compute_clock(
+                _clock(
                     Metric.RESOLUTION,
                     policy,
                     policy.resolution,
-                    start=cycle.start,
-                    stop=cycle.stop,
-                    history=cycle.history,
-                    now=now,
-                    cycle=index,
+                    start,
+                    stop,
+                    cycle.history,
+                    now,
+                    index,
                 )
             )
     return results
