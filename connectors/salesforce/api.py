@@ -64,6 +64,8 @@ DAILY_LIMIT_RETRY = 3600.0
 """After ``REQUEST_LIMIT_EXCEEDED`` for the daily allocation: try again in an hour."""
 CONCURRENCY_LIMIT_RETRY = 60.0
 """After ``REQUEST_LIMIT_EXCEEDED`` for concurrent long-running requests."""
+DEADLINE = DEFAULT_DEADLINE
+"""Seconds one REST call may take from start to last byte (read at call time)."""
 RESERVE_PROBE_AFTER = 900.0
 """Seconds after which a budget at its reserve lets one request through to look again."""
 _USAGE = re.compile(r"api-usage=(\d+)/(\d+)")
@@ -348,7 +350,7 @@ async def request(
     json_body: Any = None,
     headers: Mapping[str, str] | None = None,
     budget: ApiUsageBudget | None = None,
-    deadline: float = DEFAULT_DEADLINE,
+    deadline: float | None = None,
     allow: tuple[int, ...] = (),
 ) -> httpx2.Response:
     """One REST call under an overall deadline; a 2xx answer, or a ConnectorError.
@@ -358,6 +360,7 @@ async def request(
     """
     if budget is not None:
         await budget.wait()
+    deadline = DEADLINE if deadline is None else deadline
     try:
         async with asyncio.timeout(deadline):
             response = await client.request(
