@@ -178,6 +178,8 @@ class SalesforceConnector(Connector):
         self.budget: ApiUsageBudget = ApiUsageBudget(
             slowdown=self.options.api_usage_slowdown, reserve=self.options.api_usage_reserve
         )
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+        """Now, for the getDeleted window (tests move it)."""
         self.sent = 0
         """HTTP requests sent (token requests included); pages report their share."""
         self._reported = 0
@@ -578,7 +580,7 @@ class SalesforceConnector(Connector):
 
     async def _deleted(self, mark: str) -> tuple[list[str], str]:
         """Case Ids deleted since ``mark`` and where the next look starts (getDeleted)."""
-        now = datetime.now(UTC)
+        now = self.clock()
         since = parse_iso(mark) or now
         oldest = now - timedelta(days=DELETE_LOG_DAYS) + timedelta(minutes=1)
         if since < oldest:
