@@ -110,8 +110,9 @@ def plan(settings: SalesforceSettings, action: Action) -> tuple[PlannedRequest, 
 async def perform(connector: SalesforceConnector, action: Action) -> ActionResult:
     """Send the planned requests; read a created case's number back."""
     settings = connector.options
-    if action.kind is ActionKind.ASSIGN and not _is_owner_id(action.assignee.strip()):
-        owner = await _user_by_email(connector, action.assignee.strip())
+    who = action.assignee.strip()
+    if action.kind is ActionKind.ASSIGN and not _is_owner_id(who) and _EMAIL.match(who):
+        owner = await _user_by_email(connector, who)
         action = Action(ActionKind.ASSIGN, action.ticket_id, action.ticket_key, assignee=owner)
     planned = plan(settings, action)
     response = None
