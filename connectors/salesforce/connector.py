@@ -613,7 +613,9 @@ class SalesforceConnector(Connector):
                 earliest.isoformat(timespec="minutes"),
             )
         covered = parse_iso(body.get("latestDateCovered"))
-        return removed, (covered.isoformat() if covered else mark)
+        if covered is None or covered < since:  # never step back: keep where this look began
+            return removed, since.isoformat() if removed else mark
+        return removed, covered.isoformat()
 
 
 def _next_path(value: object) -> str:

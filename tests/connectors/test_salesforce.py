@@ -646,3 +646,30 @@ async def test_no_credential_in_reprs_or_errors() -> None:
                 await sf.check()
         for text in (str(caught.value), repr(caught.value)):
             assert "top-secret-value" not in text and token not in text
+
+
+async def test_a_status_map_that_makes_a_closed_status_active_widens_the_open_walk() -> None:
+    old = NOW - timedelta(days=400)
+    with SalesforceEmulator() as emu:
+        parked = emu.put_ticket(
+            world("a", status=TicketStatus.CLOSED, created_at=old, updated_at=old)
+        )
+        async with connector_for(emu, status_map={"Closed": "pending"}) as sf:
+            result = await sf.poll(None)
+        assert [(t.key, t.status) for t in result.tickets] == [(parked, TicketStatus.PENDING)]
+        assert "WHERE (IsClosed = false OR Status IN ('closed')) ORDER BY Id" in queries(emu)[0]
+
+
+async def test_a_purged_delete_log_is_logged_and_the_poll_goes_on(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with SalesforceEmulator() as emu:
+        emu.put_ticket(world("a"))
+        async with connector_for(emu) as sf:
+            first = await sf.poll(None)
+            emu.purge_delete_log(datetime.now(UTC) + timedelta(minutes=1))
+            emu.clock = sf.clock = lambda: datetime.now(UTC) + timedelta(minutes=3)
+            with caplog.at_level("WARNING", logger="connectors.salesforce"):
+                second = await sf.poll(first.cursor)
+        assert second.removed == ()
+        assert "purged its delete log" in caplog.text
