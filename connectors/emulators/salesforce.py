@@ -24,7 +24,7 @@ confirmed against documentation or a live org):
   Errors are a JSON array of ``{"message", "errorCode"[, "fields"]}`` [D, C:
   ``salesforce-error-invalid-field.json``].
 * **Query** [D]: ``GET …/query?q=SOQL`` (the subset in
-  :mod:`connectors.emulators.salesforce_soql`) answers ``{totalSize, done,
+  :mod:`connectors.emulators._salesforce_soql`) answers ``{totalSize, done,
   nextRecordsUrl?, records}``; records lead with ``attributes {type, url}``,
   relationship fields (``Owner.Name``) come as nested objects with their own
   ``attributes`` or ``null`` [C: ``salesforce-casemilestone-query.json``].
@@ -68,7 +68,11 @@ confirmed against documentation or a live org):
   elapsed values of a completed milestone are numbers [U].
 
 Picklists of this org: Status New, Working, Escalated, On Hold, Closed
-(only Closed is closed); Priority Critical, High, Medium, Low.
+(only Closed is closed); Priority Critical, High, Medium, Low. Its
+entitlement process gives every case a "Resolution Time" milestone (target
+4/8/24/72 hours by priority, or the world ticket's ``due_at``) and, when the
+world ticket says when it was first answered, a "First Response" milestone
+(target one hour).
 
 Size. Cases are indexed by ``Id`` (open ones), by ``(SystemModstamp, Id)``
 (all, and closed ones), and children by their parent Id, so the queries the
@@ -91,8 +95,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import unquote
 
-from connectors.emulators.base import Reply, Request, TicketEmulator, WorldEntry, WorldTicket
-from connectors.emulators.salesforce_soql import (
+from connectors.emulators._salesforce_soql import (
     Comparison,
     Or,
     Query,
@@ -103,6 +106,7 @@ from connectors.emulators.salesforce_soql import (
     parse,
     wire_time,
 )
+from connectors.emulators.base import Reply, Request, TicketEmulator, WorldEntry, WorldTicket
 from connectors.records import Priority, TicketStatus
 
 __all__ = ["EMULATOR", "SalesforceEmulator", "case_safe_id"]
@@ -139,6 +143,17 @@ PRIORITY_FOR: Mapping[Priority, str] = {
     Priority.P4: "Low",
     Priority.P5: "Low",
 }
+
+RESOLUTION_TARGET: Mapping[Priority | None, timedelta] = {
+    Priority.P1: timedelta(hours=4),
+    Priority.P2: timedelta(hours=8),
+    Priority.P3: timedelta(hours=24),
+    Priority.P4: timedelta(hours=72),
+    Priority.P5: timedelta(hours=72),
+    None: timedelta(hours=72),
+}
+"""The org's entitlement process: every case gets a "Resolution Time" milestone with this
+target (a world ticket's own ``due_at`` wins)."""
 
 PREFIX = {
     "Case": "500",
@@ -440,6 +455,7 @@ class SalesforceEmulator(TicketEmulator):
         client_secret: str = "emulator-consumer-secret",
         api_allocation: int = 100_000,
         session_seconds: float = 7200.0,
+        entitlements: bool = True,
     ) -> None:
         super().__init__(clock=clock, page_size=page_size, latency=latency)
         self.client_id = client_id
@@ -448,6 +464,8 @@ class SalesforceEmulator(TicketEmulator):
         self.api_used = 0
         """Calls counted against the allocation (tests set it to put the org near its limit)."""
         self.session_seconds = session_seconds
+        self.entitlements = entitlements
+        """Whether the org's entitlement process gives cases milestones (off: none at all)."""
         self.tokens: dict[str, datetime] = {}
         """Access token → when it was issued."""
         self.token_requests = 0
@@ -620,7 +638,8 @@ class SalesforceEmulator(TicketEmulator):
             self.refs[ticket.ref] = case_id
         else:
             self._update("Case", case_id, values)
-        self._put_milestones(case_id, ticket, stamp)
+        if self.entitlements:
+            self._put_milestones(case_id, ticket, stamp)
         return str(table.rows[case_id]["CaseNumber"])
 
     def _put_milestones(self, case_id: str, ticket: WorldTicket, stamp: str) -> None:
@@ -635,11 +654,15 @@ class SalesforceEmulator(TicketEmulator):
             target = created + timedelta(hours=1)
             late = ticket.first_response_at > target
             wanted.append(("First Response", target, ticket.first_response_at, late))
-        if ticket.due_at is not None:
-            done = ticket.resolved_at if not ticket.status.is_active else None
-            if not ticket.status.is_active and done is None:
-                done = ticket.updated_at
-            wanted.append(("Resolution Time", ticket.due_at, done, bool(ticket.breached)))
+        done = None
+        if not ticket.status.is_active:
+            done = ticket.resolved_at or ticket.updated_at
+        due = ticket.due_at or created + RESOLUTION_TARGET[ticket.priority]
+        # Without the world's word, what the entitlement process would have decided by now.
+        late = (done or self.clock()) > due
+        wanted.append(
+            ("Resolution Time", due, done, late if ticket.breached is None else ticket.breached)
+        )
         for name, target, done, violated in wanted:
             minutes = max(int((target - created).total_seconds() // 60), 0)
             values = {
@@ -679,7 +702,7 @@ class SalesforceEmulator(TicketEmulator):
             case = self.tables["Case"].rows[case_id]
             author = self._named("User", entry.author)
             at = wire_time(entry.at.replace(microsecond=0))
-            stamp = self._stamp(entry.at)
+            stamp = self._stamp()  # the moment it is written, whatever its CreatedDate
             key = (ticket_ref, entry.ref)
             if entry.html is not None:
                 values: dict[str, Any] = {

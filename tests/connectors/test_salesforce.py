@@ -268,8 +268,9 @@ async def test_incremental_reads_changes_comments_emails_and_deletions() -> None
             first = await sf.poll(None)
             assert len(first.tickets) == 3
             changed = emu.put_ticket(world("b", title="now escalated", priority=Priority.P1))
+            now = datetime.now(UTC)
             emu.put_entry(
-                "a", WorldEntry("n1", "Kim Lee", "checked the queue", NOW, visibility="internal")
+                "a", WorldEntry("n1", "Kim Lee", "checked the queue", now, visibility="internal")
             )
             emu.put_entry(
                 "b",
@@ -277,7 +278,7 @@ async def test_incremental_reads_changes_comments_emails_and_deletions() -> None
                     "m1",
                     "Maria Jensen",
                     "Still broken",
-                    NOW,
+                    now,
                     html="<p>Still <b>broken</b></p><div>On Tue, Kim Lee wrote:<br>"
                     "&gt; try again</div>",
                 ),
