@@ -474,18 +474,47 @@ async def test_each_endpoint_is_paced_within_its_hourly_limit() -> None:
     assert len(lists(emu)) == 5
 
 
-async def test_the_backfill_passes_over_notes_when_their_budget_is_spent() -> None:
+async def test_the_history_walk_brings_the_notes_of_backfilled_tickets() -> None:
     with KaseyaBmsEmulator() as emu:
-        for i in range(4):
-            emu.put_ticket(world(f"a{i}"))
+        for i in range(5):
+            emu.put_ticket(world(f"a{i}", updated_at=NOW - timedelta(hours=3, minutes=i)))
             emu.put_entry(
-                f"a{i}", WorldEntry(f"n{i}", "Kim", f"note {i}", NOW - timedelta(hours=2))
+                f"a{i}", WorldEntry(f"n{i}", "Kim", f"note {i}", NOW - timedelta(hours=4))
             )
-        async with connector_for(emu, requests_per_hour=2, pace_ratio=1.0) as bms:
-            pages = await drain(bms, stop_after=1)
-            passed = bms.notes_passed_over
-    assert len(pages[0].tickets) == 4
-    assert len(pages[0].entries) == 2 and passed == 2
+        async with connector_for(emu, page_size=2, history_pages_per_poll=2) as bms:
+            first = await drain(bms)
+            second = await drain(bms, first[-1].cursor)
+    backfill = [p for p in first if p.progress and p.progress.phase == "backfill"]
+    assert all(not p.entries for p in backfill)  # tickets first: the queue shows at once
+    history = [p for p in first if p.progress and p.progress.phase == "history"]
+    assert len([e for p in history for e in p.entries]) == 4  # two pages of two tickets
+    assert "history" in (first[-1].cursor or {})  # the rest waits for the next poll
+    everything = {e.body for p in [*first, *second] for e in p.entries}
+    assert everything == {f"note {i}" for i in range(5)}
+    assert second[-1].progress is not None and second[-1].progress.done == 5
+
+
+async def test_the_history_waits_for_the_notes_budget_without_requests() -> None:
+    with KaseyaBmsEmulator() as emu:
+        for i in range(5):
+            emu.put_ticket(world(f"a{i}", updated_at=NOW - timedelta(hours=3, minutes=i)))
+            emu.put_entry(
+                f"a{i}", WorldEntry(f"n{i}", "Kim", f"note {i}", NOW - timedelta(hours=4))
+            )
+        async with connector_for(emu, page_size=2) as bms:
+            notes = bms.budget_for(f"GET {NOTES}")
+            notes.allowance = 3  # three notes requests an hour
+            first = await drain(bms)
+            asked = len(emu.requests)
+            waiting = await drain(bms, first[-1].cursor)
+            assert len(emu.requests) - asked == 1  # the incremental window only
+            later = time.monotonic() + 3601
+            notes.clock = lambda: later  # an hour on: the budget has room again
+            rest = await drain(bms, waiting[-1].cursor)
+    read = [e.body for p in first for e in p.entries]
+    assert len(read) == 3
+    assert not [e for p in waiting for e in p.entries]
+    assert {e.body for p in rest for e in p.entries} | set(read) == {f"note {i}" for i in range(5)}
 
 
 @pytest.mark.parametrize("hostile", HOSTILE_STRINGS)

@@ -27,10 +27,17 @@ but none is skipped. A position is ``{offset, total}`` plus the stage's bounds.
 opens; when a window is read to its end, the next starts at ``until`` minus
 the overlap. Tickets that changed are emitted with their notes
 (``GET /v2/servicedesk/tickets/{id}/notes``, paged, fanned out
-``concurrency`` at a time) when ``conversations`` is on. The backfill reads
-notes too, but only while the notes endpoint's hourly budget has room (one
-request per ticket would take a large tenant's budget many times over): a
-ticket passed over gets its notes with its next change.
+``concurrency`` at a time) when ``conversations`` is on.
+
+**History** (the sync's third phase, :meth:`Connector.history_pages`): notes
+cost one request per ticket, so the backfill reads tickets alone and the notes
+of what it read follow a few pages a poll after the incremental ones
+(``history_pages_per_poll``): the backfill's two queries again, bounded by the
+same instant, each page's tickets' notes read while the notes endpoint's hour
+has room. When it has none, the walk waits in place (a page without requests)
+for a later poll, and a reserve of the list endpoint's hour is always left to
+the incremental polls, so a large tenant's history never holds up its live
+changes.
 
 Date-times are sent without an offset, in ``time_zone`` (UTC unless set): the
 spec does not say which zone BMS reads them in.
@@ -48,7 +55,7 @@ status, resolve) is in :mod:`connectors.kaseya.bms.actions`.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -57,7 +64,7 @@ import httpx2
 
 from connectors.actions import Action, ActionKind, ActionResult, PlannedRequest
 from connectors.base import Connector, VendorConfig
-from connectors.errors import BadPayload, ConnectorError, RateLimited
+from connectors.errors import BadPayload, ConnectorError
 from connectors.fanout import fan_out
 from connectors.http import DEFAULT_DEADLINE, decode_json, send
 from connectors.kaseya.bms import actions
@@ -74,7 +81,7 @@ from connectors.kaseya.pacing import WindowBudget
 from connectors.overrides import Overrides
 from connectors.records import ConversationEntry, Cursor, PollResult, Progress, TicketRecord
 from connectors.settings import ConnectorSettings, secret
-from connectors.sync import BACKFILL
+from connectors.sync import BACKFILL, HISTORY
 
 __all__ = ["KaseyaBmsConnector"]
 
@@ -154,8 +161,6 @@ class KaseyaBmsConnector(Connector):
         self.zone = self.settings.zone
         self.requests = 0
         """HTTP requests sent so far (pages report their share)."""
-        self.notes_passed_over = 0
-        """Backfilled tickets whose notes were left for their next change (budget spent)."""
         self.status_ids: dict[str, int] = {}
         """Status name (lower case) → id, looked up once for ``set_status``."""
 
@@ -216,13 +221,7 @@ class KaseyaBmsConnector(Connector):
             pages += 1
             self._guard(pages, "backfill")
             before = self.requests
-            if where.stage == OPEN:
-                filters = {"Filter.ExcludeCompleted": 1, "Filter.LastActivityUpdateTo": bound}
-            else:
-                filters = {
-                    "Filter.CompletedDateFrom": cutoff,
-                    "Filter.LastActivityUpdateTo": bound,
-                }
+            filters = self._stage_filters(where.stage, bound, cutoff)
             rows, scan, done = await self._scan_page(filters, where.scan)
             if where.stage == OPEN:
                 where = replace(where, open_total=scan.total)
@@ -232,17 +231,58 @@ class KaseyaBmsConnector(Connector):
                 where = replace(where, stage=CLOSED if where.stage == OPEN else DONE, scan=_Scan())
             else:
                 where = replace(where, scan=scan)
-            total = None
-            if where.open_total is not None:
-                total = where.open_total + (where.closed_total or 0)
-            tickets = self._records(rows)
-            entries = await self._notes([t.external_id for t in tickets], best_effort=True)
+            total = _sum(where.open_total, where.closed_total)
             yield PollResult(
-                tickets=tickets,
-                entries=entries,
+                tickets=self._records(rows),
                 cursor=where.dump(),
                 requests=self.requests - before,
                 progress=Progress(BACKFILL, 0, total),
+            )
+
+    # -- history: the notes of what the backfill read ----------------------------------------
+
+    async def history_pages(
+        self, position: Cursor | None, started: datetime
+    ) -> AsyncGenerator[PollResult, None]:
+        """The backfill's queries again, a page of tickets' notes at a time, within budget."""
+        if not self.settings.conversations:
+            return
+        where = _Backfill.load(position)
+        bound = format_bms_time(started, self.zone)
+        cutoff = format_bms_time(started - self.settings.backfill, self.zone)
+        notes = self.budget_for(f"GET {NOTES_PATH}")
+        listing = self.budget_for(f"GET {TICKETS_PATH}")
+        reserve = max(listing.allowance // 10, 1)
+        pages = 0
+        while where.stage != DONE:
+            pages += 1
+            self._guard(pages, "history walk")
+            room = min(notes.allowance - notes.used(), self.settings.page_size)
+            total = _sum(where.open_total, where.closed_total)
+            if room <= 0 or listing.allowance - listing.used() <= reserve:
+                # This hour's budget is spent: wait here, without a request, for a later poll.
+                yield PollResult(cursor=where.dump(), progress=Progress(HISTORY, 0, total))
+                continue
+            before = self.requests
+            rows, scan = await self._scan_rows(
+                self._stage_filters(where.stage, bound, cutoff), where.scan
+            )
+            taken = rows[:room]
+            entries = await self._notes([str(pick(r, "Id")) for r in taken])
+            scan = replace(scan, offset=scan.offset + len(taken))
+            if where.stage == OPEN:
+                where = replace(where, open_total=scan.total)
+            else:
+                where = replace(where, closed_total=scan.total)
+            if not rows or scan.offset >= (scan.total or 0):
+                where = replace(where, stage=CLOSED if where.stage == OPEN else DONE, scan=_Scan())
+            else:
+                where = replace(where, scan=scan)
+            yield PollResult(
+                entries=entries,
+                cursor=where.dump(),
+                requests=self.requests - before,
+                progress=Progress(HISTORY, len(taken), _sum(where.open_total, where.closed_total)),
             )
 
     # -- incremental ------------------------------------------------------------------------
@@ -294,7 +334,16 @@ class KaseyaBmsConnector(Connector):
     async def _scan_page(
         self, filters: Mapping[str, Any], scan: _Scan
     ) -> tuple[list[Mapping[str, Any]], _Scan, bool]:
-        """One page of a bounded result set: its new rows, the scan after it, and whether done.
+        """One page of a bounded result set: its new rows, the scan after it, and whether done."""
+        rows, scan = await self._scan_rows(filters, scan)
+        after = _Scan(scan.offset + len(rows), scan.total)
+        return rows, after, not rows or after.offset >= (after.total or 0)
+
+    async def _scan_rows(
+        self, filters: Mapping[str, Any], scan: _Scan
+    ) -> tuple[list[Mapping[str, Any]], _Scan]:
+        """The rows of a bounded result set from ``scan.offset`` on (one page's worth), and
+        the scan they start at.
 
         When ``totalRecords`` fell since the last page, rows before our offset
         have left the set and the rest moved up: the offset steps back by as
@@ -316,38 +365,20 @@ class KaseyaBmsConnector(Connector):
             if scan.total is not None and total < scan.total and scan.offset:
                 scan = _Scan(max(scan.offset - (scan.total - total), 0), total)
                 continue  # rows moved up under us: read this stretch again
-            fresh = rows[scan.offset % size :]
-            offset = scan.offset + len(fresh)
-            done = not fresh or offset >= total
-            return list(fresh), _Scan(offset, total), done
+            return list(rows[scan.offset % size :]), _Scan(scan.offset, total)
         raise BadPayload(f"BMS ticket list kept shrinking under {REWINDS} reads of one page")
 
-    async def _notes(
-        self, ticket_ids: Sequence[str], *, best_effort: bool = False
-    ) -> tuple[ConversationEntry, ...]:
-        """Every note of these tickets (paged), fanned out ``concurrency`` at a time.
+    def _stage_filters(self, stage: str, bound: str, cutoff: str) -> dict[str, Any]:
+        """The backfill's query of a stage (the history walk runs the same)."""
+        if stage == OPEN:
+            return {"Filter.ExcludeCompleted": 1, "Filter.LastActivityUpdateTo": bound}
+        return {"Filter.CompletedDateFrom": cutoff, "Filter.LastActivityUpdateTo": bound}
 
-        ``best_effort`` (the backfill): a ticket whose notes would have to wait for
-        the endpoint's hourly budget is passed over, not waited for, so a large
-        tenant's backfill is never held up by its notes; those arrive with the
-        ticket's next change.
-        """
+    async def _notes(self, ticket_ids: Sequence[str]) -> tuple[ConversationEntry, ...]:
+        """Every note of these tickets (paged), fanned out ``concurrency`` at a time."""
         if not self.settings.conversations or not ticket_ids:
             return ()
-
-        async def read(ticket_id: str) -> list[ConversationEntry]:
-            if best_effort and self.budget_for(f"GET {NOTES_PATH}").delay() > 0:
-                self.notes_passed_over += 1
-                return []
-            try:
-                return await self._ticket_notes(ticket_id)
-            except RateLimited:
-                if not best_effort:
-                    raise
-                self.notes_passed_over += 1
-                return []
-
-        found = await fan_out(ticket_ids, read, self.limiter, retries=0 if best_effort else 4)
+        found = await fan_out(ticket_ids, self._ticket_notes, self.limiter)
         return tuple(entry for entries in found for entry in entries)
 
     async def _ticket_notes(self, ticket_id: str) -> list[ConversationEntry]:
@@ -442,6 +473,10 @@ def _when(value: object) -> datetime | None:
     except ValueError:
         return None
     return when.astimezone(UTC) if when.tzinfo is not None else None
+
+
+def _sum(first: int | None, second: int | None) -> int | None:
+    return None if first is None else first + (second or 0)
 
 
 def _count(value: object) -> int | None:
