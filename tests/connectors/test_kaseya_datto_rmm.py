@@ -651,3 +651,26 @@ async def test_the_entry_point_and_a_base_url_with_api_suffix() -> None:
         config = VendorConfig("rmm", "datto-rmm", f"{emu.base_url}/api/v2/", settings=values)
         async with DattoRmmConnector.make_client(config) as client:
             assert (await DattoRmmConnector(config, client).check()).startswith("ok, account")
+
+
+@pytest.mark.slow
+async def test_a_large_account_streams_in_pages_and_a_quiet_poll_emits_only_changes() -> None:
+    made = NOW - timedelta(days=3)
+    with DattoRmmEmulator(read_limit=None) as emu:
+        emu.put_tickets(
+            world(f"big{n}", created_at=made + timedelta(seconds=n)) for n in range(10_000)
+        )
+        async with connector_for(emu, reads_per_minute=100_000, **QUIET) as rmm:
+            first = await drain(rmm)
+            assert max(len(p.tickets) for p in first) <= 250  # memory bounded by a page
+            assert len({t.external_id for p in first for t in p.tickets}) == 10_000
+            for n in (5, 500, 9_999):
+                emu.put_ticket(
+                    world(f"big{n}", created_at=made + timedelta(seconds=n), priority=Priority.P1)
+                )
+            emu.resolve("big7")
+            second = await drain(rmm, first[-1].cursor)
+            assert len(rmm._known) == 9_999 and not rmm._seen  # the map holds open alerts only
+    changed = {t.external_id: t for p in second for t in p.tickets}
+    assert set(changed) == {emu.alert_uid(f"big{n}") for n in (5, 500, 9_999, 7)}
+    assert changed[emu.alert_uid("big7")].status is TicketStatus.RESOLVED
