@@ -40,7 +40,8 @@ how sure that is:
 * **Date-times** — the spec says ``date-time`` without a zone; here they are
   written as .NET writes a SQL ``datetime`` (no offset, trailing zeros of the
   fraction dropped) in ``zone`` (UTC), and filter values without an offset are
-  read in it — **assumed**. ``naive_times=False`` writes them with an offset.
+  read in it, to whatever fraction they carry — **assumed**. ``naive_times=False``
+  writes them with an offset.
   Ticket numbers look like ``T20260304.0042`` — **assumed** (no sample seen).
 * **Notes** ``GET …/tickets/{id}/notes`` (``PageSize``/``PageNumber``, oldest first —
   order **assumed**; no ``totalRecords``, as in the spec) and ``POST`` with

@@ -39,8 +39,11 @@ for a later poll, and a reserve of the list endpoint's hour is always left to
 the incremental polls, so a large tenant's history never holds up its live
 changes.
 
-Date-times are sent without an offset, in ``time_zone`` (UTC unless set): the
-spec does not say which zone BMS reads them in.
+Date-times are sent without an offset, in ``time_zone`` (UTC unless set), to
+the microsecond (``2026-03-04T09:02:37.123456``): the spec does not say which
+zone BMS reads them in, and whether it keeps a filter's fraction is not
+documented either (a bound cut to the second would only move a change into the
+next window, which starts ``overlap_seconds`` earlier).
 
 **Pacing.** BMS allows 1,500 calls an hour per endpoint (Kaseya's BMS API page)
 and answers carry no budget headers, so each endpoint (path template) has its
