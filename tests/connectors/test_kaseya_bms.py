@@ -517,6 +517,20 @@ async def test_the_history_waits_for_the_notes_budget_without_requests() -> None
     assert {e.body for p in rest for e in p.entries} | set(read) == {f"note {i}" for i in range(5)}
 
 
+async def test_a_429_in_the_history_walk_never_fails_the_poll() -> None:
+    with KaseyaBmsEmulator() as emu:
+        emu.put_ticket(world("a"))
+        emu.put_entry("a", WorldEntry("n", "Kim", "old note", NOW - timedelta(hours=4)))
+        limited = Reply(429, {"success": False, "error": {"code": 429}}, {"Retry-After": "900"})
+        emu.inject_on(f"{TICKETS_PATH}/{emu.ticket_id('a')}/notes", limited)
+        async with connector_for(emu) as bms:
+            first = await drain(bms)  # the walk meets the 429 and waits in place
+            second = await drain(bms, first[-1].cursor)
+    assert [p.progress.phase for p in first if p.progress][-1] == "history"
+    assert not [e for p in first for e in p.entries]
+    assert [e.body for p in second for e in p.entries] == ["old note"]
+
+
 @pytest.mark.parametrize("hostile", HOSTILE_STRINGS)
 async def test_hostile_text_never_survives_as_an_escape(hostile: str) -> None:
     with KaseyaBmsEmulator() as emu:

@@ -67,7 +67,7 @@ import httpx2
 
 from connectors.actions import Action, ActionKind, ActionResult, PlannedRequest
 from connectors.base import Connector, VendorConfig
-from connectors.errors import BadPayload, ConnectorError
+from connectors.errors import BadPayload, ConnectorError, RateLimited
 from connectors.fanout import fan_out
 from connectors.http import DEFAULT_DEADLINE, decode_json, send
 from connectors.kaseya.bms import actions
@@ -256,22 +256,34 @@ class KaseyaBmsConnector(Connector):
         notes = self.budget_for(f"GET {NOTES_PATH}")
         listing = self.budget_for(f"GET {TICKETS_PATH}")
         reserve = max(listing.allowance // 10, 1)
+        blocked = False  # set by a refusal: the rest of this poll's walk waits, no requests
         pages = 0
         while where.stage != DONE:
             pages += 1
             self._guard(pages, "history walk")
             room = min(notes.allowance - notes.used(), self.settings.page_size)
             total = _sum(where.open_total, where.closed_total)
-            if room <= 0 or listing.allowance - listing.used() <= reserve:
+            if blocked or room <= 0 or listing.allowance - listing.used() <= reserve:
                 # This hour's budget is spent: wait here, without a request, for a later poll.
                 yield PollResult(cursor=where.dump(), progress=Progress(HISTORY, 0, total))
                 continue
             before = self.requests
-            rows, scan = await self._scan_rows(
-                self._stage_filters(where.stage, bound, cutoff), where.scan
-            )
-            taken = rows[:room]
-            entries = await self._notes([str(pick(r, "Id")) for r in taken])
+            try:
+                rows, scan = await self._scan_rows(
+                    self._stage_filters(where.stage, bound, cutoff), where.scan
+                )
+                taken = rows[:room]
+                entries = await self._notes([str(pick(r, "Id")) for r in taken])
+            except RateLimited:
+                # A ticket with many pages of notes (or another integration) spent the hour
+                # after all: the walk waits here; a live poll is never failed for history.
+                blocked = True
+                yield PollResult(
+                    cursor=where.dump(),
+                    requests=self.requests - before,
+                    progress=Progress(HISTORY, 0, total),
+                )
+                continue
             scan = replace(scan, offset=scan.offset + len(taken))
             if where.stage == OPEN:
                 where = replace(where, open_total=scan.total)
