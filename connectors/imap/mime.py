@@ -19,12 +19,13 @@ count, and the disposition follows the (optional) MD5.
 from __future__ import annotations
 
 import binascii
+import codecs
 import quopri
 from collections.abc import Sequence
 from dataclasses import dataclass
 from email.header import decode_header, make_header
-from email.utils import collapse_rfc2231_value, decode_rfc2231
 from typing import Any
+from urllib.parse import unquote
 
 __all__ = ["Leaf", "Structure", "decode_part", "parse_structure"]
 
@@ -162,8 +163,7 @@ def _disposition(value: Any) -> tuple[str | None, dict[str, str]]:
 def _filename(params: dict[str, str], name: str) -> str | None:
     """A file name from ``name``, RFC 2231 ``name*`` (and continuations) or RFC 2047 words."""
     if f"{name}*" in params:
-        extended = collapse_rfc2231_value(decode_rfc2231(params[f"{name}*"]))
-        return extended or None
+        return _rfc2231(params[f"{name}*"]) or None
     start = len(name) + 1
     pieces = sorted(
         (k for k in params if k.startswith(f"{name}*") and k[start:].rstrip("*").isdigit()),
@@ -172,7 +172,7 @@ def _filename(params: dict[str, str], name: str) -> str | None:
     if pieces:
         joined = "".join(params[key] for key in pieces)
         if pieces[0].endswith("*"):
-            joined = collapse_rfc2231_value(decode_rfc2231(joined))
+            joined = _rfc2231(joined)
         return joined or None
     value = params.get(name)
     if not value:
@@ -183,6 +183,18 @@ def _filename(params: dict[str, str], name: str) -> str | None:
         except Exception:  # a broken encoded word: keep what was sent
             return value
     return value
+
+
+def _rfc2231(value: str) -> str:
+    """An RFC 2231 extended value (``charset'lang'percent-encoded``) as text."""
+    parts = value.split("'", 2)
+    if len(parts) != 3:
+        return unquote(value)
+    charset = parts[0] or "utf-8"
+    try:
+        return unquote(parts[2], encoding=charset, errors="replace")
+    except LookupError:
+        return unquote(parts[2], errors="replace")
 
 
 def decode_part(data: bytes, leaf: Leaf, *, truncated: bool) -> str:
@@ -209,14 +221,16 @@ def decode_part(data: bytes, leaf: Leaf, *, truncated: bool) -> str:
         raw = quopri.decodestring(data)
     else:
         raw = data
-    return _charset_decode(raw, leaf.charset)
+    return _charset_decode(raw, leaf.charset, final=not truncated)
 
 
-def _charset_decode(raw: bytes, charset: str | None) -> str:
+def _charset_decode(raw: bytes, charset: str | None, *, final: bool) -> str:
+    """Bytes as text; a cut part drops an incomplete last character instead of showing U+FFFD."""
     name = (charset or "").strip().strip('"').lower() or "utf-8"
     if name in ("us-ascii", "ascii", "unknown-8bit", "x-unknown"):
         name = "utf-8"  # mislabelled 8-bit mail is far more often UTF-8 than not
     try:
-        return raw.decode(name, "replace")
+        decoder = codecs.getincrementaldecoder(name)(errors="replace")
     except LookupError:
-        return raw.decode("utf-8", "replace")
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    return str(decoder.decode(raw, final=final))
