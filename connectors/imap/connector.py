@@ -247,11 +247,14 @@ class ImapConnector(Connector):
                 state = state.backfill_finished(self.settings.overlap)
                 state = state.incremental_advanced(handover.dump())
                 yield PollResult(cursor=state.dump(), progress=Progress(BACKFILL, done, None))
-            read = 0
+            read, pages = 0, 0
             async for page, position in self._incremental(session, snap, state, now, budget):
                 state = state.incremental_advanced(position.dump())
                 read += len(page.tickets)
+                pages += 1
                 yield replace(page, cursor=state.dump(), progress=Progress(INCREMENTAL, read))
+            if not pages:  # nothing new: one empty page still reports the poll's position
+                yield PollResult(cursor=state.dump(), progress=Progress(INCREMENTAL, 0))
 
     async def _incremental(
         self, session: Session, snap: Snapshot, state: SyncState, now: datetime, budget: _Budget
