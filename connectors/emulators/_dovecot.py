@@ -30,6 +30,7 @@ import contextlib
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -190,12 +191,18 @@ class DovecotServer:
         """Stop the server (its master and children); the mail stays while ``keep_mail``."""
         process, self._process = self._process, None
         if process is not None and process.poll() is None:
-            process.terminate()
+            # The master and every process it started (logins, imap sessions) are one
+            # process group of ours: a stop drops open sessions, as a crashed server would.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
             try:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                process.kill()
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
                 process.wait(timeout=10)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)  # a session that outlived its master
             # Dovecot's children leave with their master; wait for the port to be free.
             deadline = time.monotonic() + 5
             while time.monotonic() < deadline and self._listening():

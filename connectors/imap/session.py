@@ -253,6 +253,8 @@ class Session:
             )
         if isinstance(exc, imap_errors.IMAPClientAbortError):
             text = _server_text(exc)
+            if what == "connect" and "unexpected response" in text:
+                return BadPayload(f"{where} did not greet as an IMAP server: {text}")
             if _busy(text):
                 return RateLimited(f"IMAP server busy: {text}", retry_after=None, http_status=None)
             return TransientError(f"IMAP connection to {where} lost during {what}{stopped}: {text}")
