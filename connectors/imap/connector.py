@@ -218,7 +218,8 @@ class ImapConnector(Connector):
     async def pages(self, cursor: Cursor | None) -> AsyncGenerator[PollResult, None]:
         """Backfill (while one is pending), then flag changes and new mail; page by page."""
         now = datetime.now(UTC)
-        state = SyncState.load(cursor, now)
+        # Conversations come on the same pages as their threads: no history walk.
+        state = SyncState.load(cursor, now).history_finished()
         budget = _Budget(self.settings.max_pages)
         async with self._session() as (session, snap):
             if state.backfill is not None:

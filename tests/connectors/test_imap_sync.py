@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -199,3 +200,49 @@ async def test_a_big_folder_costs_the_same_per_page(server: DovecotServer) -> No
     assert len(_entry_ids(pages)) == 20
     assert max(calls) <= 5 * 10  # a window is ten pages wide
     assert len(calls) <= 10
+
+
+def _plain(i: int) -> bytes:
+    return (
+        f"From: Vendor {i % 7} <vendor{i % 7}@example.com>\n"
+        f"Subject: Re: INC{i:07d} printer queue\n"
+        f"Message-ID: <bulk{i}@t>\n"
+        f"References: <thread{i % 1000}@t>\n"
+        "Content-Type: text/plain; charset=utf-8\n\n"
+        f"Update {i} on the print queue.\n"
+    ).encode()
+
+
+@pytest.mark.slow
+async def test_twenty_thousand_mails_page_at_a_constant_cost(server: DovecotServer) -> None:
+    """A folder of 20,000 messages: every page costs the same few IMAP calls, none of
+    them lists the folder, and the last pages are no slower than the first."""
+    total = 20_000
+    server.deliver(_plain(i) for i in range(total))
+    imap = connector(server, page_size=500, match={"hosting": "servicenow"})
+    searches: list[int] = []
+    original = imap._run
+
+    async def counting(fn, *args):  # type: ignore[no-untyped-def]
+        result = await original(fn, *args)
+        if getattr(fn, "__name__", "") == "search":
+            searches.append(len(result))
+        return result
+
+    imap._run = counting  # type: ignore[method-assign]
+    read = 0
+    durations: list[float] = []
+    requests: list[int] = []
+    last = time.monotonic()
+    async for page in imap.pages(None):
+        now = time.monotonic()
+        if page.entries:
+            durations.append(now - last)
+            requests.append(page.requests)
+        read += len(page.entries)
+        last = now
+    assert read == total
+    assert max(searches) <= 500 * 10
+    assert max(requests) <= 3  # headers and structure, then the one text section
+    first, final = sorted(durations[:5])[2], sorted(durations[-5:])[2]
+    assert final < first * 3 + 0.2
