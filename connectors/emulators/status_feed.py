@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 from abc import abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -49,6 +50,7 @@ __all__ = [
     "FeedGroup",
     "FeedUpdate",
     "StatusFeedEmulator",
+    "dump_json",
 ]
 
 INCIDENT_STATUSES = ("investigating", "identified", "monitoring", "resolved", "postmortem")
@@ -66,6 +68,16 @@ DEFAULT_COMPONENTS: tuple[tuple[str, str | None], ...] = (
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def dump_json(value: Any) -> str:
+    """JSON text with non-ASCII as it is; lone surrogates (hostile tests) as ``\\u`` escapes."""
+    text = json.dumps(value, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(value)
+    return text
 
 
 @dataclass

@@ -64,13 +64,19 @@ class StatusFeedConnector(Connector):
         """Keys of this connector's own to keep in the cursor beside the validators."""
         return {}
 
+    def hints(self) -> dict[str, str]:
+        """Why a document may be missing (404), by path, where the connector knows."""
+        return {}
+
     def unchanged(self, cursor: Cursor) -> None:
         """Called when nothing changed; raise if the copy held can no longer be trusted."""
 
     async def pages(self, cursor: Cursor | None) -> AsyncGenerator[PollResult, None]:
         """The one page of a poll: the new snapshot, or ``status=None`` when unchanged."""
         saved = load_validators(cursor, self.feed_version)
-        fetched = await fetch_documents(self.client, self.document_paths(), saved, self.limiter)
+        fetched = await fetch_documents(
+            self.client, self.document_paths(), saved, self.limiter, self.hints()
+        )
         if fetched.documents is None:
             assert cursor is not None  # validators come only from a saved cursor
             self.unchanged(cursor)
@@ -86,7 +92,9 @@ class StatusFeedConnector(Connector):
 
     async def check(self) -> str:
         """Read and map the documents once: proves the host serves this kind of feed."""
-        fetched = await fetch_documents(self.client, self.document_paths(), {}, self.limiter)
+        fetched = await fetch_documents(
+            self.client, self.document_paths(), {}, self.limiter, self.hints()
+        )
         assert fetched.documents is not None  # nothing was sent conditionally
         snapshot = self.read(fetched.documents)
         return summary(snapshot)

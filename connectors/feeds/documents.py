@@ -127,15 +127,26 @@ async def fetch_documents(
     paths: Sequence[str],
     saved: Mapping[str, Validators],
     limiter: Limiter,
+    hints: Mapping[str, str] | None = None,
 ) -> Fetched:
-    """Read ``paths`` conditionally; re-read in full the unchanged ones when another changed."""
+    """Read ``paths`` conditionally; re-read in full the unchanged ones when another changed.
+
+    A ``404`` names the path, and ``hints[path]`` when the connector knows why a
+    document may be missing (a feature the page owner has to switch on).
+    """
     requests = 0
 
     async def get(path: str, validators: Validators | None) -> httpx2.Response:
         nonlocal requests
         requests += 1
         headers = validators.headers() if validators else None
-        return await limiter.run(lambda: send(client, "GET", path, headers=headers or None))
+        try:
+            return await limiter.run(lambda: send(client, "GET", path, headers=headers or None))
+        except ConnectorError as exc:
+            if exc.http_status != 404:
+                raise
+            hint = (hints or {}).get(path) or "check base_url"
+            raise ConnectorError(f"{exc} for {path}: {hint}", http_status=404) from None
 
     answers: dict[str, httpx2.Response] = {}
     for path in paths:  # a feed has one or two documents: in order, so a failure stops early

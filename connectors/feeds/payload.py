@@ -44,6 +44,8 @@ def _charset(content_type: str | None) -> str | None:
 def decode_text(content: bytes, content_type: str | None, vendor: str) -> str:
     """The body as text: a byte-order mark decides, then the declared charset, then UTF-8.
 
+    Bytes that are not valid in that encoding become U+FFFD.
+
     AWS serves its health feed as UTF-16 with a BOM and says so in the
     ``Content-Type``; a client that assumes UTF-8 reads mojibake.
     """
@@ -56,10 +58,8 @@ def decode_text(content: bytes, content_type: str | None, vendor: str) -> str:
                 encoding = codecs.lookup(declared).name
             except LookupError:
                 raise BadPayload(f"{vendor}: unknown charset {declared[:30]!r}") from None
-    try:
-        return content.decode(encoding)
-    except UnicodeDecodeError:
-        raise BadPayload(f"{vendor}: body is not valid {encoding}") from None
+    # A broken byte becomes U+FFFD rather than hiding every incident in the document.
+    return content.decode(encoding, errors="replace")
 
 
 def read_json(content: bytes, content_type: str | None, vendor: str) -> Any:
