@@ -14,10 +14,11 @@ are whole seconds with ``+00:00``. The Cloud variant adds
 has no locations and writes ``external_desc`` as Markdown (``**Title**``,
 then the text, then ``**Description**``).
 
-World mapping: a component is a *product*, its group a *location*
-(``europe-west1``); an incident's impact becomes ``status_impact`` (minor →
-``SERVICE_INFORMATION``/low, major → ``SERVICE_DISRUPTION``/medium, critical
-→ ``SERVICE_OUTAGE``/high) and its resolving update ``AVAILABLE``.
+World mapping: a component is a *product* in one *location* (its group,
+``europe-west1``), and components of one name are one product (one id); an
+incident's impact becomes ``status_impact`` (minor → ``SERVICE_INFORMATION``/
+low, major → ``SERVICE_DISRUPTION``/medium, critical → ``SERVICE_OUTAGE``/
+high) and its resolving update ``AVAILABLE``.
 Maintenance windows are not rendered: Google publishes none in this file.
 
 Assumed, not confirmed [U]: that Google's host answers conditional requests
@@ -136,11 +137,12 @@ class GoogleStatusEmulator(StatusFeedEmulator):
         row["most_recent_update"] = updates[0] if updates else None
         row["status_impact"] = status_impact
         row["severity"] = severity
-        if len(products) == 1:
-            row["service_key"], row["service_name"] = products[0].id, products[0].name
+        titles = list(dict.fromkeys(p.name for p in products))
+        if len(titles) == 1:
+            row["service_key"], row["service_name"] = self.product_id(titles[0]), titles[0]
         else:
             row["service_key"], row["service_name"] = "zall", "Multiple Products"
-        row["affected_products"] = [{"title": p.name, "id": p.id} for p in products]
+        row["affected_products"] = [{"title": t, "id": self.product_id(t)} for t in titles]
         row["uri"] = f"incidents/{event.id}"
         if not self.workspace:
             row["currently_affected_locations"] = locations
@@ -172,6 +174,12 @@ class GoogleStatusEmulator(StatusFeedEmulator):
             return event.name
         first = event.updates[-1].body if event.updates else ""
         return f"**Title**\n{event.name}\n**Description**\n{first}"
+
+    def product_id(self, title: str) -> str:
+        """A product's id: one per product name, whatever its locations (20 letters/digits)."""
+        digest = hashlib.sha256(f"product:{title}".encode("utf-8", "surrogatepass")).digest()
+        alphabet = self.id_alphabet
+        return "".join(alphabet[b % len(alphabet)] for b in digest[:20])
 
     @staticmethod
     def _locations(products: list[FeedComponent]) -> list[dict[str, str]]:
