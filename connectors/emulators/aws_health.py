@@ -41,7 +41,6 @@ from connectors.emulators.status_feed import (
     FeedEvent,
     StatusFeedEmulator,
     _utc_now,
-    dump_json,
 )
 
 __all__ = ["EMULATOR", "AwsHealthEmulator"]
@@ -117,16 +116,16 @@ class AwsHealthEmulator(StatusFeedEmulator):
 
     def _render(self) -> Document:
         now = self.clock()
-        shown = [
-            e
-            for e in self.events.values()
-            if not e.maintenance
-            and (
-                not e.closed
-                or (e.resolved_at is not None and now - e.resolved_at <= self.resolved_ttl)
-            )
-        ]
-        text = dump_json([self._event(e) for e in shown])
+        recent: list[FeedEvent] = []
+        for event in reversed(self.closed.values()):  # newest closed first: stop at the ttl
+            if event.resolved_at is None or now - event.resolved_at > self.resolved_ttl:
+                break
+            recent.append(event)
+        shown = [e for e in self.current.values() if not e.maintenance]
+        shown += [e for e in reversed(recent) if not e.maintenance]
+        text = (
+            "[" + ",".join(self.fragment(e, self._event) for e in sorted(shown, key=_created)) + "]"
+        )
         return Document(b"\xfe\xff" + text.encode("utf-16-be"), CONTENT_TYPE)
 
     def _event(self, event: FeedEvent) -> dict[str, Any]:
@@ -186,6 +185,10 @@ class AwsHealthEmulator(StatusFeedEmulator):
     def _key(service: FeedComponent) -> str:
         short = service_key(service.name)
         return f"{short}-{service.group}" if service.group else short
+
+
+def _created(event: FeedEvent) -> datetime:
+    return event.created_at
 
 
 EMULATOR = AwsHealthEmulator

@@ -43,7 +43,6 @@ from connectors.emulators.status_feed import (
     FeedEvent,
     StatusFeedEmulator,
     _utc_now,
-    dump_json,
 )
 
 __all__ = ["EMULATOR", "GoogleStatusEmulator"]
@@ -82,6 +81,7 @@ class GoogleStatusEmulator(StatusFeedEmulator):
         validators: Sequence[str] = ("etag", "last_modified"),
     ) -> None:
         self.workspace = workspace
+        self._product_ids: dict[str, str] = {}
         super().__init__(
             page_name=page_name,
             components=components,
@@ -110,9 +110,9 @@ class GoogleStatusEmulator(StatusFeedEmulator):
     # -- wire format -------------------------------------------------------------
 
     def _render(self) -> Document:
-        events = [e for e in reversed(self.events.values()) if not e.maintenance]
-        rows = [self._incident(e) for e in events]
-        return Document(dump_json(rows).encode(), JSON)
+        events = (e for e in reversed(self.events.values()) if not e.maintenance)
+        text = "[" + ",".join(self.fragment(e, self._incident) for e in events) + "]"
+        return Document(text.encode(), JSON)
 
     def _incident(self, event: FeedEvent) -> dict[str, Any]:
         products = self.affected_components(event)
@@ -177,9 +177,14 @@ class GoogleStatusEmulator(StatusFeedEmulator):
 
     def product_id(self, title: str) -> str:
         """A product's id: one per product name, whatever its locations (20 letters/digits)."""
-        digest = hashlib.sha256(f"product:{title}".encode("utf-8", "surrogatepass")).digest()
-        alphabet = self.id_alphabet
-        return "".join(alphabet[b % len(alphabet)] for b in digest[:20])
+        known = self._product_ids.get(title)
+        if known is None:
+            digest = hashlib.sha256(f"product:{title}".encode("utf-8", "surrogatepass")).digest()
+            alphabet = self.id_alphabet
+            known = self._product_ids[title] = "".join(
+                alphabet[b % len(alphabet)] for b in digest[:20]
+            )
+        return known
 
     @staticmethod
     def _locations(products: list[FeedComponent]) -> list[dict[str, str]]:

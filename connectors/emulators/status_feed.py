@@ -183,10 +183,14 @@ class StatusFeedEmulator(Emulator):
         """Every incident and maintenance ever published, oldest first, by id."""
         self.current: dict[str, FeedEvent] = {}
         """The events not yet closed, oldest first."""
+        self.closed: dict[str, FeedEvent] = {}
+        """Closed events in the order they closed, oldest first (feeds that keep resolved
+        events for a while read the newest end of it, not the whole history)."""
         self.version = 0
         self.changed_at = self.clock()
         self._positions = itertools.count(1)
         self._cache: dict[str, tuple[object, Document, str]] = {}
+        self._fragments: dict[str, tuple[object, str]] = {}
         for name, group in components:
             self.add_component(name, group)
 
@@ -211,6 +215,20 @@ class StatusFeedEmulator(Emulator):
     def not_found(self, request: Request) -> Reply:
         """The vendor's answer to a path it does not serve."""
         return Reply(404, {"error": "Not found"})
+
+    def fragment(self, event: FeedEvent, render: Callable[[FeedEvent], Any]) -> str:
+        """``render(event)`` as JSON text, kept until the event changes.
+
+        A history document re-renders only the events that changed: a closed
+        incident is rendered once, however many times the document is.
+        """
+        key = (event.updated_at, event.status, len(event.updates), event.resolved_at)
+        cached = self._fragments.get(event.id)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        text = dump_json(render(event))
+        self._fragments[event.id] = (key, text)
+        return text
 
     # -- mutators ---------------------------------------------------------------
 
@@ -334,8 +352,11 @@ class StatusFeedEmulator(Emulator):
             event.updates.insert(0, self._update(event, status, body, now))
             if event.closed:
                 self.current.pop(event.id, None)
+                self.closed.pop(event.id, None)
+                self.closed[event.id] = event
             else:
                 self.current[event.id] = event
+                self.closed.pop(event.id, None)
 
     def resolve_incident(self, event_id: str, body: str | None = None) -> None:
         """Resolve an incident (or complete a maintenance): it leaves the current documents."""

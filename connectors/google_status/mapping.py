@@ -44,6 +44,9 @@ IMPACT = {
     "SERVICE_OUTAGE": "critical",
 }
 """Google's ``status_impact`` as the shared impact (anything else open counts as minor)."""
+_FRESHNESS_ROWS = 50
+"""The file is newest first: the page's last change is among its first rows or its open ones
+(the rest of a history of thousands is not parsed for it)."""
 _HEADING = re.compile(r"^\s*(\*\*|__)[^*_]{1,60}(\*\*|__)\s*:?\s*$")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
@@ -77,11 +80,12 @@ def incidents_to_snapshot(
     newest = None
     incidents: list[IncidentRecord] = []
     affected: dict[str, tuple[str, list[tuple[ComponentState, str]]]] = {}
-    for item in payload:
+    for index, item in enumerate(payload):
         row = READ.mapping(item, "incident")
-        modified = READ.time(row.get("modified"), "incident modified")
-        if modified is not None and (newest is None or modified > newest):
-            newest = modified
+        if index < _FRESHNESS_ROWS or is_open(row):
+            modified = READ.time(row.get("modified"), "incident modified")
+            if modified is not None and (newest is None or modified > newest):
+                newest = modified
         if not is_open(row):
             continue
         named = _products(row)
