@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
-from connectors.emulators.status_feed import (
+from connectors.emulators._status_feed import (
     Document,
     FeedComponent,
     FeedEvent,

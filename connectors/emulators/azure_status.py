@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from typing import ClassVar
 from xml.sax.saxutils import escape
 
-from connectors.emulators.status_feed import (
+from connectors.emulators._status_feed import (
     DEFAULT_COMPONENTS,
     Document,
     FeedEvent,

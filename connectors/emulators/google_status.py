@@ -35,8 +35,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from connectors.emulators.base import Reply, Request
-from connectors.emulators.status_feed import (
+from connectors.emulators._status_feed import (
     DEFAULT_COMPONENTS,
     Document,
     FeedComponent,
@@ -44,6 +43,7 @@ from connectors.emulators.status_feed import (
     StatusFeedEmulator,
     _utc_now,
 )
+from connectors.emulators.base import Reply, Request
 
 __all__ = ["EMULATOR", "GoogleStatusEmulator"]
 

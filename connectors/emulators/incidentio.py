@@ -31,8 +31,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from connectors.emulators.base import Reply, Request
-from connectors.emulators.status_feed import (
+from connectors.emulators._status_feed import (
     DEFAULT_COMPONENTS,
     Document,
     FeedEvent,
@@ -40,6 +39,7 @@ from connectors.emulators.status_feed import (
     _utc_now,
     dump_json,
 )
+from connectors.emulators.base import Reply, Request
 from connectors.feeds.rollup import IMPACT_FOR_STATE, describe, worst_indicator
 from connectors.records import ComponentState
 

@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from connectors.emulators.status_feed import (
+from connectors.emulators._status_feed import (
     DEFAULT_COMPONENTS,
     Document,
     FeedComponent,

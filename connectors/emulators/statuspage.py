@@ -30,7 +30,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
-from connectors.emulators.status_feed import (
+from connectors.emulators._status_feed import (
     CLOSED,
     DEFAULT_COMPONENTS,
     Document,

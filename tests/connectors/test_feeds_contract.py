@@ -19,8 +19,8 @@ import pytest
 from connectors import VendorConfig, load_connector
 from connectors.actions import Action, ActionKind, UnsupportedAction
 from connectors.emulators import emulator_for
+from connectors.emulators._status_feed import StatusFeedEmulator
 from connectors.emulators.base import Reply
-from connectors.emulators.status_feed import StatusFeedEmulator
 from connectors.errors import (
     BadPayload,
     ConfigurationError,
