@@ -135,7 +135,10 @@ def candidates(conn: Connection, now: datetime, clocks: bool = True) -> Transiti
         new_tickets=tuple(_new_tickets(conn, int(last_ticket), max_ticket, first_ok)),
         vendors=tuple(_vendors(conn, first_ok)),
         failed_actions=tuple(_failed_actions(conn)),
-        case_changes=tuple(_case_changes(conn, int(last_audit), max_audit)),
+        # the first sweep ever starts after the audit log's past: old case changes are no news
+        case_changes=tuple(_case_changes(conn, int(last_audit), max_audit))
+        if swept_at is not None
+        else (),
     )
 
 
@@ -316,7 +319,9 @@ def _case_changes(
     rows = conn.execute(
         select(AUDIT.c.id, AUDIT.c.case_id, CASES.c.title, AUDIT.c.action, AUDIT.c.detail)
         .join(CASES, CASES.c.id == AUDIT.c.case_id)
-        .where(AUDIT.c.id > after, AUDIT.c.id <= upto, AUDIT.c.action.like("case-%"))
+        .where(
+            AUDIT.c.id > after, AUDIT.c.id <= upto, AUDIT.c.action.like("case %")
+        )  # case opened/add/remove/closed
         .order_by(AUDIT.c.id)
     )
     for audit_id, case_id, title, action, detail in rows:
