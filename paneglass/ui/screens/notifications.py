@@ -20,7 +20,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widget import Widget
-from textual.widgets import Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from paneglass.notify.events import Event
 from paneglass.sla import ClockState
@@ -63,9 +63,39 @@ class NotificationsScreen(TablePaneScreen[NotificationView]):
     PANE_ID = "notifications-pane"
     PANE_TITLE = "Notifications"
     COLUMNS = ("State", "When", "Event", "Vendor", "Ticket", "P", "What", "Acknowledged")
+    NARROW_COLUMNS = ("State", "When", "Event", "Ticket", "P", "What")
+    """Below :data:`WIDE` columns: vendor and ticket share a column, the acknowledgement is
+    in the state and the detail below, so the title keeps room without scrolling sideways."""
+    WIDE = 120
 
     def __init__(self, store: Store, *, clock: Callable[[], datetime], zone: tzinfo | None) -> None:
         super().__init__(store, clock=clock, zone=zone)
+        self._narrow = False
+        self._title_width = 24
+
+    def on_resize(self) -> None:
+        if self._fit_columns():
+            self._show(self.rows)
+
+    def _show(self, rows: list[NotificationView]) -> None:
+        self._fit_columns()
+        if self._narrow:  # the title takes what the widest cell of each other column leaves
+            used = 2 + 2  # the pane's borders, the vertical scrollbar
+            for column in zip(*(self.cells(r)[:-1] for r in rows), strict=True):
+                used += max(c.cell_len for c in column) + 2  # a cell's padding
+            self._title_width = max(12, (self.size.width or 80) - used - 2)
+        super()._show(rows)
+
+    def _fit_columns(self) -> bool:
+        """The column set for this width; True when it changed."""
+        narrow = (self.size.width or self.WIDE) < self.WIDE
+        if narrow == self._narrow:
+            return False
+        self._narrow = narrow
+        table = self.query_one(DataTable)
+        table.clear(columns=True)
+        table.add_columns(*(self.NARROW_COLUMNS if narrow else self.COLUMNS))
+        return True
 
     def compose_below(self) -> Iterable[Widget]:
         """The highlighted notification in full."""
@@ -103,6 +133,16 @@ class NotificationsScreen(TablePaneScreen[NotificationView]):
             if local_time(row.recorded_at, self.zone, "%Y-%m-%d") == today
             else "%d %b %H:%M"
         )
+        if self._narrow:
+            where = row.ticket_key or row.vendor or ""
+            return (
+                Text(face.label, style=face.rich_style(variables)),
+                Text(local_time(row.recorded_at, self.zone, fmt)),
+                event_text,
+                Text(safe_line(where, 14)),
+                Text(row.priority or ""),
+                Text(safe_line(row.title, self._title_width)),
+            )
         title_width = max(24, (self.size.width or 120) - 112)
         return (
             Text(face.label, style=face.rich_style(variables)),
@@ -150,6 +190,11 @@ class NotificationsScreen(TablePaneScreen[NotificationView]):
             if item.acked_at is not None:
                 lines.append(
                     f"acknowledged by {item.acked_by} {local_time(item.acked_at, self.zone)}"
+                )
+            elif item.snoozed_until is not None and item.snoozed_until > self.clock():
+                lines.append(
+                    f"snoozed by {item.snoozed_by} until "
+                    f"{local_time(item.snoozed_until, self.zone)}"
                 )
         text = "\n".join(safe_line(line, 300) for line in lines)
         self.query_one("#notification-detail", Static).update(plain(text))
