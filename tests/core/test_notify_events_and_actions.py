@@ -7,6 +7,7 @@ webhook receiver on 127.0.0.1; the clock is moved by hand.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import tomllib
 from datetime import timedelta
@@ -32,6 +33,7 @@ from paneglass.store import Actor, NewAction, PollRunInfo, Store
 from tests.core.test_notifications import T0, World, settings, ticket, write
 from tests.hostile import HOSTILE_STRINGS
 from tests.notify_servers import WebhookReceiver
+from tests.ui.test_notify_demo import Viewer, wait_for
 
 EVERYTHING = """
 [[notify.rules]]
@@ -235,3 +237,25 @@ def test_store_is_closed_cleanly(tmp_path: Path) -> None:
     store = Store(f"sqlite:///{tmp_path / 'x.db'}")
     assert store.unacked_notifications() == 0
     store.close()
+
+
+async def test_an_acknowledgement_in_one_console_shows_in_another(tmp_path: Path) -> None:
+    """A second console (its own process, following the store) shows who acknowledged."""
+    world = World(tmp_path, settings(tmp_path, EVERYTHING))
+    await world.at(0)
+    world.add(ticket("7", T0))
+    await world.at(0.5)
+    (item,) = world.store.notification_rows()
+    world.store.close()
+    viewer = Viewer(world.store.url, "pane")
+    try:
+        assert await asyncio.to_thread(viewer.ready.wait, 60), viewer.lines[-20:]
+        await wait_for(lambda: f"pane {item.id}:-" in viewer.lines, 30, "the pane to show it")
+        other = Store(world.store.url)
+        other.acknowledge(Actor("maria", "pts/3"), T0, notification_id=item.id)
+        other.close()
+        await wait_for(
+            lambda: f"pane {item.id}:maria" in viewer.lines, 30, "the other console to see it"
+        )
+    finally:
+        viewer.stop()
