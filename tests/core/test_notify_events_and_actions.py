@@ -30,7 +30,7 @@ from paneglass.config import parse_config
 from paneglass.notify.rules import Webhook
 from paneglass.notify.webhook import send_webhook
 from paneglass.store import Actor, NewAction, PollRunInfo, Store
-from tests.core.test_notifications import T0, World, settings, ticket, write
+from tests.core.test_notifications import T0, TOAST_RULE, World, settings, ticket, write
 from tests.hostile import HOSTILE_STRINGS
 from tests.notify_servers import WebhookReceiver
 from tests.ui.test_notify_demo import Viewer, wait_for
@@ -259,3 +259,24 @@ async def test_an_acknowledgement_in_one_console_shows_in_another(tmp_path: Path
         )
     finally:
         viewer.stop()
+
+
+async def test_a_wall_shows_each_firing_but_never_rings_unless_told(tmp_path: Path) -> None:
+    """Default [wall]: toasts, no bell, no desktop notification; a console rings once."""
+    world = World(tmp_path, settings(tmp_path, TOAST_RULE))
+    world.add(ticket("5", T0 - timedelta(minutes=14)))
+    viewers = [Viewer(world.store.url, "wall"), Viewer(world.store.url, "console")]
+    try:
+        for viewer in viewers:
+            assert await asyncio.to_thread(viewer.ready.wait, 60), viewer.lines[-20:]
+        await world.at(1)  # breached at 1 min: one firing with toast and bell
+        await world.at(2)
+        assert world.sends() == [("first", "P1 SLA")]
+        await wait_for(lambda: all(v.last[0] for v in viewers), 30, "both to show it")
+        await asyncio.sleep(2)  # anything doubled would show by now
+        wall, console = (v.last for v in viewers)
+        assert len(wall[0]) == 1 and wall[1] == 0 and wall[2] == 0, wall
+        assert len(console[0]) == 1 and console[1] == 1, console
+    finally:
+        for viewer in viewers:
+            viewer.stop()
