@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import tomllib
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -29,7 +30,7 @@ from paneglass.collect.notifier import Notifier
 from paneglass.config import parse_config
 from paneglass.notify.rules import Webhook
 from paneglass.notify.webhook import send_webhook
-from paneglass.store import Actor, NewAction, PollRunInfo, Store
+from paneglass.store import Actor, NewAction, NotificationView, PollRunInfo, Store
 from tests.core.test_notifications import T0, TOAST_RULE, World, settings, ticket, write
 from tests.hostile import HOSTILE_STRINGS
 from tests.notify_servers import WebhookReceiver
@@ -280,3 +281,53 @@ async def test_a_wall_shows_each_firing_but_never_rings_unless_told(tmp_path: Pa
     finally:
         for viewer in viewers:
             viewer.stop()
+
+
+def test_which_tickets_a_rule_covers() -> None:
+    notify = parse_config(
+        tomllib.loads(
+            """
+[[notify.rules]]
+name = "hosting only"
+when = ["sla"]
+vendors = ["hosting"]
+channels = ["toast"]
+
+[[notify.rules]]
+name = "P1 and P2"
+when = ["sla-breached"]
+priorities = ["P1", "P2"]
+channels = ["toast"]
+
+[[notify.rules]]
+name = "DBA"
+when = ["sla"]
+groups = ["DBA"]
+channels = ["toast"]
+
+[[notify.rules]]
+name = "gold contract"
+when = ["sla", "ticket-new"]
+policies = ["Gold P1"]
+channels = ["toast"]
+"""
+        )
+    ).notify
+    base = NotificationView(
+        id=1, subject="ticket:1", clock="resolution", cycle=0, event="sla-breached",
+        ticket_id=1, vendor="hosting", ticket_key="INC1", priority="P1", group_name="dba",
+        policy="Gold P1", title="t", detail="", occurred_at=T0, recorded_at=T0,
+        state="pending", rules="", acked_at=None, acked_by=None, snoozed_until=None,
+        snoozed_by=None,
+    )  # fmt: skip
+
+    def names(**changes: object) -> list[str]:
+        return [r.name for r in notify.matching(replace(base, **changes))]  # type: ignore[arg-type]
+
+    assert names() == ["hosting only", "P1 and P2", "DBA", "gold contract"]
+    assert names(vendor="jira") == ["P1 and P2", "DBA", "gold contract"]
+    assert names(priority="P3") == ["hosting only", "DBA", "gold contract"]
+    assert names(group_name="Service Desk") == ["hosting only", "P1 and P2", "gold contract"]
+    assert names(policy="Silver") == ["hosting only", "P1 and P2", "DBA"]
+    assert names(event="sla-at-risk") == ["hosting only", "DBA", "gold contract"]
+    assert names(event="ticket-new") == ["gold contract"]
