@@ -8,6 +8,7 @@ screen turns into a re-query.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.css.query import NoMatches
 from textual.screen import Screen
 
 from paneglass.collect import LEASE_STALE, ChangeWatcher, Collector, watcher_for
@@ -151,12 +153,16 @@ class ConsoleBase(App[None]):
     def on_store_changed(self, message: StoreChanged) -> None:
         """Tell the visible screen to re-query (hidden dashboards too, so they are current)."""
         self.feed.check()
-        refresh = getattr(self.screen, "refresh_data", None)
-        if refresh is not None:
-            refresh()
-        for screen in self.screen_stack:
-            if screen is not self.screen and hasattr(screen, "refresh_data"):
-                screen.refresh_data()
+        if not self.screen_stack:  # the app is exiting
+            return
+        # a notice that arrives while the app exits finds screens without their widgets
+        with contextlib.suppress(NoMatches):
+            refresh = getattr(self.screen, "refresh_data", None)
+            if refresh is not None:
+                refresh()
+            for screen in self.screen_stack:
+                if screen is not self.screen and hasattr(screen, "refresh_data"):
+                    screen.refresh_data()
 
     def show_problems(self) -> None:
         """Config problems as one toast each (never markup)."""
