@@ -19,6 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from connectors.records import PollResult, StatusSnapshot, TicketRecord
 from paneglass.sla import SlaSettings, StatusChange, ticket_clocks
+from paneglass.store.history import record_page
 from paneglass.store.inputs import PollRunInfo
 from paneglass.store.schema import (
     CLOCKS,
@@ -131,6 +132,7 @@ def apply_batch(
             status_changed = True
         save_page(conn, vendor_id, result.cursor, result.progress, now if run is None else None)
         recompute_clocks(conn, changed_ids, now, settings)
+        record_page(conn, vendor_id, changed_ids, status_changed, now)  # time travel's history
     if conn.dialect.name == "postgresql":  # viewers LISTEN; delivered when this commits
         conn.execute(text("SELECT pg_notify('paneglass', :vendor)"), {"vendor": vendor_name})
     if run is not None:
