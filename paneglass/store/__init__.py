@@ -9,7 +9,7 @@ event loop (thread workers in the UI, a writer thread in the scheduler).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -20,11 +20,19 @@ from connectors import VendorConfig
 from connectors.records import Cursor, PollResult
 from paneglass.errors import UserError
 from paneglass.sla import DEFAULT_SETTINGS, SlaSettings
-from paneglass.store import cases, lease, outbox, queries, vendors, writes
+from paneglass.store import cases, lease, outbox, queries, scorecards, vendors, writes
 from paneglass.store.engine import make_engine, sqlite_path
 from paneglass.store.filter import FilterError, SortKey, Term, TicketQuery
 from paneglass.store.inputs import Actor, NewAction, PollRunInfo, ProcessGone
 from paneglass.store.lease import VendorLocks
+from paneglass.store.metric_views import (
+    AGE_BUCKETS,
+    HandoverClock,
+    HandoverRecord,
+    HandoverTicket,
+    ScorecardRow,
+    Spread,
+)
 from paneglass.store.migrate import is_current, upgrade
 from paneglass.store.views import (
     AuditRow,
@@ -47,6 +55,7 @@ from paneglass.store.views import (
 )
 
 __all__ = [
+    "AGE_BUCKETS",
     "Actor",
     "AuditRow",
     "CaseDetail",
@@ -57,6 +66,9 @@ __all__ = [
     "ComponentView",
     "EventView",
     "FilterError",
+    "HandoverClock",
+    "HandoverRecord",
+    "HandoverTicket",
     "Headline",
     "IncidentView",
     "LinkView",
@@ -64,8 +76,10 @@ __all__ = [
     "OutboxItem",
     "PollRunInfo",
     "ProcessGone",
+    "ScorecardRow",
     "SlaRow",
     "SortKey",
+    "Spread",
     "Store",
     "Term",
     "TicketDetail",
@@ -394,3 +408,23 @@ class Store:
                 return int(conn.execute(text("PRAGMA data_version")).scalar_one())
         except SQLAlchemyError:
             return None
+
+    # -- metrics: scorecards --------------------------------------------------------------
+
+    def scorecards(
+        self,
+        periods: Sequence[tuple[datetime, datetime]],
+        now: datetime,
+        *,
+        status_pages: Mapping[str, Sequence[str]] | None = None,
+        backlog_periods: Sequence[int] = (),
+    ) -> list[ScorecardRow]:
+        """Every ticketing vendor's scorecard figures for each ``[start, end)`` period."""
+        with self.engine.connect() as conn:
+            return scorecards.scorecards(
+                conn,
+                periods,
+                now,
+                status_pages=status_pages,
+                backlog_periods=backlog_periods,
+            )
