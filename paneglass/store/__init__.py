@@ -10,7 +10,7 @@ event loop (thread workers in the UI, a writer thread in the scheduler).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, text
@@ -20,7 +20,7 @@ from connectors import VendorConfig
 from connectors.records import Cursor, PollResult
 from paneglass.errors import UserError
 from paneglass.sla import DEFAULT_SETTINGS, SlaSettings
-from paneglass.store import cases, lease, outbox, queries, scorecards, vendors, writes
+from paneglass.store import cases, handovers, lease, outbox, queries, scorecards, vendors, writes
 from paneglass.store.engine import make_engine, sqlite_path
 from paneglass.store.filter import FilterError, SortKey, Term, TicketQuery
 from paneglass.store.inputs import Actor, NewAction, PollRunInfo, ProcessGone
@@ -428,3 +428,62 @@ class Store:
                 status_pages=status_pages,
                 backlog_periods=backlog_periods,
             )
+
+    # -- metrics: shift handover ----------------------------------------------------------
+
+    def breaches_since(self, since: datetime, now: datetime) -> list[HandoverClock]:
+        """Clocks that breached in ``[since, now]``, most recent first."""
+        with self.engine.connect() as conn:
+            return handovers.breaches_since(conn, since, now)
+
+    def due_within(self, now: datetime, within: timedelta) -> list[HandoverClock]:
+        """Running clocks due within ``within`` of ``now``, soonest first."""
+        with self.engine.connect() as conn:
+            return handovers.due_within(conn, now, within)
+
+    def open_urgent(self) -> list[HandoverTicket]:
+        """Open P1 and P2 tickets."""
+        with self.engine.connect() as conn:
+            return handovers.open_urgent(conn)
+
+    def new_tickets(self, since: datetime) -> dict[str, int]:
+        """Tickets created since ``since``, per vendor."""
+        with self.engine.connect() as conn:
+            return handovers.new_tickets(conn, since)
+
+    def failed_actions(self) -> list[tuple[str, str | None, str, str | None, datetime]]:
+        """Outbox actions that failed and wait on an operator."""
+        with self.engine.connect() as conn:
+            return handovers.failed_actions(conn)
+
+    def cases_changed(self, since: datetime) -> list[tuple[int, str, bool]]:
+        """Cases changed by an operator or a vendor since ``since``."""
+        with self.engine.connect() as conn:
+            return handovers.cases_changed(conn, since)
+
+    def sign_handover(
+        self, actor: Actor, now: datetime, since: datetime, note: str, summary: str
+    ) -> int:
+        """Store a signed handover (audited); return its id."""
+        with self.engine.begin() as conn:
+            return handovers.sign(conn, actor, now, since, note, summary)
+
+    def acknowledge_handover(self, actor: Actor, now: datetime, handover_id: int) -> bool:
+        """Acknowledge a handover (audited); False when it already was."""
+        with self.engine.begin() as conn:
+            return handovers.acknowledge(conn, actor, now, handover_id)
+
+    def latest_handover(self) -> HandoverRecord | None:
+        """The newest signed handover."""
+        with self.engine.connect() as conn:
+            return handovers.latest(conn)
+
+    def pending_handover(self) -> HandoverRecord | None:
+        """The newest handover not yet acknowledged."""
+        with self.engine.connect() as conn:
+            return handovers.pending(conn)
+
+    def handover(self, handover_id: int) -> HandoverRecord | None:
+        """One handover by id."""
+        with self.engine.connect() as conn:
+            return handovers.by_id(conn, handover_id)

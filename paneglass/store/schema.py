@@ -184,7 +184,7 @@ class SlaClock(SQLModel, table=True):
         UniqueConstraint("ticket_id", "metric", "cycle", name="uq_sla_ticket_metric_cycle"),
         Index("ix_sla_state_due", "state", "due_at"),
         # Scorecards: clocks decided (stopped, or breached) in a period.
-        Index("ix_sla_stopped", "stopped_at"),
+        Index("ix_sla_stopped", "stopped_at", "breach_at"),
         Index("ix_sla_breach", "breach_at"),
     )
 

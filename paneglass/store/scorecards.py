@@ -25,6 +25,7 @@ from sqlalchemy import (
     case,
     func,
     literal,
+    literal_column,
     not_,
     or_,
     select,
@@ -39,6 +40,10 @@ __all__ = ["ACTIVE", "DONE", "scorecards"]
 
 ACTIVE = ("new", "open", "pending")
 DONE = ("resolved", "closed")
+
+_STATUS_EVENTS = EVENTS.c.field_name.in_([literal_column("'created'"), literal_column("'status'")])
+"""Written with constants, as the partial index ``ix_event_status_time`` is: SQLite uses a
+partial index only when the query repeats its condition literally (not as parameters)."""
 
 
 def _when(value: datetime) -> Any:
@@ -133,7 +138,7 @@ def _volume(conn: Connection, p: Any, figures: dict[tuple[int, int], dict[str, A
         .join(
             EVENTS,
             and_(
-                EVENTS.c.field_name.in_(("created", "status")),
+                _STATUS_EVENTS,
                 EVENTS.c.vendor_time >= p.c.s,
                 EVENTS.c.vendor_time < p.c.e,
             ),
@@ -321,6 +326,7 @@ def _credit(
     }
     if not owners:
         return
+    first, last = min(s for s, _ in periods), max(e for _, e in periods)
     spans: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
     end = case(
         (INCIDENTS.c.resolved_at.is_not(None), INCIDENTS.c.resolved_at),
@@ -341,38 +347,57 @@ def _credit(
         )
         for vid, vendor_spans in spans.items()
         for start, stop in _islands(vendor_spans)
+        if start < last and stop > first  # only incidents that touch the periods
     ]
     if not islands:
         return
     isl = (islands[0] if len(islands) == 1 else union_all(*islands)).subquery("isl")
     p = _periods(periods)
-    breach_end = func.coalesce(CLOCKS.c.stopped_at, _when(now))
-    window_start = greatest(CLOCKS.c.breach_at, isl.c.s, p.c.s)
-    window_end = least(breach_end, isl.c.e, p.c.e)
+    # Clocks in breach at some time in the period, each part on an index: breached in it;
+    # breached before it and stopped in it or later; breached before it and still running.
+    breached = and_(CLOCKS.c.breach_at.is_not(None), not_(CLOCKS.c.state == "met"))
+    parts = [
+        and_(CLOCKS.c.breach_at >= p.c.s, CLOCKS.c.breach_at < p.c.e),
+        and_(CLOCKS.c.stopped_at >= p.c.s, CLOCKS.c.breach_at < p.c.s),
+        and_(CLOCKS.c.stopped_at.is_(None), CLOCKS.c.breach_at < p.c.s),
+    ]
+    in_breach = union_all(
+        *(
+            select(p.c.i, p.c.s, p.c.e, CLOCKS.c.id, CLOCKS.c.ticket_id, CLOCKS.c.breach_at,
+                   CLOCKS.c.stopped_at)
+            .select_from(p)
+            .join(CLOCKS, and_(part, breached))
+            for part in parts
+        )
+    ).subquery("in_breach")  # fmt: skip
+    b = in_breach.c
+    breach_end = func.coalesce(b.stopped_at, _when(now))
+    window_start = greatest(b.breach_at, isl.c.s, b.s)
+    window_end = least(breach_end, isl.c.e, b.e)
     rows = conn.execute(
         select(
-            p.c.i,
+            b.i,
             TICKETS.c.vendor_id,
             func.sum(seconds_between(window_end, window_start)),
-            func.count(func.distinct(CLOCKS.c.id)),
+            func.count(func.distinct(b.id)),
         )
-        .select_from(isl)
-        .join(p, and_(isl.c.s < p.c.e, isl.c.e > p.c.s))
-        .join(
-            CLOCKS,
-            and_(
-                CLOCKS.c.breach_at.is_not(None),
-                CLOCKS.c.breach_at < isl.c.e,
-                CLOCKS.c.breach_at < p.c.e,
-                not_(CLOCKS.c.state == "met"),
-            ),
-        )
+        .select_from(in_breach)
         .join(
             TICKETS,
-            and_(TICKETS.c.id == CLOCKS.c.ticket_id, TICKETS.c.vendor_id == isl.c.vendor_id),
+            and_(TICKETS.c.id == b.ticket_id, TICKETS.c.vendor_id.in_(list(set(owners.values())))),
+        )
+        .join(
+            isl,
+            and_(
+                isl.c.vendor_id == TICKETS.c.vendor_id,
+                isl.c.s < b.e,
+                isl.c.e > b.s,
+                isl.c.s < breach_end,
+                isl.c.e > b.breach_at,
+            ),
         )
         .where(window_end > window_start)
-        .group_by(p.c.i, TICKETS.c.vendor_id)
+        .group_by(b.i, TICKETS.c.vendor_id)
     )
     for i, vid, seconds, clocks in rows:
         figures[(i, vid)]["credit_minutes"] = round(float(seconds or 0) / 60, 1)
@@ -397,7 +422,7 @@ def _backlog(
             .over(partition_by=EVENTS.c.ticket_id, order_by=(EVENTS.c.vendor_time, EVENTS.c.id))
             .label("rn"),
         )
-        .where(EVENTS.c.field_name.in_(("created", "status")), EVENTS.c.vendor_time >= _when(at))
+        .where(_STATUS_EVENTS, EVENTS.c.vendor_time >= _when(at))
         .subquery("after")
     )
     first = select(after).where(after.c.rn == 1).subquery("first_after")

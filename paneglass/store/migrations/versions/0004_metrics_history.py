@@ -170,7 +170,7 @@ def upgrade() -> None:
 
     with op.batch_alter_table("slaclock", schema=None) as batch_op:
         batch_op.create_index("ix_sla_breach", ["breach_at"], unique=False)
-        batch_op.create_index("ix_sla_stopped", ["stopped_at"], unique=False)
+        batch_op.create_index("ix_sla_stopped", ["stopped_at", "breach_at"], unique=False)
 
     with op.batch_alter_table("ticketevent", schema=None) as batch_op:
         batch_op.create_index(
