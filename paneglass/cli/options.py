@@ -35,6 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="no write-back: no comment, assign, status, hand-off or case editing",
     )
     parser.add_argument("--theme", help="colour theme (noc-dark, light, high-contrast, colorblind)")
+    parser.add_argument(
+        "--at", metavar="WHEN", help="the console as it stood then, read-only (2026-11-20 03:12)"
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     demo = commands.add_parser(
         "demo", parents=[common], help="the console on built-in vendor emulators"
@@ -46,6 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     wall = commands.add_parser("wall", parents=[common], help="read-only kiosk for wall screens")
     wall.add_argument("--rotate", metavar="SECONDS", type=float, help="rotate the panes")
     wall.add_argument("--theme", help="colour theme (default: colorblind)")
+    wall.add_argument(
+        "--at", metavar="WHEN", help="the wall as it stood then (a post-mortem): 2026-11-20 03:12"
+    )
     collect = commands.add_parser(
         "collect", parents=[common], help="headless collector: poll and store"
     )

@@ -487,3 +487,11 @@ class Store:
         """One handover by id."""
         with self.engine.connect() as conn:
             return handovers.by_id(conn, handover_id)
+
+    # -- metrics: time travel ---------------------------------------------------------------
+
+    def as_of(self, at: datetime) -> Store:
+        """The store as it stood at ``at``: every read answered from history, no write."""
+        from paneglass.store.time_travel import StoreAsOf
+
+        return StoreAsOf(self, at)

@@ -15,10 +15,12 @@ from dataclasses import dataclass
 from textual.color import Color, ColorParseError
 
 from paneglass.collect import Freshness
+from paneglass.metrics.figures import TREND_MARKS, Trend
 from paneglass.sla import ClockState
 
 __all__ = [
     "FRESHNESS",
+    "METRIC_TREND",
     "OUTBOX",
     "PAUSED",
     "SLA",
@@ -91,3 +93,14 @@ OUTBOX: dict[str, StateFace] = {
 def outbox_face(state: str) -> StateFace:
     """The face of an outbox state (an unknown one reads as itself)."""
     return OUTBOX.get(state) or StateFace("?", state, emphasis="bold")
+
+
+METRIC_TREND: dict[Trend, StateFace] = {
+    Trend.BETTER: StateFace(*TREND_MARKS[Trend.BETTER], "$metric-better", "bold"),
+    Trend.WORSE: StateFace(*TREND_MARKS[Trend.WORSE], "$metric-worse", "bold"),
+    Trend.SAME: StateFace(*TREND_MARKS[Trend.SAME], "$text-muted"),
+    Trend.UP: StateFace(*TREND_MARKS[Trend.UP]),
+    Trend.DOWN: StateFace(*TREND_MARKS[Trend.DOWN]),
+    Trend.NONE: StateFace(*TREND_MARKS[Trend.NONE]),
+}
+"""A scorecard figure against the previous period (colour on top of the glyph)."""
