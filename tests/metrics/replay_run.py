@@ -80,17 +80,25 @@ def _steps() -> list[tuple[int, str, PollResult | None]]:
     def at(minutes: int) -> datetime:
         return START + timedelta(minutes=minutes)
 
+    def p1_page(status: TicketStatus, minutes: int, **extra: object) -> PollResult:
+        record = _ticket("r1", "INC0099001", title, status, p1, at(minutes), **extra)
+        return PollResult(tickets=(record,))
+
+    def scanner_page(status: TicketStatus, minutes: int, **extra: object) -> PollResult:
+        record = _ticket("r2", "#49001", "Scanner offline", status, r2, at(minutes), **extra)
+        return PollResult(tickets=(record,))
+
     return [
-        (5, "hosting", PollResult(tickets=(_ticket("r1", "INC0099001", title, new, p1, p1),))),
-        (12, "desktop", PollResult(tickets=(_ticket("r2", "#49001", "Scanner offline", open_, r2, r2, **scanner),))),
+        (5, "hosting", p1_page(new, 5)),
+        (12, "desktop", scanner_page(open_, 12, **scanner)),
         (20, "hosting", None),
-        (30, "hosting", PollResult(tickets=(_ticket("r1", "INC0099001", title, open_, p1, at(30), **answered),))),
+        (30, "hosting", p1_page(open_, 30, **answered)),
         (35, "hosting-status", PollResult(status=healthy)),
         (45, "desktop", None),
-        (60, "hosting", PollResult(tickets=(_ticket("r1", "INC0099001", title, pending, p1, at(60), **answered),))),
-        (80, "desktop", PollResult(tickets=(_ticket("r2", "#49001", "Scanner offline", resolved, r2, at(80), resolved_at=at(80), **scanner),))),
+        (60, "hosting", p1_page(pending, 60, **answered)),
+        (80, "desktop", scanner_page(resolved, 80, resolved_at=at(80), **scanner)),
         (95, "hosting", None),
-    ]  # fmt: skip
+    ]
 
 
 def start(store: Store) -> None:
