@@ -52,6 +52,8 @@ WIDE = (
 )
 NARROW = ("opened", "resolved", "backlog", "mttr_p50", "resolution_met", "response_met")
 WIDE_FROM = 150
+FULL_FROM = 180
+"""Hand-off counts join the table from this many columns."""
 """Below this many columns the table keeps the figures a contract review reads first."""
 _SHORT = {
     "reopened": "Re-open",
@@ -152,6 +154,8 @@ class ScorecardsScreen(Screen[None]):
 
     def _figures(self) -> list[Figure]:
         ids = WIDE if self.size.width >= WIDE_FROM else NARROW
+        if self.size.width < FULL_FROM:  # hand-offs are in the reports; the credit is not
+            ids = tuple(f for f in ids if not f.startswith("handoffs"))
         return [figure(f) for f in ids]
 
     def _cell(self, score: VendorScore, fig: Figure) -> Text:
