@@ -153,7 +153,7 @@ class ScorecardsScreen(Screen[None]):
     # -- rendering -----------------------------------------------------------------------
 
     def _figures(self) -> list[Figure]:
-        ids = WIDE if self.size.width >= WIDE_FROM else NARROW
+        ids: tuple[str, ...] = WIDE if self.size.width >= WIDE_FROM else NARROW
         if self.size.width < FULL_FROM:  # hand-offs are in the reports; the credit is not
             ids = tuple(f for f in ids if not f.startswith("handoffs"))
         return [figure(f) for f in ids]
