@@ -24,9 +24,11 @@ from textual.widgets import Footer, Input, Static
 
 from paneglass.metrics.handover import HandoverReport, build_handover
 from paneglass.reports.handover_text import handover_lines
+from paneglass.sla import ClockState
 from paneglass.store import Actor, HandoverRecord, Store
 from paneglass.ui.display import plain, safe_line
 from paneglass.ui.messages import StoreChanged
+from paneglass.ui.states import SLA
 
 __all__ = ["HandoverScreen", "SigningHandoverScreen"]
 
@@ -39,13 +41,13 @@ class HandoverScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("l", "toggle_live", "Live / signed", id="handover.toggle"),
-        Binding("plus,equals_sign", "span(1)", "Longer shift", id="handover.longer"),
-        Binding("minus", "span(-1)", "Shorter shift", id="handover.shorter"),
+        Binding("plus,equals_sign", "span(1)", "Longer shift", id="handover.longer", show=False),
+        Binding("minus", "span(-1)", "Shorter shift", id="handover.shorter", show=False),
         Binding("escape,q,backspace", "app.pop_screen", "Back", id="handover.back"),
     ]
     DEFAULT_CSS = """
     #handover-body { height: 1fr; }
-    #handover-text { width: 100%; padding: 0 1; }
+    #handover-text { width: 100%; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
     #handover-note { dock: bottom; display: none; }
     """
 
@@ -88,10 +90,17 @@ class HandoverScreen(Screen[None]):
         self.record, self.report = record, report
         pane = self.query_one("#handover-pane")
         counts = report.counts
-        summary = (
-            f"{counts['breaches']} breaches · {counts['due']} due soon · {counts['urgent']} open "
-            f"P1/P2 · {counts['new']} new · {counts['vendors']} vendors · {counts['failed']} "
-            f"failed · {counts['cases']} cases"
+        summary = " · ".join(
+            f"{counts[key]} {word}"
+            for key, word in (
+                ("breaches", "breached"),
+                ("due", "due soon"),
+                ("urgent", "open P1/P2"),
+                ("new", "new"),
+                ("vendors", "vendor" if counts["vendors"] == 1 else "vendors"),
+                ("failed", "failed"),
+                ("cases", "case" if counts["cases"] == 1 else "cases"),
+            )
         )
         if record is not None:
             when = record.signed_at.astimezone(self.zone).strftime("%a %d %b %H:%M")
@@ -99,7 +108,7 @@ class HandoverScreen(Screen[None]):
             title += "  ·  waiting to be acknowledged" if record.acknowledged_at is None else ""
         else:
             hours = self.shift.total_seconds() / 3600
-            title = f"Handover  ·  the last {hours:g} h, live"
+            title = f"Handover  ·  the last {hours:g} h (+ -), live"
         pane.border_title = plain(title)
         pane.border_subtitle = plain(summary)
         lines: list[Content] = []
@@ -107,8 +116,13 @@ class HandoverScreen(Screen[None]):
             lines.append(Content.styled("Note from the outgoing shift", "bold underline"))
             lines += [plain("  " + line) for line in record.note.splitlines()]
             lines.append(Content(""))
-        for section, items in handover_lines(report, self.zone):
-            lines.append(Content.styled(f"{section}  ({len(items)})", "bold underline"))
+        faces = (SLA[ClockState.BREACHED], SLA[ClockState.AT_RISK])  # breaches, then due soon
+        for index, (section, items) in enumerate(handover_lines(report, self.zone)):
+            heading = Content.styled(f"{section}  ({len(items)})", "bold underline")
+            if index < len(faces) and items:
+                face = faces[index]
+                heading = Content.assemble((f"{face.glyph} ", face.style), heading)
+            lines.append(heading)
             lines += [plain("  " + safe_line(item)) for item in items] or [
                 Content.styled("  none", "$text-muted")
             ]

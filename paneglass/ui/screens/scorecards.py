@@ -55,6 +55,11 @@ WIDE_FROM = 150
 FULL_FROM = 180
 """Hand-off counts join the table from this many columns."""
 """Below this many columns the table keeps the figures a contract review reads first."""
+_TREND_VENDOR = 14
+_TREND_LATEST = 1 + 9 + 2
+"""Columns of a trend row besides its sparklines: the vendor; per figure, its latest value."""
+_TREND_PRIORITY = ("resolution_met", "mttr_p50", "response_met", "resolved")
+"""The trend's figures in the order they give way on a narrow terminal (last goes first)."""
 _SHORT = {
     "reopened": "Re-open",
     "response_met": "Resp met",
@@ -79,12 +84,11 @@ class ScorecardsScreen(Screen[None]):
     #trend-scroll { height: 1fr; border-top: solid $panel; border-title-color: $text; }
     .trend-row { height: 1; }
     .trend-row > .vendor { width: 14; }
-    .trend-row > Sparkline { width: 1fr; margin-right: 1; }
-    .trend-row > .latest { width: 11; text-align: right; margin-right: 2; }
+    .trend-row > Sparkline { margin-right: 1; }
+    .trend-row > .latest { width: 9; text-align: right; margin-right: 2; }
     #trend-head { height: 1; color: $text-muted; }
     #trend-head > .vendor { width: 14; }
-    #trend-head > .title { width: 1fr; margin-right: 1; }
-    #trend-head > .latest { width: 11; margin-right: 2; }
+    #trend-head > .title { margin-right: 2; }
     """
 
     def __init__(
@@ -108,11 +112,7 @@ class ScorecardsScreen(Screen[None]):
         with Vertical(id="scorecards-pane", classes="pane"):
             yield DataTable(id="scorecard-table", cursor_type="row", zebra_stripes=True)
             with VerticalScroll(id="trend-scroll"):
-                with Horizontal(id="trend-head"):
-                    yield Static("", classes="vendor")
-                    for fig_id in TREND_FIGURES:
-                        yield Static(figure(fig_id).label, classes="title", markup=False)
-                        yield Static("", classes="latest")
+                yield Horizontal(id="trend-head")
                 yield Vertical(id="trend")
         yield Footer()
 
@@ -193,7 +193,38 @@ class ScorecardsScreen(Screen[None]):
         )
         self._show_trend(card)
 
+    def _trend_layout(self, vendors: int, periods: int) -> tuple[tuple[str, ...], int, int]:
+        """The trend's figures, sparkline width and height for this terminal.
+
+        A sparkline is a whole number of columns per period (bars of unequal width
+        read as a change), at least one; figures are dropped, least read first, until
+        each has that; rows grow to three lines where the height allows.
+        """
+        periods = max(periods, 1)
+        room = self.size.width - 2 - _TREND_VENDOR  # inside the pane's border
+        count = max(1, min(len(TREND_FIGURES), room // (periods + _TREND_LATEST)))
+        ids = tuple(f for f in TREND_FIGURES if f in _TREND_PRIORITY[:count])
+        width = max(1, (room // count - _TREND_LATEST) // periods) * periods
+        table = self.query_one(DataTable)
+        # Rows left under the table: footer, the pane's border, the trend's rule and head.
+        left = self.size.height - 1 - 2 - table.row_count - 1 - 2
+        height = 1
+        for lines in (3, 2):
+            if vendors * (lines + 1) <= left:
+                height = lines
+                break
+        return ids, width, height
+
     def _show_trend(self, card: Scorecard) -> None:
+        ids, width, height = self._trend_layout(len(card.vendors), len(card.trend_periods))
+        head = self.query_one("#trend-head", Horizontal)
+        head.remove_children()
+        titles: list[Static] = [Static("", classes="vendor")]
+        for fig_id in ids:
+            title = Static(figure(fig_id).label, classes="title", markup=False)
+            title.styles.width = width + _TREND_LATEST - 2  # over its sparkline and value
+            titles.append(title)
+        head.mount_all(titles)
         trend = self.query_one("#trend", Vertical)
         trend.remove_children()
         rows = []
@@ -201,11 +232,17 @@ class ScorecardsScreen(Screen[None]):
             cells: list[Static | Sparkline] = [
                 Static(safe_line(score.vendor, 13), classes="vendor", markup=False)
             ]
-            for fig_id in TREND_FIGURES:
+            for fig_id in ids:
                 fig = figure(fig_id)
                 values = [v if v is not None else 0.0 for v in score.trend_of(fig)]
-                cells.append(Sparkline(values, summary_function=max))
+                spark = Sparkline(values, summary_function=max)
+                spark.styles.width = width
+                spark.styles.height = height
+                cells.append(spark)
                 latest = fig.text(score.trend[-1]) if score.trend else "—"
                 cells.append(Static(latest, classes="latest", markup=False))
-            rows.append(Horizontal(*cells, classes="trend-row"))
+            row = Horizontal(*cells, classes="trend-row")
+            row.styles.height = height
+            row.styles.margin = (0, 0, 1 if height > 1 else 0, 0)
+            rows.append(row)
         trend.mount_all(rows)
