@@ -88,6 +88,13 @@ def _report_commands(
     """``paneglass report scorecard|handover``."""
     report = commands.add_parser("report", parents=[common], help="scorecards and shift handovers")
     kinds = report.add_subparsers(dest="report", metavar="REPORT", required=True)
+    # Given again after the report's name, --config and --db win; not given, they must not
+    # reset what was given before it (a subparser's defaults overwrite its parent's values).
+    common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
+    common.add_argument("--config", metavar="PATH", type=Path, help="config file (TOML)")
+    common.add_argument(
+        "--db", metavar="URL", help="database URL (default: SQLite in the user data dir)"
+    )
     scorecard = kinds.add_parser(
         "scorecard", parents=[common], help="every vendor's scorecard for a period"
     )
