@@ -253,3 +253,15 @@ def test_ingest_versions_only_what_changed(store: Store) -> None:
 
 def _ids(store: Store, keys: tuple[str, ...]) -> list[tuple[int, str, str, str]]:
     return [found for key in keys for found in store.find_tickets(key, 1)]
+
+
+def test_replay_commits_in_steps_and_applies_every_page(store: Store) -> None:
+    steps = [(vendor, page, _at(minutes)) for minutes, vendor, page in _pages()]
+    assert store.replay(iter(steps), per_commit=2) == len(steps)
+    live = Store(store.url, sla=SETTINGS)  # another connection sees every step committed
+    try:
+        assert live.ticket_count(TicketQuery()) == BULK + 2
+        past = live.as_of(_at(30))
+        assert {h.name: h.indicator for h in past.vendor_health()}["desk-status"] == "major"
+    finally:
+        live.close()
