@@ -25,12 +25,20 @@ from paneglass.notify.rules import NotifySettings
 from paneglass.sla import DEFAULT_SETTINGS, SlaSettings, parse_sla
 from paneglass.store import FilterError, SortKey, TicketQuery
 
-__all__ = ["Config", "DisplayConfig", "SavedView", "WallConfig", "load_config", "parse_config"]
+__all__ = [
+    "Config",
+    "DisplayConfig",
+    "SavedView",
+    "ScorecardConfig",
+    "WallConfig",
+    "load_config",
+    "parse_config",
+]
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _VENDOR_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
 _RESERVED = {"kind", "base_url", "poll_interval", "enabled", "stale_after"}
-_TOP_LEVEL = {"display", "vendors", "sla", "views", "keys", "wall", "notify"}
+_TOP_LEVEL = {"display", "vendors", "sla", "views", "keys", "wall", "notify", "scorecards"}
 _WALL_PANES = ("sla", "tickets", "vendors")
 _SORTS = {s.value for s in SortKey}
 
@@ -85,6 +93,15 @@ class WallConfig:
 
 
 @dataclass(frozen=True)
+class ScorecardConfig:
+    """``[scorecards]``: whose published incidents are whose (SLA credit evidence)."""
+
+    status_pages: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Ticketing vendor → the status-page vendors that publish its incidents. A status page
+    called ``NAME-status`` belongs to vendor ``NAME`` without being listed."""
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole config file, validated."""
 
@@ -99,6 +116,7 @@ class Config:
     demo: bool = False
     notify: NotifySettings = field(default_factory=NotifySettings)
     """``[notify]``: rules, channels, SMTP relay."""
+    scorecards: ScorecardConfig = field(default_factory=ScorecardConfig)
 
     def vendor(self, name: str) -> VendorConfig:
         """The vendor section called ``name``."""
@@ -161,7 +179,30 @@ def parse_config(data: dict[str, Any], *, source: Path | None = None) -> Config:
         wall=_wall(data.get("wall", {}), where),
         source=source,
         notify=notify,
+        scorecards=_scorecards(data.get("scorecards", {}), where, names),
     )
+
+
+def _scorecards(section: Any, where: str, vendors: set[str]) -> ScorecardConfig:
+    label = f"{where}: [scorecards]"
+    if not isinstance(section, dict):
+        raise UserError(f"{label} must be a table")
+    unknown = set(section) - {"status_pages"}
+    if unknown:
+        raise UserError(f"{label} has unknown key(s) {', '.join(sorted(unknown))}")
+    pages = section.get("status_pages", {})
+    if not isinstance(pages, dict):
+        raise UserError(
+            f'{label}: status_pages maps vendors to pages, e.g. {{ hosting = "hosting-status" }}'
+        )
+    found: dict[str, tuple[str, ...]] = {}
+    for vendor, value in pages.items():
+        listed = tuple(str(v) for v in (value if isinstance(value, list) else [value]))
+        strangers = sorted({vendor, *listed} - vendors)
+        if strangers:
+            raise UserError(f"{label}: status_pages names unknown vendor(s) {', '.join(strangers)}")
+        found[vendor] = listed
+    return ScorecardConfig(found)
 
 
 def _wall(section: Any, where: str) -> WallConfig:

@@ -36,6 +36,9 @@ VARIABLE_DEFAULTS: dict[str, str] = {
     "outbox-sent": "#98e024",
     "outbox-failed": "#f4005f",
     "notify-unacked": "#ff8700",
+    # Scorecards: a figure better or worse than the previous period (glyphs ▲ ▼ carry it too).
+    "metric-better": "#5fd787",
+    "metric-worse": "#ff5f5f",
 }
 
 BUILTIN_THEMES: dict[str, Theme] = {
@@ -85,6 +88,8 @@ BUILTIN_THEMES: dict[str, Theme] = {
                 "demo-banner": "#870087",
                 "outbox-sent": "#007f3f",
                 "outbox-failed": "#c00000",
+                "metric-better": "#007f3f",
+                "metric-worse": "#c00000",
             },
         ),
         Theme(
@@ -117,6 +122,8 @@ BUILTIN_THEMES: dict[str, Theme] = {
                 "demo-banner": "#ff00ff",
                 "outbox-sent": "#00ff00",
                 "outbox-failed": "#ff0000",
+                "metric-better": "#00ff00",
+                "metric-worse": "#ff0000",
             },
         ),
         Theme(
@@ -150,6 +157,8 @@ BUILTIN_THEMES: dict[str, Theme] = {
                 "demo-banner": "#cc79a7",
                 "outbox-sent": "#009e73",
                 "outbox-failed": "#d55e00",
+                "metric-better": "#56b4e9",
+                "metric-worse": "#d55e00",
             },
         ),
     )

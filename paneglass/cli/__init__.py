@@ -54,6 +54,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from paneglass.cli.export import run_export
 
         return run_export(args)
+    if command == "report":
+        from paneglass.cli.report import run_report
+
+        return run_report(args)
     if command == "screenshots":
         from paneglass.ui.screenshots import write_screenshots
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from paneglass import __version__
 from paneglass.config import Config, load_config
@@ -34,6 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="no write-back: no comment, assign, status, hand-off or case editing",
     )
     parser.add_argument("--theme", help="colour theme (noc-dark, light, high-contrast, colorblind)")
+    parser.add_argument(
+        "--at", metavar="WHEN", help="the console as it stood then, read-only (2026-11-20 03:12)"
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     demo = commands.add_parser(
         "demo", parents=[common], help="the console on built-in vendor emulators"
@@ -45,6 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     wall = commands.add_parser("wall", parents=[common], help="read-only kiosk for wall screens")
     wall.add_argument("--rotate", metavar="SECONDS", type=float, help="rotate the panes")
     wall.add_argument("--theme", help="colour theme (default: colorblind)")
+    wall.add_argument(
+        "--at", metavar="WHEN", help="the wall as it stood then (a post-mortem): 2026-11-20 03:12"
+    )
     collect = commands.add_parser(
         "collect", parents=[common], help="headless collector: poll and store"
     )
@@ -60,7 +67,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export = commands.add_parser("export", parents=[common], help="write what the store holds")
     export.add_argument("--format", choices=("json", "csv"), required=True)
-    export.add_argument("--what", choices=("tickets", "events", "sla", "audit"), default="tickets")
+    export.add_argument(
+        "--what", choices=("tickets", "events", "sla", "audit", "scorecard"), default="tickets"
+    )
+    export.add_argument(
+        "--period", metavar="PERIOD", help="scorecard period: 2026-11 (default: last month)"
+    )
     export.add_argument(
         "--output", metavar="FILE", type=Path, help="file to write (default: stdout)"
     )
@@ -69,9 +81,48 @@ def build_parser() -> argparse.ArgumentParser:
         "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
     )
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    _report_commands(commands, common)
     shots = commands.add_parser("screenshots", parents=[common], help="write an SVG of each pane")
     shots.add_argument("--output", metavar="DIR", type=Path, default=Path("screenshots"))
     return parser
+
+
+def _report_commands(
+    commands: argparse._SubParsersAction[Any], common: argparse.ArgumentParser
+) -> None:
+    """``paneglass report scorecard|handover``."""
+    report = commands.add_parser("report", parents=[common], help="scorecards and shift handovers")
+    kinds = report.add_subparsers(dest="report", metavar="REPORT", required=True)
+    # Given again after the report's name, --config and --db win; not given, they must not
+    # reset what was given before it (a subparser's defaults overwrite its parent's values).
+    common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
+    common.add_argument("--config", metavar="PATH", type=Path, help="config file (TOML)")
+    common.add_argument(
+        "--db", metavar="URL", help="database URL (default: SQLite in the user data dir)"
+    )
+    scorecard = kinds.add_parser(
+        "scorecard", parents=[common], help="every vendor's scorecard for a period"
+    )
+    scorecard.add_argument(
+        "--period", metavar="PERIOD", help="2026-11, 2026-Q4, 2026-W47, 2026 (default: last month)"
+    )
+    scorecard.add_argument("--format", choices=("md", "csv", "json", "html"), default="md")
+    scorecard.add_argument("--output", metavar="FILE", type=Path, help="default: stdout")
+    handover = kinds.add_parser(
+        "handover", parents=[common], help="what changed this shift and what is coming"
+    )
+    handover.add_argument(
+        "--since", metavar="SPAN", help="the shift's length back from now (default 8h)"
+    )
+    handover.add_argument("--due", metavar="SPAN", help="clocks due within this span (default 4h)")
+    handover.add_argument("--format", choices=("md", "json"), default="md")
+    handover.add_argument("--output", metavar="FILE", type=Path, help="default: stdout")
+    handover.add_argument("--sign", action="store_true", help="sign it as the outgoing operator")
+    handover.add_argument("--note", help="the outgoing operator's note (with --sign)")
+    handover.add_argument(
+        "--acknowledge", action="store_true", help="acknowledge the waiting handover (incoming)"
+    )
+    handover.add_argument("--last", action="store_true", help="show the last signed handover")
 
 
 def config_from(args: argparse.Namespace, *, required: bool) -> Config | None:

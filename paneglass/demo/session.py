@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 import tempfile
+import threading
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from connectors import VendorConfig
@@ -57,12 +60,16 @@ class DemoSession:
     emulators: dict[str, Emulator]
     folder: Path
     closed: bool = field(default=False)
+    history: threading.Thread | None = None
+    """Writes a year of Acme's history into the demo store, beside the live world."""
 
     def close(self) -> None:
         """Stop the world and the emulators; remove the demo database."""
         if self.closed:
             return
         self.closed = True
+        if self.history is not None:
+            self.history.join(timeout=60)
         self.world.stop()
         for emulator in self.emulators.values():
             emulator.stop()
@@ -105,4 +112,26 @@ def start_demo(
         sla=DEMO_SLA,
         notify=DEMO_NOTIFY,
     )
-    return DemoSession(config, f"sqlite:///{folder / 'demo.db'}", world, emulators, folder)
+    session = DemoSession(config, f"sqlite:///{folder / 'demo.db'}", world, emulators, folder)
+    if live:
+        session.history = threading.Thread(
+            target=_write_history, args=(session,), name="demo-history", daemon=True
+        )
+        session.history.start()
+    return session
+
+
+def _write_history(session: DemoSession) -> None:
+    """A year of history for the scorecards (a few seconds, while the console starts)."""
+    from paneglass.demo.history import seed_history
+    from paneglass.store import Store
+
+    store = Store(session.db_url)
+    try:
+        store.sync_vendors(session.config.vendors)
+        names = [v.name for v in session.config.vendors]
+        seed_history(store, datetime.now(UTC), names)
+    except Exception:  # the demo goes on without history rather than stop
+        logging.getLogger("paneglass.demo").exception("demo history not written")
+    finally:
+        store.close()

@@ -9,8 +9,8 @@ event loop (thread workers in the UI, a writer thread in the scheduler).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
-from datetime import datetime
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, text
@@ -20,11 +20,29 @@ from connectors import VendorConfig
 from connectors.records import Cursor, PollResult
 from paneglass.errors import UserError
 from paneglass.sla import DEFAULT_SETTINGS, SlaSettings
-from paneglass.store import cases, lease, notifications, outbox, queries, vendors, writes
+from paneglass.store import (
+    cases,
+    handovers,
+    lease,
+    notifications,
+    outbox,
+    queries,
+    scorecards,
+    vendors,
+    writes,
+)
 from paneglass.store.engine import make_engine, sqlite_path
 from paneglass.store.filter import FilterError, SortKey, Term, TicketQuery
 from paneglass.store.inputs import Actor, NewAction, PollRunInfo, ProcessGone
 from paneglass.store.lease import VendorLocks
+from paneglass.store.metric_views import (
+    AGE_BUCKETS,
+    HandoverClock,
+    HandoverRecord,
+    HandoverTicket,
+    ScorecardRow,
+    Spread,
+)
 from paneglass.store.migrate import is_current, upgrade
 from paneglass.store.notification_views import (
     ClockCandidate,
@@ -57,6 +75,7 @@ from paneglass.store.views import (
 )
 
 __all__ = [
+    "AGE_BUCKETS",
     "Actor",
     "AuditRow",
     "CaseDetail",
@@ -68,6 +87,9 @@ __all__ = [
     "ComponentView",
     "EventView",
     "FilterError",
+    "HandoverClock",
+    "HandoverRecord",
+    "HandoverTicket",
     "Headline",
     "IncidentView",
     "LinkView",
@@ -79,9 +101,11 @@ __all__ = [
     "OutboxItem",
     "PollRunInfo",
     "ProcessGone",
+    "ScorecardRow",
     "SendView",
     "SlaRow",
     "SortKey",
+    "Spread",
     "Store",
     "Term",
     "TicketDetail",
@@ -518,3 +542,118 @@ class Store:
         """How many notifications wait for an acknowledgement (header and wall)."""
         with self.engine.connect() as conn:
             return notifications.unacked_count(conn)
+
+    # -- metrics: scorecards --------------------------------------------------------------
+
+    def scorecards(
+        self,
+        periods: Sequence[tuple[datetime, datetime]],
+        now: datetime,
+        *,
+        status_pages: Mapping[str, Sequence[str]] | None = None,
+        backlog_periods: Sequence[int] = (),
+    ) -> list[ScorecardRow]:
+        """Every ticketing vendor's scorecard figures for each ``[start, end)`` period."""
+        with self.engine.connect() as conn:
+            return scorecards.scorecards(
+                conn,
+                periods,
+                now,
+                status_pages=status_pages,
+                backlog_periods=backlog_periods,
+            )
+
+    # -- metrics: shift handover ----------------------------------------------------------
+
+    def breaches_since(self, since: datetime, now: datetime) -> list[HandoverClock]:
+        """Clocks that breached in ``[since, now]``, most recent first."""
+        with self.engine.connect() as conn:
+            return handovers.breaches_since(conn, since, now)
+
+    def due_within(self, now: datetime, within: timedelta) -> list[HandoverClock]:
+        """Running clocks due within ``within`` of ``now``, soonest first."""
+        with self.engine.connect() as conn:
+            return handovers.due_within(conn, now, within)
+
+    def open_urgent(self) -> list[HandoverTicket]:
+        """Open P1 and P2 tickets."""
+        with self.engine.connect() as conn:
+            return handovers.open_urgent(conn)
+
+    def new_tickets(self, since: datetime) -> dict[str, int]:
+        """Tickets created since ``since``, per vendor."""
+        with self.engine.connect() as conn:
+            return handovers.new_tickets(conn, since)
+
+    def failed_actions(self) -> list[tuple[str, str | None, str, str | None, datetime]]:
+        """Outbox actions that failed and wait on an operator."""
+        with self.engine.connect() as conn:
+            return handovers.failed_actions(conn)
+
+    def cases_changed(self, since: datetime) -> list[tuple[int, str, bool]]:
+        """Cases changed by an operator or a vendor since ``since``."""
+        with self.engine.connect() as conn:
+            return handovers.cases_changed(conn, since)
+
+    def sign_handover(
+        self, actor: Actor, now: datetime, since: datetime, note: str, summary: str
+    ) -> int:
+        """Store a signed handover (audited); return its id."""
+        with self.engine.begin() as conn:
+            return handovers.sign(conn, actor, now, since, note, summary)
+
+    def acknowledge_handover(self, actor: Actor, now: datetime, handover_id: int) -> bool:
+        """Acknowledge a handover (audited); False when it already was."""
+        with self.engine.begin() as conn:
+            return handovers.acknowledge(conn, actor, now, handover_id)
+
+    def latest_handover(self) -> HandoverRecord | None:
+        """The newest signed handover."""
+        with self.engine.connect() as conn:
+            return handovers.latest(conn)
+
+    def pending_handover(self) -> HandoverRecord | None:
+        """The newest handover not yet acknowledged."""
+        with self.engine.connect() as conn:
+            return handovers.pending(conn)
+
+    def handover(self, handover_id: int) -> HandoverRecord | None:
+        """One handover by id."""
+        with self.engine.connect() as conn:
+            return handovers.by_id(conn, handover_id)
+
+    # -- metrics: time travel ---------------------------------------------------------------
+
+    def as_of(self, at: datetime) -> Store:
+        """The store as it stood at ``at``: every read answered from history, no write."""
+        from paneglass.store.time_travel import StoreAsOf
+
+        return StoreAsOf(self, at)
+
+    def replay(
+        self, steps: Iterable[tuple[str, PollResult, datetime]], *, per_commit: int = 50
+    ) -> int:
+        """Apply recorded pages in order, each at its own instant, ``per_commit`` to a commit.
+
+        Each step is what a collector would have committed at that instant (the
+        clocks ticked first, as its SLA tick does), so a recorded run, or a
+        history brought in from elsewhere, lands exactly as if it had been
+        collected live. Short commits let a collector writing beside the replay
+        (the demo's) wait for one of them, not for the whole history; return how
+        many steps were applied.
+        """
+        count = 0
+        pending = iter(steps)
+        while True:
+            with self.engine.begin() as conn:
+                applied = 0
+                for vendor, result, now in pending:
+                    writes.tick_clocks(conn, now)
+                    vendor_id = vendors.vendor_row_id(conn, vendor)
+                    writes.apply_batch(conn, vendor_id, vendor, result, None, now, self.sla)
+                    applied += 1
+                    if applied == per_commit:
+                        break
+            count += applied
+            if applied < per_commit:
+                return count

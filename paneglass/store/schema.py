@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Index, Table, Text, UniqueConstraint
+from sqlalchemy import Column, DateTime, Index, Table, Text, UniqueConstraint, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
@@ -19,9 +19,13 @@ __all__ = [
     "AUDIT",
     "CASES",
     "CLOCKS",
+    "CLOCK_VERSIONS",
     "COMPONENTS",
+    "COMPONENT_VERSIONS",
     "EVENTS",
+    "HANDOVERS",
     "INCIDENTS",
+    "INCIDENT_VERSIONS",
     "LEASE",
     "LINKS",
     "MEMBERS",
@@ -31,21 +35,29 @@ __all__ = [
     "RUNS",
     "SENDS",
     "STATUS",
+    "STATUS_VERSIONS",
     "TICKETS",
+    "TICKET_VERSIONS",
     "VENDORS",
     "AuditEntry",
     "Case",
     "CaseMember",
+    "ClockVersion",
     "CollectorLease",
+    "ComponentVersion",
+    "Handover",
+    "IncidentVersion",
     "Notification",
     "NotificationSend",
     "NotifierState",
     "OutboxAction",
     "PollRun",
     "SlaClock",
+    "StatusVersion",
     "Ticket",
     "TicketEvent",
     "TicketLink",
+    "TicketVersion",
     "UTCDateTime",
     "Vendor",
     "VendorComponent",
@@ -150,7 +162,16 @@ class Ticket(SQLModel, table=True):
 class TicketEvent(SQLModel, table=True):
     """Append-only history: one row per field that changed, as paneglass saw it."""
 
-    __table_args__ = (Index("ix_event_ticket_seen", "ticket_id", "seen_at"),)
+    __table_args__ = (
+        Index("ix_event_ticket_seen", "ticket_id", "seen_at"),
+        # Scorecards: status changes (resolutions, re-opens) in a period, by the vendor's time.
+        Index(
+            "ix_event_status_time",
+            "vendor_time",
+            sqlite_where=text("field_name IN ('created', 'status')"),
+            postgresql_where=text("field_name IN ('created', 'status')"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: int = Field(foreign_key="ticket.id")
@@ -168,6 +189,9 @@ class SlaClock(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("ticket_id", "metric", "cycle", name="uq_sla_ticket_metric_cycle"),
         Index("ix_sla_state_due", "state", "due_at"),
+        # Scorecards: clocks decided (stopped, or breached) in a period.
+        Index("ix_sla_stopped", "stopped_at", "breach_at"),
+        Index("ix_sla_breach", "breach_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -498,6 +522,144 @@ class NotifierState(SQLModel, table=True):
     """Audit entries above this id are case changes the next sweep has not looked at."""
 
 
+class TicketVersion(SQLModel, table=True):
+    """A ticket's fields as they stood from ``valid_from`` until ``valid_to`` (time travel).
+
+    Written in the transaction of every change (``store.history``); ``valid_to``
+    is ``None`` for the version that holds now.
+    """
+
+    __table_args__ = (
+        Index("ix_ticket_version_ticket", "ticket_id", "valid_to"),
+        Index("ix_ticket_version_window", "valid_from", "valid_to"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id")
+    valid_from: datetime = _when(nullable=False)
+    valid_to: datetime | None = _when()
+    key: str
+    title: str
+    status: str
+    raw_status: str
+    priority: str | None = None
+    raw_priority: str | None = None
+    assignee: str | None = None
+    group_name: str | None = None
+    requester: str | None = None
+    asset: str | None = None
+    created_at: datetime = _when(nullable=False)
+    updated_at: datetime = _when(nullable=False)
+    resolved_at: datetime | None = _when()
+    first_response_at: datetime | None = _when()
+    vendor_due_at: datetime | None = _when()
+    vendor_breached: bool | None = None
+    url: str | None = None
+
+
+class ClockVersion(SQLModel, table=True):
+    """A contract clock as stored from ``valid_from`` until ``valid_to`` (its transitions)."""
+
+    __table_args__ = (
+        Index("ix_clock_version_ticket", "ticket_id", "valid_to"),
+        Index("ix_clock_version_window", "valid_from", "valid_to"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id")
+    metric: str
+    cycle: int = 0
+    valid_from: datetime = _when(nullable=False)
+    valid_to: datetime | None = _when()
+    policy: str
+    target_seconds: int
+    elapsed_seconds: int
+    paused: bool = False
+    due_at: datetime | None = _when()
+    at_risk_at: datetime | None = _when()
+    near_breach_at: datetime | None = _when()
+    state: str
+    breach_at: datetime | None = _when()
+    started_at: datetime | None = _when()
+    stopped_at: datetime | None = _when()
+
+
+class StatusVersion(SQLModel, table=True):
+    """A vendor's published rollup status from ``valid_from`` until ``valid_to``."""
+
+    __table_args__ = (Index("ix_status_version_vendor", "vendor_id", "valid_to"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    vendor_id: int = Field(foreign_key="vendor.id")
+    valid_from: datetime = _when(nullable=False)
+    valid_to: datetime | None = _when()
+    indicator: str
+    description: str
+    page_url: str | None = None
+    updated_at: datetime | None = _when()
+    fetched_at: datetime = _when(nullable=False)
+
+
+class ComponentVersion(SQLModel, table=True):
+    """A status-page component's state from ``valid_from`` until ``valid_to``."""
+
+    __table_args__ = (Index("ix_component_version_vendor", "vendor_id", "valid_to"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    vendor_id: int = Field(foreign_key="vendor.id")
+    valid_from: datetime = _when(nullable=False)
+    valid_to: datetime | None = _when()
+    external_id: str
+    name: str
+    state: str
+    raw_status: str
+    group_name: str | None = None
+    position: int = 0
+    updated_at: datetime | None = _when()
+
+
+class IncidentVersion(SQLModel, table=True):
+    """A published incident as it stood from ``valid_from`` until ``valid_to``."""
+
+    __table_args__ = (Index("ix_incident_version_vendor", "vendor_id", "valid_to"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    vendor_id: int = Field(foreign_key="vendor.id")
+    valid_from: datetime = _when(nullable=False)
+    valid_to: datetime | None = _when()
+    external_id: str
+    name: str
+    status: str
+    impact: str
+    created_at: datetime = _when(nullable=False)
+    updated_at: datetime = _when(nullable=False)
+    resolved_at: datetime | None = _when()
+    latest_update: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    url: str | None = None
+    active: bool = True
+
+
+class Handover(SQLModel, table=True):
+    """A shift handover: signed by the outgoing operator, acknowledged by the incoming one.
+
+    ``summary`` is the report as the outgoing operator signed it (JSON), so
+    what was handed over stays readable after the data moved on.
+    """
+
+    __table_args__ = (Index("ix_handover_signed", "signed_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    since: datetime = _when(nullable=False)
+    signed_at: datetime = _when(nullable=False)
+    signed_by: str
+    signed_terminal: str | None = None
+    note: str = Field(default="", sa_column=Column(Text, nullable=False))
+    summary: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+    acknowledged_at: datetime | None = _when()
+    acknowledged_by: str | None = None
+    acknowledged_terminal: str | None = None
+
+
 def _table(model: type[SQLModel]) -> Table:
     """The Core table behind a model, for set-based SQL."""
     return model.__table__  # type: ignore[attr-defined,no-any-return]
@@ -521,3 +683,9 @@ MEMBERS = _table(CaseMember)
 NOTIFICATIONS = _table(Notification)
 SENDS = _table(NotificationSend)
 NOTIFIER = _table(NotifierState)
+TICKET_VERSIONS = _table(TicketVersion)
+CLOCK_VERSIONS = _table(ClockVersion)
+STATUS_VERSIONS = _table(StatusVersion)
+COMPONENT_VERSIONS = _table(ComponentVersion)
+INCIDENT_VERSIONS = _table(IncidentVersion)
+HANDOVERS = _table(Handover)

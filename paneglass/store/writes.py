@@ -19,6 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from connectors.records import PollResult, StatusSnapshot
 from paneglass.sla import SlaSettings
+from paneglass.store.history import record_page
 from paneglass.store.ingest import apply_tickets, writer_for
 from paneglass.store.ingest_clocks import ClockInput, recompute
 from paneglass.store.ingest_rows import TRACKED_FIELDS
@@ -80,6 +81,7 @@ def apply_batch(
             _replace_status(conn, vendor_id, result.status, now)
             status_changed = True
         save_page(conn, vendor_id, result.cursor, result.progress, now if run is None else None)
+        record_page(conn, vendor_id, changed_ids, status_changed, now)  # time travel's history
     if conn.dialect.name == "postgresql":  # viewers LISTEN; delivered when this commits
         conn.execute(text("SELECT pg_notify('paneglass', :vendor)"), {"vendor": vendor_name})
     if run is not None:

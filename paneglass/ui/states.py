@@ -15,10 +15,12 @@ from dataclasses import dataclass
 from textual.color import Color, ColorParseError
 
 from paneglass.collect import Freshness
+from paneglass.metrics.figures import TREND_MARKS, Trend
 from paneglass.sla import ClockState
 
 __all__ = [
     "FRESHNESS",
+    "METRIC_TREND",
     "NOTIFICATION",
     "OUTBOX",
     "PAUSED",
@@ -102,3 +104,12 @@ NOTIFICATION: dict[str, StateFace] = {
     "acked": StateFace("✔", "acked", emphasis="dim"),
 }
 """Where a notification stands for the operators: waiting for an ack, snoozed, acknowledged."""
+METRIC_TREND: dict[Trend, StateFace] = {
+    Trend.BETTER: StateFace(*TREND_MARKS[Trend.BETTER], "$metric-better", "bold"),
+    Trend.WORSE: StateFace(*TREND_MARKS[Trend.WORSE], "$metric-worse", "bold"),
+    Trend.SAME: StateFace(*TREND_MARKS[Trend.SAME], "$text-muted"),
+    Trend.UP: StateFace(*TREND_MARKS[Trend.UP]),
+    Trend.DOWN: StateFace(*TREND_MARKS[Trend.DOWN]),
+    Trend.NONE: StateFace(*TREND_MARKS[Trend.NONE]),
+}
+"""A scorecard figure against the previous period (colour on top of the glyph)."""

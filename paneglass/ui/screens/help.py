@@ -35,6 +35,9 @@ COMMAND_HELP = (
     (":cases  :case N", "cases (key 4): tickets of several vendors that are one problem"),
     (":outbox", "write-back actions, their state and the vendor's answer (key 5)"),
     (":notifications", "what the rules fired; a acknowledges, s/S/u snooze (key 6)"),
+    (":scorecards [2026-11]", "every vendor's figures for a period, and a trend (key 7)"),
+    (":handover", "the shift handover: sign (S) or acknowledge (a) (key 8)"),
+    (":at 2026-11-20 03:12", "the console as it stood then, read-only (:at now, esc: back)"),
     (":theme NAME", "noc-dark, light, high-contrast, colorblind, or one of yours"),
     (":help  :quit", ""),
 )
