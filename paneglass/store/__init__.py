@@ -20,13 +20,23 @@ from connectors import VendorConfig
 from connectors.records import Cursor, PollResult
 from paneglass.errors import UserError
 from paneglass.sla import DEFAULT_SETTINGS, SlaSettings
-from paneglass.store import cases, lease, outbox, queries, vendors, writes
+from paneglass.store import (
+    cases,
+    conversations,
+    lease,
+    mirroring,
+    outbox,
+    queries,
+    vendors,
+    writes,
+)
 from paneglass.store.engine import make_engine, sqlite_path
 from paneglass.store.filter import FilterError, SortKey, Term, TicketQuery
 from paneglass.store.inputs import Actor, NewAction, PollRunInfo, ProcessGone
 from paneglass.store.lease import VendorLocks
 from paneglass.store.migrate import is_current, upgrade
 from paneglass.store.views import (
+    AttachmentView,
     AuditRow,
     CaseDetail,
     CaseMemberView,
@@ -34,11 +44,14 @@ from paneglass.store.views import (
     ChangeSet,
     ClockView,
     ComponentView,
+    EntryView,
     EventView,
     Headline,
     IncidentView,
     LinkView,
     OutboxItem,
+    PendingMirror,
+    SearchMatch,
     SlaRow,
     TicketDetail,
     TicketRow,
@@ -48,6 +61,7 @@ from paneglass.store.views import (
 
 __all__ = [
     "Actor",
+    "AttachmentView",
     "AuditRow",
     "CaseDetail",
     "CaseMemberView",
@@ -55,6 +69,7 @@ __all__ = [
     "ChangeSet",
     "ClockView",
     "ComponentView",
+    "EntryView",
     "EventView",
     "FilterError",
     "Headline",
@@ -62,8 +77,10 @@ __all__ = [
     "LinkView",
     "NewAction",
     "OutboxItem",
+    "PendingMirror",
     "PollRunInfo",
     "ProcessGone",
+    "SearchMatch",
     "SlaRow",
     "SortKey",
     "Store",
@@ -394,3 +411,36 @@ class Store:
                 return int(conn.execute(text("PRAGMA data_version")).scalar_one())
         except SQLAlchemyError:
             return None
+
+    # -- conversations and mirroring (issue #14) ----------------------------------------------
+
+    def iter_entries(self, vendor: str | None = None) -> Iterator[dict[str, Any]]:
+        """Every conversation entry (of one vendor), for export."""
+        with self.engine.connect() as conn:
+            yield from conversations.iter_entries(conn, vendor)
+
+    def iter_attachments(self, vendor: str | None = None) -> Iterator[dict[str, Any]]:
+        """Every attachment's metadata (of one vendor), for export."""
+        with self.engine.connect() as conn:
+            yield from conversations.iter_attachments(conn, vendor)
+
+    def pending_mirrors(self, limit: int = 50) -> list[PendingMirror]:
+        """Replies that arrived on mirrored tickets and wait to be copied (or not)."""
+        with self.engine.connect() as conn:
+            return mirroring.pending(conn, limit)
+
+    def settle_mirror(
+        self,
+        entry_id: int,
+        state: str,
+        detail: str,
+        now: datetime,
+        copies: Iterable[tuple[Actor, NewAction]] = (),
+    ) -> bool:
+        """Settle a pending reply and queue its copies, in one commit; False if already settled."""
+        with self.engine.begin() as conn:
+            if not mirroring.settle(conn, entry_id, state, detail, now):
+                return False
+            for actor, action in copies:
+                outbox.enqueue(conn, actor, now, action)
+            return True

@@ -19,6 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from connectors.records import PollResult, StatusSnapshot, TicketRecord
 from paneglass.sla import SlaSettings, StatusChange, ticket_clocks
+from paneglass.store.conversations import apply_entries
 from paneglass.store.inputs import PollRunInfo
 from paneglass.store.schema import (
     CLOCKS,
@@ -87,6 +88,7 @@ def _row(vendor_id: int, record: TicketRecord, now: datetime) -> dict[str, Any]:
         "raw": json.dumps(record.raw, default=str, ensure_ascii=False) if record.raw else None,
         "first_seen_at": now,
         "last_seen_at": now,
+        "description": record.description,
     }
 
 
@@ -118,7 +120,7 @@ def apply_batch(
     cursor and its clocks commit together), and once at its end with the run
     and no page; a one-shot poll passes both.
     """
-    added = updated = events = 0
+    added = updated = events = entries = 0
     changed_ids: set[int] = set()
     status_changed = False
     records_seen = 0
@@ -129,6 +131,7 @@ def apply_batch(
         if result.status is not None:
             _replace_status(conn, vendor_id, result.status, now)
             status_changed = True
+        entries = apply_entries(conn, vendor_id, result, now)
         save_page(conn, vendor_id, result.cursor, result.progress, now if run is None else None)
         recompute_clocks(conn, changed_ids, now, settings)
     if conn.dialect.name == "postgresql":  # viewers LISTEN; delivered when this commits
@@ -158,6 +161,7 @@ def apply_batch(
         status_changed=status_changed,
         ok=run.ok if run is not None else True,
         ticket_ids=frozenset(changed_ids),
+        entries=entries,
     )
 
 
@@ -207,6 +211,8 @@ def _upsert_tickets(
             for c in TICKETS.columns
             if c.name not in ("id", "vendor_id", "external_id", "first_seen_at")
         }
+        # A connector that did not read the description this time sends None: keep the stored one.
+        refreshed["description"] = func.coalesce(stmt.excluded.description, TICKETS.c.description)
         stmt = stmt.on_conflict_do_update(
             index_elements=["vendor_id", "external_id"], set_=refreshed
         )
