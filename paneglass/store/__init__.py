@@ -9,7 +9,7 @@ event loop (thread workers in the UI, a writer thread in the scheduler).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +23,7 @@ from paneglass.sla import DEFAULT_SETTINGS, SlaSettings
 from paneglass.store import (
     cases,
     conversations,
+    exit_pack,
     lease,
     mirroring,
     outbox,
@@ -31,6 +32,7 @@ from paneglass.store import (
     writes,
 )
 from paneglass.store.engine import make_engine, sqlite_path
+from paneglass.store.exit_pack import PackError
 from paneglass.store.filter import FilterError, SortKey, Term, TicketQuery
 from paneglass.store.inputs import Actor, NewAction, PollRunInfo, ProcessGone
 from paneglass.store.lease import VendorLocks
@@ -77,6 +79,7 @@ __all__ = [
     "LinkView",
     "NewAction",
     "OutboxItem",
+    "PackError",
     "PendingMirror",
     "PollRunInfo",
     "ProcessGone",
@@ -444,3 +447,30 @@ class Store:
             for actor, action in copies:
                 outbox.enqueue(conn, actor, now, action)
             return True
+
+    # -- the exit pack (issue #14) ----------------------------------------------------------------
+
+    def pack_vendors(self, vendor: str) -> list[dict[str, Any]]:
+        """The vendor and every vendor its tickets are linked to (name, kind, base URL)."""
+        with self.engine.connect() as conn:
+            return exit_pack.vendors_of(conn, vendor)
+
+    def iter_pack(self, kind: str, vendor: str) -> Iterator[dict[str, Any]]:
+        """Every row of one kind of the vendor's exit pack (:mod:`paneglass.store.exit_pack`)."""
+        with self.engine.connect() as conn:
+            yield from exit_pack.pack_rows(conn, kind, vendor)
+
+    def restore_pack(
+        self,
+        vendor: str,
+        vendors: list[Mapping[str, Any]],
+        rows: Mapping[str, Iterable[Mapping[str, Any]]],
+    ) -> dict[str, int]:
+        """Write an exit pack into this store in one transaction; return rows per kind."""
+        with self.engine.begin() as conn:
+            return exit_pack.restore(conn, vendor, vendors, rows)
+
+    def schema_version(self) -> str | None:
+        """The database's migration revision (``0004``)."""
+        with self.engine.connect() as conn:
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
