@@ -34,6 +34,9 @@ VARIABLE_DEFAULTS: dict[str, str] = {
     # The write-back states keep the green and red the outbox has always shown on noc-dark.
     "outbox-sent": "#98e024",
     "outbox-failed": "#f4005f",
+    # Conversation entries: a reply the requester sees, a note only agents see.
+    "entry-public": "#5fafd7",
+    "entry-internal": "#d7af5f",
 }
 
 BUILTIN_THEMES: dict[str, Theme] = {
@@ -81,6 +84,8 @@ BUILTIN_THEMES: dict[str, Theme] = {
                 "demo-banner": "#870087",
                 "outbox-sent": "#007f3f",
                 "outbox-failed": "#c00000",
+                "entry-public": "#005f87",
+                "entry-internal": "#875f00",
             },
         ),
         Theme(
@@ -111,6 +116,8 @@ BUILTIN_THEMES: dict[str, Theme] = {
                 "demo-banner": "#ff00ff",
                 "outbox-sent": "#00ff00",
                 "outbox-failed": "#ff0000",
+                "entry-public": "#00ffff",
+                "entry-internal": "#ffff00",
             },
         ),
         Theme(
@@ -142,6 +149,8 @@ BUILTIN_THEMES: dict[str, Theme] = {
                 "demo-banner": "#cc79a7",
                 "outbox-sent": "#009e73",
                 "outbox-failed": "#d55e00",
+                "entry-public": "#56b4e9",
+                "entry-internal": "#e69f00",
             },
         ),
     )

@@ -259,16 +259,32 @@ def matches_for(
 ) -> dict[int, SearchMatch]:
     """Where the words matched each of a window's tickets, for its second line.
 
-    The newest conversation entry holding any of the words wins; else the
-    description; else the ticket's own fields (which the first line shows).
-    Only the window's entries are read (newest first, at most ``most``) and
-    matched here, the way the index cuts words: asking the index about each
-    entry would cost more than the search itself.
+    The ticket's own fields when they hold every word (the row shows them);
+    else the newest conversation entry holding any of the words; else the
+    description. Only the window's entries are read (newest first, at most
+    ``most``) and matched here, the way the index cuts words: asking the index
+    about each entry would cost more than the search itself.
     """
     rows = list(rows)
     if not words or not rows:
         return {}
     found: dict[int, SearchMatch] = {}
+    for row in rows:
+        fields = {
+            name: value
+            for name, value in (
+                ("key", row.key),
+                ("title", row.title),
+                ("requester", row.requester),
+                ("assignee", row.assignee),
+            )
+            if any(word.found_in(value) for word in words)
+        }
+        if fields and all(any(w.found_in(v) for v in fields.values()) for w in words):
+            found[row.id] = SearchMatch(", ".join(fields), None, None, ())
+    rest = [row.id for row in rows if row.id not in found]
+    if not rest:
+        return found
     entries = conn.execute(
         select(
             ENTRIES.c.ticket_id,
@@ -277,7 +293,7 @@ def matches_for(
             ENTRIES.c.visibility,
             ENTRIES.c.body,
         )
-        .where(ENTRIES.c.ticket_id.in_([row.id for row in rows]))
+        .where(ENTRIES.c.ticket_id.in_(rest))
         .order_by(ENTRIES.c.created_at.desc(), ENTRIES.c.id.desc())
         .limit(most)
     )
@@ -287,7 +303,7 @@ def matches_for(
         if any(word.found_in(body) for word in words):
             parts = snippet(body, words) or ((" ".join(body.split()[:_SNIPPET_WORDS]), False),)
             found[ticket_id] = SearchMatch(_WHERE.get(visibility, "reply"), author, at, parts)
-    missing = [row.id for row in rows if row.id not in found]
+    missing = [ticket_id for ticket_id in rest if ticket_id not in found]
     if missing:
         for ticket_id, description in conn.execute(
             select(TICKETS.c.id, TICKETS.c.description).where(
@@ -297,18 +313,6 @@ def matches_for(
             parts = snippet(description, words)
             if parts:
                 found[ticket_id] = SearchMatch("description", None, None, parts)
-    for row in rows:
-        if row.id in found:
-            continue
-        fields = [
-            name
-            for name, value in (
-                ("key", row.key),
-                ("title", row.title),
-                ("requester", row.requester),
-                ("assignee", row.assignee),
-            )
-            if any(word.found_in(value) for word in words)
-        ]
-        found[row.id] = SearchMatch(", ".join(fields) or "ticket", None, None, ())
+    for ticket_id in missing:
+        found.setdefault(ticket_id, SearchMatch("ticket", None, None, ()))
     return found

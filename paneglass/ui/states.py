@@ -22,6 +22,7 @@ __all__ = [
     "OUTBOX",
     "PAUSED",
     "SLA",
+    "TIMELINE",
     "StateFace",
     "outbox_face",
 ]
@@ -91,3 +92,14 @@ OUTBOX: dict[str, StateFace] = {
 def outbox_face(state: str) -> StateFace:
     """The face of an outbox state (an unknown one reads as itself)."""
     return OUTBOX.get(state) or StateFace("?", state, emphasis="bold")
+
+
+TIMELINE: dict[str, StateFace] = {
+    "public": StateFace("●", "public", "$entry-public", "bold"),
+    "internal": StateFace("■", "internal", "$entry-internal", "bold"),
+    "system": StateFace("○", "system", "$text-muted"),
+    "change": StateFace("·", "change", "$text-muted"),
+    "paneglass": StateFace("◆", "paneglass", "$primary", "bold"),
+}
+"""A timeline item: a reply the requester sees, an agents-only note, a vendor's system entry,
+a field change seen in a poll, or an action taken through paneglass."""
