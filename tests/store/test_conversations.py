@@ -169,6 +169,36 @@ def test_a_description_not_read_this_time_is_kept(store: Store) -> None:
     assert keys(store, "words") == ["INC0000001"]
 
 
+def test_the_fast_ingest_path_keeps_descriptions_entries_and_the_index(store: Store) -> None:
+    """Store.apply ingests pages set-based (paneglass.store.ingest, per backend): a page of
+    tickets and their replies is searchable by a reply's word as soon as it commits; a
+    description read after its ticket (the ticket itself unchanged) is stored and indexed;
+    a rewrite that does not carry the description keeps it."""
+    page = PollResult(
+        tickets=tuple(ticket(n) for n in range(1, 201)),
+        entries=(entry(1, 150, "The fuser unit overheats after forty pages."),),
+    )
+    change = store.apply("hosting", page, RUN, NOW)
+    assert (change.added, change.entries) == (200, 1)
+    assert keys(store, "fuser") == ["INC0000150"]
+    assert keys(store, "overheat forty") == ["INC0000150"]
+
+    unchanged = ticket(20, description="Toner smears on the left edge.")
+    change = store.apply("hosting", PollResult(tickets=(unchanged,)), RUN, NOW)
+    assert (change.added, change.updated) == (0, 0)  # only its description was new
+    assert keys(store, "smears") == ["INC0000020"]
+
+    moved = ticket(20, status=TicketStatus.PENDING, updated_at=NOW)  # no description read
+    assert store.apply("hosting", PollResult(tickets=(moved,)), RUN, NOW).updated == 1
+    detail = store.ticket_detail(only(store, 20))
+    assert detail is not None and detail.description == "Toner smears on the left edge."
+    assert keys(store, "smears status:pending") == ["INC0000020"]
+
+    edited = ticket(20, description="Toner replaced.", status=TicketStatus.PENDING, updated_at=NOW)
+    store.apply("hosting", PollResult(tickets=(edited,)), RUN, NOW)
+    assert keys(store, "smears") == [] and keys(store, "replaced") == ["INC0000020"]
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
