@@ -84,6 +84,25 @@ _ENTRY_WORDS = {"reply": "a reply", "note": "an internal note", "system entry": 
 _ENTRY_STYLE = {"reply": "match-public", "note": "match-internal"}
 
 
+def _hit_in_view(parts: tuple[tuple[str, bool], ...], room: int) -> tuple[tuple[str, bool], ...]:
+    """A snippet cut from the left, behind an ellipsis, until its first hit fits in ``room``
+    (with a few characters after it): on a narrow screen the matched word stays in view."""
+    first = next((i for i, (_, matched) in enumerate(parts) if matched), None)
+    if first is None:
+        return parts
+    through_hit = sum(len(text) for text, _ in parts[: first + 1])
+    keep_after = min(12, sum(len(text) for text, _ in parts[first + 1 :]))
+    start = 0
+    while start < first and through_hit + keep_after > room:
+        through_hit -= len(parts[start][0])
+        start += 1
+    if start == 0:
+        return parts
+    while start < first and parts[start][0].isspace():
+        start += 1
+    return (("…", False), *parts[start:])
+
+
 def _searching(query: TicketQuery) -> bool:
     """Free words in the filter: rows show where they matched, on a second line."""
     return any(term.field == "text" and not term.negated for term in query.terms)
@@ -395,7 +414,8 @@ class TicketTable(ScrollView, can_focus=True):
         if match.snippet:
             segments.append(Segment("  ", line_style))
             hit = line_style + self._accent("ticket-table--hit", is_cursor)
-            for part, matched in match.snippet:
+            room = width - sum(segment.cell_length for segment in segments)
+            for part, matched in _hit_in_view(match.snippet, room):
                 text = part if part.isspace() else safe_line(part)
                 segments.append(Segment(text, hit if matched else line_style))
         return Strip(segments).extend_cell_length(width, line_style).crop(0, width).simplify()
