@@ -39,6 +39,9 @@ VARIABLE_DEFAULTS: dict[str, str] = {
     # Scorecards: a figure better or worse than the previous period (glyphs ▲ ▼ carry it too).
     "metric-better": "#5fd787",
     "metric-worse": "#ff5f5f",
+    # Conversation entries: a reply the requester sees, a note only agents see.
+    "entry-public": "#5fafd7",
+    "entry-internal": "#d7af5f",
 }
 
 BUILTIN_THEMES: dict[str, Theme] = {
@@ -90,6 +93,8 @@ BUILTIN_THEMES: dict[str, Theme] = {
                 "outbox-failed": "#c00000",
                 "metric-better": "#007f3f",
                 "metric-worse": "#c00000",
+                "entry-public": "#005f87",
+                "entry-internal": "#875f00",
             },
         ),
         Theme(
@@ -124,6 +129,8 @@ BUILTIN_THEMES: dict[str, Theme] = {
                 "outbox-failed": "#ff0000",
                 "metric-better": "#00ff00",
                 "metric-worse": "#ff0000",
+                "entry-public": "#00ffff",
+                "entry-internal": "#ffff00",
             },
         ),
         Theme(
@@ -159,6 +166,8 @@ BUILTIN_THEMES: dict[str, Theme] = {
                 "outbox-failed": "#d55e00",
                 "metric-better": "#56b4e9",
                 "metric-worse": "#d55e00",
+                "entry-public": "#56b4e9",
+                "entry-internal": "#e69f00",
             },
         ),
     )

@@ -66,16 +66,28 @@ def build_parser() -> argparse.ArgumentParser:
         help="show what each notification rule would do, with dry runs (nothing is sent)",
     )
     export = commands.add_parser("export", parents=[common], help="write what the store holds")
-    export.add_argument("--format", choices=("json", "csv"), required=True)
+    export.add_argument("--format", choices=("json", "csv", "jsonl"), required=True)
     export.add_argument(
-        "--what", choices=("tickets", "events", "sla", "audit", "scorecard"), default="tickets"
+        "--what",
+        choices=("tickets", "events", "sla", "audit", "comments", "scorecard", "all"),
+        default="tickets",
+        help="all: the exit pack of one --vendor (a folder of JSON Lines files, --format jsonl)",
     )
+    export.add_argument("--vendor", metavar="NAME", help="only this vendor's rows")
     export.add_argument(
         "--period", metavar="PERIOD", help="scorecard period: 2026-11 (default: last month)"
     )
     export.add_argument(
-        "--output", metavar="FILE", type=Path, help="file to write (default: stdout)"
+        "--output",
+        metavar="FILE",
+        type=Path,
+        help="file to write (default: stdout); the folder for --what all",
     )
+    restore = commands.add_parser(
+        "import", parents=[common], help="restore an exit pack (export --what all) into the store"
+    )
+    restore.add_argument("folder", metavar="DIR", type=Path, help="the exit pack's folder")
+    restore.add_argument("--as", dest="name", metavar="NAME", help="restore under this vendor name")
     serve = commands.add_parser("serve", parents=[common], help="the console in a web browser")
     serve.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"

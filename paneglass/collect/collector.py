@@ -40,6 +40,7 @@ from paneglass.collect.outbox_sender import OutboxSender, SendReport
 from paneglass.errors import UserError
 from paneglass.notify.rules import NotifySettings
 from paneglass.store import ChangeSet, PollRunInfo, Store
+from paneglass.writeback.mirror import ReplyMirror
 
 __all__ = ["Collector", "PollOutcome"]
 
@@ -124,6 +125,8 @@ class Collector:
             deliver=self.notifier.deliver,
         )
         """Sends the write-back actions operators queue in the store, and notifications."""
+        self.mirror = ReplyMirror(store, self.vendors, clock)
+        """Queues replies written at a vendor for the tickets linked to theirs, once."""
 
     def _connector_or_none(self, name: str) -> Connector | None:
         if not any(v.name == name for v in self.vendors):
@@ -140,7 +143,12 @@ class Collector:
             job.modify(next_run_time=self.clock() + timedelta(milliseconds=300))
 
     async def send_actions(self) -> SendReport:
-        """Send every due outbox action once (the scheduler runs this every second)."""
+        """Send every due outbox action once (the scheduler runs this every second).
+
+        Replies that arrived on mirrored tickets are queued for the linked
+        tickets first, so their copies leave in the same pass.
+        """
+        await self._write(self.mirror.settle_pending)
         report = await self.sender.send_due()
         if (report.sent or report.failed or report.settled) and self.on_change is not None:
             self.on_change(ChangeSet(vendor="", events=report.sent + report.failed))
@@ -244,7 +252,7 @@ class Collector:
                 change = await self._write(self.store.apply, name, page, None, self.clock())
                 totals.add(page.requests, change, records=_records(page), tickets=len(page.tickets))
                 if self.on_change is not None and (
-                    change.added or change.updated or change.status_changed
+                    change.added or change.updated or change.status_changed or change.entries
                 ):
                     self.on_change(change)
                 if self.on_progress is not None and page.progress is not None:

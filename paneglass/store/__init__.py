@@ -22,8 +22,11 @@ from paneglass.errors import UserError
 from paneglass.sla import DEFAULT_SETTINGS, SlaSettings
 from paneglass.store import (
     cases,
+    conversations,
+    exit_pack,
     handovers,
     lease,
+    mirroring,
     notifications,
     outbox,
     queries,
@@ -32,6 +35,8 @@ from paneglass.store import (
     writes,
 )
 from paneglass.store.engine import make_engine, sqlite_path
+from paneglass.store.exit_pack import TIMES as PACK_TIMES
+from paneglass.store.exit_pack import PackError
 from paneglass.store.filter import FilterError, SortKey, Term, TicketQuery
 from paneglass.store.inputs import Actor, NewAction, PollRunInfo, ProcessGone
 from paneglass.store.lease import VendorLocks
@@ -55,6 +60,7 @@ from paneglass.store.notification_views import (
     VendorCandidate,
 )
 from paneglass.store.views import (
+    AttachmentView,
     AuditRow,
     CaseDetail,
     CaseMemberView,
@@ -62,11 +68,14 @@ from paneglass.store.views import (
     ChangeSet,
     ClockView,
     ComponentView,
+    EntryView,
     EventView,
     Headline,
     IncidentView,
     LinkView,
     OutboxItem,
+    PendingMirror,
+    SearchMatch,
     SlaRow,
     TicketDetail,
     TicketRow,
@@ -76,7 +85,9 @@ from paneglass.store.views import (
 
 __all__ = [
     "AGE_BUCKETS",
+    "PACK_TIMES",
     "Actor",
+    "AttachmentView",
     "AuditRow",
     "CaseDetail",
     "CaseMemberView",
@@ -85,6 +96,7 @@ __all__ = [
     "ClockCandidate",
     "ClockView",
     "ComponentView",
+    "EntryView",
     "EventView",
     "FilterError",
     "HandoverClock",
@@ -99,9 +111,12 @@ __all__ = [
     "NewSend",
     "NotificationView",
     "OutboxItem",
+    "PackError",
+    "PendingMirror",
     "PollRunInfo",
     "ProcessGone",
     "ScorecardRow",
+    "SearchMatch",
     "SendView",
     "SlaRow",
     "SortKey",
@@ -657,3 +672,63 @@ class Store:
             count += applied
             if applied < per_commit:
                 return count
+
+    # -- conversations and mirroring (issue #14) ----------------------------------------------
+
+    def iter_entries(self, vendor: str | None = None) -> Iterator[dict[str, Any]]:
+        """Every conversation entry (of one vendor), for export."""
+        with self.engine.connect() as conn:
+            yield from conversations.iter_entries(conn, vendor)
+
+    def iter_attachments(self, vendor: str | None = None) -> Iterator[dict[str, Any]]:
+        """Every attachment's metadata (of one vendor), for export."""
+        with self.engine.connect() as conn:
+            yield from conversations.iter_attachments(conn, vendor)
+
+    def pending_mirrors(self, limit: int = 50) -> list[PendingMirror]:
+        """Replies that arrived on mirrored tickets and wait to be copied (or not)."""
+        with self.engine.connect() as conn:
+            return mirroring.pending(conn, limit)
+
+    def settle_mirror(
+        self,
+        entry_id: int,
+        state: str,
+        detail: str,
+        now: datetime,
+        copies: Iterable[tuple[Actor, NewAction]] = (),
+    ) -> bool:
+        """Settle a pending reply and queue its copies, in one commit; False if already settled."""
+        with self.engine.begin() as conn:
+            if not mirroring.settle(conn, entry_id, state, detail, now):
+                return False
+            for actor, action in copies:
+                outbox.enqueue(conn, actor, now, action)
+            return True
+
+    # -- the exit pack (issue #14) ----------------------------------------------------------------
+
+    def pack_vendors(self, vendor: str) -> list[dict[str, Any]]:
+        """The vendor and every vendor its tickets are linked to (name, kind, base URL)."""
+        with self.engine.connect() as conn:
+            return exit_pack.vendors_of(conn, vendor)
+
+    def iter_pack(self, kind: str, vendor: str) -> Iterator[dict[str, Any]]:
+        """Every row of one kind of the vendor's exit pack (:mod:`paneglass.store.exit_pack`)."""
+        with self.engine.connect() as conn:
+            yield from exit_pack.pack_rows(conn, kind, vendor)
+
+    def restore_pack(
+        self,
+        vendor: str,
+        vendors: list[Mapping[str, Any]],
+        rows: Mapping[str, Iterable[Mapping[str, Any]]],
+    ) -> dict[str, int]:
+        """Write an exit pack into this store in one transaction; return rows per kind."""
+        with self.engine.begin() as conn:
+            return exit_pack.restore(conn, vendor, vendors, rows)
+
+    def schema_version(self) -> str | None:
+        """The database's migration revision (``0004``)."""
+        with self.engine.connect() as conn:
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()

@@ -88,6 +88,8 @@ def _tickets_at(at: datetime) -> FromClause:
             columns.append(TICKETS.c[name])
         elif name == "raw":
             columns.append(null().label("raw"))  # the payload is not versioned
+        elif name == "description":  # long text, not versioned: today's description
+            columns.append(TICKETS.c.description)
         elif name == "last_seen_at":  # a sighting without a change is not versioned (no pane
             columns.append(tv.c.valid_from.label("last_seen_at"))  # shows it): the last change
         else:

@@ -72,6 +72,11 @@ class TicketWriter(ClockWriter, Protocol):
         """Move ``last_seen_at`` of tickets seen again unchanged."""
         ...
 
+    def describe_tickets(self, described: Sequence[tuple[int, str]]) -> None:
+        """Set the description of unchanged tickets ``(id, text)``, writing only those that
+        differ (the search index is rewritten for those alone)."""
+        ...
+
     def insert_events(self, rows: Sequence[tuple[Any, ...]]) -> None:
         """Append events ``(ticket_id, field_name, old_value, new_value, vendor_time, seen_at)``."""
         ...
@@ -131,6 +136,8 @@ def apply_tickets(
     changed_records: list[TicketRecord] = []
     moved_columns: list[frozenset[str]] = []
     seen_only: list[int] = []
+    described: list[tuple[int, str]] = []
+    """Unchanged tickets that carry a description (it may be new: read after the ticket)."""
     # Events in page order; a new ticket's id is known once inserted, so its events hold the
     # ticket's place among the new rows (a negative number) until then.
     events: list[tuple[Any, ...]] = []
@@ -161,6 +168,7 @@ def apply_tickets(
             _RAW_JSON(record.raw) if record.raw else None,
             seen,
             seen,
+            record.description,
         )
         old = existing.get(record.external_id)
         if old is None:
@@ -171,6 +179,8 @@ def apply_tickets(
         tid = old[0]
         if compared(row) == old[1:]:
             seen_only.append(tid)
+            if record.description is not None:
+                described.append((tid, record.description))
             continue
         moved = frozenset([name for name, at_row, at_old in _PAIRS if row[at_row] != old[at_old]])
         events.extend(
@@ -195,6 +205,8 @@ def apply_tickets(
         writer.update_tickets(changed_rows, changed_ids, moved_columns)
     if seen_only:
         writer.touch_tickets(seen_only, seen)
+    if described:
+        writer.describe_tickets(described)
     if events:
         writer.insert_events(
             [(new_ids[-1 - e[0]], *e[1:]) if e[0] < 0 else e for e in events] if new_ids else events

@@ -24,6 +24,14 @@ from paneglass.store.schema import (
     TICKETS,
     VENDORS,
 )
+from paneglass.store.search import (
+    SearchWord,
+    count_matching,
+    matches_for,
+    search_word,
+    words_condition,
+)
+from paneglass.store.timeline import StoryTicket, story
 from paneglass.store.views import (
     ClockView,
     ComponentView,
@@ -65,6 +73,7 @@ _NULLABLE_SORTS = {SortKey.PRIORITY, SortKey.ASSIGNEE}
 
 
 _TEXT_COLUMNS = ("key", "title", "requester", "assignee")
+_REGEX_COLUMNS = (*_TEXT_COLUMNS, "description")
 _SUBSTRING_COLUMNS = {
     "assignee": "assignee",
     "requester": "requester",
@@ -78,14 +87,17 @@ def _text(column: str) -> Any:
     return func.coalesce(TICKETS.c[column], "")
 
 
-def _term_condition(term: Term) -> Any:
+def _term_condition(term: Term, dialect: str) -> Any:
     """One parsed filter term as a SQL condition (never negated here)."""
     values = term.values
     if term.field == "text":
+        word = search_word(values[0])
+        if word is not None:  # the full-text indexes: titles, descriptions, conversations
+            return words_condition(dialect, [word])
         return or_(*(_text(c).icontains(values[0], autoescape=True) for c in _TEXT_COLUMNS))
     if term.field == "regex":
         pattern = f"(?i){values[0]}"  # embedded flag: understood by Python re and PostgreSQL
-        return or_(*(_text(c).regexp_match(pattern) for c in _TEXT_COLUMNS))
+        return or_(*(_text(c).regexp_match(pattern) for c in _REGEX_COLUMNS))
     if term.field in ("vendor", "kind"):
         vendor_column = VENDORS.c.name if term.field == "vendor" else VENDORS.c.kind
         matching = select(VENDORS.c.id).where(func.lower(vendor_column).in_(values))
@@ -112,20 +124,40 @@ def _term_condition(term: Term) -> Any:
     return or_(*(_text(column).icontains(v, autoescape=True) for v in values))
 
 
-def _filtered(stmt: Select[Any], query: TicketQuery) -> Select[Any]:
+def _filtered(stmt: Select[Any], query: TicketQuery, dialect: str) -> Select[Any]:
     if query.active_only:
         stmt = stmt.where(TICKETS.c.status.in_(_ACTIVE))
     for column, value in query.exact:
         stmt = stmt.where(TICKETS.c[column] == value)
+    words = _searched_words(query)
+    if words:  # every free word in one full-text condition (SQLite: one MATCH)
+        stmt = stmt.where(words_condition(dialect, words))
     for term in query.terms:
-        condition = _term_condition(term)
+        if term.field == "text" and not term.negated and search_word(term.values[0]):
+            continue
+        condition = _term_condition(term, dialect)
         stmt = stmt.where(not_(condition) if term.negated else condition)
     return stmt
 
 
+def _words_only(query: TicketQuery) -> bool:
+    """Nothing but free words: the full-text index alone can count the tickets."""
+    return (
+        not query.active_only
+        and not query.exact
+        and all(
+            t.field == "text" and not t.negated and search_word(t.values[0]) for t in query.terms
+        )
+    )
+
+
 def ticket_count(conn: Connection, query: TicketQuery) -> int:
     """How many tickets match the query."""
-    stmt = _filtered(select(func.count()).select_from(TICKETS), query)
+    if _words_only(query):
+        counted = count_matching(conn, _searched_words(query))
+        if counted is not None:
+            return counted
+    stmt = _filtered(select(func.count()).select_from(TICKETS), query, conn.dialect.name)
     return int(conn.execute(stmt).scalar_one())
 
 
@@ -153,7 +185,9 @@ def ticket_window(
     tiebreak = TICKETS.c.id.desc() if descending else TICKETS.c.id.asc()
     # Skip the offset on the sort index alone (ids only, no row lookups), then fetch the rows.
     page = _filtered(
-        select(TICKETS.c.id).order_by(order, tiebreak).offset(offset).limit(limit), query
+        select(TICKETS.c.id).order_by(order, tiebreak).offset(offset).limit(limit),
+        query,
+        conn.dialect.name,
     ).subquery()
     stmt = (
         select(
@@ -176,9 +210,19 @@ def ticket_window(
     if flipped:
         rows.reverse()
     states = _worst_states(conn, [row[0] for row in rows])
+    found = matches_for(conn, _searched_words(query), rows)
     return [
-        TicketRow(**row._mapping, sla_state=states.get(row.id, ClockState.NONE)) for row in rows
+        TicketRow(
+            **row._mapping, sla_state=states.get(row.id, ClockState.NONE), match=found.get(row.id)
+        )
+        for row in rows
     ]
+
+
+def _searched_words(query: TicketQuery) -> list[SearchWord]:
+    """The free words a ticket must hold (negated ones say nothing about where it matched)."""
+    words = (search_word(t.values[0]) for t in query.terms if t.field == "text" and not t.negated)
+    return [word for word in words if word is not None]
 
 
 def _worst_states(conn: Connection, ids: list[int]) -> dict[int, ClockState]:
@@ -252,7 +296,13 @@ def ticket_detail(conn: Connection, ticket_id: int) -> TicketDetail | None:
             .order_by(CLOCKS.c.metric.desc(), CLOCKS.c.cycle)
         )
     )
+    timeline, omitted = story(
+        conn, [StoryTicket(row["id"], row["vendor_name"], row["external_id"], row["key"])]
+    )
     return TicketDetail(
+        description=row["description"],
+        timeline=tuple(timeline),
+        timeline_omitted=omitted,
         id=row["id"],
         vendor=row["vendor_name"],
         kind=row["kind"],

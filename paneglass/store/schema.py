@@ -16,12 +16,14 @@ from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
 __all__ = [
+    "ATTACHMENTS",
     "AUDIT",
     "CASES",
     "CLOCKS",
     "CLOCK_VERSIONS",
     "COMPONENTS",
     "COMPONENT_VERSIONS",
+    "ENTRIES",
     "EVENTS",
     "HANDOVERS",
     "INCIDENTS",
@@ -29,6 +31,7 @@ __all__ = [
     "LEASE",
     "LINKS",
     "MEMBERS",
+    "MIRRORS",
     "NOTIFICATIONS",
     "NOTIFIER",
     "OUTBOX",
@@ -45,6 +48,8 @@ __all__ = [
     "ClockVersion",
     "CollectorLease",
     "ComponentVersion",
+    "EntryAttachment",
+    "EntryMirror",
     "Handover",
     "IncidentVersion",
     "Notification",
@@ -55,6 +60,7 @@ __all__ = [
     "SlaClock",
     "StatusVersion",
     "Ticket",
+    "TicketEntry",
     "TicketEvent",
     "TicketLink",
     "TicketVersion",
@@ -157,6 +163,8 @@ class Ticket(SQLModel, table=True):
     """The vendor payload as JSON (cleaned text); shown folded, never as markup."""
     first_seen_at: datetime = _when(nullable=False)
     last_seen_at: datetime = _when(nullable=False)
+    description: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    """The ticket's own text as sanitised plain text (searched; never markup)."""
 
 
 class TicketEvent(SQLModel, table=True):
@@ -660,6 +668,81 @@ class Handover(SQLModel, table=True):
     acknowledged_terminal: str | None = None
 
 
+class TicketEntry(SQLModel, table=True):
+    """One comment, note or log entry of a ticket's conversation, as the vendor wrote it.
+
+    Named by (vendor, ticket external id, entry external id), like links and
+    case members, so an entry that arrives before its ticket (on an earlier
+    page) is kept; ``ticket_id`` is filled in as soon as the ticket is stored.
+    """
+
+    __table_args__ = (
+        UniqueConstraint(
+            "vendor_id", "ticket_external_id", "external_id", name="uq_entry_vendor_ticket_external"
+        ),
+        Index("ix_entry_ticket_created", "ticket_id", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    vendor_id: int = Field(foreign_key="vendor.id")
+    ticket_external_id: str
+    external_id: str
+    ticket_id: int | None = Field(default=None, foreign_key="ticket.id")
+    """The stored ticket (``None`` until the ticket itself has been stored)."""
+    author: str | None = None
+    visibility: str
+    """``public`` (a reply the requester sees), ``internal`` (a note) or ``system``."""
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    """Sanitised plain text (searched; never markup)."""
+    raw_format: str = "text"
+    """``text``, ``html``, ``adf`` or ``markdown``: what ``raw_body`` holds."""
+    raw_body: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    """The vendor's own format, kept as it came (cleaned of control characters)."""
+    created_at: datetime = _when(nullable=False)
+    updated_at: datetime | None = _when()
+    first_seen_at: datetime = _when(nullable=False)
+    """When paneglass first stored it."""
+
+
+class EntryAttachment(SQLModel, table=True):
+    """A file on a conversation entry, as metadata: the bytes stay at the vendor."""
+
+    __table_args__ = (
+        UniqueConstraint(
+            "vendor_id", "ticket_external_id", "external_id", name="uq_attachment_vendor_external"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    vendor_id: int = Field(foreign_key="vendor.id")
+    ticket_external_id: str
+    entry_external_id: str
+    external_id: str
+    name: str
+    size: int | None = None
+    content_type: str | None = None
+    url: str | None = None
+    """Built by the connector from the configured base URL and ids, never from payload text."""
+
+
+class EntryMirror(SQLModel, table=True):
+    """The durable mirroring ledger: one row per entry that arrived on a mirrored ticket.
+
+    Written in the transaction that stores the entry (state ``pending``), then
+    settled once, in the transaction that queues its copies (``mirrored``) or
+    decides it must not travel (``own``: paneglass wrote it; ``skipped``).
+    So a reply is mirrored exactly once, across restarts and processes.
+    """
+
+    __table_args__ = (Index("ix_mirror_state", "state"),)
+
+    entry_id: int = Field(foreign_key="ticketentry.id", primary_key=True)
+    state: str = "pending"
+    decided_at: datetime = _when(nullable=False)
+    detail: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    """Why it was settled so (``own: outbox 12``), or the outbox ids of its copies."""
+
+
 def _table(model: type[SQLModel]) -> Table:
     """The Core table behind a model, for set-based SQL."""
     return model.__table__  # type: ignore[attr-defined,no-any-return]
@@ -689,3 +772,6 @@ STATUS_VERSIONS = _table(StatusVersion)
 COMPONENT_VERSIONS = _table(ComponentVersion)
 INCIDENT_VERSIONS = _table(IncidentVersion)
 HANDOVERS = _table(Handover)
+ENTRIES = _table(TicketEntry)
+ATTACHMENTS = _table(EntryAttachment)
+MIRRORS = _table(EntryMirror)

@@ -19,6 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from connectors.records import PollResult, StatusSnapshot
 from paneglass.sla import SlaSettings
+from paneglass.store.conversations import apply_entries
 from paneglass.store.history import record_page
 from paneglass.store.ingest import apply_tickets, writer_for
 from paneglass.store.ingest_clocks import ClockInput, recompute
@@ -68,7 +69,7 @@ def apply_batch(
     cursor and its clocks commit together), and once at its end with the run
     and no page; a one-shot poll passes both.
     """
-    added = updated = events = 0
+    added = updated = events = entries = 0
     changed_ids: set[int] = set()
     status_changed = False
     records_seen = 0
@@ -80,6 +81,7 @@ def apply_batch(
         if result.status is not None:
             _replace_status(conn, vendor_id, result.status, now)
             status_changed = True
+        entries = apply_entries(conn, vendor_id, result, now)
         save_page(conn, vendor_id, result.cursor, result.progress, now if run is None else None)
         record_page(conn, vendor_id, changed_ids, status_changed, now)  # time travel's history
     if conn.dialect.name == "postgresql":  # viewers LISTEN; delivered when this commits
@@ -109,6 +111,7 @@ def apply_batch(
         status_changed=status_changed,
         ok=run.ok if run is not None else True,
         ticket_ids=frozenset(changed_ids),
+        entries=entries,
     )
 
 

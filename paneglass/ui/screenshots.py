@@ -21,6 +21,7 @@ SHOTS: tuple[tuple[str, tuple[int, int], tuple[str, ...]], ...] = (
     ("sla", (120, 36), ("2", "z")),
     ("vendors", (120, 36), ("3", "z")),
     ("ticket-detail", (120, 36), ("enter",)),
+    ("ticket-timeline", (160, 48), ("4", "enter", "enter", "end")),
     ("console-80x24", (80, 24), ()),
     ("cases", (120, 36), ("4",)),
     ("case", (120, 36), ("4", "enter")),

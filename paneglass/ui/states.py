@@ -25,6 +25,7 @@ __all__ = [
     "OUTBOX",
     "PAUSED",
     "SLA",
+    "TIMELINE",
     "StateFace",
     "outbox_face",
 ]
@@ -113,3 +114,12 @@ METRIC_TREND: dict[Trend, StateFace] = {
     Trend.NONE: StateFace(*TREND_MARKS[Trend.NONE]),
 }
 """A scorecard figure against the previous period (colour on top of the glyph)."""
+TIMELINE: dict[str, StateFace] = {
+    "public": StateFace("●", "public", "$entry-public", "bold"),
+    "internal": StateFace("■", "internal", "$entry-internal", "bold"),
+    "system": StateFace("○", "system", "$text-muted"),
+    "change": StateFace("·", "change", "$text-muted"),
+    "paneglass": StateFace("◆", "paneglass", "$primary", "bold"),
+}
+"""A timeline item: a reply the requester sees, an agents-only note, a vendor's system entry,
+a field change seen in a poll, or an action taken through paneglass."""

@@ -100,3 +100,28 @@ def test_action_dialog_with_dry_run(snap_compare: Any, tmp_path: Path) -> None:
 def test_notifications_pane(snap_compare: Any, tmp_path: Path, size: tuple[int, int]) -> None:
     """Key 6: unacknowledged first (a P1 climbing), then acknowledged (by maria)."""
     assert snap_compare(fixture_app(tmp_path), terminal_size=size, run_before=keys_then_settle("6"))
+
+
+@pytest.mark.parametrize(
+    "keys",
+    [("4", "enter", "enter", "end"), ("4", "enter", "enter", "end", "e")],
+    ids=["folded", "unfolded"],
+)
+def test_printer_ticket_timeline(
+    snap_compare: Any, tmp_path: Path, keys: tuple[str, ...], size: tuple[int, int]
+) -> None:
+    """The printer ticket (from its case): replies, notes, changes and actions, oldest first."""
+    assert snap_compare(
+        fixture_app(tmp_path), terminal_size=size, run_before=keys_then_settle(*keys)
+    )
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 60)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_free_words_say_where_they_matched(
+    snap_compare: Any, tmp_path: Path, size: tuple[int, int]
+) -> None:
+    """``spooler`` finds tickets by title and by a reply; each row says where, on a second line."""
+    keys = ("1", "slash", *"spooler", "enter")
+    assert snap_compare(
+        fixture_app(tmp_path), terminal_size=size, run_before=keys_then_settle(*keys)
+    )

@@ -14,7 +14,7 @@ from textual.widgets import Static
 __all__ = ["HelpScreen", "help_text"]
 
 FILTER_HELP = (
-    ("cannot print", "words: part of key, title, requester or assignee"),
+    ("cannot print  49.4C02", "words: in key, title, description, people or the conversation"),
     (
         "vendor:hosting,desktop",
         "fields: vendor kind status prio assignee requester group asset key sla",
