@@ -243,9 +243,7 @@ async def test_a_ticket_read_in_full_without_a_discussion_note_has_an_empty_desc
         t for p in pages if p.progress and p.progress.phase == "backfill" for t in p.tickets
     ]
     assert [t.description for t in backfill] == [None, None]  # notes not read yet
-    history = [
-        t for p in pages if p.progress and p.progress.phase == "history" for t in p.tickets
-    ]
+    history = [t for p in pages if p.progress and p.progress.phase == "history" for t in p.tickets]
     assert [t.description for t in history] == ["", ""]  # known empty, not "not read"
 
 
