@@ -50,8 +50,8 @@ queue in seconds; the notes of what it read follow in the **history walk**
 (:meth:`Connector.history_pages`), which runs the backfill's query again by
 the same keyset (from the same start, so the same scope) and reads each
 page's notes, carrying the page's tickets again with their description: at
-most ``history_pages_per_poll`` pages a poll (default 5 of 100 tickets), so
-10,000 tickets' notes take 20 polls. The trade-off: the queue arrives first,
+most ``history_pages_per_poll`` pages a poll (default 5 of ``page_size`` 250:
+1,250 tickets), so 10,000 tickets' notes take 8 polls. The trade-off: the queue arrives first,
 histories follow. An incremental page reads the notes of the tickets it
 carries inline, only those changed in its window
 (``conditions=_info/lastUpdated >= [from]``). The first Discussion note is the

@@ -53,8 +53,9 @@ the **history walk** (:meth:`Connector.history_pages`): the backfill's two parts
 again, from the same start (the sweep's counting steps, which hold no ticket,
 are not pages of the walk), each page's conversations read side by side and
 its tickets carried again (a filter row's first response comes from them). At
-most ``history_pages_per_poll`` pages a poll (default 5 of 100): 10,000
-tickets take 20 polls. The trade-off: the queue arrives first, histories
+most ``history_pages_per_poll`` pages a poll (default 5 of up to 100; the
+sweep's windows of old open tickets are often smaller): 10,000 tickets take at
+least 20 polls. The trade-off: the queue arrives first, histories
 follow. In a pass, the conversations of the tickets whose ``updated_at``
 moved are read inline: those not already read at the same ``updated_at`` (the
 overlap's few, remembered in the cursor), keeping entries created or edited
