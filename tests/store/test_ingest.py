@@ -15,7 +15,8 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import UTC, datetime, timedelta, timezone
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -36,6 +37,7 @@ from paneglass.sla import (
     ticket_clocks,
 )
 from paneglass.store import Store, ingest_postgres, ingest_sqlite, writes
+from paneglass.store.ingest import raw_json
 from paneglass.store.ingest_rows import COLUMNS
 from paneglass.store.schema import CLOCKS, EVENTS, TICKETS, VENDORS
 from paneglass.store.vendors import vendor_row_id
@@ -511,7 +513,8 @@ def snapshot(store: Store, vendor: str) -> dict[str, Any]:
         vendor_id = vendor_row_id(conn, vendor)
         columns = [c for c in TICKETS.columns if c.name not in ("id", "vendor_id")]
         tickets = {
-            row.external_id: dict(row._mapping)
+            # The payload as a document: its JSON text's spacing is no behaviour.
+            row.external_id: {**row._mapping, "raw": json.loads(row.raw) if row.raw else row.raw}
             for row in conn.execute(select(*columns).where(TICKETS.c.vendor_id == vendor_id))
         }
         events: dict[str, list[tuple[Any, ...]]] = {}
@@ -682,3 +685,25 @@ def test_recompute_clocks_gives_the_clocks_ingest_gave(two_vendors: Store) -> No
     assert touched
     assert {k: after["clocks"][k] for k in touched} == {k: before["clocks"][k] for k in touched}
     assert set(after["clocks"]) == set(before["clocks"])
+
+
+@dataclass
+class _Note:
+    text: str
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        {"number": "INC1", "nested": {"a": [1, 2.5, None, True]}, "text": "café \u2028 \x00 é"},
+        {1: "int key", None: "none key", 2.5: "float key", False: "bool key"},
+        {"at": datetime(2026, 1, 1, 9, 30, tzinfo=UTC), "day": date(2026, 1, 2)},
+        {"big": 2**70, "small": -(2**63), "float": 1e16, "tiny": 0.1},
+        {"note": _Note("hi"), "set": {1}, "bytes": b"x", "tuple": (1, 2)},
+        [{"a": 1}, "list payload"],
+    ],
+)
+def test_a_payload_is_stored_as_the_json_it_was(raw: Any) -> None:
+    """The stored payload reads back as the document ``json.dumps`` wrote before orjson."""
+    before = json.dumps(raw, default=str, ensure_ascii=False)
+    assert json.loads(raw_json(raw)) == json.loads(before)
