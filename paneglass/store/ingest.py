@@ -69,7 +69,6 @@ def raw_json(raw: Any) -> str:
         return _JSON(raw)
 
 
-
 class TicketWriter(ClockWriter, Protocol):
     """How one backend reads and writes the ticket rows of a page (values in stored form)."""
 
