@@ -102,6 +102,7 @@ def test_notifications_pane(snap_compare: Any, tmp_path: Path, size: tuple[int, 
     assert snap_compare(fixture_app(tmp_path), terminal_size=size, run_before=keys_then_settle("6"))
 
 
+@pytest.mark.parametrize("size", [(80, 24), (200, 60)], ids=lambda s: f"{s[0]}x{s[1]}")
 @pytest.mark.parametrize(
     "keys",
     [("4", "enter", "enter", "end"), ("4", "enter", "enter", "end", "e")],
