@@ -119,14 +119,16 @@ async def test_a_long_poll_that_keeps_delivering_pages_is_not_cut_short(store: S
 
 
 async def test_a_poll_without_new_pages_is_cancelled_after_stall_seconds(store: Store) -> None:
-    stuck = Reply(200, {"result": []}, delay=8.0)
+    # stall_seconds leaves a loaded machine room to fetch and apply the first pages; the
+    # stuck page waits far longer than that.
+    stuck = Reply(200, {"result": []}, delay=30.0)
     with FaultyServiceNow(fail_page=3, fault=stuck) as emulator:
         emulator.put_tickets(_tickets(500))
-        collector = Collector(store, [_vendor(emulator)], stall_seconds=1.0)
+        collector = Collector(store, [_vendor(emulator)], stall_seconds=5.0)
         outcome = await collector.poll_once("hosting")
         await collector.aclose()
     assert not outcome.ok
-    assert "no page for 1 s" in (outcome.error or "")
+    assert "no page for 5 s" in (outcome.error or "")
     # The connector reads one page ahead: the first page is handed on (and stays) once the
     # second has arrived; the stuck third never comes.
     assert store.ticket_count(TicketQuery()) == 100
