@@ -9,7 +9,15 @@
 """
 
 from paneglass.sla.calendar import ALWAYS, Calendar, WorkingHours
-from paneglass.sla.clock import ClockResult, Metric, StatusChange, compute_clock, ticket_clocks
+from paneglass.sla.clock import (
+    MAINTENANCE,
+    ClockResult,
+    Metric,
+    StatusChange,
+    Window,
+    compute_clock,
+    ticket_clocks,
+)
 from paneglass.sla.config import parse_duration, parse_sla
 from paneglass.sla.disagreement import DISAGREE_AFTER, vendor_disagrees
 from paneglass.sla.policy import DEFAULT_SETTINGS, Policy, SlaSettings
@@ -17,6 +25,7 @@ from paneglass.sla.states import ClockState, live_state, worst
 
 __all__ = [
     "ALWAYS",
+    "MAINTENANCE",
     "DEFAULT_SETTINGS",
     "DISAGREE_AFTER",
     "Calendar",
@@ -26,6 +35,7 @@ __all__ = [
     "Policy",
     "SlaSettings",
     "StatusChange",
+    "Window",
     "WorkingHours",
     "compute_clock",
     "live_state",

@@ -11,17 +11,20 @@ A clock is a pure function of the ticket, its status history, the policy and
   seen already resolved is taken as open until its resolution time);
 * a breach time already stored is kept (latched once), whatever the new
   computation says;
-* a stored clock is rewritten in place, not deleted and inserted again.
+* a stored clock is rewritten in place, not deleted and inserted again;
+* a vendor's announced maintenance windows (``windows``, by vendor name, read
+  by the caller from its status source) reach the engine, which lets them stop
+  the clocks of policies with ``pause_in_maintenance``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple, Protocol
 
 from connectors.records import TicketRecord
-from paneglass.sla import Policy, SlaSettings, StatusChange, ticket_clocks
+from paneglass.sla import Policy, SlaSettings, StatusChange, Window, ticket_clocks
 
 __all__ = [
     "CLOCK_COLUMNS",
@@ -83,6 +86,7 @@ CLOCK_COLUMNS = (
     "started_at",
     "stopped_at",
     "computed_at",
+    "pause_reason",
 )
 """A clock row as :func:`clock_rows` builds it."""
 _DUE, _STATE = CLOCK_COLUMNS.index("due_at"), CLOCK_COLUMNS.index("state")
@@ -179,9 +183,10 @@ def clock_rows(
     latched: dict[tuple[int, str, int], Any],
     now: datetime,
     settings: SlaSettings,
+    windows: Mapping[str, Sequence[Window]] | None = None,
 ) -> list[tuple[Any, ...]]:
     """The stored rows of these tickets' clocks, as of ``now`` (``stamp``: a datetime in
-    stored form)."""
+    stored form; ``windows``: each vendor's announced maintenance)."""
     computed = stamp(now)
     policies: dict[tuple[str, str | None, str | None], Policy | None] = {}
     rows = []
@@ -199,6 +204,7 @@ def clock_rows(
             resolved_at=ticket.resolved_at,
             history=_from_creation(ticket, history),
             now=now,
+            suspended=windows.get(ticket.vendor, ()) if windows else (),
         ):
             metric = clock.metric._value_  # an enum's value, without the descriptor's cost
             breach_at = latched.get((ticket.id, metric, clock.cycle)) if latched else None
@@ -218,6 +224,7 @@ def clock_rows(
                     stamp(clock.started_at),
                     stamp(clock.stopped_at),
                     computed,
+                    clock.pause_reason,
                 )
             )
     return rows
@@ -229,6 +236,7 @@ def recompute(
     known: Sequence[ClockInput],
     now: datetime,
     settings: SlaSettings,
+    windows: Mapping[str, Sequence[Window]] | None = None,
 ) -> None:
     """Recompute and store the clocks of tickets just inserted (``fresh``: their one
     ``created`` event is their history) and of stored tickets (``known``).
@@ -243,7 +251,7 @@ def recompute(
     latched = {key: clock.breach_at for key, clock in stored.items() if clock.breach_at}
     tickets = [(t, [StatusChange(t.updated_at, t.status, "")]) for t in fresh]
     tickets += [(t, past[t.id]) for t in known]
-    rows = clock_rows(writer.stamp, tickets, latched, now, settings)
+    rows = clock_rows(writer.stamp, tickets, latched, now, settings, windows)
     if not stored:
         writer.write_clocks(rows, [], [], [])
         return

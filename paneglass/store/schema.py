@@ -95,6 +95,9 @@ class Vendor(SQLModel, table=True):
     """Records the current phase has read so far (across restarts, for a backfill)."""
     sync_total: int | None = None
     """What the vendor said the phase holds, where it says."""
+    status_source: str | None = None
+    """The configured status feed (vendor name) that publishes this vendor's status: its
+    incidents mark this vendor's tickets, its maintenance can pause their clocks."""
 
 
 class Ticket(SQLModel, table=True):
@@ -185,6 +188,8 @@ class SlaClock(SQLModel, table=True):
     started_at: datetime | None = _when()
     stopped_at: datetime | None = _when()
     computed_at: datetime = _when(nullable=False)
+    pause_reason: str | None = None
+    """Why a paused clock is paused: ``status`` (a pause status) or ``vendor maintenance``."""
 
 
 class VendorStatus(SQLModel, table=True):
@@ -235,6 +240,12 @@ class VendorIncident(SQLModel, table=True):
     latest_update: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     url: str | None = None
     active: bool = True
+    maintenance: bool = False
+    """A planned maintenance window rather than an incident."""
+    scheduled_for: datetime | None = _when()
+    scheduled_until: datetime | None = _when()
+    components: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    """JSON list of the affected components' names, as the page names them."""
 
 
 class PollRun(SQLModel, table=True):

@@ -10,6 +10,7 @@ so the next poll re-reads what was lost.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -201,6 +202,10 @@ def _replace_status(
                     "latest_update": i.latest_update,
                     "url": i.url,
                     "active": True,
+                    "maintenance": i.maintenance,
+                    "scheduled_for": i.scheduled_for,
+                    "scheduled_until": i.scheduled_until,
+                    "components": json.dumps(list(i.components)) if i.components else None,
                 }
                 for i in {i.external_id: i for i in snapshot.incidents}.values()
             ],
