@@ -25,9 +25,9 @@ from paneglass.sla.states import ClockState, live_state, worst
 
 __all__ = [
     "ALWAYS",
-    "MAINTENANCE",
     "DEFAULT_SETTINGS",
     "DISAGREE_AFTER",
+    "MAINTENANCE",
     "Calendar",
     "ClockResult",
     "ClockState",

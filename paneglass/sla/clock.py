@@ -136,7 +136,9 @@ def _minus(
             yield cursor, end
 
 
-def _add(calendar: Calendar, start: datetime, amount: timedelta, windows: Sequence[Window]) -> datetime:
+def _add(
+    calendar: Calendar, start: datetime, amount: timedelta, windows: Sequence[Window]
+) -> datetime:
     """``amount`` of working time from ``start``, skipping the windows (sorted by start)."""
     cursor, left = start, amount
     for w_start, w_end in windows:

@@ -236,6 +236,7 @@ def ticket_detail(conn: Connection, ticket_id: int) -> TicketDetail | None:
                 CLOCKS.c.due_at,
                 CLOCKS.c.breach_at,
                 CLOCKS.c.stopped_at,
+                CLOCKS.c.pause_reason,
             )
             .where(CLOCKS.c.ticket_id == ticket_id)
             .order_by(CLOCKS.c.metric.desc(), CLOCKS.c.cycle)

@@ -75,6 +75,8 @@ class ClockView:
     due_at: datetime | None
     breach_at: datetime | None
     stopped_at: datetime | None
+    pause_reason: str | None = None
+    """``status`` or ``vendor maintenance`` while paused."""
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from connectors.records import PollResult, StatusSnapshot
 from paneglass.sla import SlaSettings
+from paneglass.store import maintenance
 from paneglass.store.ingest import apply_tickets, writer_for
 from paneglass.store.ingest_clocks import ClockInput, recompute
 from paneglass.store.ingest_rows import TRACKED_FIELDS
@@ -74,12 +75,19 @@ def apply_batch(
     records_seen = 0
     if result is not None:
         records_seen = len({r.external_id for r in result.tickets})
+        windows = (
+            maintenance.windows_for(conn, [vendor_name])
+            if result.tickets and maintenance.pausing(settings)
+            else None
+        )
         added, updated, events, changed_ids = apply_tickets(
-            conn, vendor_id, vendor_name, result.tickets, now, settings
+            conn, vendor_id, vendor_name, result.tickets, now, settings, windows
         )
         if result.status is not None:
             _replace_status(conn, vendor_id, result.status, now)
             status_changed = True
+            if maintenance.pausing(settings):
+                changed_ids |= _maintenance_clocks(conn, vendor_id, now, settings)
         save_page(conn, vendor_id, result.cursor, result.progress, now if run is None else None)
     if conn.dialect.name == "postgresql":  # viewers LISTEN; delivered when this commits
         conn.execute(text("SELECT pg_notify('paneglass', :vendor)"), {"vendor": vendor_name})
@@ -111,11 +119,40 @@ def apply_batch(
     )
 
 
+def _maintenance_clocks(
+    conn: Connection, status_vendor_id: int, now: datetime, settings: SlaSettings
+) -> set[int]:
+    """A status feed's maintenance may start, move or end: recompute the clocks of the
+    active tickets of the vendors it covers, and audit each window that pauses them."""
+    covered, ids = maintenance.covered_tickets(conn, status_vendor_id)
+    if not covered:
+        return set()
+    windows = maintenance.windows_for(conn, covered)
+    if windows:
+        maintenance.audit_new_pauses(conn, covered, windows, now)
+    recompute_clocks(conn, ids, now, settings)
+    return set(ids)
+
+
 def recompute_clocks(
     conn: Connection, ticket_ids: Iterable[int], now: datetime, settings: SlaSettings
 ) -> None:
     """Recompute and store the contract clocks of these tickets (pure engine, stored result)."""
     writer = writer_for(conn)
+    ticket_ids = list(ticket_ids)
+    windows = (
+        maintenance.windows_for(
+            conn,
+            [
+                row[0]
+                for row in conn.execute(
+                    select(VENDORS.c.name).where(VENDORS.c.status_source.is_not(None))
+                )
+            ],
+        )
+        if maintenance.pausing(settings)
+        else None
+    )
     for chunk in _chunks(sorted(ticket_ids)):
         tickets = [
             ClockInput._make(row)
@@ -136,7 +173,7 @@ def recompute_clocks(
                 .where(TICKETS.c.id.in_(chunk))
             )
         ]
-        recompute(writer, [], tickets, now, settings)
+        recompute(writer, [], tickets, now, settings, windows)
 
 
 def _replace_status(

@@ -17,7 +17,7 @@ from textual.screen import Screen
 from textual.style import Style
 from textual.widgets import Collapsible, Footer, Static
 
-from paneglass.sla import vendor_disagrees
+from paneglass.sla import MAINTENANCE, vendor_disagrees
 from paneglass.store import ClockView, LinkView, OutboxItem, Store, TicketDetail
 from paneglass.ui.display import countdown, local_time, plain, safe_line
 from paneglass.ui.states import SLA, outbox_face
@@ -166,6 +166,8 @@ def render_detail(ticket: TicketDetail, now: datetime, zone: tzinfo | None) -> C
             remaining = f"stopped {when(clock.stopped_at)}"
         elif clock.due_at is not None:
             remaining = f"due {when(clock.due_at)}  ({countdown(clock.due_at - now).strip()})"
+        elif clock.pause_reason == MAINTENANCE:
+            remaining = f"paused: {MAINTENANCE}"
         else:
             remaining = "paused"
         target_h = clock.target_seconds / 3600

@@ -23,9 +23,7 @@ def upgrade() -> None:
             sa.Column("maintenance", sa.Boolean(), nullable=False, server_default=sa.false())
         )
         batch_op.add_column(sa.Column("scheduled_for", sa.DateTime(timezone=True), nullable=True))
-        batch_op.add_column(
-            sa.Column("scheduled_until", sa.DateTime(timezone=True), nullable=True)
-        )
+        batch_op.add_column(sa.Column("scheduled_until", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("components", sa.Text(), nullable=True))
     with op.batch_alter_table("vendor", schema=None) as batch_op:
         batch_op.add_column(
