@@ -453,6 +453,9 @@ def vendor_health(conn: Connection) -> list[VendorHealth]:
                     INCIDENTS.c.impact,
                     INCIDENTS.c.updated_at,
                     INCIDENTS.c.latest_update,
+                    INCIDENTS.c.maintenance,
+                    INCIDENTS.c.scheduled_for,
+                    INCIDENTS.c.scheduled_until,
                 )
                 .where(INCIDENTS.c.vendor_id == vendor_id, INCIDENTS.c.active.is_(True))
                 .order_by(INCIDENTS.c.updated_at.desc())

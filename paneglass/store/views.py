@@ -147,6 +147,10 @@ class IncidentView:
     impact: str
     updated_at: datetime
     latest_update: str | None
+    maintenance: bool = False
+    """A planned maintenance window rather than an incident."""
+    scheduled_for: datetime | None = None
+    scheduled_until: datetime | None = None
 
 
 @dataclass(frozen=True)
