@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, Select, and_, case, func, not_, or_, select, true
 
 from paneglass.sla import ClockState
+from paneglass.store.correlation import vendor_incidents
 from paneglass.store.filter import SortKey, Term, TicketQuery
 from paneglass.store.schema import (
     CLOCKS,
@@ -173,8 +174,14 @@ def ticket_window(
     if flipped:
         rows.reverse()
     states = _worst_states(conn, [row[0] for row in rows])
+    incidents = vendor_incidents(conn, [row[0] for row in rows])
     return [
-        TicketRow(**row._mapping, sla_state=states.get(row.id, ClockState.NONE)) for row in rows
+        TicketRow(
+            **row._mapping,
+            sla_state=states.get(row.id, ClockState.NONE),
+            vendor_incident=incidents.get(row.id),
+        )
+        for row in rows
     ]
 
 
@@ -269,6 +276,7 @@ def ticket_detail(conn: Connection, ticket_id: int) -> TicketDetail | None:
         last_seen_at=row["last_seen_at"],
         events=events,
         clocks=clocks,
+        vendor_incident=vendor_incidents(conn, [ticket_id]).get(ticket_id),
     )
 
 

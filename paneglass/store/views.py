@@ -48,6 +48,8 @@ class TicketRow:
     updated_at: datetime
     sla_state: ClockState = ClockState.NONE
     """Worst running contract clock state (breached > at_risk > ok > none)."""
+    vendor_incident: str | None = None
+    """The vendor's own published incident the ticket was opened or open during."""
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,8 @@ class TicketDetail:
     last_seen_at: datetime
     events: tuple[EventView, ...] = ()
     clocks: tuple[ClockView, ...] = ()
+    vendor_incident: str | None = None
+    """The vendor's own published incident the ticket was opened or open during."""
 
 
 @dataclass(frozen=True)

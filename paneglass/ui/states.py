@@ -19,9 +19,11 @@ from paneglass.sla import ClockState
 
 __all__ = [
     "FRESHNESS",
+    "MAINTENANCE",
     "OUTBOX",
     "PAUSED",
     "SLA",
+    "VENDOR_INCIDENT",
     "StateFace",
     "outbox_face",
 ]
@@ -69,6 +71,12 @@ SLA: dict[ClockState, StateFace] = {
 
 PAUSED = StateFace("‖", "paused", "$text-muted")
 """A running clock that does not count now (the ticket waits on the customer)."""
+
+VENDOR_INCIDENT = StateFace("!", "vendor incident", "$sla-at-risk", "bold")
+"""A ticket opened or open during its vendor's own published incident."""
+
+MAINTENANCE = StateFace("◆", "MAINTENANCE", "$sla-at-risk", "bold")
+"""A vendor's announced maintenance window, in progress (``◇ maintenance`` when ahead)."""
 
 FRESHNESS: dict[Freshness, StateFace] = {
     Freshness.FRESH: StateFace("●", "fresh", "$vendor-fresh"),

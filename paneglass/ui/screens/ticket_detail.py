@@ -20,7 +20,7 @@ from textual.widgets import Collapsible, Footer, Static
 from paneglass.sla import MAINTENANCE, vendor_disagrees
 from paneglass.store import ClockView, LinkView, OutboxItem, Store, TicketDetail
 from paneglass.ui.display import countdown, local_time, plain, safe_line
-from paneglass.ui.states import SLA, outbox_face
+from paneglass.ui.states import SLA, VENDOR_INCIDENT, outbox_face
 
 __all__ = ["Related", "TicketDetailScreen", "render_detail", "render_related"]
 
@@ -135,6 +135,17 @@ def render_detail(ticket: TicketDetail, now: datetime, zone: tzinfo | None) -> C
             (safe_line(ticket.key), "bold $primary"), "  ", (safe_line(ticket.title), "bold")
         ),
         Content(""),
+    ]
+    if ticket.vendor_incident is not None:
+        lines += [
+            Content.assemble(
+                (f"{VENDOR_INCIDENT.glyph} {VENDOR_INCIDENT.word}", VENDOR_INCIDENT.style),
+                "  the vendor's status page: ",
+                safe_line(ticket.vendor_incident, 100),
+            ),
+            Content(""),
+        ]
+    lines += [
         _field("Vendor", f"{ticket.vendor} ({ticket.kind})"),
         _field("External id", ticket.external_id),
         _field("Status", f"{ticket.status}  (vendor: {ticket.raw_status})"),

@@ -15,7 +15,7 @@ from textual.widgets import Static
 from paneglass.collect import Freshness, freshness
 from paneglass.store import IncidentView, VendorHealth
 from paneglass.ui.display import age, local_time, safe_line
-from paneglass.ui.states import FRESHNESS
+from paneglass.ui.states import FRESHNESS, MAINTENANCE
 
 __all__ = ["VendorList", "backfill_progress", "maintenance_line", "render_vendors"]
 
@@ -96,7 +96,7 @@ def maintenance_line(
         return None
     running = start is None or start <= now
     if running:
-        glyph, word, style = "◆ ", "MAINTENANCE", "bold $sla-at-risk"
+        glyph, word, style = f"{MAINTENANCE.glyph} ", MAINTENANCE.word, MAINTENANCE.style
         when = f"until {_clock(end, now, zone)}" if end is not None else "in progress"
     else:
         assert start is not None
