@@ -20,7 +20,7 @@ from connectors import VendorConfig
 from connectors.records import Cursor, PollResult
 from paneglass.errors import UserError
 from paneglass.sla import DEFAULT_SETTINGS, SlaSettings
-from paneglass.store import cases, lease, outbox, queries, vendors, writes
+from paneglass.store import cases, lease, mail, outbox, queries, vendors, writes
 from paneglass.store.engine import make_engine, sqlite_path
 from paneglass.store.filter import FilterError, SortKey, Term, TicketQuery
 from paneglass.store.inputs import Actor, NewAction, PollRunInfo, ProcessGone
@@ -296,6 +296,17 @@ class Store:
         """The tickets linked to this one, with their status."""
         with self.engine.connect() as conn:
             return cases.links_of(conn, vendor, external_id)
+
+    def attach_mail(
+        self,
+        actor: Actor,
+        now: datetime,
+        mail_item: tuple[str, str, str],
+        target: tuple[str, str, str],
+    ) -> bool:
+        """Link a mail item (vendor, external id, key) to a ticket, audited; False if it was."""
+        with self.engine.begin() as conn:
+            return mail.attach_mail(conn, actor, now, mail_item, target)
 
     def set_mirror(
         self, actor: Actor, now: datetime, vendor: str, external_id: str, mirror: bool

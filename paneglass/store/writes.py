@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from connectors.records import PollResult, StatusSnapshot
 from paneglass.sla import SlaSettings
-from paneglass.store import maintenance
+from paneglass.store import mail, maintenance
 from paneglass.store.ingest import apply_tickets, writer_for
 from paneglass.store.ingest_clocks import ClockInput, recompute
 from paneglass.store.ingest_rows import TRACKED_FIELDS
@@ -91,6 +91,8 @@ def apply_batch(
         save_page(conn, vendor_id, result.cursor, result.progress, now if run is None else None)
     if conn.dialect.name == "postgresql":  # viewers LISTEN; delivered when this commits
         conn.execute(text("SELECT pg_notify('paneglass', :vendor)"), {"vendor": vendor_name})
+    if run is not None and _kind(conn, vendor_id) == mail.MAIL_KIND:
+        mail.join_mail(conn, vendor_id, now)
     if run is not None:
         conn.execute(
             RUNS.insert().values(
@@ -117,6 +119,10 @@ def apply_batch(
         ok=run.ok if run is not None else True,
         ticket_ids=frozenset(changed_ids),
     )
+
+
+def _kind(conn: Connection, vendor_id: int) -> str | None:
+    return conn.execute(select(VENDORS.c.kind).where(VENDORS.c.id == vendor_id)).scalar()
 
 
 def _maintenance_clocks(
