@@ -25,6 +25,7 @@ from paneglass.store.engine import make_engine, sqlite_path
 from paneglass.store.filter import FilterError, SortKey, Term, TicketQuery
 from paneglass.store.inputs import Actor, NewAction, PollRunInfo, ProcessGone
 from paneglass.store.lease import VendorLocks
+from paneglass.store.mail import MAIL_KIND
 from paneglass.store.migrate import is_current, upgrade
 from paneglass.store.views import (
     AuditRow,
@@ -47,6 +48,7 @@ from paneglass.store.views import (
 )
 
 __all__ = [
+    "MAIL_KIND",
     "Actor",
     "AuditRow",
     "CaseDetail",
