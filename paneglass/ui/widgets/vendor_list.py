@@ -104,7 +104,7 @@ def maintenance_line(
         when = f"in {_ahead(start - now)}"
     window = _window(start, end, now, zone)
     text = safe_line(f"{window}  {incident.name}", max(width - len(word) - len(when) - 5, 8))
-    return Content.assemble("    ", (glyph, style), (word, style), f" {when}  ", text)
+    return Content.assemble("    ", (f"{glyph}{word} ", style), f"{when}  ", text)
 
 
 def _ahead(delta: timedelta) -> str:
