@@ -139,8 +139,8 @@ def render_detail(ticket: TicketDetail, now: datetime, zone: tzinfo | None) -> C
     if ticket.vendor_incident is not None:
         lines += [
             Content.assemble(
-                (f"{VENDOR_INCIDENT.glyph} {VENDOR_INCIDENT.word}", VENDOR_INCIDENT.style),
-                "  the vendor's status page: ",
+                (f"{VENDOR_INCIDENT.glyph} {VENDOR_INCIDENT.word}  ", VENDOR_INCIDENT.style),
+                "the vendor's status page: ",
                 safe_line(ticket.vendor_incident, 100),
             ),
             Content(""),
