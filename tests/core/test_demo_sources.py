@@ -85,3 +85,21 @@ def test_the_printer_case_mails_join_its_tickets(polled: tuple[DemoSession, Stor
     assert joined["Toner delivery for 3rd floor printers"] == set()
     expected = {(v, keys[v]) for v in ("desktop", "hosting", "network")}
     assert set().union(*joined.values()) == expected
+
+
+def test_without_dovecot_the_demo_starts_without_the_mailbox(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("paneglass.demo.sources.find_dovecot", lambda: None)
+    session = start_demo(seed=5, live=False)
+    try:
+        names = {v.name for v in session.config.vendors}
+        assert "mail" not in names and {"erp-partner", "rmm-alerts", "cloud-status"} <= names
+        assert session.mailbox is None
+    finally:
+        session.close()
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines == [
+        "demo: no Dovecot on this machine (apt-get install -y dovecot-imapd): "
+        "the mailbox is left out"
+    ]
