@@ -266,6 +266,8 @@ class LinkView:
     mirror_comments: bool
     direction: str
     """``to`` (handed to the other) or ``from`` (handed over from it)."""
+    mail: bool = False
+    """A mail item's link to the ticket it is about (not a hand-off)."""
 
 
 @dataclass(frozen=True)

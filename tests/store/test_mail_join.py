@@ -80,6 +80,7 @@ def test_mail_joins_the_tickets_its_subject_names(store: Store) -> None:
     joined = [r for r in store.audit_rows() if r.action == "mail joined"]
     assert len(joined) == 2 and {r.user for r in joined} == {"paneglass"}
     # The ticket's own screen lists the mail.
+    assert all(link.mail for link in store.links_of("mail", "a@acme"))
     assert [(link.vendor, link.direction) for link in store.links_of("hosting", "sys-1")] == [
         ("mail", "from")
     ]

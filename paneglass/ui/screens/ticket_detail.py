@@ -90,7 +90,10 @@ def render_related(related: Related, zone: tzinfo | None) -> Content:
     if not related.links:
         lines.append(Content.styled("  none", "$text-muted"))
     for link in related.links:
-        arrow = "→ handed to" if link.direction == "to" else "← handed over from"
+        if link.mail:
+            arrow = "→ mail about" if link.direction == "to" else "← mail"
+        else:
+            arrow = "→ handed to" if link.direction == "to" else "← handed over from"
         status = link.status or "not polled yet"
         mirror = "  · comments mirrored" if link.mirror_comments else ""
         lines.append(

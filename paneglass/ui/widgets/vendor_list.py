@@ -7,7 +7,7 @@ as colour, so it reads on a monochrome wall and to colour-blind eyes.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from textual.content import Content
 from textual.widgets import Static
@@ -73,7 +73,7 @@ def render_vendors(
             group = f"{component.group_name} / " if component.group_name else ""
             text = safe_line(f"{group}{component.name}: {label}", detail_width - 2)
             lines.append(Content.assemble("    ", ("▲ ", "$sla-at-risk"), text))
-        for incident in vendor.incidents:
+        for incident in sorted(vendor.incidents, key=_listed_order):
             if incident.maintenance:
                 line = maintenance_line(incident, now, zone, detail_width)
                 if line is not None:
@@ -105,6 +105,13 @@ def maintenance_line(
     window = _window(start, end, now, zone)
     text = safe_line(f"{window}  {incident.name}", max(width - len(word) - len(when) - 5, 8))
     return Content.assemble("    ", (f"{glyph}{word} ", style), f"{when}  ", text)
+
+
+def _listed_order(incident: IncidentView) -> tuple[bool, datetime]:
+    """Incidents first (newest first, as read), then maintenance windows by start."""
+    if not incident.maintenance:
+        return (False, datetime.min.replace(tzinfo=UTC))
+    return (True, incident.scheduled_for or datetime.min.replace(tzinfo=UTC))
 
 
 def _ahead(delta: timedelta) -> str:
