@@ -13,15 +13,26 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import Connection, and_, select
 
 from paneglass.sla import SlaSettings, Window
 from paneglass.store.inputs import Actor
 from paneglass.store.outbox import audit
-from paneglass.store.schema import AUDIT, INCIDENTS, TICKETS, VENDORS
+from paneglass.store.schema import AUDIT, INCIDENTS, STATUS, TICKETS, VENDORS
 
-__all__ = ["SYSTEM", "audit_new_pauses", "covered_tickets", "pausing", "windows_for"]
+__all__ = [
+    "SYSTEM",
+    "Seen",
+    "active_tickets",
+    "audit_new_pauses",
+    "covering",
+    "moved",
+    "pausing",
+    "seen",
+    "windows_for",
+]
 
 SYSTEM = Actor("paneglass", None)
 """The audit log's actor for what paneglass does by policy, not for an operator."""
@@ -52,29 +63,88 @@ def windows_for(conn: Connection, vendor_names: Iterable[str]) -> dict[str, list
         .where(VENDORS.c.name.in_(names), INCIDENTS.c.scheduled_for.is_not(None))
     )
     found: dict[str, list[Window]] = {}
-    for name, start, until, resolved, status in rows:
-        end = resolved or until
-        if end is None or end <= start or status.lower() in _CANCELLED:
-            continue
-        found.setdefault(name, []).append((start, end))
+    for name, *fields in rows:
+        window = _window(*fields)
+        if window is not None:
+            found.setdefault(name, []).append(window)
     return found
 
 
-def covered_tickets(conn: Connection, status_vendor_id: int) -> tuple[list[str], list[int]]:
-    """The vendors whose status source is this feed, and their active tickets' ids."""
+def _window(
+    start: datetime, until: datetime | None, resolved: datetime | None, status: str
+) -> Window | None:
+    """``[start, resolved or until)``; none for a cancelled window or one without an end."""
+    end = resolved or until
+    if end is None or end <= start or status.lower() in _CANCELLED:
+        return None
+    return (start, end)
+
+
+class Seen(NamedTuple):
+    """A status feed's maintenance windows and when its last snapshot came, before a new one."""
+
+    windows: list[Window]
+    fetched_at: datetime | None
+
+
+def _feed_windows(conn: Connection, status_vendor_id: int) -> list[Window]:
+    rows = conn.execute(
+        select(
+            INCIDENTS.c.scheduled_for,
+            INCIDENTS.c.scheduled_until,
+            INCIDENTS.c.resolved_at,
+            INCIDENTS.c.status,
+        ).where(
+            INCIDENTS.c.vendor_id == status_vendor_id,
+            INCIDENTS.c.maintenance,
+            INCIDENTS.c.scheduled_for.is_not(None),
+        )
+    )
+    return sorted(w for w in (_window(*row) for row in rows) if w is not None)
+
+
+def seen(conn: Connection, status_vendor_id: int) -> Seen:
+    """What the store knew of this feed's windows before a new snapshot is stored."""
+    fetched = conn.execute(
+        select(STATUS.c.fetched_at).where(STATUS.c.vendor_id == status_vendor_id)
+    ).scalar()
+    return Seen(_feed_windows(conn, status_vendor_id), fetched)
+
+
+def covering(conn: Connection, status_vendor_id: int) -> tuple[list[str], list[Window]]:
+    """The vendors whose status source is this feed, and the feed's windows now."""
     source = conn.execute(select(VENDORS.c.name).where(VENDORS.c.id == status_vendor_id)).scalar()
     covered = [
         row[0]
         for row in conn.execute(select(VENDORS.c.name).where(VENDORS.c.status_source == source))
     ]
-    if not covered:
-        return [], []
-    ids = conn.execute(
-        select(TICKETS.c.id)
-        .join(VENDORS, VENDORS.c.id == TICKETS.c.vendor_id)
-        .where(VENDORS.c.name.in_(covered), TICKETS.c.status.in_(("new", "open", "pending")))
-    )
-    return covered, [row[0] for row in ids]
+    return covered, (_feed_windows(conn, status_vendor_id) if covered else [])
+
+
+def moved(before: Seen, windows: list[Window], now: datetime) -> bool:
+    """Must clocks be recomputed? A window was announced, moved or dropped, or one of its
+    edges passed since the feed's previous snapshot (a clock pauses or resumes there)."""
+    if windows != before.windows:
+        return True
+    if before.fetched_at is None:
+        return bool(windows)
+    last = before.fetched_at
+    return any(last < edge <= now for window in windows for edge in window)
+
+
+def active_tickets(conn: Connection, vendors: Iterable[str]) -> list[int]:
+    """Ids of the active tickets of these vendors."""
+    return [
+        row[0]
+        for row in conn.execute(
+            select(TICKETS.c.id)
+            .join(VENDORS, VENDORS.c.id == TICKETS.c.vendor_id)
+            .where(
+                VENDORS.c.name.in_(list(vendors)),
+                TICKETS.c.status.in_(("new", "open", "pending")),
+            )
+        )
+    ]
 
 
 def audit_new_pauses(

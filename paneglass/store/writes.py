@@ -84,10 +84,11 @@ def apply_batch(
             conn, vendor_id, vendor_name, result.tickets, now, settings, windows
         )
         if result.status is not None:
+            before = maintenance.seen(conn, vendor_id) if maintenance.pausing(settings) else None
             _replace_status(conn, vendor_id, result.status, now)
             status_changed = True
-            if maintenance.pausing(settings):
-                changed_ids |= _maintenance_clocks(conn, vendor_id, now, settings)
+            if before is not None:
+                changed_ids |= _maintenance_clocks(conn, vendor_id, now, settings, before)
         save_page(conn, vendor_id, result.cursor, result.progress, now if run is None else None)
     if conn.dialect.name == "postgresql":  # viewers LISTEN; delivered when this commits
         conn.execute(text("SELECT pg_notify('paneglass', :vendor)"), {"vendor": vendor_name})
@@ -126,16 +127,22 @@ def _kind(conn: Connection, vendor_id: int) -> str | None:
 
 
 def _maintenance_clocks(
-    conn: Connection, status_vendor_id: int, now: datetime, settings: SlaSettings
+    conn: Connection,
+    status_vendor_id: int,
+    now: datetime,
+    settings: SlaSettings,
+    before: maintenance.Seen,
 ) -> set[int]:
-    """A status feed's maintenance may start, move or end: recompute the clocks of the
-    active tickets of the vendors it covers, and audit each window that pauses them."""
-    covered, ids = maintenance.covered_tickets(conn, status_vendor_id)
-    if not covered:
+    """A status feed's maintenance may be announced, move, start or end: then recompute the
+    clocks of the active tickets of the vendors it covers, and audit each window that
+    pauses them. A snapshot that changes no window, with no window edge passed since the
+    feed's last snapshot, recomputes nothing (a status poll stays cheap)."""
+    covered, windows = maintenance.covering(conn, status_vendor_id)
+    if not covered or not maintenance.moved(before, windows, now):
         return set()
-    windows = maintenance.windows_for(conn, covered)
     if windows:
-        maintenance.audit_new_pauses(conn, covered, windows, now)
+        maintenance.audit_new_pauses(conn, covered, dict.fromkeys(covered, windows), now)
+    ids = maintenance.active_tickets(conn, covered)
     recompute_clocks(conn, ids, now, settings)
     return set(ids)
 

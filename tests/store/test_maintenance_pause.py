@@ -125,7 +125,12 @@ def expected(now: datetime, windows: list[tuple[datetime, datetime]]):  # type: 
 def test_a_maintenance_window_pauses_a_configured_clock(store: Store) -> None:
     store.apply("hosting", PollResult(tickets=(TICKET,)), None, NOW)
     assert not resolution(store).paused
-    store.apply("hosting-status", PollResult(status=window()), None, NOW)
+    changes = store.apply("hosting-status", PollResult(status=window()), None, NOW)
+    assert changes.ticket_ids, "a new window recomputes the covered vendor's clocks"
+    again = store.apply(
+        "hosting-status", PollResult(status=window()), None, NOW + timedelta(seconds=60)
+    )
+    assert not again.ticket_ids, "nothing moved: a status poll recomputes no clock"
 
     clock = resolution(store)
     assert clock.paused and clock.pause_reason == MAINTENANCE
