@@ -290,6 +290,7 @@ def recompute_clocks(
                         "started_at": clock.started_at,
                         "stopped_at": clock.stopped_at,
                         "computed_at": now,
+                        "pause_reason": clock.pause_reason,
                     }
                 )
         conn.execute(CLOCKS.delete().where(CLOCKS.c.ticket_id.in_(chunk)))
