@@ -14,10 +14,31 @@ __all__ = ["check"]
 
 
 def check(args: argparse.Namespace) -> int:
-    """Validate the config, then ask every vendor whether it answers and accepts us."""
+    """Validate the config, then ask every vendor whether it answers and accepts us.
+
+    With ``--rules``: show what every notification rule would do instead, with the dry
+    run of each escalation action (nothing is sent, no vendor is asked).
+    """
     config = config_from(args, required=True)
     assert config is not None
+    if getattr(args, "rules", False):
+        return _check_rules(config)
     return asyncio.run(_check_vendors(config))
+
+
+def _check_rules(config: Config) -> int:
+    from paneglass.collect.notifier import plan_action
+    from paneglass.notify.plan import describe_rules
+    from paneglass.notify.rules import EscalationAction, Rule
+
+    def plan(rule: Rule, spec: EscalationAction, vendor: VendorConfig) -> tuple[str, str | None]:
+        planned = plan_action(rule, spec, vendor, "TICKET_ID", "TICKET_KEY")
+        return planned.dry_run, planned.refused
+
+    print(f"config {config.source}: ok, {len(config.notify.rules)} notification rule(s)")
+    for line in describe_rules(config.notify, list(config.vendors), plan):
+        print(line)
+    return 0
 
 
 async def _check_vendors(config: Config) -> int:

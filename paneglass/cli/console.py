@@ -6,10 +6,16 @@ import argparse
 import os
 import shlex
 import sys
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from paneglass.cli.options import config_from
+from paneglass.config import Config
 from paneglass.errors import UserError
 from paneglass.paths import default_database_url
+
+if TYPE_CHECKING:
+    from paneglass.store import Store
 
 __all__ = ["run_console", "serve"]
 
@@ -29,8 +35,19 @@ def run_console(args: argparse.Namespace, *, force_demo: bool, wall: bool = Fals
     if config is None:
         from paneglass.demo.session import start_demo
 
+        # ``paneglass demo --config FILE``: the demo world with the file's rules, views, keys.
+        overlay = config_from(args, required=True) if force_demo and args.config else None
         session = start_demo()
         config, db_url = session.config, session.db_url
+        if overlay is not None:
+            config = replace(
+                config,
+                display=overlay.display,
+                views=overlay.views,
+                keys=overlay.keys,
+                wall=overlay.wall,
+                notify=overlay.notify if overlay.notify.rules else config.notify,
+            )
     else:
         db_url = args.db or default_database_url()
     if args.theme:
@@ -44,11 +61,17 @@ def run_console(args: argparse.Namespace, *, force_demo: bool, wall: bool = Fals
         try:
             # A demo always runs its own world; otherwise --view-only only ever follows.
             collect = session is not None or not getattr(args, "view_only", False)
+            at = _instant(getattr(args, "at", None), config, store)
+            collect = collect and at is None  # a past instant: nothing to collect
             app: ConsoleBase = (
-                WallApp(store, config, rotate=args.rotate, collect=collect)
+                WallApp(store, config, rotate=args.rotate, collect=collect, at=at)
                 if wall
                 else PaneglassApp(
-                    store, config, collect=collect, read_only=getattr(args, "read_only", False)
+                    store,
+                    config,
+                    collect=collect,
+                    read_only=getattr(args, "read_only", False),
+                    at=at,
                 )
             )
             app.run()
@@ -82,3 +105,15 @@ def serve(args: argparse.Namespace) -> int:
         )
     Server(shlex.join(argv), host=args.host, port=args.port, title="paneglass").serve()
     return 0
+
+
+def _instant(text: str | None, config: Config, store: Store) -> datetime | None:
+    """``--at WHEN`` as an instant the store keeps history for (one clear error otherwise)."""
+    if text is None:
+        return None
+    from paneglass.metrics.instants import parse_instant
+
+    now = datetime.now(UTC)
+    at = parse_instant(text, config.display.zone() or now.astimezone().tzinfo or UTC, now)
+    store.as_of(at)  # refuses an instant before the history began
+    return at

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 import tempfile
+import threading
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,16 +16,17 @@ from connectors.emulators._dovecot import DovecotServer
 from connectors.emulators.base import Emulator, TicketEmulator
 from connectors.emulators.statuspage import StatuspageEmulator
 from paneglass.config import Config, DisplayConfig
+from paneglass.demo.notify import DEMO_NOTIFY
+from paneglass.demo.notify import DEMO_SLA as NOTIFY_SLA
 from paneglass.demo.sources import STATUS_SOURCES, cloud_status, mailbox, mailbox_settings
 from paneglass.demo.world import AcmeWorld
-from paneglass.sla import DEFAULT_SETTINGS, SlaSettings
+from paneglass.sla import SlaSettings
 
 __all__ = ["DemoSession", "start_demo"]
 
-DEMO_SLA = SlaSettings(
-    tuple(replace(p, pause_in_maintenance=True) for p in DEFAULT_SETTINGS.policies)
-)
-"""The built-in targets, paused while a vendor's status feed announces maintenance."""
+DEMO_SLA = SlaSettings(tuple(replace(p, pause_in_maintenance=True) for p in NOTIFY_SLA.policies))
+"""The demo's targets (the built-in ones behind a fast major-incident contract), paused
+while a vendor's status feed announces maintenance."""
 
 DEMO_POLL_SECONDS = {"hosting-status": 10.0, "cloud-status": 10.0, "mail": 10.0}
 """Ticketing vendors poll every 5 s in the demo; the status page every 10 s."""
@@ -69,12 +72,16 @@ class DemoSession:
     closed: bool = field(default=False)
     mailbox: DovecotServer | None = None
     """The demo mailbox's Dovecot (``None`` where Dovecot is not installed)."""
+    history: threading.Thread | None = None
+    """Writes a year of Acme's history into the demo store, beside the live world."""
 
     def close(self) -> None:
         """Stop the world and the emulators; remove the demo database."""
         if self.closed:
             return
         self.closed = True
+        if self.history is not None:
+            self.history.join(timeout=60)
         self.world.stop()
         for emulator in self.emulators.values():
             emulator.stop()
@@ -125,7 +132,35 @@ def start_demo(
             VendorConfig("mail", kind, mail.base_url, DEMO_POLL_SECONDS["mail"], settings=settings)
         )
     folder = Path(tempfile.mkdtemp(prefix="paneglass-demo-"))
-    config = Config(display=DisplayConfig(), vendors=tuple(vendors), sla=DEMO_SLA, demo=True)
-    return DemoSession(
+    config = Config(
+        display=DisplayConfig(),
+        vendors=tuple(vendors),
+        demo=True,
+        sla=DEMO_SLA,
+        notify=DEMO_NOTIFY,
+    )
+    session = DemoSession(
         config, f"sqlite:///{folder / 'demo.db'}", world, emulators, folder, mailbox=mail
     )
+    if live:
+        session.history = threading.Thread(
+            target=_write_history, args=(session,), name="demo-history", daemon=True
+        )
+        session.history.start()
+    return session
+
+
+def _write_history(session: DemoSession) -> None:
+    """A year of history for the scorecards (a few seconds, while the console starts)."""
+    from paneglass.demo.history import seed_history
+    from paneglass.store import Store
+
+    store = Store(session.db_url)
+    try:
+        store.sync_vendors(session.config.vendors)
+        names = [v.name for v in session.config.vendors]
+        seed_history(store, datetime.now(UTC), names)
+    except Exception:  # the demo goes on without history rather than stop
+        logging.getLogger("paneglass.demo").exception("demo history not written")
+    finally:
+        store.close()

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, or_, select
 
 from paneglass.store.cases import add_link
 from paneglass.store.inputs import Actor
@@ -53,7 +53,10 @@ def join_mail(conn: Connection, mailbox_id: int, now: datetime) -> int:
         select(TICKETS.c.external_id, TICKETS.c.key, TICKETS.c.raw).where(
             TICKETS.c.vendor_id == mailbox_id,
             TICKETS.c.last_seen_at >= now - RECENT,
-            TICKETS.c.raw.like('%"links": [{%'),
+            or_(  # orjson writes the payload compact; rows stored before it, with spaces
+                TICKETS.c.raw.like('%"links":[{%'),
+                TICKETS.c.raw.like('%"links": [{%'),
+            ),
         )
     ).all()
     made = 0

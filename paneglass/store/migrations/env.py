@@ -4,6 +4,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import paneglass.store.schema  # noqa: F401  (registers the tables on SQLModel.metadata)
+from paneglass.store.search import declared_in_models
 
 connection = context.config.attributes.get("connection")
 if connection is None:  # `alembic revision --autogenerate` from a developer shell
@@ -17,6 +18,7 @@ context.configure(
     target_metadata=SQLModel.metadata,
     render_as_batch=True,
     compare_type=True,
+    include_name=declared_in_models,  # full-text indexes live outside the models
 )
 with context.begin_transaction():
     context.run_migrations()

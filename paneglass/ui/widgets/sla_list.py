@@ -31,7 +31,11 @@ _COUNTDOWN_WIDTH = 10
 _PRIORITIES = (None, "P1", "P2", "P3", "P4", "P5")
 
 
-_ACCENTS = {SLA[ClockState.BREACHED]: "sla-list--breached", PAUSED: "sla-list--paused"}
+_ACCENTS = {
+    SLA[ClockState.BREACHED]: "sla-list--breached",
+    SLA[ClockState.NEAR_BREACH]: "sla-list--near-breach",
+    PAUSED: "sla-list--paused",
+}
 """The component class (theme colour) of each face; at risk otherwise."""
 
 
@@ -47,11 +51,13 @@ def disagrees(row: SlaRow, now: datetime) -> bool:
 
 
 def sla_face(row: SlaRow, now: datetime) -> StateFace:
-    """How a clock looks at ``now`` (breach is judged live from the due time)."""
-    state = live_state(row.state, row.due_at, now)
+    """How a clock looks at ``now`` (breach and near breach are judged live from their times)."""
+    state = live_state(row.state, row.due_at, now, row.near_breach_at)
     if state is not ClockState.BREACHED and row.paused:
         return PAUSED
-    return SLA[ClockState.BREACHED if state is ClockState.BREACHED else ClockState.AT_RISK]
+    if state in (ClockState.BREACHED, ClockState.NEAR_BREACH):
+        return SLA[state]
+    return SLA[ClockState.AT_RISK]
 
 
 class SlaList(ScrollView, can_focus=True):
@@ -68,6 +74,7 @@ class SlaList(ScrollView, can_focus=True):
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "sla-list--breached",
         "sla-list--at-risk",
+        "sla-list--near-breach",
         "sla-list--paused",
         "sla-list--cursor",
         "sla-list--empty",
@@ -194,8 +201,8 @@ class SlaList(ScrollView, can_focus=True):
         vendor_width = min(max(middle_width - 11 - 4 - 5, 4), 14)  # the vendor gives way first
         vendor = fit(safe_line(row.vendor), vendor_width)
         text = f"{key} {row.priority or '–':2} {vendor} {metric:4}"
-        if middle_width >= len(text) + 10:  # room for the state in words, not only the glyph
-            text = f"{text} {word:>8}"
+        if middle_width >= len(text) + 13:  # room for the state in words, not only the glyph
+            text = f"{text} {word:>11}"
         middle = fit(text, middle_width)
         segments = [
             Segment(f"{glyph} ", accent),
