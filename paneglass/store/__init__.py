@@ -27,6 +27,7 @@ from paneglass.store import (
     handovers,
     lease,
     mail,
+    maintenance,
     mirroring,
     notifications,
     outbox,
@@ -53,6 +54,7 @@ from paneglass.store.metric_views import (
 from paneglass.store.migrate import is_current, upgrade
 from paneglass.store.notification_views import (
     ClockCandidate,
+    MutedRule,
     NewDelivery,
     NewNotification,
     NewSend,
@@ -108,6 +110,7 @@ __all__ = [
     "Headline",
     "IncidentView",
     "LinkView",
+    "MutedRule",
     "NewAction",
     "NewDelivery",
     "NewNotification",
@@ -490,11 +493,26 @@ class Store:
             return notifications.pending(conn, limit)
 
     def dispatch_notification(
-        self, notification_id: int, rules: list[str], sends: list[NewSend], now: datetime
+        self,
+        notification_id: int,
+        rules: list[str],
+        sends: list[NewSend],
+        now: datetime,
+        muted: Sequence[MutedRule] = (),
     ) -> bool:
-        """Mark a notification dispatched and queue its firings, atomically; False if taken."""
+        """Mark a notification dispatched and queue its firings, atomically; False if taken.
+
+        ``muted`` rules (the vendor's announced maintenance) are audited in the same commit.
+        """
         with self.engine.begin() as conn:
-            return notifications.dispatch(conn, notification_id, rules, sends, now)
+            return notifications.dispatch(conn, notification_id, rules, sends, now, muted)
+
+    def maintenance_now(
+        self, vendors: Iterable[str], now: datetime
+    ) -> dict[str, tuple[datetime, datetime]]:
+        """The announced maintenance window each of these vendors is inside at ``now``."""
+        with self.engine.connect() as conn:
+            return maintenance.in_progress(conn, vendors, now)
 
     def add_notification_send(
         self, send: NewSend, now: datetime, action: NewAction | None = None

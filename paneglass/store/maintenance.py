@@ -28,6 +28,7 @@ __all__ = [
     "active_tickets",
     "audit_new_pauses",
     "covering",
+    "in_progress",
     "moved",
     "pausing",
     "seen",
@@ -68,6 +69,16 @@ def windows_for(conn: Connection, vendor_names: Iterable[str]) -> dict[str, list
         if window is not None:
             found.setdefault(name, []).append(window)
     return found
+
+
+def in_progress(conn: Connection, vendor_names: Iterable[str], now: datetime) -> dict[str, Window]:
+    """The announced maintenance window each of these vendors is inside at ``now``."""
+    return {
+        name: window
+        for name, windows in windows_for(conn, vendor_names).items()
+        for window in sorted(windows)
+        if window[0] <= now < window[1]
+    }
 
 
 def _window(
