@@ -56,6 +56,9 @@ class VendorConfig:
     settings: Mapping[str, Any] = field(default_factory=dict, repr=False)
     options: ConnectorSettings | None = field(default=None, repr=False, compare=False)
     """``settings`` parsed by the vendor's connector, once, when the config was loaded."""
+    status_source: str | None = None
+    """The configured status feed that publishes this vendor's status (paneglass's, not the
+    connector's: it marks tickets during the feed's incidents and can pause their clocks)."""
 
     def get(self, key: str, default: str | None = None) -> str | None:
         """A setting as text, or ``default`` when absent or empty."""

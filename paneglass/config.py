@@ -37,7 +37,7 @@ __all__ = [
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _VENDOR_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
-_RESERVED = {"kind", "base_url", "poll_interval", "enabled", "stale_after"}
+_RESERVED = {"kind", "base_url", "poll_interval", "enabled", "stale_after", "status_source"}
 _TOP_LEVEL = {"display", "vendors", "sla", "views", "keys", "wall", "notify", "scorecards"}
 _WALL_PANES = ("sla", "tickets", "vendors")
 _SORTS = {s.value for s in SortKey}
@@ -152,6 +152,12 @@ def parse_config(data: dict[str, Any], *, source: Path | None = None) -> Config:
     vendors = tuple(_vendor(name, section, where) for name, section in vendors_section.items())
     sla = parse_sla(data.get("sla"), where)
     names = {v.name for v in vendors}
+    for vendor in vendors:
+        if vendor.status_source is not None and vendor.status_source not in names:
+            raise UserError(
+                f"{where}: [vendors.{vendor.name}] status_source {vendor.status_source!r} "
+                "is no configured vendor"
+            )
     for policy in sla.policies:
         strangers = sorted(policy.vendors - names)
         if strangers:
@@ -287,6 +293,9 @@ def _vendor(name: str, section: Any, where: str) -> VendorConfig:
     stale_after = section.get("stale_after", 2)
     if isinstance(stale_after, bool) or not isinstance(stale_after, int | float) or stale_after < 1:
         raise UserError(f"{label}: stale_after is a number of poll intervals >= 1")
+    status_source = section.get("status_source")
+    if status_source is not None and (not isinstance(status_source, str) or not status_source):
+        raise UserError(f'{label}: status_source names a status feed vendor, e.g. "hosting-status"')
     settings = {
         key: _expand(value, f"{label} {key}")
         for key, value in section.items()
@@ -300,6 +309,7 @@ def _vendor(name: str, section: Any, where: str) -> VendorConfig:
         enabled=enabled,
         stale_after=float(stale_after),
         settings=settings,
+        status_source=status_source,
     )
     try:
         connector = load_connector(kind)

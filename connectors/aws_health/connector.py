@@ -24,7 +24,7 @@ __all__ = ["AwsHealthConnector"]
 class AwsHealthConnector(StatusFeedConnector):
     """Polls ``health.aws.amazon.com`` for open service events."""
 
-    kind: ClassVar[str] = "aws_health"
+    kind: ClassVar[str] = "aws-health"
     Settings: ClassVar[type[ConnectorSettings] | None] = AwsHealthSettings
 
     @property

@@ -3,7 +3,7 @@
 ::
 
     [vendors.aws-status]
-    kind = "aws_health"
+    kind = "aws-health"
     base_url = "https://health.aws.amazon.com"
     regions = ["eu-west-1", "eu-central-1"]     # optional: only events in these regions
     services = ["ec2", "Amazon Simple Storage Service"]   # optional: only these services
@@ -28,7 +28,7 @@ __all__ = ["AwsHealthSettings"]
 
 
 class AwsHealthSettings(StatusFeedSettings):
-    """A ``[vendors.NAME]`` section of kind ``aws_health``."""
+    """A ``[vendors.NAME]`` section of kind ``aws-health``."""
 
     regions: tuple[str, ...] = ()
     """Only events in these regions (code or name); empty: every region."""

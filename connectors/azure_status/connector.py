@@ -25,7 +25,7 @@ __all__ = ["AzureStatusConnector"]
 class AzureStatusConnector(StatusFeedConnector):
     """Polls ``azure.status.microsoft``'s RSS feed for active incidents."""
 
-    kind: ClassVar[str] = "azure_status"
+    kind: ClassVar[str] = "azure-status"
     Settings: ClassVar[type[ConnectorSettings] | None] = AzureStatusSettings
 
     @property

@@ -3,7 +3,7 @@
 ::
 
     [vendors.azure-status]
-    kind = "azure_status"
+    kind = "azure-status"
     base_url = "https://azure.status.microsoft"
     max_feed_age_seconds = 1800     # older lastBuildDate: the feed is not trusted
 
@@ -22,7 +22,7 @@ __all__ = ["AzureStatusSettings"]
 
 
 class AzureStatusSettings(StatusFeedSettings):
-    """A ``[vendors.NAME]`` section of kind ``azure_status``."""
+    """A ``[vendors.NAME]`` section of kind ``azure-status``."""
 
     max_feed_age_seconds: float = Field(1800.0, ge=60, le=86_400)
     """A feed whose ``lastBuildDate`` is older is refused: it rebuilds about every minute,

@@ -27,9 +27,10 @@ __all__ = [
 
 
 def emulator_for(kind: str) -> type[Emulator]:
-    """The emulator class for a connector kind (imported lazily)."""
+    """The emulator class for a connector kind (imported lazily; ``aws-health`` lives in
+    ``connectors.emulators.aws_health``)."""
     from importlib import import_module
 
-    module = import_module(f"connectors.emulators.{kind}")
+    module = import_module(f"connectors.emulators.{kind.replace('-', '_')}")
     cls: type[Emulator] = module.EMULATOR
     return cls

@@ -78,7 +78,7 @@ def service_key(name: str) -> str:
 class AwsHealthEmulator(StatusFeedEmulator):
     """``health.aws.amazon.com``'s public current-events feed."""
 
-    kind: ClassVar[str] = "aws_health"
+    kind: ClassVar[str] = "aws-health"
     id_alphabet: ClassVar[str] = "0123456789ABCDEF"
     id_length: ClassVar[int] = 11
 

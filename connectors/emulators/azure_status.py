@@ -48,7 +48,7 @@ def rfc822(value: datetime) -> str:
 class AzureStatusEmulator(StatusFeedEmulator):
     """``azure.status.microsoft``'s RSS feed of active incidents."""
 
-    kind: ClassVar[str] = "azure_status"
+    kind: ClassVar[str] = "azure-status"
     id_alphabet: ClassVar[str] = "0123456789ABCDEFGHJKLMNPQRSTUVWXYZ"
     id_length: ClassVar[int] = 7
 

@@ -66,7 +66,7 @@ _LOCATION_TITLES = {
 class GoogleStatusEmulator(StatusFeedEmulator):
     """``status.cloud.google.com`` (or, with ``workspace=True``, the Workspace dashboard)."""
 
-    kind: ClassVar[str] = "google_status"
+    kind: ClassVar[str] = "google-status"
     id_alphabet: ClassVar[str] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
     id_length: ClassVar[int] = 20
 

@@ -15,10 +15,10 @@ lives here, one concept per module:
   incident and maintenance statuses) and the worst-of rollup;
 * :mod:`connectors.feeds.settings`: the settings every feed shares.
 
-Kinds built on it: ``statuspage``, ``google_status`` (Google Cloud and Google
-Workspace), ``aws_health``, ``azure_status``, ``incidentio``, ``instatus`` and
-``statusio``. Kind names are Python identifiers because the emulator of a kind
-is the module ``connectors.emulators.<kind>``.
+Kinds built on it: ``statuspage``, ``google-status`` (Google Cloud and Google
+Workspace), ``aws-health``, ``azure-status``, ``incidentio``, ``instatus`` and
+``statusio``. Kind names use dashes (``datto-rmm``); the emulator of a kind is
+the module ``connectors.emulators.<kind>`` with dashes as underscores.
 """
 
 from connectors.feeds.connector import StatusFeedConnector

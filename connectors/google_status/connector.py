@@ -25,7 +25,7 @@ __all__ = ["GoogleStatusConnector"]
 class GoogleStatusConnector(StatusFeedConnector):
     """Polls ``status.cloud.google.com`` (or the Workspace dashboard) for open incidents."""
 
-    kind: ClassVar[str] = "google_status"
+    kind: ClassVar[str] = "google-status"
     Settings: ClassVar[type[ConnectorSettings] | None] = GoogleStatusSettings
 
     @property

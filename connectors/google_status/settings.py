@@ -3,13 +3,13 @@
 ::
 
     [vendors.gcp-status]
-    kind = "google_status"
+    kind = "google-status"
     base_url = "https://status.cloud.google.com"
     products = ["Google Compute Engine", "Cloud SQL"]   # optional: only these products
     locations = ["europe-west1", "europe-west4"]        # optional: only these locations
 
     [vendors.workspace-status]
-    kind = "google_status"
+    kind = "google-status"
     base_url = "https://www.google.com/appsstatus/dashboard"
     products = ["Gmail", "Google Meet"]
 
@@ -32,7 +32,7 @@ __all__ = ["GoogleStatusSettings"]
 
 
 class GoogleStatusSettings(StatusFeedSettings):
-    """A ``[vendors.NAME]`` section of kind ``google_status``."""
+    """A ``[vendors.NAME]`` section of kind ``google-status``."""
 
     products: tuple[str, ...] = ()
     """Only incidents affecting one of these products (title or id); empty: every product."""

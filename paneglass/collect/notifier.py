@@ -36,6 +36,7 @@ from paneglass.notify.events import event_body, headline
 from paneglass.notify.rules import EscalationAction, NotifySettings, Rule
 from paneglass.notify.webhook import send_webhook
 from paneglass.store import (
+    MutedRule,
     NewAction,
     NewDelivery,
     NewSend,
@@ -161,12 +162,20 @@ class Notifier:
         for item in await self.write(self.store.pending_notifications):
             now = self.clock()
             rules = self.settings.matching(item)
+            muted = await self._muted(item, rules, now)
+            quiet = {m.rule for m in muted}
+            rules = [r for r in rules if r.name not in quiet]
             sends = [
                 self.firing(item, rule, "first", f"first:{item.id}:{rule.name}", now)
                 for rule in rules
             ]
             won = await self.write(
-                self.store.dispatch_notification, item.id, [r.name for r in rules], sends, now
+                self.store.dispatch_notification,
+                item.id,
+                [r.name for r in rules],
+                sends,
+                now,
+                muted,
             )
             if won and rules:
                 done += 1
@@ -174,6 +183,18 @@ class Notifier:
                     "notification %s %s: %s", item.id, item.event, ", ".join(r.name for r in rules)
                 )
         return done
+
+    async def _muted(
+        self, item: NotificationView, rules: list[Rule], now: datetime
+    ) -> list[MutedRule]:
+        """The rules that stay quiet about this ticket: its vendor's maintenance is running."""
+        muting = [r for r in rules if r.mute_in_maintenance]
+        if not muting or item.ticket_id is None or item.vendor is None:
+            return []
+        window = (await self.write(self.store.maintenance_now, [item.vendor], now)).get(item.vendor)
+        if window is None:
+            return []
+        return [MutedRule(r.name, item.event, item.vendor, item.ticket_key, window) for r in muting]
 
     def firing(
         self, item: NotificationView, rule: Rule, kind: str, dedupe: str, now: datetime

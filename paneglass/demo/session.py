@@ -6,21 +6,29 @@ import logging
 import shutil
 import tempfile
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from connectors import VendorConfig
 from connectors.emulators import emulator_for
+from connectors.emulators._dovecot import DovecotServer
 from connectors.emulators.base import Emulator, TicketEmulator
 from connectors.emulators.statuspage import StatuspageEmulator
 from paneglass.config import Config, DisplayConfig
-from paneglass.demo.notify import DEMO_NOTIFY, DEMO_SLA
+from paneglass.demo.notify import DEMO_NOTIFY
+from paneglass.demo.notify import DEMO_SLA as NOTIFY_SLA
+from paneglass.demo.sources import STATUS_SOURCES, cloud_status, mailbox, mailbox_settings
 from paneglass.demo.world import AcmeWorld
+from paneglass.sla import SlaSettings
 
 __all__ = ["DemoSession", "start_demo"]
 
-DEMO_POLL_SECONDS = {"hosting-status": 10.0}
+DEMO_SLA = SlaSettings(tuple(replace(p, pause_in_maintenance=True) for p in NOTIFY_SLA.policies))
+"""The demo's targets (the built-in ones behind a fast major-incident contract), paused
+while a vendor's status feed announces maintenance."""
+
+DEMO_POLL_SECONDS = {"hosting-status": 10.0, "cloud-status": 10.0, "mail": 10.0}
 """Ticketing vendors poll every 5 s in the demo; the status page every 10 s."""
 
 DEMO_VENDORS = (
@@ -32,6 +40,8 @@ DEMO_VENDORS = (
     ("on-call", "pagerduty"),
     ("field-service", "autotask"),
     ("noc-alerts", "opsgenie"),
+    ("erp-partner", "salesforce"),
+    ("rmm-alerts", "datto-rmm"),
 )
 """Acme's vendors (DESIGN, "What a first run should look like"); each joins when its
 connector and emulator are installed."""
@@ -60,6 +70,8 @@ class DemoSession:
     emulators: dict[str, Emulator]
     folder: Path
     closed: bool = field(default=False)
+    mailbox: DovecotServer | None = None
+    """The demo mailbox's Dovecot (``None`` where Dovecot is not installed)."""
     history: threading.Thread | None = None
     """Writes a year of Acme's history into the demo store, beside the live world."""
 
@@ -73,6 +85,8 @@ class DemoSession:
         self.world.stop()
         for emulator in self.emulators.values():
             emulator.stop()
+        if self.mailbox is not None:
+            self.mailbox.stop()
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
@@ -82,11 +96,17 @@ def start_demo(
     """Start the emulators on 127.0.0.1, seed the Acme world, and describe it as a config."""
     ticketing = _ticket_emulators()
     status = StatuspageEmulator()
-    emulators: dict[str, Emulator] = {**ticketing, "hosting-status": status}
+    cloud = cloud_status(datetime.now(UTC))
+    emulators: dict[str, Emulator] = {
+        **ticketing,
+        "hosting-status": status,
+        "cloud-status": cloud,
+    }
     for emulator in emulators.values():
         emulator.start()
     world = AcmeWorld(ticketing, status, seed=seed)
     world.seed()
+    mail = mailbox(world.story_keys, datetime.now(UTC))
     if live:
         world.start(tick_seconds)
     vendors = []
@@ -102,7 +122,14 @@ def start_demo(
                 base_url=emulator.base_url,
                 poll_interval=DEMO_POLL_SECONDS.get(name, 5.0),
                 settings={**settings, "backfill_days": 30},
+                status_source=STATUS_SOURCES.get(name),
             )
+        )
+    if mail is not None:
+        settings = mailbox_settings(mail)
+        kind = settings.pop("kind")
+        vendors.append(
+            VendorConfig("mail", kind, mail.base_url, DEMO_POLL_SECONDS["mail"], settings=settings)
         )
     folder = Path(tempfile.mkdtemp(prefix="paneglass-demo-"))
     config = Config(
@@ -112,7 +139,9 @@ def start_demo(
         sla=DEMO_SLA,
         notify=DEMO_NOTIFY,
     )
-    session = DemoSession(config, f"sqlite:///{folder / 'demo.db'}", world, emulators, folder)
+    session = DemoSession(
+        config, f"sqlite:///{folder / 'demo.db'}", world, emulators, folder, mailbox=mail
+    )
     if live:
         session.history = threading.Thread(
             target=_write_history, args=(session,), name="demo-history", daemon=True

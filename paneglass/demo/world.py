@@ -238,6 +238,29 @@ ROLES = {
         ("noc@acme.example",),
         "NOC",
     ),
+    "erp-partner": VendorRole(
+        "erp-partner",
+        (
+            "Month-end close job stuck in the ERP",
+            "Add cost centre 4410 to purchasing",
+            "Invoice import rejects VAT code",
+            "ERP login slow for Finance",
+        ),
+        ("Partner Support Tier 2", "Dana Whitfield"),
+        "Partner Support",
+    ),
+    "rmm-alerts": VendorRole(
+        "rmm-alerts",
+        (
+            "Disk space below 10% on PC-1183",
+            "Antivirus definitions out of date on LT-0412",
+            "Print Spooler service stopped on VM-PRT-SRV02",
+            "Offline for 30 minutes: AP-3F-07",
+            "Patch install failed on LT-0977",
+        ),
+        ("Datto RMM",),
+        "RMM Monitoring",
+    ),
     "desktop": VendorRole(
         "desktop",
         (
@@ -277,6 +300,8 @@ class AcmeWorld:
         self._serial = 0
         self.story: set[str] = set()
         """Refs of the printer story's tickets: the operator plays them; the world does not."""
+        self.story_keys: dict[str, str] = {}
+        """The printer story's ticket key at each vendor (what vendors' e-mails quote)."""
         self.worked: dict[tuple[str, str], int] = {}
         """Hand-offs the vendors' own agents have picked up: how far each has come."""
         self._stop = threading.Event()
@@ -292,7 +317,9 @@ class AcmeWorld:
 
     def _put(self, vendor: str, ticket: WorldTicket) -> None:
         self.live[vendor][ticket.ref] = ticket
-        self.tickets[vendor].put_ticket(ticket)
+        key = self.tickets[vendor].put_ticket(ticket)
+        if ticket.ref in self.story:
+            self.story_keys[vendor] = key
 
     def new_ticket(
         self,
@@ -304,8 +331,10 @@ class AcmeWorld:
         status: TicketStatus = TicketStatus.NEW,
         requester: str | None = None,
         asset: str | None = None,
+        story: bool = False,
     ) -> WorldTicket:
-        """Create a ticket at ``vendor`` that was opened ``age`` ago."""
+        """Create a ticket at ``vendor`` that was opened ``age`` ago (``story``: the printer
+        story's piece there, which the operator plays)."""
         role = ROLES.get(vendor, ROLES["desktop"])
         now = self.clock()
         created = now - age
@@ -328,6 +357,8 @@ class AcmeWorld:
             asset=asset or self.rng.choice(ASSETS),
             description="Reported through the service desk.",
         )
+        if story:
+            self.story.add(ticket.ref)
         self._put(vendor, ticket)
         return ticket
 
@@ -353,8 +384,7 @@ class AcmeWorld:
         return ticket
 
     def _story(self, vendor: str, **fields: Any) -> None:
-        ticket = self.new_ticket(vendor, **fields)
-        self.story.add(ticket.ref)
+        ticket = self.new_ticket(vendor, story=True, **fields)
         self._talk(vendor, ticket.ref)
 
     def _talk(self, vendor: str, ref: str) -> None:

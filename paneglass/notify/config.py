@@ -54,6 +54,7 @@ _RULE_KEYS = {
     "act_text",
     "act_assignee",
     "act_priority",
+    "mute_in_maintenance",
 }
 _ACTIONS = ("comment", "assign", "raise-priority")
 
@@ -182,6 +183,9 @@ def _rule(
         action = EscalationAction(
             parse_duration(raw["act_after"], f"{label} act_after"), kind, text, assignee, priority
         )
+    mute = raw.get("mute_in_maintenance", False)
+    if not isinstance(mute, bool):
+        raise UserError(f"{label}: mute_in_maintenance must be true or false")
     return Rule(
         name=name,
         events=frozenset(events),
@@ -198,6 +202,7 @@ def _rule(
         escalate_after=escalate_after,
         escalate_to=escalate_to,
         action=action,
+        mute_in_maintenance=mute,
     )
 
 

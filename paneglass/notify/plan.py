@@ -53,6 +53,8 @@ def _rule_lines(
         else:
             channels.append(channel)
     yield f"  channels  {'; '.join(channels)}"
+    if rule.mute_in_maintenance:
+        yield "  mute      a vendor's tickets during its announced maintenance (audited)"
     if rule.quiet is not None:
         yield f"  quiet     {rule.quiet}: held, then one digest when it ends"
     if rule.repeat is not None:

@@ -5,7 +5,8 @@ priority, group and contract policy (each list empty means "any"). Its
 channels fire once per transition; quiet hours hold them (and a digest goes
 out when the quiet time ends); ``repeat`` fires them again until someone
 acknowledges; ``escalate_after`` fires another rule's channels; ``act_after``
-queues a write-back action at the vendor through the outbox.
+queues a write-back action at the vendor through the outbox; ``mute_in_maintenance``
+keeps it quiet about a vendor's tickets while that vendor's announced maintenance runs.
 """
 
 from __future__ import annotations
@@ -104,6 +105,9 @@ class Rule:
     escalate_after: timedelta | None = None
     escalate_to: str | None = None
     action: EscalationAction | None = None
+    mute_in_maintenance: bool = False
+    """Fire nothing for a ticket whose vendor is inside a maintenance window its status
+    source announced (each muted notification is written to the audit log)."""
 
     @property
     def local(self) -> str:

@@ -10,7 +10,15 @@
 """
 
 from paneglass.sla.calendar import ALWAYS, Calendar, WorkingHours
-from paneglass.sla.clock import ClockResult, Metric, StatusChange, compute_clock, ticket_clocks
+from paneglass.sla.clock import (
+    MAINTENANCE,
+    ClockResult,
+    Metric,
+    StatusChange,
+    Window,
+    compute_clock,
+    ticket_clocks,
+)
 from paneglass.sla.config import parse_duration, parse_sla
 from paneglass.sla.coverage import FieldsChange, covered_since
 from paneglass.sla.disagreement import DISAGREE_AFTER, vendor_disagrees
@@ -21,6 +29,7 @@ __all__ = [
     "ALWAYS",
     "DEFAULT_SETTINGS",
     "DISAGREE_AFTER",
+    "MAINTENANCE",
     "RUNNING_ALARMS",
     "Calendar",
     "ClockResult",
@@ -30,6 +39,7 @@ __all__ = [
     "Policy",
     "SlaSettings",
     "StatusChange",
+    "Window",
     "WorkingHours",
     "compute_clock",
     "covered_since",

@@ -19,7 +19,12 @@ expect (DESIGN, "SLA semantics"):
 * states go ok → at risk (the first threshold, default 50 % of the target) →
   near breach (the second, default 75 %) → breached, or met/missed once
   stopped; elapsed time may exceed the target, and the breach instant is the
-  moment working time reached the target.
+  moment working time reached the target;
+* where the policy says so, a clock does not run while the ticket's vendor is
+  in an announced maintenance window (``suspended`` spans): it shows paused,
+  reason ``vendor maintenance``, and its due, at-risk and near-breach times
+  move past the window. Windows compose with ``since`` (only the part after
+  the clock's start counts) and never touch an *unknown* response clock.
 """
 
 from __future__ import annotations
@@ -29,10 +34,27 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from paneglass.sla.calendar import Calendar
 from paneglass.sla.policy import Policy
 from paneglass.sla.states import ClockState
 
-__all__ = ["ClockResult", "Metric", "StatusChange", "compute_clock", "ticket_clocks"]
+__all__ = [
+    "MAINTENANCE",
+    "ClockResult",
+    "Metric",
+    "StatusChange",
+    "Window",
+    "compute_clock",
+    "ticket_clocks",
+]
+
+MAINTENANCE = "vendor maintenance"
+"""The pause reason of a clock stopped by its vendor's announced maintenance."""
+STATUS = "status"
+"""The pause reason of a clock stopped by the ticket's own (pause) status."""
+
+Window = tuple[datetime, datetime]
+"""A span ``[start, end)`` during which clocks do not run (an announced maintenance)."""
 
 ACTIVE = frozenset({"new", "open", "pending"})
 DONE = frozenset({"resolved", "closed"})
@@ -75,6 +97,8 @@ class ClockResult:
     near_breach_at: datetime | None = None
     """When the running clock reaches the second threshold (None: stopped, paused, or no
     second threshold); ``now`` once past it."""
+    pause_reason: str | None = None
+    """Why a paused clock is paused: :data:`STATUS` or :data:`MAINTENANCE`."""
 
 
 def _at(change: StatusChange) -> datetime:
@@ -104,6 +128,40 @@ def _running_spans(
         yield cursor, end
 
 
+def _minus(
+    spans: Iterable[tuple[datetime, datetime]], windows: Sequence[Window]
+) -> Iterable[tuple[datetime, datetime]]:
+    """``spans`` with every part inside a window cut out (``windows`` sorted by start)."""
+    for start, end in spans:
+        cursor = start
+        for w_start, w_end in windows:
+            if w_end <= cursor or w_start >= end:
+                continue
+            if w_start > cursor:
+                yield cursor, w_start
+            cursor = max(cursor, w_end)
+            if cursor >= end:
+                break
+        if cursor < end:
+            yield cursor, end
+
+
+def _add(
+    calendar: Calendar, start: datetime, amount: timedelta, windows: Sequence[Window]
+) -> datetime:
+    """``amount`` of working time from ``start``, skipping the windows (sorted by start)."""
+    cursor, left = start, amount
+    for w_start, w_end in windows:
+        if w_end <= cursor:
+            continue
+        done = calendar.add_business(cursor, left)
+        if w_start >= done:
+            return done
+        left -= calendar.business_between(cursor, max(cursor, w_start))
+        cursor = max(cursor, w_end)
+    return calendar.add_business(cursor, left)
+
+
 def compute_clock(
     metric: Metric,
     policy: Policy,
@@ -114,9 +172,11 @@ def compute_clock(
     history: Sequence[StatusChange],
     now: datetime,
     cycle: int = 0,
+    suspended: Sequence[Window] = (),
 ) -> ClockResult:
     """One clock from ``start`` until ``stop`` (or ``now`` while running)."""
-    return _clock(metric, policy, target, start, stop, _ordered(history), now, cycle)
+    windows = sorted(suspended)
+    return _clock(metric, policy, target, start, stop, _ordered(history), now, cycle, windows)
 
 
 def _clock(
@@ -128,13 +188,15 @@ def _clock(
     ordered: Sequence[StatusChange],
     now: datetime,
     cycle: int,
+    windows: Sequence[Window] = (),
 ) -> ClockResult:
-    """:func:`compute_clock` over a history already in order of time."""
+    """:func:`compute_clock` over a history already in order of time (``windows`` sorted)."""
     calendar = policy.calendar
     end = max(min(stop, now) if stop is not None else now, start)
     elapsed = timedelta(0)
     breach_at: datetime | None = None
-    for span_start, span_end in _running_spans(start, end, ordered, policy):
+    spans = _running_spans(start, end, ordered, policy)
+    for span_start, span_end in _minus(spans, windows) if windows else spans:
         span = calendar.business_between(span_start, span_end)
         if breach_at is None and elapsed + span >= target:
             breach_at = calendar.add_business(span_start, target - elapsed)
@@ -143,7 +205,13 @@ def _clock(
     current = next((h for h in reversed(ordered) if h.at <= end), None) or StatusChange(
         start, "open"
     )
-    paused = stop is None and policy.pauses(current.status, current.raw_status)
+    reason = None
+    if stop is None:
+        if policy.pauses(current.status, current.raw_status):
+            reason = STATUS
+        elif any(w_start <= end < w_end for w_start, w_end in windows):
+            reason = MAINTENANCE
+    paused = reason is not None
     share = policy.at_risk_share
     risk = target * share
     second = policy.near_breach_share
@@ -161,14 +229,16 @@ def _clock(
         else:
             state = ClockState.OK
         if not paused:
-            due_at = breach_at or calendar.add_business(now, target - elapsed)
-            at_risk_at = now if elapsed >= risk else calendar.add_business(now, risk - elapsed)
+            ahead = [w for w in windows if w[1] > now]
+            due_at = breach_at or _add(calendar, now, target - elapsed, ahead)
+            at_risk_at = now if elapsed >= risk else _add(calendar, now, risk - elapsed, ahead)
             if near is not None:
                 near_breach_at = (
-                    now if elapsed >= near else calendar.add_business(now, near - elapsed)
+                    now if elapsed >= near else _add(calendar, now, near - elapsed, ahead)
                 )
     return ClockResult(  # positionally: metric, cycle, policy, target, elapsed, paused, due_at,
-        # at_risk_at, state, breach_at, started_at, stopped_at, at_risk_share, near_breach_at
+        # at_risk_at, state, breach_at, started_at, stopped_at, at_risk_share, near_breach_at,
+        # pause_reason
         metric,
         cycle,
         policy.name,
@@ -183,6 +253,7 @@ def _clock(
         stop,
         share,
         near_breach_at,
+        reason,
     )
 
 
@@ -242,15 +313,20 @@ def ticket_clocks(
     history: Sequence[StatusChange],
     now: datetime,
     since: datetime | None = None,
+    suspended: Sequence[Window] = (),
 ) -> list[ClockResult]:
     """Every contract clock of one ticket under ``policy`` (none without a policy).
 
     ``since`` is when the ticket came under ``policy`` (see
     :func:`paneglass.sla.coverage.covered_since`); clocks start then, not at
     creation, and a resolution cycle over before it has no clock.
+
+    ``suspended``: the vendor's announced maintenance windows; they stop the
+    clocks only where the policy says ``pause_in_maintenance``.
     """
     if policy is None:
         return []
+    windows = sorted(suspended) if policy.pause_in_maintenance else []
     ordered = _ordered(history) or [StatusChange(created_at, "open")]
     cycles = _resolution_cycles(created_at, ordered, resolved_at)
     begin = max(since, created_at) if since is not None else created_at
@@ -258,7 +334,7 @@ def ticket_clocks(
     if policy.response is not None:
         # The vendor's first response when it reports one; else the moment the ticket left
         # New (picked up); else resolution. First seen already past New with no response
-        # time from the vendor: nobody knows when it was answered.
+        # time from the vendor: nobody knows when it was answered (maintenance or not).
         if first_response_at is None and ordered[0].status != "new":
             results.append(_unknown_response(policy, begin))
         else:
@@ -266,7 +342,9 @@ def ticket_clocks(
             stops = [t for t in (first_response_at, left_new, cycles[0].stop) if t is not None]
             stop = max(min(stops), begin) if stops else None
             results.append(
-                _clock(Metric.RESPONSE, policy, policy.response, begin, stop, ordered, now, 0)
+                _clock(
+                    Metric.RESPONSE, policy, policy.response, begin, stop, ordered, now, 0, windows
+                )
             )
     if policy.resolution is not None:
         for index, cycle in enumerate(cycles):  # each cycle's history is in order of time
@@ -284,6 +362,7 @@ def ticket_clocks(
                     cycle.history,
                     now,
                     index,
+                    windows,
                 )
             )
     return results

@@ -23,6 +23,7 @@ Shape (documented in the README)::
     resolution = "4h"
     calendar = "uk-office"            # default "24x7"
     pause_raw_statuses = ["Awaiting Vendor"]
+    pause_in_maintenance = true       # no clock runs during the vendor's announced maintenance
 
 Without ``[[sla.policies]]`` the built-in 24x7 targets by priority apply.
 """
@@ -185,6 +186,7 @@ def parse_sla(section: Any, where: str) -> SlaSettings:
             "calendar",
             "pause_raw_statuses",
             "thresholds",
+            "pause_in_maintenance",
         }
         bad = set(raw) - allowed
         if bad:
@@ -197,6 +199,9 @@ def parse_sla(section: Any, where: str) -> SlaSettings:
         wrong = [p for p in priorities if p not in _PRIORITIES]
         if wrong:
             raise UserError(f"{label}: priorities are P1..P5, not {', '.join(wrong)}")
+        in_maintenance = raw.get("pause_in_maintenance", False)
+        if not isinstance(in_maintenance, bool):
+            raise UserError(f"{label}: pause_in_maintenance must be true or false")
         calendar_name = str(raw.get("calendar", "24x7"))
         if calendar_name not in calendars:
             raise UserError(
@@ -224,6 +229,7 @@ def parse_sla(section: Any, where: str) -> SlaSettings:
                 thresholds=_thresholds(raw["thresholds"], label)
                 if "thresholds" in raw
                 else thresholds,
+                pause_in_maintenance=in_maintenance,
             )
         )
     return SlaSettings(tuple(policies)) if policies else DEFAULT_SETTINGS

@@ -29,6 +29,8 @@ class Policy:
     """Vendor statuses (lower case) that also pause, e.g. "awaiting vendor"."""
     thresholds: tuple[float, ...] = (0.5, 0.75)
     """Shares of the target: the first turns a running clock at risk, the second near breach."""
+    pause_in_maintenance: bool = False
+    """Clocks do not run while the ticket's vendor's status source announces maintenance."""
 
     @property
     def at_risk_share(self) -> float:

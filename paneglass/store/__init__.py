@@ -26,6 +26,8 @@ from paneglass.store import (
     exit_pack,
     handovers,
     lease,
+    mail,
+    maintenance,
     mirroring,
     notifications,
     outbox,
@@ -40,6 +42,7 @@ from paneglass.store.exit_pack import PackError
 from paneglass.store.filter import FilterError, SortKey, Term, TicketQuery
 from paneglass.store.inputs import Actor, NewAction, PollRunInfo, ProcessGone
 from paneglass.store.lease import VendorLocks
+from paneglass.store.mail import MAIL_KIND
 from paneglass.store.metric_views import (
     AGE_BUCKETS,
     HandoverClock,
@@ -51,6 +54,7 @@ from paneglass.store.metric_views import (
 from paneglass.store.migrate import is_current, upgrade
 from paneglass.store.notification_views import (
     ClockCandidate,
+    MutedRule,
     NewDelivery,
     NewNotification,
     NewSend,
@@ -85,6 +89,7 @@ from paneglass.store.views import (
 
 __all__ = [
     "AGE_BUCKETS",
+    "MAIL_KIND",
     "PACK_TIMES",
     "Actor",
     "AttachmentView",
@@ -105,6 +110,7 @@ __all__ = [
     "Headline",
     "IncidentView",
     "LinkView",
+    "MutedRule",
     "NewAction",
     "NewDelivery",
     "NewNotification",
@@ -354,6 +360,17 @@ class Store:
         with self.engine.connect() as conn:
             return cases.links_of(conn, vendor, external_id)
 
+    def attach_mail(
+        self,
+        actor: Actor,
+        now: datetime,
+        mail_item: tuple[str, str, str],
+        target: tuple[str, str, str],
+    ) -> bool:
+        """Link a mail item (vendor, external id, key) to a ticket, audited; False if it was."""
+        with self.engine.begin() as conn:
+            return mail.attach_mail(conn, actor, now, mail_item, target)
+
     def set_mirror(
         self, actor: Actor, now: datetime, vendor: str, external_id: str, mirror: bool
     ) -> int:
@@ -476,11 +493,26 @@ class Store:
             return notifications.pending(conn, limit)
 
     def dispatch_notification(
-        self, notification_id: int, rules: list[str], sends: list[NewSend], now: datetime
+        self,
+        notification_id: int,
+        rules: list[str],
+        sends: list[NewSend],
+        now: datetime,
+        muted: Sequence[MutedRule] = (),
     ) -> bool:
-        """Mark a notification dispatched and queue its firings, atomically; False if taken."""
+        """Mark a notification dispatched and queue its firings, atomically; False if taken.
+
+        ``muted`` rules (the vendor's announced maintenance) are audited in the same commit.
+        """
         with self.engine.begin() as conn:
-            return notifications.dispatch(conn, notification_id, rules, sends, now)
+            return notifications.dispatch(conn, notification_id, rules, sends, now, muted)
+
+    def maintenance_now(
+        self, vendors: Iterable[str], now: datetime
+    ) -> dict[str, tuple[datetime, datetime]]:
+        """The announced maintenance window each of these vendors is inside at ``now``."""
+        with self.engine.connect() as conn:
+            return maintenance.in_progress(conn, vendors, now)
 
     def add_notification_send(
         self, send: NewSend, now: datetime, action: NewAction | None = None

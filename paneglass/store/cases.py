@@ -80,12 +80,14 @@ def add_link(
 def links_of(conn: Connection, vendor: str, external_id: str) -> list[LinkView]:
     """Both directions of every link of one ticket, with the other side's status."""
     vendor_id = vendor_row_id(conn, vendor)
+    mine_kind = conn.execute(select(VENDORS.c.kind).where(VENDORS.c.id == vendor_id)).scalar()
     views: list[LinkView] = []
     for mine, theirs, direction in (("from", "to", "to"), ("to", "from", "from")):
         other_vendor = VENDORS.alias("other_vendor")
         stmt = (
             select(
                 other_vendor.c.name.label("vendor"),
+                other_vendor.c.kind.label("other_kind"),
                 LINKS.c[f"{theirs}_external_id"].label("external_id"),
                 LINKS.c.to_key,
                 LINKS.c.mirror_comments,
@@ -118,6 +120,7 @@ def links_of(conn: Connection, vendor: str, external_id: str) -> list[LinkView]:
                     ticket_id=row["ticket_id"],
                     mirror_comments=bool(row["mirror_comments"]),
                     direction=direction,
+                    mail=(mine_kind if direction == "to" else row["other_kind"]) == "imap",
                 )
             )
     return views

@@ -71,6 +71,7 @@ CLOCK_FIELDS = (
     "breach_at",
     "started_at",
     "stopped_at",
+    "pause_reason",
 )
 """Clock columns whose change starts a new version (``computed_at`` alone does not)."""
 
@@ -87,6 +88,10 @@ _INCIDENT_FIELDS = (
     "latest_update",
     "url",
     "active",
+    "maintenance",
+    "scheduled_for",
+    "scheduled_until",
+    "components",
 )
 _CHUNK = 500
 

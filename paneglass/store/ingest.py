@@ -21,7 +21,7 @@ What a page does, whatever the backend:
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from operator import itemgetter
 from typing import Any, Protocol
@@ -30,7 +30,7 @@ import orjson
 from sqlalchemy import Connection
 
 from connectors.records import TicketRecord
-from paneglass.sla import SlaSettings
+from paneglass.sla import SlaSettings, Window
 from paneglass.store.ingest_clocks import ClockInput, ClockWriter, recompute
 from paneglass.store.ingest_postgres import PostgresWriter
 from paneglass.store.ingest_rows import COLUMNS, COMPARED, TRACKED_FIELDS
@@ -135,9 +135,11 @@ def apply_tickets(
     records: Sequence[TicketRecord],
     now: datetime,
     settings: SlaSettings,
+    windows: Mapping[str, Sequence[Window]] | None = None,
 ) -> tuple[int, int, int, set[int]]:
     """Apply one page's tickets (duplicates collapsed, the last one wins).
 
+    ``windows``: the vendor's announced maintenance, for its clocks.
     Returns (added, updated, events, ids of the tickets inserted or rewritten).
     """
     page = list({r.external_id: r for r in records}.values())
@@ -239,6 +241,7 @@ def apply_tickets(
         ],
         now,
         settings,
+        windows,
     )
     return len(new_rows), len(changed_rows), len(events), {*new_ids, *changed_ids}
 

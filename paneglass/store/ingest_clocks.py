@@ -13,12 +13,15 @@ A clock is a pure function of the ticket, its status history, the policy and
   seen already resolved is taken as open until its resolution time);
 * a breach time already stored is kept (latched once), whatever the new
   computation says;
-* a stored clock is rewritten in place, not deleted and inserted again.
+* a stored clock is rewritten in place, not deleted and inserted again;
+* a vendor's announced maintenance windows (``windows``, by vendor name, read
+  by the caller from its status source) reach the engine, which lets them stop
+  the clocks of policies with ``pause_in_maintenance``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple, Protocol
 
@@ -28,6 +31,7 @@ from paneglass.sla import (
     Policy,
     SlaSettings,
     StatusChange,
+    Window,
     covered_since,
     ticket_clocks,
 )
@@ -93,6 +97,7 @@ CLOCK_COLUMNS = (
     "stopped_at",
     "computed_at",
     "near_breach_at",
+    "pause_reason",
 )
 """A clock row as :func:`clock_rows` builds it."""
 _DUE, _STATE = CLOCK_COLUMNS.index("due_at"), CLOCK_COLUMNS.index("state")
@@ -219,9 +224,10 @@ def clock_rows(
     now: datetime,
     settings: SlaSettings,
     coverage: dict[int, list[FieldsChange]] | None = None,
+    windows: Mapping[str, Sequence[Window]] | None = None,
 ) -> list[tuple[Any, ...]]:
     """The stored rows of these tickets' clocks, as of ``now`` (``stamp``: a datetime in
-    stored form)."""
+    stored form; ``windows``: each vendor's announced maintenance)."""
     computed = stamp(now)
     policies: dict[tuple[str, str | None, str | None], Policy | None] = {}
     rows = []
@@ -244,6 +250,7 @@ def clock_rows(
             history=_from_creation(ticket, history),
             now=now,
             since=since,
+            suspended=windows.get(ticket.vendor, ()) if windows else (),
         ):
             metric = clock.metric._value_  # an enum's value, without the descriptor's cost
             breach_at = latched.get((ticket.id, metric, clock.cycle)) if latched else None
@@ -264,6 +271,7 @@ def clock_rows(
                     stamp(clock.stopped_at),
                     computed,
                     stamp(clock.near_breach_at),
+                    clock.pause_reason,
                 )
             )
     return rows
@@ -275,6 +283,7 @@ def recompute(
     known: Sequence[ClockInput],
     now: datetime,
     settings: SlaSettings,
+    windows: Mapping[str, Sequence[Window]] | None = None,
 ) -> None:
     """Recompute and store the clocks of tickets just inserted (``fresh``: their one
     ``created`` event is their history) and of stored tickets (``known``).
@@ -291,7 +300,7 @@ def recompute(
     latched = {key: clock.breach_at for key, clock in stored.items() if clock.breach_at}
     tickets = [(t, [StatusChange(t.updated_at, t.status, "")]) for t in fresh]
     tickets += [(t, past[t.id]) for t in known]
-    rows = clock_rows(writer.stamp, tickets, latched, now, settings, coverage)
+    rows = clock_rows(writer.stamp, tickets, latched, now, settings, coverage, windows)
     if not stored:
         writer.write_clocks(rows, [], [], [])
         return

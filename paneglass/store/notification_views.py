@@ -14,6 +14,7 @@ from datetime import datetime
 
 __all__ = [
     "ClockCandidate",
+    "MutedRule",
     "NewDelivery",
     "NewNotification",
     "NewSend",
@@ -55,6 +56,18 @@ class NewDelivery:
     the config and are looked up when it is sent)."""
     summary: str
     idempotency_key: str
+
+
+@dataclass(frozen=True)
+class MutedRule:
+    """A rule that matched a ticket's notification but stays quiet: the ticket's vendor is
+    inside the maintenance window its status source announced (``[start, end)``)."""
+
+    rule: str
+    event: str
+    vendor: str
+    ticket_key: str | None
+    window: tuple[datetime, datetime]
 
 
 @dataclass(frozen=True)

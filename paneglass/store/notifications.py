@@ -43,6 +43,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from paneglass.store.inputs import Actor, NewAction
 from paneglass.store.notification_views import (
     ClockCandidate,
+    MutedRule,
     NewNotification,
     NewSend,
     NotificationView,
@@ -88,6 +89,8 @@ __all__ = [
 ]
 
 SLA_EVENTS = ("sla-at-risk", "sla-near-breach", "sla-breached")
+_SYSTEM = Actor("paneglass", None)
+"""The audit log's actor for what paneglass does by a rule, not for an operator."""
 """The SLA events, in the order a running clock climbs through them."""
 
 
@@ -275,7 +278,9 @@ def _vendors(conn: Connection, first_ok: dict[int, datetime]) -> Iterable[Vendor
             (str(i[0]), str(i[1]), str(i[2]))
             for i in conn.execute(
                 select(INCIDENTS.c.external_id, INCIDENTS.c.name, INCIDENTS.c.impact).where(
-                    INCIDENTS.c.vendor_id == vendor_id, INCIDENTS.c.active.is_(True)
+                    INCIDENTS.c.vendor_id == vendor_id,
+                    INCIDENTS.c.active.is_(True),
+                    INCIDENTS.c.maintenance.is_(False),  # announced maintenance is no incident
                 )
             )
         )
@@ -412,10 +417,13 @@ def dispatch(
     rules: Sequence[str],
     sends: Sequence[NewSend],
     now: datetime,
+    muted: Sequence[MutedRule] = (),
 ) -> bool:
     """Mark one pending notification dispatched and queue its firings, or change nothing.
 
-    False when another collector dispatched it first.
+    False when another collector dispatched it first. ``muted``: rules that matched but
+    stay quiet (the vendor's announced maintenance), each written to the audit log once,
+    with the dispatch.
     """
     won = conn.execute(
         update(NOTIFICATIONS)
@@ -426,6 +434,17 @@ def dispatch(
         return False
     for send in sends:
         add_send(conn, send, now)
+    for mute in muted:
+        audit(
+            conn,
+            _SYSTEM,
+            "notification muted: vendor maintenance",
+            now,
+            vendor=mute.vendor,
+            ticket_key=mute.ticket_key,
+            detail=f"rule {mute.rule!r}, {mute.event} (notification {notification_id}): "
+            f"maintenance {mute.window[0]:%Y-%m-%d %H:%M}–{mute.window[1]:%Y-%m-%d %H:%M} UTC",
+        )
     notify_viewers(conn)
     return True
 

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, Select, and_, case, func, not_, or_, select, true
 
 from paneglass.sla import ClockState
+from paneglass.store.correlation import vendor_incidents
 from paneglass.store.filter import SortKey, Term, TicketQuery
 from paneglass.store.schema import (
     CLOCKS,
@@ -210,10 +211,14 @@ def ticket_window(
     if flipped:
         rows.reverse()
     states = _worst_states(conn, [row[0] for row in rows])
+    incidents = vendor_incidents(conn, [row[0] for row in rows])
     found = matches_for(conn, _searched_words(query), rows)
     return [
         TicketRow(
-            **row._mapping, sla_state=states.get(row.id, ClockState.NONE), match=found.get(row.id)
+            **row._mapping,
+            sla_state=states.get(row.id, ClockState.NONE),
+            vendor_incident=incidents.get(row.id),
+            match=found.get(row.id),
         )
         for row in rows
     ]
@@ -291,6 +296,7 @@ def ticket_detail(conn: Connection, ticket_id: int) -> TicketDetail | None:
                 CLOCKS.c.stopped_at,
                 CLOCKS.c.near_breach_at,
                 CLOCKS.c.started_at,
+                CLOCKS.c.pause_reason,
             )
             .where(CLOCKS.c.ticket_id == ticket_id)
             .order_by(CLOCKS.c.metric.desc(), CLOCKS.c.cycle)
@@ -329,6 +335,7 @@ def ticket_detail(conn: Connection, ticket_id: int) -> TicketDetail | None:
         last_seen_at=row["last_seen_at"],
         events=events,
         clocks=clocks,
+        vendor_incident=vendor_incidents(conn, [ticket_id]).get(ticket_id),
     )
 
 
@@ -519,6 +526,9 @@ def vendor_health(conn: Connection) -> list[VendorHealth]:
                     INCIDENTS.c.impact,
                     INCIDENTS.c.updated_at,
                     INCIDENTS.c.latest_update,
+                    INCIDENTS.c.maintenance,
+                    INCIDENTS.c.scheduled_for,
+                    INCIDENTS.c.scheduled_until,
                 )
                 .where(INCIDENTS.c.vendor_id == vendor_id, INCIDENTS.c.active.is_(True))
                 .order_by(INCIDENTS.c.updated_at.desc())

@@ -119,6 +119,9 @@ class Vendor(SQLModel, table=True):
     """Records the current phase has read so far (across restarts, for a backfill)."""
     sync_total: int | None = None
     """What the vendor said the phase holds, where it says."""
+    status_source: str | None = None
+    """The configured status feed (vendor name) that publishes this vendor's status: its
+    incidents mark this vendor's tickets, its maintenance can pause their clocks."""
 
 
 class Ticket(SQLModel, table=True):
@@ -225,6 +228,8 @@ class SlaClock(SQLModel, table=True):
     computed_at: datetime = _when(nullable=False)
     near_breach_at: datetime | None = _when()
     """When the clock reaches the policy's second threshold if it keeps running."""
+    pause_reason: str | None = None
+    """Why a paused clock is paused: ``status`` (a pause status) or ``vendor maintenance``."""
 
 
 class VendorStatus(SQLModel, table=True):
@@ -275,6 +280,12 @@ class VendorIncident(SQLModel, table=True):
     latest_update: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     url: str | None = None
     active: bool = True
+    maintenance: bool = False
+    """A planned maintenance window rather than an incident."""
+    scheduled_for: datetime | None = _when()
+    scheduled_until: datetime | None = _when()
+    components: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    """JSON list of the affected components' names, as the page names them."""
 
 
 class PollRun(SQLModel, table=True):
@@ -590,6 +601,8 @@ class ClockVersion(SQLModel, table=True):
     breach_at: datetime | None = _when()
     started_at: datetime | None = _when()
     stopped_at: datetime | None = _when()
+    pause_reason: str | None = None
+    """``status`` or ``vendor maintenance`` while paused (migration 0007; null before)."""
 
 
 class StatusVersion(SQLModel, table=True):
@@ -645,6 +658,10 @@ class IncidentVersion(SQLModel, table=True):
     latest_update: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     url: str | None = None
     active: bool = True
+    maintenance: bool = False
+    scheduled_for: datetime | None = _when()
+    scheduled_until: datetime | None = _when()
+    components: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class Handover(SQLModel, table=True):

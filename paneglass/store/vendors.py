@@ -31,6 +31,7 @@ def sync_vendors(conn: Connection, vendors: Iterable[VendorConfig]) -> None:
             "poll_interval": vendor.poll_interval,
             "stale_after": vendor.stale_after,
             "enabled": vendor.enabled,
+            "status_source": vendor.status_source,
         }
         if found is None:
             conn.execute(VENDORS.insert().values(name=vendor.name, **values))

@@ -65,6 +65,8 @@ class TicketRow:
     updated_at: datetime
     sla_state: ClockState = ClockState.NONE
     """Worst running contract clock state (breached > at_risk > ok > none)."""
+    vendor_incident: str | None = None
+    """The vendor's own published incident the ticket was opened or open during."""
     match: SearchMatch | None = None
     """With a free-word filter: where it matched (a reply, a note, the description, …)."""
 
@@ -122,6 +124,8 @@ class ClockView:
     stopped_at: datetime | None
     near_breach_at: datetime | None = None
     started_at: datetime | None = None
+    pause_reason: str | None = None
+    """``status`` or ``vendor maintenance`` while paused."""
 
 
 @dataclass(frozen=True)
@@ -154,6 +158,8 @@ class TicketDetail:
     last_seen_at: datetime
     events: tuple[EventView, ...] = ()
     clocks: tuple[ClockView, ...] = ()
+    vendor_incident: str | None = None
+    """The vendor's own published incident the ticket was opened or open during."""
     description: str | None = None
     timeline: tuple[TimelineEntry, ...] = ()
     """Vendor entries, field changes and paneglass's own actions, oldest first."""
@@ -198,6 +204,10 @@ class IncidentView:
     impact: str
     updated_at: datetime
     latest_update: str | None
+    maintenance: bool = False
+    """A planned maintenance window rather than an incident."""
+    scheduled_for: datetime | None = None
+    scheduled_until: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -314,6 +324,8 @@ class LinkView:
     mirror_comments: bool
     direction: str
     """``to`` (handed to the other) or ``from`` (handed over from it)."""
+    mail: bool = False
+    """A mail item's link to the ticket it is about (not a hand-off)."""
 
 
 @dataclass(frozen=True)

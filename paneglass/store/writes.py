@@ -10,6 +10,7 @@ so the next poll re-reads what was lost.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -19,6 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from connectors.records import PollResult, StatusSnapshot
 from paneglass.sla import SlaSettings
+from paneglass.store import mail, maintenance
 from paneglass.store.conversations import apply_entries
 from paneglass.store.history import record_page
 from paneglass.store.ingest import apply_tickets, writer_for
@@ -75,17 +77,27 @@ def apply_batch(
     records_seen = 0
     if result is not None:
         records_seen = len({r.external_id for r in result.tickets})
+        windows = (
+            maintenance.windows_for(conn, [vendor_name])
+            if result.tickets and maintenance.pausing(settings)
+            else None
+        )
         added, updated, events, changed_ids = apply_tickets(
-            conn, vendor_id, vendor_name, result.tickets, now, settings
+            conn, vendor_id, vendor_name, result.tickets, now, settings, windows
         )
         if result.status is not None:
+            before = maintenance.seen(conn, vendor_id) if maintenance.pausing(settings) else None
             _replace_status(conn, vendor_id, result.status, now)
             status_changed = True
+            if before is not None:
+                changed_ids |= _maintenance_clocks(conn, vendor_id, now, settings, before)
         entries = apply_entries(conn, vendor_id, result, now)
         save_page(conn, vendor_id, result.cursor, result.progress, now if run is None else None)
         record_page(conn, vendor_id, changed_ids, status_changed, now)  # time travel's history
     if conn.dialect.name == "postgresql":  # viewers LISTEN; delivered when this commits
         conn.execute(text("SELECT pg_notify('paneglass', :vendor)"), {"vendor": vendor_name})
+    if run is not None and _kind(conn, vendor_id) == mail.MAIL_KIND:
+        mail.join_mail(conn, vendor_id, now)
     if run is not None:
         conn.execute(
             RUNS.insert().values(
@@ -115,11 +127,50 @@ def apply_batch(
     )
 
 
+def _kind(conn: Connection, vendor_id: int) -> str | None:
+    return conn.execute(select(VENDORS.c.kind).where(VENDORS.c.id == vendor_id)).scalar()
+
+
+def _maintenance_clocks(
+    conn: Connection,
+    status_vendor_id: int,
+    now: datetime,
+    settings: SlaSettings,
+    before: maintenance.Seen,
+) -> set[int]:
+    """A status feed's maintenance may be announced, move, start or end: then recompute the
+    clocks of the active tickets of the vendors it covers, and audit each window that
+    pauses them. A snapshot that changes no window, with no window edge passed since the
+    feed's last snapshot, recomputes nothing (a status poll stays cheap)."""
+    covered, windows = maintenance.covering(conn, status_vendor_id)
+    if not covered or not maintenance.moved(before, windows, now):
+        return set()
+    if windows:
+        maintenance.audit_new_pauses(conn, covered, dict.fromkeys(covered, windows), now)
+    ids = maintenance.active_tickets(conn, covered)
+    recompute_clocks(conn, ids, now, settings)
+    return set(ids)
+
+
 def recompute_clocks(
     conn: Connection, ticket_ids: Iterable[int], now: datetime, settings: SlaSettings
 ) -> None:
     """Recompute and store the contract clocks of these tickets (pure engine, stored result)."""
     writer = writer_for(conn)
+    ticket_ids = list(ticket_ids)
+    windows = (
+        maintenance.windows_for(
+            conn,
+            [
+                row[0]
+                for row in conn.execute(
+                    select(VENDORS.c.name).where(VENDORS.c.status_source.is_not(None))
+                )
+            ],
+        )
+        if maintenance.pausing(settings)
+        else None
+    )
     for chunk in _chunks(sorted(ticket_ids)):
         tickets = [
             ClockInput._make(row)
@@ -140,7 +191,7 @@ def recompute_clocks(
                 .where(TICKETS.c.id.in_(chunk))
             )
         ]
-        recompute(writer, [], tickets, now, settings)
+        recompute(writer, [], tickets, now, settings, windows)
 
 
 def _replace_status(
@@ -206,6 +257,10 @@ def _replace_status(
                     "latest_update": i.latest_update,
                     "url": i.url,
                     "active": True,
+                    "maintenance": i.maintenance,
+                    "scheduled_for": i.scheduled_for,
+                    "scheduled_until": i.scheduled_until,
+                    "components": json.dumps(list(i.components)) if i.components else None,
                 }
                 for i in {i.external_id: i for i in snapshot.incidents}.values()
             ],

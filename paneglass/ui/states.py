@@ -20,12 +20,14 @@ from paneglass.sla import ClockState
 
 __all__ = [
     "FRESHNESS",
+    "MAINTENANCE",
     "METRIC_TREND",
     "NOTIFICATION",
     "OUTBOX",
     "PAUSED",
     "SLA",
     "TIMELINE",
+    "VENDOR_INCIDENT",
     "StateFace",
     "outbox_face",
 ]
@@ -75,6 +77,12 @@ SLA: dict[ClockState, StateFace] = {
 
 PAUSED = StateFace("‖", "paused", "$text-muted")
 """A running clock that does not count now (the ticket waits on the customer)."""
+
+VENDOR_INCIDENT = StateFace("!", "vendor incident", "$sla-at-risk", "bold")
+"""A ticket opened or open during its vendor's own published incident."""
+
+MAINTENANCE = StateFace("◆", "MAINTENANCE", "$sla-at-risk", "bold")
+"""A vendor's announced maintenance window, in progress (``◇ maintenance`` when ahead)."""
 
 FRESHNESS: dict[Freshness, StateFace] = {
     Freshness.FRESH: StateFace("●", "fresh", "$vendor-fresh"),

@@ -1,4 +1,4 @@
-"""The console's case and link edits: open, fill and close cases, mirror comments.
+"""The console's case and link edits: open, fill and close cases, mirror comments, attach mail.
 
 Like write-back actions (:mod:`paneglass.writeback.service`), every edit is
 made for one operator (the :class:`~paneglass.store.Actor` of the console)
@@ -46,4 +46,13 @@ class CaseEdits:
         """Mirror comments over every link of ``ticket`` (or stop); return links changed."""
         return self.store.set_mirror(
             self.actor, self.clock(), ticket.vendor, ticket.external_id, mirror
+        )
+
+    def attach_mail(self, mail: TicketDetail, target: TicketDetail) -> bool:
+        """Attach a mail item to the ticket it is about; False when it already was."""
+        return self.store.attach_mail(
+            self.actor,
+            self.clock(),
+            (mail.vendor, mail.external_id, mail.key),
+            (target.vendor, target.external_id, target.key),
         )

@@ -34,9 +34,9 @@ from tests.hostile import HOSTILE_STRINGS, has_forbidden
 
 FEEDS = (
     "statuspage",
-    "google_status",
-    "aws_health",
-    "azure_status",
+    "google-status",
+    "aws-health",
+    "azure-status",
     "incidentio",
     "instatus",
     "statusio",
@@ -121,7 +121,7 @@ async def test_an_incident_appears_changes_and_leaves(kind: str) -> None:
                 assert "Storage" in record.components
             assert record.url and record.url.startswith(feed.page_url)
             assert opened.indicator in ("major", "critical")
-            if kind != "azure_status":  # Azure's feed has no components at all
+            if kind != "azure-status":  # Azure's feed has no components at all
                 storage = [c for c in opened.components if c.name == "Storage"]
                 assert storage and storage[0].state is not ComponentState.OPERATIONAL
 
@@ -143,7 +143,7 @@ async def test_an_unchanged_feed_costs_one_304_and_keeps_the_cursor(kind: str) -
             first = await poll(feed)
             assert first.status is not None and first.cursor
             again = await poll(feed, first.cursor)
-            if kind == "azure_status" and again.status is not None:
+            if kind == "azure-status" and again.status is not None:
                 pytest.skip("the feed was rebuilt at a minute boundary between the two polls")
             assert again.status is None and again.cursor == first.cursor
             assert again.requests == len(feed.document_paths())
@@ -252,7 +252,7 @@ async def test_a_poll_stopped_after_its_page_resumes_from_the_saved_cursor(kind:
             await pages.aclose()  # the collector stops once it has committed the page
             assert page.status is not None
             resumed = await poll(feed, page.cursor)
-            assert resumed.status is None or kind == "azure_status"
+            assert resumed.status is None or kind == "azure-status"
             emu.open_incident("After the restart", "minor", components=["Network"])
             assert snap(await poll(feed, page.cursor)).incidents
 

@@ -140,7 +140,7 @@ async def test_products_and_locations_narrow_the_snapshot() -> None:
 async def test_the_workspace_dashboard_path_under_its_base_url() -> None:
     with GoogleStatusEmulator(workspace=True, components=(("Gmail", None),)) as emu:
         emu.open_incident("Mail is slow", "major", "Delays.", components=["Gmail"])
-        config = VendorConfig("ws", "google_status", emu.base_url + "/appsstatus/dashboard")
+        config = VendorConfig("ws", "google-status", emu.base_url + "/appsstatus/dashboard")
         async with GoogleStatusConnector.make_client(config) as client:
             feed = GoogleStatusConnector(config, client)
             (incident,) = snap(await poll(feed)).incidents
@@ -190,6 +190,6 @@ def test_a_bad_id_or_shape_is_a_bad_payload() -> None:
     [({"products": 5}, "products"), ({"incidents_path": "incidents.json"}, "incidents_path")],
 )
 def test_settings_errors_name_the_key(bad: dict[str, Any], key: str) -> None:
-    config = VendorConfig("gcp", "google_status", PAGE, settings=bad)
+    config = VendorConfig("gcp", "google-status", PAGE, settings=bad)
     with pytest.raises(ConfigurationError, match=key):
         GoogleStatusConnector.validate(config)

@@ -345,6 +345,7 @@ def recompute_clocks(
                         "started_at": clock.started_at,
                         "stopped_at": clock.stopped_at,
                         "computed_at": now,
+                        "pause_reason": clock.pause_reason,
                         "near_breach_at": clock.near_breach_at,
                     }
                 )

@@ -166,6 +166,7 @@ def ref_compute_clock(
         started_at=start,
         stopped_at=stop,
         at_risk_share=policy.at_risk_share,
+        pause_reason="status" if paused else None,
         near_breach_at=near_breach_at,
     )
 

@@ -33,7 +33,7 @@ def wall(tmp_path: Path, clock: Any = None, **wall_settings: Any) -> WallApp:
     return WallApp(store, config, clock=clock or (lambda: FIXTURE_NOW), collect=False)
 
 
-@pytest.mark.parametrize("size", [(200, 60), (120, 40)], ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("size", [(200, 60), (120, 40), (80, 24)], ids=lambda s: f"{s[0]}x{s[1]}")
 def test_wall_snapshot(snap_compare: Any, tmp_path: Path, size: tuple[int, int]) -> None:
     assert snap_compare(fixture_app(tmp_path, wall=True), terminal_size=size, run_before=settle)
 

@@ -25,7 +25,9 @@ from paneglass.ui.screens.cases import CaseScreen, CasesScreen
 from paneglass.ui.screens.outbox import OutboxScreen
 from paneglass.ui.screens.ticket_detail import TicketDetailScreen
 
-ACTION_KEYS = ("m", "A", "s", "k", "R", "h", "C", "M")
+ACTION_KEYS = ("m", "A", "s", "k", "R", "h", "C", "M", "L")
+SYSTEM_AUDIT = {"mail joined", "sla paused: vendor maintenance"}
+"""What paneglass itself audits (by policy, as user ``paneglass``), in any console."""
 
 
 async def wait_for(condition: Callable[[], bool], seconds: float = 20.0) -> None:
@@ -154,10 +156,17 @@ async def test_read_only_console_offers_no_action_anywhere(demo: Any) -> None:
             if app.screen is not screen:  # r/a history lists are fine; come back
                 await pilot.press("escape")
         bound = {b.action for b in screen.active_bindings.values() for b in [b.binding]}
-        assert not {a for a in bound if a.startswith(("act", "add_to_case", "toggle_mirror"))}
+        assert not {
+            a for a in bound if a.startswith(("act", "add_to_case", "toggle_mirror", "attach"))
+        }
         titles = [c.title for c in app.get_system_commands(screen)]
         assert not [t for t in titles if "Comment" in t or "Hand" in t or "case" in t.lower()]
-        for method in ("action_act", "action_add_to_case", "action_toggle_mirror"):
+        for method in (
+            "action_act",
+            "action_add_to_case",
+            "action_toggle_mirror",
+            "action_attach_mail",
+        ):
             assert not hasattr(screen, method)
         await pilot.press("escape")
         await pilot.press("5")
@@ -170,7 +179,7 @@ async def test_read_only_console_offers_no_action_anywhere(demo: Any) -> None:
         assert not hasattr(app.screen, "action_new_case")
         await pilot.press("escape", "q")
     assert store.outbox_items() == []
-    assert store.audit_rows() == []
+    assert {a.action for a in store.audit_rows()} <= SYSTEM_AUDIT
 
 
 def test_read_only_flag_reaches_the_console(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -207,3 +216,35 @@ async def test_wall_has_no_write_back_and_only_read_only_screens(demo: Any) -> N
             await pilot.pause(0.05)
         assert type(app.screen).__name__ == "WallScreen", "no key leaves the wall"
     assert store.outbox_items() == [] and store.audit_rows() == []
+
+
+@pytest.mark.skipif(
+    __import__("connectors.emulators._dovecot", fromlist=["x"]).find_dovecot() is None,
+    reason="Dovecot is not installed",
+)
+async def test_an_unmatched_mail_is_attached_to_a_ticket(demo: Any) -> None:
+    from paneglass.ui.screens.ticket_picker import TicketPicker
+
+    _session, config, store = demo
+    app = PaneglassApp(store, config)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(lambda: store.ticket_count(TicketQuery(text="vendor:mail")) >= 4, 30)
+        (toner,) = store.ticket_window(TicketQuery(text="vendor:mail toner"), 0, 5)
+        target = printer_ticket(store)
+        key = store.ticket_detail(target).key  # type: ignore[union-attr]
+        app.open_ticket(toner.id)
+        await wait_for(lambda: getattr(app.screen, "ticket", None) is not None)
+        await pilot.press("L")
+        await pilot.pause(0.3)
+        picker = app.screen
+        assert isinstance(picker, TicketPicker)
+        picker.query_one("#key", Input).value = key
+        await wait_for(lambda: bool(picker.matches), 10)
+        await pilot.press("enter")
+        mail = store.ticket_detail(toner.id)
+        assert mail is not None
+        await wait_for(lambda: bool(store.links_of("mail", mail.external_id)), 10)
+        (link,) = store.links_of("mail", mail.external_id)
+        assert (link.vendor, link.key) == ("desktop", key)
+        assert any(a.action == "mail attached" for a in store.audit_rows())
+        await pilot.press("escape", "q")

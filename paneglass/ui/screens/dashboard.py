@@ -114,7 +114,7 @@ class DashboardScreen(Screen[None]):
                 with Vertical(id="sla-pane", classes="pane"):
                     yield SlaList(clock=self.clock, id="sla")
                 with VerticalScroll(id="vendors-pane", classes="pane"):
-                    yield VendorList(clock=self.clock, id="vendors")
+                    yield VendorList(clock=self.clock, id="vendors", zone=self.zone)
         yield PromptBar(id="prompt")
         yield Footer()
 

@@ -17,10 +17,11 @@ from textual.app import SystemCommand
 from textual.binding import Binding, BindingType
 
 from connectors.actions import ActionKind
-from paneglass.store import Store, TicketDetail
+from paneglass.store import MAIL_KIND, Store, TicketDetail
 from paneglass.ui.screens.action_dialog import ActionDialog
 from paneglass.ui.screens.case_picker import CasePicker
 from paneglass.ui.screens.ticket_detail import Related, TicketDetailScreen
+from paneglass.ui.screens.ticket_picker import TicketPicker
 from paneglass.writeback import CaseEdits, WriteBack
 
 __all__ = ["ActionTicketDetailScreen"]
@@ -47,6 +48,7 @@ class ActionTicketDetailScreen(TicketDetailScreen):
         Binding("h", "act('hand_off')", "Hand off", id="act.handoff"),
         Binding("C", "add_to_case", "Add to case", id="act.case"),
         Binding("M", "toggle_mirror", "Mirror comments", id="act.mirror"),
+        Binding("L", "attach_mail", "Attach to ticket", id="act.attach_mail"),
     ]
 
     def __init__(
@@ -65,6 +67,8 @@ class ActionTicketDetailScreen(TicketDetailScreen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Offer only what this vendor's connector supports (and hand-off where a target exists)."""
+        if action == "attach_mail":
+            return self.ticket is not None and self.ticket.kind == MAIL_KIND
         if action != "act" or not parameters or self.ticket is None:
             return True
         kind = _KEYED.get(str(parameters[0]))
@@ -97,6 +101,10 @@ class ActionTicketDetailScreen(TicketDetailScreen):
         yield SystemCommand(
             "Add this ticket to a case", "open or new case", self.action_add_to_case
         )
+        if self.check_action("attach_mail", ()):
+            yield SystemCommand(
+                "Attach this mail to a ticket", "by the ticket's key", self.action_attach_mail
+            )
 
     def action_act(self, name: str) -> None:
         """Open the confirmation dialog (with its dry run) for one action."""
@@ -115,6 +123,14 @@ class ActionTicketDetailScreen(TicketDetailScreen):
             return
         self.app.push_screen(
             CasePicker(self.store, self.case_edits, self.ticket), lambda _d: self.refresh_data()
+        )
+
+    def action_attach_mail(self) -> None:
+        """Attach this mail item to the ticket it is about (a case: ``C``)."""
+        if self.ticket is None or self.ticket.kind != MAIL_KIND:
+            return
+        self.app.push_screen(
+            TicketPicker(self.store, self.case_edits, self.ticket), lambda _d: self.refresh_data()
         )
 
     def action_toggle_mirror(self) -> None:

@@ -25,10 +25,10 @@ from textual.screen import Screen
 from textual.style import Style
 from textual.widgets import Collapsible, Footer, Static
 
-from paneglass.sla import ClockState, live_state, vendor_disagrees
+from paneglass.sla import MAINTENANCE, ClockState, live_state, vendor_disagrees
 from paneglass.store import ClockView, LinkView, OutboxItem, Store, TicketDetail
 from paneglass.ui.display import countdown, local_time, plain, safe_line
-from paneglass.ui.states import SLA, outbox_face
+from paneglass.ui.states import SLA, VENDOR_INCIDENT, outbox_face
 from paneglass.ui.widgets.timeline import TimelineView, legend, render_timeline, summary
 
 __all__ = ["Related", "TicketDetailScreen", "render_detail", "render_related"]
@@ -100,7 +100,10 @@ def render_related(related: Related, zone: tzinfo | None) -> Content:
     if not related.links:
         lines.append(Content.styled("  none", "$text-muted"))
     for link in related.links:
-        arrow = "→ handed to" if link.direction == "to" else "← handed over from"
+        if link.mail:
+            arrow = "→ mail about" if link.direction == "to" else "← mail"
+        else:
+            arrow = "→ handed to" if link.direction == "to" else "← handed over from"
         status = link.status or "not polled yet"
         mirror = "  · comments mirrored" if link.mirror_comments else ""
         lines.append(
@@ -153,6 +156,17 @@ def render_detail(
             (safe_line(ticket.key), "bold $primary"), "  ", (safe_line(ticket.title), "bold")
         ),
         Content(""),
+    ]
+    if ticket.vendor_incident is not None:
+        lines += [
+            Content.assemble(
+                (f"{VENDOR_INCIDENT.glyph} {VENDOR_INCIDENT.word}  ", VENDOR_INCIDENT.style),
+                "the vendor's status page: ",
+                safe_line(ticket.vendor_incident, 100),
+            ),
+            Content(""),
+        ]
+    lines += [
         _field("Vendor", f"{ticket.vendor} ({ticket.kind})"),
         _field("External id", ticket.external_id),
         _field("Status", f"{ticket.status}  (vendor: {ticket.raw_status})"),
@@ -199,6 +213,8 @@ def render_detail(
             remaining = f"stopped {when(clock.stopped_at)}"
         elif clock.due_at is not None:
             remaining = f"due {when(clock.due_at)}  ({countdown(clock.due_at - now).strip()})"
+        elif clock.pause_reason == MAINTENANCE:
+            remaining = f"paused: {MAINTENANCE}"
         else:
             remaining = "paused"
         target_h = clock.target_seconds / 3600

@@ -153,7 +153,7 @@ class WallScreen(Screen[None], inherit_bindings=False):
             with Vertical(id="wall-tickets", classes="pane"):
                 yield tickets
             with vendors:
-                yield VendorList(clock=self.clock, id="vendors")
+                yield VendorList(clock=self.clock, id="vendors", zone=self.zone)
         yield Static("", id="wall-foot", markup=False)
 
     def on_mount(self) -> None:

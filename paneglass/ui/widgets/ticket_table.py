@@ -33,7 +33,7 @@ from paneglass.collect import Freshness
 from paneglass.sla import ClockState
 from paneglass.store import SortKey, TicketQuery, TicketRow
 from paneglass.ui.display import age, fit, local_time, safe_line
-from paneglass.ui.states import FRESHNESS, SLA
+from paneglass.ui.states import FRESHNESS, SLA, VENDOR_INCIDENT
 
 __all__ = ["TicketSource", "TicketTable"]
 
@@ -78,6 +78,8 @@ _SORT_ORDER = (
     SortKey.ASSIGNEE,
     SortKey.TITLE,
 )
+_INCIDENT_WORD_FROM = 120
+"""Table width from which the vendor-incident mark carries its word, not the glyph alone."""
 _MARKED = {
     ClockState.BREACHED: "breached",
     ClockState.NEAR_BREACH: "near-breach",
@@ -457,7 +459,7 @@ class TicketTable(ScrollView, can_focus=True):
             "Key": safe_line(row.key),
             "P": row.priority or "–",
             "Status": row.status,
-            "Title": safe_line(row.title),
+            "Title": _marked_title(row, width),
             "Assignee": safe_line(row.assignee) or "—",
             "Age": age(row.created_at, now),
             "Updated": updated_text,
@@ -478,3 +480,16 @@ class TicketTable(ScrollView, can_focus=True):
     def _accent(self, name: str, is_cursor: bool) -> Style:
         style = self.get_component_rich_style(name)
         return Style(color=style.color, bold=style.bold) if is_cursor else style
+
+
+def _marked_title(row: TicketRow, width: int) -> str:
+    """The title, after the vendor-incident mark (glyph, and its word where there is room)."""
+    title = safe_line(row.title)
+    if row.vendor_incident is None:
+        return title
+    face = VENDOR_INCIDENT
+    return (
+        f"{face.glyph} {face.word}: {title}"
+        if width >= _INCIDENT_WORD_FROM
+        else f"{face.glyph} {title}"
+    )

@@ -7,17 +7,20 @@ as colour, so it reads on a monochrome wall and to colour-blind eyes.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from textual.content import Content
 from textual.widgets import Static
 
 from paneglass.collect import Freshness, freshness
-from paneglass.store import VendorHealth
-from paneglass.ui.display import age, safe_line
-from paneglass.ui.states import FRESHNESS
+from paneglass.store import IncidentView, VendorHealth
+from paneglass.ui.display import age, local_time, safe_line
+from paneglass.ui.states import FRESHNESS, MAINTENANCE
 
-__all__ = ["VendorList", "backfill_progress", "render_vendors"]
+__all__ = ["VendorList", "backfill_progress", "maintenance_line", "render_vendors"]
+
+_OVER = ("completed", "cancelled", "canceled", "resolved")
+"""Maintenance statuses after which a window is no longer shown."""
 
 _INDICATOR_WORD = {
     "none": "operational",
@@ -34,8 +37,10 @@ _COMPONENT_WORD = {
 }
 
 
-def render_vendors(vendors: list[VendorHealth], now: datetime, width: int) -> Content:
-    """The pane's whole text; vendor strings enter only as plain text."""
+def render_vendors(
+    vendors: list[VendorHealth], now: datetime, width: int, zone: tzinfo | None = None
+) -> Content:
+    """The pane's whole text; vendor strings enter only as plain text (times in ``zone``)."""
     lines: list[Content] = []
     name_width = min(max((len(v.name) for v in vendors), default=8), 16)
     detail_width = max(width - 4, 10)
@@ -68,12 +73,76 @@ def render_vendors(vendors: list[VendorHealth], now: datetime, width: int) -> Co
             group = f"{component.group_name} / " if component.group_name else ""
             text = safe_line(f"{group}{component.name}: {label}", detail_width - 2)
             lines.append(Content.assemble("    ", ("▲ ", "$sla-at-risk"), text))
-        for incident in vendor.incidents:
+        for incident in sorted(vendor.incidents, key=_listed_order):
+            if incident.maintenance:
+                line = maintenance_line(incident, now, zone, detail_width)
+                if line is not None:
+                    lines.append(line)
+                continue
             text = safe_line(f"{incident.name} ({incident.status})", detail_width - 2)
             lines.append(Content.assemble("    ", ("! ", "bold $sla-breached"), text))
     if not lines:
         lines.append(Content("No vendors configured."))
     return Content("\n").join(lines)
+
+
+def maintenance_line(
+    incident: IncidentView, now: datetime, zone: tzinfo | None, width: int
+) -> Content | None:
+    """``◆ MAINTENANCE until 16:00`` or ``◇ maintenance in 2 h``, its window in local time,
+    then its name; ``None`` once the window is over."""
+    start, end = incident.scheduled_for, incident.scheduled_until
+    if incident.status.lower() in _OVER or (end is not None and end <= now):
+        return None
+    running = start is None or start <= now
+    if running:
+        glyph, word, style = f"{MAINTENANCE.glyph} ", MAINTENANCE.word, MAINTENANCE.style
+        when = f"until {_clock(end, now, zone)}" if end is not None else "in progress"
+    else:
+        assert start is not None
+        glyph, word, style = "◇ ", "maintenance", "$sla-at-risk"
+        when = f"in {_ahead(start - now)}"
+    window = _window(start, end, now, zone)
+    text = safe_line(f"{window}  {incident.name}", max(width - len(word) - len(when) - 5, 8))
+    return Content.assemble("    ", (f"{glyph}{word} ", style), f"{when}  ", text)
+
+
+def _listed_order(incident: IncidentView) -> tuple[bool, datetime]:
+    """Incidents first (newest first, as read), then maintenance windows by start."""
+    if not incident.maintenance:
+        return (False, datetime.min.replace(tzinfo=UTC))
+    return (True, incident.scheduled_for or datetime.min.replace(tzinfo=UTC))
+
+
+def _ahead(delta: timedelta) -> str:
+    """``25 min``, ``2 h``, ``3 d``: how far ahead a window starts."""
+    minutes = max(int(delta.total_seconds() // 60), 1)
+    if minutes < 60:
+        return f"{minutes} min"
+    if minutes < 48 * 60:
+        return f"{round(minutes / 60)} h"
+    return f"{round(minutes / 1440)} d"
+
+
+def _clock(value: datetime | None, now: datetime, zone: tzinfo | None) -> str:
+    """``14:00`` today, else ``Sat 14:00`` (local)."""
+    if value is None:
+        return "?"
+    same_day = local_time(value, zone, "%Y-%m-%d") == local_time(now, zone, "%Y-%m-%d")
+    return local_time(value, zone, "%H:%M" if same_day else "%a %d %b %H:%M")
+
+
+def _window(
+    start: datetime | None, end: datetime | None, now: datetime, zone: tzinfo | None
+) -> str:
+    """``Sat 05 Dec 14:00-16:00`` (the end's date only when it differs)."""
+    if start is None:
+        return f"–{_clock(end, now, zone)}"
+    first = _clock(start, now, zone)
+    if end is None:
+        return f"{first}–"
+    same = local_time(start, zone, "%Y-%m-%d") == local_time(end, zone, "%Y-%m-%d")
+    return f"{first}–{local_time(end, zone, '%H:%M') if same else _clock(end, now, zone)}"
 
 
 def backfill_progress(vendor: VendorHealth) -> str:
@@ -95,9 +164,12 @@ class VendorList(Static):
     VendorList { height: auto; }
     """
 
-    def __init__(self, *, clock: Callable[[], datetime], id: str | None = None) -> None:
+    def __init__(
+        self, *, clock: Callable[[], datetime], id: str | None = None, zone: tzinfo | None = None
+    ) -> None:
         super().__init__("", id=id, markup=False)
         self.clock = clock
+        self.zone = zone
         self.vendors: list[VendorHealth] = []
         self._shown: str | None = None
         self._has_data = False
@@ -112,7 +184,8 @@ class VendorList(Static):
         """Repaint with ages as of now — only when the text changed (repaints cost bytes)."""
         if not self._has_data:  # nothing to show until the screen hands data over
             return
-        content = render_vendors(self.vendors, self.clock(), self.content_region.width or 40)
+        width = self.content_region.width or 40
+        content = render_vendors(self.vendors, self.clock(), width, self.zone)
         if content.plain == self._shown:
             return
         grows = self._shown is None or content.plain.count("\n") != self._shown.count("\n")
