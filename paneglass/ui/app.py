@@ -208,17 +208,23 @@ class ConsoleBase(App[None]):
             self._watcher.close()
 
 
-class PaneglassApp(ConsoleBase):
+class PaneglassApp(ConsoleBase, inherit_bindings=False):
     """The console: three live panes over the customer's own store.
 
     With ``read_only`` it has no write-back service at all, and opens only
     the read-only screens: no key, palette entry, click or command can reach
-    an action that does not exist.
+    an action that does not exist. Textual's own app keys are declared here
+    again with ids, so ``[keys]`` can remap them too.
     """
 
     COMMANDS = App.COMMANDS | {TicketKeyProvider}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("ctrl+q", "quit", "Quit (anywhere)", show=False, priority=True, id="app.quit_now"),
+        Binding(
+            "ctrl+p", "command_palette", "Palette", show=False, priority=True, id="app.palette"
+        ),
+        Binding("ctrl+c", "help_quit", "Say how to quit", show=False, system=True, id="app.ctrl_c"),
     ]
 
     def __init__(
@@ -288,6 +294,7 @@ class PaneglassApp(ConsoleBase):
     def on_mount(self) -> None:
         if self.config.keys:
             self.set_keymap(self.config.keys)
+            self.set_timer(0.5, self._check_keymap)  # after the first frame: it reads every screen
         self.push_screen(
             DashboardScreen(
                 self.store,
@@ -300,6 +307,13 @@ class PaneglassApp(ConsoleBase):
         )
         self.show_problems()
         self.start_data()
+
+    def _check_keymap(self) -> None:
+        """Warn about ``[keys]`` ids that name nothing and remaps that collide."""
+        from paneglass.ui.keymap import keymap_problems
+
+        for problem in keymap_problems(self.config.keys):
+            self.notify(problem, title="config", severity="warning", markup=False, timeout=15)
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """Every console action in the palette (ctrl+p), beside Textual's own."""
@@ -354,10 +368,16 @@ class PaneglassApp(ConsoleBase):
 
 
 class WallApp(ConsoleBase, inherit_bindings=False):
-    """``paneglass wall``: a read-only kiosk: no palette, no actions, quit only if configured."""
+    """``paneglass wall``: a read-only kiosk: no palette, no actions, quit only if configured.
+
+    Its one binding, ``wall.quit``, is off unless ``[wall] quit_key`` names
+    a key (which becomes its key); ``[keys]`` may move it like any other.
+    """
 
     ENABLE_COMMAND_PALETTE = False
-    BINDINGS: ClassVar[list[BindingType]] = []
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+q", "quit", "Quit", show=False, id="wall.quit"),
+    ]
 
     def __init__(
         self, store: Store, config: Config, *, rotate: float | None = None, **kwargs: Any
@@ -366,10 +386,19 @@ class WallApp(ConsoleBase, inherit_bindings=False):
         super().__init__(store, config, **kwargs)
         self.rotate = rotate
         self.animation_level = "none"
-        if config.wall.quit_key:
-            self.bind(config.wall.quit_key, "quit", description="Quit", show=False)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """No key quits a wall unless ``[wall] quit_key`` (or ``[keys]``) names one."""
+        if action == "quit":
+            return bool(self.config.wall.quit_key or "wall.quit" in self.config.keys)
+        return True
 
     def on_mount(self) -> None:
+        keymap = dict(self.config.keys)
+        if self.config.wall.quit_key:
+            keymap.setdefault("wall.quit", self.config.wall.quit_key)
+        if keymap:
+            self.set_keymap(keymap)
         self.push_screen(
             WallScreen(
                 self.store,

@@ -22,6 +22,7 @@ from textual.strip import Strip
 
 from paneglass.sla import ClockState, live_state, vendor_disagrees
 from paneglass.store import SlaRow
+from paneglass.ui.bindings import LIST_MOVEMENT
 from paneglass.ui.display import countdown, fit, safe_line
 from paneglass.ui.states import PAUSED, SLA, StateFace
 
@@ -58,8 +59,7 @@ class SlaList(ScrollView, can_focus=True):
     """The SLA pane's list."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up,k", "cursor(-1)", "Up", show=False),
-        Binding("down,j", "cursor(1)", "Down", show=False),
+        *LIST_MOVEMENT,
         Binding("enter", "select", "Open", id="sla.open"),
         Binding("v", "cycle_vendor", "Vendor filter", id="sla.vendor"),
         Binding("p", "cycle_priority", "Priority filter", id="sla.priority"),
@@ -220,6 +220,15 @@ class SlaList(ScrollView, can_focus=True):
         """Move the cursor."""
         if self.rows:
             self.cursor_row = min(max(self.cursor_row + delta, 0), len(self.rows) - 1)
+
+    def action_page(self, direction: int) -> None:
+        """Move the cursor a page up or down."""
+        self.action_cursor(direction * max(self.size.height, 1))
+
+    def action_jump(self, index: int) -> None:
+        """Jump to the first (0) or last (-1) clock."""
+        if self.rows:
+            self.cursor_row = len(self.rows) - 1 if index < 0 else 0
 
     def action_select(self) -> None:
         """Open the ticket under the cursor."""

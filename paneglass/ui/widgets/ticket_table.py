@@ -28,6 +28,7 @@ from textual.strip import Strip
 from paneglass.collect import Freshness
 from paneglass.sla import ClockState
 from paneglass.store import SortKey, TicketQuery, TicketRow
+from paneglass.ui.bindings import LIST_MOVEMENT
 from paneglass.ui.display import age, fit, safe_line
 from paneglass.ui.states import FRESHNESS, SLA
 
@@ -98,12 +99,7 @@ class TicketTable(ScrollView, can_focus=True):
     """Every ticket in the store, sorted and filtered in SQL, one screenful at a time."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up,k", "cursor(-1)", "Up", show=False),
-        Binding("down,j", "cursor(1)", "Down", show=False),
-        Binding("pageup", "page(-1)", "Page up", show=False),
-        Binding("pagedown", "page(1)", "Page down", show=False),
-        Binding("home,g", "jump(0)", "First", show=False),
-        Binding("end,G", "jump(-1)", "Last", show=False),
+        *LIST_MOVEMENT,
         Binding("enter", "select", "Open", id="tickets.open"),
         Binding("s", "cycle_sort", "Sort", id="tickets.sort"),
         Binding("S", "reverse_sort", "Reverse", show=False, id="tickets.reverse"),
