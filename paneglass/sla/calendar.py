@@ -15,8 +15,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-import holidays as holiday_data
-
 __all__ = ["ALWAYS", "Calendar", "WorkingHours"]
 
 WorkingHours = tuple[time, time]
@@ -28,6 +26,8 @@ _MAX_DAYS = 366 * 5
 
 @lru_cache(maxsize=64)
 def _public_holidays(country: str, subdivision: str | None, year: int) -> frozenset[date]:
+    import holidays as holiday_data  # only when a calendar names a country (a slow import)
+
     return frozenset(holiday_data.country_holidays(country, subdiv=subdivision, years=year))
 
 

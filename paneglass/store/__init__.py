@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
@@ -20,10 +20,11 @@ from connectors import VendorConfig
 from connectors.records import Cursor, PollResult
 from paneglass.errors import UserError
 from paneglass.sla import DEFAULT_SETTINGS, SlaSettings
-from paneglass.store import cases, lease, outbox, queries, vendors, writes
+from paneglass.store import lease, queries, vendors
 from paneglass.store.engine import make_engine, sqlite_path
 from paneglass.store.filter import FilterError, SortKey, Term, TicketQuery
 from paneglass.store.inputs import Actor, NewAction, PollRunInfo, ProcessGone
+from paneglass.store.lazy import on_first_use
 from paneglass.store.lease import VendorLocks
 from paneglass.store.migrate import is_current, upgrade
 from paneglass.store.views import (
@@ -45,6 +46,13 @@ from paneglass.store.views import (
     TimelineEntry,
     VendorHealth,
 )
+
+if TYPE_CHECKING:
+    from paneglass.store import cases, outbox, writes
+else:  # the writers' modules pull in both SQL dialects: nothing a first frame needs
+    cases, outbox, writes = (
+        on_first_use(f"paneglass.store.{n}") for n in ("cases", "outbox", "writes")
+    )
 
 __all__ = [
     "Actor",

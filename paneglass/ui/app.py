@@ -17,13 +17,12 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
-from paneglass.collect import LEASE_STALE, ChangeWatcher, Collector, watcher_for
 from paneglass.config import Config
 from paneglass.errors import UserError
 from paneglass.paths import user_themes_folder
 from paneglass.store import ChangeSet, Store
 from paneglass.ui.commands import TicketKeyProvider
-from paneglass.ui.messages import StoreChanged
+from paneglass.ui.messages import FirstDataShown, StoreChanged
 from paneglass.ui.navigation import OpenCase, OpenPane, OpenTicket
 from paneglass.ui.screens.dashboard import DashboardScreen
 from paneglass.ui.screens.wall import WallScreen
@@ -32,6 +31,7 @@ from themes import BUILTIN_THEMES, DEFAULT_THEME, STYLESHEET, VARIABLE_DEFAULTS
 from themes.user import load_user_themes
 
 if TYPE_CHECKING:
+    from paneglass.collect import ChangeWatcher, Collector
     from paneglass.ui.screens.cases import CasesScreen
     from paneglass.ui.screens.outbox import OutboxScreen
     from paneglass.ui.screens.ticket_detail import TicketDetailScreen
@@ -40,6 +40,8 @@ __all__ = ["ConsoleBase", "PaneglassApp", "WallApp"]
 
 WATCH_SECONDS = 0.5
 """How often a viewer asks whether another process committed."""
+START_DATA_AT_LATEST = 2.0
+"""Seconds after mount when collecting starts even if no screen reported its first data."""
 
 
 def _unbracket(text: str) -> str:
@@ -76,6 +78,7 @@ class ConsoleBase(App[None]):
         self.following: str | None = None
         """The other process's collector this viewer follows (``None`` when we collect)."""
         self._watcher: ChangeWatcher | None = None
+        self._data_started = False
         self.problems: list[str] = []
         """Config problems to show once the screen is up (bad theme files, unknown theme)."""
         for theme in BUILTIN_THEMES.values():
@@ -99,8 +102,25 @@ class ConsoleBase(App[None]):
         """The operator's zone as shown in the header."""
         return self.config.display.timezone or (datetime.now().astimezone().tzname() or "local")
 
+    def on_mount(self) -> None:
+        """Collecting starts once the first screen shows what the store holds (or soon after)."""
+        self.set_timer(START_DATA_AT_LATEST, self.start_data)
+
+    def on_first_data_shown(self, _message: FirstDataShown) -> None:
+        """The first data is on its way to the screen: collect once that frame is painted."""
+        self.call_after_refresh(self.start_data)
+
     def start_data(self) -> None:
-        """Collect ourselves, or follow the process that already does (one writer per store)."""
+        """Collect ourselves, or follow the process that already does (one writer per store).
+
+        Called once the first screen has shown its data (the imports it needs, APScheduler
+        and every configured connector, stay off the path to the first frame); idempotent.
+        """
+        if self._data_started:
+            return
+        self._data_started = True
+        from paneglass.collect import LEASE_STALE, Collector, watcher_for
+
         if self.collect and self.config.vendors:
             other = self.store.live_collector(self.clock(), LEASE_STALE)
             if other is None:
@@ -222,7 +242,7 @@ class PaneglassApp(ConsoleBase, inherit_bindings=False):
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("ctrl+q", "quit", "Quit (anywhere)", show=False, priority=True, id="app.quit_now"),
         Binding(
-            "ctrl+p", "command_palette", "Palette", show=False, priority=True, id="app.palette"
+            "ctrl+p", "command_palette", "palette", show=False, priority=True, id="app.palette"
         ),
         Binding("ctrl+c", "help_quit", "Say how to quit", show=False, system=True, id="app.ctrl_c"),
     ]
@@ -306,7 +326,6 @@ class PaneglassApp(ConsoleBase, inherit_bindings=False):
             )
         )
         self.show_problems()
-        self.start_data()
 
     def _check_keymap(self) -> None:
         """Warn about ``[keys]`` ids that name nothing and remaps that collide."""
@@ -411,4 +430,3 @@ class WallApp(ConsoleBase, inherit_bindings=False):
             )
         )
         self.show_problems()
-        self.start_data()
