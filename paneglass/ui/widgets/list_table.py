@@ -23,7 +23,7 @@ class ListTable(DataTable[Any], inherit_bindings=False):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         *LIST_MOVEMENT,
-        Binding("enter", "select_cursor", "Open", id="list.open"),
+        Binding("enter", "select_cursor", "Open", show=False, id="list.open"),
     ]
 
     def __init__(self, *, id: str | None = None, zebra_stripes: bool = True) -> None:

@@ -29,6 +29,8 @@ from paneglass.ui.states import PAUSED, SLA, StateFace
 __all__ = ["SlaList", "disagrees", "sla_face"]
 
 _COUNTDOWN_WIDTH = 10
+_TITLE_AT_LEAST = 14
+"""The fewest cells a title is shown in; metric and state word give way to it first."""
 _PRIORITIES = (None, "P1", "P2", "P3", "P4", "P5")
 
 
@@ -188,15 +190,7 @@ class SlaList(ScrollView, can_focus=True):
             row_style += self.get_component_rich_style("sla-list--cursor")
         accent = row_style + self.get_component_rich_style(accent_name)
         remaining = countdown(row.due_at - now) if row.due_at else "  paused"
-        metric = "resp" if row.metric == "response" else "res"
-        middle_width = max(width - 4 - _COUNTDOWN_WIDTH, 0)
-        key = fit(safe_line(row.key), 11)
-        vendor_width = min(max(middle_width - 11 - 4 - 5, 4), 14)  # the vendor gives way first
-        vendor = fit(safe_line(row.vendor), vendor_width)
-        text = f"{key} {row.priority or '–':2} {vendor} {metric:4}"
-        if middle_width >= len(text) + 10:  # room for the state in words, not only the glyph
-            text = f"{text} {word:>8}"
-        middle = fit(text, middle_width)
+        middle = self._middle(row, word, max(width - 4 - _COUNTDOWN_WIDTH, 0))
         segments = [
             Segment(f"{glyph} ", accent),
             Segment(middle, row_style),
@@ -205,6 +199,30 @@ class SlaList(ScrollView, can_focus=True):
         ]
         # Merge same-style neighbours: fewer SGR codes on the wire for every repainted row.
         return Strip(segments).extend_cell_length(width, row_style).crop(0, width).simplify()
+
+    @staticmethod
+    def _middle(row: SlaRow, word: str, room: int) -> str:
+        """Key, priority, vendor, then the title (what a NOC reads first), then metric and
+        state word if there is still room; where no readable title fits, the vendor in full
+        with metric and word, as before titles were shown. Exactly ``room`` cells."""
+        key = f"{fit(safe_line(row.key), 11)} {row.priority or '–':2} "
+        vendor = safe_line(row.vendor)
+        metric = "resp" if row.metric == "response" else "res"
+        short_vendor = min(max(len(vendor), 4), 10)
+        left = room - len(key) - short_vendor - 2  # a space each side of the title
+        if left >= _TITLE_AT_LEAST:
+            tail = ""
+            if left >= _TITLE_AT_LEAST + 14:
+                tail = f" {metric:4} {word:>8}"
+            elif left >= _TITLE_AT_LEAST + 5:
+                tail = f" {metric:4}"
+            title = fit(safe_line(row.title), left - len(tail))
+            return fit(f"{key}{fit(vendor, short_vendor)} {title}{tail} ", room)
+        vendor_width = min(max(len(vendor), 4), 14, max(room - len(key) - 5, 4))
+        text = f"{key}{fit(vendor, vendor_width)} {metric:4}"
+        if room >= len(text) + 10:
+            text = f"{text} {word:>8}"
+        return fit(text, room)
 
     def watch_cursor_row(self, old: int, new: int) -> None:
         top = int(self.scroll_y)
