@@ -31,7 +31,7 @@ from connectors.fanout import Limiter
 from connectors.http import RateBudget, send
 from connectors.records import ConversationEntry, Cursor, PollResult, Progress, TicketRecord
 from connectors.settings import ConnectorSettings
-from connectors.sync import BACKFILL, INCREMENTAL, SyncState
+from connectors.sync import BACKFILL, HISTORY, INCREMENTAL, SyncState
 
 __all__ = ["Connector", "VendorConfig"]
 
@@ -169,6 +169,8 @@ class Connector(ABC):
             yield await self.poll(cursor)
             return
         state = SyncState.load(cursor, datetime.now(UTC))
+        if type(self).history_pages is Connector.history_pages:
+            state = state.history_finished()  # conversations come on the backfill's pages
         if state.backfill is not None:
             backfill = state.backfill
             # aclosing: when the collector stops early, the phase (and a page it reads
@@ -200,6 +202,27 @@ class Connector(ABC):
                 yield replace(
                     page, cursor=state.dump(), progress=Progress(INCREMENTAL, read, total)
                 )
+        if state.history is None or state.backfill is not None:
+            return
+        history = state.history
+        budget = self.settings.history_pages_per_poll
+        async with _aclosing(self.history_pages(history.position, history.started)) as pages:
+            async for page in pages:
+                covered = page.progress.done if page.progress else 0
+                total = page.progress.total if page.progress else None
+                state = state.history_advanced(page.cursor, covered, total)
+                assert state.history is not None
+                yield replace(
+                    page,
+                    cursor=state.dump(),
+                    progress=Progress(HISTORY, state.history.done, state.history.total),
+                )
+                budget -= 1
+                if budget == 0:
+                    return  # the rest of the walk waits for the next poll
+        done, total = (state.history.done, state.history.total) if state.history else (0, None)
+        state = state.history_finished()
+        yield PollResult(cursor=state.dump(), progress=Progress(HISTORY, done, total))
 
     def backfill_pages(
         self, position: Cursor | None, started: datetime
@@ -211,6 +234,21 @@ class Connector(ABC):
         ``None`` from the start). ``started`` is when this backfill began.
         """
         raise NotImplementedError(f"{self.kind} has no backfill_pages")
+
+    async def history_pages(
+        self, position: Cursor | None, started: datetime
+    ) -> AsyncGenerator[PollResult, None]:
+        """The conversations of what the backfill read, for vendors that need a request a ticket.
+
+        Yields pages of ``entries`` (and, where the vendor needs the same
+        per-ticket read for them, tickets), each with the position after it in
+        ``cursor`` and in ``progress.done`` how many tickets it covered. The base
+        runs at most ``history_pages_per_poll`` of them per poll, after the
+        incremental pages, until the walk ends. The default has nothing to walk:
+        connectors that read conversations in bulk carry them on backfill pages.
+        """
+        return
+        yield  # an async generator that yields nothing
 
     def incremental_pages(
         self, position: Cursor | None, start: datetime

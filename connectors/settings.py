@@ -67,6 +67,9 @@ class ConnectorSettings(BaseModel):
     """An incremental poll re-reads this much before its cursor (late commits, coarse clocks)."""
     concurrency: int = Field(8, ge=1, le=64)
     """Most requests in flight at once to this vendor (per-ticket sub-requests)."""
+    history_pages_per_poll: int = Field(5, ge=1, le=100_000)
+    """Pages of the conversation walk read per poll, after the incremental pages (vendors
+    that read a ticket's conversation one request at a time)."""
     status_map: Mapping[str, TicketStatus] = Field(default_factory=dict)
     """Tenant overrides: the vendor's raw status (name or code) → a normalized status."""
     priority_map: Mapping[str, Priority] = Field(default_factory=dict)

@@ -1,4 +1,5 @@
-"""Two-phase sync: a resumable backfill of everything open, then incremental polls.
+"""Sync phases: a resumable backfill of everything open, then incremental polls,
+and (where a vendor needs one request per ticket for it) a history walk.
 
 The first sync of a vendor reads every ticket that is not closed, whatever its
 age, plus closed and resolved ones within ``backfill_days``, in a stable
@@ -19,6 +20,13 @@ Cursor shape (JSON, saved by the store with each page)::
 A cursor written before this shape existed (any dict without ``"v"``) is kept
 as the incremental position and one backfill is run, so an upgraded store
 still learns about open tickets older than its first sync's window.
+
+The *history* walk is the third, optional phase: a vendor that can give a
+ticket's conversation only one ticket at a time reads tickets alone in the
+backfill (so the first sync brings the whole queue in seconds), and the
+conversations of what it backfilled follow, a bounded number of pages per
+poll, after that poll's incremental pages. Its position is saved beside the
+others (``"history": {...}``, the same shape as ``"backfill"``).
 """
 
 from __future__ import annotations
@@ -29,11 +37,12 @@ from typing import Any
 
 from connectors.records import Cursor
 
-__all__ = ["BACKFILL", "INCREMENTAL", "BackfillState", "SyncState"]
+__all__ = ["BACKFILL", "HISTORY", "INCREMENTAL", "BackfillState", "SyncState"]
 
 VERSION = 2
 BACKFILL = "backfill"
 INCREMENTAL = "incremental"
+HISTORY = "history"
 
 
 @dataclass(frozen=True)
@@ -58,50 +67,40 @@ class SyncState:
     """Where the incremental phase starts while it has no position of its own."""
     backfill: BackfillState | None = None
     """The backfill still to finish, or ``None`` once done."""
+    history: BackfillState | None = None
+    """The conversation walk over what the backfill read, or ``None`` once done."""
 
     @classmethod
     def load(cls, cursor: Cursor | None, now: datetime) -> SyncState:
         """The state a saved cursor describes; a fresh (or foreign) one starts a backfill."""
         if not isinstance(cursor, dict) or not cursor:
-            return cls(backfill=BackfillState(started=now))
+            return cls(backfill=BackfillState(started=now), history=BackfillState(started=now))
         if cursor.get("v") != VERSION:
-            return cls(incremental=cursor, backfill=BackfillState(started=now))
-        backfill = cursor.get("backfill")
-        state = cls(
+            return cls(
+                incremental=cursor,
+                backfill=BackfillState(started=now),
+                history=BackfillState(started=now),
+            )
+        return cls(
             incremental=_dict_or_none(cursor.get("incremental")),
             incremental_from=_when(cursor.get("incremental_from")),
+            backfill=_walk(cursor.get("backfill"), now),
+            history=_walk(cursor.get("history"), now),
         )
-        if isinstance(backfill, dict):
-            started = _when(backfill.get("started")) or now
-            state = replace(
-                state,
-                backfill=BackfillState(
-                    started=started,
-                    position=_dict_or_none(backfill.get("position")),
-                    done=_count(backfill.get("done")) or 0,
-                    total=_count(backfill.get("total")),
-                ),
-            )
-        return state
 
     def dump(self) -> Cursor:
         """The JSON-able cursor for the store."""
-        backfill: dict[str, Any] | None = None
-        if self.backfill is not None:
-            backfill = {
-                "position": self.backfill.position,
-                "started": self.backfill.started.isoformat(),
-                "done": self.backfill.done,
-                "total": self.backfill.total,
-            }
-        return {
+        dumped: Cursor = {
             "v": VERSION,
             "incremental": self.incremental,
             "incremental_from": self.incremental_from.isoformat()
             if self.incremental_from
             else None,
-            "backfill": backfill,
+            "backfill": _dump_walk(self.backfill),
         }
+        if self.history is not None:  # absent once done (and for vendors without the walk)
+            dumped["history"] = _dump_walk(self.history)
+        return dumped
 
     def backfill_advanced(self, position: Cursor | None, read: int, total: int | None) -> SyncState:
         """After one committed backfill page."""
@@ -122,11 +121,48 @@ class SyncState:
             return replace(self, backfill=None)
         return replace(self, backfill=None, incremental_from=start)
 
+    def history_advanced(self, position: Cursor | None, read: int, total: int | None) -> SyncState:
+        """After one committed page of the history walk (``read``: tickets it covered)."""
+        assert self.history is not None
+        moved = replace(
+            self.history,
+            position=position,
+            done=self.history.done + read,
+            total=total if total is not None else self.history.total,
+        )
+        return replace(self, history=moved)
+
+    def history_finished(self) -> SyncState:
+        """Every backfilled ticket's conversation has been read."""
+        return replace(self, history=None)
+
     def incremental_advanced(self, position: Cursor | None) -> SyncState:
         """After one committed incremental page."""
         if position is None:
             return self
         return replace(self, incremental=position, incremental_from=None)
+
+
+def _walk(saved: object, now: datetime) -> BackfillState | None:
+    if not isinstance(saved, dict):
+        return None
+    return BackfillState(
+        started=_when(saved.get("started")) or now,
+        position=_dict_or_none(saved.get("position")),
+        done=_count(saved.get("done")) or 0,
+        total=_count(saved.get("total")),
+    )
+
+
+def _dump_walk(walk: BackfillState | None) -> dict[str, Any] | None:
+    if walk is None:
+        return None
+    return {
+        "position": walk.position,
+        "started": walk.started.isoformat(),
+        "done": walk.done,
+        "total": walk.total,
+    }
 
 
 def _dict_or_none(value: object) -> Cursor | None:

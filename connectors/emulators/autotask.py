@@ -52,7 +52,8 @@ List records carry the keys of the capture (``autotask-tickets-query.json``)
 plus, on purpose, ``configurationItemID``, ``lastTrackedModificationDateTime``,
 ``lastCustomerVisibleActivityDateTime``, ``firstResponseDueDateTime``,
 ``resolutionPlanDateTime``, ``resolutionPlanDueDateTime``, ``resolvedDateTime``,
-``resolvedDueDateTime`` and the three ``serviceLevelAgreement…`` fields. The
+``resolvedDueDateTime``, ``serviceLevelAgreementID``, ``serviceLevelAgreementHasBeenMet``
+and ``serviceLevelAgreementPausedNextEventHours``. The
 capture is a hand-trimmed client-library fixture (see ``SOURCES.md``); the
 vendor's Ticket model (Autotask's published swagger, as generated into
 ``aenichols/ATREST-CSharp-Client`` ``docs/TicketModel.md``) has all of these and

@@ -10,6 +10,7 @@ under pytest, or from a REPL. Tests drive it through :meth:`TicketEmulator.put_t
 from __future__ import annotations
 
 import json
+import sys
 import threading
 from abc import ABC, abstractmethod
 from collections import deque
@@ -210,7 +211,7 @@ class Emulator(ABC):
             pass
 
         Handler.emulator = emulator
-        self._server = ThreadingHTTPServer((LOOPBACK, 0), Handler)
+        self._server = _QuietServer((LOOPBACK, 0), Handler)
         self._server.daemon_threads = True
         port = self._server.server_address[1]
         self.base_url = f"http://{LOOPBACK}:{port}"
@@ -267,6 +268,15 @@ class TicketEmulator(Emulator):
     def record_comment(self, ticket_id: object, text: str, *, public: bool) -> None:
         """Keep a comment a client wrote (called by subclasses' write handlers)."""
         self.comments.append(WrittenComment(str(ticket_id), text, public, self.clock()))
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """A client that hangs up mid-answer (a killed collector) is normal, not a traceback."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):

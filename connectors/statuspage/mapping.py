@@ -1,26 +1,54 @@
-"""Statuspage ``summary.json`` → :class:`StatusSnapshot`, as a pure function.
+"""Statuspage v2 JSON (``summary.json``) → :class:`StatusSnapshot`, as pure functions.
 
-Kept apart from HTTP so the real GitHub capture and hand-made hostile payloads
-can be mapped in tests without a server. Anything that does not have the
-documented shape raises :class:`BadPayload`; the records clean all text.
+Kept apart from HTTP so the real captures (GitHub, Cloudflare with live
+maintenances, OpenAI's incident.io page) and hand-made hostile payloads are
+mapped in tests without a server. incident.io pages serve the same v2 shape,
+so :mod:`connectors.incidentio` reuses the page, rollup and component parts.
+
+What is read (``vendor-apis.md`` §4, ``vendor-apis-2.md`` §4.1):
+
+* ``status.indicator`` / ``status.description``: the page's own rollup, kept
+  as it is (``none``, ``minor``, ``major``, ``critical``, ``maintenance``);
+* ``components``: leaves only; a group container (``group: true``) lends its
+  name to its children;
+* ``incidents``: the unresolved ones (summary.json carries no others);
+* ``scheduled_maintenances``: upcoming (``scheduled``) **and** in progress
+  (``in_progress``, ``verifying``), each an :class:`IncidentRecord` with
+  ``maintenance=True`` and its announced window (``scheduled_for`` /
+  ``scheduled_until``). ``started_at`` is set when the window was announced,
+  not when it starts, so it is not read as the start.
+
+Links are built from the configured page address and the incident id
+(``{page}/incidents/{id}``, where Statuspage shows incidents and maintenances
+alike); ``page.url`` and ``shortlink`` from the payload are never used.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
-from connectors.errors import BadPayload
+from connectors.feeds.payload import PayloadReader
+from connectors.feeds.rollup import MAINTENANCE_ACTIVE, MAINTENANCE_UPCOMING
 from connectors.records import ComponentRecord, ComponentState, IncidentRecord, StatusSnapshot
-from connectors.timestamps import parse_iso
 
-__all__ = ["ACTIVE_MAINTENANCE", "UNRESOLVED_INCIDENT", "component_state", "summary_to_snapshot"]
+__all__ = [
+    "ACTIVE_MAINTENANCE",
+    "SHOWN_MAINTENANCE",
+    "UNRESOLVED_INCIDENT",
+    "component_state",
+    "components",
+    "incident",
+    "summary_to_snapshot",
+]
 
+READ = PayloadReader("Statuspage")
 RESOLVED_INCIDENT = frozenset({"resolved", "postmortem"})
 UNRESOLVED_INCIDENT = frozenset({"investigating", "identified", "monitoring"})
-ACTIVE_MAINTENANCE = frozenset({"in_progress", "verifying"})
+ACTIVE_MAINTENANCE = MAINTENANCE_ACTIVE
 """Maintenance states that affect service now (``scheduled`` has not started yet)."""
+SHOWN_MAINTENANCE = ACTIVE_MAINTENANCE | {MAINTENANCE_UPCOMING}
+"""Maintenances a snapshot carries: announced and in progress (``completed`` ones are history)."""
 
 _KNOWN_STATES = {state.value: state for state in ComponentState}
 
@@ -30,39 +58,40 @@ def component_state(raw: str) -> ComponentState:
     return _KNOWN_STATES.get(raw, ComponentState.DEGRADED)
 
 
-def summary_to_snapshot(payload: Any) -> StatusSnapshot:
-    """Map one decoded ``GET /api/v2/summary.json`` body."""
-    body = _mapping(payload, "summary")
-    page = _mapping(body.get("page"), "page")
-    status = _mapping(body.get("status"), "status")
+def summary_to_snapshot(
+    payload: Any, page_url: str, *, read: PayloadReader = READ
+) -> StatusSnapshot:
+    """Map one decoded ``GET /api/v2/summary.json`` body; links start at ``page_url``."""
+    body = read.mapping(payload, "summary")
+    page = read.mapping(body.get("page"), "page")
+    status = read.mapping(body.get("status"), "status")
     incidents = [
-        _incident(item, maintenance=False)
-        for item in _list(body.get("incidents"), "incidents")
-        if _text(_mapping(item, "incident").get("status"), "incident status")
+        incident(row, page_url, maintenance=False, read=read)
+        for row in read.items(body.get("incidents"), "incidents")
+        if read.text(read.mapping(row, "incident").get("status"), "incident status")
         not in RESOLVED_INCIDENT
     ]
     maintenances = [
-        _incident(item, maintenance=True)
-        for item in _list(body.get("scheduled_maintenances"), "scheduled_maintenances")
-        if _text(_mapping(item, "maintenance").get("status"), "maintenance status")
-        in ACTIVE_MAINTENANCE
+        incident(row, page_url, maintenance=True, read=read)
+        for row in read.items(body.get("scheduled_maintenances"), "scheduled_maintenances")
+        if read.text(read.mapping(row, "maintenance").get("status"), "maintenance status")
+        in SHOWN_MAINTENANCE
     ]
-    page_url = _optional_text(page.get("url"))
     return StatusSnapshot(
-        indicator=_text(status.get("indicator"), "status.indicator"),
-        description=_optional_text(status.get("description")) or "",
-        components=_components(_list(body.get("components"), "components")),
+        indicator=read.text(status.get("indicator"), "status.indicator"),
+        description=read.optional_text(status.get("description")) or "",
+        components=components(read.items(body.get("components"), "components"), read=read),
         incidents=tuple(incidents + maintenances),
-        page_url=page_url if page_url and page_url.startswith(("https://", "http://")) else None,
-        updated_at=parse_iso(page.get("updated_at")),
+        page_url=page_url,
+        updated_at=read.time(page.get("updated_at"), "page.updated_at"),
     )
 
 
-def _components(rows: list[Any]) -> tuple[ComponentRecord, ...]:
+def components(rows: list[Any], *, read: PayloadReader = READ) -> tuple[ComponentRecord, ...]:
     """Leaf components; group containers only lend their name to their children."""
-    mapped = [_mapping(row, "component") for row in rows]
+    mapped = [read.mapping(row, "component") for row in rows]
     containers = {
-        _text(row.get("id"), "component id"): _text(row.get("name"), "component name")
+        read.identifier(row.get("id"), "component id"): read.text(row.get("name"), "component name")
         for row in mapped
         if row.get("group") is True
     }
@@ -70,76 +99,70 @@ def _components(rows: list[Any]) -> tuple[ComponentRecord, ...]:
     for row in mapped:
         if row.get("group") is True:
             continue
-        raw_status = _text(row.get("status"), "component status")
+        raw_status = read.text(row.get("status"), "component status")
         group_id = row.get("group_id")
         records.append(
             ComponentRecord(
-                external_id=_text(row.get("id"), "component id"),
-                name=_text(row.get("name"), "component name"),
+                external_id=read.identifier(row.get("id"), "component id"),
+                name=read.text(row.get("name"), "component name"),
                 state=component_state(raw_status),
                 raw_status=raw_status,
                 group=containers.get(group_id) if isinstance(group_id, str) else None,
-                position=_position(row.get("position")),
-                updated_at=parse_iso(row.get("updated_at")),
+                position=read.position(row.get("position"), "component position"),
+                updated_at=read.time(row.get("updated_at"), "component updated_at"),
             )
         )
     return tuple(records)
 
 
-def _incident(item: Any, *, maintenance: bool) -> IncidentRecord:
-    row = _mapping(item, "incident")
-    created_at = _required_time(row.get("created_at"), "incident created_at")
-    updates = _list(row.get("incident_updates"), "incident_updates")
-    latest = (
-        _optional_text(_mapping(updates[0], "incident update").get("body")) if updates else None
-    )
-    shortlink = row.get("shortlink")
+def incident(
+    item: Any, page_url: str, *, maintenance: bool, read: PayloadReader = READ
+) -> IncidentRecord:
+    """One incident or scheduled maintenance of the v2 shape."""
+    row = read.mapping(item, "incident")
+    incident_id = read.identifier(row.get("id"), "incident id")
+    created_at = read.required_time(row.get("created_at"), "incident created_at")
+    updates = [
+        read.mapping(u, "incident update")
+        for u in read.items(row.get("incident_updates"), "incident_updates")
+    ]
+    latest = read.optional_text(updates[0].get("body")) if updates else None
     return IncidentRecord(
-        external_id=_text(row.get("id"), "incident id"),
-        name=_text(row.get("name"), "incident name"),
-        status=_text(row.get("status"), "incident status"),
-        impact="maintenance" if maintenance else _text(row.get("impact"), "incident impact"),
+        external_id=incident_id,
+        name=read.text(row.get("name"), "incident name"),
+        status=read.text(row.get("status"), "incident status"),
+        impact="maintenance" if maintenance else read.text(row.get("impact"), "incident impact"),
         created_at=created_at,
-        updated_at=parse_iso(row.get("updated_at")) or created_at,
-        resolved_at=parse_iso(row.get("resolved_at")),
+        updated_at=read.time(row.get("updated_at"), "incident updated_at") or created_at,
+        resolved_at=read.time(row.get("resolved_at"), "incident resolved_at"),
         latest_update=latest,
-        url=shortlink if isinstance(shortlink, str) and shortlink.startswith("https://") else None,
+        url=f"{page_url}/incidents/{incident_id}",
+        maintenance=maintenance,
+        scheduled_for=read.time(row.get("scheduled_for"), "scheduled_for") if maintenance else None,
+        scheduled_until=(
+            read.time(row.get("scheduled_until"), "scheduled_until") if maintenance else None
+        ),
+        components=_affected(row, updates, read),
     )
 
 
-def _mapping(value: Any, what: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise BadPayload(f"Statuspage {what} is not an object")
-    return value
+def _affected(
+    row: Mapping[str, Any], updates: list[Mapping[str, Any]], read: PayloadReader
+) -> tuple[str, ...]:
+    """Names of the affected components: the incident's own list, else its updates' lists.
 
-
-def _list(value: Any, what: str) -> list[Any]:
-    """A list field; absent or null counts as empty (pages omit what they do not use)."""
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise BadPayload(f"Statuspage {what} is not a list")
-    return value
-
-
-def _text(value: Any, what: str) -> str:
-    if not isinstance(value, str) or not value:
-        raise BadPayload(f"Statuspage {what} missing or not text")
-    return value
-
-
-def _optional_text(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
-def _position(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | None):
-        raise BadPayload("Statuspage component position is not an integer")
-    return value or 0
-
-
-def _required_time(value: Any, what: str) -> datetime:
-    parsed = parse_iso(value)
-    if parsed is None:
-        raise BadPayload(f"Statuspage {what} missing")
-    return parsed
+    The incident's ``components`` carry the names the page shows; an update's
+    ``affected_components`` carry the group-prefixed name (``Europe - Madrid``)
+    and are only read when the incident has no list of its own.
+    """
+    names = [
+        read.text(read.mapping(c, "incident component").get("name"), "incident component name")
+        for c in read.items(row.get("components"), "incident components")
+    ]
+    if not names:
+        for update in updates:
+            for affected in read.items(update.get("affected_components"), "affected_components"):
+                name = read.optional_text(read.mapping(affected, "affected component").get("name"))
+                if name:
+                    names.append(name)
+    return tuple(dict.fromkeys(names))

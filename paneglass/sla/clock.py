@@ -69,15 +69,18 @@ class ClockResult:
     at_risk_share: float = 0.5
 
 
+def _at(change: StatusChange) -> datetime:
+    return change.at
+
+
 def _ordered(history: Iterable[StatusChange]) -> list[StatusChange]:
-    return sorted(history, key=lambda change: change.at)  # stable: ties keep arrival order
+    return sorted(history, key=_at)  # stable: ties keep arrival order
 
 
 def _running_spans(
-    start: datetime, end: datetime, history: Sequence[StatusChange], policy: Policy
+    start: datetime, end: datetime, ordered: Sequence[StatusChange], policy: Policy
 ) -> Iterable[tuple[datetime, datetime]]:
     """Yield the spans in [start, end) during which the clock was not paused."""
-    ordered = _ordered(history)
     current = ordered[0] if ordered else StatusChange(start, "open")
     cursor = start
     for change in ordered:
@@ -105,19 +108,36 @@ def compute_clock(
     cycle: int = 0,
 ) -> ClockResult:
     """One clock from ``start`` until ``stop`` (or ``now`` while running)."""
+    return _clock(metric, policy, target, start, stop, _ordered(history), now, cycle)
+
+
+def _clock(
+    metric: Metric,
+    policy: Policy,
+    target: timedelta,
+    start: datetime,
+    stop: datetime | None,
+    ordered: Sequence[StatusChange],
+    now: datetime,
+    cycle: int,
+) -> ClockResult:
+    """:func:`compute_clock` over a history already in order of time."""
     calendar = policy.calendar
     end = max(min(stop, now) if stop is not None else now, start)
     elapsed = timedelta(0)
     breach_at: datetime | None = None
-    for span_start, span_end in _running_spans(start, end, history, policy):
+    for span_start, span_end in _running_spans(start, end, ordered, policy):
         span = calendar.business_between(span_start, span_end)
         if breach_at is None and elapsed + span >= target:
             breach_at = calendar.add_business(span_start, target - elapsed)
         elapsed += span
-    ordered = _ordered(h for h in history if h.at <= end)
-    current = ordered[-1] if ordered else StatusChange(start, "open")
+    # The last change up to ``end`` (the changes up to ``end`` are a prefix of ``ordered``).
+    current = next((h for h in reversed(ordered) if h.at <= end), None) or StatusChange(
+        start, "open"
+    )
     paused = stop is None and policy.pauses(current.status, current.raw_status)
-    risk = target * policy.at_risk_share
+    share = policy.at_risk_share
+    risk = target * share
     due_at = at_risk_at = None
     if stop is not None:
         state = ClockState.MISSED if breach_at is not None and elapsed > target else ClockState.MET
@@ -131,20 +151,21 @@ def compute_clock(
         if not paused:
             due_at = breach_at or calendar.add_business(now, target - elapsed)
             at_risk_at = now if elapsed >= risk else calendar.add_business(now, risk - elapsed)
-    return ClockResult(
-        metric=metric,
-        cycle=cycle,
-        policy=policy.name,
-        target=target,
-        elapsed=elapsed,
-        paused=paused,
-        due_at=due_at,
-        at_risk_at=at_risk_at,
-        state=state,
-        breach_at=breach_at,
-        started_at=start,
-        stopped_at=stop,
-        at_risk_share=policy.at_risk_share,
+    return ClockResult(  # positionally: metric, cycle, policy, target, elapsed, paused, due_at,
+        # at_risk_at, state, breach_at, started_at, stopped_at, at_risk_share
+        metric,
+        cycle,
+        policy.name,
+        target,
+        elapsed,
+        paused,
+        due_at,
+        at_risk_at,
+        state,
+        breach_at,
+        start,
+        stop,
+        share,
     )
 
 
@@ -156,11 +177,12 @@ class _Cycle:
 
 
 def _resolution_cycles(
-    created_at: datetime, history: Sequence[StatusChange], resolved_at: datetime | None
+    created_at: datetime, ordered: Sequence[StatusChange], resolved_at: datetime | None
 ) -> list[_Cycle]:
-    """Split the history into cycles: each ends at resolution, a re-open starts the next."""
+    """Split the history (in order of time) into cycles: each ends at resolution, a
+    re-open starts the next."""
     cycles = [_Cycle(created_at)]
-    for change in _ordered(history):
+    for change in ordered:
         cycle = cycles[-1]
         if cycle.stop is None:
             cycle.history.append(change)
@@ -186,37 +208,30 @@ def ticket_clocks(
     """Every contract clock of one ticket under ``policy`` (none without a policy)."""
     if policy is None:
         return []
-    history = list(history) or [StatusChange(created_at, "open")]
-    cycles = _resolution_cycles(created_at, history, resolved_at)
+    ordered = _ordered(history) or [StatusChange(created_at, "open")]
+    cycles = _resolution_cycles(created_at, ordered, resolved_at)
     results = []
     if policy.response is not None:
         # The vendor's first response when it reports one; else the moment the ticket left
         # New (picked up, or first seen already past New); else resolution.
-        left_new = next((c.at for c in _ordered(history) if c.status != "new"), None)
+        left_new = next((c.at for c in ordered if c.status != "new"), None)
         stops = [t for t in (first_response_at, left_new, cycles[0].stop) if t is not None]
+        stop = min(stops) if stops else None
         results.append(
-            compute_clock(
-                Metric.RESPONSE,
-                policy,
-                policy.response,
-                start=created_at,
-                stop=min(stops) if stops else None,
-                history=history,
-                now=now,
-            )
+            _clock(Metric.RESPONSE, policy, policy.response, created_at, stop, ordered, now, 0)
         )
     if policy.resolution is not None:
-        for index, cycle in enumerate(cycles):
+        for index, cycle in enumerate(cycles):  # each cycle's history is in order of time
             results.append(
-                compute_clock(
+                _clock(
                     Metric.RESOLUTION,
                     policy,
                     policy.resolution,
-                    start=cycle.start,
-                    stop=cycle.stop,
-                    history=cycle.history,
-                    now=now,
-                    cycle=index,
+                    cycle.start,
+                    cycle.stop,
+                    cycle.history,
+                    now,
+                    index,
                 )
             )
     return results

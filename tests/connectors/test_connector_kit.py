@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncGenerator, AsyncIterator
 from datetime import UTC, datetime, timedelta
 
+import httpx2
 import pytest
 
+from connectors.base import Connector, VendorConfig
 from connectors.errors import ConfigurationError, ConnectorError, RateLimited
 from connectors.fanout import Limiter, fan_out
-from connectors.records import Priority, TicketStatus
+from connectors.records import (
+    ConversationEntry,
+    Cursor,
+    PollResult,
+    Priority,
+    Progress,
+    TicketRecord,
+    TicketStatus,
+    Visibility,
+)
 from connectors.settings import ConnectorSettings, SecretStr, secret
 from connectors.sync import SyncState
 
@@ -160,3 +172,80 @@ async def test_fan_out_gives_up_on_a_long_retry_after() -> None:
 
     with pytest.raises(RateLimited):
         await fan_out([1], fetch, Limiter(1))
+
+
+def test_sync_state_history_walk_round_trips_and_finishes() -> None:
+    state = SyncState.load(None, NOW)
+    assert state.history is not None and state.history.started == NOW
+    state = state.backfill_finished(timedelta(0)).history_advanced({"after": "9"}, 100, 300)
+    state = SyncState.load(state.dump(), NOW + timedelta(hours=1))
+    assert state.history is not None
+    assert (state.history.position, state.history.done, state.history.total) == (
+        {"after": "9"},
+        100,
+        300,
+    )
+    assert SyncState.load(state.history_finished().dump(), NOW).history is None
+
+
+class _Listed(Connector):
+    """A contract test's connector: its 'vendor' is three lists in memory (no HTTP)."""
+
+    kind = "listed"
+    Settings = DemoSettings
+
+    def __init__(self, config: VendorConfig) -> None:
+        super().__init__(config, httpx2.AsyncClient())
+        self.history_reads: list[int] = []
+
+    async def check(self) -> str:
+        return "ok"
+
+    async def backfill_pages(
+        self, position: Cursor | None, started: datetime
+    ) -> AsyncIterator[PollResult]:
+        start = (position or {}).get("after", 0)
+        for n in range(start, 4):
+            yield PollResult(tickets=(_record(n),), cursor={"after": n + 1})
+
+    async def incremental_pages(
+        self, position: Cursor | None, start: datetime
+    ) -> AsyncIterator[PollResult]:
+        yield PollResult(cursor={"since": "x"})
+
+    async def history_pages(
+        self, position: Cursor | None, started: datetime
+    ) -> AsyncGenerator[PollResult, None]:
+        for n in range((position or {}).get("after", 0), 4):
+            self.history_reads.append(n)
+            entry = ConversationEntry(str(n), f"c{n}", NOW, Visibility.PUBLIC, "reply")
+            yield PollResult(
+                entries=(entry,), cursor={"after": n + 1}, progress=Progress("history", 1, 4)
+            )
+
+
+def _record(n: int) -> TicketRecord:
+    return TicketRecord(str(n), f"L-{n}", "t", TicketStatus.OPEN, "open", None, None, NOW, NOW)
+
+
+async def test_the_history_walk_follows_the_backfill_a_bounded_number_of_pages_a_poll() -> None:
+    config = VendorConfig(
+        "v",
+        "listed",
+        "http://127.0.0.1:9",
+        settings={"token": "t", "history_pages_per_poll": 3},
+    )
+    connector = _Listed(config)
+    first = [page async for page in connector.pages(None)]
+    phases = [page.progress.phase if page.progress else None for page in first]
+    # four backfill pages and the end of the phase, then incremental, then three history pages
+    assert phases == ["backfill"] * 5 + ["incremental"] + ["history"] * 3
+    assert connector.history_reads == [0, 1, 2]
+    cursor = first[-1].cursor
+    second = [page async for page in connector.pages(cursor)]
+    assert connector.history_reads == [0, 1, 2, 3], "the walk resumed, not restarted"
+    assert second[-1].progress == Progress("history", 4, 4)
+    assert SyncState.load(second[-1].cursor, NOW).history is None
+    third = [page async for page in connector.pages(second[-1].cursor)]
+    assert [p.progress.phase for p in third if p.progress] == ["incremental"]
+    await connector.client.aclose()

@@ -257,11 +257,12 @@ async def test_a_change_in_the_second_a_pass_began_is_read_by_the_next_pass() ->
 
 async def test_an_update_while_a_pass_pages_is_read_by_the_next_one() -> None:
     """Creation order cannot show a change behind us: the watermark is held back."""
+    now = datetime.now(UTC)  # not the module's NOW: the pass's watermark follows the real clock
     with FreshserviceEmulator() as emu:
         for i in range(4):
-            emu.put_ticket(world(f"t{i}", created_at=NOW - timedelta(hours=9 - i), updated_at=NOW))
+            emu.put_ticket(world(f"t{i}", created_at=now - timedelta(hours=9 - i), updated_at=now))
         async with connector_for(emu, page_size=2, conversations=False) as fs:
-            first = await fs.poll(incremental_cursor(NOW - timedelta(minutes=5)))
+            first = await fs.poll(incremental_cursor(now - timedelta(minutes=5)))
             pages = fs.pages(first.cursor)
             page = await anext(pages)  # t0, t1 read ...
             assert [t.title for t in page.tickets] == ["Ticket t0", "Ticket t1"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -44,7 +43,7 @@ def requests(count: int, *, lean: bool = False) -> Iterator[WorldTicket]:
 
 
 @pytest.mark.slow
-async def test_a_jsm_tenant_of_10000_requests_50ms_away_syncs_well_under_30s() -> None:
+async def test_a_jsm_tenant_of_10000_requests_50ms_away_syncs_in_one_search_per_100() -> None:
     with JiraEmulator(latency=0.05) as emu:
         emu.put_tickets(requests(10_000))
         for i in range(0, 10_000, 50):
@@ -60,10 +59,9 @@ async def test_a_jsm_tenant_of_10000_requests_50ms_away_syncs_well_under_30s() -
         # One search per 100 requests, nothing per request: 10,000 SLA reads were the defect.
         assert result.requests <= 3 + 100 + 2 + 1
         assert [r for r in emu.requests if "/servicedeskapi/" in r.path] == []
-        # The sync needs ~5 s of CPU (emulator included) and ~5 s of round trips; the wall
-        # time is only a fair measure where this process gets its share of a core.
-        if os.getloadavg()[0] <= 2 * (os.cpu_count() or 1):
-            assert took < 30, f"first sync at 50 ms took {took:.1f} s ({cpu:.1f} s CPU)"
+        # How long it takes at 50 ms is bench/sync.py's business ("JSM alone"); this test
+        # holds the cause of the old defect: requests that grow with the tenant.
+        print(f"first sync at 50 ms: {took:.1f} s ({cpu:.1f} s CPU)")
 
 
 def _search(

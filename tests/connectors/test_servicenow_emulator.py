@@ -82,36 +82,6 @@ async def test_connector_queries_use_indexes_not_scans(monkeypatch: pytest.Monke
     assert scans == 0
 
 
-async def test_a_page_costs_the_same_at_100_and_at_20000_incidents() -> None:
-    def page_seconds(emu: ServiceNowEmulator) -> float:
-        from connectors.emulators.base import Request
-
-        auth = httpx2.BasicAuth(emu.username, emu.password)
-        header = next(auth.auth_flow(httpx2.Request("GET", "http://x"))).headers["Authorization"]
-        request = Request(
-            "GET",
-            INCIDENTS,
-            {
-                "sysparm_query": ["stateNOT IN6,7,8^sys_id>8^ORDERBYsys_id"],
-                "sysparm_limit": ["100"],
-                "sysparm_fields": ["sys_id,number,state,sys_updated_on"],
-            },
-            {"authorization": header},
-        )
-        emu.route(request)  # warm
-        started = time.perf_counter()
-        for _ in range(20):
-            emu.route(request)
-        return (time.perf_counter() - started) / 20
-
-    now = datetime.now(UTC).replace(microsecond=0)
-    small, large = ServiceNowEmulator(), ServiceNowEmulator()
-    small.put_tickets(tenant(100, now))
-    large.put_tickets(tenant(20_000, now))
-    # The page is the same size; only an O(N) scan or sort would make the large one slower.
-    assert page_seconds(large) < 4 * page_seconds(small) + 0.005
-
-
 async def test_bulk_loading_matches_one_by_one_loading() -> None:
     now = datetime.now(UTC).replace(microsecond=0)
     one, bulk = ServiceNowEmulator(), ServiceNowEmulator()
@@ -145,15 +115,16 @@ async def test_indexes_follow_writes_through_the_api() -> None:
 
 
 async def test_latency_delays_every_answer_and_answers_overlap() -> None:
-    with ServiceNowEmulator(latency=0.1) as emu:
+    with ServiceNowEmulator(latency=0.25) as emu:
         async with client_for(emu) as client:
             started = time.perf_counter()
             answers = await asyncio.gather(
-                *(client.get(INCIDENTS, params={"sysparm_limit": "1"}) for _ in range(4))
+                *(client.get(INCIDENTS, params={"sysparm_limit": "1"}) for _ in range(8))
             )
             took = time.perf_counter() - started
     assert all(a.status_code == 404 for a in answers)
-    assert 0.1 <= took < 0.35
+    # Each answer waited its latency; one after another, eight would take 2 s.
+    assert 0.25 <= took < 1.5
 
 
 async def test_keyset_terms_select_exactly_the_rows_after_a_point() -> None:

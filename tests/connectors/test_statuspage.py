@@ -26,7 +26,7 @@ def connector_for(emulator: StatuspageEmulator) -> StatuspageConnector:
 
 
 def test_the_real_github_capture() -> None:
-    snapshot = summary_to_snapshot(json.loads(CAPTURE.read_text()))
+    snapshot = summary_to_snapshot(json.loads(CAPTURE.read_text()), "https://www.githubstatus.com")
     assert (snapshot.indicator, snapshot.description) == ("minor", "Minor Service Outage")
     troubled = [
         (c.name, c.state) for c in snapshot.components if c.state is not ComponentState.OPERATIONAL

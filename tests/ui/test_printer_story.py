@@ -101,9 +101,9 @@ async def test_the_printer_story_end_to_end_in_demo_mode() -> None:
             await wait_for(lambda: getattr(app.screen, "ticket", None) is not None)
             await pilot.press("s")
             await wait_for(lambda: isinstance(app.screen, ActionDialog), 5)
-            app.screen.query_one("#status", Select).value = app.screen.query_one(
-                "#status", Select
-            ).value.__class__("pending")
+            status = app.screen.query_one("#status", Select)
+            await wait_for(lambda: status.value is not Select.BLANK, 5)  # its default lands
+            status.value = status.value.__class__("pending")
             await pilot.pause(0.2)
             await pilot.press("ctrl+s")
             await wait_for(lambda: linked()["network"].status == "pending", 20)

@@ -1,0 +1,223 @@
+"""One page of tickets into the store: what changed, its events, its clocks; set-based.
+
+The backend-neutral half of :func:`paneglass.store.writes.apply_batch`. A page
+is compared with the stored rows it touches (one read), then written with
+one statement per kind of row: new tickets, changed tickets, tickets only
+seen again, events, clocks. Values travel in each backend's stored form (a
+:class:`TicketWriter` says how: SQLite keeps UTC text, PostgreSQL
+``timestamptz``), so nothing is converted twice and a row is compared with
+what is stored, not with a re-read copy of it.
+
+What a page does, whatever the backend:
+
+* a ticket not stored yet is inserted with a ``created`` event;
+* a stored ticket whose tracked fields or ``updated_at`` moved is rewritten
+  (``first_seen_at`` kept) with one event per tracked field that changed;
+* any other ticket only has ``last_seen_at`` moved;
+* the clocks of every inserted or rewritten ticket are recomputed
+  (:mod:`paneglass.store.ingest_clocks`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from operator import itemgetter
+from typing import Any, Protocol
+
+from sqlalchemy import Connection
+
+from connectors.records import TicketRecord
+from paneglass.sla import SlaSettings
+from paneglass.store.ingest_clocks import ClockInput, ClockWriter, recompute
+from paneglass.store.ingest_postgres import PostgresWriter
+from paneglass.store.ingest_rows import COLUMNS, COMPARED, TRACKED_FIELDS
+from paneglass.store.ingest_sqlite import SqliteWriter
+
+__all__ = ["TicketWriter", "apply_tickets", "event_text", "writer_for"]
+
+_DATETIMES = frozenset(
+    {"created_at", "updated_at", "resolved_at", "first_response_at", "vendor_due_at"}
+)
+_AT = {name: COLUMNS.index(name) for name in COLUMNS}
+_COMPARED = itemgetter(*(_AT[name] for name in COMPARED))
+"""A row's compared values, as a tuple."""
+_PAIRS = tuple((name, _AT[name], 1 + k) for k, name in enumerate(COMPARED))
+"""Per compared column: its name, its place in a row, its place in a stored ``(id, *COMPARED)``."""
+_TRACKED_AT = tuple(pair for pair in _PAIRS if pair[0] in TRACKED_FIELDS)
+_RAW_JSON = json.JSONEncoder(default=str, ensure_ascii=False).encode
+"""``json.dumps(raw, default=str, ensure_ascii=False)`` without building an encoder per call."""
+
+
+class TicketWriter(ClockWriter, Protocol):
+    """How one backend reads and writes the ticket rows of a page (values in stored form)."""
+
+    def existing(self, vendor_id: int, external_ids: Sequence[str]) -> dict[str, tuple[Any, ...]]:
+        """``external_id -> (id, *COMPARED)`` of the stored tickets among these."""
+        ...
+
+    def insert_tickets(self, rows: Sequence[tuple[Any, ...]]) -> list[int]:
+        """Insert rows of :data:`COLUMNS` for tickets not stored yet; their ids, in order."""
+        ...
+
+    def update_tickets(
+        self, rows: Sequence[tuple[Any, ...]], ids: Sequence[int], moved: Sequence[frozenset[str]]
+    ) -> None:
+        """Rewrite stored tickets (all of :data:`COLUMNS` but ``first_seen_at``); ``moved``
+        names, per row, the compared columns whose value changed."""
+        ...
+
+    def touch_tickets(self, ids: Sequence[int], now: Any) -> None:
+        """Move ``last_seen_at`` of tickets seen again unchanged."""
+        ...
+
+    def insert_events(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Append events ``(ticket_id, field_name, old_value, new_value, vendor_time, seen_at)``."""
+        ...
+
+
+def writer_for(conn: Connection) -> TicketWriter:
+    """The writer of this connection's backend, inside its current transaction."""
+    if conn.dialect.name == "postgresql":
+        return PostgresWriter(conn)
+    return SqliteWriter(conn)
+
+
+def event_text(value: Any) -> str | None:
+    """An event's old or new value as text (datetimes in ISO 8601, booleans True/False)."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def _stored_value(writer: TicketWriter, name: str, value: Any) -> Any:
+    """A stored value back as the Python value the old ORM path saw (for event text)."""
+    if value is None:
+        return None
+    if name in _DATETIMES:
+        return writer.unstamp(value)
+    if name == "vendor_breached":
+        return bool(value)
+    return value
+
+
+def apply_tickets(
+    conn: Connection,
+    vendor_id: int,
+    vendor_name: str,
+    records: Sequence[TicketRecord],
+    now: datetime,
+    settings: SlaSettings,
+) -> tuple[int, int, int, set[int]]:
+    """Apply one page's tickets (duplicates collapsed, the last one wins).
+
+    Returns (added, updated, events, ids of the tickets inserted or rewritten).
+    """
+    page = list({r.external_id: r for r in records}.values())
+    if not page:
+        return 0, 0, 0, set()
+    writer = writer_for(conn)
+    stamp = writer.stamp
+    seen = stamp(now)
+    existing = writer.existing(vendor_id, [r.external_id for r in page])
+
+    new_rows: list[tuple[Any, ...]] = []
+    new_records: list[TicketRecord] = []
+    changed_rows: list[tuple[Any, ...]] = []
+    changed_ids: list[int] = []
+    changed_records: list[TicketRecord] = []
+    moved_columns: list[frozenset[str]] = []
+    seen_only: list[int] = []
+    # Events in page order; a new ticket's id is known once inserted, so its events hold the
+    # ticket's place among the new rows (a negative number) until then.
+    events: list[tuple[Any, ...]] = []
+    compared = _COMPARED
+    for record in page:
+        status = record.status._value_  # an enum's value, without the descriptor's cost
+        vendor_time = stamp(record.updated_at)
+        row = (
+            vendor_id,
+            record.external_id,
+            record.key,
+            record.title,
+            status,
+            record.raw_status,
+            record.priority._value_ if record.priority is not None else None,
+            record.raw_priority,
+            record.assignee,
+            record.group,
+            record.requester,
+            record.asset,
+            stamp(record.created_at),
+            vendor_time,
+            stamp(record.resolved_at),
+            stamp(record.first_response_at),
+            stamp(record.vendor_due_at),
+            record.vendor_breached,
+            record.url,
+            _RAW_JSON(record.raw) if record.raw else None,
+            seen,
+            seen,
+        )
+        old = existing.get(record.external_id)
+        if old is None:
+            events.append((-1 - len(new_rows), "created", None, status, vendor_time, seen))
+            new_rows.append(row)
+            new_records.append(record)
+            continue
+        tid = old[0]
+        if compared(row) == old[1:]:
+            seen_only.append(tid)
+            continue
+        moved = frozenset([name for name, at_row, at_old in _PAIRS if row[at_row] != old[at_old]])
+        events.extend(
+            (
+                tid,
+                name,
+                event_text(_stored_value(writer, name, old[at_old])),
+                event_text(_python_value(record, name)),
+                vendor_time,
+                seen,
+            )
+            for name, _at_row, at_old in _TRACKED_AT
+            if name in moved
+        )
+        changed_rows.append(row)
+        changed_ids.append(tid)
+        changed_records.append(record)
+        moved_columns.append(moved)
+
+    new_ids = writer.insert_tickets(new_rows) if new_rows else []
+    if changed_rows:
+        writer.update_tickets(changed_rows, changed_ids, moved_columns)
+    if seen_only:
+        writer.touch_tickets(seen_only, seen)
+    if events:
+        writer.insert_events(
+            [(new_ids[-1 - e[0]], *e[1:]) if e[0] < 0 else e for e in events] if new_ids else events
+        )
+    recompute(
+        writer,
+        [ClockInput.of(t, vendor_name, r) for t, r in zip(new_ids, new_records, strict=True)],
+        [
+            ClockInput.of(t, vendor_name, r)
+            for t, r in zip(changed_ids, changed_records, strict=True)
+        ],
+        now,
+        settings,
+    )
+    return len(new_rows), len(changed_rows), len(events), {*new_ids, *changed_ids}
+
+
+def _python_value(record: TicketRecord, name: str) -> Any:
+    """A tracked field's value as the record carries it (enums by value, group as group_name)."""
+    if name == "status":
+        return record.status.value
+    if name == "priority":
+        return record.priority.value if record.priority else None
+    if name == "group_name":
+        return record.group
+    return getattr(record, name)

@@ -1,0 +1,260 @@
+"""The contract clocks of the tickets a page inserted or rewrote, recomputed and stored.
+
+A clock is a pure function of the ticket, its status history, the policy and
+``now`` (:mod:`paneglass.sla`); this module feeds it and stores the result:
+
+* a ticket inserted by this page has one history entry, its ``created``
+  event, so its history is built in memory and nothing is read back;
+* a stored ticket's history is its ``created``/``status``/``raw_status``
+  events (this page's included), read in one query per page;
+* the history's first entry holds from the ticket's creation (a ticket first
+  seen already resolved is taken as open until its resolution time);
+* a breach time already stored is kept (latched once), whatever the new
+  computation says;
+* a stored clock is rewritten in place, not deleted and inserted again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any, NamedTuple, Protocol
+
+from connectors.records import TicketRecord
+from paneglass.sla import Policy, SlaSettings, StatusChange, ticket_clocks
+
+__all__ = [
+    "CLOCK_COLUMNS",
+    "ClockInput",
+    "ClockWriter",
+    "StoredClock",
+    "clock_rows",
+    "histories",
+    "recompute",
+]
+
+_DONE = ("resolved", "closed")
+_SECOND = timedelta(seconds=1)
+
+
+class ClockInput(NamedTuple):
+    """What a ticket's clocks depend on besides its history (stored values, as Python)."""
+
+    id: int
+    vendor: str
+    priority: str | None
+    group: str | None
+    created_at: datetime
+    first_response_at: datetime | None
+    resolved_at: datetime | None
+    raw_status: str
+    status: str
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, ticket_id: int, vendor: str, record: TicketRecord) -> ClockInput:
+        """The input for a ticket as this record leaves it."""
+        return cls(
+            ticket_id,
+            vendor,
+            record.priority._value_ if record.priority is not None else None,
+            record.group,
+            record.created_at,
+            record.first_response_at,
+            record.resolved_at,
+            record.raw_status,
+            record.status._value_,
+            record.updated_at,
+        )
+
+
+CLOCK_COLUMNS = (
+    "ticket_id",
+    "metric",
+    "cycle",
+    "policy",
+    "target_seconds",
+    "elapsed_seconds",
+    "paused",
+    "due_at",
+    "at_risk_at",
+    "state",
+    "breach_at",
+    "started_at",
+    "stopped_at",
+    "computed_at",
+)
+"""A clock row as :func:`clock_rows` builds it."""
+_DUE, _STATE = CLOCK_COLUMNS.index("due_at"), CLOCK_COLUMNS.index("state")
+
+
+class StoredClock(NamedTuple):
+    """What a page needs of a stored clock (values in stored form)."""
+
+    id: int
+    state: str
+    due_at: Any
+    breach_at: Any
+
+
+class ClockWriter(Protocol):
+    """How one backend reads histories and latched breaches, and stores clocks."""
+
+    def stamp(self, value: datetime | None) -> Any:
+        """A UTC datetime in this backend's stored form."""
+        ...
+
+    def unstamp(self, value: Any) -> datetime | None:
+        """A stored datetime back as an aware UTC datetime."""
+        ...
+
+    def status_events(
+        self, ticket_ids: Sequence[int]
+    ) -> Iterable[tuple[int, str, str | None, str | None, Any, Any]]:
+        """``(ticket_id, field_name, old_value, new_value, vendor_time, seen_at)`` of the
+        ``created``, ``status`` and ``raw_status`` events of these tickets, oldest first."""
+        ...
+
+    def stored_clocks(self, ticket_ids: Sequence[int]) -> dict[tuple[int, str, int], StoredClock]:
+        """The stored clocks of these tickets by ``(ticket_id, metric, cycle)``."""
+        ...
+
+    def write_clocks(
+        self,
+        inserted: Sequence[tuple[Any, ...]],
+        updated: Sequence[tuple[Any, ...]],
+        moved: Sequence[bool],
+        deleted: Sequence[int],
+    ) -> None:
+        """Delete the clocks with ids ``deleted``, rewrite ``updated`` rows (a clock's id, then
+        its row; ``moved``: its indexed ``state`` or ``due_at`` changed), insert ``inserted``.
+
+        A row is :data:`CLOCK_COLUMNS`.
+        """
+        ...
+
+
+def histories(writer: ClockWriter, ticket_ids: Sequence[int]) -> dict[int, list[StatusChange]]:
+    """Each ticket's status history (normalised and raw) from its stored events, oldest first."""
+    unstamp = writer.unstamp
+    rows = list(writer.status_events(ticket_ids))
+    first_raw: dict[int, str] = {}
+    for tid, name, old, _new, _at, _seen in rows:
+        if name == "raw_status":
+            first_raw.setdefault(tid, old or "")
+    found: dict[int, list[StatusChange]] = {tid: [] for tid in ticket_ids}
+    current: dict[int, tuple[str, str]] = {}
+    for tid, name, _old, new, at, seen in rows:
+        status, raw = current.get(tid, ("open", first_raw.get(tid, "")))
+        if name in ("created", "status"):
+            status = new or "open"
+        else:
+            raw = new or ""
+        current[tid] = (status, raw)
+        when = unstamp(at if at is not None else seen)
+        assert when is not None
+        found[tid].append(StatusChange(when, status, raw))
+    return found
+
+
+def _from_creation(ticket: ClockInput, history: list[StatusChange]) -> list[StatusChange]:
+    """The first-seen status holds from creation (first seen already done: open until then)."""
+    if not history:
+        return history
+    first = history[0]
+    first_raw = first.raw_status or ticket.raw_status
+    if first.status in _DONE:
+        done_at = max(ticket.resolved_at or first.at, ticket.created_at)
+        return [
+            StatusChange(ticket.created_at, "open", ""),
+            StatusChange(done_at, first.status, first_raw),
+            *history[1:],
+        ]
+    return [StatusChange(ticket.created_at, first.status, first_raw), *history[1:]]
+
+
+def clock_rows(
+    stamp: Callable[[datetime | None], Any],
+    tickets: Iterable[tuple[ClockInput, list[StatusChange]]],
+    latched: dict[tuple[int, str, int], Any],
+    now: datetime,
+    settings: SlaSettings,
+) -> list[tuple[Any, ...]]:
+    """The stored rows of these tickets' clocks, as of ``now`` (``stamp``: a datetime in
+    stored form)."""
+    computed = stamp(now)
+    policies: dict[tuple[str, str | None, str | None], Policy | None] = {}
+    rows = []
+    for ticket, history in tickets:
+        which = (ticket.vendor, ticket.priority, ticket.group)
+        if which not in policies:
+            policies[which] = settings.match(*which)
+        policy = policies[which]
+        if policy is None:
+            continue
+        for clock in ticket_clocks(
+            policy=policy,
+            created_at=ticket.created_at,
+            first_response_at=ticket.first_response_at,
+            resolved_at=ticket.resolved_at,
+            history=_from_creation(ticket, history),
+            now=now,
+        ):
+            metric = clock.metric._value_  # an enum's value, without the descriptor's cost
+            breach_at = latched.get((ticket.id, metric, clock.cycle)) if latched else None
+            rows.append(
+                (
+                    ticket.id,
+                    metric,
+                    clock.cycle,
+                    clock.policy,
+                    clock.target // _SECOND,  # whole seconds (never negative)
+                    clock.elapsed // _SECOND,
+                    clock.paused,
+                    stamp(clock.due_at),
+                    stamp(clock.at_risk_at),
+                    clock.state._value_,
+                    breach_at if breach_at is not None else stamp(clock.breach_at),
+                    stamp(clock.started_at),
+                    stamp(clock.stopped_at),
+                    computed,
+                )
+            )
+    return rows
+
+
+def recompute(
+    writer: ClockWriter,
+    fresh: Sequence[ClockInput],
+    known: Sequence[ClockInput],
+    now: datetime,
+    settings: SlaSettings,
+) -> None:
+    """Recompute and store the clocks of tickets just inserted (``fresh``: their one
+    ``created`` event is their history) and of stored tickets (``known``).
+
+    A stored clock that is computed again is rewritten in place (same row, no
+    new index entries where its state and due time stay), a new one inserted,
+    one no longer computed (the ticket lost its policy) deleted.
+    """
+    ids = [t.id for t in known]
+    past = histories(writer, ids) if known else {}
+    stored = writer.stored_clocks(ids) if known else {}
+    latched = {key: clock.breach_at for key, clock in stored.items() if clock.breach_at}
+    tickets = [(t, [StatusChange(t.updated_at, t.status, "")]) for t in fresh]
+    tickets += [(t, past[t.id]) for t in known]
+    rows = clock_rows(writer.stamp, tickets, latched, now, settings)
+    if not stored:
+        writer.write_clocks(rows, [], [], [])
+        return
+    inserted, updated, moved, kept = [], [], [], set()
+    for row in rows:
+        old = stored.get((row[0], row[1], row[2]))
+        if old is None:
+            inserted.append(row)
+            continue
+        kept.add(old.id)
+        updated.append((old.id, *row))
+        moved.append(old.state != row[_STATE] or old.due_at != row[_DUE])
+    deleted = [clock.id for clock in stored.values() if clock.id not in kept]
+    writer.write_clocks(inserted, updated, moved, deleted)
