@@ -203,8 +203,8 @@ class SlaList(ScrollView, can_focus=True):
     @staticmethod
     def _middle(row: SlaRow, word: str, room: int) -> str:
         """Key, priority, vendor, then the title (what a NOC reads first), then metric and
-        state word if there is still room; where no readable title fits, the vendor in full
-        with metric and word, as before titles were shown. Exactly ``room`` cells."""
+        state word if there is still room; narrower, key, priority and title alone; where
+        no readable title fits, the vendor with metric and word. Exactly ``room`` cells."""
         key = f"{fit(safe_line(row.key), 11)} {row.priority or '–':2} "
         vendor = safe_line(row.vendor)
         metric = "resp" if row.metric == "response" else "res"
@@ -218,6 +218,8 @@ class SlaList(ScrollView, can_focus=True):
                 tail = f" {metric:4}"
             title = fit(safe_line(row.title), left - len(tail))
             return fit(f"{key}{fit(vendor, short_vendor)} {title}{tail} ", room)
+        if room - len(key) - 1 >= _TITLE_AT_LEAST - 4:  # narrow: the title before the vendor
+            return fit(f"{key}{fit(safe_line(row.title), room - len(key) - 1)} ", room)
         vendor_width = min(max(len(vendor), 4), 14, max(room - len(key) - 5, 4))
         text = f"{key}{fit(vendor, vendor_width)} {metric:4}"
         if room >= len(text) + 10:

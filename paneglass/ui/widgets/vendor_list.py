@@ -37,7 +37,8 @@ _COMPONENT_WORD = {
 def render_vendors(vendors: list[VendorHealth], now: datetime, width: int) -> Content:
     """The pane's whole text; vendor strings enter only as plain text."""
     lines: list[Content] = []
-    name_width = min(max((len(v.name) for v in vendors), default=8), 16)
+    # A narrow pane shortens names before anything wraps (state, age and count stay whole).
+    name_width = min(max((len(v.name) for v in vendors), default=8), 16, max(width - 24, 6))
     detail_width = max(width - 4, 10)
     for vendor in vendors:
         state = freshness(vendor, now)
@@ -92,7 +93,7 @@ class VendorList(Static):
     """The Vendors pane body; re-rendered on change and as ages move."""
 
     DEFAULT_CSS = """
-    VendorList { height: auto; }
+    VendorList { height: auto; text-wrap: nowrap; text-overflow: ellipsis; }
     """
 
     def __init__(self, *, clock: Callable[[], datetime], id: str | None = None) -> None:
