@@ -175,7 +175,7 @@ def render_detail(ticket: TicketDetail, now: datetime, zone: tzinfo | None) -> C
         lines.append(
             Content.assemble(
                 f"  {name:<14}",
-                (f"{face.word:<9}", f"bold {face.colour}".strip()),
+                (f"{face.label:<11}", f"bold {face.colour}".strip()),
                 f" {used:4.0f}% of {target_h:g}h  {remaining}  ({clock.policy})",
             )
         )
