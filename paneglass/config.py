@@ -20,15 +20,25 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from connectors import VendorConfig, load_connector
 from connectors.errors import ConfigurationError
 from paneglass.errors import UserError
+from paneglass.notify.config import parse_notify
+from paneglass.notify.rules import NotifySettings
 from paneglass.sla import DEFAULT_SETTINGS, SlaSettings, parse_sla
 from paneglass.store import FilterError, SortKey, TicketQuery
 
-__all__ = ["Config", "DisplayConfig", "SavedView", "WallConfig", "load_config", "parse_config"]
+__all__ = [
+    "Config",
+    "DisplayConfig",
+    "SavedView",
+    "ScorecardConfig",
+    "WallConfig",
+    "load_config",
+    "parse_config",
+]
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _VENDOR_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
 _RESERVED = {"kind", "base_url", "poll_interval", "enabled", "stale_after"}
-_TOP_LEVEL = {"display", "vendors", "sla", "views", "keys", "wall"}
+_TOP_LEVEL = {"display", "vendors", "sla", "views", "keys", "wall", "notify", "scorecards"}
 _WALL_PANES = ("sla", "tickets", "vendors")
 _SORTS = {s.value for s in SortKey}
 
@@ -75,6 +85,20 @@ class WallConfig:
     theme: str = "colorblind"
     title: str = ""
     """Shown left in the wall's header, e.g. the NOC's name."""
+    bell: bool = False
+    """Ring (bell and desktop notifications) for new notifications; a wall never rings unless
+    this says so."""
+    toasts: bool = True
+    """Show a toast for each new notification (the counter is always there)."""
+
+
+@dataclass(frozen=True)
+class ScorecardConfig:
+    """``[scorecards]``: whose published incidents are whose (SLA credit evidence)."""
+
+    status_pages: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Ticketing vendor → the status-page vendors that publish its incidents. A status page
+    called ``NAME-status`` belongs to vendor ``NAME`` without being listed."""
 
 
 @dataclass(frozen=True)
@@ -90,6 +114,9 @@ class Config:
     """Binding id → keys, e.g. ``{"tickets.sort" = "o"}`` (see ``paneglass keys``)."""
     source: Path | None = None
     demo: bool = False
+    notify: NotifySettings = field(default_factory=NotifySettings)
+    """``[notify]``: rules, channels, SMTP relay."""
+    scorecards: ScorecardConfig = field(default_factory=ScorecardConfig)
 
     def vendor(self, name: str) -> VendorConfig:
         """The vendor section called ``name``."""
@@ -135,6 +162,14 @@ def parse_config(data: dict[str, Any], *, source: Path | None = None) -> Config:
     keys = data.get("keys", {})
     if not isinstance(keys, dict) or not all(isinstance(v, str) for v in keys.values()):
         raise UserError(f'{where}: [keys] maps binding ids to keys, e.g. "tickets.sort" = "o"')
+    notify = parse_notify(
+        _expand_all(data.get("notify"), f"{where}: [notify]"),
+        where,
+        default_zone=display.zone() or ZoneInfo("UTC"),
+        # A config without vendors only adds rules to the demo world: its names are not known.
+        known_vendor=(lambda name: name in names) if vendors else (lambda name: True),
+        policies=frozenset(p.name for p in sla.policies) if "sla" in data else None,
+    )
     return Config(
         display=display,
         vendors=vendors,
@@ -143,14 +178,38 @@ def parse_config(data: dict[str, Any], *, source: Path | None = None) -> Config:
         keys=dict(keys),
         wall=_wall(data.get("wall", {}), where),
         source=source,
+        notify=notify,
+        scorecards=_scorecards(data.get("scorecards", {}), where, names),
     )
+
+
+def _scorecards(section: Any, where: str, vendors: set[str]) -> ScorecardConfig:
+    label = f"{where}: [scorecards]"
+    if not isinstance(section, dict):
+        raise UserError(f"{label} must be a table")
+    unknown = set(section) - {"status_pages"}
+    if unknown:
+        raise UserError(f"{label} has unknown key(s) {', '.join(sorted(unknown))}")
+    pages = section.get("status_pages", {})
+    if not isinstance(pages, dict):
+        raise UserError(
+            f'{label}: status_pages maps vendors to pages, e.g. {{ hosting = "hosting-status" }}'
+        )
+    found: dict[str, tuple[str, ...]] = {}
+    for vendor, value in pages.items():
+        listed = tuple(str(v) for v in (value if isinstance(value, list) else [value]))
+        strangers = sorted({vendor, *listed} - vendors)
+        if strangers:
+            raise UserError(f"{label}: status_pages names unknown vendor(s) {', '.join(strangers)}")
+        found[vendor] = listed
+    return ScorecardConfig(found)
 
 
 def _wall(section: Any, where: str) -> WallConfig:
     label = f"{where}: [wall]"
     if not isinstance(section, dict):
         raise UserError(f"{label} must be a table")
-    unknown = set(section) - {"panes", "rotate", "quit_key", "theme", "title"}
+    unknown = set(section) - {"panes", "rotate", "quit_key", "theme", "title", "bell", "toasts"}
     if unknown:
         raise UserError(f"{label} has unknown key(s) {', '.join(sorted(unknown))}")
     panes = tuple(str(p) for p in section.get("panes", _WALL_PANES))
@@ -161,7 +220,12 @@ def _wall(section: Any, where: str) -> WallConfig:
     if isinstance(rotate, bool) or not isinstance(rotate, int | float) or rotate < 0:
         raise UserError(f"{label}: rotate is a number of seconds (0 = no rotation)")
     quit_key = section.get("quit_key")
+    for flag in ("bell", "toasts"):
+        if not isinstance(section.get(flag, False), bool):
+            raise UserError(f"{label}: {flag} is true or false")
     return WallConfig(
+        bell=bool(section.get("bell", False)),
+        toasts=bool(section.get("toasts", True)),
         panes=panes,
         rotate=float(rotate),
         quit_key=str(quit_key) if quit_key else None,
@@ -245,6 +309,15 @@ def _vendor(name: str, section: Any, where: str) -> VendorConfig:
     except ConfigurationError as exc:
         raise UserError(f"{where}: {exc}") from None
     return vendor
+
+
+def _expand_all(value: Any, label: str) -> Any:
+    """``${VAR}`` expanded in every string of a nested section (webhook URLs, passwords)."""
+    if isinstance(value, dict):
+        return {key: _expand_all(item, f"{label} {key}") for key, item in value.items()}
+    if isinstance(value, list):
+        return [_expand_all(item, label) for item in value]
+    return _expand(value, label)
 
 
 def _expand(value: Any, label: str) -> Any:

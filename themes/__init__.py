@@ -21,6 +21,7 @@ DEFAULT_THEME = "noc-dark"
 VARIABLE_DEFAULTS: dict[str, str] = {
     "sla-breached": "#ff5f5f",
     "sla-at-risk": "#ffaf00",
+    "sla-near-breach": "#ff8700",
     "sla-ok": "#5fd787",
     "priority-1": "#ff5f5f",
     "priority-2": "#ffaf00",
@@ -34,6 +35,13 @@ VARIABLE_DEFAULTS: dict[str, str] = {
     # The write-back states keep the green and red the outbox has always shown on noc-dark.
     "outbox-sent": "#98e024",
     "outbox-failed": "#f4005f",
+    "notify-unacked": "#ff8700",
+    # Scorecards: a figure better or worse than the previous period (glyphs ▲ ▼ carry it too).
+    "metric-better": "#5fd787",
+    "metric-worse": "#ff5f5f",
+    # Conversation entries: a reply the requester sees, a note only agents see.
+    "entry-public": "#5fafd7",
+    "entry-internal": "#d7af5f",
 }
 
 BUILTIN_THEMES: dict[str, Theme] = {
@@ -69,6 +77,8 @@ BUILTIN_THEMES: dict[str, Theme] = {
             variables={
                 "sla-breached": "#c00000",
                 "sla-at-risk": "#af5f00",
+                "sla-near-breach": "#d75f00",
+                "notify-unacked": "#d75f00",
                 "sla-ok": "#007f3f",
                 "priority-1": "#c00000",
                 "priority-2": "#af5f00",
@@ -81,6 +91,10 @@ BUILTIN_THEMES: dict[str, Theme] = {
                 "demo-banner": "#870087",
                 "outbox-sent": "#007f3f",
                 "outbox-failed": "#c00000",
+                "metric-better": "#007f3f",
+                "metric-worse": "#c00000",
+                "entry-public": "#005f87",
+                "entry-internal": "#875f00",
             },
         ),
         Theme(
@@ -99,6 +113,8 @@ BUILTIN_THEMES: dict[str, Theme] = {
             variables={
                 "sla-breached": "#ff0000",
                 "sla-at-risk": "#ffff00",
+                "sla-near-breach": "#ff8700",
+                "notify-unacked": "#ff8700",
                 "sla-ok": "#00ff00",
                 "priority-1": "#ff0000",
                 "priority-2": "#ffff00",
@@ -111,6 +127,10 @@ BUILTIN_THEMES: dict[str, Theme] = {
                 "demo-banner": "#ff00ff",
                 "outbox-sent": "#00ff00",
                 "outbox-failed": "#ff0000",
+                "metric-better": "#00ff00",
+                "metric-worse": "#ff0000",
+                "entry-public": "#00ffff",
+                "entry-internal": "#ffff00",
             },
         ),
         Theme(
@@ -130,6 +150,8 @@ BUILTIN_THEMES: dict[str, Theme] = {
             variables={
                 "sla-breached": "#d55e00",
                 "sla-at-risk": "#e69f00",
+                "sla-near-breach": "#cc79a7",
+                "notify-unacked": "#ff8700",
                 "sla-ok": "#56b4e9",
                 "priority-1": "#d55e00",
                 "priority-2": "#e69f00",
@@ -142,6 +164,10 @@ BUILTIN_THEMES: dict[str, Theme] = {
                 "demo-banner": "#cc79a7",
                 "outbox-sent": "#009e73",
                 "outbox-failed": "#d55e00",
+                "metric-better": "#56b4e9",
+                "metric-worse": "#d55e00",
+                "entry-public": "#56b4e9",
+                "entry-internal": "#e69f00",
             },
         ),
     )

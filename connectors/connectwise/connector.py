@@ -41,18 +41,26 @@ page comes back empty though the site says there is a next one (rows on
 boards the API member may not see still take their place in a page); the
 request is rebuilt on our own base URL, so credentials never follow a link.
 
-Conversations: the notes of every ticket on a page (``GET
-/service/tickets/{id}/notes?orderBy=id asc&pageSize=1000``) are read in
-parallel, at most ``concurrency`` at a time (:func:`connectors.fanout.fan_out`;
-ConnectWise has no bulk notes endpoint), and travel on that page. An
-incremental page asks only for notes changed in its window
+Conversations: ConnectWise has no bulk notes endpoint, so a ticket's notes
+(``GET /service/tickets/{id}/notes?orderBy=id asc&pageSize=1000``) cost one
+request each, read in parallel, at most ``concurrency`` at a time
+(:func:`connectors.fanout.fan_out`). The backfill reads tickets alone (one
+list request per ``page_size`` tickets), so the first sync brings the whole
+queue in seconds; the notes of what it read follow in the **history walk**
+(:meth:`Connector.history_pages`), which runs the backfill's query again by
+the same keyset (from the same start, so the same scope) and reads each
+page's notes, carrying the page's tickets again with their description: at
+most ``history_pages_per_poll`` pages a poll (default 5 of ``page_size`` 250:
+1,250 tickets), so 10,000 tickets' notes take 8 polls. The trade-off: the queue arrives first,
+histories follow. An incremental page reads the notes of the tickets it
+carries inline, only those changed in its window
 (``conditions=_info/lastUpdated >= [from]``). The first Discussion note is the
 ticket's description: known whenever all of a ticket's notes were read (the
-backfill, or a ticket created inside the window); when an older ticket's
+history walk, or a ticket created inside the window); when an older ticket's
 changed notes include a Discussion note, one more request
 (``conditions=detailDescriptionFlag = true&pageSize=1``) finds its first one.
 A ticket read in full without a Discussion note has ``""``; otherwise
-``description`` is ``None``: not re-read, not "empty". Ticket
+``description`` is ``None``: not read (yet), not "empty". Ticket
 documents (``/system/documents?recordType=Ticket&recordId=``) are not read:
 one more request per changed ticket, with no bulk path.
 
@@ -69,7 +77,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -104,7 +112,7 @@ from connectors.records import (
 )
 from connectors.sanitize import clean_text, one_line
 from connectors.settings import secret
-from connectors.sync import BACKFILL
+from connectors.sync import BACKFILL, HISTORY
 
 __all__ = ["ConnectWiseConnector", "RequestPacer"]
 
@@ -226,15 +234,36 @@ class ConnectWiseConnector(Connector):
         total = await self._count(base) if position is None else None
         after, page = _keyset(position)
         async for step in self._walk(base, after, page):
+            yield PollResult(  # tickets alone: their notes follow in the history walk
+                tickets=tuple(self._record(row, None) for row in step.rows),
+                cursor=_position(step),
+                requests=self._take_requests(),
+                progress=Progress(BACKFILL, 0, total) if total is not None else None,
+            )
+            total = None
+
+    async def history_pages(
+        self, position: Cursor | None, started: datetime
+    ) -> AsyncGenerator[PollResult, None]:
+        """The backfill's query again, by the same keyset; each page's notes read side by side.
+
+        Each page carries its tickets again with the description the notes give.
+        """
+        if not self.settings.read_notes:
+            return
+        cutoff = started - self.settings.backfill
+        base = self._scope(f"(closedFlag = false or lastUpdated >= [{_cw_time(cutoff)}])")
+        self._requests = 0
+        after, page = _keyset(position)  # no count: the backfill's told the size already
+        async for step in self._walk(base, after, page):
             tickets, entries = await self._page(step.rows, since=None)
             yield PollResult(
                 tickets=tickets,
                 entries=entries,
                 cursor=_position(step),
                 requests=self._take_requests(),
-                progress=Progress(BACKFILL, 0, total) if total is not None else None,
+                progress=Progress(HISTORY, len(step.rows), None),
             )
-            total = None
 
     async def incremental_pages(
         self, position: Cursor | None, start: datetime

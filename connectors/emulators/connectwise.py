@@ -382,6 +382,9 @@ class ConnectWiseEmulator(TicketEmulator):
         self._open_ids: list[int] = []
         self._by_updated: list[tuple[str, int]] = []
         self._indexed: dict[int, tuple[str, bool]] = {}
+        self.examined = 0
+        """Tickets tested against a query's conditions, plus rows served, so far: a page of
+        a cached query costs its own rows, a new query the candidates of its best index."""
         self._queries: OrderedDict[str, _Query] = OrderedDict()
         self._json: dict[int, bytes] = {}
         self._company = {
@@ -607,6 +610,7 @@ class ConnectWiseEmulator(TicketEmulator):
             for name, descending in reversed(order):
                 rows.sort(key=_order_key(name), reverse=descending)
             chosen = [r["id"] for r in rows[(page - 1) * size : page * size]]
+        self.examined += len(chosen)
         parts = [
             self._row_json(i)
             for i in chosen
@@ -668,6 +672,7 @@ class ConnectWiseEmulator(TicketEmulator):
         candidates = self._candidates(node)
         pool = self._sorted_ids if candidates is None else candidates
         tickets = self._tickets
+        self.examined += len(pool)
         return _Query(node.test, [i for i in pool if node.test(tickets[i])])
 
     def _candidates(self, node: _Node) -> list[int] | None:

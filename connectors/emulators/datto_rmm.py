@@ -29,8 +29,11 @@ What it follows, and how sure that is (``vendor-apis-2.md`` §2.1 tags):
   ``alertUid``, ``priority``, ``resolved``, ``muted``, ``ticketNumber``, ``timestamp`` in
   epoch ms, ``alertMonitorInfo``, ``alertContext`` with ``@class`` and ``samples``,
   ``alertSourceInfo``, ``autoresolveMins``), plus the spec's ``diagnostics`` when an
-  alert has any, ``responseActions`` when it has some, and ``resolvedBy``/``resolvedOn``
-  once resolved. ``resolvedOn`` and ``actionTime`` are sent as epoch ms like
+  alert has any (a world ticket's description; the captured component-script alert
+  carries none, so whether Datto sends it on list rows is **unconfirmed** — the
+  connector reads it only when present: title fallback, head of the description),
+  ``responseActions`` when it has some, and ``resolvedBy``/``resolvedOn`` once
+  resolved. ``resolvedOn`` and ``actionTime`` are sent as epoch ms like
   ``timestamp`` (**assumed**: no capture shows them; the spec says ``date-time``,
   which is already wrong for ``timestamp``). :meth:`DattoRmmEmulator.patch_alert`
   sets any wire value as given, so tests send the other encodings (epoch

@@ -508,6 +508,10 @@ class FreshserviceEmulator(TicketEmulator):
         self._path_faults: dict[str, deque[Reply]] = {}
         self.rows_served = 0
         """Ticket rows sent in list and filter answers (benchmarks and tests read it)."""
+        self.examined = 0
+        """Index entries and rows looked at so far: a page cut from an index costs its own
+        rows, a first ``updated_since`` its matches, a scan or a rebuild every ticket, a
+        change one entry per index (tests check this work, not the time)."""
         self.agent_id = self._agent_named(agent_name)
 
     def __enter__(self) -> FreshserviceEmulator:
@@ -722,6 +726,7 @@ class FreshserviceEmulator(TicketEmulator):
     def _reindex(self, ticket_id: int) -> None:
         """Move one ticket's index entries to its current row (O(log N) search each)."""
         old = self._indexed.pop(ticket_id, None)
+        self.examined += 1
         if old is not None:
             created, updated, status = old
             _remove(self._by_created, (created, ticket_id))
@@ -743,6 +748,7 @@ class FreshserviceEmulator(TicketEmulator):
         self._indexed[ticket_id] = (created, updated, status)
 
     def _rebuild_indexes(self) -> None:
+        self.examined += len(self._tickets)
         self._since_cache.clear()
         self._indexed = {
             ticket_id: (row["created_at"], row["updated_at"], row["status"])
@@ -768,6 +774,7 @@ class FreshserviceEmulator(TicketEmulator):
             self._since_cache.move_to_end(since)
             return cached
         start = bisect.bisect_left(self._by_updated, (since, -1))
+        self.examined += len(self._by_updated) - start
         matches = sorted((self._indexed[i][0], i) for _u, i in self._by_updated[start:])
         self._since_cache[since] = matches
         if len(self._since_cache) > SINCE_CACHE:
@@ -892,6 +899,7 @@ class FreshserviceEmulator(TicketEmulator):
             positions = range(count - 1 - start, max(count - 1 - start - per_page, -1), -1)
         tickets = [self._ticket_view(at(p), embeds) for p in positions]
         self.rows_served += len(tickets)
+        self.examined += len(tickets)
         headers = self._next_link(request, TICKETS_PATH, page, per_page, count)
         return Reply(200, {"tickets": tickets}, headers=headers)
 
@@ -905,6 +913,7 @@ class FreshserviceEmulator(TicketEmulator):
         embeds: set[str],
     ) -> Reply:
         """The test mode: cut the page from every row, then drop deleted/spam ones (O(N))."""
+        self.examined += len(self._tickets)
         if since is not None:
             floor = _ceil_stamp(since)
             rows = [r for r in self._tickets.values() if r["updated_at"] >= floor]
@@ -970,9 +979,11 @@ class FreshserviceEmulator(TicketEmulator):
             if stop > start:
                 ranges.append((index, start, stop))
         if not rest:
+            self.examined += skip + take  # the merge walks to the page, no further
             total = sum(stop - start for _index, start, stop in ranges)
             merged = heapq.merge(*(_backwards(i, a, b) for i, a, b in ranges), reverse=True)
             return list(itertools.islice(merged, skip, skip + take)), total
+        self.examined += sum(stop - start for _index, start, stop in ranges)
         found = sorted(
             (
                 key

@@ -11,8 +11,12 @@ how sure that is:
 * **Key case** — the spec names properties in PascalCase; two clients used on
   live tenants read camelCase (``result.accessToken``, ``ticketNumber``,
   ``createdOn``: ASP.NET Core's default), so answers here are camelCase
-  (*from client code, not a capture*). Request bodies and forms are read
-  case-insensitively, as ASP.NET binds them.
+  (*from client code, not a capture*), with ASP.NET's rule for a leading
+  acronym (``SLAId`` → ``slaId``; no client read an ``SLA…`` field, so that
+  spelling is **assumed**). Request bodies and forms are read
+  case-insensitively, as ASP.NET binds them. With no real capture, the capture
+  comparison checks a list row's keys against the spec's ``TicketListDto``
+  (``tests/connectors/specs/``) instead.
 * **Sign-in** ``POST /v2/security/authenticate`` — form fields ``UserName``,
   ``Password``, ``Tenant``, ``GrantType`` [spec; the page names the same inputs],
   accepted url-encoded (what live clients send) or as ``multipart/form-data``
@@ -162,11 +166,11 @@ LIST_FIELDS = (
     "workTypeName",
     "ticketRecurringMasterId",
     "recurring",
-    "sLAStatusEventId",
+    "slaStatusEventId",
     "sourceId",
-    "sLAId",
-    "sLAObjectiveId",
-    "sLAName",
+    "slaId",
+    "slaObjectiveId",
+    "slaName",
     "isScheduled",
     "hardwareAssetId",
     "hasMetSLA",
@@ -174,7 +178,7 @@ LIST_FIELDS = (
     "actualFirstResponseMinutes",
     "actualResolutionMinutes",
     "isSLAPaused",
-    "sLAStatusEnum",
+    "slaStatusEnum",
     "openDate",
     "dueDate",
     "completedDate",
@@ -184,8 +188,8 @@ LIST_FIELDS = (
     "resolutionActualTime",
     "firstResponseTargetTime",
     "firstResponseActualTime",
-    "sLALastPausedTime",
-    "sLALastResumedTime",
+    "slaLastPausedTime",
+    "slaLastResumedTime",
     "lastStatusUpdate",
     "lastPriorityUpdate",
     "lastQueueUpdate",
@@ -193,7 +197,11 @@ LIST_FIELDS = (
     "customFields",
     "hardwareAssetName",
 )
-"""Every ``TicketListDto`` property, camelCased as ASP.NET does (``SLAId`` → ``sLAId``)."""
+"""Every ``TicketListDto`` property, camelCased as ASP.NET does: Newtonsoft's and
+System.Text.Json's ``ToCamelCase`` lower a leading run of capitals up to the last one before a
+lower-case letter (``SLAId`` → ``slaId``, ``SLALastPausedTime`` → ``slaLastPausedTime``,
+``IsSLAPaused`` → ``isSLAPaused``). Compared with the spec's property list by
+``tests/connectors/test_emulators_match_captures.py``."""
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 JWT_HEADER = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9"
 

@@ -234,6 +234,9 @@ class OpsgenieEmulator(TicketEmulator):
         self.unprocessed_lookups = unprocessed_lookups
         """How many status lookups of each write answer 404 ("not processed yet") first."""
         self._tiny_ids = itertools.count(first_tiny_id)
+        self.examined = 0
+        """Alerts looked at to answer lists so far: a bisected page costs its own rows, a
+        filtered query every alert (tests check this work, not the time)."""
         self._alerts: dict[str, _Alert] = {}
         self._ids_by_ref: dict[str, str] = {}
         self._by_alias: dict[str, list[str]] = {}
@@ -820,6 +823,7 @@ class OpsgenieEmulator(TicketEmulator):
                     at = bisect.bisect_left(keys, (value + (op == "<="),))
                     hi = min(hi, at)
             return keys, lo, max(lo, hi)
+        self.examined += len(self._alerts)
         rows = [row for row in self._alerts.values() if _matches(row, terms)]
         found = sorted((_sort_value(row, sort), row.tiny, row.id) for row in rows)
         return found, 0, len(found)
@@ -849,6 +853,7 @@ class OpsgenieEmulator(TicketEmulator):
         else:
             start = lo + offset
             picked = [keys[i][2] for i in range(start, min(start + count, hi))]
+        self.examined += len(picked)
         link = _link_maker(limit, sort, order, request.param("query") or "")
         paging: dict[str, str] = {}
         after = offset + (len(picked) if self.page_cap is not None else limit)

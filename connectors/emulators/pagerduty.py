@@ -209,6 +209,9 @@ class PagerDutyEmulator(TicketEmulator):
         """Requests allowed in any rolling minute (429 beyond), e.g. PagerDuty's own
         ``RATE_LIMIT``; ``None`` (the default, so benches and the demo measure paneglass,
         not the budget): never refused, the headers showing a full budget of 960."""
+        self.examined = 0
+        """Incidents and log entries looked at to answer lists so far: a page found by
+        bisection costs its own rows, a scan every incident (tests check the work, not time)."""
         self._incidents: dict[str, _Incident] = {}
         self._by_ref: dict[str, str] = {}
         self._by_key: dict[str, list[str]] = {}
@@ -709,13 +712,15 @@ class PagerDutyEmulator(TicketEmulator):
             lo = 0 if since is None else bisect.bisect_left(rows, (since,))
             hi = len(rows) if until is None else bisect.bisect_left(rows, (until,))
             return self._slice_incidents(request, rows, lo, hi)
+        candidates = (
+            [self._incidents[i] for i in self._by_key.get(key, [])]
+            if key is not None
+            else list(self._incidents.values())
+        )
+        self.examined += len(candidates)
         found = [
             r
-            for r in (
-                (self._incidents[i] for i in self._by_key.get(key, []))
-                if key is not None
-                else self._incidents.values()
-            )
+            for r in candidates
             if r.status in statuses
             and (since is None or r.created >= since)
             and (until is None or r.created < until)
@@ -733,6 +738,7 @@ class PagerDutyEmulator(TicketEmulator):
             return limits
         limit, offset = limits
         page = keys[lo + offset : min(lo + offset + limit, hi)]
+        self.examined += len(page)
         return Reply(
             200,
             {
@@ -757,11 +763,13 @@ class PagerDutyEmulator(TicketEmulator):
         limit, offset = limits
         if request.param("is_overview") == "true":  # a filter: this one scans the window
             seqs = [seq for _, seq in reversed(times[lo:hi]) if self._log[seq].type in _OVERVIEW]
+            self.examined += hi - lo
             total, page = len(seqs), seqs[offset : offset + limit]
         else:
             total = hi - lo
             top = hi - 1 - offset
             page = [times[i][1] for i in range(top, max(top - limit, lo - 1), -1)]
+            self.examined += len(page)
         embed = "incidents" in request.query.get("include[]", [])
         return Reply(
             200,

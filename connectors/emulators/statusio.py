@@ -14,6 +14,11 @@ the same name in several groups are one component with several containers.
 Status codes: operational ``100``, maintenance ``200`` [D]; degraded ``300``,
 partial ``400``, major ``500`` [C: clients agree; not in the docs, U].
 
+There is no real capture of this answer: no Status.io ``/1.0/status/{page_id}``
+body has been found (the vendor-captures ``SOURCES.md`` lists it as not saved),
+so the capture comparison exempts this emulator; every key here comes from the
+documentation [D] or is assumed [U].
+
 Assumed, not confirmed [U]: the incident and maintenance objects (Status.io's
 examples show the lists empty): ``_id``, ``name``, ``datetime_open``,
 ``status``/``status_code``, ``messages`` (``details``, ``datetime``,

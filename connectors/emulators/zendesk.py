@@ -287,6 +287,10 @@ class ZendeskEmulator(TicketEmulator):
         self._user_by_name: dict[str, int] = {}
         self._groups: dict[int, dict[str, Any]] = {}
         self._group_by_name: dict[str, int] = {}
+        self.examined = 0
+        """Index entries and tickets looked at to answer lists, searches and counts so far:
+        an indexed page costs its own rows, a snapshot its candidates (tests check this
+        work, not the time)."""
         self._export_index: list[tuple[int, int]] = []
         """``(generated_timestamp, id)`` of every ticket, sorted: the cursor export's order."""
         self._unsolved_index: list[tuple[int, int]] = []
@@ -580,6 +584,7 @@ class ZendeskEmulator(TicketEmulator):
         index = self._export_index
         at = bisect_right(index, position)
         page = index[at : at + per_page]
+        self.examined += len(page)
         after = page[-1] if page else position
         self._served_stamp = max(self._served_stamp, after[0])
         after_cursor = encode_cursor(*after)
@@ -696,6 +701,7 @@ class ZendeskEmulator(TicketEmulator):
             while at < len(index) and len(page) < size:
                 neg_created, tid = index[at]
                 at += 1
+                self.examined += 1
                 if -neg_created < query.created[0]:
                     at = len(index)
                     break
@@ -717,6 +723,7 @@ class ZendeskEmulator(TicketEmulator):
             offset = 0
         else:
             ids, offset = snapshot[1], int(state.get("o", 0))
+        self.examined += len(ids[offset : offset + size])
         page = [tid for tid in ids[offset : offset + size] if self._visible(tid)]
         moved = {**state, "s": session, "o": offset + size, "more": offset + size < len(ids)}
         return page, moved
@@ -751,12 +758,14 @@ class ZendeskEmulator(TicketEmulator):
         """Every ticket the query matches (for counts and snapshots)."""
         if self._live(query):
             low = bisect_left(self._unsolved_index, (-int(min(query.created[1], 2**62)), -1))
+            self.examined += len(self._unsolved_index) - low
             return [tid for neg, tid in self._unsolved_index[low:] if -neg >= query.created[0]]
         if query.statuses <= SOLVED and query.updated[0] > -math.inf:
             low = bisect_left(self._solved_index, (int(query.updated[0]), -1))
-            candidates: Iterable[int] = (tid for _, tid in self._solved_index[low:])
+            candidates: list[int] = [tid for _, tid in self._solved_index[low:]]
         else:
             candidates = list(self._tickets)
+        self.examined += len(candidates)
         return [tid for tid in candidates if query.matches(self._tickets[tid], *self._times[tid])]
 
     def _list_comments(self, request: Request, ticket_id: int) -> Reply:

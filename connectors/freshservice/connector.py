@@ -44,15 +44,32 @@ creation order only appends (a ticket moved to trash mid-pass is the
 exception), so pages do not shift under us.
 
 **Conversations** — Freshservice has no bulk or account-wide listing, so
-``GET /api/v2/tickets/{id}/conversations?page=N&per_page=100`` is fanned out
-(``concurrency`` at a time, paced by ``X-RateLimit-Remaining``, short 429s
-waited out) for the tickets of each page whose ``updated_at`` moved: every
-ticket in the backfill; in a pass, those not already read at the same
-``updated_at`` (the overlap's few, remembered in the cursor). A pass's page
-carries only entries created or edited since its ``updated_since``. Cost per
-1,000 tickets: about 1,000 conversation requests (one per ticket, plus one per
-further hundred conversations) and 10-20 list or filter pages; in credits, 3
-per list page (two embeds), 1 per filter page and per conversation request.
+``GET /api/v2/tickets/{id}/conversations?page=N&per_page=100`` costs a request
+per ticket, fanned out (``concurrency`` at a time, paced by
+``X-RateLimit-Remaining``, short 429s waited out). The backfill reads tickets
+alone (list and filter pages, plus one look-up per person), so the first sync
+brings the whole queue in seconds; the conversations of what it read follow in
+the **history walk** (:meth:`Connector.history_pages`): the backfill's two parts
+again, from the same start (the sweep's counting steps, which hold no ticket,
+are not pages of the walk), each page's conversations read side by side and
+its tickets carried again (a filter row's first response comes from them). At
+most ``history_pages_per_poll`` pages a poll (default 5 of up to 100; the
+sweep's windows of old open tickets are often smaller): 10,000 tickets take at
+least 20 polls. The trade-off: the queue arrives first, histories
+follow. In a pass, the conversations of the tickets whose ``updated_at``
+moved are read inline: those not already read at the same ``updated_at`` (the
+overlap's few, remembered in the cursor), keeping entries created or edited
+since its ``updated_since``. Cost per 1,000 tickets: 10-20 list or filter
+pages in the backfill; about 1,000 conversation requests (one per ticket, plus
+one per further hundred conversations) and the same 10-20 pages again in the
+walk; in credits, 3 per list page (two embeds), 1 per filter page and per
+conversation request.
+
+**Names** — the requester comes from the ``requester`` embed (filter rows have
+none: ``GET /requesters/{id}``, else ``/agents/{id}``); the assigned agent
+(``responder_id``; the list has no agent embed) from ``GET /agents/{id}``. Each
+person is looked up once and remembered for the connector's life, so names cost
+a request per person, not per ticket.
 
 Writes live in :mod:`connectors.freshservice.actions`; settings in
 :mod:`connectors.freshservice.settings`.
@@ -92,7 +109,7 @@ from connectors.overrides import Overrides
 from connectors.records import ConversationEntry, Cursor, PollResult, Progress, TicketRecord
 from connectors.sanitize import clean_text, one_line
 from connectors.settings import ConnectorSettings, secret
-from connectors.sync import BACKFILL
+from connectors.sync import BACKFILL, HISTORY
 from connectors.timestamps import parse_iso
 
 __all__ = ["FreshserviceConnector"]
@@ -183,6 +200,9 @@ class FreshserviceConnector(Connector):
         self._pages_this_poll = 0
         self._people: OrderedDict[int, str | None] = OrderedDict()
         """Requester names looked up for filter rows (bounded: :data:`PEOPLE_LIMIT`)."""
+        self._agents: OrderedDict[int, str | None] = OrderedDict()
+        """Agent names by id, looked up once each (bounded: :data:`PEOPLE_LIMIT`)."""
+        self._phase = BACKFILL
 
     @classmethod
     def parse_settings(cls, config: VendorConfig) -> FreshserviceSettings:
@@ -204,42 +224,70 @@ class FreshserviceConnector(Connector):
     def backfill_pages(
         self, position: Cursor | None, started: datetime
     ) -> AsyncIterator[PollResult]:
-        """Old open tickets (the filter sweep), then everything of ``backfill_days``.
+        """Old open tickets (the filter sweep), then everything of ``backfill_days``: tickets
+        alone (their conversations follow in :meth:`history_pages`).
 
         The next page is read while the collector commits this one (:func:`_ahead`).
         """
-        return _ahead(self._backfill(position, started))
+        return _ahead(self._backfill(position, started, history=False))
 
-    async def _backfill(
+    def history_pages(
         self, position: Cursor | None, started: datetime
     ) -> AsyncGenerator[PollResult, None]:
+        """The backfill's two parts again, from the same start; each page's conversations
+        read side by side, its tickets carried again (a filter row's first response comes
+        from its conversations).
+
+        Not read ahead: the walk stops after ``history_pages_per_poll`` pages, and a page
+        read ahead then would be thrown away and read again by the next poll."""
+        if not self.settings.conversations:
+            return _nothing()
+        return self._backfill(position, started, history=True)
+
+    async def _backfill(
+        self, position: Cursor | None, started: datetime, *, history: bool
+    ) -> AsyncGenerator[PollResult, None]:
         self._pages_this_poll = 0
+        self._phase = HISTORY if history else BACKFILL
         saved = position if isinstance(position, dict) else {}
         part = saved.get("part")
         if part == "done":
             return
         since = started - self.settings.backfill
+        carried = 0  # requests of the history walk's empty pages, reported on the next one
         if part != "recent":
             sweep = OpenSweep.load(saved.get("sweep"))
-            async for page in self._open_pages(sweep, format_timestamp(since)):
-                yield page
+            async for page in self._open_pages(sweep, format_timestamp(since), history):
+                if history and not page.tickets and not _sweep_ended(page):
+                    # The sweep's counting steps hold no ticket: in the walk they would
+                    # spend pages of history_pages_per_poll on nothing.
+                    carried += page.requests
+                    self._guard()
+                    continue
+                yield replace(page, requests=page.requests + carried)
+                carried = 0
                 self._guard()
         first = saved.get("page") if part == "recent" else 1
         first = first if isinstance(first, int) and first > 0 else 1
-        async for page in self._recent_pages(since, first):
-            yield page
+        async for page in self._recent_pages(since, first, history):
+            yield replace(page, requests=page.requests + carried)
+            carried = 0
             self._guard()
 
     def _guard(self) -> None:
         """Stop a backfill poll at ``max_pages`` (returning would end the backfill for good)."""
         if self._count_page():
             raise ConnectorError(
-                f"Freshservice backfill paused after {self.settings.max_pages} pages "
+                f"Freshservice {self._phase} paused after {self.settings.max_pages} pages "
                 "(max_pages); the next poll resumes where this one stopped"
             )
 
-    async def _open_pages(self, sweep: OpenSweep, recent: str) -> AsyncIterator[PollResult]:
-        """The open sweep's pages; rows updated since ``recent`` are left to part 2."""
+    async def _open_pages(
+        self, sweep: OpenSweep, recent: str, history: bool
+    ) -> AsyncIterator[PollResult]:
+        """The open sweep's pages; rows updated since ``recent`` are left to part 2.
+
+        In the history walk each page's conversations are read too."""
         asked = self.settings.page_size
         per_page = asked
         requests = 0
@@ -272,21 +320,31 @@ class FreshserviceConnector(Connector):
             if sweep.done:
                 position = {"part": "recent", "page": 1}
             old = [r for r in rows if not _updated_since(r, recent)]
-            page = await self._page(old, fetch=old, entries_since=None)
+            page = await self._page(old, fetch=old if history else (), entries_since=None)
+            progress = (
+                Progress(HISTORY, len(page.tickets), None)
+                if history
+                else Progress(BACKFILL, 0, sweep.total)
+            )
             yield replace(
-                page,
-                cursor=position,
-                requests=page.requests + requests,
-                progress=Progress(BACKFILL, 0, sweep.total),
+                page, cursor=position, requests=page.requests + requests, progress=progress
             )
             requests = 0
 
-    async def _recent_pages(self, since: datetime, first: int) -> AsyncIterator[PollResult]:
-        """Every ticket updated since ``since``, with the requester and stats embeds."""
+    async def _recent_pages(
+        self, since: datetime, first: int, history: bool
+    ) -> AsyncIterator[PollResult]:
+        """Every ticket updated since ``since``, with the requester and stats embeds (and, in
+        the history walk, their conversations)."""
         async for rows, following, _vendor_now in self._list(since, first):
-            page = await self._page(rows, fetch=rows, entries_since=None)
+            page = await self._page(rows, fetch=rows if history else (), entries_since=None)
             position = {"part": "recent", "page": following} if following else None
-            yield replace(page, cursor=position or {"part": "done"}, requests=page.requests + 1)
+            yield replace(
+                page,
+                cursor=position or {"part": "done"},
+                requests=page.requests + 1,
+                progress=Progress(HISTORY, len(page.tickets), None) if history else None,
+            )
 
     # -- incremental -----------------------------------------------------------------
 
@@ -367,6 +425,8 @@ class FreshserviceConnector(Connector):
             ticket_to_record(row, base_url=self.base_url, overrides=self.overrides) for row in rows
         ]
         records, requests = await self._name_requesters(rows, records)
+        records, looked_up = await self._name_responders(rows, records)
+        requests += looked_up
         if not self.settings.conversations or not fetch:
             return PollResult(tickets=tuple(records), requests=requests)
         wanted = {id(row) for row in fetch}
@@ -421,6 +481,49 @@ class FreshserviceConnector(Connector):
             name = self._people.get(person) if _is_int(person) else None
             named.append(replace(record, requester=name) if name else record)
         return named, requests
+
+    async def _name_responders(
+        self, rows: Sequence[Any], records: list[TicketRecord]
+    ) -> tuple[list[TicketRecord], int]:
+        """Name each row's assigned agent (``responder_id``: the list has no agent embed): one
+        ``GET /agents/{id}`` per agent not yet known, remembered for the connector's life, so
+        a backfill costs a request per agent, not per ticket."""
+        wanted = sorted(
+            {
+                r["responder_id"]
+                for r in rows
+                if isinstance(r, Mapping)
+                and _is_int(r.get("responder_id"))
+                and r["responder_id"] not in self._agents
+            }
+        )
+        requests = 0
+        if wanted:
+            for agent_id, name in await fan_out(wanted, self._agent, self.limiter):
+                self._agents[agent_id] = name
+                self._agents.move_to_end(agent_id)
+                while len(self._agents) > PEOPLE_LIMIT:
+                    self._agents.popitem(last=False)
+                requests += 1
+        named = []
+        for row, record in zip(rows, records, strict=True):
+            agent = row.get("responder_id") if isinstance(row, Mapping) else None
+            name = self._agents.get(agent) if _is_int(agent) else None
+            named.append(replace(record, assignee=name) if name else record)
+        return named, requests
+
+    async def _agent(self, agent_id: int) -> tuple[int, str | None]:
+        """An agent's name; ``None`` when gone (the ticket keeps ``agent <id>``)."""
+        try:
+            response = await send(
+                self.client, "GET", f"{AGENTS_PATH}/{agent_id}", budget=self.budget
+            )
+        except ConnectorError as exc:
+            if exc.http_status in (403, 404):  # gone, or this key may not read agents
+                return agent_id, None
+            raise
+        body = decode_json(response)
+        return agent_id, _person_name(body.get("agent") if isinstance(body, Mapping) else None)
 
     async def _person(self, person_id: int) -> tuple[int, str | None, int]:
         """A requester's name (or an agent's: agents can raise tickets too); ``None`` if gone."""
@@ -522,7 +625,17 @@ class FreshserviceConnector(Connector):
         return await actions.perform(self, action)
 
 
-async def _ahead(pages: AsyncGenerator[PollResult, None]) -> AsyncIterator[PollResult]:
+def _sweep_ended(page: PollResult) -> bool:
+    """The open sweep's last page (its cursor moves on to part 2)."""
+    return isinstance(page.cursor, dict) and page.cursor.get("part") != "open"
+
+
+async def _nothing() -> AsyncGenerator[PollResult, None]:
+    return
+    yield  # an async generator that yields nothing
+
+
+async def _ahead(pages: AsyncGenerator[PollResult, None]) -> AsyncGenerator[PollResult, None]:
     """``pages``, one page read ahead: while the consumer commits a page, the next one
     (its list request and its conversations) is already on the wire.
 

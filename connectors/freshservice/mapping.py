@@ -16,7 +16,9 @@ path ``/a/tickets/{id}`` on the configured host (the legacy
 
 Names: the list endpoint carries only ids. The requester's name comes from the
 documented ``include=requester`` embed; agents and groups have no embed on the
-list, so they show as ``agent <id>`` / ``group <id>`` rather than a guessed name.
+list, so the mapping gives ``agent <id>`` / ``group <id>`` rather than a guessed
+name, and the connector replaces the agent's with the name it looks up once per
+agent (``GET /agents/{id}``).
 
 SLA: ``due_by`` (resolution due) becomes ``vendor_due_at``; ``is_escalated``
 (Freshservice's own "resolution SLA violated" flag) becomes ``vendor_breached``.

@@ -37,7 +37,16 @@ neither), ``GET /v2/alerts/{id}/notes`` and ``GET /v2/alerts/{id}/logs``
 (``order=desc``, paged by their opaque ``offset``; in the incremental phase read
 only back to the position). Attachments (``/attachments``) are not read: the
 list does not say which alerts have any, so it would be a fourth request per
-alert for a rare file.
+alert for a rare file. The backfill makes none of them: it maps the list items
+(``asset`` from ``source``, no description yet), one list request per 100
+alerts, so the first sync brings the whole queue in seconds. The **history
+walk** (:meth:`Connector.history_pages`) runs the backfill's two stages again
+(from the same start) and reads each page's alerts whole with their notes and
+log, carrying the alerts again with ``entity`` and ``description``: at most
+``history_pages_per_poll`` pages a poll (default 5 of 100 alerts, about 1,500
+requests), so 10,000 alerts take 20 polls. The trade-off: the queue arrives
+first, histories follow. Incremental pages still read the alerts that changed
+in full, inline.
 
 Opsgenie reports no remaining budget, only ``X-RateLimit-State`` (``OK`` or
 ``THROTTLED``) and ``X-RateLimit-Period-In-Sec``; :class:`ThrottleBudget` turns
@@ -48,7 +57,7 @@ period as its Retry-After. Write-back is in :mod:`connectors.opsgenie.actions`.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -67,7 +76,7 @@ from connectors.opsgenie.mapping import alert_to_record, log_to_entry, note_to_e
 from connectors.opsgenie.settings import OpsgenieSettings
 from connectors.records import ConversationEntry, Cursor, PollResult, Progress, TicketRecord
 from connectors.settings import ConnectorSettings, secret
-from connectors.sync import BACKFILL
+from connectors.sync import BACKFILL, HISTORY
 from connectors.timestamps import parse_iso
 
 __all__ = ["OpsgenieConnector", "ThrottleBudget"]
@@ -243,7 +252,45 @@ class OpsgenieConnector(Connector):
     async def backfill_pages(
         self, position: Cursor | None, started: datetime
     ) -> AsyncIterator[PollResult]:
-        """Open alerts of any age (keyset on createdAt), then recently changed closed ones."""
+        """Open alerts of any age (keyset on createdAt), then recently changed closed ones:
+        the list items alone (the whole alert, notes and log follow in the history walk)."""
+        before = self.requests
+        async for walk, alerts in self._alert_pages(position, started, "backfill"):
+            await self._learn_teams(alerts)
+            yield PollResult(
+                tickets=tuple(self._record(alert) for alert in alerts),
+                cursor=walk.dump(),
+                requests=self.requests - before,
+                progress=Progress(BACKFILL, 0, walk.total),
+            )
+            before = self.requests
+
+    async def history_pages(
+        self, position: Cursor | None, started: datetime
+    ) -> AsyncGenerator[PollResult, None]:
+        """The backfill's queries again; each page's alerts read whole, with notes and log.
+
+        A page carries its alerts again as the whole-alert read maps them (``entity``
+        and ``description``, which list items lack).
+        """
+        if not (self.settings.details or self.settings.conversations):
+            return
+        before = self.requests
+        async for walk, alerts in self._alert_pages(position, started, "history walk"):
+            tickets, entries = await self._page(alerts, None)
+            yield PollResult(
+                tickets=tickets,
+                entries=tuple(entries),
+                cursor=walk.dump(),
+                requests=self.requests - before,
+                progress=Progress(HISTORY, len(alerts), walk.total),
+            )
+            before = self.requests
+
+    async def _alert_pages(
+        self, position: Cursor | None, started: datetime, phase: str
+    ) -> AsyncIterator[tuple[_Walk, list[Mapping[str, Any]]]]:
+        """The backfill's two stages from ``position``: each page's alerts and the walk after."""
         walk = _Walk.load(position)
         cutoff = started - self.settings.backfill
         pages = 0
@@ -251,22 +298,14 @@ class OpsgenieConnector(Connector):
             pages += 1
             if pages > self.settings.max_pages:
                 raise ConnectorError(
-                    f"Opsgenie backfill stopped after max_pages={self.settings.max_pages} "
+                    f"Opsgenie {phase} stopped after max_pages={self.settings.max_pages} "
                     "pages; the next poll resumes it"
                 )
-            before = self.requests
             if walk.stage == OPEN:
                 walk, alerts = await self._open_page(walk)
             else:
                 walk, alerts = await self._closed_page(walk, cutoff)
-            tickets, entries = await self._page(alerts, None)
-            yield PollResult(
-                tickets=tickets,
-                entries=tuple(entries),
-                cursor=walk.dump(),
-                requests=self.requests - before,
-                progress=Progress(BACKFILL, 0, walk.total),
-            )
+            yield walk, alerts
 
     async def _open_page(self, walk: _Walk) -> tuple[_Walk, list[Mapping[str, Any]]]:
         if walk.open_total is None and walk.created_from is None and walk.offset == 0:

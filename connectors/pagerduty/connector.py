@@ -44,19 +44,31 @@ incident, so the changed incidents arrive in bulk, with no request of their
 own (a bare reference is fetched). Every kind of log entry marks its incident
 changed (``is_overview=true`` would leave out assignments and notes).
 
-**Conversations**: in the backfill, per incident, ``GET /incidents/{id}/log_entries``
-(system entries) and, only when the log shows a note, ``GET /incidents/{id}/notes``
-(internal entries), fanned out ``concurrency`` at a time. In the incremental
-phase the log page itself is the system history, and notes are read only for
-incidents whose entries on the page include a note, keeping those written
-since the window's start. PagerDuty keeps no attachments on incidents.
+**History** (the sync's third phase, :meth:`Connector.history_pages`): the
+backfill reads incidents only, about one list request per 100 incidents, so
+the first sync brings the whole queue in seconds; their histories follow.
+The walk runs the backfill's list queries again by the same keyset (from the
+same start, so the same windows) and, per page, reads each incident's
+``GET /incidents/{id}/log_entries`` (system entries) and, only when that log
+shows a note, ``GET /incidents/{id}/notes`` (internal entries), fanned out
+``concurrency`` at a time: about 1,000 to 1,300 requests per 1,000 incidents.
+At most ``history_pages_per_poll`` pages (default 5, so 500 incidents) a poll,
+after the incremental pages: 10,000 incidents take 20 polls. The trade-off:
+the queue arrives first, histories follow. An incident that left both stages'
+scope meanwhile (an old open one resolved) is not walked; its changes come
+through the log feed anyway.
+
+In the incremental phase the log page itself is the system history, and notes
+are read only for incidents whose entries on the page include a note, keeping
+those written since the window's start. PagerDuty keeps no attachments on
+incidents.
 
 Write-back is in :mod:`connectors.pagerduty.actions`.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
@@ -80,7 +92,7 @@ from connectors.pagerduty.mapping import (
 from connectors.pagerduty.settings import PagerDutySettings
 from connectors.records import ConversationEntry, Cursor, PollResult, Progress, TicketRecord
 from connectors.settings import ConnectorSettings, secret
-from connectors.sync import BACKFILL
+from connectors.sync import BACKFILL, HISTORY
 from connectors.timestamps import parse_iso
 
 __all__ = ["PagerDutyConnector"]
@@ -224,7 +236,43 @@ class PagerDutyConnector(Connector):
     async def backfill_pages(
         self, position: Cursor | None, started: datetime
     ) -> AsyncIterator[PollResult]:
-        """Open incidents of any age, then resolved ones created within ``backfill_days``."""
+        """Open incidents of any age, then resolved ones created within ``backfill_days``.
+
+        Incidents only (one list request per page): their histories follow in
+        :meth:`history_pages`.
+        """
+        before = self.requests
+        async for walk, kept in self._incident_pages(position, started, "backfill"):
+            yield PollResult(
+                tickets=tuple(record for _, record in kept),
+                cursor=walk.dump(),
+                requests=self.requests - before,
+                progress=Progress(BACKFILL, 0, walk.total),
+            )
+            before = self.requests
+
+    async def history_pages(
+        self, position: Cursor | None, started: datetime
+    ) -> AsyncGenerator[PollResult, None]:
+        """The backfill's list queries again; each page's incidents' log and notes, fanned out."""
+        if not self.settings.conversations:
+            return
+        before = self.requests
+        async for walk, kept in self._incident_pages(position, started, "history walk"):
+            entries = await self._histories([row for row, _ in kept])
+            yield PollResult(
+                entries=tuple(entries),
+                cursor=walk.dump(),
+                requests=self.requests - before,
+                progress=Progress(HISTORY, len(kept), walk.total),
+            )
+            before = self.requests
+
+    async def _incident_pages(
+        self, position: Cursor | None, started: datetime, phase: str
+    ) -> AsyncIterator[tuple[_Walk, list[tuple[Mapping[str, Any], TicketRecord]]]]:
+        """The backfill's keyset walk: each page's new incidents (raw and mapped), and the
+        walk's position after it. The history walk runs it again from its own position."""
         walk = _Walk.load(position)
         size = self.settings.page_size
         pages = 0
@@ -237,10 +285,9 @@ class PagerDutyConnector(Connector):
             pages += 1
             if pages > self.settings.max_pages:
                 raise ConnectorError(
-                    f"PagerDuty backfill stopped after max_pages={self.settings.max_pages} "
+                    f"PagerDuty {phase} stopped after max_pages={self.settings.max_pages} "
                     "pages; the next poll resumes it"
                 )
-            before = self.requests
             counted = walk.open_total if walk.stage == OPEN else walk.resolved_total
             first = walk.offset == 0 and walk.after is None and counted is None
             statuses = OPEN_STATUSES if walk.stage == OPEN else ("resolved",)
@@ -273,9 +320,8 @@ class PagerDutyConnector(Connector):
                 for key, row, record in keyed
                 if walk.after is None or key > walk.after
             ]
-            fresh = [row for row, _ in kept]
             if body.get("more") is True:
-                if fresh:
+                if kept:
                     last = max(key for key, _, _ in keyed)
                     since = last[0] - MARGIN
                     walk = replace(
@@ -290,15 +336,7 @@ class PagerDutyConnector(Connector):
                 walk = walk.next_stage()
             else:  # this window is read: the next one starts where it ended
                 walk = replace(walk, since=until - MARGIN, offset=0)
-            tickets = tuple(record for _, record in kept)
-            entries = await self._histories(fresh) if self.settings.conversations else []
-            yield PollResult(
-                tickets=tickets,
-                entries=tuple(entries),
-                cursor=walk.dump(),
-                requests=self.requests - before,
-                progress=Progress(BACKFILL, 0, walk.total),
-            )
+            yield walk, kept
 
     async def _histories(self, incidents: Sequence[Mapping[str, Any]]) -> list[ConversationEntry]:
         """Each incident's system log and (when it has any) notes, fanned out."""

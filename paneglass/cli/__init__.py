@@ -3,7 +3,8 @@
 Command and option names are a contract with users' scripts (DESIGN, "Modes
 and commands"). Errors a user can cause print one line and exit 2. Each
 command family has its own module: ``console`` (console, demo, wall, serve),
-``collect``, ``check``, ``export``, ``keys``; the grammar is in ``options``.
+``collect``, ``check``, ``export``, ``restore`` (``import``), ``report``,
+``keys``; the grammar is in ``options``.
 """
 
 from __future__ import annotations
@@ -54,6 +55,14 @@ def _dispatch(args: argparse.Namespace) -> int:
         from paneglass.cli.export import run_export
 
         return run_export(args)
+    if command == "report":
+        from paneglass.cli.report import run_report
+
+        return run_report(args)
+    if command == "import":
+        from paneglass.cli.restore import run_import
+
+        return run_import(args)
     if command == "screenshots":
         from paneglass.ui.screenshots import write_screenshots
 

@@ -19,9 +19,15 @@ __all__ = ["check"]
 
 
 def check(args: argparse.Namespace) -> int:
-    """Validate the config and the database, then ask every vendor whether it accepts us."""
+    """Validate the config and the database, then ask every vendor whether it accepts us.
+
+    With ``--rules``: show what every notification rule would do instead, with the dry
+    run of each escalation action (nothing is sent, no vendor is asked).
+    """
     config = config_from(args, required=True)
     assert config is not None
+    if getattr(args, "rules", False):
+        return _check_rules(config)
     print(f"config {config.source}: ok, {len(config.vendors)} vendor(s)")
     database_ok = _check_database(args.db or default_database_url())
     vendors_code = asyncio.run(_check_vendors(config))
@@ -64,6 +70,21 @@ def _check_database(url: str) -> bool:
     finally:
         store.close()
     return True
+
+
+def _check_rules(config: Config) -> int:
+    from paneglass.collect.notifier import plan_action
+    from paneglass.notify.plan import describe_rules
+    from paneglass.notify.rules import EscalationAction, Rule
+
+    def plan(rule: Rule, spec: EscalationAction, vendor: VendorConfig) -> tuple[str, str | None]:
+        planned = plan_action(rule, spec, vendor, "TICKET_ID", "TICKET_KEY")
+        return planned.dry_run, planned.refused
+
+    print(f"config {config.source}: ok, {len(config.notify.rules)} notification rule(s)")
+    for line in describe_rules(config.notify, list(config.vendors), plan):
+        print(line)
+    return 0
 
 
 async def _check_vendors(config: Config) -> int:

@@ -57,7 +57,7 @@ def _log_to(path: Path | None) -> None:
 
 
 async def _collect_once(store: Store, config: Config, progress: SyncProgress) -> int:
-    collector = Collector(store, config.vendors, on_progress=progress)
+    collector = Collector(store, config.vendors, on_progress=progress, notify=config.notify)
     try:
         outcomes = await collector.poll_all_once()
     finally:
@@ -72,7 +72,7 @@ async def _collect_once(store: Store, config: Config, progress: SyncProgress) ->
 
 
 async def _collect_forever(store: Store, config: Config, progress: SyncProgress) -> None:
-    collector = Collector(store, config.vendors, on_progress=progress)
+    collector = Collector(store, config.vendors, on_progress=progress, notify=config.notify)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

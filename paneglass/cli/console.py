@@ -9,14 +9,17 @@ import shlex
 import sys
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from paneglass.cli.options import config_from
+from paneglass.config import Config
 from paneglass.errors import UserError
 from paneglass.paths import default_database_url
 
 if TYPE_CHECKING:
     from paneglass.config import Config
+    from paneglass.store import Store
     from paneglass.ui.app import ConsoleBase
 
 __all__ = ["console_app", "run_console", "serve", "served_command"]
@@ -40,7 +43,8 @@ def console_app(
 
     ``--config`` and ``--db`` choose the data, ``--theme`` the colours,
     ``--read-only`` drops write-back, ``--view-only`` only follows another
-    collector. ``paneglass demo`` takes display, keys and views from a
+    collector, ``--at`` shows a past instant. ``paneglass demo`` takes display,
+    keys, views, wall and notification rules from a
     ``--config`` it is given, never its vendors.
     """
     from paneglass.store import Store
@@ -65,11 +69,19 @@ def console_app(
         store = Store(db_url, sla=config.sla)
         try:
             # A demo always runs its own world; otherwise --view-only only ever follows.
-            collect = session is not None or not args.view_only
+            collect = session is not None or not getattr(args, "view_only", False)
+            at = _instant(getattr(args, "at", None), config, store)
+            collect = collect and at is None  # a past instant: nothing to collect
             app: ConsoleBase = (
-                WallApp(store, config, rotate=getattr(args, "rotate", None), collect=collect)
+                WallApp(store, config, rotate=getattr(args, "rotate", None), collect=collect, at=at)
                 if wall
-                else PaneglassApp(store, config, collect=collect, read_only=args.read_only)
+                else PaneglassApp(
+                    store,
+                    config,
+                    collect=collect,
+                    read_only=getattr(args, "read_only", False),
+                    at=at,
+                )
             )
             yield app
         finally:
@@ -80,10 +92,18 @@ def console_app(
 
 
 def _demo_config(demo: Config, given: Config | None) -> Config:
-    """The demo world's vendors, with the operator's own display, keys and views (if given)."""
+    """The demo world's vendors, with the operator's own display, keys, views, wall and
+    notification rules (if given; the demo's own rules when the file has none)."""
     if given is None:
         return demo
-    return replace(demo, display=given.display, keys=given.keys, views=given.views)
+    return replace(
+        demo,
+        display=given.display,
+        keys=given.keys,
+        views=given.views,
+        wall=given.wall,
+        notify=given.notify if given.notify.rules else demo.notify,
+    )
 
 
 def served_command(args: argparse.Namespace) -> list[str]:
@@ -116,3 +136,15 @@ def serve(args: argparse.Namespace) -> int:
     command = shlex.join(served_command(args))
     Server(command, host=args.host, port=args.port, title="paneglass").serve()
     return 0
+
+
+def _instant(text: str | None, config: Config, store: Store) -> datetime | None:
+    """``--at WHEN`` as an instant the store keeps history for (one clear error otherwise)."""
+    if text is None:
+        return None
+    from paneglass.metrics.instants import parse_instant
+
+    now = datetime.now(UTC)
+    at = parse_instant(text, config.display.zone() or now.astimezone().tzinfo or UTC, now)
+    store.as_of(at)  # refuses an instant before the history began
+    return at

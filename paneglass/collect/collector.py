@@ -35,9 +35,12 @@ from connectors.errors import ConnectorError, RateLimited
 from connectors.records import Progress
 from paneglass.collect.backoff import VendorGate
 from paneglass.collect.liveness import owner_name, process_gone
+from paneglass.collect.notifier import Notifier
 from paneglass.collect.outbox_sender import OutboxSender, SendReport
 from paneglass.errors import UserError
+from paneglass.notify.rules import NotifySettings
 from paneglass.store import ChangeSet, PollRunInfo, Store
+from paneglass.writeback.mirror import ReplyMirror
 
 __all__ = ["Collector", "PollOutcome"]
 
@@ -50,6 +53,8 @@ LEASE_STALE = 20.0
 """A collector lease not renewed for this long belongs to a dead process."""
 STALL_SECONDS = 300.0
 """A poll with no new page for this long is stuck, and cancelled (see the module docstring)."""
+NOTIFY_SECONDS = 1.0
+"""How often the notifier sweeps for transitions and runs its timers."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +83,8 @@ class Collector:
         on_progress: Callable[[str, Progress], None] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         stall_seconds: float = STALL_SECONDS,
+        notify: NotifySettings | None = None,
+        actions_allowed: bool = True,
     ) -> None:
         self.store = store
         self.vendors = [v for v in vendors if v.enabled]
@@ -96,6 +103,15 @@ class Collector:
         """PostgreSQL: per-vendor advisory locks, so collectors can fail over for each other."""
         self._scheduler: AsyncIOScheduler | None = None
         store.sync_vendors(vendors)
+        self.notifier = Notifier(
+            store,
+            notify or NotifySettings(),
+            self._write,
+            clock,
+            vendors=self.vendors,
+            actions_allowed=actions_allowed,
+        )
+        """Records transitions once and fires the rules' channels."""
         self.sender = OutboxSender(
             store,
             self._write,
@@ -106,8 +122,11 @@ class Collector:
                 vendor in self.gates and self.gates[vendor].allows(time.monotonic())
             ),
             on_sent=self._after_action,
+            deliver=self.notifier.deliver,
         )
-        """Sends the write-back actions operators queue in the store."""
+        """Sends the write-back actions operators queue in the store, and notifications."""
+        self.mirror = ReplyMirror(store, self.vendors, clock)
+        """Queues replies written at a vendor for the tickets linked to theirs, once."""
 
     def _connector_or_none(self, name: str) -> Connector | None:
         if not any(v.name == name for v in self.vendors):
@@ -124,11 +143,29 @@ class Collector:
             job.modify(next_run_time=self.clock() + timedelta(milliseconds=300))
 
     async def send_actions(self) -> SendReport:
-        """Send every due outbox action once (the scheduler runs this every second)."""
+        """Send every due outbox action once (the scheduler runs this every second).
+
+        Replies that arrived on mirrored tickets are queued for the linked
+        tickets first, so their copies leave in the same pass.
+        """
+        await self._write(self.mirror.settle_pending)
         report = await self.sender.send_due()
         if (report.sent or report.failed or report.settled) and self.on_change is not None:
             self.on_change(ChangeSet(vendor="", events=report.sent + report.failed))
         return report
+
+    async def notify(self) -> int:
+        """One notifier pass (the scheduler runs this every second)."""
+        try:
+            changed = await self.notifier.run()
+        except Exception:  # a notification bug must not stop collecting
+            log.exception("notifier pass failed")
+            return 0
+        if changed and self.on_change is not None:
+            self.on_change(ChangeSet(vendor="", events=changed))
+        if changed:
+            self.send_soon()
+        return changed
 
     def send_soon(self) -> None:
         """Look at the outbox now rather than within the second (an operator just acted)."""
@@ -215,7 +252,7 @@ class Collector:
                 change = await self._write(self.store.apply, name, page, None, self.clock())
                 totals.add(page.requests, change, records=_records(page), tickets=len(page.tickets))
                 if self.on_change is not None and (
-                    change.added or change.updated or change.status_changed
+                    change.added or change.updated or change.status_changed or change.entries
                 ):
                     self.on_change(change)
                 if self.on_progress is not None and page.progress is not None:
@@ -235,9 +272,12 @@ class Collector:
             job.modify(next_run_time=self.clock() + timedelta(seconds=delay))
 
     async def poll_all_once(self) -> list[PollOutcome]:
-        """Send queued actions, then poll every enabled vendor once (``collect --once``)."""
+        """Send queued actions, poll every enabled vendor once, notify (``collect --once``)."""
         await self.send_actions()
-        return list(await asyncio.gather(*(self.poll_once(v.name) for v in self.vendors)))
+        outcomes = list(await asyncio.gather(*(self.poll_once(v.name) for v in self.vendors)))
+        await self.notify()
+        await self.send_actions()
+        return outcomes
 
     async def _tick_clocks(self) -> None:
         """Every few seconds: move clocks whose time has come, and renew the collector lease."""
@@ -302,6 +342,15 @@ class Collector:
             id="outbox",
             max_instances=1,
             coalesce=True,
+        )
+        scheduler.add_job(
+            self.notify,
+            "interval",
+            seconds=NOTIFY_SECONDS,
+            id="notify",
+            max_instances=1,
+            coalesce=True,
+            next_run_time=now + timedelta(milliseconds=500),
         )
         scheduler.start()
         self._scheduler = scheduler

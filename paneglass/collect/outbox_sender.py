@@ -7,6 +7,11 @@ cannot double the action: an idempotent change (status, assignee,
 acknowledge, resolve), a request the vendor refused with 429 (not applied), or
 a create the vendor can de-duplicate by correlation. Everything else that
 fails waits for the operator's retry or cancel, with the vendor's reason.
+
+Notification deliveries (webhook, e-mail, command) ride the same rows, claims
+and settling: they carry an idempotency key on every attempt, so they are
+always safe to send again, and are retried with backoff until the receiver
+answers or refuses for good.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from connectors import Connector
 from connectors.actions import Action, ActionKind, ActionResult
 from connectors.errors import ConnectorError, RateLimited, TransientError
 from paneglass.collect.liveness import process_gone
+from paneglass.notify.delivery import Delivery, DeliveryError, PermanentError
 from paneglass.store import OutboxItem, Store
 
 __all__ = ["MAX_ATTEMPTS", "OutboxSender", "SendReport"]
@@ -59,6 +65,7 @@ class OutboxSender:
         *,
         may_send: Callable[[str], bool] = lambda vendor: True,
         on_sent: Callable[[str, RateLimited | None], None] = lambda vendor, limited: None,
+        deliver: Callable[[OutboxItem], Awaitable[str]] | None = None,
     ) -> None:
         self.store = store
         self.write = write
@@ -69,9 +76,13 @@ class OutboxSender:
         """False while a vendor's gate is shut (Retry-After, open circuit): the action waits."""
         self.on_sent = on_sent
         """Told after a sent action (the collector polls the vendor soon) or a 429 (it waits)."""
+        self.deliver = deliver
+        """Sends a notification delivery through its channel (the collector's notifier)."""
 
     def safe_to_resend(self, vendor: str, payload: str) -> bool:
         """Would sending this stored action a second time leave the vendor as sending it once?"""
+        if Delivery.is_delivery(payload):
+            return True  # the idempotency key goes with every attempt
         try:
             action = Action.from_json(payload)
         except (ValueError, TypeError, KeyError):
@@ -93,6 +104,16 @@ class OutboxSender:
         )
         sent = failed = deferred = 0
         for item in await self.write(self.store.due_actions, self.clock()):
+            if item.channel is not None:
+                if self.deliver is None:
+                    continue  # this collector has no notifier: another one delivers it
+                if not await self.write(self.store.claim_action, item.id, self.clock(), self.owner):
+                    continue
+                if await self._deliver(item):
+                    sent += 1
+                else:
+                    failed += 1
+                continue
             if not self.may_send(item.vendor):
                 deferred += 1
                 continue
@@ -103,6 +124,30 @@ class OutboxSender:
             else:
                 failed += 1
         return SendReport(sent, failed, deferred, settled)
+
+    async def _deliver(self, item: OutboxItem) -> bool:
+        """One notification delivery; retried with backoff unless the receiver refused."""
+        assert self.deliver is not None
+        try:
+            answer = await self.deliver(item)
+        except PermanentError as exc:
+            await self._fail(item, str(exc), None, None)
+            return False
+        except DeliveryError as exc:
+            attempt = item.attempts + 1
+            retry_at = None
+            if attempt < MAX_ATTEMPTS:
+                wait = min(BACKOFF_BASE * 2 ** (attempt - 1), BACKOFF_CAP)
+                retry_at = self.clock() + timedelta(seconds=wait)
+            await self._fail(item, str(exc), None, retry_at)
+            return False
+        except Exception as exc:  # a channel bug must not stop the outbox
+            log.exception("delivery %s failed unexpectedly", item.id)
+            await self._fail(item, f"internal error: {type(exc).__name__}", None, None)
+            return False
+        await self.write(self.store.action_sent, item.id, self.clock(), answer, None, None)
+        log.info("delivery %s %s: %s", item.id, item.channel, answer)
+        return True
 
     async def _send(self, item: OutboxItem) -> bool:
         connector = self.connector_for(item.vendor)

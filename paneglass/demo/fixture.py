@@ -11,19 +11,22 @@ from datetime import datetime, timedelta
 
 from connectors import VendorConfig
 from connectors.records import (
+    AttachmentRecord,
     ComponentRecord,
     ComponentState,
+    ConversationEntry,
     IncidentRecord,
     PollResult,
     Priority,
     StatusSnapshot,
     TicketRecord,
     TicketStatus,
+    Visibility,
 )
 from paneglass.demo.world import ASSETS, PEOPLE, ROLES
-from paneglass.store import Actor, NewAction, PollRunInfo, Store
+from paneglass.store import Actor, NewAction, NewNotification, NewSend, PollRunInfo, Store
 
-__all__ = ["FIXTURE_NOW", "FIXTURE_VENDORS", "seed_store"]
+__all__ = ["FIXTURE_NOW", "FIXTURE_VENDORS", "seed_store", "story_entries"]
 
 FIXTURE_NOW = datetime.fromisoformat("2026-11-22T14:02:37+00:00")
 FIXTURE_VENDORS = (
@@ -123,6 +126,11 @@ def seed_store(store: Store, now: datetime = FIXTURE_NOW, *, seed: int = 7) -> N
                     requester="Maria Jensen",
                     asset="PRN-3F-EAST",
                     assignee="Kim Lee",
+                    description=(
+                        "Maria Jensen (Finance, 3rd floor) cannot print to PRN-3F-EAST. The "
+                        "printer's display shows 49.4C02. Two colleagues on the floor report "
+                        "the same since this morning."
+                    ),
                 )
             )
         else:
@@ -139,6 +147,10 @@ def seed_store(store: Store, now: datetime = FIXTURE_NOW, *, seed: int = 7) -> N
                     requester="Maria Jensen",
                     asset="VM-PRT-SRV02",
                     assignee="Raj Mehta",
+                    description=(
+                        "Handed over from desktop #48299: the print spooler on VM-PRT-SRV02 "
+                        "stops while processing jobs for PRN-3F-EAST (49.4C02)."
+                    ),
                 )
             )
             tickets.append(
@@ -156,7 +168,10 @@ def seed_store(store: Store, now: datetime = FIXTURE_NOW, *, seed: int = 7) -> N
             )
         finished = now - (timedelta(minutes=4) if vendor == "desktop" else timedelta(seconds=1))
         run = PollRunInfo(finished - timedelta(seconds=1), finished, True, requests=2)
-        store.apply(vendor, PollResult(tickets=tuple(tickets), cursor={"fixture": True}), run, now)
+        page = PollResult(
+            tickets=tuple(tickets), entries=story_entries(vendor, now), cursor={"fixture": True}
+        )
+        store.apply(vendor, page, run, now)
     snapshot = StatusSnapshot(
         indicator="minor",
         description="Partially Degraded Service",
@@ -204,6 +219,66 @@ def seed_store(store: Store, now: datetime = FIXTURE_NOW, *, seed: int = 7) -> N
         now,
     )
     seed_story(store, now)
+    seed_notifications(store, now)
+
+
+def seed_notifications(store: Store, now: datetime) -> None:
+    """What the rules fired in the last hour: a P1 climbing to breach, a degraded vendor."""
+    found = store.find_tickets("INC0012298", 1)
+    if not found:
+        return
+    ticket_id = found[0][0]
+    climb = (
+        (42, "sla-at-risk", "is at risk of its"),
+        (21, "sla-near-breach", "is near breach of its"),
+    )
+    items = [
+        NewNotification(
+            subject=f"ticket:{ticket_id}",
+            clock="resolution",
+            event=event,
+            occurred_at=now - timedelta(minutes=minutes),
+            ticket_id=ticket_id,
+            vendor="hosting",
+            ticket_key="INC0012298",
+            priority="P1",
+            group_name="Managed Hosting L2",
+            policy="P1 default",
+            title="GP app server slow at month end",
+            detail=f"resolution clock {verb} 4h target (P1 default)",
+        )
+        for minutes, event, verb in climb
+    ]
+    items.append(
+        NewNotification(
+            subject="vendor:hosting-status",
+            clock="component:c2",
+            event="vendor-degraded",
+            occurred_at=now - timedelta(minutes=40),
+            vendor="hosting-status",
+            title="Storage degraded performance",
+            detail="Partially Degraded Service",
+        )
+    )
+    for item in items:
+        at = item.occurred_at + timedelta(seconds=1)
+        store.record_notifications([item], at)
+        pending = store.pending_notifications()[-1]
+        rule = "P1 SLA" if item.event.startswith("sla") else "Vendors"
+        send = NewSend(
+            dedupe=f"first:{pending.id}:{rule}",
+            rule=rule,
+            kind="first",
+            notification_id=pending.id,
+            local="toast bell",
+            remote="",
+            summary=item.title,
+        )
+        store.dispatch_notification(pending.id, [rule], [send], at)
+    degraded = next(n for n in store.notification_rows() if n.event == "vendor-degraded")
+    store.acknowledge(
+        Actor("maria", "/dev/pts/2"), now - timedelta(minutes=35), notification_id=degraded.id
+    )
 
 
 def seed_story(store: Store, now: datetime) -> None:
@@ -264,3 +339,99 @@ def seed_story(store: Store, now: datetime) -> None:
         else:
             reason = "HTTP 422: Record validation errors: Assignee: is not an agent"
             store.action_failed(outbox_id, sent_at, reason, code, None)
+
+
+_PRINTER_LOG = "\n".join(
+    f"2026-11-22 {hour:02d}:{minute:02d}  49.4C02  job {job} from VM-PRT-SRV02 aborted (PCL6)"
+    for hour, minute, job in (
+        (9, 2, 4410), (9, 14, 4418), (9, 31, 4425), (9, 47, 4431), (10, 5, 4440),
+        (10, 22, 4452), (10, 40, 4459), (11, 3, 4471), (11, 26, 4480), (11, 58, 4492),
+        (12, 31, 4503), (12, 55, 4511),
+    )
+)  # fmt: skip
+
+
+def story_entries(vendor: str, now: datetime) -> tuple[ConversationEntry, ...]:
+    """What the vendors' people wrote on the printer story's tickets (the fixture's replies)."""
+
+    def said(
+        minutes_ago: float, ident: str, ticket: str, who: str | None, body: str, **more: object
+    ) -> ConversationEntry:
+        visibility = more.pop("visibility", Visibility.PUBLIC)
+        return ConversationEntry(
+            ticket_external_id=ticket,
+            external_id=ident,
+            created_at=now - timedelta(minutes=minutes_ago),
+            visibility=visibility,  # type: ignore[arg-type]
+            body=body,
+            author=who,
+            **more,  # type: ignore[arg-type]
+        )
+
+    if vendor == "desktop":
+        return (
+            said(
+                51, "c1", "desktop-99", "Maria Jensen",
+                "Hi, the printer on the 3rd floor (PRN-3F-EAST) shows error 49.4C02 and nothing "
+                "prints. It started this morning. Photo of the display attached.\n\nThanks,\nMaria",
+                attachments=(
+                    AttachmentRecord(
+                        "f1", "PRN-3F-EAST-display.jpg", 212_482, "image/jpeg",
+                        "https://acme.example/desktop/attachments/f1",
+                    ),
+                ),
+            ),
+            said(
+                49, "c2", "desktop-99", "Kim Lee",
+                "Known pattern: 49.4C02 is a corrupt print job on the M607 fleet. Print-fleet "
+                "pushed firmware 4.2 on Friday. Handing the spooler side to hosting.",
+                visibility=Visibility.INTERNAL,
+            ),
+            said(
+                44, "c3", "desktop-99", "Kim Lee",
+                f"Printer event log (last 12 events):\n{_PRINTER_LOG}",
+                visibility=Visibility.INTERNAL,
+            ),
+            said(
+                30, "c4", "desktop-99", "Kim Lee",
+                "We are on it: our print team and the hosting provider are looking at the print "
+                "server. We will update you within the hour.",
+            ),
+            said(
+                18, "c5", "desktop-99", "Maria Jensen",
+                "Thanks. Jobs from Excel fail too; Word prints one page, then stops.\n\n"
+                "On Sun, 22 Nov 2026 at 13:32, Kim Lee <kim.lee@desk.example> wrote:\n"
+                "> We are on it: our print team and the hosting provider are looking at the\n"
+                "> print server. We will update you within the hour.",
+            ),
+        )  # fmt: skip
+    if vendor == "hosting":
+        return (
+            said(
+                40, "j1", "hosting-99", "Raj Mehta",
+                "Spooler on VM-PRT-SRV02 crashed 14 times since 09:00. Faulting module: PCL6 "
+                "driver hpcpcl6.dll 7.1.0. Collecting a dump.",
+                visibility=Visibility.INTERNAL,
+            ),
+            said(
+                35, "a1", "hosting-99", "Raj Mehta", "Attachment added: spoolsv-0922.dmp",
+                visibility=Visibility.SYSTEM,
+                attachments=(
+                    AttachmentRecord(
+                        "a1", "spoolsv-0922.dmp", 48_211_968, "application/octet-stream",
+                        "https://acme.example/hosting/attachments/a1",
+                    ),
+                ),
+            ),
+            said(
+                11.9, "j2", "hosting-99", "svc_paneglass",
+                "[from desktop #48299] Maria confirms jobs stop at the spooler",
+                visibility=Visibility.INTERNAL,
+            ),
+            said(
+                8, "j3", "hosting-99", "Raj Mehta",
+                "We rolled the PCL6 driver back to 7.0.4 on VM-PRT-SRV02 at 13:54 and restarted "
+                "the spooler. Please ask the user to print a test page.",
+            ),
+        )  # fmt: skip
+    return ()

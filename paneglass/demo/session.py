@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 import tempfile
+import threading
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from connectors import VendorConfig
@@ -12,6 +15,7 @@ from connectors.emulators import emulator_for
 from connectors.emulators.base import Emulator, TicketEmulator
 from connectors.emulators.statuspage import StatuspageEmulator
 from paneglass.config import Config, DisplayConfig
+from paneglass.demo.notify import DEMO_NOTIFY, DEMO_SLA
 from paneglass.demo.world import AcmeWorld
 
 __all__ = ["DemoSession", "start_demo"]
@@ -56,12 +60,16 @@ class DemoSession:
     emulators: dict[str, Emulator]
     folder: Path
     closed: bool = field(default=False)
+    history: threading.Thread | None = None
+    """Writes a year of Acme's history into the demo store, beside the live world."""
 
     def close(self) -> None:
         """Stop the world and the emulators; remove the demo database."""
         if self.closed:
             return
         self.closed = True
+        if self.history is not None:
+            self.history.join(timeout=60)
         self.world.stop()
         for emulator in self.emulators.values():
             emulator.stop()
@@ -97,5 +105,33 @@ def start_demo(
             )
         )
     folder = Path(tempfile.mkdtemp(prefix="paneglass-demo-"))
-    config = Config(display=DisplayConfig(), vendors=tuple(vendors), demo=True)
-    return DemoSession(config, f"sqlite:///{folder / 'demo.db'}", world, emulators, folder)
+    config = Config(
+        display=DisplayConfig(),
+        vendors=tuple(vendors),
+        demo=True,
+        sla=DEMO_SLA,
+        notify=DEMO_NOTIFY,
+    )
+    session = DemoSession(config, f"sqlite:///{folder / 'demo.db'}", world, emulators, folder)
+    if live:
+        session.history = threading.Thread(
+            target=_write_history, args=(session,), name="demo-history", daemon=True
+        )
+        session.history.start()
+    return session
+
+
+def _write_history(session: DemoSession) -> None:
+    """A year of history for the scorecards (a few seconds, while the console starts)."""
+    from paneglass.demo.history import seed_history
+    from paneglass.store import Store
+
+    store = Store(session.db_url)
+    try:
+        store.sync_vendors(session.config.vendors)
+        names = [v.name for v in session.config.vendors]
+        seed_history(store, datetime.now(UTC), names)
+    except Exception:  # the demo goes on without history rather than stop
+        logging.getLogger("paneglass.demo").exception("demo history not written")
+    finally:
+        store.close()

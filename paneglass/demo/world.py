@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import random
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -20,9 +21,10 @@ from typing import Any
 
 from connectors import VendorConfig, load_connector
 from connectors.actions import Action, ActionKind
-from connectors.emulators.base import TicketEmulator, WorldTicket
+from connectors.emulators.base import TicketEmulator, WorldAttachment, WorldEntry, WorldTicket
 from connectors.errors import ConnectorError
 from connectors.records import Priority, TicketStatus
+from paneglass.demo.notify import MAJOR_INCIDENT_GROUP
 
 __all__ = ["AcmeWorld", "VendorRole"]
 
@@ -56,6 +58,82 @@ ASSETS = (
 
 _HANDOFF_STEPS = (TicketStatus.OPEN, TicketStatus.RESOLVED)
 """What a vendor's agent does with a ticket handed to it, one step at a time."""
+_HANDOFF_REPLIES = {
+    TicketStatus.OPEN: "{agent} ({group}): picked up. We are looking at it now and will "
+    "update this ticket within the hour.",
+    TicketStatus.RESOLVED: "{agent} ({group}): fixed on our side: the cause was on our "
+    "equipment and is corrected. Please confirm it works for the user; we are resolving this.",
+}
+"""What the agent answers on a handed-off ticket at each step (a public reply, through the
+vendor's API, so paneglass reads it like any reply and mirrors it to the linked ticket)."""
+
+_STORY_TALK: dict[str, tuple[tuple[float, str, str, str, tuple[WorldAttachment, ...]], ...]] = {
+    "desktop": (
+        (
+            50, "Maria Jensen", "public",
+            "Hi, the printer on the 3rd floor (PRN-3F-EAST) shows error 49.4C02 and nothing "
+            "prints. It started this morning. Photo of the display attached.\n\nThanks,\nMaria",
+            (WorldAttachment("PRN-3F-EAST-display.jpg", 212_482, "image/jpeg"),),
+        ),
+        (
+            46, "Kim Lee", "internal",
+            "Known pattern: 49.4C02 is a corrupt print job on the M607 fleet. Print-fleet "
+            "pushed firmware 4.2 on Friday. Checking the print server and the VLAN.",
+            (),
+        ),
+        (
+            30, "Kim Lee", "public",
+            "We are on it: our print team and the hosting provider are looking at the print "
+            "server. We will update you within the hour.",
+            (),
+        ),
+        (
+            18, "Maria Jensen", "public",
+            "Thanks. Jobs from Excel fail too; Word prints one page, then stops.\n\n"
+            "On Sun at 13:32, Kim Lee <kim.lee@desk.example> wrote:\n"
+            "> We are on it: our print team and the hosting provider are looking at the\n"
+            "> print server. We will update you within the hour.",
+            (),
+        ),
+    ),
+    "hosting": (
+        (
+            40, "Raj Mehta", "internal",
+            "Spooler on VM-PRT-SRV02 crashed 14 times since 09:00. Faulting module: PCL6 driver "
+            "hpcpcl6.dll 7.1.0. Collecting a dump.",
+            (WorldAttachment("spoolsv-0922.dmp", 48_211_968, "application/octet-stream"),),
+        ),
+        (
+            8, "Raj Mehta", "public",
+            "We rolled the PCL6 driver back to 7.0.4 on VM-PRT-SRV02 and restarted the "
+            "spooler. Please ask the user to print a test page.",
+            (),
+        ),
+    ),
+    "network": (
+        (
+            25, "Ana Ruiz", "public",
+            "VLAN 40 (printers, 3rd floor) was pruned from the trunk on SW-CORE-01 by last "
+            "night's change. Restored at 13:40; PRN-3F-EAST answers ping again.",
+            (),
+        ),
+    ),
+    "print-fleet": (
+        (
+            20, "Lena Vogt", "public",
+            "Firmware 4.2 on the M607 fleet mishandles PCL6 jobs from driver 7.1.0 (49.4C02). "
+            "Roll the driver back or wait for firmware 4.2.1, due Tuesday.",
+            (),
+        ),
+        (
+            15, "Marco Silva", "internal",
+            "Same error on 6 printers at two other customers since the rollout.",
+            (),
+        ),
+    ),
+}  # fmt: skip
+"""What the vendors' own people wrote on the printer story's tickets before the demo starts:
+(minutes ago, author, visibility, text, attachments)."""
 
 
 @dataclass(frozen=True)
@@ -203,6 +281,8 @@ class AcmeWorld:
         """Hand-offs the vendors' own agents have picked up: how far each has come."""
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.majors = 0
+        """Major incidents opened so far (one at the start, another every ten minutes)."""
 
     # -- seeding -------------------------------------------------------------------------------
 
@@ -251,8 +331,44 @@ class AcmeWorld:
         self._put(vendor, ticket)
         return ticket
 
+    def major_incident(self) -> WorldTicket | None:
+        """A P1 in the major-incident group: its response clock runs out within two minutes.
+
+        Nobody picks it up (the world leaves it alone), so its response clock
+        crosses 50 %, 75 % and 100 % while you watch, and the notifications fire.
+        """
+        if "hosting" not in self.tickets:
+            return None
+        self.majors += 1
+        ticket = self.new_ticket(
+            "hosting",
+            title=f"Major incident: GP accounting down for every user (#{self.majors})",
+            priority=Priority.P1,
+            status=TicketStatus.NEW,
+            asset="VM-GP-APP01",
+        )
+        ticket = replace(ticket, group=MAJOR_INCIDENT_GROUP, assignee=None)
+        self._put("hosting", ticket)
+        self.story.add(ticket.ref)
+        return ticket
+
     def _story(self, vendor: str, **fields: Any) -> None:
-        self.story.add(self.new_ticket(vendor, **fields).ref)
+        ticket = self.new_ticket(vendor, **fields)
+        self.story.add(ticket.ref)
+        self._talk(vendor, ticket.ref)
+
+    def _talk(self, vendor: str, ref: str) -> None:
+        """The vendor's people write on a story ticket, through the emulator's own store."""
+        now = self.clock()
+        for n, (minutes, author, visibility, text, files) in enumerate(_STORY_TALK.get(vendor, ())):
+            entry = WorldEntry(
+                f"story-{n}", author, text, now - timedelta(minutes=minutes), visibility,
+                attachments=files,
+            )  # fmt: skip
+            try:
+                self.tickets[vendor].put_entry(ref, entry)
+            except NotImplementedError:
+                return  # this vendor's emulator keeps no conversations yet
 
     def _seed_age(self) -> timedelta:
         """Mostly today's work, some from yesterday, a tail from earlier in the week."""
@@ -366,21 +482,32 @@ class AcmeWorld:
         done = self.worked.get((name, ticket_id), 0)
         status = _HANDOFF_STEPS[done]
         self.worked[(name, ticket_id)] = done + 1
+        role = ROLES.get(name, ROLES["desktop"])
+        reply = _HANDOFF_REPLIES[status].format(agent=role.agents[0], group=role.group)
         try:
-            asyncio.run(self._vendor_sets(name, ticket_id, status))
+            asyncio.run(self._vendor_sets(name, ticket_id, status, reply))
         except ConnectorError as exc:
             return f"{name}: {ticket_id} could not move ({exc})"
         return f"{name}: handed-off {ticket_id} -> {status.value}"
 
-    async def _vendor_sets(self, name: str, ticket_id: str, status: TicketStatus) -> None:
+    async def _vendor_sets(
+        self, name: str, ticket_id: str, status: TicketStatus, reply: str = ""
+    ) -> None:
         emulator = self.tickets[name]
         settings = emulator.vendor_settings()
         kind = settings.pop("kind")
         config = VendorConfig(name, kind, emulator.base_url, settings=settings)
         cls = load_connector(kind)
         async with cls.make_client(config) as client:
+            connector = cls(config, client)
+            if reply and ActionKind.COMMENT in cls.supported_actions:
+                answer = Action(ActionKind.COMMENT, ticket_id, ticket_id, text=reply, public=True)
+                try:
+                    await connector.perform(answer)
+                except ConnectorError:  # a vendor with no public replies (alert notes)
+                    await connector.perform(replace(answer, public=False))
             action = Action(ActionKind.SET_STATUS, ticket_id, ticket_id, status=status)
-            await cls(config, client).perform(action)
+            await connector.perform(action)
 
     def step(self) -> str:
         """One change in the world; returns what happened (for logs and tests)."""
@@ -418,11 +545,17 @@ class AcmeWorld:
         self._put(vendor, changed)
         return f"{vendor}: {ticket.ref} {ticket.status.value} -> {changed.status.value}"
 
-    def start(self, every: float = 4.0) -> None:
-        """Change the world every ``every`` seconds (with jitter) in a daemon thread."""
+    def start(self, every: float = 4.0, major_every: float = 600.0) -> None:
+        """Change the world every ``every`` seconds (with jitter) in a daemon thread; open a
+        major incident a few seconds in, then every ``major_every`` seconds."""
 
         def run() -> None:
+            next_major = time.monotonic() + 5.0
             while not self._stop.wait(every * self.rng.uniform(0.5, 1.5)):
+                if time.monotonic() >= next_major:
+                    self.major_incident()
+                    next_major = time.monotonic() + major_every
+                    continue
                 self.step()
 
         self._thread = threading.Thread(target=run, name="acme-world", daemon=True)

@@ -1,7 +1,8 @@
 """``paneglass export``: what the store holds, as JSON or CSV, for scripts.
 
-``rows``     each export's fields and rows (tickets, events, sla, audit)
-``formats``  the CSV and JSON writers
+``rows``     each export's fields and rows (tickets, events, sla, audit, comments)
+``formats``  the CSV, JSON and JSON Lines writers
+``pack``     the exit pack: all of one vendor's history as files, and restoring it
 
 Times are ISO 8601 UTC; the ticket fields are a promise to users.
 """
@@ -17,7 +18,7 @@ from paneglass.store import Store
 __all__ = ["EXPORTS", "FORMATS", "export"]
 
 
-def export(store: Store, what: str, fmt: str, out: TextIO) -> int:
-    """Write every ``what`` row to ``out`` as ``fmt``; return the row count."""
+def export(store: Store, what: str, fmt: str, out: TextIO, vendor: str | None = None) -> int:
+    """Write every ``what`` row (of ``vendor``, or all) to ``out`` as ``fmt``; return the count."""
     fields, rows = EXPORTS[what]
-    return FORMATS[fmt](rows(store), fields, out)
+    return FORMATS[fmt](rows(store, vendor), fields, out)

@@ -11,10 +11,18 @@ from typing import Any
 
 from paneglass.store import Store
 
-__all__ = ["AUDIT_FIELDS", "EVENT_FIELDS", "EXPORTS", "SLA_FIELDS", "TICKET_FIELDS", "Rows"]
+__all__ = [
+    "AUDIT_FIELDS",
+    "COMMENT_FIELDS",
+    "EVENT_FIELDS",
+    "EXPORTS",
+    "SLA_FIELDS",
+    "TICKET_FIELDS",
+    "Rows",
+]
 
-Rows = Callable[[Store], Iterator[dict[str, Any]]]
-"""The rows of one export, read from the store a batch at a time."""
+Rows = Callable[[Store, str | None], Iterator[dict[str, Any]]]
+"""The rows of one export (of one vendor, or all), read from the store a batch at a time."""
 
 TICKET_FIELDS = (
     "vendor",
@@ -82,8 +90,27 @@ AUDIT_FIELDS = (
 )
 
 
-def _tickets(store: Store) -> Iterator[dict[str, Any]]:
+COMMENT_FIELDS = (
+    "vendor",
+    "ticket_key",
+    "ticket_external_id",
+    "external_id",
+    "author",
+    "visibility",
+    "created_at",
+    "updated_at",
+    "body",
+    "attachments",
+)
+"""``--what comments``: every conversation entry the vendors keep (``visibility`` is
+``public``, ``internal`` or ``system``; ``body`` is plain text; ``attachments`` the
+files' names, ``; ``-separated)."""
+
+
+def _tickets(store: Store, vendor: str | None) -> Iterator[dict[str, Any]]:
     for row in store.iter_tickets():
+        if vendor is not None and row["vendor_name"] != vendor:
+            continue
         yield {
             "vendor": row["vendor_name"],
             "kind": row["kind"],
@@ -107,17 +134,29 @@ def _tickets(store: Store) -> Iterator[dict[str, Any]]:
         }
 
 
-def _events(store: Store) -> Iterator[dict[str, Any]]:
+def _events(store: Store, vendor: str | None) -> Iterator[dict[str, Any]]:
     for row in store.iter_events():
+        if vendor is not None and row["vendor"] != vendor:
+            continue
         yield {**{k: row[k] for k in EVENT_FIELDS if k != "field"}, "field": row["field_name"]}
 
 
-def _clocks(store: Store) -> Iterator[dict[str, Any]]:
-    yield from store.iter_clocks()
+def _clocks(store: Store, vendor: str | None) -> Iterator[dict[str, Any]]:
+    yield from (row for row in store.iter_clocks() if vendor in (None, row["vendor"]))
 
 
-def _audit(store: Store) -> Iterator[dict[str, Any]]:
-    yield from store.iter_audit()
+def _audit(store: Store, vendor: str | None) -> Iterator[dict[str, Any]]:
+    yield from (row for row in store.iter_audit() if vendor in (None, row["vendor"]))
+
+
+def _comments(store: Store, vendor: str | None) -> Iterator[dict[str, Any]]:
+    files: dict[tuple[str, str, str], list[str]] = {}
+    for file in store.iter_attachments(vendor):
+        key = (file["vendor"], file["ticket_external_id"], file["entry_external_id"])
+        files.setdefault(key, []).append(file["name"])
+    for row in store.iter_entries(vendor):
+        key = (row["vendor"], row["ticket_external_id"], row["external_id"])
+        yield {**row, "attachments": "; ".join(files.get(key, ()))}
 
 
 EXPORTS: dict[str, tuple[tuple[str, ...], Rows]] = {
@@ -125,5 +164,6 @@ EXPORTS: dict[str, tuple[tuple[str, ...], Rows]] = {
     "events": (EVENT_FIELDS, _events),
     "sla": (SLA_FIELDS, _clocks),
     "audit": (AUDIT_FIELDS, _audit),
+    "comments": (COMMENT_FIELDS, _comments),
 }
 """Every export by name (``--what``): its fields and its rows."""

@@ -4,6 +4,7 @@
 ``policy``    contract terms (which tickets, targets, pauses, thresholds)
 ``config``    the ``[sla]`` config section parsed into policies
 ``clock``     the clocks of one ticket as of ``now``
+``coverage``  when a ticket came under its policy (clocks start then)
 ``states``    where a clock stands (:class:`ClockState`)
 ``disagreement``  when the vendor's own SLA word contradicts the contract
 """
@@ -11,23 +12,27 @@
 from paneglass.sla.calendar import ALWAYS, Calendar, WorkingHours
 from paneglass.sla.clock import ClockResult, Metric, StatusChange, compute_clock, ticket_clocks
 from paneglass.sla.config import parse_duration, parse_sla
+from paneglass.sla.coverage import FieldsChange, covered_since
 from paneglass.sla.disagreement import DISAGREE_AFTER, vendor_disagrees
 from paneglass.sla.policy import DEFAULT_SETTINGS, Policy, SlaSettings
-from paneglass.sla.states import ClockState, live_state, worst
+from paneglass.sla.states import RUNNING_ALARMS, ClockState, live_state, worst
 
 __all__ = [
     "ALWAYS",
     "DEFAULT_SETTINGS",
     "DISAGREE_AFTER",
+    "RUNNING_ALARMS",
     "Calendar",
     "ClockResult",
     "ClockState",
+    "FieldsChange",
     "Metric",
     "Policy",
     "SlaSettings",
     "StatusChange",
     "WorkingHours",
     "compute_clock",
+    "covered_since",
     "live_state",
     "parse_duration",
     "parse_sla",

@@ -5,16 +5,21 @@ Semantics follow what ServiceNow, Jira Service Management and Zendesk users
 expect (DESIGN, "SLA semantics"):
 
 * a clock starts when the ticket is created and counts working time in its
-  policy's calendar (24x7 unless the contract says otherwise);
+  policy's calendar (24x7 unless the contract says otherwise); a ticket that
+  came under its policy later (a priority or group change) starts it then,
+  not retroactively from creation;
 * it pauses while the ticket is in a pause status (normalised ``pending`` by
   default, plus any vendor statuses the policy names) and resumes after;
 * the response clock stops at the first response the vendor reports; where a
   vendor reports none, when the ticket first leaves New (or resolution, if
-  that comes first); the resolution clock stops at resolution;
+  that comes first); a ticket first seen already past New with no response
+  time from the vendor has an *unknown* response clock, never "met at 0 %";
+  the resolution clock stops at resolution;
 * a re-opened ticket starts a new resolution cycle and keeps the old one;
 * states go ok → at risk (the first threshold, default 50 % of the target) →
-  breached, or met/missed once stopped; elapsed time may exceed the target,
-  and the breach instant is the moment working time reached the target.
+  near breach (the second, default 75 %) → breached, or met/missed once
+  stopped; elapsed time may exceed the target, and the breach instant is the
+  moment working time reached the target.
 """
 
 from __future__ import annotations
@@ -67,6 +72,9 @@ class ClockResult:
     started_at: datetime
     stopped_at: datetime | None
     at_risk_share: float = 0.5
+    near_breach_at: datetime | None = None
+    """When the running clock reaches the second threshold (None: stopped, paused, or no
+    second threshold); ``now`` once past it."""
 
 
 def _at(change: StatusChange) -> datetime:
@@ -138,12 +146,16 @@ def _clock(
     paused = stop is None and policy.pauses(current.status, current.raw_status)
     share = policy.at_risk_share
     risk = target * share
-    due_at = at_risk_at = None
+    second = policy.near_breach_share
+    near = target * second if second is not None else None
+    due_at = at_risk_at = near_breach_at = None
     if stop is not None:
         state = ClockState.MISSED if breach_at is not None and elapsed > target else ClockState.MET
     else:
         if elapsed >= target:
             state = ClockState.BREACHED
+        elif near is not None and elapsed >= near:
+            state = ClockState.NEAR_BREACH
         elif elapsed >= risk:
             state = ClockState.AT_RISK
         else:
@@ -151,8 +163,12 @@ def _clock(
         if not paused:
             due_at = breach_at or calendar.add_business(now, target - elapsed)
             at_risk_at = now if elapsed >= risk else calendar.add_business(now, risk - elapsed)
+            if near is not None:
+                near_breach_at = (
+                    now if elapsed >= near else calendar.add_business(now, near - elapsed)
+                )
     return ClockResult(  # positionally: metric, cycle, policy, target, elapsed, paused, due_at,
-        # at_risk_at, state, breach_at, started_at, stopped_at, at_risk_share
+        # at_risk_at, state, breach_at, started_at, stopped_at, at_risk_share, near_breach_at
         metric,
         cycle,
         policy.name,
@@ -166,6 +182,27 @@ def _clock(
         start,
         stop,
         share,
+        near_breach_at,
+    )
+
+
+def _unknown_response(policy: Policy, start: datetime) -> ClockResult:
+    """A response clock that cannot be judged: first seen past New, no response time given."""
+    assert policy.response is not None
+    return ClockResult(
+        metric=Metric.RESPONSE,
+        cycle=0,
+        policy=policy.name,
+        target=policy.response,
+        elapsed=timedelta(0),
+        paused=False,
+        due_at=None,
+        at_risk_at=None,
+        state=ClockState.UNKNOWN,
+        breach_at=None,
+        started_at=start,
+        stopped_at=start,
+        at_risk_share=policy.at_risk_share,
     )
 
 
@@ -204,31 +241,46 @@ def ticket_clocks(
     resolved_at: datetime | None,
     history: Sequence[StatusChange],
     now: datetime,
+    since: datetime | None = None,
 ) -> list[ClockResult]:
-    """Every contract clock of one ticket under ``policy`` (none without a policy)."""
+    """Every contract clock of one ticket under ``policy`` (none without a policy).
+
+    ``since`` is when the ticket came under ``policy`` (see
+    :func:`paneglass.sla.coverage.covered_since`); clocks start then, not at
+    creation, and a resolution cycle over before it has no clock.
+    """
     if policy is None:
         return []
     ordered = _ordered(history) or [StatusChange(created_at, "open")]
     cycles = _resolution_cycles(created_at, ordered, resolved_at)
+    begin = max(since, created_at) if since is not None else created_at
     results = []
     if policy.response is not None:
         # The vendor's first response when it reports one; else the moment the ticket left
-        # New (picked up, or first seen already past New); else resolution.
-        left_new = next((c.at for c in ordered if c.status != "new"), None)
-        stops = [t for t in (first_response_at, left_new, cycles[0].stop) if t is not None]
-        stop = min(stops) if stops else None
-        results.append(
-            _clock(Metric.RESPONSE, policy, policy.response, created_at, stop, ordered, now, 0)
-        )
+        # New (picked up); else resolution. First seen already past New with no response
+        # time from the vendor: nobody knows when it was answered.
+        if first_response_at is None and ordered[0].status != "new":
+            results.append(_unknown_response(policy, begin))
+        else:
+            left_new = next((c.at for c in ordered if c.status != "new"), None)
+            stops = [t for t in (first_response_at, left_new, cycles[0].stop) if t is not None]
+            stop = max(min(stops), begin) if stops else None
+            results.append(
+                _clock(Metric.RESPONSE, policy, policy.response, begin, stop, ordered, now, 0)
+            )
     if policy.resolution is not None:
         for index, cycle in enumerate(cycles):  # each cycle's history is in order of time
+            if begin > created_at and cycle.stop is not None and cycle.stop <= begin:
+                continue  # over before the ticket came under this policy
+            start = max(cycle.start, begin)
+            stop = max(cycle.stop, start) if cycle.stop is not None else None
             results.append(
                 _clock(
                     Metric.RESOLUTION,
                     policy,
                     policy.resolution,
-                    cycle.start,
-                    cycle.stop,
+                    start,
+                    stop,
                     cycle.history,
                     now,
                     index,

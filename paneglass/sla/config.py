@@ -8,7 +8,8 @@ Shape (documented in the README)::
 
     [sla.calendars.uk-office]
     timezone = "Europe/London"
-    hours = "08:00-18:00"             # Monday to Friday; or a table {mon = "…", sat = "…"}
+    hours = "08:00-12:00, 13:00-17:00"  # Monday to Friday (a lunch break); or a table
+                                      # {mon = "…", sat = "…"}; "22:00-06:00" runs overnight
     holidays = ["2026-12-24"]         # explicit dates
     country = "GB"                    # public holidays (``holidays`` package)
     subdivision = "ENG"
@@ -28,13 +29,14 @@ Without ``[[sla.policies]]`` the built-in 24x7 targets by priority apply.
 
 from __future__ import annotations
 
+import itertools
 import re
 from datetime import date, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from paneglass.errors import UserError
-from paneglass.sla.calendar import ALWAYS, Calendar, WorkingHours
+from paneglass.sla.calendar import ALWAYS, Calendar, DayHours, WorkingHours
 from paneglass.sla.policy import DEFAULT_SETTINGS, Policy, SlaSettings
 
 __all__ = ["parse_duration", "parse_sla"]
@@ -59,8 +61,8 @@ def parse_duration(value: Any, label: str) -> timedelta:
     return timedelta(seconds=seconds)
 
 
-def _hours(value: Any, label: str) -> WorkingHours:
-    match = re.fullmatch(r"(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})", str(value).strip())
+def _span(value: str, label: str) -> WorkingHours:
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})", value.strip())
     if match is None:
         raise UserError(f'{label}: {value!r} is not a time range like "08:00-18:00"')
     h1, m1, h2, m2 = (int(g) for g in match.groups())
@@ -69,9 +71,22 @@ def _hours(value: Any, label: str) -> WorkingHours:
         closes = time(0) if (h2, m2) == (24, 0) else time(h2, m2)
     except ValueError:
         raise UserError(f"{label}: {value!r} has an impossible time") from None
-    if closes != time(0) and closes <= opens:
-        raise UserError(f"{label}: {value!r} closes before it opens")
+    if closes == opens and closes != time(0):
+        raise UserError(f"{label}: {value!r} opens and closes at the same time")
     return opens, closes
+
+
+def _hours(value: Any, label: str) -> DayHours:
+    """One day's spans: ``"08:00-12:00, 13:00-17:00"`` or a list; an end at or before the
+    start runs past midnight (a night shift)."""
+    parts = value if isinstance(value, list) else str(value).split(",")
+    spans = sorted(_span(str(part), label) for part in parts if str(part).strip())
+    if not spans:
+        raise UserError(f'{label}: {value!r} has no time range like "08:00-18:00"')
+    for (o1, c1), (o2, _c2) in itertools.pairwise(spans):
+        if c1 > o2 or c1 <= o1:  # an overnight span can only be the day's last
+            raise UserError(f"{label}: {value!r} has overlapping spans")
+    return tuple(spans)
 
 
 def _calendar(name: str, section: Any, where: str) -> Calendar:
@@ -88,7 +103,7 @@ def _calendar(name: str, section: Any, where: str) -> Calendar:
             f"{label}: timezone {section.get('timezone')!r} is not a known zone"
         ) from None
     hours = section.get("hours", "09:00-17:00")
-    week: list[WorkingHours | None]
+    week: list[DayHours | None]
     if isinstance(hours, dict):
         bad = set(hours) - set(_DAYS)
         if bad:
@@ -133,6 +148,8 @@ def _thresholds(value: Any, label: str) -> tuple[float, ...]:
     shares = tuple(float(v) for v in value)
     if any(not 0 < s <= 1 for s in shares) or list(shares) != sorted(shares):
         raise UserError(f"{label}: thresholds are rising shares of the target between 0 and 1")
+    if len(shares) > 2:
+        raise UserError(f"{label}: thresholds are one or two shares (at risk, near breach)")
     return shares
 
 

@@ -28,12 +28,17 @@ class Policy:
     pause_raw_statuses: frozenset[str] = frozenset()
     """Vendor statuses (lower case) that also pause, e.g. "awaiting vendor"."""
     thresholds: tuple[float, ...] = (0.5, 0.75)
-    """Shares of the target at which a running clock is at risk (first one counts)."""
+    """Shares of the target: the first turns a running clock at risk, the second near breach."""
 
     @property
     def at_risk_share(self) -> float:
         """The share of the target at which the clock turns at risk."""
         return self.thresholds[0] if self.thresholds else 1.0
+
+    @property
+    def near_breach_share(self) -> float | None:
+        """The share at which the clock turns near breach (``None``: one threshold only)."""
+        return self.thresholds[1] if len(self.thresholds) > 1 else None
 
     def matches(self, vendor: str, priority: str | None, group: str | None) -> bool:
         """Does this policy cover a ticket with these fields?"""

@@ -9,8 +9,8 @@ event loop (thread workers in the UI, a writer thread in the scheduler).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
-from datetime import datetime
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, text
@@ -20,14 +20,35 @@ from connectors import VendorConfig
 from connectors.records import Cursor, PollResult
 from paneglass.errors import UserError
 from paneglass.sla import DEFAULT_SETTINGS, SlaSettings
-from paneglass.store import lease, queries, vendors
+from paneglass.store import exit_pack, lease, queries, vendors
 from paneglass.store.engine import make_engine, sqlite_path
+from paneglass.store.exit_pack import TIMES as PACK_TIMES
+from paneglass.store.exit_pack import PackError
 from paneglass.store.filter import FilterError, SortKey, Term, TicketQuery
 from paneglass.store.inputs import Actor, NewAction, PollRunInfo, ProcessGone
 from paneglass.store.lazy import on_first_use
 from paneglass.store.lease import VendorLocks
+from paneglass.store.metric_views import (
+    AGE_BUCKETS,
+    HandoverClock,
+    HandoverRecord,
+    HandoverTicket,
+    ScorecardRow,
+    Spread,
+)
 from paneglass.store.migrate import is_current, upgrade
+from paneglass.store.notification_views import (
+    ClockCandidate,
+    NewDelivery,
+    NewNotification,
+    NewSend,
+    NotificationView,
+    SendView,
+    TransitionCandidates,
+    VendorCandidate,
+)
 from paneglass.store.views import (
+    AttachmentView,
     AuditRow,
     CaseDetail,
     CaseMemberView,
@@ -35,11 +56,14 @@ from paneglass.store.views import (
     ChangeSet,
     ClockView,
     ComponentView,
+    EntryView,
     EventView,
     Headline,
     IncidentView,
     LinkView,
     OutboxItem,
+    PendingMirror,
+    SearchMatch,
     SlaRow,
     TicketDetail,
     TicketRow,
@@ -47,39 +71,85 @@ from paneglass.store.views import (
     VendorHealth,
 )
 
+_ON_FIRST_USE = (
+    "cases",
+    "conversations",
+    "handovers",
+    "mirroring",
+    "notifications",
+    "outbox",
+    "scorecards",
+    "writes",
+)
 if TYPE_CHECKING:
-    from paneglass.store import cases, outbox, writes
-else:  # the writers' modules pull in both SQL dialects: nothing a first frame needs
-    cases, outbox, writes = (
-        on_first_use(f"paneglass.store.{n}") for n in ("cases", "outbox", "writes")
+    from paneglass.store import (
+        cases,
+        conversations,
+        handovers,
+        mirroring,
+        notifications,
+        outbox,
+        scorecards,
+        writes,
     )
+else:  # the writers' modules pull in both SQL dialects: nothing a first frame needs
+    (
+        cases,
+        conversations,
+        handovers,
+        mirroring,
+        notifications,
+        outbox,
+        scorecards,
+        writes,
+    ) = (on_first_use(f"paneglass.store.{n}") for n in _ON_FIRST_USE)
 
 __all__ = [
+    "AGE_BUCKETS",
+    "PACK_TIMES",
     "Actor",
+    "AttachmentView",
     "AuditRow",
     "CaseDetail",
     "CaseMemberView",
     "CaseRow",
     "ChangeSet",
+    "ClockCandidate",
     "ClockView",
     "ComponentView",
+    "EntryView",
     "EventView",
     "FilterError",
+    "HandoverClock",
+    "HandoverRecord",
+    "HandoverTicket",
     "Headline",
     "IncidentView",
     "LinkView",
     "NewAction",
+    "NewDelivery",
+    "NewNotification",
+    "NewSend",
+    "NotificationView",
     "OutboxItem",
+    "PackError",
+    "PendingMirror",
     "PollRunInfo",
     "ProcessGone",
+    "ScorecardRow",
+    "SearchMatch",
+    "SendView",
     "SlaRow",
     "SortKey",
+    "Spread",
     "Store",
     "Term",
     "TicketDetail",
     "TicketQuery",
     "TicketRow",
     "TimelineEntry",
+    "TransitionCandidates",
+    "VendorCandidate",
     "VendorHealth",
     "VendorLocks",
 ]
@@ -402,3 +472,284 @@ class Store:
                 return int(conn.execute(text("PRAGMA data_version")).scalar_one())
         except SQLAlchemyError:
             return None
+
+    # -- notifications: the transition log, its firings, acknowledgement ----------------------
+
+    def transition_candidates(self, now: datetime, clocks: bool = True) -> TransitionCandidates:
+        """What the notifier's next sweep may turn into notifications (``clocks``: the SLA
+        clocks too, a scan of the running ones)."""
+        with self.engine.connect() as conn:
+            return notifications.candidates(conn, now, clocks)
+
+    def record_notifications(
+        self,
+        items: Iterable[NewNotification],
+        now: datetime,
+        swept: TransitionCandidates | None = None,
+    ) -> int:
+        """Record transitions once each (and the sweep's marks); return how many were new."""
+        with self.engine.begin() as conn:
+            return notifications.record(conn, list(items), now, swept)
+
+    def pending_notifications(self, limit: int = 200) -> list[NotificationView]:
+        """Recorded transitions not yet matched against the rules."""
+        with self.engine.connect() as conn:
+            return notifications.pending(conn, limit)
+
+    def dispatch_notification(
+        self, notification_id: int, rules: list[str], sends: list[NewSend], now: datetime
+    ) -> bool:
+        """Mark a notification dispatched and queue its firings, atomically; False if taken."""
+        with self.engine.begin() as conn:
+            return notifications.dispatch(conn, notification_id, rules, sends, now)
+
+    def add_notification_send(
+        self, send: NewSend, now: datetime, action: NewAction | None = None
+    ) -> int | None:
+        """Record one firing (repeat, escalation, …) once, with its vendor action if any."""
+        with self.engine.begin() as conn:
+            return notifications.add_send(conn, send, now, action)
+
+    def notification_sends_after(self, after_id: int, limit: int = 50) -> list[SendView]:
+        """Firings a console has not shown yet, oldest first."""
+        with self.engine.connect() as conn:
+            return notifications.sends_after(conn, after_id, limit)
+
+    def last_notification_send_id(self) -> int:
+        """The newest firing's id."""
+        with self.engine.connect() as conn:
+            return notifications.last_send_id(conn)
+
+    def notification_sends(self, notification_ids: list[int]) -> dict[int, list[SendView]]:
+        """The firings of these notifications."""
+        with self.engine.connect() as conn:
+            return notifications.sends_of(conn, notification_ids)
+
+    def open_notifications(self, limit: int = 1000) -> list[NotificationView]:
+        """Dispatched, unacknowledged notifications."""
+        with self.engine.connect() as conn:
+            return notifications.open_notifications(conn, limit)
+
+    def held_sends_due(self, now: datetime) -> list[SendView]:
+        """Firings held by quiet hours that may go now."""
+        with self.engine.connect() as conn:
+            return notifications.held_due(conn, now)
+
+    def release_held_sends(self, held_ids: list[int], digest: NewSend, now: datetime) -> bool:
+        """Fire one digest for these held firings (once)."""
+        with self.engine.begin() as conn:
+            return notifications.release_held(conn, held_ids, digest, now)
+
+    def acknowledge(
+        self,
+        actor: Actor,
+        now: datetime,
+        *,
+        notification_id: int | None = None,
+        ticket_id: int | None = None,
+    ) -> int:
+        """Acknowledge a notification or a ticket's open notifications (audited)."""
+        with self.engine.begin() as conn:
+            return notifications.acknowledge(
+                conn, actor, now, notification_id=notification_id, ticket_id=ticket_id
+            )
+
+    def snooze(
+        self,
+        actor: Actor,
+        now: datetime,
+        until: datetime,
+        *,
+        notification_id: int | None = None,
+        ticket_id: int | None = None,
+    ) -> int:
+        """Snooze a notification or a ticket's open notifications until ``until`` (audited)."""
+        with self.engine.begin() as conn:
+            return notifications.snooze(
+                conn, actor, now, until, notification_id=notification_id, ticket_id=ticket_id
+            )
+
+    def notification_rows(self, limit: int = 300) -> list[NotificationView]:
+        """The notifications pane: unacknowledged first, then recent."""
+        with self.engine.connect() as conn:
+            return notifications.notification_rows(conn, limit)
+
+    def unacked_notifications(self) -> int:
+        """How many notifications wait for an acknowledgement (header and wall)."""
+        with self.engine.connect() as conn:
+            return notifications.unacked_count(conn)
+
+    # -- metrics: scorecards --------------------------------------------------------------
+
+    def scorecards(
+        self,
+        periods: Sequence[tuple[datetime, datetime]],
+        now: datetime,
+        *,
+        status_pages: Mapping[str, Sequence[str]] | None = None,
+        backlog_periods: Sequence[int] = (),
+    ) -> list[ScorecardRow]:
+        """Every ticketing vendor's scorecard figures for each ``[start, end)`` period."""
+        with self.engine.connect() as conn:
+            return scorecards.scorecards(
+                conn,
+                periods,
+                now,
+                status_pages=status_pages,
+                backlog_periods=backlog_periods,
+            )
+
+    # -- metrics: shift handover ----------------------------------------------------------
+
+    def breaches_since(self, since: datetime, now: datetime) -> list[HandoverClock]:
+        """Clocks that breached in ``[since, now]``, most recent first."""
+        with self.engine.connect() as conn:
+            return handovers.breaches_since(conn, since, now)
+
+    def due_within(self, now: datetime, within: timedelta) -> list[HandoverClock]:
+        """Running clocks due within ``within`` of ``now``, soonest first."""
+        with self.engine.connect() as conn:
+            return handovers.due_within(conn, now, within)
+
+    def open_urgent(self) -> list[HandoverTicket]:
+        """Open P1 and P2 tickets."""
+        with self.engine.connect() as conn:
+            return handovers.open_urgent(conn)
+
+    def new_tickets(self, since: datetime) -> dict[str, int]:
+        """Tickets created since ``since``, per vendor."""
+        with self.engine.connect() as conn:
+            return handovers.new_tickets(conn, since)
+
+    def failed_actions(self) -> list[tuple[str, str | None, str, str | None, datetime]]:
+        """Outbox actions that failed and wait on an operator."""
+        with self.engine.connect() as conn:
+            return handovers.failed_actions(conn)
+
+    def cases_changed(self, since: datetime) -> list[tuple[int, str, bool]]:
+        """Cases changed by an operator or a vendor since ``since``."""
+        with self.engine.connect() as conn:
+            return handovers.cases_changed(conn, since)
+
+    def sign_handover(
+        self, actor: Actor, now: datetime, since: datetime, note: str, summary: str
+    ) -> int:
+        """Store a signed handover (audited); return its id."""
+        with self.engine.begin() as conn:
+            return handovers.sign(conn, actor, now, since, note, summary)
+
+    def acknowledge_handover(self, actor: Actor, now: datetime, handover_id: int) -> bool:
+        """Acknowledge a handover (audited); False when it already was."""
+        with self.engine.begin() as conn:
+            return handovers.acknowledge(conn, actor, now, handover_id)
+
+    def latest_handover(self) -> HandoverRecord | None:
+        """The newest signed handover."""
+        with self.engine.connect() as conn:
+            return handovers.latest(conn)
+
+    def pending_handover(self) -> HandoverRecord | None:
+        """The newest handover not yet acknowledged."""
+        with self.engine.connect() as conn:
+            return handovers.pending(conn)
+
+    def handover(self, handover_id: int) -> HandoverRecord | None:
+        """One handover by id."""
+        with self.engine.connect() as conn:
+            return handovers.by_id(conn, handover_id)
+
+    # -- metrics: time travel ---------------------------------------------------------------
+
+    def as_of(self, at: datetime) -> Store:
+        """The store as it stood at ``at``: every read answered from history, no write."""
+        from paneglass.store.time_travel import StoreAsOf
+
+        return StoreAsOf(self, at)
+
+    def replay(
+        self, steps: Iterable[tuple[str, PollResult, datetime]], *, per_commit: int = 50
+    ) -> int:
+        """Apply recorded pages in order, each at its own instant, ``per_commit`` to a commit.
+
+        Each step is what a collector would have committed at that instant (the
+        clocks ticked first, as its SLA tick does), so a recorded run, or a
+        history brought in from elsewhere, lands exactly as if it had been
+        collected live. Short commits let a collector writing beside the replay
+        (the demo's) wait for one of them, not for the whole history; return how
+        many steps were applied.
+        """
+        count = 0
+        pending = iter(steps)
+        while True:
+            with self.engine.begin() as conn:
+                applied = 0
+                for vendor, result, now in pending:
+                    writes.tick_clocks(conn, now)
+                    vendor_id = vendors.vendor_row_id(conn, vendor)
+                    writes.apply_batch(conn, vendor_id, vendor, result, None, now, self.sla)
+                    applied += 1
+                    if applied == per_commit:
+                        break
+            count += applied
+            if applied < per_commit:
+                return count
+
+    # -- conversations and mirroring (issue #14) ----------------------------------------------
+
+    def iter_entries(self, vendor: str | None = None) -> Iterator[dict[str, Any]]:
+        """Every conversation entry (of one vendor), for export."""
+        with self.engine.connect() as conn:
+            yield from conversations.iter_entries(conn, vendor)
+
+    def iter_attachments(self, vendor: str | None = None) -> Iterator[dict[str, Any]]:
+        """Every attachment's metadata (of one vendor), for export."""
+        with self.engine.connect() as conn:
+            yield from conversations.iter_attachments(conn, vendor)
+
+    def pending_mirrors(self, limit: int = 50) -> list[PendingMirror]:
+        """Replies that arrived on mirrored tickets and wait to be copied (or not)."""
+        with self.engine.connect() as conn:
+            return mirroring.pending(conn, limit)
+
+    def settle_mirror(
+        self,
+        entry_id: int,
+        state: str,
+        detail: str,
+        now: datetime,
+        copies: Iterable[tuple[Actor, NewAction]] = (),
+    ) -> bool:
+        """Settle a pending reply and queue its copies, in one commit; False if already settled."""
+        with self.engine.begin() as conn:
+            if not mirroring.settle(conn, entry_id, state, detail, now):
+                return False
+            for actor, action in copies:
+                outbox.enqueue(conn, actor, now, action)
+            return True
+
+    # -- the exit pack (issue #14) ----------------------------------------------------------------
+
+    def pack_vendors(self, vendor: str) -> list[dict[str, Any]]:
+        """The vendor and every vendor its tickets are linked to (name, kind, base URL)."""
+        with self.engine.connect() as conn:
+            return exit_pack.vendors_of(conn, vendor)
+
+    def iter_pack(self, kind: str, vendor: str) -> Iterator[dict[str, Any]]:
+        """Every row of one kind of the vendor's exit pack (:mod:`paneglass.store.exit_pack`)."""
+        with self.engine.connect() as conn:
+            yield from exit_pack.pack_rows(conn, kind, vendor)
+
+    def restore_pack(
+        self,
+        vendor: str,
+        vendors: list[Mapping[str, Any]],
+        rows: Mapping[str, Iterable[Mapping[str, Any]]],
+    ) -> dict[str, int]:
+        """Write an exit pack into this store in one transaction; return rows per kind."""
+        with self.engine.begin() as conn:
+            return exit_pack.restore(conn, vendor, vendors, rows)
+
+    def schema_version(self) -> str | None:
+        """The database's migration revision (``0004``)."""
+        with self.engine.connect() as conn:
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()

@@ -8,14 +8,14 @@ poll brings it into the store; joins pick the row up as soon as it arrives.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Connection, and_, case, delete, func, or_, select, update
 
 from paneglass.sla import ClockState, worst
 from paneglass.store.inputs import Actor
 from paneglass.store.outbox import audit
-from paneglass.store.schema import AUDIT, CASES, CLOCKS, EVENTS, LINKS, MEMBERS, TICKETS, VENDORS
+from paneglass.store.schema import CASES, CLOCKS, LINKS, MEMBERS, TICKETS, VENDORS
+from paneglass.store.timeline import StoryTicket, story
 from paneglass.store.vendors import vendor_row_id
 from paneglass.store.views import (
     CaseDetail,
@@ -316,6 +316,7 @@ def case_detail(conn: Connection, case_id: int) -> CaseDetail | None:
 def _members(conn: Connection, case_id: int) -> list[CaseMemberView]:
     rank = case(
         (CLOCKS.c.state == ClockState.BREACHED, ClockState.BREACHED.urgency),
+        (CLOCKS.c.state == ClockState.NEAR_BREACH, ClockState.NEAR_BREACH.urgency),
         (CLOCKS.c.state == ClockState.AT_RISK, ClockState.AT_RISK.urgency),
         else_=ClockState.OK.urgency,
     )
@@ -364,70 +365,9 @@ def _members(conn: Connection, case_id: int) -> list[CaseMemberView]:
 
 
 def _timeline(conn: Connection, case_id: int, members: list[CaseMemberView]) -> list[TimelineEntry]:
-    entries: list[TimelineEntry] = []
-    by_ticket = {m.ticket_id: m for m in members if m.ticket_id is not None}
-    if by_ticket:
-        events = conn.execute(
-            select(
-                EVENTS.c.ticket_id,
-                EVENTS.c.field_name,
-                EVENTS.c.old_value,
-                EVENTS.c.new_value,
-                EVENTS.c.seen_at,
-                EVENTS.c.vendor_time,
-            )
-            .where(EVENTS.c.ticket_id.in_(list(by_ticket)))
-            .order_by(EVENTS.c.seen_at.desc(), EVENTS.c.id.desc())
-            .limit(_TIMELINE_LIMIT)
-        ).mappings()
-        for event in events:
-            member = by_ticket[event["ticket_id"]]
-            entries.append(
-                TimelineEntry(
-                    at=event["vendor_time"] or event["seen_at"],
-                    vendor=member.vendor,
-                    key=member.key,
-                    source="vendor",
-                    text=_event_text(event),
-                )
-            )
-    ticket_match = [
-        and_(AUDIT.c.vendor == m.vendor, AUDIT.c.external_id == m.external_id) for m in members
-    ]
-    actions = conn.execute(
-        select(AUDIT)
-        .where(or_(AUDIT.c.case_id == case_id, *ticket_match))
-        .order_by(AUDIT.c.id.desc())
-        .limit(_TIMELINE_LIMIT)
-    ).mappings()
-    for row in actions:
-        summary = (row["detail"] or "").split("\n", 1)[0]
-        text = f"{row['user']}: {row['action']}"
-        if summary:
-            text += f" — {summary}"
-        if row["answer"] and not row["action"].startswith("queued"):
-            text += f" [{row['answer']}]"
-        entries.append(
-            TimelineEntry(
-                at=row["at"],
-                vendor=row["vendor"],
-                key=row["ticket_key"],
-                source="paneglass",
-                text=text,
-            )
-        )
-    entries.sort(key=lambda e: e.at)
-    return entries
-
-
-def _event_text(event: Any) -> str:
-    name = event["field_name"]
-    if name == "created":
-        return "first seen"
-    old, new = event["old_value"], event["new_value"]
-    if old is None:
-        return f"{name} set to {new}"
-    return f"{name}: {old} → {new}"
+    tickets = [StoryTicket(m.ticket_id, m.vendor, m.external_id, m.key) for m in members]
+    items, _omitted = story(conn, tickets, case_id=case_id, limit=_TIMELINE_LIMIT)
+    return items
 
 
 def _key_of(conn: Connection, vendor_id: int, external_id: str) -> str | None:

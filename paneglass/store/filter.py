@@ -38,7 +38,18 @@ FIELDS = {
 }
 """Accepted field names and the column (or pseudo-column) each filters."""
 _EXACT = {"vendor", "status", "priority", "kind", "sla"}
-_SLA_VALUES = {"breached", "at_risk", "at-risk", "risk", "ok", "none", "paused"}
+_SLA_VALUES = {
+    "breached",
+    "near_breach",
+    "near-breach",
+    "near",
+    "at_risk",
+    "at-risk",
+    "risk",
+    "ok",
+    "none",
+    "paused",
+}
 
 
 class FilterError(ValueError):
@@ -90,9 +101,12 @@ def parse_filter(text: str) -> tuple[Term, ...]:
                 unknown = [v for v in values if v not in _SLA_VALUES]
                 if unknown:
                     raise FilterError(
-                        f"sla: is breached, at_risk, ok, paused or none, not {unknown[0]}"
+                        "sla: is breached, near_breach, at_risk, ok, paused or none,"
+                        f" not {unknown[0]}"
                     )
-                values = tuple("at_risk" if v in ("at-risk", "risk") else v for v in values)
+                aliases = {"at-risk": "at_risk", "risk": "at_risk", "near-breach": "near_breach"}
+                aliases["near"] = "near_breach"
+                values = tuple(aliases.get(v, v) for v in values)
             terms.append(Term(field, values, negated, exact=field in _EXACT))
         elif colon and name and name.isalpha() and not value.startswith("//"):
             known = ", ".join(sorted({*FIELDS} - {"p"}))

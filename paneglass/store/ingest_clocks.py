@@ -6,7 +6,9 @@ A clock is a pure function of the ticket, its status history, the policy and
 * a ticket inserted by this page has one history entry, its ``created``
   event, so its history is built in memory and nothing is read back;
 * a stored ticket's history is its ``created``/``status``/``raw_status``
-  events (this page's included), read in one query per page;
+  events (this page's included), read in one query per page, with its
+  ``priority``/``group_name`` events: a ticket that came under its policy
+  later starts that policy's clocks then (:func:`paneglass.sla.covered_since`);
 * the history's first entry holds from the ticket's creation (a ticket first
   seen already resolved is taken as open until its resolution time);
 * a breach time already stored is kept (latched once), whatever the new
@@ -21,7 +23,14 @@ from datetime import datetime, timedelta
 from typing import Any, NamedTuple, Protocol
 
 from connectors.records import TicketRecord
-from paneglass.sla import Policy, SlaSettings, StatusChange, ticket_clocks
+from paneglass.sla import (
+    FieldsChange,
+    Policy,
+    SlaSettings,
+    StatusChange,
+    covered_since,
+    ticket_clocks,
+)
 
 __all__ = [
     "CLOCK_COLUMNS",
@@ -83,6 +92,7 @@ CLOCK_COLUMNS = (
     "started_at",
     "stopped_at",
     "computed_at",
+    "near_breach_at",
 )
 """A clock row as :func:`clock_rows` builds it."""
 _DUE, _STATE = CLOCK_COLUMNS.index("due_at"), CLOCK_COLUMNS.index("state")
@@ -112,7 +122,8 @@ class ClockWriter(Protocol):
         self, ticket_ids: Sequence[int]
     ) -> Iterable[tuple[int, str, str | None, str | None, Any, Any]]:
         """``(ticket_id, field_name, old_value, new_value, vendor_time, seen_at)`` of the
-        ``created``, ``status`` and ``raw_status`` events of these tickets, oldest first."""
+        ``created``, ``status``, ``raw_status``, ``priority`` and ``group_name`` events of
+        these tickets, oldest first."""
         ...
 
     def stored_clocks(self, ticket_ids: Sequence[int]) -> dict[tuple[int, str, int], StoredClock]:
@@ -134,26 +145,54 @@ class ClockWriter(Protocol):
         ...
 
 
-def histories(writer: ClockWriter, ticket_ids: Sequence[int]) -> dict[int, list[StatusChange]]:
-    """Each ticket's status history (normalised and raw) from its stored events, oldest first."""
+def histories(
+    writer: ClockWriter,
+    ticket_ids: Sequence[int],
+    coverage: dict[int, list[FieldsChange]] | None = None,
+    current: dict[int, tuple[str | None, str | None]] | None = None,
+) -> dict[int, list[StatusChange]]:
+    """Each ticket's status history (normalised and raw) from its stored events, oldest first.
+
+    With ``coverage`` (and ``current``: each ticket's priority and group now), each
+    ticket whose priority or group changed gets those values over time there.
+    """
     unstamp = writer.unstamp
     rows = list(writer.status_events(ticket_ids))
     first_raw: dict[int, str] = {}
+    first_fields: dict[tuple[int, str], str | None] = {}
     for tid, name, old, _new, _at, _seen in rows:
         if name == "raw_status":
             first_raw.setdefault(tid, old or "")
+        elif name in ("priority", "group_name"):
+            first_fields.setdefault((tid, name), old)
     found: dict[int, list[StatusChange]] = {tid: [] for tid in ticket_ids}
-    current: dict[int, tuple[str, str]] = {}
+    status: dict[int, tuple[str, str]] = {}
     for tid, name, _old, new, at, seen in rows:
-        status, raw = current.get(tid, ("open", first_raw.get(tid, "")))
-        if name in ("created", "status"):
-            status = new or "open"
-        else:
-            raw = new or ""
-        current[tid] = (status, raw)
         when = unstamp(at if at is not None else seen)
         assert when is not None
-        found[tid].append(StatusChange(when, status, raw))
+        if name in ("priority", "group_name"):
+            if coverage is None or current is None:
+                continue
+            changes = coverage.get(tid)
+            if changes is None:  # the values before the first change held from creation
+                priority, group = current[tid]
+                priority = first_fields.get((tid, "priority"), priority)
+                group = first_fields.get((tid, "group_name"), group)
+                changes = coverage[tid] = [FieldsChange(when, priority, group)]
+            last = changes[-1]
+            changes.append(
+                FieldsChange(when, new, last.group)
+                if name == "priority"
+                else FieldsChange(when, last.priority, new)
+            )
+            continue
+        state, raw = status.get(tid, ("open", first_raw.get(tid, "")))
+        if name in ("created", "status"):
+            state = new or "open"
+        else:
+            raw = new or ""
+        status[tid] = (state, raw)
+        found[tid].append(StatusChange(when, state, raw))
     return found
 
 
@@ -179,6 +218,7 @@ def clock_rows(
     latched: dict[tuple[int, str, int], Any],
     now: datetime,
     settings: SlaSettings,
+    coverage: dict[int, list[FieldsChange]] | None = None,
 ) -> list[tuple[Any, ...]]:
     """The stored rows of these tickets' clocks, as of ``now`` (``stamp``: a datetime in
     stored form)."""
@@ -192,6 +232,10 @@ def clock_rows(
         policy = policies[which]
         if policy is None:
             continue
+        changes = coverage.get(ticket.id) if coverage else None
+        since = (
+            covered_since(policy, ticket.vendor, ticket.created_at, changes) if changes else None
+        )
         for clock in ticket_clocks(
             policy=policy,
             created_at=ticket.created_at,
@@ -199,6 +243,7 @@ def clock_rows(
             resolved_at=ticket.resolved_at,
             history=_from_creation(ticket, history),
             now=now,
+            since=since,
         ):
             metric = clock.metric._value_  # an enum's value, without the descriptor's cost
             breach_at = latched.get((ticket.id, metric, clock.cycle)) if latched else None
@@ -218,6 +263,7 @@ def clock_rows(
                     stamp(clock.started_at),
                     stamp(clock.stopped_at),
                     computed,
+                    stamp(clock.near_breach_at),
                 )
             )
     return rows
@@ -238,12 +284,14 @@ def recompute(
     one no longer computed (the ticket lost its policy) deleted.
     """
     ids = [t.id for t in known]
-    past = histories(writer, ids) if known else {}
+    coverage: dict[int, list[FieldsChange]] = {}
+    current = {t.id: (t.priority, t.group) for t in known}
+    past = histories(writer, ids, coverage, current) if known else {}
     stored = writer.stored_clocks(ids) if known else {}
     latched = {key: clock.breach_at for key, clock in stored.items() if clock.breach_at}
     tickets = [(t, [StatusChange(t.updated_at, t.status, "")]) for t in fresh]
     tickets += [(t, past[t.id]) for t in known]
-    rows = clock_rows(writer.stamp, tickets, latched, now, settings)
+    rows = clock_rows(writer.stamp, tickets, latched, now, settings, coverage)
     if not stored:
         writer.write_clocks(rows, [], [], [])
         return

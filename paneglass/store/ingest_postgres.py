@@ -28,7 +28,7 @@ from typing import Any, ClassVar
 from sqlalchemy import Connection
 
 from paneglass.store.ingest_clocks import CLOCK_COLUMNS, StoredClock
-from paneglass.store.ingest_rows import COLUMNS, COMPARED
+from paneglass.store.ingest_rows import COLUMNS, COMPARED, KEPT_WHEN_NONE
 from paneglass.store.schema import CLOCKS, EVENTS, TICKETS
 
 __all__ = ["METHODS", "PostgresWriter"]
@@ -166,12 +166,18 @@ class PostgresWriter:
                 f"SELECT {_names((*columns, 'id'))} FROM {table} WITH NO DATA"
             )
             self._copy(stage, (*columns, "id"), rows, table)
-            assignments = ", ".join(f'"{c}" = s."{c}"' for c in columns)
+            assignments = ", ".join(
+                f'"{c}" = coalesce(s."{c}", t."{c}")' if c in KEPT_WHEN_NONE else f'"{c}" = s."{c}"'
+                for c in columns
+            )
             self._cursor.execute(
                 f"UPDATE {table} AS t SET {assignments} FROM {stage} AS s WHERE t.id = s.id"
             )
             return
-        assignments = ", ".join(f'"{c}" = %s' for c in columns)
+        assignments = ", ".join(
+            f'"{c}" = coalesce(%s, "{c}")' if c in KEPT_WHEN_NONE else f'"{c}" = %s'
+            for c in columns
+        )
         self._cursor.executemany(f"UPDATE {table} SET {assignments} WHERE id = %s", rows)
 
     def update_tickets(
@@ -188,6 +194,14 @@ class PostgresWriter:
             (now, _ids(ids)),
         )
 
+    def describe_tickets(self, described: Sequence[tuple[int, str]]) -> None:
+        self._cursor.execute(
+            f"UPDATE {TICKETS.name} AS t SET description = p.description "
+            "FROM unnest(%s::int[], %s::text[]) AS p(id, description) "
+            "WHERE t.id = p.id AND t.description IS DISTINCT FROM p.description",
+            ([tid for tid, _ in described], [text for _, text in described]),
+        )
+
     def insert_events(self, rows: Sequence[tuple[Any, ...]]) -> None:
         self._rows(EVENTS.name, _EVENT_COLUMNS, rows)
 
@@ -199,7 +213,8 @@ class PostgresWriter:
         self._cursor.execute(
             "SELECT ticket_id, field_name, old_value, new_value, vendor_time, seen_at "
             f"FROM {EVENTS.name} WHERE ticket_id = ANY(%s::int[]) "
-            "AND field_name IN ('created', 'status', 'raw_status') ORDER BY id",
+            "AND field_name IN ('created', 'status', 'raw_status', 'priority', 'group_name') "
+            "ORDER BY id",
             (_ids(ticket_ids),),
         )
         return self._cursor.fetchall()

@@ -6,7 +6,7 @@ a page is compared with is :data:`COMPARED`, read back as ``(id, *COMPARED)``.
 
 from __future__ import annotations
 
-__all__ = ["COLUMNS", "COMPARED", "TRACKED_FIELDS"]
+__all__ = ["COLUMNS", "COMPARED", "KEPT_WHEN_NONE", "TRACKED_FIELDS"]
 
 TRACKED_FIELDS = (
     "key",
@@ -49,8 +49,13 @@ COLUMNS = (
     "raw",
     "first_seen_at",
     "last_seen_at",
+    "description",
 )
 """Every ticket column but ``id``, in the order rows are built."""
+
+KEPT_WHEN_NONE = frozenset({"description"})
+"""Columns a rewrite leaves as stored when the page gives None: a connector that did not
+read the description this time (it comes from another endpoint, or a later walk) sends None."""
 
 COMPARED = ("updated_at", "created_at", *TRACKED_FIELDS)
 """The stored columns a page is compared with (read back as ``(id, *COMPARED)``)."""

@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import Connection, PrimaryKeyConstraint, Table, UniqueConstraint
 
 from paneglass.store.ingest_clocks import CLOCK_COLUMNS, StoredClock
-from paneglass.store.ingest_rows import COLUMNS, COMPARED
+from paneglass.store.ingest_rows import COLUMNS, COMPARED, KEPT_WHEN_NONE
 from paneglass.store.schema import CLOCKS, EVENTS, TICKETS
 
 __all__ = ["SqliteWriter", "stamp"]
@@ -148,7 +148,10 @@ class SqliteWriter:
             by_columns.setdefault(changed & _WHEN_MOVED_SET, []).append((*row, tid))
         for changed, group in by_columns.items():
             columns = _ALWAYS + tuple(c for c in _WHEN_MOVED if c in changed)
-            assignments = ", ".join(f'"{c}" = ?' for c in columns)
+            assignments = ", ".join(
+                f'"{c}" = coalesce(?, "{c}")' if c in KEPT_WHEN_NONE else f'"{c}" = ?'
+                for c in columns
+            )
             pick = itemgetter(*(_AT[c] for c in columns), len(COLUMNS))  # ..., and the id
             self._cursor.executemany(
                 f"UPDATE {TICKETS.name} SET {assignments} WHERE id = ?", [pick(r) for r in group]
@@ -160,6 +163,12 @@ class SqliteWriter:
                 f"UPDATE {TICKETS.name} SET last_seen_at = ? WHERE id IN ({_marks(len(chunk))})",
                 (now, *chunk),
             )
+
+    def describe_tickets(self, described: Sequence[tuple[int, str]]) -> None:
+        self._cursor.executemany(
+            f"UPDATE {TICKETS.name} SET description = ? WHERE id = ? AND description IS NOT ?",
+            [(text, tid, text) for tid, text in described],
+        )
 
     def insert_events(self, rows: Sequence[tuple[Any, ...]]) -> None:
         self._cursor.executemany(
@@ -178,7 +187,8 @@ class SqliteWriter:
             self._cursor.execute(
                 "SELECT ticket_id, field_name, old_value, new_value, vendor_time, seen_at "
                 f"FROM {EVENTS.name} WHERE ticket_id IN ({_marks(len(chunk))}) "
-                "AND field_name IN ('created', 'status', 'raw_status') ORDER BY id",
+                "AND field_name IN ('created', 'status', 'raw_status', 'priority', 'group_name') "
+                "ORDER BY id",
                 tuple(chunk),
             )
             yield from self._cursor.fetchall()

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, or_, select, text, update
+from sqlalchemy import Connection, and_, func, or_, select, text, update
 
 from paneglass.store.inputs import Actor, NewAction, ProcessGone
 from paneglass.store.schema import AUDIT, OUTBOX, VENDORS
@@ -412,9 +412,10 @@ def _audit_operator(
 
 
 def _items_select(*extra: Any) -> Any:
+    # A notification delivery has no vendor: its channel stands in the vendor's place.
     return select(
         OUTBOX.c.id,
-        VENDORS.c.name.label("vendor"),
+        func.coalesce(VENDORS.c.name, OUTBOX.c.channel).label("vendor"),
         OUTBOX.c.external_id,
         OUTBOX.c.ticket_key,
         OUTBOX.c.kind,
@@ -429,8 +430,10 @@ def _items_select(*extra: Any) -> Any:
         OUTBOX.c.answer,
         OUTBOX.c.created_key,
         OUTBOX.c.next_attempt_at,
+        OUTBOX.c.channel,
+        OUTBOX.c.idempotency_key,
         *extra,
-    ).join(VENDORS, VENDORS.c.id == OUTBOX.c.vendor_id)
+    ).outerjoin(VENDORS, VENDORS.c.id == OUTBOX.c.vendor_id)
 
 
 def _item(row: Any) -> OutboxItem:
@@ -440,8 +443,8 @@ def _item(row: Any) -> OutboxItem:
 def _row(conn: Connection, outbox_id: int) -> dict[str, Any]:
     row = (
         conn.execute(
-            select(OUTBOX, VENDORS.c.name.label("vendor"))
-            .join(VENDORS, VENDORS.c.id == OUTBOX.c.vendor_id)
+            select(OUTBOX, func.coalesce(VENDORS.c.name, OUTBOX.c.channel).label("vendor"))
+            .outerjoin(VENDORS, VENDORS.c.id == OUTBOX.c.vendor_id)
             .where(OUTBOX.c.id == outbox_id)
         )
         .mappings()

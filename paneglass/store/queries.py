@@ -24,6 +24,14 @@ from paneglass.store.schema import (
     TICKETS,
     VENDORS,
 )
+from paneglass.store.search import (
+    SearchWord,
+    count_matching,
+    matches_for,
+    search_word,
+    words_condition,
+)
+from paneglass.store.timeline import StoryTicket, story
 from paneglass.store.views import (
     ClockView,
     ComponentView,
@@ -65,6 +73,7 @@ _NULLABLE_SORTS = {SortKey.PRIORITY, SortKey.ASSIGNEE}
 
 
 _TEXT_COLUMNS = ("key", "title", "requester", "assignee")
+_REGEX_COLUMNS = (*_TEXT_COLUMNS, "description")
 _SUBSTRING_COLUMNS = {
     "assignee": "assignee",
     "requester": "requester",
@@ -78,14 +87,17 @@ def _text(column: str) -> Any:
     return func.coalesce(TICKETS.c[column], "")
 
 
-def _term_condition(term: Term) -> Any:
+def _term_condition(term: Term, dialect: str) -> Any:
     """One parsed filter term as a SQL condition (never negated here)."""
     values = term.values
     if term.field == "text":
+        word = search_word(values[0])
+        if word is not None:  # the full-text indexes: titles, descriptions, conversations
+            return words_condition(dialect, [word])
         return or_(*(_text(c).icontains(values[0], autoescape=True) for c in _TEXT_COLUMNS))
     if term.field == "regex":
         pattern = f"(?i){values[0]}"  # embedded flag: understood by Python re and PostgreSQL
-        return or_(*(_text(c).regexp_match(pattern) for c in _TEXT_COLUMNS))
+        return or_(*(_text(c).regexp_match(pattern) for c in _REGEX_COLUMNS))
     if term.field in ("vendor", "kind"):
         vendor_column = VENDORS.c.name if term.field == "vendor" else VENDORS.c.kind
         matching = select(VENDORS.c.id).where(func.lower(vendor_column).in_(values))
@@ -102,6 +114,9 @@ def _term_condition(term: Term) -> Any:
                 parts.append(TICKETS.c.id.not_in(running))
             elif value == "paused":
                 parts.append(TICKETS.c.id.in_(running.where(CLOCKS.c.paused)))
+            elif value == "at_risk":  # at risk or nearer: past the first threshold
+                alarmed = CLOCKS.c.state.in_(("at_risk", "near_breach"))
+                parts.append(TICKETS.c.id.in_(running.where(alarmed)))
             else:
                 parts.append(TICKETS.c.id.in_(running.where(CLOCKS.c.state == value)))
         return or_(*parts)
@@ -109,20 +124,40 @@ def _term_condition(term: Term) -> Any:
     return or_(*(_text(column).icontains(v, autoescape=True) for v in values))
 
 
-def _filtered(stmt: Select[Any], query: TicketQuery) -> Select[Any]:
+def _filtered(stmt: Select[Any], query: TicketQuery, dialect: str) -> Select[Any]:
     if query.active_only:
         stmt = stmt.where(TICKETS.c.status.in_(_ACTIVE))
     for column, value in query.exact:
         stmt = stmt.where(TICKETS.c[column] == value)
+    words = _searched_words(query)
+    if words:  # every free word in one full-text condition (SQLite: one MATCH)
+        stmt = stmt.where(words_condition(dialect, words))
     for term in query.terms:
-        condition = _term_condition(term)
+        if term.field == "text" and not term.negated and search_word(term.values[0]):
+            continue
+        condition = _term_condition(term, dialect)
         stmt = stmt.where(not_(condition) if term.negated else condition)
     return stmt
 
 
+def _words_only(query: TicketQuery) -> bool:
+    """Nothing but free words: the full-text index alone can count the tickets."""
+    return (
+        not query.active_only
+        and not query.exact
+        and all(
+            t.field == "text" and not t.negated and search_word(t.values[0]) for t in query.terms
+        )
+    )
+
+
 def ticket_count(conn: Connection, query: TicketQuery) -> int:
     """How many tickets match the query."""
-    stmt = _filtered(select(func.count()).select_from(TICKETS), query)
+    if _words_only(query):
+        counted = count_matching(conn, _searched_words(query))
+        if counted is not None:
+            return counted
+    stmt = _filtered(select(func.count()).select_from(TICKETS), query, conn.dialect.name)
     return int(conn.execute(stmt).scalar_one())
 
 
@@ -150,7 +185,9 @@ def ticket_window(
     tiebreak = TICKETS.c.id.desc() if descending else TICKETS.c.id.asc()
     # Skip the offset on the sort index alone (ids only, no row lookups), then fetch the rows.
     page = _filtered(
-        select(TICKETS.c.id).order_by(order, tiebreak).offset(offset).limit(limit), query
+        select(TICKETS.c.id).order_by(order, tiebreak).offset(offset).limit(limit),
+        query,
+        conn.dialect.name,
     ).subquery()
     stmt = (
         select(
@@ -173,16 +210,27 @@ def ticket_window(
     if flipped:
         rows.reverse()
     states = _worst_states(conn, [row[0] for row in rows])
+    found = matches_for(conn, _searched_words(query), rows)
     return [
-        TicketRow(**row._mapping, sla_state=states.get(row.id, ClockState.NONE)) for row in rows
+        TicketRow(
+            **row._mapping, sla_state=states.get(row.id, ClockState.NONE), match=found.get(row.id)
+        )
+        for row in rows
     ]
+
+
+def _searched_words(query: TicketQuery) -> list[SearchWord]:
+    """The free words a ticket must hold (negated ones say nothing about where it matched)."""
+    words = (search_word(t.values[0]) for t in query.terms if t.field == "text" and not t.negated)
+    return [word for word in words if word is not None]
 
 
 def _worst_states(conn: Connection, ids: list[int]) -> dict[int, ClockState]:
     if not ids:
         return {}
     rank = case(
-        (CLOCKS.c.state == ClockState.BREACHED, 2),
+        (CLOCKS.c.state == ClockState.BREACHED, 3),
+        (CLOCKS.c.state == ClockState.NEAR_BREACH, 2),
         (CLOCKS.c.state == ClockState.AT_RISK, 1),
         else_=0,
     )
@@ -191,7 +239,12 @@ def _worst_states(conn: Connection, ids: list[int]) -> dict[int, ClockState]:
         .where(CLOCKS.c.ticket_id.in_(ids), CLOCKS.c.stopped_at.is_(None))
         .group_by(CLOCKS.c.ticket_id)
     )
-    names = {2: ClockState.BREACHED, 1: ClockState.AT_RISK, 0: ClockState.OK}
+    names = {
+        3: ClockState.BREACHED,
+        2: ClockState.NEAR_BREACH,
+        1: ClockState.AT_RISK,
+        0: ClockState.OK,
+    }
     return {tid: names[int(worst)] for tid, worst in rows}
 
 
@@ -236,12 +289,20 @@ def ticket_detail(conn: Connection, ticket_id: int) -> TicketDetail | None:
                 CLOCKS.c.due_at,
                 CLOCKS.c.breach_at,
                 CLOCKS.c.stopped_at,
+                CLOCKS.c.near_breach_at,
+                CLOCKS.c.started_at,
             )
             .where(CLOCKS.c.ticket_id == ticket_id)
             .order_by(CLOCKS.c.metric.desc(), CLOCKS.c.cycle)
         )
     )
+    timeline, omitted = story(
+        conn, [StoryTicket(row["id"], row["vendor_name"], row["external_id"], row["key"])]
+    )
     return TicketDetail(
+        description=row["description"],
+        timeline=tuple(timeline),
+        timeline_omitted=omitted,
         id=row["id"],
         vendor=row["vendor_name"],
         kind=row["kind"],
@@ -282,7 +343,9 @@ def sla_rows(
 
     One row per ticket (its most urgent clock), optionally for one vendor or priority.
     """
-    urgent = or_(CLOCKS.c.state.in_(("breached", "at_risk")), CLOCKS.c.at_risk_at <= now)
+    urgent = or_(
+        CLOCKS.c.state.in_(("breached", "near_breach", "at_risk")), CLOCKS.c.at_risk_at <= now
+    )
     breached_first = case((CLOCKS.c.state == "breached", 0), (CLOCKS.c.due_at <= now, 0), else_=1)
     stmt = (
         select(
@@ -298,6 +361,7 @@ def sla_rows(
             CLOCKS.c.paused,
             TICKETS.c.vendor_due_at,
             TICKETS.c.vendor_breached,
+            CLOCKS.c.near_breach_at,
         )
         .join(TICKETS, TICKETS.c.id == CLOCKS.c.ticket_id)
         .join(VENDORS, VENDORS.c.id == TICKETS.c.vendor_id)
@@ -340,7 +404,10 @@ def _worst_running(now: datetime) -> Any:
     """Subquery: each ticket's worst running clock (2 breached, 1 at risk, 0 ok)."""
     rank = case(
         (or_(CLOCKS.c.state == "breached", CLOCKS.c.due_at <= now), 2),
-        (or_(CLOCKS.c.state == "at_risk", CLOCKS.c.at_risk_at <= now), 1),
+        (
+            or_(CLOCKS.c.state.in_(("at_risk", "near_breach")), CLOCKS.c.at_risk_at <= now),
+            1,
+        ),
         else_=0,
     )
     return (

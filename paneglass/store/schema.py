@@ -10,36 +10,60 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Index, Table, Text, UniqueConstraint
+from sqlalchemy import Column, DateTime, Index, Table, Text, UniqueConstraint, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
 __all__ = [
+    "ATTACHMENTS",
     "AUDIT",
     "CASES",
     "CLOCKS",
+    "CLOCK_VERSIONS",
     "COMPONENTS",
+    "COMPONENT_VERSIONS",
+    "ENTRIES",
     "EVENTS",
+    "HANDOVERS",
     "INCIDENTS",
+    "INCIDENT_VERSIONS",
     "LEASE",
     "LINKS",
     "MEMBERS",
+    "MIRRORS",
+    "NOTIFICATIONS",
+    "NOTIFIER",
     "OUTBOX",
     "RUNS",
+    "SENDS",
     "STATUS",
+    "STATUS_VERSIONS",
     "TICKETS",
+    "TICKET_VERSIONS",
     "VENDORS",
     "AuditEntry",
     "Case",
     "CaseMember",
+    "ClockVersion",
     "CollectorLease",
+    "ComponentVersion",
+    "EntryAttachment",
+    "EntryMirror",
+    "Handover",
+    "IncidentVersion",
+    "Notification",
+    "NotificationSend",
+    "NotifierState",
     "OutboxAction",
     "PollRun",
     "SlaClock",
+    "StatusVersion",
     "Ticket",
+    "TicketEntry",
     "TicketEvent",
     "TicketLink",
+    "TicketVersion",
     "UTCDateTime",
     "Vendor",
     "VendorComponent",
@@ -139,12 +163,28 @@ class Ticket(SQLModel, table=True):
     """The vendor payload as JSON (cleaned text); shown folded, never as markup."""
     first_seen_at: datetime = _when(nullable=False)
     last_seen_at: datetime = _when(nullable=False)
+    description: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    """The ticket's own text as sanitised plain text (searched; never markup)."""
+
+
+_STATUS_TIMES = "field_name IN ('created', 'status')"
+"""The rows of the partial index ``ix_event_status_time`` (migration 0005 on both dialects)."""
 
 
 class TicketEvent(SQLModel, table=True):
     """Append-only history: one row per field that changed, as paneglass saw it."""
 
-    __table_args__ = (Index("ix_event_ticket_seen", "ticket_id", "seen_at"),)
+    __table_args__ = (
+        Index("ix_event_ticket_seen", "ticket_id", "seen_at"),
+        # Scorecards: status changes (resolutions, re-opens) in a period, by the vendor's time.
+        Index(
+            "ix_event_status_time",
+            "vendor_time",
+            sqlite_where=text(_STATUS_TIMES),
+            # postgresql_where: added by postgresql_options() when a PostgreSQL engine is made
+            # (a dialect keyword here would import the PostgreSQL dialect with the schema).
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: int = Field(foreign_key="ticket.id")
@@ -162,6 +202,9 @@ class SlaClock(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("ticket_id", "metric", "cycle", name="uq_sla_ticket_metric_cycle"),
         Index("ix_sla_state_due", "state", "due_at"),
+        # Scorecards: clocks decided (stopped, or breached) in a period.
+        Index("ix_sla_stopped", "stopped_at", "breach_at"),
+        Index("ix_sla_breach", "breach_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -185,6 +228,8 @@ class SlaClock(SQLModel, table=True):
     started_at: datetime | None = _when()
     stopped_at: datetime | None = _when()
     computed_at: datetime = _when(nullable=False)
+    near_breach_at: datetime | None = _when()
+    """When the clock reaches the policy's second threshold if it keeps running."""
 
 
 class VendorStatus(SQLModel, table=True):
@@ -286,7 +331,8 @@ class OutboxAction(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    vendor_id: int = Field(foreign_key="vendor.id")
+    vendor_id: int | None = Field(default=None, foreign_key="vendor.id")
+    """The vendor acted on; ``None`` for a notification delivery (``channel`` says where)."""
     external_id: str | None = None
     """The target ticket's id at the vendor (``None`` for a create)."""
     ticket_key: str | None = None
@@ -315,6 +361,10 @@ class OutboxAction(SQLModel, table=True):
     case_id: int | None = Field(default=None, foreign_key="case.id")
     """For a hand-off from a case ticket: the case the new ticket joins."""
     mirror_comments: bool = False
+    channel: str | None = None
+    """For a notification delivery: ``webhook``, ``email`` or ``command`` (vendor_id is None)."""
+    idempotency_key: str | None = None
+    """Sent with every attempt of a notification delivery, so a receiver can drop a repeat."""
 
 
 class AuditEntry(SQLModel, table=True):
@@ -397,6 +447,307 @@ class CaseMember(SQLModel, table=True):
     added_by: str
 
 
+class Notification(SQLModel, table=True):
+    """The notification log: one row per transition, recorded once (the unique key).
+
+    ``subject`` names what changed (``ticket:42``, ``vendor:hosting``,
+    ``outbox:7``, ``case:3``); ``clock`` and ``cycle`` say which contract clock
+    (or which episode of a vendor's trouble); ``event`` is the transition. The
+    collector records it, matches the rules, and marks it dispatched in the
+    same transaction that queues its deliveries; acknowledgement and snooze
+    are kept here and audited.
+    """
+
+    __table_args__ = (
+        UniqueConstraint("subject", "clock", "cycle", "event", name="uq_notification_transition"),
+        Index("ix_notification_state", "state", "id"),
+        Index("ix_notification_open", "acked_at", "id"),
+        Index("ix_notification_ticket", "ticket_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    subject: str
+    clock: str = ""
+    cycle: int = 0
+    event: str
+    ticket_id: int | None = Field(default=None, foreign_key="ticket.id")
+    vendor: str | None = None
+    ticket_key: str | None = None
+    priority: str | None = None
+    group_name: str | None = None
+    policy: str | None = None
+    title: str = Field(default="", sa_column=Column(Text, nullable=False))
+    """Cleaned one-line text (the ticket's title, the vendor's incident name, …)."""
+    detail: str = Field(default="", sa_column=Column(Text, nullable=False))
+    occurred_at: datetime = _when(nullable=False)
+    recorded_at: datetime = _when(nullable=False)
+    state: str = "pending"
+    """``pending`` (rules not yet applied), ``dispatched``, ``silent`` (no rule matched) or
+    ``baseline`` (seen during a vendor's first sync: recorded, never announced)."""
+    rules: str = ""
+    """Names of the rules that matched, one per line."""
+    acked_at: datetime | None = _when()
+    acked_by: str | None = None
+    snoozed_until: datetime | None = _when()
+    snoozed_by: str | None = None
+
+
+class NotificationSend(SQLModel, table=True):
+    """One firing of a rule's channels for a notification (first, repeat, escalation, digest).
+
+    Viewers follow these rows (toast and bell once each); the collector queues
+    the external channels in the outbox. ``dedupe`` makes each firing happen
+    once, whichever collector decides it.
+    """
+
+    __table_args__ = (
+        UniqueConstraint("dedupe", name="uq_notification_send"),
+        Index("ix_send_state_due", "state", "due_at"),
+        Index("ix_send_notification", "notification_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    dedupe: str
+    notification_id: int | None = Field(default=None, foreign_key="notification.id")
+    rule: str
+    kind: str
+    """``first``, ``repeat``, ``escalation``, ``digest`` or ``action``."""
+    local: str = ""
+    """Console channels, space-separated: ``toast bell desktop``."""
+    remote: str = ""
+    """External channels, space-separated: ``webhook email command``."""
+    state: str = "sent"
+    """``sent`` (consoles show it), ``held`` (quiet hours until ``due_at``) or ``digested``."""
+    due_at: datetime | None = _when()
+    created_at: datetime = _when(nullable=False)
+    summary: str = Field(default="", sa_column=Column(Text, nullable=False))
+    """The one line a toast, a desktop notification and a subject line show."""
+
+
+class NotifierState(SQLModel, table=True):
+    """How far the transition detector has looked (one row): what is new since its last sweep."""
+
+    id: int = Field(default=1, primary_key=True)
+    swept_at: datetime | None = _when()
+    last_ticket_id: int = 0
+    """Tickets above this id are seen for the first time by the next sweep."""
+    last_audit_id: int = 0
+    """Audit entries above this id are case changes the next sweep has not looked at."""
+
+
+class TicketVersion(SQLModel, table=True):
+    """A ticket's fields as they stood from ``valid_from`` until ``valid_to`` (time travel).
+
+    Written in the transaction of every change (``store.history``); ``valid_to``
+    is ``None`` for the version that holds now.
+    """
+
+    __table_args__ = (
+        Index("ix_ticket_version_ticket", "ticket_id", "valid_to"),
+        Index("ix_ticket_version_window", "valid_from", "valid_to"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id")
+    valid_from: datetime = _when(nullable=False)
+    valid_to: datetime | None = _when()
+    key: str
+    title: str
+    status: str
+    raw_status: str
+    priority: str | None = None
+    raw_priority: str | None = None
+    assignee: str | None = None
+    group_name: str | None = None
+    requester: str | None = None
+    asset: str | None = None
+    created_at: datetime = _when(nullable=False)
+    updated_at: datetime = _when(nullable=False)
+    resolved_at: datetime | None = _when()
+    first_response_at: datetime | None = _when()
+    vendor_due_at: datetime | None = _when()
+    vendor_breached: bool | None = None
+    url: str | None = None
+
+
+class ClockVersion(SQLModel, table=True):
+    """A contract clock as stored from ``valid_from`` until ``valid_to`` (its transitions)."""
+
+    __table_args__ = (
+        Index("ix_clock_version_ticket", "ticket_id", "valid_to"),
+        Index("ix_clock_version_window", "valid_from", "valid_to"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id")
+    metric: str
+    cycle: int = 0
+    valid_from: datetime = _when(nullable=False)
+    valid_to: datetime | None = _when()
+    policy: str
+    target_seconds: int
+    elapsed_seconds: int
+    paused: bool = False
+    due_at: datetime | None = _when()
+    at_risk_at: datetime | None = _when()
+    near_breach_at: datetime | None = _when()
+    state: str
+    breach_at: datetime | None = _when()
+    started_at: datetime | None = _when()
+    stopped_at: datetime | None = _when()
+
+
+class StatusVersion(SQLModel, table=True):
+    """A vendor's published rollup status from ``valid_from`` until ``valid_to``."""
+
+    __table_args__ = (Index("ix_status_version_vendor", "vendor_id", "valid_to"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    vendor_id: int = Field(foreign_key="vendor.id")
+    valid_from: datetime = _when(nullable=False)
+    valid_to: datetime | None = _when()
+    indicator: str
+    description: str
+    page_url: str | None = None
+    updated_at: datetime | None = _when()
+    fetched_at: datetime = _when(nullable=False)
+
+
+class ComponentVersion(SQLModel, table=True):
+    """A status-page component's state from ``valid_from`` until ``valid_to``."""
+
+    __table_args__ = (Index("ix_component_version_vendor", "vendor_id", "valid_to"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    vendor_id: int = Field(foreign_key="vendor.id")
+    valid_from: datetime = _when(nullable=False)
+    valid_to: datetime | None = _when()
+    external_id: str
+    name: str
+    state: str
+    raw_status: str
+    group_name: str | None = None
+    position: int = 0
+    updated_at: datetime | None = _when()
+
+
+class IncidentVersion(SQLModel, table=True):
+    """A published incident as it stood from ``valid_from`` until ``valid_to``."""
+
+    __table_args__ = (Index("ix_incident_version_vendor", "vendor_id", "valid_to"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    vendor_id: int = Field(foreign_key="vendor.id")
+    valid_from: datetime = _when(nullable=False)
+    valid_to: datetime | None = _when()
+    external_id: str
+    name: str
+    status: str
+    impact: str
+    created_at: datetime = _when(nullable=False)
+    updated_at: datetime = _when(nullable=False)
+    resolved_at: datetime | None = _when()
+    latest_update: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    url: str | None = None
+    active: bool = True
+
+
+class Handover(SQLModel, table=True):
+    """A shift handover: signed by the outgoing operator, acknowledged by the incoming one.
+
+    ``summary`` is the report as the outgoing operator signed it (JSON), so
+    what was handed over stays readable after the data moved on.
+    """
+
+    __table_args__ = (Index("ix_handover_signed", "signed_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    since: datetime = _when(nullable=False)
+    signed_at: datetime = _when(nullable=False)
+    signed_by: str
+    signed_terminal: str | None = None
+    note: str = Field(default="", sa_column=Column(Text, nullable=False))
+    summary: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+    acknowledged_at: datetime | None = _when()
+    acknowledged_by: str | None = None
+    acknowledged_terminal: str | None = None
+
+
+class TicketEntry(SQLModel, table=True):
+    """One comment, note or log entry of a ticket's conversation, as the vendor wrote it.
+
+    Named by (vendor, ticket external id, entry external id), like links and
+    case members, so an entry that arrives before its ticket (on an earlier
+    page) is kept; ``ticket_id`` is filled in as soon as the ticket is stored.
+    """
+
+    __table_args__ = (
+        UniqueConstraint(
+            "vendor_id", "ticket_external_id", "external_id", name="uq_entry_vendor_ticket_external"
+        ),
+        Index("ix_entry_ticket_created", "ticket_id", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    vendor_id: int = Field(foreign_key="vendor.id")
+    ticket_external_id: str
+    external_id: str
+    ticket_id: int | None = Field(default=None, foreign_key="ticket.id")
+    """The stored ticket (``None`` until the ticket itself has been stored)."""
+    author: str | None = None
+    visibility: str
+    """``public`` (a reply the requester sees), ``internal`` (a note) or ``system``."""
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    """Sanitised plain text (searched; never markup)."""
+    raw_format: str = "text"
+    """``text``, ``html``, ``adf`` or ``markdown``: what ``raw_body`` holds."""
+    raw_body: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    """The vendor's own format, kept as it came (cleaned of control characters)."""
+    created_at: datetime = _when(nullable=False)
+    updated_at: datetime | None = _when()
+    first_seen_at: datetime = _when(nullable=False)
+    """When paneglass first stored it."""
+
+
+class EntryAttachment(SQLModel, table=True):
+    """A file on a conversation entry, as metadata: the bytes stay at the vendor."""
+
+    __table_args__ = (
+        UniqueConstraint(
+            "vendor_id", "ticket_external_id", "external_id", name="uq_attachment_vendor_external"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    vendor_id: int = Field(foreign_key="vendor.id")
+    ticket_external_id: str
+    entry_external_id: str
+    external_id: str
+    name: str
+    size: int | None = None
+    content_type: str | None = None
+    url: str | None = None
+    """Built by the connector from the configured base URL and ids, never from payload text."""
+
+
+class EntryMirror(SQLModel, table=True):
+    """The durable mirroring ledger: one row per entry that arrived on a mirrored ticket.
+
+    Written in the transaction that stores the entry (state ``pending``), then
+    settled once, in the transaction that queues its copies (``mirrored``) or
+    decides it must not travel (``own``: paneglass wrote it; ``skipped``).
+    So a reply is mirrored exactly once, across restarts and processes.
+    """
+
+    __table_args__ = (Index("ix_mirror_state", "state"),)
+
+    entry_id: int = Field(foreign_key="ticketentry.id", primary_key=True)
+    state: str = "pending"
+    decided_at: datetime = _when(nullable=False)
+    detail: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    """Why it was settled so (``own: outbox 12``), or the outbox ids of its copies."""
+
+
 def _table(model: type[SQLModel]) -> Table:
     """The Core table behind a model, for set-based SQL."""
     return model.__table__  # type: ignore[attr-defined,no-any-return]
@@ -417,3 +768,26 @@ AUDIT = _table(AuditEntry)
 LINKS = _table(TicketLink)
 CASES = _table(Case)
 MEMBERS = _table(CaseMember)
+NOTIFICATIONS = _table(Notification)
+SENDS = _table(NotificationSend)
+NOTIFIER = _table(NotifierState)
+TICKET_VERSIONS = _table(TicketVersion)
+CLOCK_VERSIONS = _table(ClockVersion)
+STATUS_VERSIONS = _table(StatusVersion)
+COMPONENT_VERSIONS = _table(ComponentVersion)
+INCIDENT_VERSIONS = _table(IncidentVersion)
+HANDOVERS = _table(Handover)
+ENTRIES = _table(TicketEntry)
+ATTACHMENTS = _table(EntryAttachment)
+MIRRORS = _table(EntryMirror)
+
+
+def postgresql_options() -> None:
+    """PostgreSQL's own index options, set once a PostgreSQL engine is made (idempotent).
+
+    Kept off the schema's import: naming a dialect's keyword on an ``Index`` imports that
+    dialect, and a SQLite console (the common case) never needs PostgreSQL's.
+    """
+    for index in EVENTS.indexes:
+        if index.name == "ix_event_status_time":
+            index.dialect_options["postgresql"]["where"] = text(_STATUS_TIMES)

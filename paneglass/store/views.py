@@ -12,6 +12,7 @@ from datetime import datetime
 from paneglass.sla import ClockState
 
 __all__ = [
+    "AttachmentView",
     "AuditRow",
     "CaseDetail",
     "CaseMemberView",
@@ -19,17 +20,33 @@ __all__ = [
     "ChangeSet",
     "ClockView",
     "ComponentView",
+    "EntryView",
     "EventView",
     "Headline",
     "IncidentView",
     "LinkView",
     "OutboxItem",
+    "PendingMirror",
+    "SearchMatch",
     "SlaRow",
     "TicketDetail",
     "TicketRow",
     "TimelineEntry",
     "VendorHealth",
 ]
+
+
+@dataclass(frozen=True)
+class SearchMatch:
+    """Where a free-word filter found a ticket: shown on the row's second line."""
+
+    where: str
+    """``reply``, ``note``, ``system entry``, ``description``, or the ticket's own fields
+    (``title``, ``key, requester``, …)."""
+    author: str | None
+    at: datetime | None
+    snippet: tuple[tuple[str, bool], ...] = ()
+    """A few words around the match, as (text, is a matched word) parts."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +65,8 @@ class TicketRow:
     updated_at: datetime
     sla_state: ClockState = ClockState.NONE
     """Worst running contract clock state (breached > at_risk > ok > none)."""
+    match: SearchMatch | None = None
+    """With a free-word filter: where it matched (a reply, a note, the description, …)."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +78,32 @@ class EventView:
     new_value: str | None
     seen_at: datetime
     vendor_time: datetime | None
+
+
+@dataclass(frozen=True)
+class AttachmentView:
+    """A file on a conversation entry (the bytes stay at the vendor)."""
+
+    name: str
+    size: int | None
+    content_type: str | None
+    url: str | None
+
+
+@dataclass(frozen=True)
+class EntryView:
+    """One comment, note or log entry of a ticket's conversation."""
+
+    id: int
+    external_id: str
+    author: str | None
+    visibility: str
+    """``public``, ``internal`` or ``system``."""
+    body: str
+    created_at: datetime
+    updated_at: datetime | None
+    raw_format: str
+    attachments: tuple[AttachmentView, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -75,6 +120,8 @@ class ClockView:
     due_at: datetime | None
     breach_at: datetime | None
     stopped_at: datetime | None
+    near_breach_at: datetime | None = None
+    started_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -107,6 +154,11 @@ class TicketDetail:
     last_seen_at: datetime
     events: tuple[EventView, ...] = ()
     clocks: tuple[ClockView, ...] = ()
+    description: str | None = None
+    timeline: tuple[TimelineEntry, ...] = ()
+    """Vendor entries, field changes and paneglass's own actions, oldest first."""
+    timeline_omitted: int = 0
+    """Older timeline items left out (a ticket with thousands of log entries)."""
 
 
 @dataclass(frozen=True)
@@ -125,6 +177,7 @@ class SlaRow:
     paused: bool
     vendor_due_at: datetime | None
     vendor_breached: bool | None
+    near_breach_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -204,6 +257,8 @@ class ChangeSet:
     status_changed: bool = False
     ok: bool = True
     ticket_ids: frozenset[int] = field(default_factory=frozenset)
+    entries: int = 0
+    """Conversation entries new or changed."""
 
 
 @dataclass(frozen=True)
@@ -226,6 +281,9 @@ class OutboxItem:
     answer: str | None
     created_key: str | None
     next_attempt_at: datetime | None
+    channel: str | None = None
+    """For a notification delivery: webhook, email or command (``vendor`` repeats it)."""
+    idempotency_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -289,14 +347,16 @@ class CaseMemberView:
 
 @dataclass(frozen=True)
 class TimelineEntry:
-    """One line of a case's merged timeline."""
+    """One item of a ticket's or a case's merged timeline."""
 
     at: datetime
     vendor: str | None
     key: str | None
     source: str
-    """``vendor`` (a change seen in a poll) or ``paneglass`` (an operator's action)."""
+    """``vendor`` (a change seen in a poll), ``paneglass`` (an operator's action) or
+    ``conversation`` (a reply, note or log entry written at the vendor: see ``entry``)."""
     text: str
+    entry: EntryView | None = None
 
 
 @dataclass(frozen=True)
@@ -310,3 +370,17 @@ class CaseDetail:
     created_by: str
     members: tuple[CaseMemberView, ...]
     timeline: tuple[TimelineEntry, ...]
+
+
+@dataclass(frozen=True)
+class PendingMirror:
+    """An entry that arrived on a mirrored ticket and waits to be copied (or not)."""
+
+    entry_id: int
+    vendor: str
+    ticket_external_id: str
+    ticket_key: str | None
+    author: str | None
+    visibility: str
+    body: str
+    created_at: datetime

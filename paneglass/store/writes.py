@@ -19,6 +19,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from connectors.records import PollResult, StatusSnapshot
 from paneglass.sla import SlaSettings
+from paneglass.store.conversations import apply_entries
+from paneglass.store.history import record_page
 from paneglass.store.ingest import apply_tickets, writer_for
 from paneglass.store.ingest_clocks import ClockInput, recompute
 from paneglass.store.ingest_rows import TRACKED_FIELDS
@@ -67,7 +69,7 @@ def apply_batch(
     cursor and its clocks commit together), and once at its end with the run
     and no page; a one-shot poll passes both.
     """
-    added = updated = events = 0
+    added = updated = events = entries = 0
     changed_ids: set[int] = set()
     status_changed = False
     records_seen = 0
@@ -79,7 +81,9 @@ def apply_batch(
         if result.status is not None:
             _replace_status(conn, vendor_id, result.status, now)
             status_changed = True
+        entries = apply_entries(conn, vendor_id, result, now)
         save_page(conn, vendor_id, result.cursor, result.progress, now if run is None else None)
+        record_page(conn, vendor_id, changed_ids, status_changed, now)  # time travel's history
     if conn.dialect.name == "postgresql":  # viewers LISTEN; delivered when this commits
         conn.execute(text("SELECT pg_notify('paneglass', :vendor)"), {"vendor": vendor_name})
     if run is not None:
@@ -107,6 +111,7 @@ def apply_batch(
         status_changed=status_changed,
         ok=run.ok if run is not None else True,
         ticket_ids=frozenset(changed_ids),
+        entries=entries,
     )
 
 
@@ -220,12 +225,21 @@ def tick_clocks(conn: Connection, now: datetime) -> int:
         .where(running, CLOCKS.c.due_at <= now, CLOCKS.c.state != "breached")
         .values(state="breached", breach_at=func.coalesce(CLOCKS.c.breach_at, CLOCKS.c.due_at))
     ).rowcount
+    near = conn.execute(
+        update(CLOCKS)
+        .where(
+            running,
+            CLOCKS.c.near_breach_at <= now,
+            CLOCKS.c.state.in_(("ok", "at_risk")),
+        )
+        .values(state="near_breach")
+    ).rowcount
     at_risk = conn.execute(
         update(CLOCKS)
         .where(running, CLOCKS.c.at_risk_at <= now, CLOCKS.c.state == "ok")
         .values(state="at_risk")
     ).rowcount
-    moved = int(breached or 0) + int(at_risk or 0)
+    moved = int(breached or 0) + int(near or 0) + int(at_risk or 0)
     if moved and conn.dialect.name == "postgresql":
         conn.execute(text("SELECT pg_notify('paneglass', 'sla')"))
     return moved

@@ -8,31 +8,39 @@ screen turns into a re-query.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.css.query import NoMatches
 from textual.screen import Screen
 
 from paneglass.config import Config
 from paneglass.errors import UserError
 from paneglass.paths import user_themes_folder
-from paneglass.store import ChangeSet, Store
+from paneglass.store import ChangeSet, HandoverRecord, Store
 from paneglass.ui.commands import TicketKeyProvider
 from paneglass.ui.messages import FirstDataShown, StoreChanged
+from paneglass.ui.metric_messages import OpenHandover, OpenScorecards, TimeTravel
 from paneglass.ui.navigation import OpenCase, OpenPane, OpenTicket
+from paneglass.ui.notification_feed import NotificationFeed
 from paneglass.ui.screens.dashboard import DashboardScreen
 from paneglass.ui.screens.wall import WallScreen
-from paneglass.writeback import CaseEdits, WriteBack, current_actor
+from paneglass.ui.widgets.header_bar import HeaderBar
+from paneglass.writeback import Acknowledgements, CaseEdits, WriteBack, current_actor
 from themes import BUILTIN_THEMES, DEFAULT_THEME, STYLESHEET, VARIABLE_DEFAULTS
 from themes.user import load_user_themes
 
 if TYPE_CHECKING:
     from paneglass.collect import ChangeWatcher, Collector
     from paneglass.ui.screens.cases import CasesScreen
+    from paneglass.ui.screens.handover import HandoverScreen
+    from paneglass.ui.screens.notifications import NotificationsScreen
     from paneglass.ui.screens.outbox import OutboxScreen
     from paneglass.ui.screens.ticket_detail import TicketDetailScreen
 
@@ -81,6 +89,10 @@ class ConsoleBase(App[None]):
         self._data_started = False
         self.problems: list[str] = []
         """Config problems to show once the screen is up (bad theme files, unknown theme)."""
+        self.feed = NotificationFeed(
+            self, store, toast_seconds=config.notify.toast_seconds, **self.feed_settings(config)
+        )
+        """Toasts, bell and desktop notifications for each new firing, once each."""
         for theme in BUILTIN_THEMES.values():
             self.register_theme(theme)
         user_themes, self.problems = load_user_themes(themes_folder or user_themes_folder())
@@ -92,6 +104,15 @@ class ConsoleBase(App[None]):
         else:
             self.problems.append(f"theme {wanted!r} not found; using {DEFAULT_THEME}")
             self.theme = DEFAULT_THEME
+
+    def feed_settings(self, config: Config) -> dict[str, bool]:
+        """Whether this console toasts and rings (a console does both)."""
+        return {"toasts": True, "ring": True}
+
+    @property
+    def actions_allowed(self) -> bool:
+        """May this console's collector queue escalation actions at vendors?"""
+        return False
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         """paneglass colours every theme may override."""
@@ -116,15 +137,22 @@ class ConsoleBase(App[None]):
         Called once the first screen has shown its data (the imports it needs, APScheduler
         and every configured connector, stay off the path to the first frame); idempotent.
         """
-        if self._data_started:
-            return
+        if self._data_started or getattr(self, "at", None) is not None:
+            return  # an --at console shows one past instant: nothing to collect or follow
         self._data_started = True
         from paneglass.collect import LEASE_STALE, Collector, watcher_for
 
         if self.collect and self.config.vendors:
             other = self.store.live_collector(self.clock(), LEASE_STALE)
             if other is None:
-                collector = Collector(self.store, self.config.vendors, on_change=self._changed)
+                collector = Collector(
+                    self.store,
+                    self.config.vendors,
+                    on_change=self._changed,
+                    clock=self.clock,
+                    notify=self.config.notify,
+                    actions_allowed=self.actions_allowed,
+                )
                 try:
                     collector.start()
                     self.collector = collector
@@ -137,6 +165,7 @@ class ConsoleBase(App[None]):
             self._watcher = watcher_for(self.store.url)
             if self._watcher is not None:
                 self.set_interval(WATCH_SECONDS, self._check_foreign_commits)
+        self.feed.start()
 
     def _check_foreign_commits(self) -> None:
         if self._watcher is not None and self._watcher.changed():
@@ -147,12 +176,18 @@ class ConsoleBase(App[None]):
 
     def on_store_changed(self, message: StoreChanged) -> None:
         """Tell the visible screen to re-query (hidden dashboards too, so they are current)."""
-        refresh = getattr(self.screen, "refresh_data", None)
-        if refresh is not None:
-            refresh()
-        for screen in self.screen_stack:
-            if screen is not self.screen and hasattr(screen, "refresh_data"):
-                screen.refresh_data()
+        self.feed.check()
+        if not self.screen_stack:  # the app is exiting
+            return
+        # a notice that arrives while the app exits finds screens without their widgets
+        with contextlib.suppress(NoMatches):
+            refresh = getattr(self.screen, "refresh_data", None)
+            if refresh is not None:
+                refresh()
+            for screen in self.screen_stack:
+                if screen is not self.screen and hasattr(screen, "refresh_data"):
+                    screen.refresh_data()
+            self.refresh_handover()
 
     def show_problems(self) -> None:
         """Config problems as one toast each (never markup)."""
@@ -189,6 +224,16 @@ class ConsoleBase(App[None]):
         """Show the outbox."""
         self.push_screen(self.outbox_screen())
 
+    def notifications_screen(self) -> NotificationsScreen:
+        """The notifications pane (read-only variant)."""
+        from paneglass.ui.screens.notifications import NotificationsScreen
+
+        return NotificationsScreen(self.store, clock=self.clock, zone=self.config.display.zone())
+
+    def open_notifications(self) -> None:
+        """Show the notifications pane."""
+        self.push_screen(self.notifications_screen())
+
     def open_cases(self, case_id: int | None = None) -> None:
         """Show the cases pane (and one case in it)."""
         screen = self.cases_screen()
@@ -206,6 +251,8 @@ class ConsoleBase(App[None]):
         """A screen asked for the cases pane or the outbox."""
         if message.pane == "cases":
             self.open_cases()
+        elif message.pane == "notifications":
+            self.open_notifications()
         else:
             self.open_outbox()
 
@@ -220,6 +267,99 @@ class ConsoleBase(App[None]):
     def action_open_outbox(self) -> None:
         """Key 5: the outbox."""
         self.open_outbox()
+
+    def action_open_notifications(self) -> None:
+        """Key 6: the notifications."""
+        self.open_notifications()
+
+    # -- metrics: scorecards, shift handover, time travel ----------------------------------------
+
+    def scorecards_screen(self, period: str | None = None) -> Screen[None]:
+        """The scorecards pane (last month, or ``period`` as typed)."""
+        from paneglass.metrics.periods import last_month, parse_period
+        from paneglass.metrics.scorecard import status_pages
+        from paneglass.ui.screens.scorecards import ScorecardsScreen
+
+        zone = self.config.display.zone() or self.clock().astimezone().tzinfo
+        assert zone is not None
+        now = self.clock()
+        chosen = parse_period(period, zone, now) if period else last_month(now, zone)
+        known = [(v.name, v.kind) for v in self.config.vendors]
+        pages = status_pages(known, self.config.scorecards.status_pages)
+        return ScorecardsScreen(
+            self.store, clock=self.clock, zone=zone, status_pages=pages, period=chosen
+        )
+
+    def handover_screen(self) -> HandoverScreen:
+        """The shift handover (read-only here)."""
+        from paneglass.ui.screens.handover import HandoverScreen
+
+        return HandoverScreen(self.store, clock=self.clock, zone=self.config.display.zone())
+
+    def on_open_scorecards(self, message: OpenScorecards) -> None:
+        """A screen or ``:scorecards PERIOD`` asked for the scorecards."""
+        try:
+            self.push_screen(self.scorecards_screen(message.period))
+        except UserError as exc:
+            self.notify(str(exc), severity="warning", markup=False)
+
+    def on_open_handover(self, _message: OpenHandover) -> None:
+        """A screen or ``:handover`` asked for the handover."""
+        self.push_screen(self.handover_screen())
+
+    def action_open_scorecards(self) -> None:
+        """Key 6: the scorecards pane."""
+        self.post_message(OpenScorecards())
+
+    def action_open_handover(self) -> None:
+        """Key 7: the shift handover."""
+        self.post_message(OpenHandover())
+
+    def refresh_handover(self) -> None:
+        """Look for a handover nobody has acknowledged (the header shows it)."""
+        self._load_handover()
+
+    @work(thread=True, exclusive=True, group="handover-pending", exit_on_error=False)
+    def _load_handover(self) -> None:
+        pending = self.store.pending_handover()
+        self.call_from_thread(self._show_handover, pending)
+
+    def _show_handover(self, pending: HandoverRecord | None) -> None:
+        for screen in self.screen_stack:
+            for bar in screen.query(HeaderBar):
+                bar.set_handover(pending)
+
+    def on_time_travel(self, message: TimeTravel) -> None:
+        """``:at WHEN``: the console as it stood then (``:at now`` returns)."""
+        from paneglass.metrics.instants import parse_instant
+        from paneglass.ui.screens.time_travel import AsOfDashboardScreen
+
+        text = message.when.strip().lower()
+        if text in ("", "now", "live"):
+            while isinstance(self.screen, AsOfDashboardScreen) and self.screen.can_leave:
+                self.pop_screen()
+            return
+        zone = self.config.display.zone() or self.clock().astimezone().tzinfo
+        assert zone is not None
+        try:
+            at = parse_instant(message.when, zone, self.clock())
+            self.push_screen(self.as_of_screen(at))
+        except UserError as exc:
+            self.notify(str(exc), severity="warning", markup=False)
+
+    def as_of_screen(self, at: datetime, *, can_leave: bool = True) -> Screen[None]:
+        """The dashboard as it stood at ``at``."""
+        from paneglass.ui.screens.time_travel import AsOfDashboardScreen
+
+        return AsOfDashboardScreen(
+            self.store,
+            at,
+            zone=self.config.display.zone(),
+            zone_name=self.zone_name,
+            demo=self.config.demo,
+            views=self.config.views,
+            can_leave=can_leave,
+        )
 
     async def on_unmount(self) -> None:
         if self.collector is not None:
@@ -245,21 +385,52 @@ class PaneglassApp(ConsoleBase, inherit_bindings=False):
             "ctrl+p", "command_palette", "palette", show=False, priority=True, id="app.palette"
         ),
         Binding("ctrl+c", "help_quit", "Say how to quit", show=False, system=True, id="app.ctrl_c"),
+        Binding("7", "open_scorecards", "Scorecards", id="pane.scorecards", show=False),
+        Binding("8", "open_handover", "Handover", id="pane.handover", show=False),
     ]
 
     def __init__(
-        self, store: Store, config: Config, *, read_only: bool = False, **kwargs: Any
+        self,
+        store: Store,
+        config: Config,
+        *,
+        read_only: bool = False,
+        at: datetime | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(store, config, **kwargs)
-        self.read_only = read_only
+        self.at = at
+        """Started with ``--at``: the console shows only that instant."""
+        self.read_only = read_only or at is not None
         self.write_back: WriteBack | None = None
         self.case_edits: CaseEdits | None = None
+        self.acks: Acknowledgements | None = None
         if not read_only:
             actor = current_actor()
+        self.actor = current_actor()
+        """Who signs or acknowledges a handover from this console."""
+        if not self.read_only:
+            actor = self.actor
             self.write_back = WriteBack(
                 store, config.vendors, actor, self.clock, poke=self._send_soon
             )
             self.case_edits = CaseEdits(store, actor, self.clock)
+            self.acks = Acknowledgements(store, actor, self.clock)
+
+    @property
+    def actions_allowed(self) -> bool:
+        """A read-only console's collector never acts at a vendor, rules or not."""
+        return not self.read_only
+
+    def notifications_screen(self) -> NotificationsScreen:
+        """The notifications pane with acknowledge and snooze (read-only: the plain one)."""
+        if self.acks is None:
+            return super().notifications_screen()
+        from paneglass.ui.screens.notifications import AckNotificationsScreen
+
+        return AckNotificationsScreen(
+            self.store, clock=self.clock, zone=self.config.display.zone(), acks=self.acks
+        )
 
     def _send_soon(self) -> None:
         """Called from worker threads after queueing: wake the collector's outbox job."""
@@ -311,10 +482,24 @@ class PaneglassApp(ConsoleBase, inherit_bindings=False):
             case_edits=self.case_edits,
         )
 
+    def handover_screen(self) -> HandoverScreen:
+        """The handover with sign and acknowledge (read-only: the plain one)."""
+        if self.read_only:
+            return super().handover_screen()
+        from paneglass.ui.screens.handover import SigningHandoverScreen
+
+        return SigningHandoverScreen(
+            self.store, clock=self.clock, zone=self.config.display.zone(), actor=self.actor
+        )
+
     def on_mount(self) -> None:
         if self.config.keys:
             self.set_keymap(self.config.keys)
             self.set_timer(0.5, self._check_keymap)  # after the first frame: it reads every screen
+        if self.at is not None:  # --at: a post-mortem of one instant; nothing collects
+            self.push_screen(self.as_of_screen(self.at, can_leave=False))
+            self.show_problems()
+            return
         self.push_screen(
             DashboardScreen(
                 self.store,
@@ -326,6 +511,8 @@ class PaneglassApp(ConsoleBase, inherit_bindings=False):
             )
         )
         self.show_problems()
+        self.refresh_handover()
+        self.set_interval(5.0, self.refresh_handover)  # another console's signature shows here
 
     def _check_keymap(self) -> None:
         """Warn about ``[keys]`` ids that name nothing and remaps that collide."""
@@ -377,7 +564,20 @@ class PaneglassApp(ConsoleBase, inherit_bindings=False):
                     lambda name=view.name: screen.apply_view(name),
                 )
             yield SystemCommand("Cases", "Tickets grouped by user problem", self.open_cases)
+            yield SystemCommand(
+                "Scorecards", "Every vendor's figures for last month", self.action_open_scorecards
+            )
+            yield SystemCommand(
+                "Shift handover",
+                "What changed this shift; sign or acknowledge",
+                self.action_open_handover,
+            )
             yield SystemCommand("Outbox", "Write-back actions and their state", self.open_outbox)
+            yield SystemCommand(
+                "Notifications",
+                "What the rules fired; acknowledge or snooze",
+                self.open_notifications,
+            )
             yield SystemCommand("Help", "Every key in this screen", screen.action_help)
         if self.write_back is not None:
             from paneglass.ui.screens.ticket_actions import ActionTicketDetailScreen
@@ -398,12 +598,24 @@ class WallApp(ConsoleBase, inherit_bindings=False):
         Binding("ctrl+q", "quit", "Quit", show=False, id="wall.quit"),
     ]
 
+    def feed_settings(self, config: Config) -> dict[str, bool]:
+        """A wall toasts unless told not to, and never rings unless ``[wall] bell`` says so."""
+        return {"toasts": config.wall.toasts, "ring": config.wall.bell}
+
     def __init__(
-        self, store: Store, config: Config, *, rotate: float | None = None, **kwargs: Any
+        self,
+        store: Store,
+        config: Config,
+        *,
+        rotate: float | None = None,
+        at: datetime | None = None,
+        **kwargs: Any,
     ) -> None:
         kwargs.setdefault("default_theme", config.wall.theme)
         super().__init__(store, config, **kwargs)
         self.rotate = rotate
+        self.at = at
+        """``wall --at``: the wall as it stood at that instant (a post-mortem)."""
         self.animation_level = "none"
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -418,6 +630,22 @@ class WallApp(ConsoleBase, inherit_bindings=False):
             keymap.setdefault("wall.quit", self.config.wall.quit_key)
         if keymap:
             self.set_keymap(keymap)
+        if self.at is not None:
+            from paneglass.ui.screens.time_travel import AsOfWallScreen
+
+            self.push_screen(
+                AsOfWallScreen(
+                    self.store,
+                    self.config.wall,
+                    self.at,
+                    zone=self.config.display.zone(),
+                    zone_name=self.zone_name,
+                    demo=self.config.demo,
+                    rotate=self.rotate,
+                )
+            )
+            self.show_problems()
+            return
         self.push_screen(
             WallScreen(
                 self.store,

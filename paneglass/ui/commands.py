@@ -16,6 +16,7 @@ from textual.message import Message
 
 from paneglass.store import SortKey, Store
 from paneglass.ui.display import plain, safe_line
+from paneglass.ui.metric_messages import OpenHandover, OpenScorecards, TimeTravel
 from paneglass.ui.navigation import OpenCase, OpenPane, OpenTicket
 
 
@@ -54,6 +55,10 @@ KNOWN = (
     "cases",
     "case",
     "outbox",
+    "notifications",
+    "scorecards",
+    "handover",
+    "at",
     "theme",
     "help",
     "quit",
@@ -120,6 +125,18 @@ def run_command(screen: CommandTarget, text: str) -> str | None:
         return None
     if verb == "outbox" and not args:
         screen.post_message(OpenPane("outbox"))
+        return None
+    if verb in ("notifications", "notify", "n") and not args:
+        screen.post_message(OpenPane("notifications"))
+        return None
+    if verb in ("scorecards", "scorecard"):
+        screen.post_message(OpenScorecards(rest or None))
+        return None
+    if verb == "handover" and not args:
+        screen.post_message(OpenHandover())
+        return None
+    if verb == "at":
+        screen.post_message(TimeTravel(rest))
         return None
     if verb in ("help", "h", "?"):
         screen.action_help()

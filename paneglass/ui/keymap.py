@@ -64,11 +64,19 @@ def _places() -> list[tuple[str, type[DOMNode]]]:
         EditableCasesScreen,
     )
     from paneglass.ui.screens.dashboard import DashboardScreen
+    from paneglass.ui.screens.handover import HandoverScreen, SigningHandoverScreen
     from paneglass.ui.screens.help import HelpScreen
+    from paneglass.ui.screens.notifications import (
+        AckNotificationsScreen,
+        NotificationsScreen,
+        SnoozeUntil,
+    )
     from paneglass.ui.screens.outbox import ManagedOutboxScreen, OutboxScreen
+    from paneglass.ui.screens.scorecards import ScorecardsScreen
     from paneglass.ui.screens.ticket_actions import ActionTicketDetailScreen
     from paneglass.ui.screens.ticket_detail import TicketDetailScreen
     from paneglass.ui.screens.ticket_list import TicketListScreen
+    from paneglass.ui.screens.time_travel import AsOfDashboardScreen
     from paneglass.ui.widgets.list_table import ListTable
     from paneglass.ui.widgets.prompt_bar import PromptBar
     from paneglass.ui.widgets.sla_list import SlaList
@@ -90,6 +98,13 @@ def _places() -> list[tuple[str, type[DOMNode]]]:
         ("case", EditableCaseScreen),
         ("outbox", OutboxScreen),
         ("outbox", ManagedOutboxScreen),
+        ("notifications", NotificationsScreen),
+        ("notifications", AckNotificationsScreen),
+        ("snooze", SnoozeUntil),
+        ("scorecards", ScorecardsScreen),
+        ("handover", HandoverScreen),
+        ("handover", SigningHandoverScreen),
+        ("past dashboard", AsOfDashboardScreen),
         ("action dialog", ActionDialog),
         ("case picker", CasePicker),
         ("help", HelpScreen),
@@ -105,6 +120,10 @@ _SCREENS_TOGETHER = (
     ("cases", "lists"),
     ("case", "lists"),
     ("outbox", "lists"),
+    ("notifications", "lists"),
+    ("scorecards",),
+    ("handover",),
+    ("past dashboard", "ticket list"),
 )
 """Places whose keys are live at the same time (a remap must not give two of them one key)."""
 

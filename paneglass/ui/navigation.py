@@ -13,8 +13,8 @@ from textual.message import Message
 
 __all__ = ["OpenCase", "OpenPane", "OpenTicket", "Pane"]
 
-Pane = Literal["cases", "outbox"]
-"""The full-screen panes beside the dashboard (keys 4 and 5)."""
+Pane = Literal["cases", "outbox", "notifications"]
+"""The full-screen panes beside the dashboard (keys 4, 5 and 6)."""
 
 
 class OpenTicket(Message):
@@ -26,7 +26,7 @@ class OpenTicket(Message):
 
 
 class OpenPane(Message):
-    """Show the cases pane or the outbox."""
+    """Show the cases pane, the outbox or the notifications."""
 
     def __init__(self, pane: Pane) -> None:
         super().__init__()

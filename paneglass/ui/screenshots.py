@@ -25,26 +25,37 @@ SHOTS: tuple[tuple[str, tuple[int, int], tuple[str, ...]], ...] = (
     ("sla", (120, 36), ("2", "z")),
     ("vendors", (120, 36), ("3", "z")),
     ("ticket-detail", (120, 36), ("enter",)),
+    ("ticket-timeline", (160, 48), ("4", "enter", "enter", "end")),
     ("console-80x24", (80, 24), ()),
     ("cases", (120, 36), ("4",)),
     ("case", (120, 36), ("4", "enter")),
     ("outbox", (120, 36), ("5",)),
+    ("notifications", (120, 36), ("6",)),
     ("action-dialog", (120, 36), ("4", "enter", "enter", "m")),
     ("wall", (200, 60), ()),
     ("wall-120x40", (120, 40), ()),
+    ("scorecards", (160, 48), ("6",)),
 )
 
 
-def fixture_app(folder: Path, *, theme: str | None = None, wall: bool = False) -> ConsoleBase:
+def fixture_app(
+    folder: Path, *, theme: str | None = None, wall: bool = False, history: bool = False
+) -> ConsoleBase:
     """The console (or the wall) over a freshly seeded fixture store in ``folder``.
 
     Without ``theme`` each uses its own default (the wall: colour-blind safe).
+    ``history`` adds a year of the vendors' history first (for the scorecards).
     """
     from paneglass.demo.fixture import FIXTURE_NOW, FIXTURE_VENDORS, seed_store
     from paneglass.store import Store
     from paneglass.ui.app import PaneglassApp, WallApp
 
     store = Store(f"sqlite:///{folder / 'fixture.db'}")
+    if history:
+        from paneglass.demo.history import seed_history
+
+        store.sync_vendors(FIXTURE_VENDORS)
+        seed_history(store, FIXTURE_NOW, [v.name for v in FIXTURE_VENDORS])
     seed_store(store)
     config = Config(
         display=DisplayConfig(timezone="Europe/London", theme=theme or "noc-dark"),
@@ -61,16 +72,18 @@ async def _shoot(output: Path, theme: str | None) -> list[Path]:
     written = []
     for name, size, keys in SHOTS:
         with tempfile.TemporaryDirectory() as tmp:
-            app = fixture_app(Path(tmp), wall=name.startswith("wall"), theme=theme)
+            app = fixture_app(
+                Path(tmp), wall=name.startswith("wall"), theme=theme, history=name == "scorecards"
+            )
             async with app.run_test(size=size) as pilot:
                 await pilot.pause(0.3)
                 await app.workers.wait_for_complete()
                 await pilot.pause(0.2)
                 for key in keys:
                     await pilot.press(key)
-                    await pilot.pause(0.2)
-                    await app.workers.wait_for_complete()
-                    await pilot.pause(0.2)
+                    for _ in range(3):  # a pushed screen's worker may start after a pause
+                        await pilot.pause(0.2)
+                        await app.workers.wait_for_complete()
                 path = output / f"{name}.svg"
                 app.save_screenshot(filename=path.name, path=str(output))
                 written.append(path)

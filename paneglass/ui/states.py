@@ -15,13 +15,17 @@ from dataclasses import dataclass
 from textual.color import Color, ColorParseError
 
 from paneglass.collect import Freshness
+from paneglass.metrics.figures import TREND_MARKS, Trend
 from paneglass.sla import ClockState
 
 __all__ = [
     "FRESHNESS",
+    "METRIC_TREND",
+    "NOTIFICATION",
     "OUTBOX",
     "PAUSED",
     "SLA",
+    "TIMELINE",
     "StateFace",
     "outbox_face",
 ]
@@ -59,11 +63,13 @@ class StateFace:
 
 SLA: dict[ClockState, StateFace] = {
     ClockState.BREACHED: StateFace("✖", "breached", "$sla-breached", "bold"),
+    ClockState.NEAR_BREACH: StateFace("◆", "near breach", "$sla-near-breach", "bold"),
     ClockState.AT_RISK: StateFace("▲", "at risk", "$sla-at-risk", "bold"),
     ClockState.OK: StateFace("●", "ok"),
     ClockState.MET: StateFace("✔", "met"),
     ClockState.MISSED: StateFace("✖", "missed", "$sla-breached"),
     ClockState.NONE: StateFace("·", "no clock", emphasis="dim"),
+    ClockState.UNKNOWN: StateFace("?", "unknown", "$text-muted"),
 }
 """Contract clock states (a ticket's or a case's worst, or one clock's)."""
 
@@ -91,3 +97,29 @@ OUTBOX: dict[str, StateFace] = {
 def outbox_face(state: str) -> StateFace:
     """The face of an outbox state (an unknown one reads as itself)."""
     return OUTBOX.get(state) or StateFace("?", state, emphasis="bold")
+
+
+NOTIFICATION: dict[str, StateFace] = {
+    "open": StateFace("⚑", "to ack", "$notify-unacked", "bold"),
+    "snoozed": StateFace("‖", "snoozed", "$text-muted"),
+    "acked": StateFace("✔", "acked", emphasis="dim"),
+}
+"""Where a notification stands for the operators: waiting for an ack, snoozed, acknowledged."""
+METRIC_TREND: dict[Trend, StateFace] = {
+    Trend.BETTER: StateFace(*TREND_MARKS[Trend.BETTER], "$metric-better", "bold"),
+    Trend.WORSE: StateFace(*TREND_MARKS[Trend.WORSE], "$metric-worse", "bold"),
+    Trend.SAME: StateFace(*TREND_MARKS[Trend.SAME], "$text-muted"),
+    Trend.UP: StateFace(*TREND_MARKS[Trend.UP]),
+    Trend.DOWN: StateFace(*TREND_MARKS[Trend.DOWN]),
+    Trend.NONE: StateFace(*TREND_MARKS[Trend.NONE]),
+}
+"""A scorecard figure against the previous period (colour on top of the glyph)."""
+TIMELINE: dict[str, StateFace] = {
+    "public": StateFace("●", "public", "$entry-public", "bold"),
+    "internal": StateFace("■", "internal", "$entry-internal", "bold"),
+    "system": StateFace("○", "system", "$text-muted"),
+    "change": StateFace("·", "change", "$text-muted"),
+    "paneglass": StateFace("◆", "paneglass", "$primary", "bold"),
+}
+"""A timeline item: a reply the requester sees, an agents-only note, a vendor's system entry,
+a field change seen in a poll, or an action taken through paneglass."""

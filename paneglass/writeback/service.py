@@ -19,7 +19,13 @@ from connectors.errors import ConnectorError
 from connectors.records import Priority
 from paneglass.store import Actor, NewAction, Store, TicketDetail
 
-__all__ = ["Preview", "WriteBack", "handoff_from"]
+__all__ = [
+    "HANDOFF_CONVERSATION_LIMIT",
+    "Preview",
+    "WriteBack",
+    "conversation_text",
+    "handoff_from",
+]
 
 
 @dataclass(frozen=True)
@@ -39,13 +45,31 @@ class Preview:
         return self.error is None
 
 
-def handoff_from(ticket: TicketDetail, note: str = "") -> Handoff:
-    """What a hand-off of ``ticket`` carries to another vendor."""
-    # Each connector adds the reference back, requester, asset and link (Handoff.body_text).
-    description = note.strip() or ticket.title
+HANDOFF_CONVERSATION_LIMIT = 6000
+"""Characters of conversation a hand-off carries (the newest entries; the rest stays linked)."""
+_SAID = {"public": "reply", "internal": "internal note"}
+
+
+def handoff_from(ticket: TicketDetail, note: str = "", *, conversation: bool = False) -> Handoff:
+    """What a hand-off of ``ticket`` carries to another vendor.
+
+    The new ticket's description is the operator's note, then the ticket's own
+    description (the title when there is neither) and, when asked for, the
+    conversation so far (replies and notes, oldest first, times in UTC; the
+    newest :data:`HANDOFF_CONVERSATION_LIMIT` characters). Each connector adds
+    the reference back, requester, asset and link (``Handoff.body_text`` or its
+    own fields), so every vendor's create plan shows all of it.
+    """
+    parts = [text for text in (note.strip(), (ticket.description or "").strip()) if text]
+    if not parts:
+        parts.append(ticket.title)
+    if conversation:
+        told = conversation_text(ticket)
+        if told:
+            parts.append(told)
     return Handoff(
         title=ticket.title,
-        description=description,
+        description="\n\n".join(parts),
         source_vendor=ticket.vendor,
         source_key=ticket.key,
         source_external_id=ticket.external_id,
@@ -55,6 +79,31 @@ def handoff_from(ticket: TicketDetail, note: str = "") -> Handoff:
         priority=Priority(ticket.priority) if ticket.priority else None,
         source_url=ticket.url,
     )
+
+
+def conversation_text(ticket: TicketDetail, limit: int = HANDOFF_CONVERSATION_LIMIT) -> str:
+    """The ticket's replies and notes as plain text for another vendor (no system entries)."""
+    entries = [
+        item.entry
+        for item in ticket.timeline
+        if item.entry is not None and item.entry.visibility != "system" and item.entry.body.strip()
+    ]
+    blocks: list[str] = []
+    used = 0
+    for entry in reversed(entries):  # the newest first, until the limit
+        said = _SAID.get(entry.visibility, entry.visibility)
+        head = f"— {entry.created_at:%Y-%m-%d %H:%M} UTC · {entry.author or 'unknown'} · {said}"
+        block = f"{head}\n{entry.body.strip()}"
+        if blocks and used + len(block) > limit:
+            break
+        blocks.append(block[:limit])
+        used += len(block)
+    if not blocks:
+        return ""
+    left = len(entries) - len(blocks)
+    count = f"{len(blocks)} of {len(entries)}" if left else str(len(entries))
+    header = f"Conversation so far at {ticket.vendor} {ticket.key} ({count} entries, oldest first):"
+    return "\n\n".join([header, *reversed(blocks)])
 
 
 class WriteBack:

@@ -235,7 +235,9 @@ def test_latency_makes_every_answer_wait() -> None:
         assert time.monotonic() - started >= 0.1
 
 
-def test_a_hundred_thousand_tickets_load_fast_and_page_fast() -> None:
+def test_a_hundred_thousand_tickets_load_and_page_without_a_scan() -> None:
+    """Work, not time (bench/emulators.py prints the times): a keyset page of a query
+    already answered costs its own rows, never a scan of the 100,000."""
     emu = ConnectWiseEmulator()
     tickets = (
         world(
@@ -247,23 +249,23 @@ def test_a_hundred_thousand_tickets_load_fast_and_page_fast() -> None:
         )
         for i in range(100_000)
     )
-    started = time.monotonic()
     emu.put_tickets(tickets)
-    loaded = time.monotonic() - started
-    assert loaded < 60
     with emu, client_for(emu) as client:
         cutoff = f"{NOW - timedelta(days=7):%Y-%m-%dT%H:%M:%SZ}"
         base = f"(closedFlag = false or lastUpdated >= [{cutoff}])"
+        before = emu.examined
         count = client.get("/service/tickets/count", params={"conditions": base}).json()
         assert count == {"count": 20_000 + 10_080 - 2_016}
+        # The query is built once, from its indexes: open ids and the recent updates.
+        assert emu.examined - before <= 20_000 + 10_080
         middle = emu.ticket_id("t50000")
-        timings = []
+        costs = []
         for step in range(5):
-            started = time.monotonic()
+            before = emu.examined
             rows = client.get(
                 "/service/tickets",
                 params={"conditions": f"{base} and id > {middle + step}", "pageSize": 1000},
             ).json()
-            timings.append(time.monotonic() - started)
+            costs.append(emu.examined - before)
             assert len(rows) == 1000 and rows[0]["id"] > middle
-    assert min(timings) < 1.0, timings
+    assert costs == [1000] * 5, costs

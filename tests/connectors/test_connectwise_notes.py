@@ -200,20 +200,24 @@ async def test_a_500_in_the_fan_out_fails_the_page_and_a_restart_finishes_it() -
     with FailingNotes(broken) as emu:
         for i in range(6):
             emu.put_ticket(world(f"t{i}", description=f"About {i}"))
-        emu.target = notes_path(emu, "t3")  # on the second page
+        emu.target = notes_path(emu, "t3")  # on the history walk's second page
         committed: list[PollResult] = []
         async with connector_for(emu, page_size=2) as cw:
             with pytest.raises(TransientError, match="HTTP 500"):
                 async for page in cw.pages(None):
                     committed.append(page)
-        assert len(committed) == 1
+        phases = [p.progress.phase if p.progress else None for p in committed]
+        assert phases.count("history") == 1  # the queue is in; the walk's first page too
         async with connector_for(emu, page_size=2) as cw:
             rest = [page async for page in cw.pages(committed[-1].cursor)]
     pages = committed + rest
-    seen = Counter(t.key for page in pages for t in page.tickets)
+    backfill = [p for p in pages if p.progress and p.progress.phase == "backfill"]
+    seen = Counter(t.key for page in backfill for t in page.tickets)
     assert len(seen) == 6 and set(seen.values()) == {1}
     entries: list[ConversationEntry] = [e for page in pages for e in page.entries]
     assert sorted(e.body for e in entries) == [f"About {i}" for i in range(6)]
+    reads = Counter(r.path for r in notes_requests(emu))
+    assert reads[emu.target] == 2 and set(reads.values()) <= {1, 2}  # the failed page again
 
 
 async def test_a_ticket_deleted_before_its_notes_are_read_is_no_failure() -> None:
@@ -238,4 +242,45 @@ async def test_a_ticket_read_in_full_without_a_discussion_note_has_an_empty_desc
     backfill = [
         t for p in pages if p.progress and p.progress.phase == "backfill" for t in p.tickets
     ]
-    assert [t.description for t in backfill] == ["", ""]  # known empty, not "not read"
+    assert [t.description for t in backfill] == [None, None]  # notes not read yet
+    history = [t for p in pages if p.progress and p.progress.phase == "history" for t in p.tickets]
+    assert [t.description for t in history] == ["", ""]  # known empty, not "not read"
+
+
+async def test_the_backfill_lists_only_and_the_history_walk_reads_each_ticket_once() -> None:
+    with ConnectWiseEmulator() as emu:
+        keys = {emu.put_ticket(world(f"t{i:02}", description=f"About {i}")) for i in range(23)}
+        polls: list[list[PollResult]] = []
+        cursor = None
+        for _ in range(5):  # 5 tickets a page, 2 walk pages a poll: three polls walk 23
+            async with connector_for(emu, page_size=5, history_pages_per_poll=2) as cw:
+                polls.append([page async for page in cw.pages(cursor)])
+            cursor = polls[-1][-1].cursor
+            assert cursor is not None
+            if "history" not in cursor:
+                break
+        reads = Counter(r.path for r in notes_requests(emu))
+        # A change after the walk: the incremental poll reads that ticket's new note inline.
+        emu.put_entry("t04", entry("late", "One more thing", at=datetime.now(UTC)))
+        async with connector_for(emu, page_size=5, history_pages_per_poll=2) as cw:
+            later = [page async for page in cw.pages(cursor)]
+    assert len(polls) == 3
+    phases = [[p.progress.phase if p.progress else None for p in poll] for poll in polls]
+    backfill = [p for p in polls[0] if p.progress and p.progress.phase == "backfill"]
+    # The backfill: the count and one list request a page, no per-ticket request.
+    assert sum(p.requests for p in backfill) == 1 + 5
+    assert {t.key for p in backfill for t in p.tickets} == keys
+    assert phases[0].count("history") == 2 and phases[1].count("history") == 2
+    assert len(reads) == 23 and set(reads.values()) == {1}  # each ticket's notes exactly once
+    history = [p for poll in polls for p in poll if p.progress and p.progress.phase == "history"]
+    assert sorted(e.body for p in history for e in p.entries) == sorted(
+        f"About {i}" for i in range(23)
+    )
+    assert history[-1].progress is not None and history[-1].progress.done == 23
+    seen: set[str] = set()  # entries arrive after their tickets
+    for page in [p for poll in polls for p in poll]:
+        assert {e.ticket_external_id for e in page.entries} <= seen
+        seen |= {t.external_id for t in page.tickets}
+    new = [e.body for p in later for e in p.entries]
+    assert new == ["One more thing"]
+    assert all(p.progress and p.progress.phase == "incremental" for p in later if p.entries)

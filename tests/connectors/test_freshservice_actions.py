@@ -107,7 +107,7 @@ async def test_assign_and_status_change_show_in_the_next_poll() -> None:
             await fs.perform(resolve)
             later = await fs.poll(first.cursor)  # incremental: only what changed since
     seen = by_key(later.tickets)[key]
-    assert seen.assignee == f"agent {ana}"
+    assert seen.assignee == "Ana Ruiz"  # responder_id, named by one agent lookup
     assert seen.status is TicketStatus.RESOLVED and seen.raw_status == "Resolved"
     assert seen.resolved_at is not None
 
@@ -183,7 +183,7 @@ async def test_unknown_agent_is_refused_with_freshservices_validation_reason() -
     assert caught.value.http_status == 400
     refusal = next(r for r in emu.requests if r.method == "PUT")
     assert refusal.json() == {"responder_id": 999}
-    assert seen.assignee == f"agent {emu.agent_named('Kim Lee')}"  # unchanged
+    assert seen.assignee == "Kim Lee"  # unchanged
 
 
 async def test_comment_on_a_missing_ticket_is_a_404_connector_error() -> None:

@@ -213,35 +213,28 @@ def big_world(n: int, seed: int = 7) -> Iterator[WorldTicket]:
 
 
 @pytest.mark.slow
-def test_a_hundred_thousand_tickets_answer_each_page_in_constant_time() -> None:
+def test_a_hundred_thousand_tickets_answer_each_page_without_a_scan() -> None:
+    """Work, not time (bench/emulators.py prints the times): a page is cut from an index."""
     emu = FreshserviceEmulator(rate_limit_per_minute=10**9)
     emu.put_tickets(big_world(100_000))
-    small = FreshserviceEmulator(rate_limit_per_minute=10**9)
-    small.put_tickets(big_world(1_000))
     since = (NOW - 400 * DAY).strftime("%Y-%m-%dT%H:%M:%SZ")
 
-    def page_ms(
-        target: FreshserviceEmulator, params: dict[str, Any], path: str = TICKETS_PATH
-    ) -> float:
+    def page_work(params: dict[str, Any], path: str = TICKETS_PATH) -> int:
         request = Request(
             "GET", path, {k: [str(v)] for k, v in params.items()}, {"authorization": AUTH}
         )
-        target.route(request)  # the first page of a pass may sort its matches once
-        started = time.perf_counter()
-        for _ in range(10):
-            reply = target.route(request)
-            assert reply.status == 200
-        return (time.perf_counter() - started) / 10 * 1000
+        emu.route(request)  # the first page of a pass sorts its matches once
+        before = emu.examined
+        reply = emu.route(request)
+        assert reply.status == 200 and len(reply.body["tickets"]) == 100  # type: ignore[index]
+        return emu.examined - before
 
     listing = {"updated_since": since, "per_page": 100, "order_type": "asc"}
-    shallow = page_ms(small, {**listing, "page": 1})
-    # Both answer 100 rows; a scan or sort of the 100,000 would cost tens of milliseconds.
-    assert page_ms(emu, {**listing, "page": 300}) < shallow * 5 + 20
+    assert page_work({**listing, "page": 300}) == 100  # its own rows, not the 100,000
     probe = {"query": '"status:2 OR status:3 OR status:>6"', "per_page": 100}
-    first = page_ms(small, {**probe, "page": 1}, FILTER_PATH)
-    assert page_ms(emu, {**probe, "page": 10}, FILTER_PATH) < first * 5 + 20
-    started = time.perf_counter()
+    assert page_work({**probe, "page": 10}, FILTER_PATH) == 1000  # merged to the page only
+    before = emu.examined
     for i in range(200):  # changes keep the indexes (and a pass's sorted matches) current
         emu.set_native(f"t{i}", status=4)
-    assert (time.perf_counter() - started) / 200 < 0.005
-    assert page_ms(emu, {**listing, "page": 300}) < shallow * 5 + 20
+    assert emu.examined - before == 200  # one entry moved each, no rebuild
+    assert page_work({**listing, "page": 300}) == 100

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -22,6 +22,7 @@ from connectors.errors import AuthError, ConfigurationError, RateLimited, Transi
 from connectors.pagerduty import PagerDutyConnector
 from connectors.pagerduty.mapping import incident_to_record
 from connectors.records import Cursor, PollResult, Priority, TicketStatus, Visibility
+from connectors.sync import SyncState
 from tests.hostile import HOSTILE_STRINGS, has_forbidden
 
 CAPTURE = Path(__file__).parent / "captures" / "pagerduty-incidents.json"
@@ -84,6 +85,15 @@ def paths(emu: PagerDutyEmulator, pattern: str) -> list[Any]:
     return [r for r in emu.requests if re.fullmatch(pattern, r.path)]
 
 
+def walked(emu: PagerDutyEmulator) -> list[str]:
+    """The incidents whose log the history walk (or an incremental poll) read, in order."""
+    return [r.path.split("/")[2] for r in paths(emu, r"/incidents/\w+/log_entries")]
+
+
+def phase_of(page: PollResult) -> str | None:
+    return page.progress.phase if page.progress else None
+
+
 def test_the_real_capture() -> None:
     incidents = json.loads(CAPTURE.read_text())["incidents"]
     records = [incident_to_record(i) for i in incidents]
@@ -139,7 +149,8 @@ async def test_first_poll_then_only_changes() -> None:
         assert acked.url is not None and acked.url.startswith(
             "https://acme.pagerduty.com/incidents/"
         )
-        assert first.progress is not None and first.progress.phase == "incremental"
+        assert first.progress is not None and first.progress.phase == "history"
+        assert SyncState.load(first.cursor, NOW).history is None  # 132 incidents: 2 walk pages
         assert connector.budget.limit == 960
         assert connector.budget.remaining == 960 - len(emu.requests)
 
@@ -197,11 +208,66 @@ async def test_a_restart_resumes_after_the_last_page_and_reads_each_incident_onc
         second = connector_for(emu, page_size=20)
         rest = await drain(second, stopped[-1].cursor)
         await second.client.aclose()
+        walked_before_the_third = walked(emu)
+        third = connector_for(emu, page_size=20)
+        finish = await drain(third, rest[-1].cursor)
+        await third.client.aclose()
     ids = backfilled(stopped) + backfilled(rest)
     assert sorted(ids) == sorted({emu.incident_id(f"w{n}") for n in [*range(95), *range(100, 130)]})
     fetched = sum(len(p.tickets) for p in stopped + rest)
     assert fetched < 2 * 125
-    assert rest[-1].progress is not None and rest[-1].progress.phase == "incremental"
+    assert "incremental" in [phase_of(p) for p in rest]
+    assert rest[-1].progress is not None and rest[-1].progress.phase == "history"
+    every = {emu.incident_id(f"w{n}") for n in [*range(95), *range(100, 130)]}
+    five = walked_before_the_third  # five walk pages in the second poll
+    assert 0 < len(five) == len(set(five)) < 125
+    assert SyncState.load(finish[-1].cursor, NOW).history is None
+    assert sorted(walked(emu)) == sorted(every), "each incident's history read exactly once"
+
+
+async def test_the_backfill_lists_only_and_the_history_walk_reads_each_incident_once() -> None:
+    clock = Clock(NOW - timedelta(minutes=10))
+    with PagerDutyEmulator(clock=clock) as emu:
+        for n in range(50):
+            emu.put_ticket(world(n, created_at=NOW - timedelta(hours=3, minutes=n)))
+        emu.put_entry("w7", WorldEntry("n7", "Kim Lee", "a note", NOW - timedelta(minutes=30)))
+        every = {emu.incident_id(f"w{n}") for n in range(50)}
+        cursor: Cursor | None = None
+        polls: list[list[PollResult]] = []
+        for _ in range(6):  # 10 incidents a page, 2 walk pages a poll: three polls finish it
+            connector = connector_for(emu, page_size=10, history_pages_per_poll=2)
+            polls.append(await drain(connector, cursor))
+            await connector.client.aclose()
+            cursor = polls[-1][-1].cursor
+            if SyncState.load(cursor, NOW).history is None:
+                break
+    first = polls[0]
+    backfill = [p for p in first if phase_of(p) == "backfill"]
+    per_path = Counter(
+        "list" if r.path == "/incidents" else r.path.split("/")[-1] for r in emu.requests
+    )
+    # The backfill: list requests only, one per page of 10 (and the empty end of a stage).
+    assert sum(p.requests for p in backfill) <= 7
+    assert len(backfilled(first)) == 50
+    assert [phase_of(p) for p in first][-2:] == ["history", "history"]
+    # Five pages of open incidents, two a poll; the fourth poll reads the resolved stage's
+    # one empty page and ends the walk.
+    assert len(polls) == 4
+    last = [p for p in polls[-1] if phase_of(p) == "history"]
+    assert sum(p.requests for p in last) == 1 and not any(p.entries for p in last)
+    # Across the three polls, every incident's log read exactly once, notes only where logged.
+    assert sorted(walked(emu)) == sorted(every)
+    assert per_path["notes"] == 1
+    history = [p for poll in polls for p in poll if phase_of(p) == "history"]
+    assert sum(len(p.entries) for p in history) >= 51  # a trigger each, and the note
+    assert all(not p.tickets for p in history)
+    assert {e.ticket_external_id for p in history for e in p.entries} == every
+    assert history[-1].progress is not None and history[-1].progress.done == 50
+    # Entries arrive after their tickets: every entry's incident was on an earlier page.
+    seen: set[str] = set()
+    for page in [p for poll in polls for p in poll]:
+        assert {e.ticket_external_id for e in page.entries} <= seen
+        seen |= {t.external_id for t in page.tickets}
 
 
 async def test_changes_during_the_backfill_reach_the_incremental_phase() -> None:
@@ -222,7 +288,7 @@ async def test_changes_during_the_backfill_reach_the_incremental_phase() -> None
             phases.append(page.progress.phase)
             seen.update({t.external_id: (t.title, t.status) for t in page.tickets})
         await connector.client.aclose()
-    assert phases[0] == "backfill" and phases[-1] == "incremental"
+    assert phases[0] == "backfill" and "incremental" in phases and phases[-1] == "history"
     assert seen[emu.incident_id("w0")][1] is TicketStatus.RESOLVED
     assert seen[emu.incident_id("w29")] == ("renamed", TicketStatus.OPEN)
     assert emu.incident_id("w77") in seen
@@ -348,11 +414,21 @@ async def test_a_500_inside_the_fan_out_fails_the_page_and_a_retry_resumes() -> 
         with pytest.raises(TransientError, match="HTTP 500"):
             async for page in connector.pages(None):
                 kept.append(page)
-        assert len(kept) == 1  # the page holding w12 was never handed out
+        # The queue is all in; of the walk, only the page before w12's was handed out.
+        assert len(backfilled(kept)) == 25
+        assert [phase_of(p) for p in kept].count("history") == 1
         rest = await drain(connector, kept[-1].cursor)
         await connector.client.aclose()
     ids = backfilled(kept) + backfilled(rest)
     assert sorted(ids) == sorted(emu.incident_id(f"w{n}") for n in range(25))
+    entries = {e.ticket_external_id for p in kept + rest for e in p.entries}
+    assert entries == {emu.incident_id(f"w{n}") for n in range(25)}
+    reads = Counter(walked(emu))  # only the failed page (w14 … w5, oldest first) is read again
+    assert set(reads) == {emu.incident_id(f"w{n}") for n in range(25)}
+    again = {ident for ident, count in reads.items() if count > 1}
+    assert emu.incident_id("w12") in again
+    assert again <= {emu.incident_id(f"w{n}") for n in range(5, 15)}
+    assert max(reads.values()) == 2
 
 
 async def test_auth_and_rate_limit_errors() -> None:
@@ -451,7 +527,7 @@ def test_the_emulator_holds_a_large_account_and_pages_it_in_constant_time() -> N
                 "sort_by": "created_at:asc,incident_number:asc",
                 "limit": 100,
             }
-            started = time.perf_counter()
+            before = emu.examined
             deep = client.get(
                 "/incidents",
                 params={
@@ -461,10 +537,13 @@ def test_the_emulator_holds_a_large_account_and_pages_it_in_constant_time() -> N
                     "total": "true",
                 },
             )
-            elapsed = time.perf_counter() - started
+            examined = emu.examined - before
+            before = emu.examined
             log = client.get("/log_entries", params={"limit": 100, "offset": 9_900})
+            log_examined = emu.examined - before
     body = deep.json()
     assert body["total"] == len([n for n in range(86_400, 100_001) if n % 3 == 0])
     assert len(body["incidents"]) == 100
-    assert elapsed < 1.0  # a bisection and 100 views, not a scan of 100,000
+    assert examined == 100  # a bisection and 100 views, not a scan of 100,000
     assert len(log.json()["log_entries"]) == 100
+    assert log_examined == 100

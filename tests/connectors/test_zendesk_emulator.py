@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -244,8 +243,8 @@ def bulk(n: int) -> Iterator[WorldTicket]:
         )
 
 
-def page_seconds(emu: ZendeskEmulator) -> float:
-    """Best-of-three time to answer one page of each listing, in process (no HTTP)."""
+def page_work(emu: ZendeskEmulator) -> int:
+    """Index entries and tickets looked at to answer one page of each listing (no HTTP)."""
     from connectors.emulators.base import Request
 
     since = (NOW - timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -280,25 +279,21 @@ def page_seconds(emu: ZendeskEmulator) -> float:
         ),
         Request("GET", SEARCH_COUNT_PATH, {"query": ["type:ticket status<solved"]}, auth),
     ]
-    best = float("inf")
-    for _ in range(3):
-        started = time.perf_counter()
-        for request in requests:
-            assert emu._answer(request, NOW.timestamp()).status == 200
-        best = min(best, time.perf_counter() - started)
-    return best
+    before = emu.examined
+    for request in requests:
+        assert emu._answer(request, NOW.timestamp()).status == 200
+    return emu.examined - before
 
 
 def test_a_page_costs_the_same_at_1000_and_100000_tickets() -> None:
     small, large = ZendeskEmulator(), ZendeskEmulator()
     small.put_tickets(bulk(1_000))
-    loaded = time.perf_counter()
-    large.put_tickets(bulk(100_000))
-    load_seconds = time.perf_counter() - loaded
+    large.put_tickets(bulk(100_000))  # bench/emulators.py prints how long this takes
     large.put_ticket(WorldTicket("one-more", "x", TicketStatus.OPEN, None, NOW, NOW))
     assert len(large._tickets) == 100_001
-    assert load_seconds < 30
     # Unsolved pages and counts are a bisect and a slice; the solved-stage query snapshots
     # its matches, which scale with the window's activity (the same 500 rows in both
     # tenants here), not with the tenant's history.
-    assert page_seconds(large) < 5 * page_seconds(small) + 0.05
+    small_work, large_work = page_work(small), page_work(large)
+    assert large_work <= small_work + 2, (small_work, large_work)  # "one-more" aside
+    assert large_work < 1_000

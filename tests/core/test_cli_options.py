@@ -98,11 +98,45 @@ def test_every_command_takes_config_and_db_on_either_side() -> None:
         if command is None:
             continue
         assert {"config", "db"} <= set(shared), command
-        extra = ["--format", "csv"] if command == "export" else []
+        extra = {
+            "export": ["--format", "csv"],
+            "import": ["pack-folder"],
+            "report": ["scorecard"],
+        }.get(command, [])
         for where in (BEFORE, AFTER):
             argv = arrange(where, [command, *extra], ["--config", "c.toml", "--db", "sqlite://"])
             args = parser.parse_args(argv)
             assert (str(args.config), args.db) == ("c.toml", "sqlite://"), (command, where)
+
+
+def test_report_takes_config_and_db_before_between_and_after_its_name() -> None:
+    """``report`` has reports of its own: the options work at every level, the last one wins,
+    and a level that does not give one never resets what an earlier level gave."""
+    parser = build_parser()
+    shared = ["--config", "c.toml", "--db", "sqlite://"]
+    for argv in (
+        [*shared, "report", "handover"],
+        ["report", *shared, "handover"],
+        ["report", "handover", *shared],
+    ):
+        args = parser.parse_args(argv)
+        assert (str(args.config), args.db, args.report) == ("c.toml", "sqlite://", "handover")
+    args = parser.parse_args(["--db", "sqlite:///a", "report", "--db", "sqlite:///b", "scorecard"])
+    assert args.db == "sqlite:///b"
+    args = parser.parse_args(["report", "--db", "sqlite:///b", "scorecard", "--db", "sqlite:///c"])
+    assert args.db == "sqlite:///c"
+
+
+def test_at_is_shared_by_the_console_and_the_wall() -> None:
+    parser = build_parser()
+    for argv in (["--at", "2026-11-20 03:12", "wall"], ["wall", "--at", "2026-11-20 03:12"]):
+        args = parser.parse_args(argv)
+        assert (args.command, args.at) == ("wall", "2026-11-20 03:12")
+    assert parser.parse_args(["--at", "yesterday"]).at == "yesterday"
+    # Before a command that has no use for it, it is ignored (a shell alias); after, refused.
+    assert parser.parse_args(["--at", "yesterday", "collect", "--once"]).command == "collect"
+    with pytest.raises(SystemExit):
+        parser.parse_args(["collect", "--at", "yesterday"])
 
 
 @pytest.mark.parametrize("where", [BEFORE, AFTER])

@@ -146,7 +146,7 @@ def test_sla_section_builds_calendars_and_ordered_policies(tmp_path: Path) -> No
         ("[[sla.policies]]\nname='x'\nresolution='4h'\ncalendar='nope'", "not defined"),
         ("[[sla.policies]]\nname='x'\nresolution='4h'\npriority='urgent'", "P1..P5"),
         ("[[sla.policies]]\nname='x'\nresolution='4h'\nvendor='ghost'", "unknown vendor"),
-        ("[sla.calendars.c]\nhours='18:00-08:00'", "closes before it opens"),
+        ("[sla.calendars.c]\nhours='08:00-08:00'", "opens and closes at the same time"),
         ("[sla.calendars.c]\ncountry='XX'", "no public holidays"),
         ("[sla]\nthresholds=[0.9, 0.5]", "rising shares"),
     ],

@@ -25,6 +25,7 @@ async def settle(pilot: Pilot[Any]) -> None:
 async def loaded(pilot: Pilot[Any]) -> None:
     """Wait until a pushed screen's first query has landed (its worker may start late)."""
     from paneglass.ui.screens.cases import CaseScreen, CasesScreen
+    from paneglass.ui.screens.notifications import NotificationsScreen
     from paneglass.ui.screens.outbox import OutboxScreen
 
     screen = pilot.app.screen
@@ -32,6 +33,7 @@ async def loaded(pilot: Pilot[Any]) -> None:
         CaseScreen: lambda: screen.detail is not None,
         CasesScreen: lambda: bool(screen.rows),
         OutboxScreen: lambda: bool(screen.rows),
+        NotificationsScreen: lambda: bool(screen.rows),
     }
     check = next((test for cls, test in ready.items() if isinstance(screen, cls)), None)
     for _ in range(100):
@@ -92,3 +94,35 @@ def test_action_dialog_with_dry_run(snap_compare: Any, tmp_path: Path) -> None:
         await settle(pilot)
 
     assert snap_compare(fixture_app(tmp_path), terminal_size=(120, 40), run_before=run)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 60)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_notifications_pane(snap_compare: Any, tmp_path: Path, size: tuple[int, int]) -> None:
+    """Key 6: unacknowledged first (a P1 climbing), then acknowledged (by maria)."""
+    assert snap_compare(fixture_app(tmp_path), terminal_size=size, run_before=keys_then_settle("6"))
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 60)], ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize(
+    "keys",
+    [("4", "enter", "enter", "end"), ("4", "enter", "enter", "end", "e")],
+    ids=["folded", "unfolded"],
+)
+def test_printer_ticket_timeline(
+    snap_compare: Any, tmp_path: Path, keys: tuple[str, ...], size: tuple[int, int]
+) -> None:
+    """The printer ticket (from its case): replies, notes, changes and actions, oldest first."""
+    assert snap_compare(
+        fixture_app(tmp_path), terminal_size=size, run_before=keys_then_settle(*keys)
+    )
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 60)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_free_words_say_where_they_matched(
+    snap_compare: Any, tmp_path: Path, size: tuple[int, int]
+) -> None:
+    """``spooler`` finds tickets by title and by a reply; each row says where, on a second line."""
+    keys = ("1", "slash", *"spooler", "enter")
+    assert snap_compare(
+        fixture_app(tmp_path), terminal_size=size, run_before=keys_then_settle(*keys)
+    )

@@ -3,7 +3,8 @@
 from alembic import context
 from sqlmodel import SQLModel
 
-import paneglass.store.schema  # noqa: F401  (registers the tables on SQLModel.metadata)
+import paneglass.store.schema  # registers the tables on SQLModel.metadata
+from paneglass.store.search import declared_in_models
 
 connection = context.config.attributes.get("connection")
 if connection is None:  # `alembic revision --autogenerate` from a developer shell
@@ -11,12 +12,15 @@ if connection is None:  # `alembic revision --autogenerate` from a developer she
 
     url = context.config.get_main_option("sqlalchemy.url") or "sqlite:///migrations-dev.db"
     connection = create_engine(url).connect()
+if connection.dialect.name == "postgresql":
+    paneglass.store.schema.postgresql_options()
 
 context.configure(
     connection=connection,
     target_metadata=SQLModel.metadata,
     render_as_batch=True,
     compare_type=True,
+    include_name=declared_in_models,  # full-text indexes live outside the models
 )
 with context.begin_transaction():
     context.run_migrations()

@@ -94,6 +94,16 @@ class ActionDialog(ModalScreen[bool]):
             if self.kind is ActionKind.COMMENT and ticket.kind not in _INTERNAL_ONLY:
                 yield Checkbox("public: the requester sees it", id="public")
             if self.kind is ActionKind.CREATE:
+                said = sum(
+                    1
+                    for item in ticket.timeline
+                    if item.entry is not None and item.entry.visibility != "system"
+                )
+                if said:
+                    yield Checkbox(
+                        f"include the conversation so far ({said} replies and notes)",
+                        id="conversation",
+                    )
                 yield Checkbox("mirror comments between the two tickets", id="mirror", value=True)
                 if self.case_id is not None:
                     yield Label(plain(f"The new ticket joins case {self.case_id}."))
@@ -134,7 +144,10 @@ class ActionDialog(ModalScreen[bool]):
         ticket = self.ticket
         text = self.query_one("#text", Input).value
         if self.kind is ActionKind.CREATE:
-            return Action(ActionKind.CREATE, handoff=handoff_from(ticket, text))
+            talk = bool(
+                self.query("#conversation") and self.query_one("#conversation", Checkbox).value
+            )
+            return Action(ActionKind.CREATE, handoff=handoff_from(ticket, text, conversation=talk))
         public = bool(self.query("#public") and self.query_one("#public", Checkbox).value)
         assignee = (
             self.query_one("#assignee", Input).value if self.kind is ActionKind.ASSIGN else ""

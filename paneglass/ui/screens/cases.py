@@ -2,13 +2,15 @@
 
 The cases pane lists open cases, worst SLA state first; a case shows its
 members with their live status and SLA state, and one merged timeline of
-what every vendor changed and what operators did. Editing (new case, remove a
+what every vendor's people wrote (the conversations of all its tickets),
+what changed as polls saw it and what operators did. Editing (new case, remove a
 member) lives in subclasses the read-only console never uses.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime, tzinfo
 from typing import ClassVar
 
@@ -29,6 +31,7 @@ from paneglass.ui.navigation import OpenTicket
 from paneglass.ui.screens.table_pane import TablePaneScreen
 from paneglass.ui.states import SLA
 from paneglass.ui.widgets.list_table import ListTable
+from paneglass.ui.widgets.timeline import TimelineView, legend, render_timeline
 from paneglass.writeback import CaseEdits
 
 __all__ = ["CaseScreen", "CasesScreen", "EditableCaseScreen", "EditableCasesScreen"]
@@ -92,12 +95,17 @@ class CaseScreen(Screen[None]):
 
     DEFAULT_CSS = """
     #case-members { height: auto; max-height: 12; }
-    #case-timeline-scroll { height: 1fr; border-top: solid $panel; border-title-color: $text; }
+    #case-timeline-scroll {
+        height: 1fr; border-top: solid $panel; border-title-color: $text;
+        scrollbar-gutter: stable;
+    }
     #case-timeline { width: 100%; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q,backspace", "app.pop_screen", "Back", id="case.back"),
+        Binding("e", "unfold", "Unfold entries", id="case.unfold"),
+        Binding("t", "people_only", "Replies & notes only", id="case.people"),
     ]
 
     def __init__(
@@ -109,6 +117,8 @@ class CaseScreen(Screen[None]):
         self.clock = clock
         self.zone = zone
         self.detail: CaseDetail | None = None
+        self.view = TimelineView(show_ticket=True)
+        """How the merged timeline is shown (unfolded, replies and notes only)."""
 
     def compose(self) -> ComposeResult:
         with Vertical(id="case-pane", classes="pane"):
@@ -120,9 +130,9 @@ class CaseScreen(Screen[None]):
     def on_mount(self) -> None:
         table = self.query_one("#case-members", DataTable)
         table.add_columns("Vendor", "Key", "Status", "P", "SLA", "Title")
-        self.query_one(
-            "#case-timeline-scroll"
-        ).border_title = "Timeline, oldest first  · vendor change  ◆ paneglass action"
+        self.query_one("#case-timeline-scroll").border_title = Content.assemble(
+            "Timeline, oldest first   ", legend()
+        )
         table.focus()
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self.on_resize())
         self.refresh_data()
@@ -167,20 +177,29 @@ class CaseScreen(Screen[None]):
             )
         if detail.members:
             table.move_cursor(row=min(cursor, len(detail.members) - 1))
-        lines: list[Content] = []
-        room = max(self.size.width - 50, 30)  # one line per entry: the full text is in the audit
-        for entry in detail.timeline:
-            who = f"{entry.vendor or ''} {safe_line(entry.key or '', 16)}".strip() or "case"
-            lines.append(
-                Content.assemble(
-                    (f"{local_time(entry.at, self.zone)}  ", "$text-muted"),
-                    ("◆ " if entry.source == "paneglass" else "· ", "bold"),
-                    (f"{who:<22} ", "bold"),
-                    safe_line(entry.text, room),
-                )
-            )
+        self._render_timeline()
+
+    def _render_timeline(self) -> None:
         timeline = self.query_one("#case-timeline", Static)
-        timeline.update(Content("\n").join(lines) if lines else plain("Nothing has happened yet."))
+        if self.detail is None:
+            return
+        if not self.detail.timeline:
+            timeline.update(plain("Nothing has happened yet."))
+            return
+        width = self.query_one("#case-timeline-scroll").scrollable_content_region.width - 1
+        timeline.update(
+            render_timeline(self.detail.timeline, zone=self.zone, width=width, view=self.view)
+        )
+
+    def action_unfold(self) -> None:
+        """Unfold long entries and quoted earlier replies (or fold them again)."""
+        self.view = replace(self.view, expanded=not self.view.expanded)
+        self._render_timeline()
+
+    def action_people_only(self) -> None:
+        """Show only what people wrote (or everything again)."""
+        self.view = replace(self.view, people_only=not self.view.people_only)
+        self._render_timeline()
 
     @on(DataTable.RowSelected, "#case-members")
     def _open_member(self, event: DataTable.RowSelected) -> None:

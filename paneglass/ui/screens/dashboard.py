@@ -58,6 +58,7 @@ class _Snapshot:
     sla: list[SlaRow]
     sla_counts: dict[str, tuple[int, int]]
     vendors: list[VendorHealth]
+    unacked: int = 0
 
 
 class DashboardScreen(Screen[None]):
@@ -69,6 +70,9 @@ class DashboardScreen(Screen[None]):
         Binding("3", "show_pane('vendors')", "Vendors", id="pane.vendors"),
         Binding("4", "app.open_cases", "Cases", id="pane.cases", show=False),
         Binding("5", "app.open_outbox", "Outbox", id="pane.outbox", show=False),
+        Binding(
+            "6", "app.open_notifications", "Notifications", id="pane.notifications", show=False
+        ),
         Binding("tab", "next_pane(1)", "Next pane", show=False, priority=True, id="pane.next"),
         Binding(
             "shift+tab",
@@ -152,13 +156,19 @@ class DashboardScreen(Screen[None]):
         now = self.clock()
         rows = self.store.sla_rows(now, limit=300, vendor=vendor, priority=priority)
         snapshot = _Snapshot(
-            self.store.headline(now), rows, self.store.sla_counts(now), self.store.vendor_health()
+            self.store.headline(now),
+            rows,
+            self.store.sla_counts(now),
+            self.store.vendor_health(),
+            self.store.unacked_notifications(),
         )
         self.app.call_from_thread(self._show, snapshot)
 
     def _show(self, snapshot: _Snapshot) -> None:
         with self.app.batch_update():
-            self.query_one(HeaderBar).set_data(snapshot.headline, snapshot.vendors)
+            self.query_one(HeaderBar).set_data(
+                snapshot.headline, snapshot.vendors, snapshot.unacked
+            )
             self._mark_stale(snapshot.vendors)
             sla = self.query_one(SlaList)
             sla.vendor_names = [v.name for v in snapshot.vendors]

@@ -14,13 +14,13 @@ from textual.widgets import Static
 __all__ = ["HelpScreen", "help_text"]
 
 FILTER_HELP = (
-    ("cannot print", "words: part of key, title, requester or assignee"),
+    ("cannot print  49.4C02", "words: in key, title, description, people or the conversation"),
     (
         "vendor:hosting,desktop",
         "fields: vendor kind status prio assignee requester group asset key sla",
     ),
     ("status:open,pending", "a comma means any of"),
-    ("prio:P1  sla:breached", "sla: breached, at_risk, ok, paused, none"),
+    ("prio:P1  sla:breached", "sla: breached, near_breach, at_risk, ok, paused, none"),
     ("-status:closed  !vendor:x", "a leading - or ! inverts a term"),
     (r"/49\.4C0[0-9]/", "a regular expression (case-insensitive)"),
     ('"exact phrase"', "quotes keep words together"),
@@ -34,6 +34,10 @@ COMMAND_HELP = (
     (":ticket KEY", "open a ticket by its key"),
     (":cases  :case N", "cases (key 4): tickets of several vendors that are one problem"),
     (":outbox", "write-back actions, their state and the vendor's answer (key 5)"),
+    (":notifications", "what the rules fired; a acknowledges, s/S/u snooze (key 6)"),
+    (":scorecards [2026-11]", "every vendor's figures for a period, and a trend (key 7)"),
+    (":handover", "the shift handover: sign (S) or acknowledge (a) (key 8)"),
+    (":at 2026-11-20 03:12", "the console as it stood then, read-only (:at now, esc: back)"),
     (":theme NAME", "noc-dark, light, high-contrast, colorblind, or one of yours"),
     (":help  :quit", ""),
 )

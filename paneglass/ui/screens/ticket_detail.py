@@ -1,10 +1,18 @@
-"""One ticket: every normalized field, its contract clocks and its event history."""
+"""One ticket: every normalized field, its description, contract clocks and one timeline.
+
+The timeline tells the ticket's story oldest first: what the vendor's people
+wrote (public replies and internal notes, the vendor's system entries), what
+changed as polls saw it, and what operators did through paneglass. ``e``
+unfolds long entries and quoted earlier replies; ``t`` keeps only what
+people wrote.
+"""
 
 from __future__ import annotations
 
 import json
+import textwrap
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 from typing import ClassVar
 
@@ -17,14 +25,16 @@ from textual.screen import Screen
 from textual.style import Style
 from textual.widgets import Collapsible, Footer, Static
 
-from paneglass.sla import vendor_disagrees
+from paneglass.sla import ClockState, live_state, vendor_disagrees
 from paneglass.store import ClockView, LinkView, OutboxItem, Store, TicketDetail
 from paneglass.ui.display import countdown, local_time, plain, safe_line
 from paneglass.ui.states import SLA, outbox_face
+from paneglass.ui.widgets.timeline import TimelineView, legend, render_timeline, summary
 
 __all__ = ["Related", "TicketDetailScreen", "render_detail", "render_related"]
 
 _LABEL_WIDTH = 16
+_DESCRIPTION_LINES = 8
 
 
 def safe_url(url: str | None) -> str | None:
@@ -124,8 +134,16 @@ def render_related(related: Related, zone: tzinfo | None) -> Content:
     return Content("\n").join(lines)
 
 
-def render_detail(ticket: TicketDetail, now: datetime, zone: tzinfo | None) -> Content:
+def render_detail(
+    ticket: TicketDetail,
+    now: datetime,
+    zone: tzinfo | None,
+    *,
+    width: int = 100,
+    view: TimelineView | None = None,
+) -> Content:
     """The detail text; every vendor string enters as plain text."""
+    view = view or TimelineView()
 
     def when(value: datetime | None) -> str:
         return local_time(value, zone)
@@ -157,11 +175,26 @@ def render_detail(ticket: TicketDetail, now: datetime, zone: tzinfo | None) -> C
         _link(ticket.url),
         _field("First seen", when(ticket.first_seen_at)),
         Content(""),
+        Content.styled("Description", "bold underline"),
+        *_description(ticket.description, width, view.expanded),
+        Content(""),
         Content.styled("Contract clocks", "bold underline"),
     ]
     if not ticket.clocks:
         lines.append(Content.styled("  no contract policy matches this ticket", "$text-muted"))
     for clock in ticket.clocks:
+        name = clock.metric if not clock.cycle else f"{clock.metric} #{clock.cycle + 1}"
+        if clock.state is ClockState.UNKNOWN:
+            face = SLA[clock.state]
+            lines.append(
+                Content.assemble(
+                    f"  {name:<14}",
+                    (f"{face.glyph} {face.word:<11}", face.style),
+                    " first seen past New and the vendor gives no response time",
+                    f"  ({clock.policy})",
+                )
+            )
+            continue
         if clock.stopped_at is not None:
             remaining = f"stopped {when(clock.stopped_at)}"
         elif clock.due_at is not None:
@@ -170,12 +203,11 @@ def render_detail(ticket: TicketDetail, now: datetime, zone: tzinfo | None) -> C
             remaining = "paused"
         target_h = clock.target_seconds / 3600
         used = clock.elapsed_seconds / clock.target_seconds * 100 if clock.target_seconds else 0
-        name = clock.metric if not clock.cycle else f"{clock.metric} #{clock.cycle + 1}"
-        face = SLA[clock.state]
+        face = SLA[live_state(clock.state, clock.due_at, now, clock.near_breach_at)]
         lines.append(
             Content.assemble(
                 f"  {name:<14}",
-                (f"{face.label:<11}", f"bold {face.colour}".strip()),
+                (f"{face.label:<13}", f"bold {face.colour}".strip()),
                 f" {used:4.0f}% of {target_h:g}h  {remaining}  ({clock.policy})",
             )
         )
@@ -195,24 +227,41 @@ def render_detail(ticket: TicketDetail, now: datetime, zone: tzinfo | None) -> C
             )
     lines += [
         Content(""),
-        Content.styled(
-            f"History ({len(ticket.events)} change{'' if len(ticket.events) == 1 else 's'})",
-            "bold underline",
+        Content.assemble(
+            ("Timeline", "bold underline"),
+            (f"  oldest first · {summary(ticket.timeline)}", "$text-muted"),
+        ),
+        Content.assemble("  ", legend()),
+        render_timeline(
+            ticket.timeline, zone=zone, width=width, view=view, omitted=ticket.timeline_omitted
         ),
     ]
-    for event in reversed(ticket.events):
-        stamp = when(event.vendor_time or event.seen_at)
-        if event.field_name == "created":
-            change = f"first seen as {safe_line(event.new_value)}"
-        else:
-            old = safe_line(event.old_value) or "—"
-            change = f"{event.field_name}: {old} → {safe_line(event.new_value) or '—'}"
-        lines.append(Content.assemble(("  " + stamp + "  ", "$text-muted"), safe_line(change, 200)))
     return Content("\n").join(lines)
+
+
+def _description(text: str | None, width: int, expanded: bool) -> list[Content]:
+    """The ticket's own text, folded to its first lines unless unfolded."""
+    if not text or not text.strip():
+        return [Content.styled("  the vendor gives no description", "$text-muted")]
+    lines = [
+        line
+        for paragraph in text.strip().split("\n")
+        for line in (textwrap.wrap(paragraph, max(width - 2, 20)) or [""])
+    ]
+    shown = [Content("  " + line) for line in lines]
+    if not expanded and len(lines) > _DESCRIPTION_LINES + 2:
+        more = len(lines) - _DESCRIPTION_LINES
+        shown = shown[:_DESCRIPTION_LINES]
+        shown.append(Content.styled(f"  … {more} more lines  (e unfolds)", "$text-muted"))
+    return shown
 
 
 class TicketDetailScreen(Screen[None]):
     """A full-screen view of one ticket."""
+
+    DEFAULT_CSS = """
+    #detail-scroll { scrollbar-gutter: stable; }
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q,backspace", "app.pop_screen", "Back", id="detail.back"),
@@ -221,6 +270,8 @@ class TicketDetailScreen(Screen[None]):
         Binding("p", "toggle_raw", "Raw payload", id="detail.raw"),
         Binding("r", "history('requester')", "Requester history", id="detail.requester"),
         Binding("a", "history('asset')", "Asset history", id="detail.asset"),
+        Binding("e", "unfold", "Unfold entries", id="detail.unfold"),
+        Binding("t", "people_only", "Replies & notes only", id="detail.people"),
     ]
 
     def __init__(
@@ -233,6 +284,8 @@ class TicketDetailScreen(Screen[None]):
         self.zone = zone
         self.ticket: TicketDetail | None = None
         self.related = Related()
+        self.view = TimelineView()
+        """How the timeline is shown (unfolded, replies and notes only)."""
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="detail-scroll"):
@@ -280,8 +333,32 @@ class TicketDetailScreen(Screen[None]):
         self.query_one("#detail-scroll").border_title = plain(
             f"Ticket  {safe_line(ticket.key, 30)}"
         )
-        body.update(render_detail(ticket, self.clock(), self.zone))
+        self._render_body()
         self.query_one("#raw-body", Static).update(plain(pretty_payload(ticket.raw)))
+
+    def _render_body(self) -> None:
+        if self.ticket is None:
+            return
+        # The gutter is reserved (stable), so the text's width is known before it is laid out.
+        width = self.query_one("#detail-scroll").scrollable_content_region.width - 1
+        self.query_one("#detail", Static).update(
+            render_detail(self.ticket, self.clock(), self.zone, width=width, view=self.view)
+        )
+
+    def on_resize(self) -> None:
+        self._render_body()
+
+    def action_unfold(self) -> None:
+        """Unfold long entries and quoted earlier replies (or fold them again)."""
+        self.view = replace(self.view, expanded=not self.view.expanded)
+        self._render_body()
+
+    def action_people_only(self) -> None:
+        """Show only what people wrote (or everything again)."""
+        self.view = replace(self.view, people_only=not self.view.people_only)
+        self._render_body()
+        note = "Only replies and notes." if self.view.people_only else "The whole timeline."
+        self.notify(note, markup=False, timeout=2)
 
     def action_copy_key(self) -> None:
         """Copy the ticket key to the clipboard (OSC 52 of our own, base64-encoded text)."""

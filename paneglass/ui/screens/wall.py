@@ -39,6 +39,7 @@ class _Snapshot:
     headline: Headline
     sla: list[SlaRow]
     vendors: list[VendorHealth]
+    unacked: int = 0
 
 
 def stale_banner(vendors: list[VendorHealth], now: datetime) -> Content | None:
@@ -138,6 +139,7 @@ class WallScreen(Screen[None], inherit_bindings=False):
             yield _Counter("AT RISK", id="c-risk")
             yield _Counter("OPEN P1", id="c-p1")
             yield _Counter("VENDORS DEGRADED", id="c-degraded")
+            yield _Counter("TO ACK", id="c-unacked")
             with Vertical(id="clock"):
                 yield Digits("--:--")
                 yield Static("", id="seconds", markup=False)
@@ -232,6 +234,7 @@ class WallScreen(Screen[None], inherit_bindings=False):
             self.store.headline(now),
             self.store.sla_rows(now, limit=200),
             self.store.vendor_health(),
+            self.store.unacked_notifications(),
         )
         self.app.call_from_thread(self._show, snapshot)
 
@@ -249,6 +252,7 @@ class WallScreen(Screen[None], inherit_bindings=False):
             self.query_one("#c-risk", _Counter).show(h.at_risk, "warn")
             self.query_one("#c-p1", _Counter).show(h.open_p1, "warn")
             self.query_one("#c-degraded", _Counter).show(degraded, "alert")
+            self.query_one("#c-unacked", _Counter).show(snapshot.unacked, "warn")
             visible = self._visible()
             if "sla" in visible:  # hidden panes catch up when the rotation shows them
                 self.query_one(SlaList).set_rows(snapshot.sla)

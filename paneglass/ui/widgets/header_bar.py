@@ -10,9 +10,9 @@ from textual.widgets import Static
 
 from paneglass.collect import Freshness, freshness
 from paneglass.sla import ClockState
-from paneglass.store import Headline, VendorHealth
+from paneglass.store import HandoverRecord, Headline, VendorHealth
 from paneglass.ui.display import age
-from paneglass.ui.states import FRESHNESS, SLA
+from paneglass.ui.states import FRESHNESS, NOTIFICATION, SLA
 
 __all__ = ["HeaderBar"]
 
@@ -41,12 +41,25 @@ class HeaderBar(Static):
         self.headline: Headline | None = None
         self._shown = ""
         self.vendors: list[VendorHealth] = []
+        self.unacked = 0
+        """Notifications waiting for an acknowledgement."""
+        self.handover: HandoverRecord | None = None
+        """A signed handover nobody has acknowledged yet (shown until someone does)."""
+        self.as_of: datetime | None = None
+        """Set in time travel: the instant shown, read-only."""
 
-    def set_data(self, headline: Headline, vendors: list[VendorHealth]) -> None:
+    def set_data(self, headline: Headline, vendors: list[VendorHealth], unacked: int = 0) -> None:
         """New counters from the store."""
         self.headline = headline
         self.vendors = vendors
+        self.unacked = unacked
         self.redraw()
+
+    def set_handover(self, handover: HandoverRecord | None) -> None:
+        """The handover waiting to be acknowledged (``None`` when there is none)."""
+        if handover != self.handover:
+            self.handover = handover
+            self.redraw()
 
     def on_mount(self) -> None:
         self.redraw()
@@ -70,7 +83,26 @@ class HeaderBar(Static):
                 brand, " ", Content.styled(" DEMO DATA ", "bold reverse $demo-banner")
             )
         parts: list[tuple[int, Content]] = []  # (importance: lower drops first, piece)
+        if self.as_of is not None:  # time travel: the banner replaces the brand, never drops
+            stamp = f"{local:%Y-%m-%d %H:%M:%S}"
+            brand = Content.styled(
+                f" ◷ AS OF {stamp} · read-only " if wide else f" ◷ AS OF {stamp} ",
+                "bold reverse $accent",
+            )
         parts.append((9, brand))
+        if self.handover is not None and self.as_of is None:
+            signed = (
+                self.handover.signed_at.astimezone(self.zone)
+                if self.zone
+                else (self.handover.signed_at.astimezone())
+            )
+            who = self.handover.signed_by[:16]
+            text = (
+                f"✎ handover from {who} {signed:%H:%M} not acknowledged"
+                if wide
+                else "✎ handover waiting"
+            )
+            parts.append((8, Content.styled(text, "bold reverse $sla-at-risk")))
         if self.headline is not None:
             h = self.headline
             breached, at_risk = SLA[ClockState.BREACHED], SLA[ClockState.AT_RISK]
@@ -92,6 +124,10 @@ class HeaderBar(Static):
                     ),
                 )
             )
+            if self.unacked:
+                face = NOTIFICATION["open"]
+                label = f"{face.glyph} {self.unacked}" + (f" {face.word}" if wide else "")
+                parts.append((8, Content.styled(label, face.style)))
             degraded = sum(1 for v in self.vendors if v.indicator not in (None, "none"))
             if degraded:
                 parts.append((6, Content.styled(f"{degraded} degraded", "bold $sla-at-risk")))

@@ -34,7 +34,11 @@ _TITLE_AT_LEAST = 14
 _PRIORITIES = (None, "P1", "P2", "P3", "P4", "P5")
 
 
-_ACCENTS = {SLA[ClockState.BREACHED]: "sla-list--breached", PAUSED: "sla-list--paused"}
+_ACCENTS = {
+    SLA[ClockState.BREACHED]: "sla-list--breached",
+    SLA[ClockState.NEAR_BREACH]: "sla-list--near-breach",
+    PAUSED: "sla-list--paused",
+}
 """The component class (theme colour) of each face; at risk otherwise."""
 
 
@@ -50,11 +54,13 @@ def disagrees(row: SlaRow, now: datetime) -> bool:
 
 
 def sla_face(row: SlaRow, now: datetime) -> StateFace:
-    """How a clock looks at ``now`` (breach is judged live from the due time)."""
-    state = live_state(row.state, row.due_at, now)
+    """How a clock looks at ``now`` (breach and near breach are judged live from their times)."""
+    state = live_state(row.state, row.due_at, now, row.near_breach_at)
     if state is not ClockState.BREACHED and row.paused:
         return PAUSED
-    return SLA[ClockState.BREACHED if state is ClockState.BREACHED else ClockState.AT_RISK]
+    if state in (ClockState.BREACHED, ClockState.NEAR_BREACH):
+        return SLA[state]
+    return SLA[ClockState.AT_RISK]
 
 
 class SlaList(ScrollView, can_focus=True):
@@ -70,6 +76,7 @@ class SlaList(ScrollView, can_focus=True):
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "sla-list--breached",
         "sla-list--at-risk",
+        "sla-list--near-breach",
         "sla-list--paused",
         "sla-list--cursor",
         "sla-list--empty",
@@ -212,8 +219,8 @@ class SlaList(ScrollView, can_focus=True):
         left = room - len(key) - short_vendor - 2  # a space each side of the title
         if left >= _TITLE_AT_LEAST:
             tail = ""
-            if left >= _TITLE_AT_LEAST + 14:
-                tail = f" {metric:4} {word:>8}"
+            if left >= _TITLE_AT_LEAST + 17:  # "near breach" is the longest word
+                tail = f" {metric:4} {word:>11}"
             elif left >= _TITLE_AT_LEAST + 5:
                 tail = f" {metric:4}"
             title = fit(safe_line(row.title), left - len(tail))
@@ -222,8 +229,8 @@ class SlaList(ScrollView, can_focus=True):
             return fit(f"{key}{fit(safe_line(row.title), room - len(key) - 1)} ", room)
         vendor_width = min(max(len(vendor), 4), 14, max(room - len(key) - 5, 4))
         text = f"{key}{fit(vendor, vendor_width)} {metric:4}"
-        if room >= len(text) + 10:
-            text = f"{text} {word:>8}"
+        if room >= len(text) + 13:  # room for the state in words, not only the glyph
+            text = f"{text} {word:>11}"
         return fit(text, room)
 
     def watch_cursor_row(self, old: int, new: int) -> None:

@@ -6,6 +6,10 @@ around the visible window, fetched by a thread worker when the view scrolls
 or the store changes. When new data arrives only the lines whose row changed
 are refreshed. Cells are built as segments of plain text, so a vendor title
 is never parsed as markup.
+
+While the filter holds free words, every row takes two lines: the second says
+where the words matched (``↳ matched in a reply by Ana Ruiz on 22 Nov 13:05 ·
+…snippet…``), so a ticket found through its conversation explains itself.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from paneglass.collect import Freshness
 from paneglass.sla import ClockState
 from paneglass.store import SortKey, TicketQuery, TicketRow
 from paneglass.ui.bindings import LIST_MOVEMENT
-from paneglass.ui.display import age, fit, safe_line
+from paneglass.ui.display import age, fit, local_time, safe_line
 from paneglass.ui.states import FRESHNESS, SLA
 
 __all__ = ["TicketSource", "TicketTable"]
@@ -61,7 +65,7 @@ WORDS_FROM = 100
 
 _COLUMNS = (
     _Column(" ", 1, below_table_width=WORDS_FROM),
-    _Column("State", 10, min_table_width=WORDS_FROM),
+    _Column("State", 13, min_table_width=WORDS_FROM),  # "◆ near breach", the longest
     _Column("Vendor", 12, sort=SortKey.VENDOR),
     _Column("Key", 11, sort=SortKey.KEY),
     _Column("P", 2, sort=SortKey.PRIORITY),
@@ -83,8 +87,38 @@ _SORT_ORDER = (
     SortKey.ASSIGNEE,
     SortKey.TITLE,
 )
-_MARKED = {ClockState.BREACHED: "breached", ClockState.AT_RISK: "at-risk"}
+_MARKED = {
+    ClockState.BREACHED: "breached",
+    ClockState.NEAR_BREACH: "near-breach",
+    ClockState.AT_RISK: "at-risk",
+}
 """SLA states marked in the first column (glyph, and the component class of its colour)."""
+_ENTRY_WORDS = {"reply": "a reply", "note": "an internal note", "system entry": "a system entry"}
+_ENTRY_STYLE = {"reply": "match-public", "note": "match-internal"}
+
+
+def _hit_in_view(parts: tuple[tuple[str, bool], ...], room: int) -> tuple[tuple[str, bool], ...]:
+    """A snippet cut from the left, behind an ellipsis, until its first hit fits in ``room``
+    (with a few characters after it): on a narrow screen the matched word stays in view."""
+    first = next((i for i, (_, matched) in enumerate(parts) if matched), None)
+    if first is None:
+        return parts
+    through_hit = sum(len(text) for text, _ in parts[: first + 1])
+    keep_after = min(12, sum(len(text) for text, _ in parts[first + 1 :]))
+    start = 0
+    while start < first and through_hit + keep_after > room:
+        through_hit -= len(parts[start][0])
+        start += 1
+    if start == 0:
+        return parts
+    while start < first and parts[start][0].isspace():
+        start += 1
+    return (("…", False), *parts[start:])
+
+
+def _searching(query: TicketQuery) -> bool:
+    """Free words in the filter: rows show where they matched, on a second line."""
+    return any(term.field == "text" and not term.negated for term in query.terms)
 
 
 @dataclass(frozen=True)
@@ -123,8 +157,13 @@ class TicketTable(ScrollView, can_focus=True):
         "ticket-table--p5",
         "ticket-table--breached",
         "ticket-table--at-risk",
+        "ticket-table--near-breach",
         "ticket-table--closed",
         "ticket-table--loading",
+        "ticket-table--match",
+        "ticket-table--hit",
+        "ticket-table--match-public",
+        "ticket-table--match-internal",
     }
 
     DEFAULT_CSS = """
@@ -176,9 +215,22 @@ class TicketTable(ScrollView, can_focus=True):
         return self._window.total
 
     @property
+    def row_height(self) -> int:
+        """Lines per ticket: two while free words are searched (where they matched), else one.
+
+        Follows the window on screen, whose rows carry the matches, not a filter still loading.
+        """
+        return 2 if _searching(self._window.query) else 1
+
+    @property
     def visible_rows(self) -> int:
-        """How many ticket lines fit under the header."""
-        return max(self.size.height - 1, 1)
+        """How many tickets fit under the header."""
+        return max((self.size.height - 1) // self.row_height, 1)
+
+    @property
+    def top_row(self) -> int:
+        """The ticket at the top of the view."""
+        return int(self.scroll_y) // self.row_height
 
     def reload(self) -> None:
         """Re-read the visible window from the store (after a change notice)."""
@@ -186,7 +238,7 @@ class TicketTable(ScrollView, can_focus=True):
 
     def _fetch_start(self) -> int:
         """Start a window a screenful above the view, so scrolling either way stays loaded."""
-        return max(int(self.scroll_y) - self.visible_rows, 0)
+        return max(self.top_row - self.visible_rows, 0)
 
     def _load(self, query: TicketQuery, start: int, *, recount: bool = True) -> None:
         """Read a window around ``start``; scrolling reuses the counts (they did not change).
@@ -222,14 +274,14 @@ class TicketTable(ScrollView, can_focus=True):
             or old.total_all != window.total_all
             or first
         ):
-            self.virtual_size = Size(self.size.width, window.total + 1)
+            self.virtual_size = Size(self.size.width, window.total * self.row_height + 1)
             self.cursor_row = min(self.cursor_row, max(window.total - 1, 0))
             self.post_message(self.Counted(window.total, window.query, window.total_all))
             self.refresh()
             return
         top = int(self.scroll_y)
         for line in range(1, self.size.height):
-            index = top + line - 1
+            index = (top + line - 1) // self.row_height
             if old.row(index) != window.row(index):
                 self.refresh(Region(0, line, self.size.width, 1))
 
@@ -240,7 +292,7 @@ class TicketTable(ScrollView, can_focus=True):
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
-        top = int(new_value)
+        top = int(new_value) // self.row_height
         if self._loaded and not self._window.covers(top, top + self.visible_rows):
             self._load(self.ticket_query, self._fetch_start(), recount=False)
 
@@ -249,24 +301,22 @@ class TicketTable(ScrollView, can_focus=True):
         self.set_interval(60, self.refresh)  # ages and "updated" times move with the clock
 
     def on_resize(self) -> None:
-        self.virtual_size = Size(self.size.width, self._window.total + 1)
-        if self._loaded and not self._window.covers(
-            int(self.scroll_y), int(self.scroll_y) + self.visible_rows
-        ):
+        self.virtual_size = Size(self.size.width, self._window.total * self.row_height + 1)
+        if self._loaded and not self._window.covers(self.top_row, self.top_row + self.visible_rows):
             self._load(self.ticket_query, self._fetch_start())
 
     # -- cursor and actions ---------------------------------------------------------------
 
     def watch_cursor_row(self, old: int, new: int) -> None:
-        top = int(self.scroll_y)
+        height = self.row_height
         for index in (old, new):
-            line = index - top + 1
-            if 1 <= line < self.size.height:
-                self.refresh(Region(0, line, self.size.width, 1))
+            line = index * height - int(self.scroll_y) + 1
+            self.refresh(Region(0, max(line, 1), self.size.width, height))
+        top = self.top_row
         if new < top:
-            self.scroll_to(y=new, animate=False)
+            self.scroll_to(y=new * height, animate=False)
         elif new >= top + self.visible_rows:
-            self.scroll_to(y=new - self.visible_rows + 1, animate=False)
+            self.scroll_to(y=(new - self.visible_rows + 1) * height, animate=False)
 
     def action_cursor(self, delta: int) -> None:
         """Move the cursor by ``delta`` rows."""
@@ -306,7 +356,7 @@ class TicketTable(ScrollView, can_focus=True):
     def on_click(self, event: object) -> None:
         y = getattr(event, "y", 0)
         if y >= 1:
-            index = int(self.scroll_y) + y - 1
+            index = (int(self.scroll_y) + y - 1) // self.row_height
             if index < self.total:
                 self.cursor_row = index
 
@@ -339,14 +389,50 @@ class TicketTable(ScrollView, can_focus=True):
         base = self.rich_style
         if y == 0:
             return self._header(width, base)
-        index = int(self.scroll_y) + y - 1
+        index, second = divmod(int(self.scroll_y) + y - 1, self.row_height)
         if index >= self._window.total:
             return Strip.blank(width, base)
         row = self._window.row(index)
         if row is None:
             style = base + self.get_component_rich_style("ticket-table--loading")
-            return Strip([Segment(fit("  …", width), style)], width)
+            return Strip([Segment(fit("  …" if not second else "", width), style)], width)
+        if second:
+            return self._match_strip(row, width, base, index == self.cursor_row)
         return self._row_strip(row, width, base, index == self.cursor_row)
+
+    def _match_strip(self, row: TicketRow, width: int, base: Style, is_cursor: bool) -> Strip:
+        """The second line of a row found by free words: where, by whom, when, a snippet."""
+        line_style = base + self.get_component_rich_style("ticket-table--match")
+        if is_cursor:
+            line_style += self.get_component_rich_style("ticket-table--cursor")
+        match = row.match
+        segments = [Segment("   ↳ ", line_style)]
+        if match is None:
+            return Strip(segments).extend_cell_length(width, line_style).crop(0, width)
+        where = _ENTRY_WORDS.get(match.where)
+        if where is not None:
+            accent = _ENTRY_STYLE.get(match.where)
+            where_style = line_style
+            if accent is not None:
+                where_style += self._accent(f"ticket-table--{accent}", is_cursor)
+            said = f"matched in {where}"
+            if match.author:
+                said += f" by {safe_line(match.author, 30)}"
+            if match.at is not None:
+                said += f" on {local_time(match.at, self.zone, '%d %b %H:%M')}"
+            segments.append(Segment(said, where_style))
+        elif match.where == "description":
+            segments.append(Segment("matched in the description", line_style))
+        else:
+            segments.append(Segment(f"matched in the {match.where}", line_style))
+        if match.snippet:
+            segments.append(Segment("  ", line_style))
+            hit = line_style + self._accent("ticket-table--hit", is_cursor)
+            room = width - sum(segment.cell_length for segment in segments)
+            for part, matched in _hit_in_view(match.snippet, room):
+                text = part if part.isspace() else safe_line(part)
+                segments.append(Segment(text, hit if matched else line_style))
+        return Strip(segments).extend_cell_length(width, line_style).crop(0, width).simplify()
 
     def _header(self, width: int, base: Style) -> Strip:
         style = base + self.get_component_rich_style("ticket-table--header")
