@@ -3,7 +3,8 @@
 Command and option names are a contract with users' scripts (DESIGN, "Modes
 and commands"). Errors a user can cause print one line and exit 2. Each
 command family has its own module: ``console`` (console, demo, wall, serve),
-``collect``, ``check``, ``export``, ``restore`` (``import``); the grammar is in ``options``.
+``collect``, ``check``, ``export``, ``restore`` (``import``), ``report``,
+``keys``; the grammar is in ``options``.
 """
 
 from __future__ import annotations
@@ -65,7 +66,11 @@ def _dispatch(args: argparse.Namespace) -> int:
     if command == "screenshots":
         from paneglass.ui.screenshots import write_screenshots
 
-        for path in write_screenshots(args.output):
+        for path in write_screenshots(args.output, theme=args.theme):
             print(path)
         return 0
+    if command == "keys":
+        from paneglass.cli.keys import list_keys
+
+        return list_keys(args)
     raise UserError(f"unknown command {command!r}")

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shlex
 import sys
+from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -15,41 +18,47 @@ from paneglass.errors import UserError
 from paneglass.paths import default_database_url
 
 if TYPE_CHECKING:
+    from paneglass.config import Config
     from paneglass.store import Store
+    from paneglass.ui.app import ConsoleBase
 
-__all__ = ["run_console", "serve"]
+__all__ = ["console_app", "run_console", "serve", "served_command"]
 
 
 def run_console(args: argparse.Namespace, *, force_demo: bool, wall: bool = False) -> int:
     """The console or the wall; demo mode when there is no config (or when forced)."""
-    from dataclasses import replace
-
-    from paneglass.store import Store
-    from paneglass.ui.app import ConsoleBase, PaneglassApp, WallApp
-
     served = bool(os.environ.get("TEXTUAL_DRIVER"))  # textual-serve's web driver, not a TTY
     if not served and not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise UserError("the console needs a terminal (over SSH: ssh -t)")
-    config = None if force_demo else config_from(args, required=False)
+    with console_app(args, force_demo=force_demo, wall=wall) as app:
+        app.run()
+    return 0
+
+
+@contextlib.contextmanager
+def console_app(
+    args: argparse.Namespace, *, force_demo: bool, wall: bool = False
+) -> Iterator[ConsoleBase]:
+    """The app every option on the command line asked for; its store and demo close after.
+
+    ``--config`` and ``--db`` choose the data, ``--theme`` the colours,
+    ``--read-only`` drops write-back, ``--view-only`` only follows another
+    collector, ``--at`` shows a past instant. ``paneglass demo`` takes display,
+    keys, views, wall and notification rules from a
+    ``--config`` it is given, never its vendors.
+    """
+    from paneglass.store import Store
+    from paneglass.ui.app import PaneglassApp, WallApp
+
+    given = config_from(args, required=False) if not force_demo or args.config else None
     session = None
-    if config is None:
+    if given is None or force_demo:
         from paneglass.demo.session import start_demo
 
-        # ``paneglass demo --config FILE``: the demo world with the file's rules, views, keys.
-        overlay = config_from(args, required=True) if force_demo and args.config else None
         session = start_demo()
-        config, db_url = session.config, session.db_url
-        if overlay is not None:
-            config = replace(
-                config,
-                display=overlay.display,
-                views=overlay.views,
-                keys=overlay.keys,
-                wall=overlay.wall,
-                notify=overlay.notify if overlay.notify.rules else config.notify,
-            )
+        config, db_url = _demo_config(session.config, given), session.db_url
     else:
-        db_url = args.db or default_database_url()
+        config, db_url = given, args.db or default_database_url()
     if args.theme:
         config = replace(
             config,
@@ -64,7 +73,7 @@ def run_console(args: argparse.Namespace, *, force_demo: bool, wall: bool = Fals
             at = _instant(getattr(args, "at", None), config, store)
             collect = collect and at is None  # a past instant: nothing to collect
             app: ConsoleBase = (
-                WallApp(store, config, rotate=args.rotate, collect=collect, at=at)
+                WallApp(store, config, rotate=getattr(args, "rotate", None), collect=collect, at=at)
                 if wall
                 else PaneglassApp(
                     store,
@@ -74,13 +83,40 @@ def run_console(args: argparse.Namespace, *, force_demo: bool, wall: bool = Fals
                     at=at,
                 )
             )
-            app.run()
+            yield app
         finally:
             store.close()
     finally:
         if session is not None:
             session.close()
-    return 0
+
+
+def _demo_config(demo: Config, given: Config | None) -> Config:
+    """The demo world's vendors, with the operator's own display, keys, views, wall and
+    notification rules (if given; the demo's own rules when the file has none)."""
+    if given is None:
+        return demo
+    return replace(
+        demo,
+        display=given.display,
+        keys=given.keys,
+        views=given.views,
+        wall=given.wall,
+        notify=given.notify if given.notify.rules else demo.notify,
+    )
+
+
+def served_command(args: argparse.Namespace) -> list[str]:
+    """The console each browser tab runs: view-only and read-only, with the options given."""
+    # A browser tab has no OS user or terminal of its own to audit: served consoles never act.
+    argv = [sys.executable, "-m", "paneglass", "--view-only", "--read-only"]
+    if args.config is not None:
+        argv += ["--config", str(args.config.resolve())]
+    if args.db is not None:
+        argv += ["--db", args.db]
+    if args.theme is not None:
+        argv += ["--theme", args.theme]
+    return argv
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -91,19 +127,14 @@ def serve(args: argparse.Namespace) -> int:
         raise UserError(
             "paneglass serve needs textual-serve: pip install 'paneglass[web]'"
         ) from None
-    # A browser tab has no OS user or terminal of its own to audit: served consoles never act.
-    argv = [sys.executable, "-m", "paneglass", "--view-only", "--read-only"]
-    if args.config is not None:
-        argv += ["--config", str(args.config.resolve())]
-    if args.db is not None:
-        argv += ["--db", args.db]
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(
             f"paneglass: warning: serving on {args.host} with no authentication of its own;"
             " put an authenticating reverse proxy in front",
             file=sys.stderr,
         )
-    Server(shlex.join(argv), host=args.host, port=args.port, title="paneglass").serve()
+    command = shlex.join(served_command(args))
+    Server(command, host=args.host, port=args.port, title="paneglass").serve()
     return 0
 
 

@@ -28,8 +28,6 @@ from functools import lru_cache
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-import holidays as holiday_data
-
 __all__ = ["ALWAYS", "Calendar", "DayHours", "WorkingHours"]
 
 WorkingHours = tuple[time, time]
@@ -45,6 +43,8 @@ _MAX_DAYS = 366 * 5
 
 @lru_cache(maxsize=64)
 def _public_holidays(country: str, subdivision: str | None, year: int) -> frozenset[date]:
+    import holidays as holiday_data  # only when a calendar names a country (a slow import)
+
     return frozenset(holiday_data.country_holidays(country, subdiv=subdivision, years=year))
 
 

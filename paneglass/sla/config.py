@@ -36,8 +36,6 @@ from datetime import date, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import holidays as holiday_data
-
 from paneglass.errors import UserError
 from paneglass.sla.calendar import ALWAYS, Calendar, DayHours, WorkingHours
 from paneglass.sla.policy import DEFAULT_SETTINGS, Policy, SlaSettings
@@ -124,6 +122,8 @@ def _calendar(name: str, section: Any, where: str) -> Calendar:
     country = section.get("country")
     subdivision = section.get("subdivision")
     if country is not None:
+        import holidays as holiday_data  # only when a calendar names a country (a slow import)
+
         try:
             holiday_data.country_holidays(str(country), subdiv=subdivision, years=2026)
         except NotImplementedError:

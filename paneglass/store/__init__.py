@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
@@ -20,27 +20,13 @@ from connectors import VendorConfig
 from connectors.records import Cursor, PollResult
 from paneglass.errors import UserError
 from paneglass.sla import DEFAULT_SETTINGS, SlaSettings
-from paneglass.store import (
-    cases,
-    conversations,
-    exit_pack,
-    handovers,
-    lease,
-    mail,
-    maintenance,
-    mirroring,
-    notifications,
-    outbox,
-    queries,
-    scorecards,
-    vendors,
-    writes,
-)
+from paneglass.store import exit_pack, lease, queries, vendors
 from paneglass.store.engine import make_engine, sqlite_path
 from paneglass.store.exit_pack import TIMES as PACK_TIMES
 from paneglass.store.exit_pack import PackError
 from paneglass.store.filter import FilterError, SortKey, Term, TicketQuery
 from paneglass.store.inputs import Actor, NewAction, PollRunInfo, ProcessGone
+from paneglass.store.lazy import on_first_use
 from paneglass.store.lease import VendorLocks
 from paneglass.store.mail import MAIL_KIND
 from paneglass.store.metric_views import (
@@ -86,6 +72,45 @@ from paneglass.store.views import (
     TimelineEntry,
     VendorHealth,
 )
+
+_ON_FIRST_USE = (
+    "cases",
+    "conversations",
+    "handovers",
+    "mirroring",
+    "notifications",
+    "outbox",
+    "scorecards",
+    "writes",
+    "mail",
+    "maintenance",
+)
+if TYPE_CHECKING:
+    from paneglass.store import (
+        cases,
+        conversations,
+        handovers,
+        mail,
+        maintenance,
+        mirroring,
+        notifications,
+        outbox,
+        scorecards,
+        writes,
+    )
+else:  # the writers' modules pull in both SQL dialects: nothing a first frame needs
+    (
+        cases,
+        conversations,
+        handovers,
+        mirroring,
+        notifications,
+        outbox,
+        scorecards,
+        writes,
+        mail,
+        maintenance,
+    ) = (on_first_use(f"paneglass.store.{n}") for n in _ON_FIRST_USE)
 
 __all__ = [
     "AGE_BUCKETS",

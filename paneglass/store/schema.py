@@ -170,6 +170,10 @@ class Ticket(SQLModel, table=True):
     """The ticket's own text as sanitised plain text (searched; never markup)."""
 
 
+_STATUS_TIMES = "field_name IN ('created', 'status')"
+"""The rows of the partial index ``ix_event_status_time`` (migration 0005 on both dialects)."""
+
+
 class TicketEvent(SQLModel, table=True):
     """Append-only history: one row per field that changed, as paneglass saw it."""
 
@@ -179,8 +183,9 @@ class TicketEvent(SQLModel, table=True):
         Index(
             "ix_event_status_time",
             "vendor_time",
-            sqlite_where=text("field_name IN ('created', 'status')"),
-            postgresql_where=text("field_name IN ('created', 'status')"),
+            sqlite_where=text(_STATUS_TIMES),
+            # postgresql_where: added by postgresql_options() when a PostgreSQL engine is made
+            # (a dialect keyword here would import the PostgreSQL dialect with the schema).
         ),
     )
 
@@ -792,3 +797,14 @@ HANDOVERS = _table(Handover)
 ENTRIES = _table(TicketEntry)
 ATTACHMENTS = _table(EntryAttachment)
 MIRRORS = _table(EntryMirror)
+
+
+def postgresql_options() -> None:
+    """PostgreSQL's own index options, set once a PostgreSQL engine is made (idempotent).
+
+    Kept off the schema's import: naming a dialect's keyword on an ``Index`` imports that
+    dialect, and a SQLite console (the common case) never needs PostgreSQL's.
+    """
+    for index in EVENTS.indexes:
+        if index.name == "ix_event_status_time":
+            index.dialect_options["postgresql"]["where"] = text(_STATUS_TIMES)

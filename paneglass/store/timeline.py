@@ -17,7 +17,6 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, func, or_, select
 
-from paneglass.store.conversations import entries_of
 from paneglass.store.schema import AUDIT, EVENTS, OUTBOX, VENDORS
 from paneglass.store.views import TimelineEntry
 
@@ -87,6 +86,9 @@ def _events(
 def _conversation(
     conn: Connection, by_id: dict[int, StoryTicket], limit: int
 ) -> tuple[list[TimelineEntry], int]:
+    # Imported here: conversations brings both SQL dialects' inserts (no first frame needs them).
+    from paneglass.store.conversations import entries_of
+
     found, omitted = entries_of(conn, list(by_id), limit)
     items = []
     for ticket_id, entries in found.items():

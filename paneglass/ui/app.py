@@ -20,13 +20,12 @@ from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
 from textual.screen import Screen
 
-from paneglass.collect import LEASE_STALE, ChangeWatcher, Collector, watcher_for
 from paneglass.config import Config
 from paneglass.errors import UserError
 from paneglass.paths import user_themes_folder
 from paneglass.store import ChangeSet, HandoverRecord, Store
 from paneglass.ui.commands import TicketKeyProvider
-from paneglass.ui.messages import StoreChanged
+from paneglass.ui.messages import FirstDataShown, StoreChanged
 from paneglass.ui.metric_messages import OpenHandover, OpenScorecards, TimeTravel
 from paneglass.ui.navigation import OpenCase, OpenPane, OpenTicket
 from paneglass.ui.notification_feed import NotificationFeed
@@ -38,6 +37,7 @@ from themes import BUILTIN_THEMES, DEFAULT_THEME, STYLESHEET, VARIABLE_DEFAULTS
 from themes.user import load_user_themes
 
 if TYPE_CHECKING:
+    from paneglass.collect import ChangeWatcher, Collector
     from paneglass.ui.screens.cases import CasesScreen
     from paneglass.ui.screens.handover import HandoverScreen
     from paneglass.ui.screens.notifications import NotificationsScreen
@@ -48,6 +48,8 @@ __all__ = ["ConsoleBase", "PaneglassApp", "WallApp"]
 
 WATCH_SECONDS = 0.5
 """How often a viewer asks whether another process committed."""
+START_DATA_AT_LATEST = 2.0
+"""Seconds after mount when collecting starts even if no screen reported its first data."""
 
 
 def _unbracket(text: str) -> str:
@@ -84,6 +86,7 @@ class ConsoleBase(App[None]):
         self.following: str | None = None
         """The other process's collector this viewer follows (``None`` when we collect)."""
         self._watcher: ChangeWatcher | None = None
+        self._data_started = False
         self.problems: list[str] = []
         """Config problems to show once the screen is up (bad theme files, unknown theme)."""
         self.feed = NotificationFeed(
@@ -120,8 +123,25 @@ class ConsoleBase(App[None]):
         """The operator's zone as shown in the header."""
         return self.config.display.timezone or (datetime.now().astimezone().tzname() or "local")
 
+    def on_mount(self) -> None:
+        """Collecting starts once the first screen shows what the store holds (or soon after)."""
+        self.set_timer(START_DATA_AT_LATEST, self.start_data)
+
+    def on_first_data_shown(self, _message: FirstDataShown) -> None:
+        """The first data is on its way to the screen: collect once that frame is painted."""
+        self.call_after_refresh(self.start_data)
+
     def start_data(self) -> None:
-        """Collect ourselves, or follow the process that already does (one writer per store)."""
+        """Collect ourselves, or follow the process that already does (one writer per store).
+
+        Called once the first screen has shown its data (the imports it needs, APScheduler
+        and every configured connector, stay off the path to the first frame); idempotent.
+        """
+        if self._data_started or getattr(self, "at", None) is not None:
+            return  # an --at console shows one past instant: nothing to collect or follow
+        self._data_started = True
+        from paneglass.collect import LEASE_STALE, Collector, watcher_for
+
         if self.collect and self.config.vendors:
             other = self.store.live_collector(self.clock(), LEASE_STALE)
             if other is None:
@@ -348,17 +368,23 @@ class ConsoleBase(App[None]):
             self._watcher.close()
 
 
-class PaneglassApp(ConsoleBase):
+class PaneglassApp(ConsoleBase, inherit_bindings=False):
     """The console: three live panes over the customer's own store.
 
     With ``read_only`` it has no write-back service at all, and opens only
     the read-only screens: no key, palette entry, click or command can reach
-    an action that does not exist.
+    an action that does not exist. Textual's own app keys are declared here
+    again with ids, so ``[keys]`` can remap them too.
     """
 
     COMMANDS = App.COMMANDS | {TicketKeyProvider}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("ctrl+q", "quit", "Quit (anywhere)", show=False, priority=True, id="app.quit_now"),
+        Binding(
+            "ctrl+p", "command_palette", "palette", show=False, priority=True, id="app.palette"
+        ),
+        Binding("ctrl+c", "help_quit", "Say how to quit", show=False, system=True, id="app.ctrl_c"),
         Binding("7", "open_scorecards", "Scorecards", id="pane.scorecards", show=False),
         Binding("8", "open_handover", "Handover", id="pane.handover", show=False),
     ]
@@ -469,6 +495,7 @@ class PaneglassApp(ConsoleBase):
     def on_mount(self) -> None:
         if self.config.keys:
             self.set_keymap(self.config.keys)
+            self.set_timer(0.5, self._check_keymap)  # after the first frame: it reads every screen
         if self.at is not None:  # --at: a post-mortem of one instant; nothing collects
             self.push_screen(self.as_of_screen(self.at, can_leave=False))
             self.show_problems()
@@ -484,9 +511,15 @@ class PaneglassApp(ConsoleBase):
             )
         )
         self.show_problems()
-        self.start_data()
         self.refresh_handover()
         self.set_interval(5.0, self.refresh_handover)  # another console's signature shows here
+
+    def _check_keymap(self) -> None:
+        """Warn about ``[keys]`` ids that name nothing and remaps that collide."""
+        from paneglass.ui.keymap import keymap_problems
+
+        for problem in keymap_problems(self.config.keys):
+            self.notify(problem, title="config", severity="warning", markup=False, timeout=15)
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """Every console action in the palette (ctrl+p), beside Textual's own."""
@@ -554,10 +587,16 @@ class PaneglassApp(ConsoleBase):
 
 
 class WallApp(ConsoleBase, inherit_bindings=False):
-    """``paneglass wall``: a read-only kiosk: no palette, no actions, quit only if configured."""
+    """``paneglass wall``: a read-only kiosk: no palette, no actions, quit only if configured.
+
+    Its one binding, ``wall.quit``, is off unless ``[wall] quit_key`` names
+    a key (which becomes its key); ``[keys]`` may move it like any other.
+    """
 
     ENABLE_COMMAND_PALETTE = False
-    BINDINGS: ClassVar[list[BindingType]] = []
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+q", "quit", "Quit", show=False, id="wall.quit"),
+    ]
 
     def feed_settings(self, config: Config) -> dict[str, bool]:
         """A wall toasts unless told not to, and never rings unless ``[wall] bell`` says so."""
@@ -578,10 +617,19 @@ class WallApp(ConsoleBase, inherit_bindings=False):
         self.at = at
         """``wall --at``: the wall as it stood at that instant (a post-mortem)."""
         self.animation_level = "none"
-        if config.wall.quit_key:
-            self.bind(config.wall.quit_key, "quit", description="Quit", show=False)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """No key quits a wall unless ``[wall] quit_key`` (or ``[keys]``) names one."""
+        if action == "quit":
+            return bool(self.config.wall.quit_key or "wall.quit" in self.config.keys)
+        return True
 
     def on_mount(self) -> None:
+        keymap = dict(self.config.keys)
+        if self.config.wall.quit_key:
+            keymap.setdefault("wall.quit", self.config.wall.quit_key)
+        if keymap:
+            self.set_keymap(keymap)
         if self.at is not None:
             from paneglass.ui.screens.time_travel import AsOfWallScreen
 
@@ -610,4 +658,3 @@ class WallApp(ConsoleBase, inherit_bindings=False):
             )
         )
         self.show_problems()
-        self.start_data()

@@ -6,7 +6,7 @@ from textual.message import Message
 
 from paneglass.store import ChangeSet
 
-__all__ = ["StoreChanged"]
+__all__ = ["FirstDataShown", "StoreChanged"]
 
 
 class StoreChanged(Message):
@@ -19,3 +19,11 @@ class StoreChanged(Message):
     def can_replace(self, message: Message) -> bool:
         """Panes re-query whole views, so an older queued notice adds nothing."""
         return isinstance(message, StoreChanged)
+
+
+class FirstDataShown(Message):
+    """A screen painted what the store held when it opened (the app may start collecting).
+
+    Starting the collector loads the scheduler and every configured connector; doing
+    that after the first frame with tickets keeps it off the path to that frame.
+    """

@@ -10,8 +10,12 @@ import asyncio
 import tempfile
 from pathlib import Path
 
-from paneglass.config import Config, DisplayConfig
+from paneglass.config import Config, DisplayConfig, WallConfig
+from paneglass.errors import UserError
+from paneglass.paths import user_themes_folder
 from paneglass.ui.app import ConsoleBase
+from themes import BUILTIN_THEMES
+from themes.user import load_user_themes
 
 __all__ = ["SHOTS", "write_screenshots"]
 
@@ -35,10 +39,11 @@ SHOTS: tuple[tuple[str, tuple[int, int], tuple[str, ...]], ...] = (
 
 
 def fixture_app(
-    folder: Path, *, theme: str = "noc-dark", wall: bool = False, history: bool = False
+    folder: Path, *, theme: str | None = None, wall: bool = False, history: bool = False
 ) -> ConsoleBase:
     """The console (or the wall) over a freshly seeded fixture store in ``folder``.
 
+    Without ``theme`` each uses its own default (the wall: colour-blind safe).
     ``history`` adds a year of the vendors' history first (for the scorecards).
     """
     from paneglass.demo.fixture import FIXTURE_NOW, FIXTURE_VENDORS, seed_store
@@ -53,7 +58,8 @@ def fixture_app(
         seed_history(store, FIXTURE_NOW, [v.name for v in FIXTURE_VENDORS])
     seed_store(store)
     config = Config(
-        display=DisplayConfig(timezone="Europe/London", theme=theme),
+        display=DisplayConfig(timezone="Europe/London", theme=theme or "noc-dark"),
+        wall=WallConfig(theme=theme or "colorblind"),
         vendors=FIXTURE_VENDORS,  # what actions are planned against; nothing collects
         demo=True,
     )
@@ -62,11 +68,13 @@ def fixture_app(
     return PaneglassApp(store, config, clock=lambda: FIXTURE_NOW, collect=False)
 
 
-async def _shoot(output: Path) -> list[Path]:
+async def _shoot(output: Path, theme: str | None) -> list[Path]:
     written = []
     for name, size, keys in SHOTS:
         with tempfile.TemporaryDirectory() as tmp:
-            app = fixture_app(Path(tmp), wall=name.startswith("wall"), history=name == "scorecards")
+            app = fixture_app(
+                Path(tmp), wall=name.startswith("wall"), theme=theme, history=name == "scorecards"
+            )
             async with app.run_test(size=size) as pilot:
                 await pilot.pause(0.3)
                 await app.workers.wait_for_complete()
@@ -83,7 +91,11 @@ async def _shoot(output: Path) -> list[Path]:
     return written
 
 
-def write_screenshots(output: Path) -> list[Path]:
-    """Write every screenshot into ``output``; return the paths."""
+def write_screenshots(output: Path, *, theme: str | None = None) -> list[Path]:
+    """Write every screenshot into ``output`` (in ``theme``, if given); return the paths."""
+    if theme is not None:
+        known = set(BUILTIN_THEMES) | {t.name for t in load_user_themes(user_themes_folder())[0]}
+        if theme not in known:
+            raise UserError(f"no theme {theme!r} (themes: {', '.join(sorted(known))})")
     output.mkdir(parents=True, exist_ok=True)
-    return asyncio.run(_shoot(output))
+    return asyncio.run(_shoot(output, theme))

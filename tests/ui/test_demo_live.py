@@ -30,6 +30,7 @@ async def test_demo_world_flows_into_every_pane() -> None:
     try:
         app = PaneglassApp(store, config)
         async with app.run_test(size=(160, 48)) as pilot:
+            await wait_for(lambda: bool(app.screen.query(TicketTable)))  # composed
             table = app.screen.query_one(TicketTable)
             await wait_for(lambda: table.total >= 40)
             vendors = app.screen.query_one(VendorList)

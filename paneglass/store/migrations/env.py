@@ -3,7 +3,7 @@
 from alembic import context
 from sqlmodel import SQLModel
 
-import paneglass.store.schema  # noqa: F401  (registers the tables on SQLModel.metadata)
+import paneglass.store.schema  # registers the tables on SQLModel.metadata
 from paneglass.store.search import declared_in_models
 
 connection = context.config.attributes.get("connection")
@@ -12,6 +12,8 @@ if connection is None:  # `alembic revision --autogenerate` from a developer she
 
     url = context.config.get_main_option("sqlalchemy.url") or "sqlite:///migrations-dev.db"
     connection = create_engine(url).connect()
+if connection.dialect.name == "postgresql":
+    paneglass.store.schema.postgresql_options()
 
 context.configure(
     connection=connection,

@@ -30,6 +30,7 @@ from paneglass.ui.display import local_time, plain, safe_line
 from paneglass.ui.navigation import OpenTicket
 from paneglass.ui.screens.table_pane import TablePaneScreen
 from paneglass.ui.states import SLA
+from paneglass.ui.widgets.list_table import ListTable
 from paneglass.ui.widgets.timeline import TimelineView, legend, render_timeline
 from paneglass.writeback import CaseEdits
 
@@ -121,7 +122,7 @@ class CaseScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="case-pane", classes="pane"):
-            yield DataTable(id="case-members", cursor_type="row")
+            yield ListTable(id="case-members", zebra_stripes=False)
             with VerticalScroll(id="case-timeline-scroll"):
                 yield Static("", id="case-timeline", markup=False)
         yield Footer()

@@ -34,6 +34,7 @@ from paneglass.store import (
 )
 from paneglass.ui.commands import run_command
 from paneglass.ui.display import age, plain
+from paneglass.ui.messages import FirstDataShown
 from paneglass.ui.navigation import OpenTicket
 from paneglass.ui.states import FRESHNESS, SLA
 from paneglass.ui.widgets.header_bar import HeaderBar
@@ -72,8 +73,15 @@ class DashboardScreen(Screen[None]):
         Binding(
             "6", "app.open_notifications", "Notifications", id="pane.notifications", show=False
         ),
-        Binding("tab", "next_pane(1)", "Next pane", show=False, priority=True),
-        Binding("shift+tab", "next_pane(-1)", "Previous pane", show=False, priority=True),
+        Binding("tab", "next_pane(1)", "Next pane", show=False, priority=True, id="pane.next"),
+        Binding(
+            "shift+tab",
+            "next_pane(-1)",
+            "Previous pane",
+            show=False,
+            priority=True,
+            id="pane.previous",
+        ),
         Binding("z", "toggle_zoom", "Zoom", id="pane.zoom"),
         Binding("slash", "prompt('filter')", "Filter", id="tickets.filter"),
         Binding("colon", "prompt('command')", "Command", id="app.command"),
@@ -104,6 +112,7 @@ class DashboardScreen(Screen[None]):
         self.active = "tickets"
         self.zoomed = False
         self._vendors: list[VendorHealth] = []
+        self._first_data_shown = False
 
     def compose(self) -> ComposeResult:
         yield HeaderBar(clock=self.clock, zone=self.zone, zone_name=self.zone_name, demo=self.demo)
@@ -220,6 +229,9 @@ class DashboardScreen(Screen[None]):
         if query.text:
             title += f"  ·  / {query.text}"
         self.query_one("#tickets-pane").border_title = plain(title)
+        if not self._first_data_shown:
+            self._first_data_shown = True
+            self.post_message(FirstDataShown())
 
     @on(TicketTable.Selected)
     @on(SlaList.Selected)

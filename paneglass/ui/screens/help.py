@@ -44,19 +44,41 @@ COMMAND_HELP = (
 
 
 def help_text(screen: Screen[Any]) -> Content:
-    """The help for ``screen``: its live bindings (after any remapping), then the languages."""
-    lines = [Content.styled("Keys here", "bold underline")]
-    seen: set[str] = set()
+    """The help for ``screen``: its live keys (after any remapping) with their ids, then the
+    filter and command languages.
+
+    Each line reads key(s), what it does, and the binding id to use in ``[keys]``; keys
+    bound to the same binding (``down`` and ``j``) share a line.
+    """
+    rows: dict[str, tuple[list[str], str, str]] = {}
     for key, active in screen.active_bindings.items():
         binding = active.binding
-        if not binding.description or binding.description in seen:
+        if binding.system or not binding.description:
             continue
-        seen.add(binding.description)
+        name = binding.id or f"({binding.description})"
         shown = active.node.app.get_key_display(binding) if active.node else key
-        lines.append(Content.assemble((f"  {shown:<14}", "bold $accent"), binding.description))
-    for title, rows in (("Filter  ( / )", FILTER_HELP), ("Commands  ( : )", COMMAND_HELP)):
+        keys, _, _ = rows.setdefault(name, ([], binding.description, binding.id or "Textual"))
+        if shown not in keys:
+            keys.append(shown)
+    lines = [
+        Content.assemble(
+            Content.styled("Keys here", "bold underline"),
+            Content.styled(
+                "   (remap by id in [keys]; paneglass keys lists them all)", "$text-muted"
+            ),
+        )
+    ]
+    for keys, description, binding_id in rows.values():
+        lines.append(
+            Content.assemble(
+                (f"  {' '.join(keys):<14} ", "bold $accent"),
+                f"{description:<24} ",
+                (binding_id, "$text-muted"),
+            )
+        )
+    for title, entries in (("Filter  ( / )", FILTER_HELP), ("Commands  ( : )", COMMAND_HELP)):
         lines += [Content(""), Content.styled(title, "bold underline")]
-        lines += [Content.assemble((f"  {a:<28}", "bold $accent"), b) for a, b in rows]
+        lines += [Content.assemble((f"  {a:<28}", "bold $accent"), b) for a, b in entries]
     lines += [
         Content(""),
         Content.styled("ctrl+p opens the command palette; escape closes this.", "$text-muted"),

@@ -21,6 +21,7 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Footer
 
 from paneglass.store import Store
+from paneglass.ui.widgets.list_table import ListTable
 
 __all__ = ["TablePaneScreen"]
 
@@ -43,7 +44,7 @@ class TablePaneScreen(Screen[None], Generic[Row]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id=self.PANE_ID, classes="pane"):
-            yield DataTable(cursor_type="row", zebra_stripes=True)
+            yield ListTable()
             yield from self.compose_below()
         yield Footer()
 

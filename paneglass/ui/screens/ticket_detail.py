@@ -223,7 +223,7 @@ def render_detail(
         lines.append(
             Content.assemble(
                 f"  {name:<14}",
-                (f"{face.glyph} {face.word:<11}", f"bold {face.colour}".strip()),
+                (f"{face.label:<13}", f"bold {face.colour}".strip()),
                 f" {used:4.0f}% of {target_h:g}h  {remaining}  ({clock.policy})",
             )
         )

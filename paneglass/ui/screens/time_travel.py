@@ -36,7 +36,9 @@ class AsOfDashboardScreen(DashboardScreen):
     """The dashboard at ``at``: ``esc`` returns to the live console."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("4,5", "not_kept", "Cases / outbox (live only)", show=False),
+        Binding(
+            "4,5", "not_kept", "Cases / outbox (live only)", show=False, id="timetravel.not_kept"
+        ),
         Binding("escape", "leave", "Back to live", id="timetravel.leave"),
     ]
 

@@ -23,6 +23,7 @@ from paneglass.collect import Freshness, freshness
 from paneglass.config import WallConfig
 from paneglass.store import Headline, SlaRow, Store, VendorHealth
 from paneglass.ui.display import age, safe_line
+from paneglass.ui.messages import FirstDataShown
 from paneglass.ui.states import FRESHNESS
 from paneglass.ui.widgets.sla_list import SlaList
 from paneglass.ui.widgets.ticket_table import TicketTable
@@ -129,6 +130,7 @@ class WallScreen(Screen[None], inherit_bindings=False):
         self.vendors: list[VendorHealth] = []
         self._banner_text = ""
         self._shown: dict[str, str] = {}
+        self._first_data_shown = False
 
     def compose(self) -> ComposeResult:
         yield Static("", id="wall-head", markup=False)
@@ -258,6 +260,9 @@ class WallScreen(Screen[None], inherit_bindings=False):
                 self.query_one(VendorList).set_vendors(snapshot.vendors)
         self.vendors = snapshot.vendors
         self._banner(now)
+        if not self._first_data_shown:
+            self._first_data_shown = True
+            self.post_message(FirstDataShown())
 
     def _banner(self, now: datetime) -> None:
         """Show or hide the stale-data banner; repaint only when its text changes."""

@@ -26,9 +26,9 @@ class PromptBar(Input):
     """A filter or command prompt with per-mode history."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "close", "Close", show=False),
-        Binding("up", "history(-1)", "Previous", show=False),
-        Binding("down", "history(1)", "Next", show=False),
+        Binding("escape", "close", "Close prompt", show=False, id="prompt.close"),
+        Binding("up", "history(-1)", "Earlier entry", show=False, id="prompt.earlier"),
+        Binding("down", "history(1)", "Later entry", show=False, id="prompt.later"),
     ]
     DEFAULT_CSS = """
     PromptBar { dock: bottom; height: 3; display: none; }

@@ -22,12 +22,15 @@ from textual.strip import Strip
 
 from paneglass.sla import ClockState, live_state, vendor_disagrees
 from paneglass.store import SlaRow
+from paneglass.ui.bindings import LIST_MOVEMENT
 from paneglass.ui.display import countdown, fit, safe_line
 from paneglass.ui.states import PAUSED, SLA, StateFace
 
 __all__ = ["SlaList", "disagrees", "sla_face"]
 
 _COUNTDOWN_WIDTH = 10
+_TITLE_AT_LEAST = 14
+"""The fewest cells a title is shown in; metric and state word give way to it first."""
 _PRIORITIES = (None, "P1", "P2", "P3", "P4", "P5")
 
 
@@ -64,8 +67,7 @@ class SlaList(ScrollView, can_focus=True):
     """The SLA pane's list."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up,k", "cursor(-1)", "Up", show=False),
-        Binding("down,j", "cursor(1)", "Down", show=False),
+        *LIST_MOVEMENT,
         Binding("enter", "select", "Open", id="sla.open"),
         Binding("v", "cycle_vendor", "Vendor filter", id="sla.vendor"),
         Binding("p", "cycle_priority", "Priority filter", id="sla.priority"),
@@ -195,15 +197,7 @@ class SlaList(ScrollView, can_focus=True):
             row_style += self.get_component_rich_style("sla-list--cursor")
         accent = row_style + self.get_component_rich_style(accent_name)
         remaining = countdown(row.due_at - now) if row.due_at else "  paused"
-        metric = "resp" if row.metric == "response" else "res"
-        middle_width = max(width - 4 - _COUNTDOWN_WIDTH, 0)
-        key = fit(safe_line(row.key), 11)
-        vendor_width = min(max(middle_width - 11 - 4 - 5, 4), 14)  # the vendor gives way first
-        vendor = fit(safe_line(row.vendor), vendor_width)
-        text = f"{key} {row.priority or '–':2} {vendor} {metric:4}"
-        if middle_width >= len(text) + 13:  # room for the state in words, not only the glyph
-            text = f"{text} {word:>11}"
-        middle = fit(text, middle_width)
+        middle = self._middle(row, word, max(width - 4 - _COUNTDOWN_WIDTH, 0))
         segments = [
             Segment(f"{glyph} ", accent),
             Segment(middle, row_style),
@@ -212,6 +206,32 @@ class SlaList(ScrollView, can_focus=True):
         ]
         # Merge same-style neighbours: fewer SGR codes on the wire for every repainted row.
         return Strip(segments).extend_cell_length(width, row_style).crop(0, width).simplify()
+
+    @staticmethod
+    def _middle(row: SlaRow, word: str, room: int) -> str:
+        """Key, priority, vendor, then the title (what a NOC reads first), then metric and
+        state word if there is still room; narrower, key, priority and title alone; where
+        no readable title fits, the vendor with metric and word. Exactly ``room`` cells."""
+        key = f"{fit(safe_line(row.key), 11)} {row.priority or '–':2} "
+        vendor = safe_line(row.vendor)
+        metric = "resp" if row.metric == "response" else "res"
+        short_vendor = min(max(len(vendor), 4), 10)
+        left = room - len(key) - short_vendor - 2  # a space each side of the title
+        if left >= _TITLE_AT_LEAST:
+            tail = ""
+            if left >= _TITLE_AT_LEAST + 17:  # "near breach" is the longest word
+                tail = f" {metric:4} {word:>11}"
+            elif left >= _TITLE_AT_LEAST + 5:
+                tail = f" {metric:4}"
+            title = fit(safe_line(row.title), left - len(tail))
+            return fit(f"{key}{fit(vendor, short_vendor)} {title}{tail} ", room)
+        if room - len(key) - 1 >= _TITLE_AT_LEAST - 4:  # narrow: the title before the vendor
+            return fit(f"{key}{fit(safe_line(row.title), room - len(key) - 1)} ", room)
+        vendor_width = min(max(len(vendor), 4), 14, max(room - len(key) - 5, 4))
+        text = f"{key}{fit(vendor, vendor_width)} {metric:4}"
+        if room >= len(text) + 13:  # room for the state in words, not only the glyph
+            text = f"{text} {word:>11}"
+        return fit(text, room)
 
     def watch_cursor_row(self, old: int, new: int) -> None:
         top = int(self.scroll_y)
@@ -227,6 +247,15 @@ class SlaList(ScrollView, can_focus=True):
         """Move the cursor."""
         if self.rows:
             self.cursor_row = min(max(self.cursor_row + delta, 0), len(self.rows) - 1)
+
+    def action_page(self, direction: int) -> None:
+        """Move the cursor a page up or down."""
+        self.action_cursor(direction * max(self.size.height, 1))
+
+    def action_jump(self, index: int) -> None:
+        """Jump to the first (0) or last (-1) clock."""
+        if self.rows:
+            self.cursor_row = len(self.rows) - 1 if index < 0 else 0
 
     def action_select(self) -> None:
         """Open the ticket under the cursor."""

@@ -32,6 +32,7 @@ from textual.strip import Strip
 from paneglass.collect import Freshness
 from paneglass.sla import ClockState
 from paneglass.store import SortKey, TicketQuery, TicketRow
+from paneglass.ui.bindings import LIST_MOVEMENT
 from paneglass.ui.display import age, fit, local_time, safe_line
 from paneglass.ui.states import FRESHNESS, SLA, VENDOR_INCIDENT
 
@@ -55,18 +56,26 @@ class _Column:
     min_table_width: int = 0
     """Only shown when the table is at least this wide."""
     sort: SortKey | None = None
+    below_table_width: int | None = None
+    """Only shown when the table is narrower than this."""
 
+
+WORDS_FROM = 100
+"""From this table width the state column reads as glyph and word (``✖ breached``)."""
 
 _COLUMNS = (
-    _Column(" ", 1),
+    _Column(" ", 1, below_table_width=WORDS_FROM),
+    _Column("State", 13, min_table_width=WORDS_FROM),  # "◆ near breach", the longest
     _Column("Vendor", 12, sort=SortKey.VENDOR),
     _Column("Key", 11, sort=SortKey.KEY),
     _Column("P", 2, sort=SortKey.PRIORITY),
     _Column("Status", 8, sort=SortKey.STATUS),
     _Column("Title", 0, sort=SortKey.TITLE),
     _Column("Assignee", 14, min_table_width=90, sort=SortKey.ASSIGNEE),
-    _Column("Age", 4, min_table_width=70, sort=SortKey.CREATED),
-    _Column("Updated", 8, min_table_width=100, sort=SortKey.UPDATED),
+    # Where the state column has just taken its words' room, the age gives it back.
+    _Column("Age", 4, min_table_width=70, sort=SortKey.CREATED, below_table_width=WORDS_FROM),
+    _Column("Age", 4, min_table_width=WORDS_FROM + 10, sort=SortKey.CREATED),
+    _Column("Updated", 9, min_table_width=100, sort=SortKey.UPDATED),
 )
 _SORT_ORDER = (
     SortKey.UPDATED,
@@ -134,12 +143,7 @@ class TicketTable(ScrollView, can_focus=True):
     """Every ticket in the store, sorted and filtered in SQL, one screenful at a time."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up,k", "cursor(-1)", "Up", show=False),
-        Binding("down,j", "cursor(1)", "Down", show=False),
-        Binding("pageup", "page(-1)", "Page up", show=False),
-        Binding("pagedown", "page(1)", "Page down", show=False),
-        Binding("home,g", "jump(0)", "First", show=False),
-        Binding("end,G", "jump(-1)", "Last", show=False),
+        *LIST_MOVEMENT,
         Binding("enter", "select", "Open", id="tickets.open"),
         Binding("s", "cycle_sort", "Sort", id="tickets.sort"),
         Binding("S", "reverse_sort", "Reverse", show=False, id="tickets.reverse"),
@@ -372,7 +376,12 @@ class TicketTable(ScrollView, can_focus=True):
     # -- rendering ------------------------------------------------------------------------
 
     def _layout(self, width: int) -> list[tuple[_Column, int]]:
-        shown = [c for c in _COLUMNS if width >= c.min_table_width]
+        shown = [
+            c
+            for c in _COLUMNS
+            if width >= c.min_table_width
+            and (c.below_table_width is None or width < c.below_table_width)
+        ]
         fixed = sum(c.width for c in shown) + len(shown) - 1
         flex = max(width - fixed, 8)
         return [(c, c.width or flex) for c in shown]
@@ -451,10 +460,20 @@ class TicketTable(ScrollView, can_focus=True):
             if (now - row.updated_at).total_seconds() < 86400
             else updated.strftime("%b %d")
         )
+        marked = row.sla_state in _MARKED
+        # A stale row says so once: in words in the state column where that column shows
+        # (and holds no SLA state), else as a glyph before the vendor.
+        stale_in_words = stale and not marked and width >= WORDS_FROM
         values = {
-            " ": SLA[row.sla_state].glyph if row.sla_state in _MARKED else " ",
+            " ": SLA[row.sla_state].glyph if marked else " ",
+            # The state in words where there is room: the SLA state, else the data's staleness.
+            "State": SLA[row.sla_state].label
+            if marked
+            else (FRESHNESS[Freshness.STALE].label if stale else ""),
             # Last-known-good rows of a stale or failing vendor stay, marked as such.
-            "Vendor": (f"{FRESHNESS[Freshness.STALE].glyph} " if stale else "")
+            "Vendor": (
+                f"{FRESHNESS[Freshness.STALE].glyph} " if stale and not stale_in_words else ""
+            )
             + safe_line(row.vendor),
             "Key": safe_line(row.key),
             "P": row.priority or "–",
@@ -469,7 +488,7 @@ class TicketTable(ScrollView, can_focus=True):
             style = row_style
             if column.title == "P" and row.priority:
                 style += self._accent(f"ticket-table--{row.priority.lower()}", is_cursor)
-            elif column.title == " " and row.sla_state in _MARKED:
+            elif column.title in (" ", "State") and marked:
                 style += self._accent(f"ticket-table--{_MARKED[row.sla_state]}", is_cursor)
             if position:
                 segments.append(Segment(" ", row_style))

@@ -42,7 +42,8 @@ def render_vendors(
 ) -> Content:
     """The pane's whole text; vendor strings enter only as plain text (times in ``zone``)."""
     lines: list[Content] = []
-    name_width = min(max((len(v.name) for v in vendors), default=8), 16)
+    # A narrow pane shortens names before anything wraps (state, age and count stay whole).
+    name_width = min(max((len(v.name) for v in vendors), default=8), 16, max(width - 24, 6))
     detail_width = max(width - 4, 10)
     for vendor in vendors:
         state = freshness(vendor, now)
@@ -161,7 +162,7 @@ class VendorList(Static):
     """The Vendors pane body; re-rendered on change and as ages move."""
 
     DEFAULT_CSS = """
-    VendorList { height: auto; }
+    VendorList { height: auto; text-wrap: nowrap; text-overflow: ellipsis; }
     """
 
     def __init__(
