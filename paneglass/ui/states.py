@@ -81,8 +81,9 @@ PAUSED = StateFace("‖", "paused", "$text-muted")
 VENDOR_INCIDENT = StateFace("!", "vendor incident", "$sla-at-risk", "bold")
 """A ticket opened or open during its vendor's own published incident."""
 
-MAINTENANCE = StateFace("◆", "MAINTENANCE", "$sla-at-risk", "bold")
-"""A vendor's announced maintenance window, in progress (``◇ maintenance`` when ahead)."""
+MAINTENANCE = StateFace("▣", "MAINTENANCE", "$sla-at-risk", "bold")
+"""A vendor's announced maintenance window, in progress (``□ maintenance`` when ahead).
+Squares, not the near-breach diamond: a monochrome wall must tell the two apart."""
 
 FRESHNESS: dict[Freshness, StateFace] = {
     Freshness.FRESH: StateFace("●", "fresh", "$vendor-fresh"),

@@ -51,14 +51,14 @@ def test_upcoming_maintenance_says_when_it_starts_in_local_time() -> None:
         [vendor(window(timedelta(hours=2), timedelta(hours=4)))], NOW, 100, LONDON
     )
     line = text.plain.splitlines()[1]
-    assert "◇ maintenance in 2 h" in line
+    assert "□ maintenance in 2 h" in line
     assert "14:00–16:00" in line and "Storage firmware [upgrade]" in line
 
 
 def test_active_maintenance_says_until_when() -> None:
     active = window(-timedelta(minutes=30), timedelta(hours=2), "in_progress")
     line = render_vendors([vendor(active)], NOW, 100, NEW_YORK).plain.splitlines()[1]
-    assert "◆ MAINTENANCE until 09:00" in line
+    assert "▣ MAINTENANCE until 09:00" in line
     assert "06:30–09:00" in line
 
 

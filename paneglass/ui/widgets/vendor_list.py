@@ -90,7 +90,7 @@ def render_vendors(
 def maintenance_line(
     incident: IncidentView, now: datetime, zone: tzinfo | None, width: int
 ) -> Content | None:
-    """``◆ MAINTENANCE until 16:00`` or ``◇ maintenance in 2 h``, its window in local time,
+    """``▣ MAINTENANCE until 16:00`` or ``□ maintenance in 2 h``, its window in local time,
     then its name; ``None`` once the window is over."""
     start, end = incident.scheduled_for, incident.scheduled_until
     if incident.status.lower() in _OVER or (end is not None and end <= now):
@@ -101,7 +101,7 @@ def maintenance_line(
         when = f"until {_clock(end, now, zone)}" if end is not None else "in progress"
     else:
         assert start is not None
-        glyph, word, style = "◇ ", "maintenance", "$sla-at-risk"
+        glyph, word, style = "□ ", "maintenance", "$sla-at-risk"
         when = f"in {_ahead(start - now)}"
     window = _window(start, end, now, zone)
     text = safe_line(f"{window}  {incident.name}", max(width - len(word) - len(when) - 5, 8))
