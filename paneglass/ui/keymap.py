@@ -76,6 +76,7 @@ def _places() -> list[tuple[str, type[DOMNode]]]:
     from paneglass.ui.screens.ticket_actions import ActionTicketDetailScreen
     from paneglass.ui.screens.ticket_detail import TicketDetailScreen
     from paneglass.ui.screens.ticket_list import TicketListScreen
+    from paneglass.ui.screens.ticket_picker import TicketPicker
     from paneglass.ui.screens.time_travel import AsOfDashboardScreen
     from paneglass.ui.widgets.list_table import ListTable
     from paneglass.ui.widgets.prompt_bar import PromptBar
@@ -107,6 +108,7 @@ def _places() -> list[tuple[str, type[DOMNode]]]:
         ("past dashboard", AsOfDashboardScreen),
         ("action dialog", ActionDialog),
         ("case picker", CasePicker),
+        ("ticket picker", TicketPicker),
         ("help", HelpScreen),
         ("wall", WallApp),
     ]
