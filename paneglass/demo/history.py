@@ -214,4 +214,10 @@ def seed_history(
         for when, snapshot in _incidents(start, end, rng):
             steps.append((when, status_page, PollResult(status=snapshot)))
     steps.sort(key=lambda step: (step[0], step[1]))
-    return store.replay((vendor, result, when.astimezone(UTC)) for when, vendor, result in steps)
+    # Short commits with a pause between them: the console's collector, starting beside this
+    # thread, must get the write lock within its busy timeout.
+    return store.replay(
+        ((vendor, result, when.astimezone(UTC)) for when, vendor, result in steps),
+        per_commit=10,
+        pause=0.2,
+    )

@@ -9,6 +9,7 @@ event loop (thread workers in the UI, a writer thread in the scheduler).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -703,7 +704,11 @@ class Store:
         return StoreAsOf(self, at)
 
     def replay(
-        self, steps: Iterable[tuple[str, PollResult, datetime]], *, per_commit: int = 50
+        self,
+        steps: Iterable[tuple[str, PollResult, datetime]],
+        *,
+        per_commit: int = 50,
+        pause: float = 0.0,
     ) -> int:
         """Apply recorded pages in order, each at its own instant, ``per_commit`` to a commit.
 
@@ -711,8 +716,10 @@ class Store:
         clocks ticked first, as its SLA tick does), so a recorded run, or a
         history brought in from elsewhere, lands exactly as if it had been
         collected live. Short commits let a collector writing beside the replay
-        (the demo's) wait for one of them, not for the whole history; return how
-        many steps were applied.
+        (the demo's) wait for one of them, not for the whole history; ``pause``
+        seconds between commits give such a writer its turn (SQLite's busy wait
+        is not a queue: a replay that begins again at once can starve it).
+        Return how many steps were applied.
         """
         count = 0
         pending = iter(steps)
@@ -729,6 +736,8 @@ class Store:
             count += applied
             if applied < per_commit:
                 return count
+            if pause:
+                time.sleep(pause)
 
     # -- conversations and mirroring (issue #14) ----------------------------------------------
 
