@@ -20,7 +20,7 @@ write-back actions, with an idempotency key sent on every attempt.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -587,31 +587,16 @@ def acknowledge(
     ticket_id: int | None = None,
 ) -> int:
     """Acknowledge one notification, or every open one of a ticket; audited. Returns how many."""
-    where = _target(notification_id, ticket_id)
-    rows = conn.execute(
-        select(NOTIFICATIONS.c.id, NOTIFICATIONS.c.vendor, NOTIFICATIONS.c.ticket_key).where(
-            where, NOTIFICATIONS.c.acked_at.is_(None)
-        )
-    ).all()
-    if not rows:
-        return 0
-    conn.execute(
-        update(NOTIFICATIONS)
-        .where(NOTIFICATIONS.c.id.in_([r[0] for r in rows]))
-        .values(acked_at=now, acked_by=actor.user)
-    )
-    what = f"notification {notification_id}" if notification_id else f"ticket {rows[0][2]}"
-    audit(
+    return _mark_open(
         conn,
         actor,
-        "notification-ack",
         now,
-        vendor=rows[0][1],
-        ticket_key=rows[0][2],
-        detail=f"acknowledged {what} ({len(rows)} notification(s))",
+        _target(notification_id, ticket_id),
+        {"acked_at": now, "acked_by": actor.user},
+        "notification-ack",
+        lambda what, n: f"acknowledged {what} ({n} notification(s))",
+        notification_id,
     )
-    notify_viewers(conn)
-    return len(rows)
 
 
 def snooze(
@@ -624,7 +609,29 @@ def snooze(
     ticket_id: int | None = None,
 ) -> int:
     """Snooze one notification, or every open one of a ticket, until ``until``; audited."""
-    where = _target(notification_id, ticket_id)
+    return _mark_open(
+        conn,
+        actor,
+        now,
+        _target(notification_id, ticket_id),
+        {"snoozed_until": until, "snoozed_by": actor.user},
+        "notification-snooze",
+        lambda what, n: f"snoozed {what} until {until:%Y-%m-%d %H:%M} UTC ({n} notification(s))",
+        notification_id,
+    )
+
+
+def _mark_open(
+    conn: Connection,
+    actor: Actor,
+    now: datetime,
+    where: Any,
+    values: dict[str, Any],
+    action: str,
+    detail: Callable[[str, int], str],
+    notification_id: int | None,
+) -> int:
+    """Set ``values`` on the unacknowledged notifications ``where`` picks; one audit entry."""
     rows = conn.execute(
         select(NOTIFICATIONS.c.id, NOTIFICATIONS.c.vendor, NOTIFICATIONS.c.ticket_key).where(
             where, NOTIFICATIONS.c.acked_at.is_(None)
@@ -633,19 +640,17 @@ def snooze(
     if not rows:
         return 0
     conn.execute(
-        update(NOTIFICATIONS)
-        .where(NOTIFICATIONS.c.id.in_([r[0] for r in rows]))
-        .values(snoozed_until=until, snoozed_by=actor.user)
+        update(NOTIFICATIONS).where(NOTIFICATIONS.c.id.in_([r[0] for r in rows])).values(**values)
     )
     what = f"notification {notification_id}" if notification_id else f"ticket {rows[0][2]}"
     audit(
         conn,
         actor,
-        "notification-snooze",
+        action,
         now,
         vendor=rows[0][1],
         ticket_key=rows[0][2],
-        detail=f"snoozed {what} until {until:%Y-%m-%d %H:%M} UTC ({len(rows)} notification(s))",
+        detail=detail(what, len(rows)),
     )
     notify_viewers(conn)
     return len(rows)
