@@ -38,61 +38,26 @@ from paneglass.store.schema import (
 
 __all__ = ["CLOCK_FIELDS", "TICKET_FIELDS", "record_page"]
 
-TICKET_FIELDS = (
-    "key",
-    "title",
-    "status",
-    "raw_status",
-    "priority",
-    "raw_priority",
-    "assignee",
-    "group_name",
-    "requester",
-    "asset",
-    "created_at",
-    "updated_at",
-    "resolved_at",
-    "first_response_at",
-    "vendor_due_at",
-    "vendor_breached",
-    "url",
-)
+
+def _versioned(table: Table, *identity: str) -> tuple[str, ...]:
+    """A history table's kept columns: all but its id, its validity and what names the row.
+
+    Derived from the schema, so a column added to a version table is kept with no list to
+    update by hand."""
+    skip = {"id", "valid_from", "valid_to", *identity}
+    return tuple(c.name for c in table.columns if c.name not in skip)
+
+
+TICKET_FIELDS = _versioned(TICKET_VERSIONS, "ticket_id")
 """Ticket columns kept in each version (the raw payload is not: it can be large)."""
 
-CLOCK_FIELDS = (
-    "policy",
-    "target_seconds",
-    "elapsed_seconds",
-    "paused",
-    "due_at",
-    "at_risk_at",
-    "near_breach_at",
-    "state",
-    "breach_at",
-    "started_at",
-    "stopped_at",
-    "pause_reason",
-)
+CLOCK_FIELDS = _versioned(CLOCK_VERSIONS, "ticket_id", "metric", "cycle")
 """Clock columns whose change starts a new version (``computed_at`` alone does not)."""
 
-_STATUS_FIELDS = ("indicator", "description", "page_url", "updated_at", "fetched_at")
-_STATUS_COMPARED = ("indicator", "description", "page_url", "updated_at")
-_COMPONENT_FIELDS = ("name", "state", "raw_status", "group_name", "position", "updated_at")
-_INCIDENT_FIELDS = (
-    "name",
-    "status",
-    "impact",
-    "created_at",
-    "updated_at",
-    "resolved_at",
-    "latest_update",
-    "url",
-    "active",
-    "maintenance",
-    "scheduled_for",
-    "scheduled_until",
-    "components",
-)
+_STATUS_FIELDS = _versioned(STATUS_VERSIONS, "vendor_id")
+_STATUS_COMPARED = tuple(name for name in _STATUS_FIELDS if name != "fetched_at")
+_COMPONENT_FIELDS = _versioned(COMPONENT_VERSIONS, "vendor_id", "external_id")
+_INCIDENT_FIELDS = _versioned(INCIDENT_VERSIONS, "vendor_id", "external_id")
 _CHUNK = 500
 
 
