@@ -86,14 +86,16 @@ class VendorConfig:
 class Connector(ABC):
     """Base class of every vendor connector.
 
-    Subclasses set ``kind`` and ``credential_sets`` and implement :meth:`poll`
-    and :meth:`check`; most also override :meth:`auth`.
+    Subclasses set ``kind`` and ``Settings`` (whose ``credential_sets`` say which keys
+    must be present) and implement :meth:`poll` and :meth:`check`; most also override
+    :meth:`auth`.
     """
 
     kind: ClassVar[str]
     """The ``kind`` value in config that selects this connector."""
     credential_sets: ClassVar[tuple[tuple[str, ...], ...]] = ((),)
-    """Alternative sets of settings keys; one set must be fully present."""
+    """Alternative sets of settings keys, one of which must be fully present: read only for a
+    connector without a ``Settings`` model (its settings model checks them otherwise)."""
     default_poll_interval: ClassVar[float] = 60.0
     Settings: ClassVar[type[ConnectorSettings] | None] = None
     """The vendor's settings model (its folder's ``settings.py``)."""

@@ -173,7 +173,6 @@ class AutotaskConnector(Connector):
 
     kind: ClassVar[str] = "autotask"
     Settings: ClassVar[type[ConnectorSettings] | None] = AutotaskSettings
-    credential_sets: ClassVar[tuple[tuple[str, ...], ...]] = AutotaskSettings.credential_sets
     supported_actions: ClassVar[frozenset[ActionKind]] = frozenset(
         {ActionKind.COMMENT, ActionKind.ASSIGN, ActionKind.SET_STATUS, ActionKind.CREATE}
     )

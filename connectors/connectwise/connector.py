@@ -171,7 +171,6 @@ class ConnectWiseConnector(Connector):
 
     kind: ClassVar[str] = "connectwise"
     Settings: ClassVar[type[ConnectWiseSettings]] = ConnectWiseSettings
-    credential_sets: ClassVar[tuple[tuple[str, ...], ...]] = ConnectWiseSettings.credential_sets
     supported_actions: ClassVar[frozenset[ActionKind]] = frozenset(
         {
             ActionKind.COMMENT,

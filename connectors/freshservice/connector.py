@@ -176,7 +176,6 @@ class FreshserviceConnector(Connector):
     """Polls ``https://{domain}.freshservice.com`` with an agent's API key."""
 
     kind: ClassVar[str] = "freshservice"
-    credential_sets: ClassVar[tuple[tuple[str, ...], ...]] = (("api_key",),)
     Settings: ClassVar[type[ConnectorSettings] | None] = FreshserviceSettings
     supported_actions: ClassVar[frozenset[ActionKind]] = frozenset(
         {ActionKind.COMMENT, ActionKind.ASSIGN, ActionKind.SET_STATUS, ActionKind.CREATE}

@@ -180,7 +180,6 @@ class ImapConnector(Connector):
 
     kind: ClassVar[str] = "imap"
     Settings: ClassVar[type[ImapSettings]] = ImapSettings
-    credential_sets: ClassVar[tuple[tuple[str, ...], ...]] = ImapSettings.credential_sets
     default_poll_interval: ClassVar[float] = 60.0
     settings: ImapSettings
 

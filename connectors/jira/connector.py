@@ -187,7 +187,6 @@ class JiraConnector(Connector):
     """Polls ``https://{site}.atlassian.net`` with an account's API token."""
 
     kind: ClassVar[str] = "jira"
-    credential_sets: ClassVar[tuple[tuple[str, ...], ...]] = JiraSettings.credential_sets
     Settings: ClassVar[type[JiraSettings]] = JiraSettings
     supported_actions: ClassVar[frozenset[ActionKind]] = frozenset(
         {ActionKind.COMMENT, ActionKind.ASSIGN, ActionKind.SET_STATUS, ActionKind.CREATE}

@@ -172,7 +172,6 @@ class OpsgenieConnector(Connector):
 
     budget: ThrottleBudget
     kind: ClassVar[str] = "opsgenie"
-    credential_sets: ClassVar[tuple[tuple[str, ...], ...]] = OpsgenieSettings.credential_sets
     Settings: ClassVar[type[ConnectorSettings] | None] = OpsgenieSettings
     supported_actions: ClassVar[frozenset[ActionKind]] = frozenset(
         {

@@ -171,7 +171,6 @@ class PagerDutyConnector(Connector):
     """Polls ``https://api.pagerduty.com`` (or the EU host) with a REST API key."""
 
     kind: ClassVar[str] = "pagerduty"
-    credential_sets: ClassVar[tuple[tuple[str, ...], ...]] = PagerDutySettings.credential_sets
     Settings: ClassVar[type[ConnectorSettings] | None] = PagerDutySettings
     supported_actions: ClassVar[frozenset[ActionKind]] = frozenset(
         {

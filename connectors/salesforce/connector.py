@@ -160,7 +160,6 @@ class SalesforceConnector(Connector):
     """Polls one org's cases (``https://acme.my.salesforce.com``)."""
 
     kind: ClassVar[str] = "salesforce"
-    credential_sets: ClassVar[tuple[tuple[str, ...], ...]] = SalesforceSettings.credential_sets
     Settings = SalesforceSettings
     supported_actions: ClassVar[frozenset[ActionKind]] = actions.SUPPORTED
     create_dedupe: ClassVar[str | None] = "external_id_field (upsert by external id)"

@@ -216,7 +216,6 @@ class ServiceNowConnector(Connector):
     """Polls one instance's ``incident`` table (``https://acme.service-now.com``)."""
 
     kind: ClassVar[str] = "servicenow"
-    credential_sets: ClassVar[tuple[tuple[str, ...], ...]] = ServiceNowSettings.credential_sets
     Settings = ServiceNowSettings
     supported_actions: ClassVar[frozenset[ActionKind]] = actions.SUPPORTED
     create_dedupe: ClassVar[str | None] = "correlation_id"

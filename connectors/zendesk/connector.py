@@ -185,7 +185,6 @@ class ZendeskConnector(Connector):
 
     kind: ClassVar[str] = "zendesk"
     Settings: ClassVar[type[ZendeskSettings]] = ZendeskSettings
-    credential_sets: ClassVar[tuple[tuple[str, ...], ...]] = ZendeskSettings.credential_sets
     supported_actions: ClassVar[frozenset[ActionKind]] = frozenset(
         {ActionKind.COMMENT, ActionKind.ASSIGN, ActionKind.SET_STATUS, ActionKind.CREATE}
     )

@@ -143,7 +143,6 @@ class KaseyaBmsConnector(Connector):
 
     kind: ClassVar[str] = "kaseya-bms"
     Settings: ClassVar[type[ConnectorSettings] | None] = KaseyaBmsSettings
-    credential_sets: ClassVar[tuple[tuple[str, ...], ...]] = KaseyaBmsSettings.credential_sets
     supported_actions: ClassVar[frozenset[ActionKind]] = frozenset(
         {ActionKind.COMMENT, ActionKind.SET_STATUS, ActionKind.RESOLVE}
     )

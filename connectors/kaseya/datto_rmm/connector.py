@@ -147,7 +147,6 @@ class DattoRmmConnector(Connector):
 
     kind: ClassVar[str] = "datto-rmm"
     Settings: ClassVar[type[ConnectorSettings] | None] = DattoRmmSettings
-    credential_sets: ClassVar[tuple[tuple[str, ...], ...]] = DattoRmmSettings.credential_sets
     supported_actions: ClassVar[frozenset[ActionKind]] = frozenset(
         {ActionKind.RESOLVE, ActionKind.SET_STATUS}
     )
