@@ -22,7 +22,7 @@ from connectors.records import Cursor, PollResult
 from paneglass.errors import UserError
 from paneglass.sla import DEFAULT_SETTINGS, SlaSettings
 from paneglass.store import exit_pack, lease, queries, vendors
-from paneglass.store.engine import make_engine, sqlite_path
+from paneglass.store.engine import make_engine, reading, sqlite_path
 from paneglass.store.exit_pack import TIMES as PACK_TIMES
 from paneglass.store.exit_pack import PackError
 from paneglass.store.filter import FilterError, SortKey, Term, TicketQuery
@@ -482,7 +482,7 @@ class Store:
 
     def live_collector(self, now: datetime, stale_after: float) -> str | None:
         """The owner of a fresh lease, or ``None`` when nobody is collecting."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return lease.live_holder(conn, now, stale_after)
 
     def data_version(self) -> int | None:
@@ -490,7 +490,7 @@ class Store:
         if self.engine.dialect.name != "sqlite":
             return None
         try:
-            with self.engine.connect() as conn:
+            with reading(self.engine) as conn:
                 return int(conn.execute(text("PRAGMA data_version")).scalar_one())
         except SQLAlchemyError:
             return None

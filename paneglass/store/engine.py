@@ -13,15 +13,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from paneglass.errors import UserError
 
-__all__ = ["make_engine", "sqlite_path"]
+__all__ = ["READ_ONLY", "make_engine", "reading", "sqlite_path"]
 
 BUSY_TIMEOUT_MS = 10_000
+READ_ONLY = "paneglass_read_only"
+"""Execution option of a connection that only reads: its transaction starts deferred."""
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -72,6 +74,15 @@ def make_engine(url: str, *, writer: bool) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql(begin)
+        # A read (see :func:`reading`) never queues for the write lock, even on a writer.
+        reads = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if reads else begin)
 
     return engine
+
+
+def reading(engine: Engine) -> Connection:
+    """A connection for reads only: on SQLite it starts a deferred transaction, so a check
+    made while another process writes (a replay, a collector's page) reads the last commit
+    instead of waiting for the write lock and failing with "database is locked"."""
+    return engine.connect().execution_options(**{READ_ONLY: True})
