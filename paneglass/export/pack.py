@@ -41,8 +41,6 @@ PACK_VERSION = 1
 """Bumped when a pack's shape changes in a way an older importer would misread."""
 MANIFEST = "manifest.json"
 KINDS = ("tickets", "events", "conversations", "attachments", "sla", "links", "audit")
-_TIMES = PACK_TIMES | {"at"}
-"""Fields that hold times: ISO 8601 in the files, aware datetimes in the store."""
 
 
 def _line(row: Mapping[str, Any]) -> str:
@@ -120,7 +118,7 @@ class Pack:
 
 
 def _restored(row: dict[str, Any], rename: Mapping[str, str], where: str) -> dict[str, Any]:
-    for name in _TIMES & row.keys():
+    for name in PACK_TIMES & row.keys():  # ISO 8601 in the files, datetimes in the store
         value = row[name]
         if value is None:
             continue
