@@ -29,7 +29,6 @@ from paneglass.store.filter import FilterError, SortKey, Term, TicketQuery
 from paneglass.store.inputs import Actor, NewAction, PollRunInfo, ProcessGone
 from paneglass.store.lazy import on_first_use
 from paneglass.store.lease import VendorLocks
-from paneglass.store.mail import MAIL_KIND
 from paneglass.store.metric_views import (
     AGE_BUCKETS,
     HandoverClock,
@@ -51,6 +50,7 @@ from paneglass.store.notification_views import (
     VendorCandidate,
 )
 from paneglass.store.views import (
+    MAIL_KIND,
     AttachmentView,
     AuditRow,
     CaseDetail,

@@ -22,10 +22,10 @@ from paneglass.store.inputs import Actor
 from paneglass.store.maintenance import SYSTEM
 from paneglass.store.outbox import audit
 from paneglass.store.schema import LINKS, TICKETS, VENDORS
+from paneglass.store.views import MAIL_KIND
 
 __all__ = ["MAIL_KIND", "attach_mail", "join_mail"]
 
-MAIL_KIND = "imap"
 """The connector kind whose items are mail."""
 RECENT = timedelta(days=14)
 """Mail items changed this recently are joined again at each poll (older ones stay as joined)."""

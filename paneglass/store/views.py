@@ -12,6 +12,7 @@ from datetime import datetime
 from paneglass.sla import ClockState
 
 __all__ = [
+    "MAIL_KIND",
     "AttachmentView",
     "AuditRow",
     "CaseDetail",
@@ -34,6 +35,9 @@ __all__ = [
     "TimelineEntry",
     "VendorHealth",
 ]
+
+MAIL_KIND = "imap"
+"""The vendor kind whose tickets are mail items (an operator may attach them to a ticket)."""
 
 
 @dataclass(frozen=True)
