@@ -11,6 +11,7 @@ recorded it: events, contract clocks and the history time travel reads.
 from __future__ import annotations
 
 import random
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -195,10 +196,12 @@ def seed_history(
     quiet: timedelta = timedelta(days=6),
     seed: int = 16,
     status_page: str | None = "hosting-status",
+    stop: threading.Event | None = None,
 ) -> int:
     """Replay ``months`` of history ending ``quiet`` before ``now``; return the steps applied.
 
     ``quiet`` leaves the last days to the live world, so history never crowds today's queue.
+    ``stop``, once set, ends the replay after its current commit (the demo is closing).
     """
     rng = random.Random(seed)
     end = now - quiet
@@ -214,10 +217,13 @@ def seed_history(
         for when, snapshot in _incidents(start, end, rng):
             steps.append((when, status_page, PollResult(status=snapshot)))
     steps.sort(key=lambda step: (step[0], step[1]))
-    # Short commits with a pause between them: the console's collector, starting beside this
-    # thread, must get the write lock within its busy timeout.
+    # Short commits: the console's collector, starting beside this thread, gets the write
+    # lock between two of them (the replay stands aside while it waits).
     return store.replay(
-        ((vendor, result, when.astimezone(UTC)) for when, vendor, result in steps),
+        (
+            (vendor, result, when.astimezone(UTC))
+            for when, vendor, result in steps
+            if stop is None or not stop.is_set()
+        ),
         per_commit=10,
-        pause=0.2,
     )

@@ -74,12 +74,15 @@ class DemoSession:
     """The demo mailbox's Dovecot (``None`` where Dovecot is not installed)."""
     history: threading.Thread | None = None
     """Writes a year of Acme's history into the demo store, beside the live world."""
+    closing: threading.Event = field(default_factory=threading.Event)
+    """Set on close: the history replay ends after its current commit."""
 
     def close(self) -> None:
         """Stop the world and the emulators; remove the demo database."""
         if self.closed:
             return
         self.closed = True
+        self.closing.set()
         if self.history is not None:
             self.history.join(timeout=60)
         self.world.stop()
@@ -159,7 +162,7 @@ def _write_history(session: DemoSession) -> None:
     try:
         store.sync_vendors(session.config.vendors)
         names = [v.name for v in session.config.vendors]
-        seed_history(store, datetime.now(UTC), names)
+        seed_history(store, datetime.now(UTC), names, stop=session.closing)
     except Exception:  # the demo goes on without history rather than stop
         logging.getLogger("paneglass.demo").exception("demo history not written")
     finally:

@@ -22,7 +22,7 @@ from connectors.records import Cursor, PollResult
 from paneglass.errors import UserError
 from paneglass.sla import DEFAULT_SETTINGS, SlaSettings
 from paneglass.store import exit_pack, lease, queries, vendors
-from paneglass.store.engine import make_engine, reading, sqlite_path
+from paneglass.store.engine import make_engine, reading, sqlite_path, yield_to_waiting_writers
 from paneglass.store.exit_pack import TIMES as PACK_TIMES
 from paneglass.store.exit_pack import PackError
 from paneglass.store.filter import FilterError, SortKey, Term, TicketQuery
@@ -716,10 +716,11 @@ class Store:
         clocks ticked first, as its SLA tick does), so a recorded run, or a
         history brought in from elsewhere, lands exactly as if it had been
         collected live. Short commits let a collector writing beside the replay
-        (the demo's) wait for one of them, not for the whole history; ``pause``
-        seconds between commits give such a writer its turn (SQLite's busy wait
-        is not a queue: a replay that begins again at once can starve it).
-        Return how many steps were applied.
+        (the demo's) wait for one of them, not for the whole history: between
+        commits the replay stands aside while a writer of this process waits
+        for the lock (SQLite's busy wait is not a queue: a replay that begins
+        again at once can starve it). ``pause`` seconds between commits do the
+        same for a writer in another process. Return how many steps were applied.
         """
         count = 0
         pending = iter(steps)
@@ -736,6 +737,7 @@ class Store:
             count += applied
             if applied < per_commit:
                 return count
+            yield_to_waiting_writers(self.engine)
             if pause:
                 time.sleep(pause)
 

@@ -10,6 +10,9 @@ decides (the recipe from SQLAlchemy's SQLite dialect notes).
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +22,16 @@ from sqlalchemy.exc import ArgumentError
 
 from paneglass.errors import UserError
 
-__all__ = ["READ_ONLY", "make_engine", "reading", "sqlite_path"]
+__all__ = ["READ_ONLY", "make_engine", "reading", "sqlite_path", "yield_to_waiting_writers"]
 
 BUSY_TIMEOUT_MS = 10_000
 READ_ONLY = "paneglass_read_only"
 """Execution option of a connection that only reads: its transaction starts deferred."""
+
+
+_waiting: Counter[Path] = Counter()
+"""Per SQLite file, how many writers of this process wait for its write lock right now."""
+_waiting_lock = threading.Lock()
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -76,9 +84,33 @@ def make_engine(url: str, *, writer: bool) -> Engine:
     def _on_begin(connection: Any) -> None:
         # A read (see :func:`reading`) never queues for the write lock, even on a writer.
         reads = connection.get_execution_options().get(READ_ONLY, False)
-        connection.exec_driver_sql("BEGIN" if reads else begin)
+        if reads or not writer or path is None:
+            connection.exec_driver_sql("BEGIN" if reads else begin)
+            return
+        key = path.resolve()
+        with _waiting_lock:
+            _waiting[key] += 1
+        try:
+            connection.exec_driver_sql(begin)
+        finally:
+            with _waiting_lock:
+                _waiting[key] -= 1
 
     return engine
+
+
+def yield_to_waiting_writers(engine: Engine, *, longest: float = 5.0) -> None:
+    """Wait (at most ``longest`` seconds) while another writer of this process waits for the
+    write lock of ``engine``'s SQLite file: a long series of commits (a replay) calls it
+    between commits so a collector beside it gets its turn at once, where SQLite's busy wait,
+    which is no queue, could leave it starving (it failed with "database is locked")."""
+    path = sqlite_path(str(engine.url))
+    if path is None:
+        return
+    key = path.resolve()
+    deadline = time.monotonic() + longest
+    while _waiting.get(key, 0) > 0 and time.monotonic() < deadline:
+        time.sleep(0.005)
 
 
 def reading(engine: Engine) -> Connection:
