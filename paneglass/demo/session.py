@@ -146,6 +146,11 @@ def start_demo(
         config, f"sqlite:///{folder / 'demo.db'}", world, emulators, folder, mailbox=mail
     )
     if live:
+        # Migrated here, once, before the history thread and the console open it: two first
+        # openings racing to migrate left one waiting for the other's lock past its timeout.
+        from paneglass.store import Store
+
+        Store(session.db_url).close()
         session.history = threading.Thread(
             target=_write_history, args=(session,), name="demo-history", daemon=True
         )

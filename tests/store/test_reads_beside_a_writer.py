@@ -11,16 +11,14 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
 from sqlalchemy import create_engine, text
 
 from connectors import VendorConfig
 from connectors.records import PollResult, Priority, TicketRecord, TicketStatus
 from paneglass.store import Store
-from paneglass.store import engine as engine_module
 
 
 def test_the_collector_check_reads_while_another_writer_holds_the_lock(tmp_path: Path) -> None:
@@ -49,40 +47,40 @@ def _page(n: int) -> PollResult:
     return PollResult(tickets=(record,))
 
 
-def test_a_writer_beside_a_long_replay_gets_its_turn(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The demo's console collects beside the history replay in the same process: the replay
-    stands aside between commits while it waits (SQLite's busy wait alone starved it)."""
-    monkeypatch.setattr(engine_module, "BUSY_TIMEOUT_MS", 100)
+def test_a_replay_stands_aside_for_a_writer_waiting_for_the_lock(tmp_path: Path) -> None:
+    """The demo's console collects beside the history replay in the same process. SQLite's
+    busy wait is no queue: a replay that began again at once after each commit starved the
+    collector until it failed with "database is locked". The replay now lets it go first."""
     url = f"sqlite:///{tmp_path / 'store.db'}"
     replayer, collector = Store(url), Store(url)
     names = [VendorConfig(name=n, kind="servicenow", base_url="http://127.0.0.1:9") for n in "ab"]
     replayer.sync_vendors(names)
     at = datetime(2026, 11, 1, tzinfo=UTC)
-    done = threading.Event()
+    collected = threading.Event()
+    seen_at_second_commit: list[bool] = []
+
+    def collect() -> None:
+        collector.apply("b", _page(100_000), None, at)
+        collected.set()
 
     def steps() -> Iterator[tuple[str, PollResult, datetime]]:
-        for n in range(5000):
-            if done.is_set():
-                return
-            yield "a", _page(n), at + timedelta(seconds=n)
+        # Pulled inside the replay's first transaction: the write lock is held.
+        writer = threading.Thread(target=collect)
+        writer.start()
+        time.sleep(0.5)  # the collector now waits in SQLite's busy handler
+        yield "a", _page(0), at
+        # Pulled inside the second transaction: the collector must have had its turn.
+        seen_at_second_commit.append(collected.is_set())
+        yield "a", _page(1), at
+        writer.join()
 
-    replay = threading.Thread(target=replayer.replay, args=(steps(),), kwargs={"per_commit": 10})
     try:
-        replay.start()
-        written = 0
-        while replay.is_alive() and written < 100:
-            collector.apply("b", _page(100_000 + written), None, at)  # raised "database is locked"
-            written += 1
-            time.sleep(0.02)  # a collector writes a page, then waits for the vendor
-        assert written == 100, "the replay ended before the writer had its turns"
+        assert replayer.replay(steps(), per_commit=1) == 2
     finally:
-        done.set()
-        replay.join()
         collector.close()
         replayer.close()
-    assert collector_count(url) == 100
+    assert seen_at_second_commit == [True], "the replay took the lock again before the writer"
+    assert collector_count(url) == 1
 
 
 def collector_count(url: str) -> int:
