@@ -12,16 +12,18 @@ from __future__ import annotations
 import html
 import re
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
+import pytest_asyncio
 
 from paneglass.config import Config, DisplayConfig
 from paneglass.demo.fixture import FIXTURE_VENDORS
 from paneglass.store import Store
 from paneglass.ui.app import ConsoleBase, PaneglassApp, WallApp
 from tests.metrics.replay_run import INSTANTS, START, run_until, start
+
+pytestmark = pytest.mark.xdist_group("time-travel")  # one worker builds the recording once
 
 SIZE = (160, 48)
 END = START + timedelta(minutes=100)
@@ -65,10 +67,13 @@ async def travelled_screen(store: Store, at: datetime) -> list[str]:
         return screen_lines(app)
 
 
-@pytest.fixture
-async def recorded(tmp_path: Path) -> tuple[Store, list[list[str]], list[list[str]]]:
-    """Run the recording; keep the console's and the wall's screens live at each instant."""
-    store = Store(f"sqlite:///{tmp_path / 'run.db'}")
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def recorded(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Store, list[list[str]], list[list[str]]]:
+    """Run the recording once for the module (the tests only read it); keep the console's and
+    the wall's screens live at each instant."""
+    store = Store(f"sqlite:///{tmp_path_factory.mktemp('recorded') / 'run.db'}")
     start(store)
     consoles, walls = [], []
     previous = None
