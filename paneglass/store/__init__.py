@@ -627,14 +627,13 @@ class Store:
         backlog_periods: Sequence[int] = (),
     ) -> list[ScorecardRow]:
         """Every ticketing vendor's scorecard figures for each ``[start, end)`` period."""
-        with self.engine.connect() as conn:
-            return scorecards.scorecards(
-                conn,
-                periods,
-                now,
-                status_pages=status_pages,
-                backlog_periods=backlog_periods,
-            )
+        return scorecards.scorecards(
+            lambda: reading(self.engine),
+            periods,
+            now,
+            status_pages=status_pages,
+            backlog_periods=backlog_periods,
+        )
 
     # -- metrics: shift handover ----------------------------------------------------------
 

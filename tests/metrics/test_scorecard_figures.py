@@ -8,11 +8,14 @@ from the code under test. Both backends answer the same.
 from __future__ import annotations
 
 from datetime import UTC
+from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from paneglass.metrics.periods import parse_period
 from paneglass.store import ScorecardRow, Spread, Store
+from paneglass.store.schema import DONE_CHANGES
 from tests.metrics.scorecard_world import NOW, build_world
 
 H = 3600
@@ -135,3 +138,24 @@ def test_the_previous_period_is_computed_in_the_same_pass(any_db_url: str) -> No
     assert (alpha.opened, alpha.resolution_decided, alpha.resolution_met) == (1, 1, 0)
     assert (beta.opened, beta.response_met, beta.response_decided) == (1, 1, 1)
     assert alpha.backlog is None  # not asked for
+
+
+def test_resolutions_and_reopens_are_read_from_their_partial_index(db_url: str) -> None:
+    """SQLite uses a partial index only when the query repeats its condition word for word:
+    a query reworded would fall back to reading every status event of the period."""
+    store: Store = build_world(db_url)
+    statements: list[tuple[str, Any]] = []
+
+    def keep(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        statements.append((statement, parameters))
+
+    event.listen(store.engine, "before_cursor_execute", keep)
+    try:
+        period = parse_period("2026-11", UTC, NOW)
+        store.scorecards([period.span], NOW)
+        (counting,) = [(s, p) for s, p in statements if DONE_CHANGES in s]
+        with store.engine.connect() as conn:
+            plan = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + counting[0], counting[1]).all()
+    finally:
+        store.close()
+    assert any("COVERING INDEX ix_event_done_time" in str(row) for row in plan), plan
