@@ -49,7 +49,17 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, column, func, literal_column, select, table
+from sqlalchemy import (
+    Connection,
+    and_,
+    bindparam,
+    column,
+    exists,
+    func,
+    literal_column,
+    select,
+    table,
+)
 from sqlalchemy.sql.elements import ColumnElement
 
 from paneglass.store.schema import ENTRIES, TICKETS
@@ -168,14 +178,21 @@ def _fts5_query(words: Sequence[SearchWord]) -> Any:
     return bindparam("fts", " AND ".join(word.fts5() for word in words), unique=True)
 
 
-def words_condition(dialect: str, words: Sequence[SearchWord]) -> ColumnElement[bool]:
-    """A WHERE condition on ``ticket``: every word is in its fields or its conversation."""
+def words_condition(
+    dialect: str, words: Sequence[SearchWord], *, per_ticket: bool = False
+) -> ColumnElement[bool]:
+    """A WHERE condition on ``ticket``: every word is in its fields or its conversation.
+
+    ``per_ticket`` (SQLite) asks the index about each ticket a walk reaches (FTS5 seeks
+    that rowid in each word's list) instead of collecting every match first: the fast
+    way when most tickets match and only the first rows in some order are wanted.
+    """
     if dialect == "postgresql":
         return and_(*(TICKETS.c.id.in_(_pg_tickets_matching(word)) for word in words))
-    found = select(_TICKET_FTS.c.rowid).where(
-        _TICKET_FTS.c.ticket_search.op("MATCH")(_fts5_query(words))
-    )
-    return TICKETS.c.id.in_(found)
+    matched = _TICKET_FTS.c.ticket_search.op("MATCH")(_fts5_query(words))
+    if per_ticket:
+        return exists().select_from(_TICKET_FTS).where(matched, _TICKET_FTS.c.rowid == TICKETS.c.id)
+    return TICKETS.c.id.in_(select(_TICKET_FTS.c.rowid).where(matched))
 
 
 def count_matching(conn: Connection, words: Sequence[SearchWord]) -> int | None:

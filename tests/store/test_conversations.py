@@ -25,7 +25,7 @@ from connectors.records import (
     TicketStatus,
     Visibility,
 )
-from paneglass.store import PollRunInfo, Store, TicketQuery
+from paneglass.store import PollRunInfo, SortKey, Store, TicketQuery, queries
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 RUN = PollRunInfo(NOW, NOW, True, requests=1)
@@ -313,3 +313,38 @@ def test_the_sqlite_index_is_written_in_the_same_transaction(db_url: str, tmp_pa
             "SELECT rowid FROM ticket_search WHERE ticket_search MATCH 'spooler'"
         ).fetchall()
     assert hits == [(1,)]
+
+
+@pytest.mark.parametrize("sort", [SortKey.UPDATED, SortKey.PRIORITY, SortKey.TITLE])
+@pytest.mark.parametrize("descending", [True, False])
+def test_walking_the_order_finds_the_same_window_as_collecting_every_match(
+    store: Store, sort: SortKey, descending: bool
+) -> None:
+    """A common word is answered by walking the sort index and asking the index about each
+    ticket; a rare one by collecting the matches first. Both give the same rows."""
+    tickets = [
+        ticket(
+            n,
+            title=f"{'Spooler stuck' if n % 3 == 0 else 'Printer offline'} on floor {n % 7}",
+            priority=list(Priority)[n % 4],
+            assignee=None if n % 5 == 0 else f"agent {n % 4}",
+            updated_at=NOW - timedelta(minutes=n % 50),
+            description="firmware 49.4C02 after update" if n % 40 == 1 else "printer queue",
+        )
+        for n in range(1, 241)
+    ]
+    replies = [entry(n, n, "spooler restarted, toner low") for n in range(1, 241, 11)]
+    store.apply("hosting", PollResult(tickets=tuple(tickets), entries=tuple(replies)), RUN, NOW)
+    for text in ("spooler", "printer", "firmware", "49.4C02", "spooler floor -status:closed"):
+        query = TicketQuery(text=text, sort=sort, descending=descending)
+        total = store.ticket_count(query)
+        assert total > 0, text
+        with store.engine.connect() as conn:
+            assert queries._walk_the_order(conn, query, 25, total) == (
+                conn.dialect.name == "sqlite"
+            )
+        for offset in sorted({0, total // 2, max(total - 15, 0)}):
+            walked = [r.id for r in store.ticket_window(query, offset, 15, total)]
+            collected = [r.id for r in store.ticket_window(query, offset, 15)]
+            assert walked == collected, (text, offset)
+            assert len(walked) == min(15, total - offset)
