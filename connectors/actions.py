@@ -10,10 +10,10 @@ outbox sends it, into an :class:`ActionResult` carrying the vendor's answer.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, Generic, TypeVar
 from urllib.parse import urlencode
 
 from connectors.errors import ConnectorError
@@ -26,8 +26,12 @@ __all__ = [
     "ActionResult",
     "Handoff",
     "PlannedRequest",
+    "PriorityChoice",
     "UnsupportedAction",
+    "vendor_priority",
 ]
+
+_V = TypeVar("_V")
 
 
 class ActionKind(StrEnum):
@@ -36,6 +40,7 @@ class ActionKind(StrEnum):
     COMMENT = "comment"
     ASSIGN = "assign"
     SET_STATUS = "set_status"
+    SET_PRIORITY = "set_priority"
     ACKNOWLEDGE = "acknowledge"
     RESOLVE = "resolve"
     CREATE = "create"
@@ -47,6 +52,7 @@ class ActionKind(StrEnum):
             ActionKind.COMMENT: "comment",
             ActionKind.ASSIGN: "assign",
             ActionKind.SET_STATUS: "set status",
+            ActionKind.SET_PRIORITY: "set priority",
             ActionKind.ACKNOWLEDGE: "acknowledge",
             ActionKind.RESOLVE: "resolve",
             ActionKind.CREATE: "hand off (create)",
@@ -108,6 +114,8 @@ class Action:
     assignee: str = ""
     status: TicketStatus | None = None
     handoff: Handoff | None = None
+    priority: Priority | None = None
+    """For ``SET_PRIORITY``: the priority the ticket gets, as paneglass reads it (P1..P5)."""
 
     def __post_init__(self) -> None:
         if self.kind is ActionKind.CREATE:
@@ -121,6 +129,12 @@ class Action:
             raise ValueError("assign needs an assignee")
         if self.kind is ActionKind.SET_STATUS and self.status is None:
             raise ValueError("set status needs a status")
+        if self.kind is ActionKind.SET_PRIORITY:
+            if self.priority is None:
+                raise ValueError("set priority needs a priority (P1..P5)")
+            if self.text.strip():
+                # No vendor's priority change carries a note: a comment is its own action.
+                raise ValueError("set priority carries no note: add a comment for that")
 
     @property
     def idempotent(self) -> bool:
@@ -128,6 +142,7 @@ class Action:
         return self.kind in (
             ActionKind.ASSIGN,
             ActionKind.SET_STATUS,
+            ActionKind.SET_PRIORITY,
             ActionKind.ACKNOWLEDGE,
             ActionKind.RESOLVE,
         )
@@ -141,6 +156,8 @@ class Action:
             what += f" to {_short(self.assignee)}"
         elif self.kind is ActionKind.SET_STATUS and self.status is not None:
             what += f" → {self.status.value}"
+        elif self.kind is ActionKind.SET_PRIORITY and self.priority is not None:
+            what += f" → {self.priority.value}"
         elif self.kind is ActionKind.CREATE and self.handoff is not None:
             what += f" from {self.handoff.source_vendor} {self.handoff.source_key}"
         elif self.text:
@@ -160,12 +177,45 @@ class Action:
             priority = handoff.pop("priority", None)
             handoff = Handoff(**handoff, priority=Priority(priority) if priority else None)
         status = data.pop("status", None)
+        priority = data.pop("priority", None)  # absent from actions stored before it existed
         return cls(
             kind=ActionKind(data.pop("kind")),
             status=TicketStatus(status) if status else None,
             handoff=handoff,
+            priority=Priority(priority) if priority else None,
             **data,
         )
+
+
+@dataclass(frozen=True)
+class PriorityChoice(Generic[_V]):
+    """One value a vendor's priority field can take, and how this connector reads it back."""
+
+    value: _V
+    """What goes on the wire (a name, a code, an id)."""
+    shown: str
+    """How the value reads to an operator (``"High"``, ``"4 Urgent"``)."""
+    reads_as: Priority | None
+    """The priority a poll shows for a ticket with this value (``priority_map`` included)."""
+
+
+def vendor_priority(vendor: str, wanted: Priority, choices: Iterable[PriorityChoice[_V]]) -> _V:
+    """The first of ``choices`` that this connector reads back as ``wanted``.
+
+    Setting a priority is the reading mapping run backwards: a value is sent
+    only if the next poll would show the ticket at ``wanted``, so a "raise to
+    P1" never quietly becomes a P2. Nothing reads as ``wanted``: an
+    :class:`UnsupportedAction` naming what this vendor can express.
+    """
+    offered = list(choices)
+    for choice in offered:
+        if choice.reads_as is wanted:
+            return choice.value
+    can = ", ".join(f"{c.shown} ({c.reads_as.value})" for c in offered if c.reads_as is not None)
+    raise UnsupportedAction(
+        f"{vendor}: no priority here reads as {wanted.value} (priority_map included); "
+        f"it can set {can or 'none that paneglass reads as P1..P5'}"
+    )
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,10 @@ shows the path only):
   state). Codes come from settings only, never from a poll, so the dry run is
   exactly what is sent. Completing sends ``resolution`` too, as tenant rules
   may ask.
+* set priority: ``PATCH V1.0/Tickets`` with the ``priority`` picklist code a
+  poll reads back as the wanted P1..P5: a ``priority_map`` code first, else
+  the default picklist (4 Critical P1, 1 High P2, 2 Medium P3, 3 Low P4; no
+  P5 unless mapped). From settings alone, like status codes.
 * create: ``POST V1.0/Tickets`` with ``companyID`` (setting ``company_id``),
   title, description, status New, priority, optional ``queueID`` (setting
   ``queue_id``) and ``externalID`` = the hand-off's correlation, which
@@ -40,8 +44,17 @@ from typing import Any
 
 import httpx2
 
-from connectors.actions import Action, ActionKind, ActionResult, PlannedRequest, UnsupportedAction
+from connectors.actions import (
+    Action,
+    ActionKind,
+    ActionResult,
+    PlannedRequest,
+    PriorityChoice,
+    UnsupportedAction,
+    vendor_priority,
+)
 from connectors.autotask.api import AutotaskApi
+from connectors.autotask.mapping import normalise_priority
 from connectors.autotask.settings import AutotaskSettings
 from connectors.errors import BadPayload, ConnectorError, TransientError
 from connectors.http import decode_json, send
@@ -84,6 +97,18 @@ PRIORITY_PREFERRED: Mapping[Priority, str] = {
     Priority.P4: "3",  # Low
     Priority.P5: "3",  # Low (the default picklist has nothing lower)
 }
+"""A hand-off's priority code unless a ``priority_map`` code says otherwise (nearest)."""
+DEFAULT_PRIORITY_LABELS: Mapping[str, str] = {
+    "4": "Critical",
+    "1": "High",
+    "2": "Medium",
+    "3": "Low",
+}
+"""The default Ticket priority picklist (tenants may relabel or add values)."""
+PRIORITY_NOTE = (
+    "priority picklist code: a priority_map code first, else the default picklist "
+    "(4 Critical, 1 High, 2 Medium, 3 Low)"
+)
 DEFAULT_RESOLUTION = "Resolved from paneglass."
 """Sent with a completing status when the operator gave no text (tenant rules may need one)."""
 EXTERNAL_ID_LIMIT = 50
@@ -127,6 +152,11 @@ def plan_action(settings: AutotaskSettings, action: Action) -> tuple[PlannedRequ
         if completes or not action.text.strip():
             return (patch,)
         return (patch, _note(settings, ticket_id, action.text, public=False))
+    if action.kind is ActionKind.SET_PRIORITY and action.priority is not None:
+        code = priority_code(overrides, action.priority)
+        change = {"id": ticket_id, "priority": int(code)}
+        note = f"{ZONE_NOTE}; {PRIORITY_NOTE}"
+        return (PlannedRequest("PATCH", WRITE_TICKETS, body=change, note=note),)
     raise UnsupportedAction(f"autotask cannot {action.kind.label}")
 
 
@@ -270,6 +300,26 @@ def _priority_code(overrides: Overrides, wanted: Priority) -> str:
         if code.isdigit() and priority is wanted:
             return code
     return PRIORITY_PREFERRED[wanted]
+
+
+def priority_code(overrides: Overrides, wanted: Priority) -> str:
+    """The priority code a poll would read as ``wanted``: the reading run backwards.
+
+    ``priority_map`` codes come first (the tenant named them), then the default
+    picklist's codes read with their default labels, exactly as
+    :func:`~connectors.autotask.mapping.normalise_priority` reads them.
+    """
+    mapped = [code for code in overrides.priorities if code.isdigit()]
+    codes = dict.fromkeys([*mapped, *DEFAULT_PRIORITY_LABELS])
+    choices = (
+        PriorityChoice(
+            code,
+            f"{code} {DEFAULT_PRIORITY_LABELS.get(code, '(mapped)')}",
+            normalise_priority(code, DEFAULT_PRIORITY_LABELS.get(code), overrides),
+        )
+        for code in codes
+    )
+    return vendor_priority("autotask", wanted, choices)
 
 
 def _write(method: str, path: str, body: dict[str, Any]) -> PlannedRequest:

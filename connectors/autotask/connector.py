@@ -174,7 +174,13 @@ class AutotaskConnector(Connector):
     kind: ClassVar[str] = "autotask"
     Settings: ClassVar[type[ConnectorSettings] | None] = AutotaskSettings
     supported_actions: ClassVar[frozenset[ActionKind]] = frozenset(
-        {ActionKind.COMMENT, ActionKind.ASSIGN, ActionKind.SET_STATUS, ActionKind.CREATE}
+        {
+            ActionKind.COMMENT,
+            ActionKind.ASSIGN,
+            ActionKind.SET_STATUS,
+            ActionKind.SET_PRIORITY,
+            ActionKind.CREATE,
+        }
     )
     create_dedupe: ClassVar[str | None] = "externalID"
 

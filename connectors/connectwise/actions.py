@@ -4,7 +4,10 @@
 JSON-Patch of ``owner`` by member identifier. Status ids belong to a board, so
 a status change reads the ticket's board and that board's statuses at send
 time and picks the first one this connector (with the tenant's
-``status_map``) reads as the wanted status. A hand-off is
+``status_map``) reads as the wanted status. Priority ids are tenant data too: a
+priority change reads ``/service/priorities`` at send time and patches the
+first priority this connector (with ``priority_map``) reads as the wanted
+P1..P5, or refuses naming what there is. A hand-off is
 ``POST /service/tickets`` on the board ``create_board_id`` for the company
 ``create_company_id``, carrying the correlation in ``externalXRef`` so a
 retried create finds the first one (:func:`find_existing`).
@@ -20,7 +23,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from connectors.actions import Action, ActionKind, ActionResult, PlannedRequest, UnsupportedAction
+from connectors.actions import (
+    Action,
+    ActionKind,
+    ActionResult,
+    PlannedRequest,
+    PriorityChoice,
+    UnsupportedAction,
+    vendor_priority,
+)
 from connectors.connectwise.mapping import normalise_priority, normalise_status
 from connectors.connectwise.settings import ConnectWiseSettings
 from connectors.errors import BadPayload
@@ -91,6 +102,22 @@ def plan(settings: ConnectWiseSettings, vendor: str, action: Action) -> tuple[Pl
                 PlannedRequest("POST", f"{path}/notes", body=_note(action.text, public=False))
             )
         return tuple(planned)
+    if action.kind is ActionKind.SET_PRIORITY and action.priority is not None:
+        return (
+            PlannedRequest(
+                "GET",
+                PRIORITIES_PATH,
+                params={"pageSize": str(LOOKUP_PAGE_SIZE)},
+                note="priority ids differ per tenant",
+            ),
+            PlannedRequest(
+                "PATCH",
+                path,
+                body=[_replace_op("priority", {"id": LOOKED_UP})],
+                note=f"priority id looked up at send time: the first priority that reads as "
+                f"{action.priority.value} here (priority_map included); refused if none does",
+            ),
+        )
     raise UnsupportedAction(f"connectwise cannot {action.kind.label}")
 
 
@@ -101,6 +128,8 @@ async def perform(cw: ConnectWiseConnector, action: Action) -> ActionResult:
         return await _create(cw, action, planned)
     if action.kind in (ActionKind.SET_STATUS, ActionKind.RESOLVE):
         return await _set_status(cw, action, planned)
+    if action.kind is ActionKind.SET_PRIORITY:
+        return await _set_priority(cw, action, planned)
     (request,) = planned
     response = await cw.send_planned(request)
     what = "note added to" if action.kind is ActionKind.COMMENT else "owner changed on"
@@ -209,6 +238,23 @@ async def _set_status(
     )
 
 
+async def _set_priority(
+    cw: ConnectWiseConnector, action: Action, planned: Sequence[PlannedRequest]
+) -> ActionResult:
+    assert action.priority is not None  # Action guarantees it for SET_PRIORITY
+    lookup, patch = planned
+    priorities = rows_of(await cw.get(lookup.path, lookup.params))
+    choices = _priority_choices(cw.settings, priorities)
+    priority_id = vendor_priority("connectwise", action.priority, choices)
+    body = [_replace_op("priority", {"id": priority_id})]
+    response = await cw.send_planned(replace(patch, body=body, note=""))
+    name = next(c.shown for c in choices if c.value == priority_id)
+    return ActionResult(
+        f"HTTP {response.status_code}: #{action.ticket_id} priority set to {name}",
+        response.status_code,
+    )
+
+
 def _status_for(
     settings: ConnectWiseSettings, statuses: Sequence[Mapping[str, Any]], wanted: TicketStatus
 ) -> Mapping[str, Any] | None:
@@ -232,6 +278,17 @@ def _priority_id(
     settings: ConnectWiseSettings, priorities: Sequence[Mapping[str, Any]], wanted: Priority
 ) -> int | None:
     """The first priority that this connector reads as ``wanted``."""
+    for choice in _priority_choices(settings, priorities):
+        if choice.reads_as is wanted:
+            return choice.value
+    return None
+
+
+def _priority_choices(
+    settings: ConnectWiseSettings, priorities: Sequence[Mapping[str, Any]]
+) -> list[PriorityChoice[int]]:
+    """The tenant's priorities (``/service/priorities``) and how a poll reads each one."""
+    choices: list[PriorityChoice[int]] = []
     for priority in priorities:
         name = priority.get("name")
         priority_id = priority.get("id")
@@ -239,9 +296,9 @@ def _priority_id(
             continue
         key = name.strip().lower() if isinstance(name, str) else ""
         override = settings.priority_map.get(key) if key else None
-        if (override or normalise_priority(priority)) is wanted:
-            return priority_id
-    return None
+        shown = one_line(clean_text(name), 60) if isinstance(name, str) else f"id {priority_id}"
+        choices.append(PriorityChoice(priority_id, shown, override or normalise_priority(priority)))
+    return choices
 
 
 # -- plan helpers -----------------------------------------------------------------------

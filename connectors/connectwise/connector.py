@@ -176,6 +176,7 @@ class ConnectWiseConnector(Connector):
             ActionKind.COMMENT,
             ActionKind.ASSIGN,
             ActionKind.SET_STATUS,
+            ActionKind.SET_PRIORITY,
             ActionKind.RESOLVE,
             ActionKind.CREATE,
         }

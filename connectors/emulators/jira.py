@@ -41,7 +41,9 @@ in the API user's profile zone. The emulator answers:
   ``POST …/issue/{key}/comment`` (ADF body; JSM's ``sd.public.comment``
   property makes it internal; kept in :attr:`comments` and on the issue),
   ``PUT …/assignee`` (``accountId`` only; a customer account cannot be
-  assigned), ``GET|POST …/transitions`` (a small JSM-style workflow, see
+  assigned), ``PUT …/issue/{key}`` (an edit of ``fields``: ``priority`` by
+  name or id, ``summary``; 204, other fields "not on the appropriate screen"),
+  ``GET|POST …/transitions`` (a small JSM-style workflow, see
   :data:`WORKFLOW`; Resolve has a screen that needs a ``resolution``) and
   ``GET|POST …/remotelink`` (``globalId`` updates instead of adding).
   ``GET /rest/api/3/user/search?query=`` finds users by name or e-mail
@@ -683,6 +685,9 @@ class JiraEmulator(TicketEmulator):
         match = _ISSUE_PART_PATH.match(path)
         if match is not None:
             return self._issue_part(request, unquote(match["ref"]), match["part"])
+        match = _ISSUE_PATH.match(path)
+        if match is not None and request.method == "PUT":
+            return self._edit(request, unquote(match["ref"]))
         if request.method not in ("GET", "HEAD"):
             return _error(405, "Method Not Allowed")
         if path == USER_SEARCH_PATH:
@@ -1044,6 +1049,51 @@ class JiraEmulator(TicketEmulator):
         }
         self._comments.setdefault(issue_id, []).append(comment)
         return Reply(201, self._comment_view(issue_id, comment, properties=False))
+
+    def _edit(self, request: Request, ref: str) -> Reply:
+        """``PUT /rest/api/3/issue/{key}`` with ``fields``: 204, or every field error at once.
+
+        Only what the edit screen here offers can be set (``summary``, ``priority``);
+        a priority is named by ``name`` (as the default scheme spells it) or ``id``.
+        """
+        issue_id = self._find(ref)
+        if issue_id is None:
+            return _error(404, _NO_ISSUE)
+        try:
+            body = request.json()
+        except (ValueError, UnicodeDecodeError):
+            return _error(400, _BAD_PAYLOAD)
+        fields = body.get("fields") if isinstance(body, dict) else None
+        if not isinstance(fields, dict):
+            return _error(400, _BAD_PAYLOAD)
+        errors: dict[str, str] = {}
+        change: dict[str, Any] = {}
+        for name, value in fields.items():
+            if name == "priority":
+                by_id = {pid: pname for pname, pid in PRIORITIES.items()}
+                wanted = value if isinstance(value, dict) else {}
+                chosen = (
+                    wanted["name"]
+                    if wanted.get("name") in PRIORITIES
+                    else by_id.get(str(wanted.get("id")))
+                )
+                if chosen is None:
+                    errors["priority"] = "Specify a valid priority name"
+                else:
+                    change["priority"] = chosen
+            elif name == "summary":
+                if not isinstance(value, str) or not value.strip():
+                    errors["summary"] = "You must specify a summary of the issue."
+                else:
+                    change["summary"] = value
+            else:
+                errors[name] = _NOT_ON_SCREEN.format(name)
+        if errors:
+            return _field_errors(errors)
+        self._issues[issue_id]["fields"].update(change)
+        if change:
+            self._touch(issue_id)
+        return Reply(204)
 
     def _assign(self, issue_id: int, body: dict[str, Any]) -> Reply:
         if "accountId" not in body:

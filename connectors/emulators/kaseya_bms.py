@@ -57,9 +57,11 @@ how sure that is:
   which paths BMS accepts is **not documented**) and ``POST …/{id}/resolve``
   (``ResolveTicketDto``: ``Comment`` required, ``StatusId`` optional [spec]; the
   comment becomes a note — **assumed**). ``GET /v2/system/statuses/lookup`` lists
-  the tenant's statuses [spec]; the six here (New, In Progress, Waiting Customer,
-  Waiting Vendor, Resolved, Closed, the last two completing a ticket) are
-  **assumed** — BMS tenants define their own.
+  the tenant's statuses and ``GET /v2/system/priorities/lookup`` its priorities
+  (``Id``, ``Name``, ``Color``, ``IsDefault``) [spec]; the five priorities here
+  (Critical, High, Medium, Low, Very Low) and the six statuses (New, In
+  Progress, Waiting Customer, Waiting Vendor, Resolved, Closed, the last two
+  completing a ticket) are **assumed** — BMS tenants define their own.
 * **Limit** — 1,500 calls an hour per endpoint [the BMS API page]; counted here
   per method and path template; past it the answer is 429 with ``success:
   false`` and no ``Retry-After`` — **assumed** (nothing documents the refusal;
@@ -541,6 +543,8 @@ class KaseyaBmsEmulator(TicketEmulator):
             return _ok(self._userinfo())
         if method == "GET" and path == "/v2/system/statuses/lookup":
             return _ok([self._status(sid) for sid, _, _ in STATUSES])
+        if method == "GET" and path == "/v2/system/priorities/lookup":
+            return _ok([_priority(pid) for pid, _ in PRIORITIES])
         if path.startswith(TICKET_PREFIX):
             ticket_part, _, rest = path[len(TICKET_PREFIX) :].partition("/")
             if not ticket_part.isdigit():
@@ -975,6 +979,16 @@ def _fail(
         "subErrors": None,
     }
     return Reply(status, {"success": False, "error": error, "result": None})
+
+
+def _priority(priority_id: int) -> dict[str, Any]:
+    """``PriorityLookupOutputDto`` [spec: ``Id``, ``Name``, ``Color``, ``IsDefault``]."""
+    return {
+        "id": priority_id,
+        "name": _priority_name(priority_id),
+        "color": "#d9534f" if priority_id <= 2 else "#5bc0de",
+        "isDefault": priority_id == 3,
+    }
 
 
 def _priority_name(priority_id: int) -> str:

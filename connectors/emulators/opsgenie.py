@@ -41,8 +41,10 @@ in a rolling ``rate_period`` the account answers 429 ``THROTTLED``. Error
 bodies are Opsgenie's ``{"message", "took", "requestId"}``.
 
 Writes (``vendor-apis.md`` §9.8) are asynchronous, as at Opsgenie: ``POST
-/v2/alerts`` and ``POST /v2/alerts/{identifier}/notes|acknowledge|close|assign``
-answer 202 ``{"result": "Request will be processed", "took", "requestId"}``, and
+/v2/alerts``, ``POST /v2/alerts/{identifier}/notes|acknowledge|close|assign``
+and ``PUT /v2/alerts/{identifier}/priority`` (``{"priority": "P1"}``, Opsgenie's
+OpenAPI ``updateAlertPriority``) answer 202 ``{"result": "Request will be
+processed", "took", "requestId"}``, and
 ``GET /v2/alerts/requests/{requestId}`` then tells ``isSuccess``, ``status``,
 ``alertId`` and ``alias``; an unknown (or, with ``unprocessed_lookups``, a not yet
 processed) request answers 404. The emulator carries a write out at once and
@@ -88,7 +90,7 @@ SORT_FIELDS = frozenset({"createdAt", "updatedAt", "tinyId", "message", "status"
 QUERY_FIELDS = frozenset({"status", "priority", "acknowledged", "snoozed", "owner", "tinyId"})
 _ALERT_PATH = re.compile(r"^/v2/alerts/(?P<identifier>[^/]+)$")
 _ACTION_PATH = re.compile(
-    r"^/v2/alerts/(?P<identifier>[^/]+)/(?P<action>notes|acknowledge|close|assign)$"
+    r"^/v2/alerts/(?P<identifier>[^/]+)/(?P<action>notes|acknowledge|close|assign|priority)$"
 )
 _HISTORY_PATH = re.compile(r"^/v2/alerts/(?P<identifier>[^/]+)/(?P<kind>notes|logs)$")
 _REQUEST_PATH = re.compile(r"^/v2/alerts/requests/(?P<request_id>[^/]+)$")
@@ -103,7 +105,10 @@ _ACTION_NAMES = {
     "acknowledge": ("Acknowledge", "Acknowledged"),
     "close": ("Close", "Closed"),
     "assign": ("Assign", "Assigned"),
+    "priority": ("UpdatePriority", "Updated priority"),
 }
+_PUT_ACTIONS = frozenset({"priority"})
+"""Alert actions taken with ``PUT`` (the rest are ``POST``)."""
 _NOT_PROCESSED = "Request not found. It might not be processed, yet."
 _NAMESPACE = uuid.UUID("6b1f8f3e-41a4-4f27-9a55-0c3f0e8a2d11")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -550,7 +555,7 @@ class OpsgenieEmulator(TicketEmulator):
         if faults:
             return faults.popleft()
         path = request.path.rstrip("/")
-        if request.method == "POST":
+        if request.method in ("POST", "PUT"):
             return self._write(request, path, request_id)
         if request.method not in ("GET", "HEAD"):
             return _error(404, "Requested resource does not exist")
@@ -591,14 +596,14 @@ class OpsgenieEmulator(TicketEmulator):
         if not isinstance(body, dict):
             return _invalid({"body": "Request body must be a JSON object"})
         problems = _check_actor(body)
-        if path == ALERTS_PATH:
+        if path == ALERTS_PATH and request.method == "POST":
             problems.update(_check_create(body))
             if problems:
                 return _invalid(problems)
             self._statuses[request_id] = self._create(body)
             return self._accepted(request_id)
         match = _ACTION_PATH.match(path)
-        if match is None:
+        if match is None or (match["action"] in _PUT_ACTIONS) != (request.method == "PUT"):
             return _error(404, "Requested resource does not exist")
         action = match["action"]
         kind = request.param("identifierType", "id") or "id"
@@ -642,6 +647,9 @@ class OpsgenieEmulator(TicketEmulator):
                 row.acknowledged = row.seen = True
                 row.ack_time, row.ack_by = max(now - row.created, 0), user
                 self._add_line(row, "logs", f"Alert acknowledged via API by {user}", user)
+        elif action == "priority" and body["priority"] != row.priority:
+            row.priority = body["priority"]
+            self._add_line(row, "logs", f"Alert priority changed to {row.priority}", user)
         elif action == "close" and row.status != "closed":
             self._unindex(row)
             row.status = "closed"
@@ -1031,6 +1039,8 @@ def _check_action(action: str, body: dict[str, Any]) -> dict[str, str]:
         owner = body.get("owner")
         if not isinstance(owner, dict) or not (owner.get("id") or owner.get("username")):
             return {"owner": "Owner must have an id or a username"}
+    if action == "priority" and body.get("priority") not in PRIORITIES:
+        return {"priority": f"Priority [{body.get('priority')}] is not one of P1..P5"}
     return {}
 
 

@@ -35,7 +35,15 @@ a slice, so a page costs the same at 100 incidents and at 100,000
 
 Writes (``vendor-apis.md`` §5.8): ``POST /incidents/{id}/notes``,
 ``PUT /incidents/{id}`` (``status`` acknowledged/resolved with an optional
-``resolution``, or ``assignments``) and ``POST /incidents``. Every write needs a
+``resolution``, ``assignments``, or ``priority`` as a reference by ``id`` or a
+name string, as the API schema allows) and ``POST /incidents``. ``GET
+/priorities`` lists the account's priorities, most severe first (P1..P5, as in
+the schema's example); with ``priorities=False`` the account has none and
+both answer 402, the status the schema gives an account without the ability
+(its body here is ours). A priority change is logged as a
+``field_value_change_log_entry`` (a type the schema lists without describing:
+which entry PagerDuty writes for a priority change is **assumed**), so the
+connector's log feed sees it. Every write needs a
 ``From`` header naming one of the account's users, as PagerDuty demands of
 account-level keys. Creating an incident with the ``incident_key`` of an open
 incident on the same service is refused with PagerDuty's 400 (``message``
@@ -102,6 +110,8 @@ _NOTES_PATH = re.compile(r"^/incidents/(?P<id>[A-Za-z0-9]+)/notes$")
 _LOGS_PATH = re.compile(r"^/incidents/(?P<id>[A-Za-z0-9]+)/log_entries$")
 _USER_PATH = re.compile(r"^/users/(?P<id>[A-Za-z0-9]+)$")
 _NOT_FOUND = {"error": {"message": "Not Found", "code": 2100}}
+PRIORITY_NAMES = ("P1", "P2", "P3", "P4", "P5")
+"""The account's priorities, most severe first (the API schema's example account)."""
 _SORTS = frozenset({"created_at", "incident_number", "resolved_at", "urgency"})
 
 
@@ -123,6 +133,32 @@ def _now() -> datetime:
 def _invalid(*reasons: str, message: str = "Invalid Input Provided", code: int = 2001) -> Reply:
     """PagerDuty's 400: a summary message, a numeric code and the reasons in ``errors``."""
     return Reply(400, {"error": {"message": message, "code": code, "errors": list(reasons)}})
+
+
+def _no_ability() -> Reply:
+    """402, as the schema answers an account without the ability (message, code, reason ours)."""
+    return Reply(
+        402,
+        {
+            "error": {
+                "message": "Account does not have the abilities to perform the action",
+                "code": 2012,
+                "errors": ["Incident priorities are not enabled for this account."],
+            }
+        },
+    )
+
+
+def _priority_view(name: str) -> dict[str, Any]:
+    return {
+        "id": f"PRI{name}",
+        "type": "priority",
+        "summary": name,
+        "self": f"{API}/priorities/PRI{name}",
+        "html_url": None,
+        "name": name,
+        "description": f"{name} incidents",
+    }
 
 
 def _email_for(name: str) -> str:
@@ -201,9 +237,12 @@ class PagerDutyEmulator(TicketEmulator):
         page_size: int = 100,
         latency: float = 0.0,
         rate_limit: int | None = None,
+        priorities: bool = True,
     ) -> None:
         super().__init__(clock=clock, page_size=page_size, latency=latency)
         self.api_token = api_token
+        self.priorities = priorities
+        """The account has incident priorities (PagerDuty: Standard and Enterprise plans)."""
         self.service_id = SERVICE_ID
         self.rate_limit = rate_limit
         """Requests allowed in any rolling minute (429 beyond), e.g. PagerDuty's own
@@ -583,6 +622,11 @@ class PagerDutyEmulator(TicketEmulator):
         path = request.path
         if path == "/abilities":
             return Reply(200, {"abilities": ["teams", "urgencies", "response_plays"]})
+        if path == "/priorities":
+            if not self.priorities:
+                return _no_ability()
+            rows = [_priority_view(name) for name in PRIORITY_NAMES]
+            return self._paged(request, "priorities", rows, len(rows))
         if path == "/incidents":
             return self._list_incidents(request)
         if path == "/log_entries":
@@ -854,6 +898,13 @@ class PagerDutyEmulator(TicketEmulator):
         status = change.get("status")
         if status is not None and status not in ("acknowledged", "resolved"):
             return _invalid(f"Status {status!r} is not valid: use acknowledged or resolved.")
+        priority: str | None = None
+        if "priority" in change:
+            if not self.priorities:
+                return _no_ability()
+            priority = _priority_named(change["priority"])
+            if priority is None:
+                return _invalid("Priority must be a priority reference or the name of one.")
         assignees: list[str] = []
         if "assignments" in change:
             if row.status == "resolved" and status != "acknowledged":
@@ -889,6 +940,11 @@ class PagerDutyEmulator(TicketEmulator):
         if assignees:
             row.assignee, row.assigned_at = assignees[0], now
             self._add_log(row.id, "assign_log_entry", who)
+        if priority is not None and priority != row.priority:
+            row.priority = priority
+            name = self._users[who]["name"]
+            text = f"Priority changed to {priority} by {name}."
+            self._add_log(row.id, "field_value_change_log_entry", who, text=text)
         row.updated = now
         return Reply(200, {"incident": self._view(row, single=True)})
 
@@ -969,6 +1025,17 @@ class PagerDutyEmulator(TicketEmulator):
             bisect.insort(self._log_times, (when, seq))
         self._log_by_incident.setdefault(ident, []).append(seq)
         return entry.id
+
+
+def _priority_named(value: Any) -> str | None:
+    """The priority a ``PUT`` names: a reference by ``id`` (typed ``priority`` or
+    ``priority_reference``), or a string naming one; ``None`` when it names none."""
+    if isinstance(value, str):
+        return value if value in PRIORITY_NAMES else None
+    if not isinstance(value, dict) or value.get("type") not in ("priority", "priority_reference"):
+        return None
+    ident = value.get("id")
+    return next((n for n in PRIORITY_NAMES if ident == f"PRI{n}"), None)
 
 
 def _group(statuses: frozenset[str]) -> str | None:

@@ -847,6 +847,9 @@ class ZendeskEmulator(TicketEmulator):
         status = change.get("status")
         if status is not None and status not in NATIVE_STATUSES - {"deleted"}:
             return _invalid("status", f"{status} is not a valid status")
+        priority = change.get("priority")
+        if priority is not None and priority not in NATIVE_PRIORITIES:
+            return _invalid("priority", f"{str(priority)[:40]} is not a valid priority")
         if row["status"] == "closed":
             return _invalid("status", "closed prevents ticket update")
         assignee = self._assignee(change)
@@ -888,6 +891,8 @@ class ZendeskEmulator(TicketEmulator):
         assignee = self._assignee(change)
         if assignee is not None:
             row["assignee_id"] = assignee
+        if "priority" in change:  # checked: one of the four, or null to clear it
+            row["priority"] = change["priority"]
         if change.get("group_id") is not None:
             row["group_id"] = change["group_id"]
         return added
@@ -1030,6 +1035,16 @@ class ZendeskEmulator(TicketEmulator):
                     "field_name": "status",
                     "value": row["status"],
                     "previous_value": before.get("status"),
+                }
+            )
+        if before is not None and not created and before.get("priority") != row["priority"]:
+            children.append(
+                {
+                    "id": next(self._audit_ids),
+                    "event_type": "Change",
+                    "field_name": "priority",
+                    "value": row["priority"],
+                    "previous_value": before.get("priority"),
                 }
             )
         if comment is not None:

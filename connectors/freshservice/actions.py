@@ -2,7 +2,8 @@
 
 vendor-apis.md §6.8: an internal comment is a private note
 (``POST /tickets/{id}/notes``), a public one a reply (``POST …/reply``); an
-assignee or status change is a ``PUT /tickets/{id}``; a hand-off is
+assignee, status or priority change is a ``PUT /tickets/{id}`` (priority 1 Low
+… 4 Urgent, the code a poll reads back as the wanted P1..P4); a hand-off is
 ``POST /tickets``. Bodies are HTML, so operator text is always escaped.
 Freshservice assigns by agent id only, and needs a requester e-mail to create
 a ticket: ``default_requester_email`` is used when the hand-off's requester is
@@ -23,10 +24,20 @@ from typing import TYPE_CHECKING, Any
 
 import httpx2
 
-from connectors.actions import Action, ActionKind, ActionResult, PlannedRequest, UnsupportedAction
+from connectors.actions import (
+    Action,
+    ActionKind,
+    ActionResult,
+    PlannedRequest,
+    PriorityChoice,
+    UnsupportedAction,
+    vendor_priority,
+)
 from connectors.errors import BadPayload
+from connectors.freshservice.mapping import PRIORITY_NAMES, normalise_priority
 from connectors.freshservice.settings import FreshserviceSettings
 from connectors.http import decode_json
+from connectors.overrides import Overrides
 from connectors.records import Priority, TicketStatus
 from connectors.sanitize import clean_text, one_line
 
@@ -50,6 +61,7 @@ PRIORITY_OUT: Mapping[Priority, int] = {
     Priority.P4: 1,  # Low
     Priority.P5: 1,
 }
+"""A hand-off's priority: the nearest Freshservice code (P5 has none of its own)."""
 DEFAULT_PRIORITY = 2
 """Medium, for a hand-off whose source had no priority (P3, as elsewhere)."""
 SOURCE_PORTAL = 2
@@ -73,6 +85,9 @@ def plan(settings: FreshserviceSettings, action: Action) -> tuple[PlannedRequest
             return (change,)
         # A ticket PUT carries no note: the reason follows as a private note.
         return (change, _comment(ticket_path, action.text, public=False))
+    if action.kind is ActionKind.SET_PRIORITY and action.priority is not None:
+        code = priority_code(settings, action.priority)
+        return (PlannedRequest("PUT", ticket_path, body={"priority": code}),)
     raise UnsupportedAction(f"freshservice cannot {action.kind.label}")
 
 
@@ -98,6 +113,20 @@ async def perform(connector: FreshserviceConnector, action: Action) -> ActionRes
     return ActionResult(
         f"{status}: created #{new_id}", response.status_code, str(new_id), f"#{new_id}"
     )
+
+
+def priority_code(settings: FreshserviceSettings, wanted: Priority) -> int:
+    """The priority code a poll would read as ``wanted`` (``priority_map`` included).
+
+    Freshservice has four (1 Low … 4 Urgent → P4..P1): P5 has none unless
+    ``priority_map`` maps one to it.
+    """
+    overrides = Overrides.from_settings(settings)
+    choices = (
+        PriorityChoice(code, f"{code} {PRIORITY_NAMES[code]}", normalise_priority(code, overrides))
+        for code in sorted(PRIORITY_NAMES, reverse=True)
+    )
+    return vendor_priority("freshservice", wanted, choices)
 
 
 def _new_ticket(settings: FreshserviceSettings, action: Action) -> dict[str, Any]:

@@ -178,7 +178,13 @@ class FreshserviceConnector(Connector):
     kind: ClassVar[str] = "freshservice"
     Settings: ClassVar[type[ConnectorSettings] | None] = FreshserviceSettings
     supported_actions: ClassVar[frozenset[ActionKind]] = frozenset(
-        {ActionKind.COMMENT, ActionKind.ASSIGN, ActionKind.SET_STATUS, ActionKind.CREATE}
+        {
+            ActionKind.COMMENT,
+            ActionKind.ASSIGN,
+            ActionKind.SET_STATUS,
+            ActionKind.SET_PRIORITY,
+            ActionKind.CREATE,
+        }
     )
     create_dedupe: ClassVar[str | None] = None
     """Freshservice has no external-id field a create could be found again by."""

@@ -3,7 +3,9 @@
 Comments are ADF (internal ones carry JSM's ``sd.public.comment`` property),
 assignment is by ``accountId`` (a name or e-mail is looked up with
 ``user/search`` first), status changes go through the workflow's transitions
-(looked up at send time: Jira has no "set status"), and hand-offs are created
+(looked up at send time: Jira has no "set status"), a priority change is one
+issue edit naming the priority (the name a poll reads back as the wanted
+P1..P5), and hand-offs are created
 in the ``project`` setting's project with issue type ``create_issue_type``.
 A hand-off's label ``paneglass-<correlation>`` is how a retried create finds
 the issue it made. :func:`plan_action` needs no HTTP client; :func:`perform`
@@ -26,12 +28,14 @@ from connectors.actions import (
     ActionResult,
     Handoff,
     PlannedRequest,
+    PriorityChoice,
     UnsupportedAction,
+    vendor_priority,
 )
 from connectors.errors import BadPayload, ConnectorError
 from connectors.http import decode_json
 from connectors.jira.jql import jql_string
-from connectors.jira.mapping import normalise_status, search_issues
+from connectors.jira.mapping import PRIORITY_MAP, normalise_status, search_issues
 from connectors.jira.settings import JiraSettings
 from connectors.overrides import Overrides
 from connectors.records import Priority, TicketStatus
@@ -55,6 +59,15 @@ PRIORITY_OUT: Mapping[Priority, str] = {
     Priority.P4: "Low",
     Priority.P5: "Lowest",
 }
+PRIORITY_NAMES: tuple[str, ...] = (
+    *PRIORITY_OUT.values(),
+    "Blocker",
+    "Critical",
+    "Major",
+    "Minor",
+    "Trivial",
+)
+"""Priority names as Jira spells them: the default scheme, then the older one."""
 PREFERRED_TARGETS: Mapping[TicketStatus, tuple[str, ...]] = {
     TicketStatus.NEW: ("open", "to do", "new"),
     TicketStatus.OPEN: ("in progress", "work in progress"),
@@ -73,12 +86,24 @@ _ACCOUNT_ID = re.compile(rf"^(?:[0-9a-f]{{24}}|\d+:{_UUID}|qm:{_UUID}:{_UUID})$"
 
 
 def plan_action(
-    settings: JiraSettings, action: Action, vendor: str = "jira"
+    settings: JiraSettings,
+    action: Action,
+    vendor: str = "jira",
+    spelled: Sequence[str] = (),
 ) -> tuple[PlannedRequest, ...]:
-    """The requests an action sends; values Jira must be asked for first are marked."""
+    """The requests an action sends; values Jira must be asked for first are marked.
+
+    ``spelled`` are the ``priority_map`` keys as the config wrote them (the parsed
+    settings keep them lower-cased), so a tenant's own priority names go out as
+    Jira spells them.
+    """
     if action.kind is ActionKind.CREATE and action.handoff is not None:
         return _plan_create(settings, action.handoff, vendor)
     issue = _issue_path(action)
+    if action.kind is ActionKind.SET_PRIORITY and action.priority is not None:
+        name = priority_name(settings, action.priority, spelled)
+        body = {"fields": {"priority": {"name": name}}}
+        return (PlannedRequest("PUT", issue, body=body),)
     if action.kind is ActionKind.COMMENT:
         return (_comment_request(issue, action.text, public=action.public),)
     if action.kind is ActionKind.ASSIGN:
@@ -115,25 +140,36 @@ def plan_action(
 
 
 async def perform(
-    action: Action, settings: JiraSettings, send: Send, vendor: str = "jira"
+    action: Action,
+    settings: JiraSettings,
+    send: Send,
+    vendor: str = "jira",
+    spelled: Sequence[str] = (),
 ) -> ActionResult:
     """Send the action, doing the look-ups the plan marks first."""
     if action.kind is ActionKind.CREATE:
         return await _create(action, settings, send, vendor)
     if action.kind is ActionKind.SET_STATUS:
         return await _transition(action, settings, send)
-    planned = plan_action(settings, action, vendor)
+    planned = plan_action(settings, action, vendor, spelled)
     name = action.ticket_key or str(action.ticket_id)
+    if action.kind is ActionKind.SET_PRIORITY:
+        (edit,) = planned
+        response = await send(edit)
+        chosen = edit.body["fields"]["priority"]["name"]
+        return ActionResult(
+            f"HTTP {response.status_code}: {name} priority set to {chosen}", response.status_code
+        )
     if action.kind is ActionKind.ASSIGN and len(planned) == 2:
         search, put = planned
         account = await _account_for(action.assignee.strip(), search, send)
         planned = (replace(put, body={"accountId": account}),)
-    response: httpx2.Response | None = None
+    last: httpx2.Response | None = None
     for request in planned:
-        response = await send(request)
-    assert response is not None  # every plan above has a request
+        last = await send(request)
+    assert last is not None  # every plan above has a request
     what = "comment added to" if action.kind is ActionKind.COMMENT else "assigned"
-    return ActionResult(f"HTTP {response.status_code}: {name} {what}", response.status_code)
+    return ActionResult(f"HTTP {last.status_code}: {name} {what}", last.status_code)
 
 
 async def find_existing(action: Action, send: Send) -> ActionResult | None:
@@ -156,6 +192,24 @@ async def find_existing(action: Action, send: Send) -> ActionResult | None:
     if not isinstance(issue_id, str | int) or not isinstance(key, str) or not key:
         raise BadPayload("Jira search hit without id or key")
     return ActionResult(f"already at Jira as {key}", 200, str(issue_id), key, existing=True)
+
+
+def priority_name(settings: JiraSettings, wanted: Priority, spelled: Sequence[str] = ()) -> str:
+    """The Jira priority name a poll would read as ``wanted`` (``priority_map`` included).
+
+    The tenant's own names from ``priority_map`` come first (its scheme may lack the
+    defaults), then the default scheme's Highest..Lowest, then the older
+    Blocker..Trivial; a name is sent only if the reading maps it to ``wanted``.
+    """
+    overrides = settings.priority_map
+    spelling = {name.strip().lower(): name.strip() for name in spelled}
+    tenant = [spelling.get(key, key) for key in overrides]
+    names = dict.fromkeys([*tenant, *PRIORITY_NAMES])
+    choices = (
+        PriorityChoice(name, name, overrides.get(name.lower()) or PRIORITY_MAP.get(name.lower()))
+        for name in names
+    )
+    return vendor_priority("jira", wanted, choices)
 
 
 def dedupe_label(correlation: str) -> str:

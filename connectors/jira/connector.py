@@ -189,7 +189,13 @@ class JiraConnector(Connector):
     kind: ClassVar[str] = "jira"
     Settings: ClassVar[type[JiraSettings]] = JiraSettings
     supported_actions: ClassVar[frozenset[ActionKind]] = frozenset(
-        {ActionKind.COMMENT, ActionKind.ASSIGN, ActionKind.SET_STATUS, ActionKind.CREATE}
+        {
+            ActionKind.COMMENT,
+            ActionKind.ASSIGN,
+            ActionKind.SET_STATUS,
+            ActionKind.SET_PRIORITY,
+            ActionKind.CREATE,
+        }
     )
     create_dedupe: ClassVar[str | None] = "labels"
     settings: JiraSettings
@@ -300,11 +306,19 @@ class JiraConnector(Connector):
     @classmethod
     def plan_action(cls, config: VendorConfig, action: Action) -> tuple[PlannedRequest, ...]:
         """The dry run, from settings alone (see :mod:`connectors.jira.actions`)."""
-        return actions.plan_action(cls.settings_of(config), action, config.name)
+        return actions.plan_action(
+            cls.settings_of(config), action, config.name, _priority_spelling(config)
+        )
 
     async def perform(self, action: Action) -> ActionResult:
         """Send the action, doing the look-ups the plan marks first."""
-        return await actions.perform(action, self.settings, self.send_planned, self.config.name)
+        return await actions.perform(
+            action,
+            self.settings,
+            self.send_planned,
+            self.config.name,
+            _priority_spelling(self.config),
+        )
 
     async def find_existing(self, action: Action) -> ActionResult | None:
         """The oldest issue carrying this hand-off's dedupe label."""
@@ -616,3 +630,9 @@ def _api_root(config: VendorConfig) -> str:
     for suffix in ("/rest/api/3", "/rest/api/2"):
         root = root.removesuffix(suffix)
     return root
+
+
+def _priority_spelling(config: VendorConfig) -> tuple[str, ...]:
+    """The ``priority_map`` keys as the config spells them (the parsed ones are lower-cased)."""
+    table = config.settings.get("priority_map")
+    return tuple(str(k) for k in table) if isinstance(table, Mapping) else ()

@@ -9,7 +9,9 @@ PagerDuty, a public comment is refused). Requests name ``action_user`` (default
 ``paneglass``) as their user and ``paneglass`` as their source. A hand-off
 creates an alert whose ``alias`` is the correlation; Opsgenie folds a create
 into an open alert with the same alias, so a retried create never makes a
-second one, and the new alert's id comes from the request status.
+second one, and the new alert's id comes from the request status. A priority
+change is ``PUT /v2/alerts/{id}/priority`` with the P1..P5 a poll reads back as
+the wanted one (``priority_map`` included); it is asynchronous like the rest.
 """
 
 from __future__ import annotations
@@ -26,12 +28,15 @@ from connectors.actions import (
     ActionResult,
     Handoff,
     PlannedRequest,
+    PriorityChoice,
     UnsupportedAction,
+    vendor_priority,
 )
 from connectors.errors import BadPayload, ConnectorError, TransientError
 from connectors.http import decode_json
+from connectors.opsgenie.mapping import PRIORITY_MAP
 from connectors.opsgenie.settings import OpsgenieSettings
-from connectors.records import TicketStatus
+from connectors.records import Priority, TicketStatus
 from connectors.sanitize import clean_text, one_line
 
 if TYPE_CHECKING:
@@ -53,7 +58,7 @@ _STATUS_VERB = {
 
 
 def plan(settings: OpsgenieSettings, action: Action) -> tuple[PlannedRequest, ...]:
-    """One POST per action; the alert is addressed by its id."""
+    """One request per action (a POST, a PUT for the priority); the alert is addressed by id."""
     actor: dict[str, Any] = {"user": settings.action_user, "source": SOURCE}
     if action.kind is ActionKind.CREATE:
         assert action.handoff is not None  # Action guarantees it for CREATE
@@ -71,9 +76,23 @@ def plan(settings: OpsgenieSettings, action: Action) -> tuple[PlannedRequest, ..
     if action.kind is ActionKind.ASSIGN:
         body = {"owner": _owner(action.assignee), **actor}
         return (PlannedRequest("POST", f"{path}/assign", params=by_id, body=body),)
+    if action.kind is ActionKind.SET_PRIORITY and action.priority is not None:
+        # The priority endpoint takes the priority alone (no user, source or note).
+        body = {"priority": priority_value(settings, action.priority)}
+        return (PlannedRequest("PUT", f"{path}/priority", params=by_id, body=body),)
     verb = _verb(action)
     body = {**actor, "note": action.text} if action.text.strip() else actor
     return (PlannedRequest("POST", f"{path}/{verb}", params=by_id, body=body),)
+
+
+def priority_value(settings: OpsgenieSettings, wanted: Priority) -> str:
+    """The Opsgenie priority a poll would read as ``wanted`` (``priority_map`` included)."""
+    overrides = settings.priority_map
+    choices = (
+        PriorityChoice(value, value, overrides.get(value.lower()) or reading)
+        for value, reading in PRIORITY_MAP.items()
+    )
+    return vendor_priority("opsgenie", wanted, choices)
 
 
 async def perform(connector: OpsgenieConnector, action: Action) -> ActionResult:

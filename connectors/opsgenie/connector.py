@@ -178,6 +178,7 @@ class OpsgenieConnector(Connector):
             ActionKind.COMMENT,
             ActionKind.ASSIGN,
             ActionKind.SET_STATUS,
+            ActionKind.SET_PRIORITY,
             ActionKind.ACKNOWLEDGE,
             ActionKind.RESOLVE,
             ActionKind.CREATE,

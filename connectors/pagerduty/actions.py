@@ -6,7 +6,12 @@ incident see them; nobody "requests" an incident), so a public comment is
 refused rather than quietly posted as a note. Acknowledge and resolve are
 ``PUT /incidents/{id}`` (a resolve carries the text as its ``resolution``); a
 status change maps open → acknowledged and resolved/closed → resolved.
-Assignment takes a user id, or an e-mail looked up at send time. A hand-off
+Assignment takes a user id, or an e-mail looked up at send time. A priority
+change is ``PUT /incidents/{id}`` with a ``priority_reference``: priorities are
+the account's own objects (Standard and Enterprise plans only), so their ids
+are read from ``GET /priorities`` at send time and the first whose name a poll
+reads as the wanted P1..P5 (``priority_map`` included) is set; an account
+without priorities gets a clear refusal. A hand-off
 opens an incident on the service ``service_id`` with the correlation as
 ``incident_key``, which PagerDuty itself refuses to reuse while that incident
 is open, so a retried create can never make a second one.
@@ -26,7 +31,9 @@ from connectors.actions import (
     ActionResult,
     Handoff,
     PlannedRequest,
+    PriorityChoice,
     UnsupportedAction,
+    vendor_priority,
 )
 from connectors.errors import BadPayload, ConnectorError
 from connectors.http import decode_json
@@ -40,6 +47,13 @@ __all__ = ["LOOKED_UP", "find_existing", "perform", "plan"]
 
 INCIDENTS_PATH = "/incidents"
 USERS_PATH = "/users"
+PRIORITIES_PATH = "/priorities"
+PRIORITIES_LIMIT = "100"
+"""One page holds an account's priorities (PagerDuty offers a handful, P1..P5 by default)."""
+NO_PRIORITIES = (
+    "this PagerDuty account has no priorities (a Standard and Enterprise plan feature, "
+    "turned on under Incident Priority Settings): its incidents have only an urgency"
+)
 LOOKED_UP = "<looked up at send time>"
 """Stands in a planned body for an id only a lookup can tell (the dry run shows it)."""
 _USER_ID = re.compile(r"P[A-Z0-9]{5,13}")
@@ -71,6 +85,8 @@ def plan(settings: PagerDutySettings, vendor: str, action: Action) -> tuple[Plan
         return (_note_request(path, action.text, headers),)
     if action.kind is ActionKind.ASSIGN:
         return _plan_assign(path, action.assignee.strip(), headers)
+    if action.kind is ActionKind.SET_PRIORITY and action.priority is not None:
+        return _plan_priority(path, action.priority, headers)
     status = _target_status(action)
     change: dict[str, Any] = {"type": "incident_reference", "status": status}
     if status == "resolved" and action.text.strip():
@@ -84,6 +100,8 @@ def plan(settings: PagerDutySettings, vendor: str, action: Action) -> tuple[Plan
 async def perform(connector: PagerDutyConnector, action: Action) -> ActionResult:
     """Send the plan; an e-mail assignee becomes a user id first, a create reports its id."""
     planned = connector.plan(action)  # validates before anything is sent
+    if action.kind is ActionKind.SET_PRIORITY:
+        return await _set_priority(connector, action, planned)
     if planned[0].method == "GET":  # assignment by e-mail: find the user first
         lookup, put = planned
         user_id = await _user_id(connector, lookup.params["query"])
@@ -143,6 +161,81 @@ def _plan_assign(path: str, assignee: str, headers: dict[str, str]) -> tuple[Pla
             note="user id looked up at send time",
         ),
     )
+
+
+def _plan_priority(
+    path: str, wanted: Priority, headers: dict[str, str]
+) -> tuple[PlannedRequest, ...]:
+    return (
+        PlannedRequest(
+            "GET",
+            PRIORITIES_PATH,
+            params={"limit": PRIORITIES_LIMIT},
+            note="the account's priorities: their ids differ per account",
+        ),
+        PlannedRequest(
+            "PUT",
+            path,
+            body=_priority_change(LOOKED_UP),
+            headers=headers,
+            note=f"priority id looked up at send time: the account's first priority that reads "
+            f"as {wanted.value} here (priority_map included); refused if none does",
+        ),
+    )
+
+
+async def _set_priority(
+    connector: PagerDutyConnector, action: Action, planned: tuple[PlannedRequest, ...]
+) -> ActionResult:
+    assert action.priority is not None  # Action guarantees it for SET_PRIORITY
+    lookup, put = planned
+    try:
+        body = await connector.get(lookup.path, list(lookup.params.items()))
+    except ConnectorError as exc:
+        if exc.http_status == 402:  # "Account does not have the abilities…"
+            raise UnsupportedAction(NO_PRIORITIES) from None
+        raise
+    rows = body.get("priorities")
+    if not isinstance(rows, list):
+        raise BadPayload("PagerDuty priorities answer has no priorities list")
+    overrides = connector.settings.priority_map
+    choices = [
+        PriorityChoice(
+            str(row["id"]),
+            str(row["name"]),
+            overrides.get(str(row["name"]).strip().lower()) or _named(str(row["name"])),
+        )
+        for row in rows
+        if isinstance(row, Mapping) and isinstance(row.get("id"), str) and row.get("name")
+    ]
+    if not choices:
+        raise UnsupportedAction(NO_PRIORITIES)
+    priority_id = vendor_priority("pagerduty", action.priority, choices)
+    response = await connector.send_planned(
+        replace(put, body=_priority_change(priority_id), note="")
+    )
+    name = next(c.shown for c in choices if c.value == priority_id)
+    target = action.ticket_key or action.ticket_id
+    return ActionResult(
+        f"HTTP {response.status_code}: {target} priority set to {name}", response.status_code
+    )
+
+
+def _named(name: str) -> Priority | None:
+    """How a poll reads a priority's name: P1..P5 as they are (any case), else nothing."""
+    try:
+        return Priority(name.upper())
+    except ValueError:
+        return None
+
+
+def _priority_change(priority_id: str) -> dict[str, Any]:
+    return {
+        "incident": {
+            "type": "incident_reference",
+            "priority": {"id": priority_id, "type": "priority_reference"},
+        }
+    }
 
 
 async def _user_id(connector: PagerDutyConnector, email: str) -> str:

@@ -177,6 +177,7 @@ class PagerDutyConnector(Connector):
             ActionKind.COMMENT,
             ActionKind.ASSIGN,
             ActionKind.SET_STATUS,
+            ActionKind.SET_PRIORITY,
             ActionKind.ACKNOWLEDGE,
             ActionKind.RESOLVE,
             ActionKind.CREATE,

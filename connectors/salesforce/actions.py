@@ -6,6 +6,13 @@
 * **set status** — ``PATCH /sobjects/Case/{Id}`` ``{"Status": …}`` with the
   org's picklist value from ``status_values``; text that goes with it follows
   as an internal ``CaseComment``.
+* **set priority** — ``PATCH /sobjects/Case/{Id}`` ``{"Priority": …}``: a
+  picklist value whose reading (``priority_map``, then the usual names:
+  Critical/Urgent P1, High P2, Medium P3, Low P4) is the wanted P1..P5. Only
+  values spelled as the org spells them are sent: ``priority_values`` first,
+  then the out-of-box High, Medium, Low. So P1 needs the org's value declared
+  (``priority_values = { P1 = "Critical" }``): out of the box nothing reads as
+  P1, and sending High would show the case at P2.
 * **assign** — ``PATCH /sobjects/Case/{Id}`` ``{"OwnerId": …}``: a user
   (``005…``) or queue (``00G…``) Id; an e-mail address is first looked up as
   one active user (``SELECT Id FROM User WHERE Email = … AND IsActive = true``).
@@ -38,10 +45,14 @@ from connectors.actions import (
     ActionResult,
     Handoff,
     PlannedRequest,
+    PriorityChoice,
     UnsupportedAction,
+    vendor_priority,
 )
 from connectors.errors import BadPayload, ConnectorError
+from connectors.records import Priority
 from connectors.salesforce.api import decode_object
+from connectors.salesforce.mapping import PRIORITY_BY_NAME
 from connectors.salesforce.settings import SalesforceSettings
 from connectors.salesforce.soql import ID_PATTERN, string_literal
 
@@ -51,8 +62,16 @@ if TYPE_CHECKING:
 __all__ = ["MAX_COMMENT_BYTES", "SUPPORTED", "find_existing", "perform", "plan"]
 
 SUPPORTED = frozenset(
-    {ActionKind.COMMENT, ActionKind.ASSIGN, ActionKind.SET_STATUS, ActionKind.CREATE}
+    {
+        ActionKind.COMMENT,
+        ActionKind.ASSIGN,
+        ActionKind.SET_STATUS,
+        ActionKind.SET_PRIORITY,
+        ActionKind.CREATE,
+    }
 )
+OUT_OF_BOX_PRIORITIES = ("High", "Medium", "Low")
+"""The Case Priority picklist of a new org."""
 MAX_COMMENT_BYTES = 4000
 """``CaseComment.CommentBody`` holds at most 4,000 bytes."""
 OWNER_PREFIXES = ("005", "00G")
@@ -104,7 +123,39 @@ def plan(settings: SalesforceSettings, action: Action) -> tuple[PlannedRequest, 
         if action.text.strip():
             requests.append(_comment(settings, case_id, action.text, public=False))
         return tuple(requests)
+    if action.kind is ActionKind.SET_PRIORITY and action.priority is not None:
+        value = priority_value(settings, action.priority)
+        return (PlannedRequest("PATCH", case_path, body={"Priority": value}),)
     raise UnsupportedAction(f"salesforce cannot {action.kind.label}")
+
+
+def priority_value(settings: SalesforceSettings, wanted: Priority) -> str:
+    """The Priority picklist value a poll would read as ``wanted`` (``priority_map`` included).
+
+    Candidates are values spelled as the org spells them: ``priority_values`` (the
+    wanted one's first), then the out-of-box High, Medium, Low.
+    """
+    overrides = settings.priority_map
+    declared = settings.priority_values
+    names = dict.fromkeys(
+        [declared.get(wanted.value, ""), *declared.values(), *OUT_OF_BOX_PRIORITIES]
+    )
+    choices = (
+        PriorityChoice(
+            name,
+            name,
+            overrides.get(name.strip().lower()) or PRIORITY_BY_NAME.get(name.strip().lower()),
+        )
+        for name in names
+        if name
+    )
+    try:
+        return vendor_priority("salesforce", wanted, choices)
+    except UnsupportedAction as refused:
+        raise UnsupportedAction(
+            f"{refused}; declare the org's value, e.g. priority_values = "
+            f'{{ {wanted.value} = "…" }}, mapped with priority_map if its name says nothing'
+        ) from None
 
 
 async def perform(connector: SalesforceConnector, action: Action) -> ActionResult:

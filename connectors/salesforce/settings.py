@@ -101,7 +101,8 @@ class SalesforceSettings(ConnectorSettings):
     priority_values: Mapping[str, str] = Field(
         default_factory=lambda: dict(DEFAULT_PRIORITY_VALUES)
     )
-    """The org's Priority picklist value written for P1..P5 on a hand-off."""
+    """The org's Priority picklist value written for P1..P5 on a hand-off (nearest value);
+    a priority change sends one only if a poll reads it back as the wanted P1..P5."""
     origin: str = "Web"
     """``Origin`` of a case paneglass creates (an org may require one)."""
     api_usage_slowdown: float = Field(0.8, gt=0, lt=1)

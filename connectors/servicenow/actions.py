@@ -1,11 +1,14 @@
 """ServiceNow write-back: the dry run from settings alone, sending, and the create lookup.
 
-Everything goes through the Table API: comments, work notes, state and
-assignee are one ``PATCH`` of the incident; a hand-off is a ``POST`` carrying
+Everything goes through the Table API: comments, work notes, state,
+assignee and priority are one ``PATCH`` of the incident; a hand-off is a ``POST`` carrying
 the source's reference in ``correlation_id``, which is also how a retried
 create finds the incident it already made. ``close_code`` (default
 "Solved (Permanently)") and ``hold_reason`` (default 1, Awaiting Caller) fill
 what the instance's data policies demand for Resolved/Closed and On Hold.
+An incident's ``priority`` is calculated by the instance from ``impact`` and
+``urgency`` (the Priority Lookup rules), so a priority change sends the impact
+and urgency that the out-of-box rules turn into it.
 
 :func:`plan` needs only the parsed settings, so the console's dry run builds
 no HTTP client; credentials live on the client, so no plan can show them.
@@ -24,11 +27,13 @@ from connectors.actions import (
     ActionResult,
     Handoff,
     PlannedRequest,
+    PriorityChoice,
     UnsupportedAction,
+    vendor_priority,
 )
 from connectors.errors import BadPayload
 from connectors.records import Priority, TicketStatus
-from connectors.servicenow.mapping import raw_value
+from connectors.servicenow.mapping import PRIORITY_BY_CODE, raw_value
 from connectors.servicenow.settings import ServiceNowSettings
 from connectors.servicenow.table import INCIDENT_PATH, get_or_none, result_rows, written_record
 
@@ -38,7 +43,13 @@ if TYPE_CHECKING:
 __all__ = ["SUPPORTED", "find_existing", "perform", "plan"]
 
 SUPPORTED = frozenset(
-    {ActionKind.COMMENT, ActionKind.ASSIGN, ActionKind.SET_STATUS, ActionKind.CREATE}
+    {
+        ActionKind.COMMENT,
+        ActionKind.ASSIGN,
+        ActionKind.SET_STATUS,
+        ActionKind.SET_PRIORITY,
+        ActionKind.CREATE,
+    }
 )
 WRITE_FIELDS = "sys_id,number,state,sys_updated_on"
 """``sysparm_fields`` on a PATCH/POST: trims the answer to what the result reports."""
@@ -59,6 +70,18 @@ IMPACT_URGENCY: Mapping[Priority, tuple[str, str]] = {
 }
 """Impact and urgency the out-of-box priority lookup turns into each priority (the
 ``priority`` field itself is calculated by the instance, so it is never sent)."""
+PRIORITY_LABELS: Mapping[str, str] = {
+    "1": "1 - Critical",
+    "2": "2 - High",
+    "3": "3 - Moderate",
+    "4": "4 - Low",
+    "5": "5 - Planning",
+}
+"""The out-of-box incident priority choices, as a poll shows them (``raw_priority``)."""
+LOOKUP_NOTE = (
+    "the instance calculates priority from impact x urgency (out-of-box lookup: 1/1 -> 1, "
+    "1/2 or 2/1 -> 2, 2/2 -> 3, 2/3 -> 4, 3/3 -> 5)"
+)
 CORRELATION_DISPLAY = "paneglass"
 _SYS_ID = re.compile(r"^[0-9a-f]{32}$")
 
@@ -81,10 +104,35 @@ def plan(settings: ServiceNowSettings, action: Action) -> tuple[PlannedRequest, 
         change["assigned_to"] = who
     elif action.kind is ActionKind.SET_STATUS and action.status is not None:
         change.update(_state_change(settings, action.status, action.text))
+    elif action.kind is ActionKind.SET_PRIORITY and action.priority is not None:
+        code = priority_code(settings, action.priority)
+        params["sysparm_fields"] = f"{WRITE_FIELDS},priority"  # the answer shows the result
+        change["impact"], change["urgency"] = IMPACT_URGENCY[PRIORITY_BY_CODE[code]]
+        path = f"{INCIDENT_PATH}/{quote(str(action.ticket_id), safe='')}"
+        note = f"priority {PRIORITY_LABELS[code]}: {LOOKUP_NOTE}"
+        return (PlannedRequest("PATCH", path, params=params, body=change, note=note),)
     else:
         raise UnsupportedAction(f"servicenow cannot {action.kind.label}")
     path = f"{INCIDENT_PATH}/{quote(str(action.ticket_id), safe='')}"
     return (PlannedRequest("PATCH", path, params=params, body=change),)
+
+
+def priority_code(settings: ServiceNowSettings, wanted: Priority) -> str:
+    """The incident priority code a poll would read as ``wanted`` (``priority_map`` included).
+
+    The reading maps the code (1..5) to P1..P5 unless ``priority_map`` says otherwise
+    for its label (``"2 - High"``) or code; this runs it backwards.
+    """
+    overrides = settings.priority_map
+    choices = (
+        PriorityChoice(
+            code,
+            label,
+            overrides.get(label.lower()) or overrides.get(code) or PRIORITY_BY_CODE[code],
+        )
+        for code, label in PRIORITY_LABELS.items()
+    )
+    return vendor_priority("servicenow", wanted, choices)
 
 
 async def perform(connector: ServiceNowConnector, action: Action) -> ActionResult:
@@ -96,6 +144,10 @@ async def perform(connector: ServiceNowConnector, action: Action) -> ActionResul
     status = f"HTTP {response.status_code}"
     if action.kind is not ActionKind.CREATE:
         name = number or action.ticket_key or str(action.ticket_id)
+        if action.kind is ActionKind.SET_PRIORITY and action.priority is not None:
+            shown = raw_value(record, "priority")
+            now = f" (priority now {PRIORITY_LABELS.get(shown, shown)})" if shown else ""
+            return ActionResult(f"{status}: {name} updated{now}", response.status_code)
         return ActionResult(f"{status}: {name} updated", response.status_code)
     sys_id = raw_value(record, "sys_id")
     if not sys_id:

@@ -1,6 +1,6 @@
 """Zendesk write-back: what an action sends, planned from settings alone, and its answer.
 
-Comments, status and assignee all go in one ``PUT /api/v2/tickets/{id}.json``
+Comments, status, assignee and priority all go in one ``PUT /api/v2/tickets/{id}.json``
 (Zendesk has no comment endpoint of its own); a hand-off is ``POST
 /api/v2/tickets.json`` carrying ``external_id``, which
 ``GET /api/v2/tickets.json?external_id=`` finds again before a retried create.
@@ -13,10 +13,20 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from connectors.actions import Action, ActionKind, ActionResult, PlannedRequest, UnsupportedAction
+from connectors.actions import (
+    Action,
+    ActionKind,
+    ActionResult,
+    PlannedRequest,
+    PriorityChoice,
+    UnsupportedAction,
+    vendor_priority,
+)
 from connectors.errors import BadPayload
 from connectors.http import decode_json
 from connectors.records import Priority, TicketStatus
+from connectors.settings import ConnectorSettings
+from connectors.zendesk.mapping import PRIORITY_MAP
 
 if TYPE_CHECKING:
     from connectors.zendesk.connector import ZendeskConnector
@@ -38,10 +48,14 @@ PRIORITY_OUT = {
     Priority.P4: "low",
     Priority.P5: "low",
 }
+"""A hand-off's priority: the nearest Zendesk value (P5 has none of its own)."""
 
 
-def plan(action: Action) -> tuple[PlannedRequest, ...]:
-    """The one request ``action`` sends: a ticket PUT, or a POST for a hand-off."""
+def plan(action: Action, settings: ConnectorSettings | None = None) -> tuple[PlannedRequest, ...]:
+    """The one request ``action`` sends: a ticket PUT, or a POST for a hand-off.
+
+    ``settings`` matter only to a priority change (its ``priority_map``).
+    """
     if action.kind is ActionKind.CREATE:
         return (PlannedRequest("POST", TICKETS_PATH, body={"ticket": _new_ticket(action)}),)
     change: dict[str, Any] = {}
@@ -53,6 +67,8 @@ def plan(action: Action) -> tuple[PlannedRequest, ...]:
         change["status"] = STATUS_OUT[action.status]
         if action.text:
             change["comment"] = {"body": action.text, "public": False}
+    elif action.kind is ActionKind.SET_PRIORITY and action.priority is not None:
+        change["priority"] = priority_value(settings or ConnectorSettings(), action.priority)
     else:
         raise UnsupportedAction(f"zendesk cannot {action.kind.label}")
     path = f"/api/v2/tickets/{action.ticket_id}.json"
@@ -61,7 +77,7 @@ def plan(action: Action) -> tuple[PlannedRequest, ...]:
 
 async def perform(connector: ZendeskConnector, action: Action) -> ActionResult:
     """Send the planned request; for a create, read the new ticket's id from the answer."""
-    (request,) = plan(action)
+    (request,) = connector.plan(action)
     response = await connector.send_planned(request)
     status = f"HTTP {response.status_code}"
     if action.kind is not ActionKind.CREATE:
@@ -86,6 +102,20 @@ async def find_existing(connector: ZendeskConnector, action: Action) -> ActionRe
     return ActionResult(
         f"already at Zendesk as #{old_id}", 200, old_id, f"#{old_id}", existing=True
     )
+
+
+def priority_value(settings: ConnectorSettings, wanted: Priority) -> str:
+    """The Zendesk priority a poll would read as ``wanted`` (``priority_map`` included).
+
+    Zendesk has four fixed values (urgent, high, normal, low → P1..P4): P5 has
+    none unless ``priority_map`` maps one to it.
+    """
+    overrides = settings.priority_map
+    choices = (
+        PriorityChoice(value, value, overrides.get(value) or reading)
+        for value, reading in PRIORITY_MAP.items()
+    )
+    return vendor_priority("zendesk", wanted, choices)
 
 
 def _assignee_field(assignee: str) -> dict[str, Any]:

@@ -186,7 +186,13 @@ class ZendeskConnector(Connector):
     kind: ClassVar[str] = "zendesk"
     Settings: ClassVar[type[ZendeskSettings]] = ZendeskSettings
     supported_actions: ClassVar[frozenset[ActionKind]] = frozenset(
-        {ActionKind.COMMENT, ActionKind.ASSIGN, ActionKind.SET_STATUS, ActionKind.CREATE}
+        {
+            ActionKind.COMMENT,
+            ActionKind.ASSIGN,
+            ActionKind.SET_STATUS,
+            ActionKind.SET_PRIORITY,
+            ActionKind.CREATE,
+        }
     )
     create_dedupe: ClassVar[str | None] = "external_id"
     settings: ZendeskSettings
@@ -628,8 +634,8 @@ class ZendeskConnector(Connector):
 
     @classmethod
     def plan_action(cls, config: VendorConfig, action: Action) -> tuple[PlannedRequest, ...]:
-        """The dry run, from the action alone: no client, no credentials."""
-        return actions.plan(action)
+        """The dry run, from the action and settings alone: no client, no credentials."""
+        return actions.plan(action, _settings_to_plan_with(config))
 
     async def perform(self, action: Action) -> ActionResult:
         """Send the planned request; for a create, read the new ticket's id."""

@@ -10,7 +10,9 @@ One pass a second (an APScheduler job beside the outbox's):
    leaves it pending for the next pass, by this collector or another;
 3. **timers** — unacknowledged notifications fire again (``repeat``), fire
    another rule's channels (``escalate_after``), or queue a write-back action
-   at the vendor (``act_after``); firings held by quiet hours go out as one
+   at the vendor (``act_after``: a comment, an assignment, or raising the
+   priority, which never lowers one: a ticket already at or above the target
+   gets nothing, and its log says so); firings held by quiet hours go out as one
    digest when the quiet time ends. Each firing has a dedupe key, so two
    collectors deciding the same firing record it once.
 
@@ -28,6 +30,7 @@ from typing import Any
 from connectors import VendorConfig, load_connector
 from connectors.actions import Action, ActionKind
 from connectors.errors import ConnectorError
+from connectors.records import Priority
 from paneglass.collect.transitions import detect
 from paneglass.notify.command import run_command
 from paneglass.notify.delivery import Delivery, PermanentError
@@ -58,11 +61,13 @@ CLOCK_SWEEP = timedelta(seconds=4)
 
 @dataclass(frozen=True)
 class ActionPlan:
-    """What an escalation action would send at the vendor, or why it cannot."""
+    """What an escalation action would send at the vendor, or why it cannot (or need not)."""
 
     action: NewAction | None
     dry_run: str
     refused: str | None = None
+    needless: str | None = None
+    """Why nothing is to be done: the ticket is already at or above the raised priority."""
 
 
 def plan_action(
@@ -71,17 +76,24 @@ def plan_action(
     vendor: VendorConfig | None,
     external_id: str,
     key: str | None,
+    current: str | None = None,
 ) -> ActionPlan:
-    """The outbox action an escalation queues, with its dry run (nothing is sent)."""
+    """The outbox action an escalation queues, with its dry run (nothing is sent).
+
+    ``current`` is the ticket's priority as the store holds it (``P1``..``P5`` or
+    ``None``): raising the priority never lowers it, so a ticket already at or above
+    the rule's ``act_priority`` (P1 is the highest) gets no action, only a reason.
+    A ticket without a known priority is raised.
+    """
     if vendor is None:
         return ActionPlan(None, "", "the vendor is not configured in this collector")
     if spec.kind == "raise-priority":
-        return ActionPlan(
-            None,
-            "",
-            f"{vendor.kind}: no connector offers changing the priority yet (comment or assign)",
-        )
-    if spec.kind == "comment":
+        target = Priority(spec.priority)
+        now = _known(current)
+        if now is not None and _rank(now) <= _rank(target):
+            return ActionPlan(None, "", needless=f"already {now.value}, at or above {target.value}")
+        action = Action(ActionKind.SET_PRIORITY, external_id, key, priority=target)
+    elif spec.kind == "comment":
         action = Action(ActionKind.COMMENT, external_id, key, text=spec.text, public=False)
     else:
         action = Action(ActionKind.ASSIGN, external_id, key, assignee=spec.assignee)
@@ -103,6 +115,19 @@ def plan_action(
         ticket_key=key,
     )
     return ActionPlan(new, dry_run)
+
+
+def _known(priority: str | None) -> Priority | None:
+    """The store's priority as a :class:`Priority` (``None``: unknown)."""
+    try:
+        return Priority(priority) if priority else None
+    except ValueError:
+        return None
+
+
+def _rank(priority: Priority) -> int:
+    """1 for P1 (the highest) … 5 for P5."""
+    return int(priority.value[1:])
 
 
 def _key(dedupe: str, channel: str) -> str:
@@ -295,11 +320,18 @@ class Notifier:
         if detail is None:
             return 0
         plan = plan_action(
-            rule, spec, self.vendors.get(detail.vendor), detail.external_id, detail.key
+            rule,
+            spec,
+            self.vendors.get(detail.vendor),
+            detail.external_id,
+            detail.key,
+            detail.priority,
         )
         action = plan.action if self.actions_allowed else None
         if not self.actions_allowed:
             what = f"{spec.kind}: not sent (read-only console)"
+        elif plan.needless:
+            what = f"{spec.kind}: nothing to do ({plan.needless})"
         elif plan.refused:
             what = f"{spec.kind}: refused ({plan.refused})"
         else:

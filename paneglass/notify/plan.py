@@ -70,6 +70,9 @@ def _rule_lines(
         )
         yield f"  act       after {_fmt(minutes)} unacknowledged: {what} (audited; never"
         yield "            from a --read-only console, wall or browser tab)"
+        if spec.kind == "raise-priority":
+            yield f"            never lowers: a ticket already at or above {spec.priority} is left"
+            yield "            alone (the notification log says so)"
         targets = [v for v in vendors if not rule.vendors or v.name in rule.vendors]
         for vendor in targets:
             dry_run, refused = plan(rule, spec, vendor)

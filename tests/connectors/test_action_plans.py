@@ -11,8 +11,8 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from connectors import VendorConfig, load_connector
-from connectors.actions import Action, ActionKind, Handoff
+from connectors import Connector, VendorConfig, load_connector
+from connectors.actions import Action, ActionKind, Handoff, PlannedRequest
 from connectors.emulators import emulator_for
 from connectors.records import Priority, TicketStatus
 
@@ -48,6 +48,23 @@ EXTRA_SETTINGS = {"jira": {"project": "IT"}}
 """Settings a hand-off needs that the emulator's read-only settings lack."""
 
 
+def dry_run(
+    cls: type[Connector], config: VendorConfig, action: Action
+) -> tuple[tuple[PlannedRequest, ...], str]:
+    """The plan from the class and settings alone (no client exists), and its text.
+
+    Fails if the text shows any credential of the section or an auth header.
+    """
+    planned = cls.plan_action(config, action)
+    text = "\n".join(p.describe() for p in planned)
+    for key, value in config.settings.items():
+        if key in SECRET_KEYS and value:
+            assert str(value) not in text, f"{config.kind}: {key} in the dry run"
+    for request in planned:
+        assert "authorization" not in {h.lower() for h in request.headers}
+    return planned, text
+
+
 def offered(cell: str) -> bool:
     """A support-table cell that names a way (``—`` means the vendor offers none)."""
     return not cell.startswith("—")
@@ -56,7 +73,8 @@ def offered(cell: str) -> bool:
 def readme_support_table() -> dict[str, set[str]]:
     """The write-back support table, read from the README itself: kind -> action kinds.
 
-    Columns: comment, assign, status, ack / resolve, hand-off; ``—`` means not offered.
+    Columns: comment, assign, status, priority, ack / resolve, hand-off; ``—`` means not
+    offered.
     """
     lines = README.read_text("utf-8").splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("| vendor | comment"))
@@ -64,12 +82,17 @@ def readme_support_table() -> dict[str, set[str]]:
     for line in lines[start + 2 :]:
         if not line.startswith("|"):
             break
-        name, comment, assign, status, ack_resolve, handoff = (
+        name, comment, assign, status, priority, ack_resolve, handoff = (
             cell.strip() for cell in line.strip("|").split("|")
         )
         actions = {
             action
-            for action, cell in (("comment", comment), ("assign", assign), ("set_status", status))
+            for action, cell in (
+                ("comment", comment),
+                ("assign", assign),
+                ("set_status", status),
+                ("set_priority", priority),
+            )
             if offered(cell)
         }
         if offered(ack_resolve):
@@ -92,6 +115,7 @@ def test_the_readme_table_names_every_kind() -> None:
         "comment",
         "assign",
         "set_status",
+        "set_priority",
         "acknowledge",
         "resolve",
         "create",
@@ -116,10 +140,11 @@ def sample(kind: ActionKind, assignee: str = "1234") -> Action:
         kind,
         None if kind is ActionKind.CREATE else "1001",
         None if kind is ActionKind.CREATE else "KEY-1",
-        text="checked the cable",
+        text="" if kind is ActionKind.SET_PRIORITY else "checked the cable",
         assignee=assignee,
         status=TicketStatus.RESOLVED,
         handoff=handoff if kind is ActionKind.CREATE else None,
+        priority=Priority.P2 if kind is ActionKind.SET_PRIORITY else None,
     )
 
 
@@ -155,3 +180,39 @@ def test_vendor_answers_are_cleaned_where_results_are_built() -> None:
     for text in (result.summary, result.created_id, result.created_key):
         assert text is not None and not has_forbidden(text), repr(text)
     assert result.created_key == "INC1 X"
+
+
+def test_set_priority_is_plain_data_that_round_trips() -> None:
+    action = Action(ActionKind.SET_PRIORITY, "1001", "INC1", priority=Priority.P1)
+    assert action.summary() == "set priority → P1"
+    assert ActionKind.SET_PRIORITY.label == "set priority"
+    assert action.idempotent  # setting P1 twice leaves P1: safe to retry
+    stored = action.to_json()
+    assert '"priority": "P1"' in stored
+    assert Action.from_json(stored) == action
+    with pytest.raises(ValueError, match="needs a priority"):
+        Action(ActionKind.SET_PRIORITY, "1001", "INC1")
+    with pytest.raises(ValueError, match="carries no note"):
+        Action(ActionKind.SET_PRIORITY, "1001", "INC1", text="why", priority=Priority.P2)
+    # An action stored before priorities existed still reads back.
+    older = Action(ActionKind.COMMENT, "1001", "INC1", text="hi")
+    legacy = older.to_json().replace(', "priority": null', "")
+    assert '"priority"' not in legacy and Action.from_json(legacy) == older
+
+
+def test_vendor_priority_picks_the_first_value_that_reads_back_as_wanted() -> None:
+    from connectors.actions import PriorityChoice, UnsupportedAction, vendor_priority
+
+    choices = [
+        PriorityChoice("crit", "Critical", Priority.P1),
+        PriorityChoice("hi", "High", Priority.P2),
+        PriorityChoice("hot", "Hot", Priority.P2),
+        PriorityChoice("odd", "Odd", None),
+    ]
+    assert vendor_priority("acme", Priority.P2, choices) == "hi"
+    with pytest.raises(UnsupportedAction) as refused:
+        vendor_priority("acme", Priority.P5, choices)
+    assert str(refused.value) == (
+        "acme: no priority here reads as P5 (priority_map included); "
+        "it can set Critical (P1), High (P2), Hot (P2)"
+    )

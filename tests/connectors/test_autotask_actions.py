@@ -11,6 +11,7 @@ from connectors.emulators.autotask import DEFAULT_ROLE_ID, AutotaskEmulator
 from connectors.emulators.base import Request
 from connectors.errors import ConfigurationError, ConnectorError, TransientError
 from connectors.records import Priority, TicketStatus
+from tests.connectors.test_action_plans import dry_run
 from tests.connectors.test_autotask import by_key, config_for, connector_for, world
 
 TICKETS = "/V1.0/Tickets"
@@ -354,3 +355,53 @@ def test_write_settings_must_be_whole_numbers() -> None:
         for key in ("company_id", "queue_id", "assign_role_id", "note_type"):
             with pytest.raises(ConfigurationError, match=key):
                 AutotaskConnector.validate(config_for(emu, **{key: "Acme"}))
+
+
+@pytest.mark.parametrize(
+    ("wanted", "code", "label"),
+    [(Priority.P1, 4, "Critical"), (Priority.P2, 1, "High"), (Priority.P4, 3, "Low")],
+)
+async def test_set_priority_patches_the_picklist_code_and_the_next_poll_reads_it(
+    wanted: Priority, code: int, label: str
+) -> None:
+    with AutotaskEmulator() as emu:
+        key = emu.put_ticket(world("a", priority=Priority.P3))
+        ticket_id = emu.ticket_id("a")
+        action = Action(ActionKind.SET_PRIORITY, str(ticket_id), key, priority=wanted)
+        (planned,), text = dry_run(AutotaskConnector, config_for(emu), action)
+        assert (planned.method, planned.path) == ("PATCH", TICKETS)
+        assert planned.body == {"id": ticket_id, "priority": code}
+        assert "default picklist" in text
+        async with connector_for(emu) as at:
+            first = await at.poll(None)
+            before = by_key(first.tickets)[key]
+            await at.perform(action)
+            seen = by_key((await at.poll(first.cursor)).tickets)[key]
+    assert writes(emu) == [("PATCH", "/ATServicesRest/V1.0/Tickets")]
+    assert before.priority is Priority.P3
+    assert (seen.priority, seen.raw_priority) == (wanted, label)
+    assert emu.ticket("a")["priority"] == code
+
+
+async def test_set_priority_refuses_p5_unless_a_code_is_mapped_to_it() -> None:
+    with AutotaskEmulator() as emu:
+        key = emu.put_ticket(world("a", priority=Priority.P2))
+        ticket_id = str(emu.ticket_id("a"))
+        to_p5 = Action(ActionKind.SET_PRIORITY, ticket_id, key, priority=Priority.P5)
+        with pytest.raises(UnsupportedAction) as refused:
+            AutotaskConnector.plan_action(config_for(emu), to_p5)
+        mapped = config_for(emu, priority_map={"3": "P5"})
+        (planned,), _ = dry_run(AutotaskConnector, mapped, to_p5)
+        to_p4 = Action(ActionKind.SET_PRIORITY, ticket_id, key, priority=Priority.P4)
+        with pytest.raises(UnsupportedAction, match="reads as P4"):
+            AutotaskConnector.plan_action(mapped, to_p4)
+        async with connector_for(emu) as at:
+            bad = PlannedRequest("PATCH", TICKETS, body={"id": int(ticket_id), "priority": 9})
+            with pytest.raises(ConnectorError) as caught:
+                await at.send_planned(bad)
+    assert "no priority here reads as P5" in str(refused.value)
+    assert "4 Critical (P1), 1 High (P2), 2 Medium (P3), 3 Low (P4)" in str(refused.value)
+    assert planned.body == {"id": int(ticket_id), "priority": 3}
+    assert caught.value.http_status == 500
+    assert "Value 9 for field priority is not a valid picklist value" in str(caught.value)
+    assert emu.ticket("a")["priority"] == 1

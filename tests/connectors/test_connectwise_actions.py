@@ -13,7 +13,8 @@ from connectors.connectwise.actions import LOOKED_UP
 from connectors.emulators.connectwise import API_ROOT, ConnectWiseEmulator
 from connectors.errors import ConnectorError
 from connectors.records import Priority, TicketStatus
-from tests.connectors.test_connectwise import NOW, by_key, connector_for, world
+from tests.connectors.test_action_plans import dry_run
+from tests.connectors.test_connectwise import NOW, by_key, config_for, connector_for, world
 
 
 def handoff(correlation: str = "desktop:#4201", **extra: object) -> Handoff:
@@ -331,3 +332,65 @@ def test_plan_action_reads_settings_once_from_a_loaded_config() -> None:
     assert ConnectWiseConnector.parse_settings(config) is parsed
     with pytest.raises(UnsupportedAction, match="create_board_id"):
         ConnectWiseConnector.plan_action(config, Action(ActionKind.CREATE, handoff=handoff()))
+
+
+@pytest.mark.parametrize(
+    ("wanted", "priority_id", "name"),
+    [
+        (Priority.P1, 6, "Priority 1 - Emergency Response"),
+        (Priority.P4, 7, "Priority 4 - Schedule Maintenance"),
+    ],
+)
+async def test_set_priority_looks_up_the_tenants_priority_and_shows_in_the_poll(
+    wanted: Priority, priority_id: int, name: str
+) -> None:
+    with ConnectWiseEmulator() as emu:
+        key = emu.put_ticket(world("a", priority=Priority.P3))
+        ticket_id = key.removeprefix("#")
+        action = Action(ActionKind.SET_PRIORITY, ticket_id, key, priority=wanted)
+        planned, text = dry_run(ConnectWiseConnector, config_for(emu), action)
+        assert [(p.method, p.path) for p in planned] == [
+            ("GET", "/service/priorities"),
+            ("PATCH", f"/service/tickets/{ticket_id}"),
+        ]
+        replace = {"op": "replace", "path": "priority", "value": {"id": LOOKED_UP}}
+        assert planned[1].body == [replace]
+        assert f"looked up at send time: the first priority that reads as {wanted.value}" in text
+        async with connector_for(emu) as cw:
+            first = await cw.poll(None)
+            before = by_key(first.tickets)[key]
+            result = await cw.perform(action)
+            seen = by_key((await cw.poll(first.cursor)).tickets)[key]
+    assert sent(emu, "PATCH") == [
+        (
+            f"/service/tickets/{ticket_id}",
+            [{"op": "replace", "path": "priority", "value": {"id": priority_id}}],
+        )
+    ]
+    assert name in result.summary
+    assert before.priority is Priority.P3
+    assert (seen.priority, seen.raw_priority) == (wanted, name)
+    assert seen.updated_at > before.updated_at
+
+
+async def test_set_priority_is_refused_at_send_time_when_no_priority_reads_as_it() -> None:
+    with ConnectWiseEmulator() as emu:
+        key = emu.put_ticket(world("a", priority=Priority.P2))
+        ticket_id = key.removeprefix("#")
+        action = Action(ActionKind.SET_PRIORITY, ticket_id, key, priority=Priority.P5)
+        # This tenant reads "Next Time" as P4: nothing it has is P5.
+        async with connector_for(emu, priority_map={"Priority 5 - Next Time": "P4"}) as cw:
+            with pytest.raises(UnsupportedAction) as refused:
+                await cw.perform(action)
+            unknown = PlannedRequest(
+                "PATCH",
+                f"/service/tickets/{ticket_id}",
+                body=[{"op": "replace", "path": "priority", "value": {"id": 999}}],
+            )
+            with pytest.raises(ConnectorError, match="Priority '999' not found") as caught:
+                await cw.send_planned(unknown)
+    assert "no priority here reads as P5" in str(refused.value)
+    assert "Priority 5 - Next Time (P4)" in str(refused.value)
+    assert [path for path, _ in sent(emu, "PATCH")] == [f"/service/tickets/{ticket_id}"]
+    assert caught.value.http_status == 400
+    assert emu.ticket("a")["priority"]["name"] == "Priority 2 - Quick Response"  # unchanged

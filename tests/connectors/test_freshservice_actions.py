@@ -11,6 +11,7 @@ from connectors.emulators.freshservice import FreshserviceEmulator
 from connectors.errors import ConfigurationError, ConnectorError
 from connectors.freshservice import FreshserviceConnector
 from connectors.records import Priority, TicketStatus
+from tests.connectors.test_action_plans import dry_run
 from tests.connectors.test_freshservice import by_key, config_for, connector_for, world
 
 
@@ -299,3 +300,53 @@ async def test_acknowledge_is_not_a_freshservice_action() -> None:
             assert ActionKind.ACKNOWLEDGE not in fs.supported_actions
             with pytest.raises(UnsupportedAction):
                 fs.plan(Action(ActionKind.ACKNOWLEDGE, "1", "#1"))
+
+
+@pytest.mark.parametrize(
+    ("wanted", "code", "name"),
+    [(Priority.P1, 4, "Urgent"), (Priority.P2, 3, "High"), (Priority.P4, 1, "Low")],
+)
+async def test_set_priority_puts_the_code_and_the_next_poll_reads_it(
+    wanted: Priority, code: int, name: str
+) -> None:
+    with FreshserviceEmulator() as emu:
+        key = emu.put_ticket(world("a", priority=Priority.P3))
+        ticket_id = key.removeprefix("#")
+        action = Action(ActionKind.SET_PRIORITY, ticket_id, key, priority=wanted)
+        (planned,), _ = dry_run(FreshserviceConnector, config_for(emu), action)
+        assert (planned.method, planned.path, planned.body) == (
+            "PUT",
+            f"/api/v2/tickets/{ticket_id}",
+            {"priority": code},
+        )
+        async with connector_for(emu) as fs:
+            first = await fs.poll(None)
+            before = by_key(first.tickets)[key]
+            result = await fs.perform(action)
+            later = await fs.poll(first.cursor)  # incremental: only what changed since
+    seen = by_key(later.tickets)[key]
+    assert result.http_status == 200
+    assert before.priority is Priority.P3
+    assert seen.priority is wanted and seen.raw_priority == name
+    assert emu.ticket("a")["priority"] == code
+
+
+async def test_set_priority_refuses_p5_and_an_invalid_code_gets_the_validation_error() -> None:
+    with FreshserviceEmulator() as emu:
+        key = emu.put_ticket(world("a", priority=Priority.P2))
+        ticket_id = key.removeprefix("#")
+        to_p5 = Action(ActionKind.SET_PRIORITY, ticket_id, key, priority=Priority.P5)
+        with pytest.raises(UnsupportedAction) as refused:
+            FreshserviceConnector.plan_action(config_for(emu), to_p5)
+        # A tenant reading Low as P5 sets P5 with code 1 (and has no P4 left).
+        mapped = config_for(emu, priority_map={"Low": "P5"})
+        (planned,), _ = dry_run(FreshserviceConnector, mapped, to_p5)
+        async with connector_for(emu) as fs:
+            bad = PlannedRequest("PUT", f"/api/v2/tickets/{ticket_id}", body={"priority": 5})
+            with pytest.raises(ConnectorError) as caught:
+                await fs.send_planned(bad)
+    assert "no priority here reads as P5" in str(refused.value)
+    assert "4 Urgent (P1), 3 High (P2), 2 Medium (P3), 1 Low (P4)" in str(refused.value)
+    assert planned.body == {"priority": 1}
+    assert caught.value.http_status == 400
+    assert emu.ticket("a")["priority"] == 3

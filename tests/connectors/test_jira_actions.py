@@ -16,6 +16,7 @@ from connectors.jira import JiraConnector
 from connectors.jira.actions import _choose, adf, dedupe_label
 from connectors.overrides import Overrides
 from connectors.records import Priority, TicketStatus
+from tests.connectors.test_action_plans import dry_run
 from tests.connectors.test_jira import NOW, by_key, config_for, connector_for, world
 
 ISSUE = "/rest/api/3/issue"
@@ -415,3 +416,62 @@ def test_the_dry_run_needs_no_client_and_shows_no_credential() -> None:
         assert planned and "s3cret-token" not in text and "desk@acme.example" not in text
     (create, _link) = JiraConnector.plan_action(config, actions[-1])
     assert create.body["fields"]["project"] == {"key": "ITSD"}
+
+
+@pytest.mark.parametrize(
+    ("wanted", "name"), [(Priority.P1, "Highest"), (Priority.P2, "High"), (Priority.P5, "Lowest")]
+)
+async def test_set_priority_edits_the_issue_and_the_next_poll_reads_it(
+    wanted: Priority, name: str
+) -> None:
+    with JiraEmulator() as emu:
+        key = emu.put_ticket(stale("a", priority=Priority.P3))
+        emu.put_ticket(world("anchor"))
+        issue_id = emu.issue("a")["id"]
+        action = Action(ActionKind.SET_PRIORITY, issue_id, key, priority=wanted)
+        (planned,), _ = dry_run(JiraConnector, config_for(emu), action)
+        assert planned.method == "PUT" and planned.path == f"{ISSUE}/{key}"
+        assert planned.body == {"fields": {"priority": {"name": name}}}
+        async with connector_for(emu) as jira:
+            first = await jira.poll(None)
+            before = by_key(first.tickets)[key]
+            result = await jira.perform(action)
+            seen = by_key((await jira.poll(first.cursor)).tickets)[key]
+    assert result.http_status == 204 and f"priority set to {name}" in result.summary
+    assert before.priority is Priority.P3
+    assert seen.priority is wanted and seen.raw_priority == name
+    assert seen.updated_at > before.updated_at
+
+
+async def test_set_priority_sends_the_tenants_own_name_and_jira_refuses_an_unknown_one() -> None:
+    with JiraEmulator() as emu:
+        key = emu.put_ticket(world("a", priority=Priority.P3))
+        issue_id = emu.issue("a")["id"]
+        action = Action(ActionKind.SET_PRIORITY, issue_id, key, priority=Priority.P1)
+        # The tenant's scheme names its top priority "Sev 1": sent as the config spells it.
+        config = config_for(emu, priority_map={"Sev 1": "P1"})
+        (planned,), _ = dry_run(JiraConnector, config, action)
+        assert planned.body == {"fields": {"priority": {"name": "Sev 1"}}}
+        async with connector_for(emu, priority_map={"Sev 1": "P1"}) as jira:
+            with pytest.raises(ConnectorError) as caught:  # this site has no "Sev 1"
+                await jira.perform(action)
+            bad_field = PlannedRequest("PUT", f"{ISSUE}/{key}", body={"fields": {"status": "x"}})
+            with pytest.raises(ConnectorError, match="not on the appropriate screen"):
+                await jira.send_planned(bad_field)
+    assert caught.value.http_status == 400
+    assert "Specify a valid priority name" in str(caught.value)
+    assert emu.issue("a")["fields"]["priority"]["name"] == "Medium"
+
+
+def test_set_priority_refuses_what_no_name_reads_as() -> None:
+    with JiraEmulator() as emu:
+        # Lowest and Trivial read as P4 here: no name is left for P5.
+        config = config_for(emu, priority_map={"Lowest": "P4", "Trivial": "P4"})
+        action = Action(ActionKind.SET_PRIORITY, "10001", "OPS-1", priority=Priority.P5)
+        with pytest.raises(UnsupportedAction) as refused:
+            JiraConnector.plan_action(config, action)
+        to_p4 = Action(ActionKind.SET_PRIORITY, "10001", "OPS-1", priority=Priority.P4)
+        (planned,), _ = dry_run(JiraConnector, config, to_p4)
+    assert "no priority here reads as P5" in str(refused.value)
+    assert "Lowest (P4)" in str(refused.value)
+    assert planned.body == {"fields": {"priority": {"name": "Lowest"}}}

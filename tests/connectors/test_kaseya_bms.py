@@ -28,6 +28,7 @@ from connectors.errors import (
 from connectors.kaseya.auth import TokenAuth
 from connectors.kaseya.bms import KaseyaBmsConnector
 from connectors.records import Cursor, PollResult, Priority, TicketRecord, TicketStatus, Visibility
+from tests.connectors.test_action_plans import dry_run
 from tests.hostile import HOSTILE_STRINGS, has_forbidden
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -670,6 +671,62 @@ def test_plan_action_needs_no_client_and_shows_no_secret() -> None:
     ]
     text = "\n".join(p.describe() for p in planned)
     assert "s3cret-bms" not in text and "<id of 'Resolved'>" in text
+
+
+@pytest.mark.parametrize(
+    ("wanted", "priority_id", "name"), [(Priority.P1, 1, "Critical"), (Priority.P5, 5, "Very Low")]
+)
+async def test_set_priority_looks_up_the_tenants_priority_and_the_next_poll_reads_it(
+    wanted: Priority, priority_id: int, name: str
+) -> None:
+    with KaseyaBmsEmulator() as emu:
+        key = emu.put_ticket(world("a", priority=Priority.P3))
+        ticket_id = str(emu.ticket_id("a"))
+        action = Action(ActionKind.SET_PRIORITY, ticket_id, key, priority=wanted)
+        planned, text = dry_run(KaseyaBmsConnector, config_for(emu), action)
+        assert [(p.method, p.path) for p in planned] == [
+            ("GET", "/v2/system/priorities/lookup"),
+            ("PATCH", f"/v2/servicedesk/tickets/{ticket_id}"),
+        ]
+        assert f"first priority that reads as {wanted.value}" in text
+        async with connector_for(emu) as bms:
+            first = await bms.poll(None)
+            before = by_key(first.tickets)[key]
+            result = await bms.perform(action)
+            second = await bms.poll(first.cursor)
+    assert result.summary == f"HTTP 200: priority {name}"
+    patches = [json.loads(r.body) for r in emu.requests if r.method == "PATCH"]
+    assert patches == [[{"op": "replace", "path": "/PriorityId", "value": priority_id}]]
+    assert before.priority is Priority.P3
+    seen = by_key(second.tickets)[key]
+    assert (seen.priority, seen.raw_priority) == (wanted, name)
+
+
+async def test_set_priority_is_refused_when_no_tenant_priority_reads_as_it() -> None:
+    with KaseyaBmsEmulator() as emu:
+        key = emu.put_ticket(world("a", priority=Priority.P2))
+        ticket_id = str(emu.ticket_id("a"))
+        action = Action(ActionKind.SET_PRIORITY, ticket_id, key, priority=Priority.P5)
+        async with connector_for(emu, priority_map={"Very Low": "P4"}) as bms:
+            with pytest.raises(UnsupportedAction) as refused:
+                await bms.perform(action)
+            with pytest.raises(ConnectorError, match="Priority 42 does not exist") as info:
+                await bms.request(
+                    "PATCH",
+                    "/v2/servicedesk/tickets/{id}",
+                    f"/v2/servicedesk/tickets/{ticket_id}",
+                    body=[{"op": "replace", "path": "/PriorityId", "value": 42}],
+                )
+    assert "no priority here reads as P5" in str(refused.value)
+    assert "Very Low (P4)" in str(refused.value)
+    assert info.value.http_status == 400
+    assert emu.ticket("a")["priorityName"] == "High"
+
+
+def test_datto_rmm_cannot_set_a_priority() -> None:
+    """Its alert API reads, resolves and (formerly) mutes alerts: no priority change."""
+    assert ActionKind.SET_PRIORITY not in load_connector("datto-rmm").supported_actions
+    assert ActionKind.SET_PRIORITY in KaseyaBmsConnector.supported_actions
 
 
 # -- settings --------------------------------------------------------------------------------

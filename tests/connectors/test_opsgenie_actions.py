@@ -6,12 +6,14 @@ from datetime import timedelta
 
 import pytest
 
-from connectors.actions import Action, ActionKind, Handoff, UnsupportedAction
+from connectors.actions import Action, ActionKind, Handoff, PlannedRequest, UnsupportedAction
 from connectors.emulators.base import Reply
 from connectors.emulators.opsgenie import ALERTS_PATH, OpsgenieEmulator
 from connectors.errors import ConnectorError, TransientError
+from connectors.opsgenie import OpsgenieConnector
 from connectors.records import Priority, TicketRecord, TicketStatus
-from tests.connectors.test_opsgenie import NOW, connector_for, world
+from tests.connectors.test_action_plans import dry_run
+from tests.connectors.test_opsgenie import NOW, config_for, connector_for, world
 from tests.hostile import HOSTILE_STRINGS, has_forbidden
 
 ACTOR = {"user": "paneglass", "source": "paneglass"}
@@ -279,3 +281,58 @@ async def test_hostile_request_status_text_is_cleaned(hostile: str) -> None:
                 await og.perform(Action(ActionKind.ACKNOWLEDGE, emu.alert_id("a")))
     assert "request r-9" in str(caught.value)
     assert not has_forbidden(str(caught.value))
+
+
+@pytest.mark.parametrize("wanted", [Priority.P1, Priority.P5])
+async def test_set_priority_puts_the_priority_and_the_next_poll_reads_it(
+    wanted: Priority,
+) -> None:
+    with OpsgenieEmulator() as emu:
+        emu.put_ticket(world("a", priority=Priority.P3, updated_at=NOW - timedelta(hours=3)))
+        emu.put_ticket(world("b"))  # newer: the cursor lands on it
+        alert_id = emu.alert_id("a")
+        action = Action(ActionKind.SET_PRIORITY, alert_id, "#1201", priority=wanted)
+        (planned,), _ = dry_run(OpsgenieConnector, config_for(emu), action)
+        assert (planned.method, planned.path) == ("PUT", f"/v2/alerts/{alert_id}/priority")
+        assert dict(planned.params) == {"identifierType": "id"}
+        assert planned.body == {"priority": wanted.value}  # the endpoint takes nothing else
+        async with connector_for(emu) as og:
+            first = await og.poll(None)
+            before = by_id(first.tickets)[alert_id]
+            result = await og.perform(action)
+            second = by_id((await og.poll(first.cursor)).tickets)
+    assert result.http_status == 202 and "Updated priority" in result.summary
+    assert before.priority is Priority.P3
+    assert alert_id in second  # only the change brings the older alert back
+    assert (second[alert_id].priority, second[alert_id].raw_priority) == (wanted, wanted.value)
+    assert emu.alert("a")["priority"] == wanted.value
+
+
+async def test_set_priority_refuses_an_unmapped_p_and_opsgenie_refuses_a_bad_value() -> None:
+    with OpsgenieEmulator() as emu:
+        emu.put_ticket(world("a", priority=Priority.P2))
+        alert_id = emu.alert_id("a")
+        # This tenant reads P5 as P4: no value is left for P5.
+        mapped = config_for(emu, priority_map={"P5": "P4"})
+        to_p5 = Action(ActionKind.SET_PRIORITY, alert_id, "#1201", priority=Priority.P5)
+        with pytest.raises(UnsupportedAction) as refused:
+            OpsgenieConnector.plan_action(mapped, to_p5)
+        async with connector_for(emu) as og:
+            bad = PlannedRequest(
+                "PUT",
+                f"/v2/alerts/{alert_id}/priority",
+                params={"identifierType": "id"},
+                body={"priority": "urgent"},
+            )
+            with pytest.raises(ConnectorError) as caught:
+                await og.send_planned(bad)
+            wrong_verb = PlannedRequest(
+                "POST", f"/v2/alerts/{alert_id}/priority", body={"priority": "P1"}
+            )
+            with pytest.raises(ConnectorError) as not_post:
+                await og.send_planned(wrong_verb)
+    assert "no priority here reads as P5" in str(refused.value)
+    assert "P5 (P4)" in str(refused.value)
+    assert caught.value.http_status == 422
+    assert not_post.value.http_status == 404
+    assert emu.alert("a")["priority"] == "P2"

@@ -7,12 +7,14 @@ from contextlib import asynccontextmanager
 
 import pytest
 
-from connectors.actions import Action, ActionKind, Handoff, UnsupportedAction
+from connectors.actions import Action, ActionKind, Handoff, PlannedRequest, UnsupportedAction
+from connectors.base import VendorConfig
 from connectors.emulators.pagerduty import PagerDutyEmulator
 from connectors.errors import ConnectorError
 from connectors.pagerduty import PagerDutyConnector
 from connectors.pagerduty.actions import LOOKED_UP
 from connectors.records import Priority, TicketRecord, TicketStatus
+from tests.connectors.test_action_plans import dry_run
 from tests.connectors.test_pagerduty import connector_for, world
 
 
@@ -292,3 +294,105 @@ async def test_a_resolved_incident_frees_its_key_and_dedupe_prefers_the_open_one
     assert emu.incident(first.created_id)["urgency"] == "low"
     assert second.created_id not in (None, first.created_id)
     assert found is not None and found.created_id == second.created_id
+
+
+def pd_config(emu: PagerDutyEmulator, **settings: object) -> VendorConfig:
+    values = emu.vendor_settings()
+    values.pop("kind")
+    return VendorConfig("on-call", "pagerduty", emu.base_url, settings={**values, **settings})
+
+
+@pytest.mark.parametrize("wanted", [Priority.P1, Priority.P5])
+async def test_set_priority_looks_up_the_accounts_priority_and_the_log_feed_shows_it(
+    wanted: Priority,
+) -> None:
+    with PagerDutyEmulator() as emu:
+        key = emu.put_ticket(world(2, priority=Priority.P3))
+        ident = emu.incident_id("w2")
+        action = Action(ActionKind.SET_PRIORITY, ident, key, priority=wanted)
+        (lookup, put), text = dry_run(PagerDutyConnector, pd_config(emu), action)
+        assert (lookup.method, lookup.path) == ("GET", "/priorities")
+        assert (put.method, put.path) == ("PUT", f"/incidents/{ident}")
+        assert put.headers == {"From": emu.from_email}
+        assert put.body == {
+            "incident": {
+                "type": "incident_reference",
+                "priority": {"id": LOOKED_UP, "type": "priority_reference"},
+            }
+        }
+        assert f"first priority that reads as {wanted.value}" in text
+        async with writer(emu) as pd:
+            first = await pd.poll(None)
+            before = by_id(first.tickets)[ident]
+            result = await pd.perform(action)
+            seen = by_id((await pd.poll(first.cursor)).tickets)[ident]
+    assert writes(emu) == [
+        (
+            "PUT",
+            f"/incidents/{ident}",
+            emu.from_email,
+            {
+                "incident": {
+                    "type": "incident_reference",
+                    "priority": {"id": f"PRI{wanted.value}", "type": "priority_reference"},
+                }
+            },
+        )
+    ]
+    assert f"priority set to {wanted.value}" in result.summary
+    assert before.priority is Priority.P3
+    assert (seen.priority, seen.raw_priority) == (wanted, wanted.value)
+    assert seen.updated_at > before.updated_at
+    logged = [e for e in emu.log_entries(ident) if e["type"] == "field_value_change_log_entry"]
+    assert [e["summary"] for e in logged] == [
+        f"Priority changed to {wanted.value} by Paneglass Bot."
+    ]
+
+
+async def test_set_priority_on_an_account_without_priorities_is_refused_clearly() -> None:
+    with PagerDutyEmulator(priorities=False) as emu:
+        key = emu.put_ticket(world(2))
+        ident = emu.incident_id("w2")
+        action = Action(ActionKind.SET_PRIORITY, ident, key, priority=Priority.P1)
+        async with writer(emu) as pd:
+            with pytest.raises(UnsupportedAction) as refused:
+                await pd.perform(action)  # GET /priorities answers 402
+            direct = PlannedRequest(
+                "PUT",
+                f"/incidents/{ident}",
+                body={"incident": {"type": "incident_reference", "priority": "P1"}},
+                headers={"From": emu.from_email},
+            )
+            with pytest.raises(ConnectorError) as caught:
+                await pd.send_planned(direct)
+    assert "has no priorities" in str(refused.value)
+    assert "Standard and Enterprise" in str(refused.value)
+    assert caught.value.http_status == 402
+    assert [w[0] for w in writes(emu)] == ["PUT"]  # only the direct one reached the account
+
+
+async def test_set_priority_refuses_what_no_priority_of_the_account_reads_as() -> None:
+    with PagerDutyEmulator() as emu:
+        key = emu.put_ticket(world(2))
+        ident = emu.incident_id("w2")
+        action = Action(ActionKind.SET_PRIORITY, ident, key, priority=Priority.P5)
+        async with writer(emu, priority_map={"P5": "P4"}) as pd:  # type: ignore[arg-type]
+            with pytest.raises(UnsupportedAction) as refused:
+                await pd.perform(action)
+            unknown = PlannedRequest(
+                "PUT",
+                f"/incidents/{ident}",
+                body={
+                    "incident": {
+                        "type": "incident_reference",
+                        "priority": {"id": "PNOPE99", "type": "priority_reference"},
+                    }
+                },
+                headers={"From": emu.from_email},
+            )
+            with pytest.raises(ConnectorError) as caught:
+                await pd.send_planned(unknown)
+    assert "no priority here reads as P5" in str(refused.value)
+    assert "P5 (P4)" in str(refused.value)
+    assert caught.value.http_status == 400
+    assert emu.incident(ident)["priority"]["name"] == "P4"  # unchanged (world 2 is a P4)

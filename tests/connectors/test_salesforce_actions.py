@@ -14,7 +14,8 @@ from connectors.emulators.salesforce import EXTERNAL_ID_FIELD, SalesforceEmulato
 from connectors.errors import ConnectorError
 from connectors.records import Priority, TicketStatus
 from connectors.salesforce import SalesforceConnector
-from tests.connectors.test_salesforce import config_for, connector_for, world
+from tests.connectors.test_action_plans import dry_run
+from tests.connectors.test_salesforce import by_key, config_for, connector_for, world
 
 HANDOFF = Handoff(
     title="Printer VLAN unreachable",
@@ -201,6 +202,7 @@ def test_the_dry_run_needs_no_client_and_shows_no_secret(monkeypatch: pytest.Mon
         Action(ActionKind.ASSIGN, case_id, assignee="005Dx0000000001AAA"),
         Action(ActionKind.ASSIGN, case_id, assignee="kim@acme.example"),
         Action(ActionKind.SET_STATUS, case_id, text="done", status=TicketStatus.RESOLVED),
+        Action(ActionKind.SET_PRIORITY, case_id, priority=Priority.P1),
         create(),
     ]
     assert {a.kind for a in actions} == set(SalesforceConnector.supported_actions)
@@ -238,3 +240,77 @@ async def test_writes_are_paced_and_mapped_like_polls() -> None:
             await sf.perform(Action(ActionKind.COMMENT, case_id, text="y"))
         assert sf.budget.used is not None
         assert [c.text for c in emu.comments_on(case_id)] == ["y"]
+
+
+@pytest.mark.parametrize(
+    ("wanted", "value"), [(Priority.P1, "Critical"), (Priority.P2, "High"), (Priority.P4, "Low")]
+)
+async def test_set_priority_patches_the_case_and_the_next_poll_reads_it(
+    wanted: Priority, value: str
+) -> None:
+    with SalesforceEmulator() as emu:
+        key = emu.put_ticket(world("a", priority=Priority.P3))
+        case_id = emu.case_id("a")
+        # The emulator's org declares its top value: priority_values = { P1 = "Critical" }.
+        action = Action(ActionKind.SET_PRIORITY, case_id, key, priority=wanted)
+        (planned,), _ = dry_run(SalesforceConnector, config_for(emu), action)
+        assert planned.method == "PATCH" and planned.path.endswith(f"/sobjects/Case/{case_id}")
+        assert planned.body == {"Priority": value}
+        async with connector_for(emu) as sf:
+            first = await sf.poll(None)
+            before = by_key(first.tickets)[key]
+            result = await sf.perform(action)
+            seen = by_key((await sf.poll(first.cursor)).tickets)[key]
+    assert result.http_status == 204
+    assert before.priority is Priority.P3
+    assert (seen.priority, seen.raw_priority) == (wanted, value)
+    assert emu.case("a")["Priority"] == value
+
+
+async def test_set_priority_out_of_the_box_has_no_p1_and_never_sends_high_for_it() -> None:
+    with SalesforceEmulator() as emu:
+        config = config_for(emu)
+        settings = {k: v for k, v in config.settings.items() if k != "priority_values"}
+        plain = VendorConfig("p", "salesforce", emu.base_url, settings=settings)
+        to_p1 = Action(ActionKind.SET_PRIORITY, "500Dx0000000001AAA", priority=Priority.P1)
+        with pytest.raises(UnsupportedAction) as refused:
+            SalesforceConnector.plan_action(plain, to_p1)
+        to_p5 = Action(ActionKind.SET_PRIORITY, "500Dx0000000001AAA", priority=Priority.P5)
+        with pytest.raises(UnsupportedAction, match="reads as P5"):
+            SalesforceConnector.plan_action(config, to_p5)
+        # An org whose lowest value is "Planning": declared alone, nothing reads it as P5…
+        declared = {**settings, "priority_values": {"P5": "Planning"}}
+        unread = VendorConfig("p", "salesforce", emu.base_url, settings=declared)
+        with pytest.raises(UnsupportedAction, match="reads as P5"):
+            SalesforceConnector.plan_action(unread, to_p5)
+        # …declared and mapped, it is sent.
+        mapped = VendorConfig(
+            "p",
+            "salesforce",
+            emu.base_url,
+            settings={**declared, "priority_map": {"Planning": "P5"}},
+        )
+        (planned,), _ = dry_run(SalesforceConnector, mapped, to_p5)
+    message = str(refused.value)
+    assert "no priority here reads as P1" in message
+    assert "High (P2), Medium (P3), Low (P4)" in message
+    assert 'priority_values = { P1 = "…" }' in message
+    assert planned.body == {"Priority": "Planning"}
+
+
+async def test_a_priority_outside_the_picklist_is_the_orgs_restricted_picklist_error() -> None:
+    with SalesforceEmulator() as emu:
+        key = emu.put_ticket(world("a", priority=Priority.P2))
+        case_id = emu.case_id("a")
+        # A value declared for P5 that this org's picklist does not have.
+        async with connector_for(
+            emu, priority_values={"P5": "Lowest"}, priority_map={"Lowest": "P5"}
+        ) as sf:
+            with pytest.raises(ConnectorError) as caught:
+                await sf.perform(
+                    Action(ActionKind.SET_PRIORITY, case_id, key, priority=Priority.P5)
+                )
+    message = str(caught.value)
+    assert message.startswith("HTTP 400 INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST")
+    assert "(Priority)" in message
+    assert emu.case("a")["Priority"] == "High"

@@ -12,7 +12,16 @@ from connectors.emulators.base import WorldTicket
 from connectors.emulators.servicenow import ServiceNowEmulator
 from connectors.errors import ConnectorError
 from connectors.records import Priority, TicketStatus
-from tests.connectors.test_servicenow import INCIDENTS, NOW, by_key, connector_for, world
+from connectors.servicenow.connector import ServiceNowConnector
+from tests.connectors.test_action_plans import dry_run
+from tests.connectors.test_servicenow import (
+    INCIDENTS,
+    NOW,
+    by_key,
+    config_for,
+    connector_for,
+    world,
+)
 
 WRITE_FIELDS = "sys_id,number,state,sys_updated_on"
 
@@ -295,3 +304,86 @@ async def test_acknowledge_and_resolve_are_not_offered() -> None:
             assert snow.create_dedupe == "correlation_id"
             with pytest.raises(UnsupportedAction):
                 snow.plan(Action(ActionKind.ACKNOWLEDGE, emu.sys_id_of("a")))
+
+
+@pytest.mark.parametrize(
+    ("wanted", "impact", "urgency", "label"),
+    [
+        (Priority.P1, "1", "1", "1 - Critical"),
+        (Priority.P2, "1", "2", "2 - High"),
+        (Priority.P4, "2", "3", "4 - Low"),
+        (Priority.P5, "3", "3", "5 - Planning"),
+    ],
+)
+async def test_set_priority_sends_impact_and_urgency_and_the_next_poll_reads_it(
+    wanted: Priority, impact: str, urgency: str, label: str
+) -> None:
+    with ServiceNowEmulator() as emu:
+        number = emu.put_ticket(stale("a", priority=Priority.P3))
+        emu.put_ticket(world("anchor"))
+        sys_id = emu.sys_id_of("a")
+        action = Action(ActionKind.SET_PRIORITY, sys_id, number, priority=wanted)
+        (planned,), text = dry_run(ServiceNowConnector, config_for(emu), action)
+        assert planned.method == "PATCH" and planned.path == f"{INCIDENTS}/{sys_id}"
+        assert planned.body == {"impact": impact, "urgency": urgency}  # never priority itself
+        assert planned.params["sysparm_fields"] == f"{WRITE_FIELDS},priority"
+        assert "impact x urgency" in text and label in text
+        async with connector_for(emu) as snow:
+            first = await snow.poll(None)
+            before = by_key(first.tickets)[number]
+            result = await snow.perform(action)
+            seen = by_key((await snow.poll(first.cursor)).tickets)[number]
+    assert result.http_status == 200 and f"priority now {label}" in result.summary
+    native = emu.incident("a")
+    assert (native["impact"], native["urgency"], native["priority"]) == (
+        impact,
+        urgency,
+        label[0],
+    )
+    assert before.priority is Priority.P3
+    assert seen.priority is wanted and seen.raw_priority == label
+    assert seen.updated_at > before.updated_at
+
+
+async def test_the_instance_derives_priority_from_every_impact_and_urgency() -> None:
+    """The emulator's lookup is the out-of-box one: 1/1 → 1 … 3/3 → 5, both ways round."""
+    lookup = {
+        ("1", "1"): "1",
+        ("1", "2"): "2",
+        ("2", "1"): "2",
+        ("1", "3"): "3",
+        ("2", "2"): "3",
+        ("3", "1"): "3",
+        ("2", "3"): "4",
+        ("3", "2"): "4",
+        ("3", "3"): "5",
+    }
+    with ServiceNowEmulator() as emu:
+        emu.put_ticket(world("a"))
+        sys_id = emu.sys_id_of("a")
+        async with connector_for(emu) as snow:
+            for (impact, urgency), priority in lookup.items():
+                body = {"impact": impact, "urgency": urgency}
+                await snow.send_planned(PlannedRequest("PATCH", f"{INCIDENTS}/{sys_id}", body=body))
+                assert emu.incident("a")["priority"] == priority, (impact, urgency)
+            bad = {"impact": "9"}
+            with pytest.raises(ConnectorError, match="Invalid choice") as caught:
+                await snow.send_planned(PlannedRequest("PATCH", f"{INCIDENTS}/{sys_id}", body=bad))
+    assert caught.value.http_status == 400
+    assert emu.incident("a")["priority"] == "5"  # the refused write changed nothing
+
+
+async def test_set_priority_runs_priority_map_backwards_and_refuses_what_nothing_reads_as() -> None:
+    with ServiceNowEmulator() as emu:
+        number = emu.put_ticket(world("a"))
+        sys_id = emu.sys_id_of("a")
+        # This tenant reads its "1 - Critical" as P2: nothing is P1 any more.
+        config = config_for(emu, priority_map={"1 - Critical": "P2"})
+        to_p1 = Action(ActionKind.SET_PRIORITY, sys_id, number, priority=Priority.P1)
+        with pytest.raises(UnsupportedAction) as refused:
+            ServiceNowConnector.plan_action(config, to_p1)
+        to_p2 = Action(ActionKind.SET_PRIORITY, sys_id, number, priority=Priority.P2)
+        (planned,), _ = dry_run(ServiceNowConnector, config, to_p2)
+    assert "no priority here reads as P1" in str(refused.value)
+    assert "1 - Critical (P2)" in str(refused.value)
+    assert planned.body == {"impact": "1", "urgency": "1"}  # the first that reads as P2

@@ -5,13 +5,14 @@ from __future__ import annotations
 import httpx2
 import pytest
 
-from connectors.actions import Action, ActionKind, Handoff, UnsupportedAction
+from connectors.actions import Action, ActionKind, Handoff, PlannedRequest, UnsupportedAction
 from connectors.base import VendorConfig
 from connectors.emulators.zendesk import ZendeskEmulator
 from connectors.errors import ConfigurationError, ConnectorError
 from connectors.records import Priority, TicketStatus
 from connectors.zendesk import ZendeskConnector
-from tests.connectors.test_zendesk import by_key, connector_for, world
+from tests.connectors.test_action_plans import dry_run
+from tests.connectors.test_zendesk import by_key, config_for, connector_for, world
 
 
 def handoff(correlation: str = "network:OPS-1") -> Handoff:
@@ -186,3 +187,60 @@ def test_a_connector_built_only_to_plan_needs_no_secret_but_config_load_does() -
             VendorConfig("desktop", "zendesk", "http://127.0.0.1:9", settings={"page_size": 0}),
             httpx2.AsyncClient(),
         )
+
+
+@pytest.mark.parametrize(
+    ("wanted", "value"),
+    [(Priority.P1, "urgent"), (Priority.P2, "high"), (Priority.P4, "low")],
+)
+async def test_set_priority_puts_the_zendesk_value_and_the_next_poll_reads_it(
+    wanted: Priority, value: str
+) -> None:
+    with ZendeskEmulator() as emu:
+        key = emu.put_ticket(world("a", priority=Priority.P3))
+        ticket_id = key.removeprefix("#")
+        action = Action(ActionKind.SET_PRIORITY, ticket_id, key, priority=wanted)
+        (planned,), _ = dry_run(ZendeskConnector, config_for(emu), action)
+        assert planned.method == "PUT" and planned.path == f"/api/v2/tickets/{ticket_id}.json"
+        assert planned.body == {"ticket": {"priority": value}}
+        async with connector_for(emu) as zd:
+            first = await zd.poll(None)
+            before = by_key(first.tickets)[key]
+            result = await zd.perform(action)
+            seen = by_key((await zd.poll(first.cursor)).tickets)[key]
+    assert result.http_status == 200
+    assert before.priority is Priority.P3
+    assert seen.priority is wanted and seen.raw_priority == value
+    assert emu._tickets[int(ticket_id)]["priority"] == value
+
+
+async def test_set_priority_refuses_p5_which_zendesk_cannot_express() -> None:
+    with ZendeskEmulator() as emu:
+        key = emu.put_ticket(world("a"))
+        to_p5 = Action(ActionKind.SET_PRIORITY, key[1:], key, priority=Priority.P5)
+        with pytest.raises(UnsupportedAction) as refused:
+            ZendeskConnector.plan_action(config_for(emu), to_p5)
+        # A tenant that reads "low" as P5 can: P4 then has no value of its own.
+        mapped = config_for(emu, priority_map={"low": "P5"})
+        (planned,), _ = dry_run(ZendeskConnector, mapped, to_p5)
+        to_p4 = Action(ActionKind.SET_PRIORITY, key[1:], key, priority=Priority.P4)
+        with pytest.raises(UnsupportedAction, match="reads as P4"):
+            ZendeskConnector.plan_action(mapped, to_p4)
+    assert "no priority here reads as P5" in str(refused.value)
+    assert "urgent (P1), high (P2), normal (P3), low (P4)" in str(refused.value)
+    assert planned.body == {"ticket": {"priority": "low"}}
+
+
+async def test_an_invalid_priority_gets_zendesks_record_invalid() -> None:
+    with ZendeskEmulator() as emu:
+        key = emu.put_ticket(world("a", priority=Priority.P2))
+        ticket_id = key.removeprefix("#")
+        async with connector_for(emu) as zd:
+            bad = PlannedRequest(
+                "PUT", f"/api/v2/tickets/{ticket_id}.json", body={"ticket": {"priority": "P1"}}
+            )
+            with pytest.raises(ConnectorError) as caught:
+                await zd.send_planned(bad)
+    assert caught.value.http_status == 422
+    assert "RecordInvalid: Record validation errors" in str(caught.value)
+    assert emu._tickets[int(ticket_id)]["priority"] == "high"

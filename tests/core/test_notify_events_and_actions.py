@@ -17,6 +17,9 @@ from pathlib import Path
 import pytest
 
 from connectors.actions import Action, ActionKind
+from connectors.base import VendorConfig
+from connectors.emulators.base import WorldTicket
+from connectors.emulators.servicenow import ServiceNowEmulator
 from connectors.records import (
     ComponentRecord,
     ComponentState,
@@ -24,13 +27,24 @@ from connectors.records import (
     PollResult,
     Priority,
     StatusSnapshot,
+    TicketRecord,
+    TicketStatus,
 )
+from connectors.servicenow.connector import ServiceNowConnector
 from paneglass.cli import main
 from paneglass.collect.notifier import Notifier
+from paneglass.collect.outbox_sender import OutboxSender
 from paneglass.config import parse_config
 from paneglass.notify.rules import Webhook
 from paneglass.notify.webhook import send_webhook
-from paneglass.store import Actor, NewAction, NotificationView, PollRunInfo, Store
+from paneglass.store import (
+    Actor,
+    NewAction,
+    NotificationView,
+    OutboxItem,
+    PollRunInfo,
+    Store,
+)
 from tests.core.test_notifications import T0, TOAST_RULE, World, settings, ticket, write
 from tests.hostile import HOSTILE_STRINGS
 from tests.notify_servers import WebhookReceiver
@@ -181,17 +195,25 @@ def test_check_rules_shows_each_escalation_dry_run(
     config = tmp_path / "paneglass.toml"
     config.write_text(
         VENDOR_TOML
+        + '[vendors.status]\nkind = "statuspage"\nbase_url = "http://127.0.0.1:9"\n'
         + ACT
         + '\n[[notify.rules]]\nname = "raise"\nwhen = ["sla-breached"]\nchannels = ["toast"]\n'
-        'act_after = "1h"\nact = "raise-priority"\n'
+        'act_after = "1h"\nact = "raise-priority"\nact_priority = "P2"\n'
     )
     assert main(["check", "--rules", "--config", str(config)]) == 0
     out = capsys.readouterr().out
     assert "rule 'desk'" in out and "after 10 min unacknowledged: comment" in out
     dry = out.split("hosting (servicenow) dry run:", 1)[1]
     assert "TICKET_ID" in dry and "please call" in dry  # the connector's own request
-    assert "hosting (servicenow): refused" in out  # raise-priority: no connector offers it
     assert "127.0.0.1:9" in out or "POST" in dry or "PATCH" in dry
+    raise_rule = out.split("rule 'raise'", 1)[1]
+    assert "after 60 min unacknowledged: raise priority to P2" in raise_rule
+    assert "never lowers: a ticket already at or above P2 is left" in raise_rule
+    raised = raise_rule.split("hosting (servicenow) dry run:", 1)[1]
+    assert "PATCH /api/now/table/incident/TICKET_ID" in raised
+    assert '"impact": "1"' in raised and '"urgency": "2"' in raised  # P2 at the instance
+    assert "impact x urgency" in raised
+    assert "status (statuspage): refused — statuspage does not support set priority" in out
 
 
 @pytest.mark.parametrize("shape", ["generic", "slack", "teams"])
@@ -331,3 +353,161 @@ channels = ["toast"]
     assert names(policy="Silver") == ["hosting only", "P1 and P2", "DBA"]
     assert names(event="sla-at-risk") == ["hosting only", "DBA", "gold contract"]
     assert names(event="ticket-new") == ["gold contract"]
+
+
+RAISE = """
+[[notify.rules]]
+name = "raise"
+when = ["sla-breached"]
+channels = ["toast"]
+act_after = "10m"
+act = "raise-priority"
+"""
+
+
+class RaisingWorld:
+    """A world whose notifier raises priorities at a real ServiceNow emulator, and whose
+    outbox sender sends there; :meth:`restart` is a collector started again on the file."""
+
+    def __init__(self, tmp_path: Path, emu: ServiceNowEmulator, *, allowed: bool = True) -> None:
+        settings = emu.vendor_settings()
+        settings.pop("kind")
+        self.vendor = VendorConfig("hosting", "servicenow", emu.base_url, settings=settings)
+        self.notify = parse_config(tomllib.loads(RAISE)).notify
+        self.allowed = allowed
+        self.world = World(tmp_path, self.notify)
+        self.connector = ServiceNowConnector(
+            self.vendor, ServiceNowConnector.make_client(self.vendor)
+        )
+        self.restart(same_store=True)
+
+    def restart(self, *, same_store: bool = False) -> None:
+        world = self.world
+        if not same_store:
+            world.store.close()
+            world.store = Store(str(world.store.engine.url))
+        world.notifier = Notifier(
+            world.store,
+            self.notify,
+            write,
+            world.clock,
+            vendors=[self.vendor],
+            actions_allowed=self.allowed,
+        )
+        world.sender = OutboxSender(
+            world.store, write, lambda vendor: self.connector, world.clock, "test:1"
+        )
+
+    def actions(self) -> list[OutboxItem]:
+        return [i for i in self.world.store.outbox_items() if i.channel is None]
+
+    async def aclose(self) -> None:
+        await self.connector.client.aclose()
+        self.world.store.close()
+
+
+def incident(emu: ServiceNowEmulator, priority: Priority) -> tuple[str, TicketRecord]:
+    """An incident at the emulator and the same ticket as the store holds it, breaching
+    its response target (4 h at P3, 15 min at P1) one minute after T0."""
+    target = {Priority.P1: timedelta(minutes=15), Priority.P3: timedelta(hours=4)}[priority]
+    created = T0 - target + timedelta(minutes=1)
+    number = emu.put_ticket(
+        WorldTicket("r", "GP app server slow", TicketStatus.NEW, priority, created, created)
+    )
+    sys_id = emu.sys_id_of("r")
+    record = ticket("r", created, priority=priority, raw_priority=priority.value[1:])
+    return number, replace(record, external_id=sys_id, key=number)
+
+
+async def test_raise_priority_raises_a_p3_to_p1_exactly_once_across_sweeps_and_a_restart(
+    tmp_path: Path,
+) -> None:
+    with ServiceNowEmulator() as emu:
+        number, record = incident(emu, Priority.P3)
+        raising = RaisingWorld(tmp_path, emu)
+        world = raising.world
+        try:
+            world.add(record)
+            for minute in (1, 2, 9):
+                await world.at(minute)
+            assert raising.actions() == [], "not before act_after"
+            await world.at(12)  # queued, and sent by the same pass's outbox sender
+            await world.at(13)  # a second sweep: nothing more
+            (sent,) = raising.actions()
+            assert emu.incident("r")["priority"] == "1"
+            # The next poll brings the change home; then the collector restarts.
+            world.add(replace(record, priority=Priority.P1, raw_priority="1"))
+            raising.restart()
+            for minute in (20, 30, 90):
+                await world.at(minute)
+            (again,) = raising.actions()
+            audit = world.store.audit_rows(limit=50)
+            items = world.store.notification_rows()
+            by_item = world.store.notification_sends([i.id for i in items])
+            said = {
+                i.event + " " + i.clock: [
+                    s.summary for s in by_item.get(i.id, []) if s.kind == "action"
+                ]
+                for i in items
+            }
+        finally:
+            await raising.aclose()
+    patches = [r for r in emu.requests if r.method == "PATCH"]
+    assert len(patches) == 1 and patches[0].json() == {"impact": "1", "urgency": "1"}
+    assert again.id == sent.id and sent.state == "sent" and again.state == "sent"
+    assert sent.kind == "set_priority" and sent.external_id == record.external_id
+    assert sent.summary == "escalation (raise): set priority → P1"
+    assert sent.requested_by == "rule raise"
+    assert json.loads(sent.payload)["priority"] == "P1"
+    queued = [a for a in audit if a.action == "queued set_priority"]
+    assert [a.user for a in queued] == ["rule raise"]
+    assert number in (queued[0].ticket_key or "")
+    (raised,) = said.pop("sla-breached response")
+    assert raised.endswith("escalation (raise): set priority → P1")
+    # At P1 the resolution target is shorter: that breach too is past act_after, and
+    # its escalation finds the ticket already raised.
+    assert [s[-1].split(" — ")[1] for s in said.values()] == [
+        "raise-priority: nothing to do (already P1, at or above P1)"
+    ]
+
+
+async def test_raise_priority_leaves_a_ticket_already_at_p1_alone_and_says_why(
+    tmp_path: Path,
+) -> None:
+    with ServiceNowEmulator() as emu:
+        _, record = incident(emu, Priority.P1)
+        raising = RaisingWorld(tmp_path, emu)
+        world = raising.world
+        try:
+            world.add(record)
+            for minute in (1, 2, 12, 13, 30):
+                await world.at(minute)
+            assert raising.actions() == []
+            item = world.store.notification_rows()[0]
+            sends = world.store.notification_sends([item.id]).get(item.id, [])
+        finally:
+            await raising.aclose()
+    assert not [r for r in emu.requests if r.method != "GET"]
+    said = [s.summary for s in sends if s.kind == "action"]
+    assert len(said) == 1
+    assert "raise-priority: nothing to do (already P1, at or above P1)" in said[0]
+
+
+async def test_a_read_only_collector_never_raises_a_priority(tmp_path: Path) -> None:
+    with ServiceNowEmulator() as emu:
+        _, record = incident(emu, Priority.P3)
+        raising = RaisingWorld(tmp_path, emu, allowed=False)
+        world = raising.world
+        try:
+            world.add(record)
+            for minute in (1, 2, 12, 13, 30):
+                await world.at(minute)
+            assert raising.actions() == []
+            item = world.store.notification_rows()[0]
+            sends = world.store.notification_sends([item.id]).get(item.id, [])
+        finally:
+            await raising.aclose()
+    assert not [r for r in emu.requests if r.method != "GET"]
+    said = [s.summary for s in sends if s.kind == "action"]
+    assert len(said) == 1 and "raise-priority: not sent (read-only console)" in said[0]
+    assert emu.incident("r")["priority"] == "3"

@@ -168,3 +168,15 @@ async def test_console_warns_about_a_bad_keys_table(tmp_path: Path) -> None:
         await pilot.pause(0.7)
         messages = [n.message for n in app._notifications]
         assert any("'tickets.sortt' is not a binding id" in m for m in messages)
+
+
+def test_set_priority_has_its_own_key_on_the_ticket_screen() -> None:
+    entries = {entry.id: entry for entry in catalog()}
+    priority = entries["act.priority"]
+    assert (priority.label, priority.description, priority.where) == ("P", "Priority", ("ticket",))
+    assert entries["detail.raw"].label == "p"  # lower-case p still folds the raw payload
+    assert keymap_problems({}) == []
+    assert keymap_problems({"act.priority": "s"}) == [
+        "[keys] 's' is bound to both act.status and act.priority (ticket): "
+        "one of them cannot be reached"
+    ]

@@ -15,8 +15,9 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from textual.widgets import Input, Static
+from textual.widgets import Button, Input, Label, Select, Static
 
+from connectors.records import Priority
 from paneglass.demo.session import DemoSession, start_demo
 from paneglass.store import Store, TicketQuery
 from paneglass.ui.app import PaneglassApp
@@ -25,7 +26,7 @@ from paneglass.ui.screens.cases import CaseScreen, CasesScreen
 from paneglass.ui.screens.outbox import OutboxScreen
 from paneglass.ui.screens.ticket_detail import TicketDetailScreen
 
-ACTION_KEYS = ("m", "A", "s", "k", "R", "h", "C", "M", "L")
+ACTION_KEYS = ("m", "A", "s", "P", "k", "R", "h", "C", "M", "L")
 SYSTEM_AUDIT = {"mail joined", "sla paused: vendor maintenance"}
 """What paneglass itself audits (by policy, as user ``paneglass``), in any console."""
 
@@ -112,6 +113,57 @@ async def test_status_change_goes_out_and_the_next_poll_shows_it(demo: Any) -> N
         assert isinstance(app.screen, ActionDialog)
         await pilot.press("ctrl+s")  # the default choice: resolved
         await wait_for(lambda: store.ticket_detail(ticket_id).status == "resolved", 15)  # type: ignore[union-attr]
+        await pilot.press("escape", "q")
+
+
+async def test_set_priority_is_confirmed_with_a_dry_run_queued_sent_and_read_back(
+    demo: Any,
+) -> None:
+    session, config, store = demo
+    app = PaneglassApp(store, config)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(lambda: store.ticket_count(TicketQuery()) >= 40)
+        ticket_id = printer_ticket(store)
+        app.open_ticket(ticket_id)
+        detail = app.screen
+        assert isinstance(detail, TicketDetailScreen)
+        await wait_for(lambda: detail.ticket is not None)
+        assert detail.ticket is not None and detail.ticket.priority == "P2"
+        external_id = detail.ticket.external_id
+        titles = [c.title for c in app.get_system_commands(detail)]
+        assert "Change this ticket's priority" in titles
+        await pilot.press("P")
+        await pilot.pause(0.3)
+        dialog = app.screen
+        assert isinstance(dialog, ActionDialog)
+        assert not dialog.query("#text"), "a priority change carries no note"
+        now = str(dialog.query_one("#current-priority", Label).render())
+        assert now == "Now P2 (the vendor's high)"
+        choice = dialog.query_one("#priority", Select)
+        assert choice.value is Priority.P1  # one step up is offered first
+        choice.value = Priority.P5
+        await pilot.pause(0.2)
+        refused = str(dialog.query_one("#action-preview", Static).render())
+        assert "Cannot send: zendesk: no priority here reads as P5" in refused
+        assert dialog.query_one("#queue", Button).disabled
+        choice.value = Priority.P1
+        await pilot.pause(0.2)
+        preview = str(dialog.query_one("#action-preview", Static).render())
+        assert f"PUT /api/v2/tickets/{external_id}.json" in preview
+        assert '"priority": "urgent"' in preview
+        assert "Authorization" not in preview and "demo-token" not in preview
+        emulator = session.emulators["desktop"]
+        await pilot.press("ctrl+s")
+        await wait_for(lambda: emulator._tickets[int(external_id)]["priority"] == "urgent", 10)
+        await wait_for(lambda: store.outbox_items()[0].state == "sent", 10)
+        item = store.outbox_items()[0]
+        assert (item.kind, item.summary) == ("set_priority", "set priority → P1")
+        await wait_for(
+            lambda: store.ticket_detail(ticket_id).priority == "P1",  # type: ignore[union-attr]
+            15,
+        )
+        audit = {a.action for a in store.audit_rows()}
+        assert {"queued set_priority", "sent set_priority"} <= audit
         await pilot.press("escape", "q")
 
 

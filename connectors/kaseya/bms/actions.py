@@ -10,6 +10,10 @@
   normalized status is: an id is sent as it is; a name is looked up once with
   ``GET /v2/system/statuses/lookup``. Text given with the change follows as an
   internal note.
+* **set_priority** → the same ``PATCH`` on ``/PriorityId``. Priorities are the
+  tenant's own (``GET /v2/system/priorities/lookup``: ``Id``, ``Name``), so they
+  are read at send time and the first whose name this connector reads as the
+  wanted P1..P5 (``priority_map`` included) is set; none: a refusal naming them.
 * **resolve** → ``POST /v2/servicedesk/tickets/{id}/resolve`` with
   ``ResolveTicketDto`` (``Comment`` is required: the operator's text, else
   "Resolved in paneglass"; ``StatusId`` when ``status_ids.resolved`` is set).
@@ -27,10 +31,18 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from connectors.actions import Action, ActionKind, ActionResult, PlannedRequest, UnsupportedAction
+from connectors.actions import (
+    Action,
+    ActionKind,
+    ActionResult,
+    PlannedRequest,
+    PriorityChoice,
+    UnsupportedAction,
+    vendor_priority,
+)
 from connectors.errors import BadPayload
 from connectors.http import decode_json
-from connectors.kaseya.bms.mapping import pick, unwrap
+from connectors.kaseya.bms.mapping import normalize_priority, pick, unwrap
 from connectors.kaseya.bms.settings import KaseyaBmsSettings
 from connectors.records import TicketStatus
 from connectors.sanitize import clean_text, one_line
@@ -38,12 +50,22 @@ from connectors.sanitize import clean_text, one_line
 if TYPE_CHECKING:
     from connectors.kaseya.bms.connector import KaseyaBmsConnector
 
-__all__ = ["NOTES_PATH", "RESOLVE_PATH", "STATUSES_PATH", "TICKET_PATH", "perform", "plan"]
+__all__ = [
+    "NOTES_PATH",
+    "PRIORITIES_PATH",
+    "RESOLVE_PATH",
+    "STATUSES_PATH",
+    "TICKET_PATH",
+    "perform",
+    "plan",
+]
 
 TICKET_PATH = "/v2/servicedesk/tickets/{id}"
 NOTES_PATH = "/v2/servicedesk/tickets/{id}/notes"
 RESOLVE_PATH = "/v2/servicedesk/tickets/{id}/resolve"
 STATUSES_PATH = "/v2/system/statuses/lookup"
+PRIORITIES_PATH = "/v2/system/priorities/lookup"
+LOOKED_UP = "<looked up at send time>"
 SENT_AT = "(the moment it is sent)"
 DEFAULT_RESOLUTION = "Resolved in paneglass"
 
@@ -67,6 +89,19 @@ def plan(settings: KaseyaBmsSettings, action: Action) -> tuple[PlannedRequest, .
         if action.text.strip():
             planned.append(_note(settings, ticket, action.text, internal=True))
         return tuple(planned)
+    if action.kind is ActionKind.SET_PRIORITY:
+        assert action.priority is not None  # Action guarantees it
+        patch = [{"op": "replace", "path": "/PriorityId", "value": LOOKED_UP}]
+        return (
+            PlannedRequest("GET", PRIORITIES_PATH, note="the tenant's priorities (its own ids)"),
+            PlannedRequest(
+                "PATCH",
+                TICKET_PATH.format(id=ticket),
+                body=patch,
+                note=f"priority id looked up at send time: the first priority that reads as "
+                f"{action.priority.value} here (priority_map included); refused if none does",
+            ),
+        )
     if action.kind is ActionKind.RESOLVE:
         target = settings.status_ids.get(TicketStatus.RESOLVED)
         body: dict[str, Any] = {
@@ -83,6 +118,8 @@ def plan(settings: KaseyaBmsSettings, action: Action) -> tuple[PlannedRequest, .
 async def perform(connector: KaseyaBmsConnector, action: Action) -> ActionResult:
     """Send the planned requests in order; a status name becomes its id on the way."""
     planned = connector.plan(action)  # refuses before anything is sent
+    if action.kind is ActionKind.SET_PRIORITY:
+        return await _set_priority(connector, action, planned)
     said: list[str] = []
     code = 200
     for request in planned:
@@ -96,6 +133,39 @@ async def perform(connector: KaseyaBmsConnector, action: Action) -> ActionResult
         result = unwrap(decode_json(response), f"{request.method} {endpoint}")
         said.append(_said(request, result, code))
     return ActionResult("; ".join(said) or f"HTTP {code}", code)
+
+
+async def _set_priority(
+    connector: KaseyaBmsConnector, action: Action, planned: tuple[PlannedRequest, ...]
+) -> ActionResult:
+    assert action.priority is not None  # Action guarantees it for SET_PRIORITY
+    lookup, patch = planned
+    rows = await connector.get(lookup.path, lookup.path, {}, "priority lookup")
+    overrides = connector.settings.priority_map
+    choices: list[PriorityChoice[int]] = []
+    for row in rows if isinstance(rows, list) else []:
+        priority_id = pick(row, "Id") if isinstance(row, Mapping) else None
+        name = pick(row, "Name") if isinstance(row, Mapping) else None
+        if not isinstance(priority_id, int) or isinstance(priority_id, bool):
+            continue
+        if not isinstance(name, str) or not name.strip():
+            continue
+        reading = overrides.get(name.strip().lower()) or normalize_priority(name)
+        choices.append(PriorityChoice(priority_id, one_line(clean_text(name), 60), reading))
+    chosen = vendor_priority("kaseya-bms", action.priority, choices)
+    body = [{"op": "replace", "path": "/PriorityId", "value": chosen}]
+    endpoint = _endpoint(patch.path)
+    response = await connector.request(patch.method, endpoint, patch.path, body=body)
+    result = unwrap(decode_json(response), f"{patch.method} {endpoint}")
+    if not isinstance(result, Mapping):
+        raise BadPayload(f"BMS answered {patch.method} {patch.path} without a result")
+    shown = pick(result, "PriorityName")
+    name = (
+        one_line(clean_text(shown), 60)
+        if isinstance(shown, str)
+        else next(c.shown for c in choices if c.value == chosen)
+    )
+    return ActionResult(f"HTTP {response.status_code}: priority {name}", response.status_code)
 
 
 def _note(settings: KaseyaBmsSettings, ticket: str, text: str, *, internal: bool) -> PlannedRequest:

@@ -144,7 +144,7 @@ class KaseyaBmsConnector(Connector):
     kind: ClassVar[str] = "kaseya-bms"
     Settings: ClassVar[type[ConnectorSettings] | None] = KaseyaBmsSettings
     supported_actions: ClassVar[frozenset[ActionKind]] = frozenset(
-        {ActionKind.COMMENT, ActionKind.SET_STATUS, ActionKind.RESOLVE}
+        {ActionKind.COMMENT, ActionKind.SET_STATUS, ActionKind.SET_PRIORITY, ActionKind.RESOLVE}
     )
     settings: KaseyaBmsSettings
     deadline: float = DEFAULT_DEADLINE
@@ -471,7 +471,7 @@ class KaseyaBmsConnector(Connector):
         return actions.plan(cls.options(config), action)
 
     async def perform(self, action: Action) -> ActionResult:
-        """Send the note, status change or resolve and read BMS's envelope."""
+        """Send the note, status or priority change or resolve and read BMS's envelope."""
         return await actions.perform(self, action)
 
 

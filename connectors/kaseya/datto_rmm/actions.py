@@ -5,6 +5,9 @@ declares no request body and answers 200 with none; DattoRMM.Core sends it
 without a body too. Whether Datto would take a note with it is not documented,
 so none is sent and an action's text stays in paneglass's audit log only.
 Notes, assignment and muting have no API (muting ended in Datto RMM 8.9.0).
+Nor has priority: an alert's priority is its monitor's, and the alert API's
+only operations are read, resolve and (retired) mute/unmute, so set priority is
+not among ``supported_actions`` (an escalation's raise-priority is refused).
 ``set_status`` to resolved or closed is the same resolve; other statuses are
 refused. Resolving an alert that is already resolved is harmless (idempotent).
 """

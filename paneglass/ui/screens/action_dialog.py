@@ -19,7 +19,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from connectors.actions import Action, ActionKind
-from connectors.records import TicketStatus
+from connectors.records import Priority, TicketStatus
 from paneglass.store import TicketDetail
 from paneglass.ui.display import plain, safe_line
 from paneglass.writeback import WriteBack, handoff_from
@@ -30,6 +30,7 @@ _STATUSES = [
     (s.value, s)
     for s in (TicketStatus.OPEN, TicketStatus.PENDING, TicketStatus.RESOLVED, TicketStatus.CLOSED)
 ]
+_PRIORITIES = [(p.value, p) for p in Priority]
 _INTERNAL_ONLY = frozenset({"pagerduty", "opsgenie"})
 """Vendors whose notes are never shown to a requester."""
 
@@ -89,8 +90,18 @@ class ActionDialog(ModalScreen[bool]):
                 yield Select(
                     _STATUSES, prompt="new status…", id="status", value=TicketStatus.RESOLVED
                 )
-            label = "comment" if self.kind is ActionKind.COMMENT else "note (optional)"
-            yield Input(placeholder=label, id="text")
+            if self.kind is ActionKind.SET_PRIORITY:
+                yield Label(plain(_current_priority(ticket)), id="current-priority")
+                yield Select(
+                    _PRIORITIES,
+                    prompt="new priority…",
+                    id="priority",
+                    value=_one_up(ticket.priority),
+                    allow_blank=False,
+                )
+            else:  # a priority change carries no note (a comment is its own action)
+                label = "comment" if self.kind is ActionKind.COMMENT else "note (optional)"
+                yield Input(placeholder=label, id="text")
             if self.kind is ActionKind.COMMENT and ticket.kind not in _INTERNAL_ONLY:
                 yield Checkbox("public: the requester sees it", id="public")
             if self.kind is ActionKind.CREATE:
@@ -124,7 +135,12 @@ class ActionDialog(ModalScreen[bool]):
     def on_mount(self) -> None:
         self.query_one("#action-dialog").border_title = "Confirm action"
         self._update_preview()
-        focus = self.query("#assignee") or self.query("#target") or self.query("#text")
+        focus = (
+            self.query("#assignee")
+            or self.query("#target")
+            or self.query("#priority")
+            or self.query("#text")
+        )
         focus.first().focus()
 
     @on(Input.Changed)
@@ -142,7 +158,7 @@ class ActionDialog(ModalScreen[bool]):
     def build(self) -> Action:
         """The action as filled in (ValueError when something required is missing)."""
         ticket = self.ticket
-        text = self.query_one("#text", Input).value
+        text = self.query_one("#text", Input).value if self.query("#text") else ""
         if self.kind is ActionKind.CREATE:
             talk = bool(
                 self.query("#conversation") and self.query_one("#conversation", Checkbox).value
@@ -156,6 +172,10 @@ class ActionDialog(ModalScreen[bool]):
         if self.kind is ActionKind.SET_STATUS:
             chosen = self.query_one("#status", Select).value
             status = chosen if isinstance(chosen, TicketStatus) else None
+        priority = None
+        if self.kind is ActionKind.SET_PRIORITY:
+            picked = self.query_one("#priority", Select).value
+            priority = picked if isinstance(picked, Priority) else None
         return Action(
             self.kind,
             ticket.external_id,
@@ -164,6 +184,7 @@ class ActionDialog(ModalScreen[bool]):
             public=public,
             assignee=assignee,
             status=status,
+            priority=priority,
         )
 
     def _update_preview(self) -> None:
@@ -228,3 +249,19 @@ class ActionDialog(ModalScreen[bool]):
     def action_cancel(self) -> None:
         """Close without queueing anything."""
         self.dismiss(False)
+
+
+def _current_priority(ticket: TicketDetail) -> str:
+    """What the ticket is at now, as paneglass reads it and as the vendor calls it."""
+    now = ticket.priority or "no priority"
+    raw = safe_line(ticket.raw_priority, 40) if ticket.raw_priority else None
+    return f"Now {now}" + (f" (the vendor's {raw})" if raw and raw != now else "")
+
+
+def _one_up(current: str | None) -> Priority:
+    """The choice offered first: one step above the current priority (P1 stays P1)."""
+    try:
+        level = int(Priority(current).value[1:]) if current else 4
+    except ValueError:
+        level = 4
+    return Priority(f"P{max(level - 1, 1)}")

@@ -30,6 +30,7 @@ _KEYED: dict[str, ActionKind] = {
     "comment": ActionKind.COMMENT,
     "assign": ActionKind.ASSIGN,
     "set_status": ActionKind.SET_STATUS,
+    "set_priority": ActionKind.SET_PRIORITY,
     "acknowledge": ActionKind.ACKNOWLEDGE,
     "resolve": ActionKind.RESOLVE,
     "hand_off": ActionKind.CREATE,
@@ -37,12 +38,14 @@ _KEYED: dict[str, ActionKind] = {
 
 
 class ActionTicketDetailScreen(TicketDetailScreen):
-    """One ticket, with comment, assign, status, acknowledge/resolve, hand-off and cases."""
+    """One ticket, with comment, assign, status, priority, acknowledge/resolve, hand-off and
+    cases."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("m", "act('comment')", "Comment", id="act.comment"),
         Binding("A", "act('assign')", "Assign", id="act.assign"),
         Binding("s", "act('set_status')", "Status", id="act.status"),
+        Binding("P", "act('set_priority')", "Priority", id="act.priority"),
         Binding("k", "act('acknowledge')", "Acknowledge", id="act.acknowledge"),
         Binding("R", "act('resolve')", "Resolve", id="act.resolve"),
         Binding("h", "act('hand_off')", "Hand off", id="act.handoff"),
@@ -89,6 +92,7 @@ class ActionTicketDetailScreen(TicketDetailScreen):
             "comment": "Comment on this ticket",
             "assign": "Assign this ticket",
             "set_status": "Change this ticket's status",
+            "set_priority": "Change this ticket's priority",
             "acknowledge": "Acknowledge this incident",
             "resolve": "Resolve this incident",
             "hand_off": "Hand this ticket to another vendor",
