@@ -1,15 +1,16 @@
 """A period's scorecard: every vendor's figures, the previous period's, and a twelve-period trend.
 
-Two store reads: the chosen and previous period with every figure (backlog
-and credit evidence included), and the trend's twelve periods with the
-figures the trend charts (backlog, which reads every status change since, and
-credit evidence are left out of it).
+Two store reads: the headline, the chosen and previous period with every
+figure (backlog and credit evidence included), and the trend's twelve periods
+with the figures the trend charts (backlog, which reads every status change
+since, and credit evidence are left out of it). The pane shows the headline
+as soon as it is read and the trend when it follows.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from paneglass.metrics.figures import FIGURES, Figure, Trend, compare
@@ -22,7 +23,9 @@ __all__ = [
     "Scorecard",
     "VendorScore",
     "build_scorecard",
+    "headline_scorecard",
     "status_pages",
+    "with_trend",
 ]
 
 TREND_PERIODS = 12
@@ -91,24 +94,45 @@ def build_scorecard(
     trend: int = TREND_PERIODS,
 ) -> Scorecard:
     """Read the scorecard of ``period`` (figures as of ``now``) from the store."""
+    card = headline_scorecard(store, period, now, pages=pages)
+    return with_trend(store, card, trend) if trend > 1 else card
+
+
+def headline_scorecard(
+    store: Store,
+    period: Period,
+    now: datetime,
+    *,
+    pages: Mapping[str, tuple[str, ...]] | None = None,
+) -> Scorecard:
+    """The period and the one before with every figure, no trend yet (the quick first read:
+    the trend's twelve periods cost several times as much on a large store)."""
     previous = period.previous()
     main = store.scorecards(
         [previous.span, period.span], now, status_pages=pages or {}, backlog_periods=(0, 1)
     )
-    trend_periods = tuple(period.trailing(trend))
-    series = store.scorecards([p.span for p in trend_periods], now) if trend > 1 else []
-    by_vendor: dict[str, list[ScorecardRow]] = {}
-    for row in series:
-        by_vendor.setdefault(row.vendor, []).append(row)
     before = {row.vendor: row for row in main if row.period == 0}
     vendors = tuple(
-        VendorScore(
-            vendor=row.vendor,
-            row=row,
-            previous=before.get(row.vendor),
-            trend=tuple(sorted(by_vendor.get(row.vendor, []), key=lambda r: r.period)),
-        )
+        VendorScore(vendor=row.vendor, row=row, previous=before.get(row.vendor), trend=())
         for row in main
         if row.period == 1
     )
-    return Scorecard(period, previous, trend_periods, vendors, now, dict(pages or {}))
+    return Scorecard(period, previous, (), vendors, now, dict(pages or {}))
+
+
+def with_trend(store: Store, card: Scorecard, trend: int = TREND_PERIODS) -> Scorecard:
+    """``card`` with each vendor's trend across the ``trend`` periods ending with its own."""
+    trend_periods = tuple(card.period.trailing(trend))
+    series = store.scorecards([p.span for p in trend_periods], card.generated_at)
+    by_vendor: dict[str, list[ScorecardRow]] = {}
+    for row in series:
+        by_vendor.setdefault(row.vendor, []).append(row)
+    vendors = tuple(
+        replace(score, trend=tuple(sorted(by_vendor.get(score.vendor, []), key=_period)))
+        for score in card.vendors
+    )
+    return replace(card, trend_periods=trend_periods, vendors=vendors)
+
+
+def _period(row: ScorecardRow) -> int:
+    return row.period

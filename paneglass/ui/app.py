@@ -308,11 +308,11 @@ class ConsoleBase(App[None]):
         self.push_screen(self.handover_screen())
 
     def action_open_scorecards(self) -> None:
-        """Key 6: the scorecards pane."""
+        """Key 7: the scorecards pane."""
         self.post_message(OpenScorecards())
 
     def action_open_handover(self) -> None:
-        """Key 7: the shift handover."""
+        """Key 8: the shift handover."""
         self.post_message(OpenHandover())
 
     def refresh_handover(self) -> None:

@@ -23,10 +23,18 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Sparkline, Static
+from textual.worker import get_current_worker
 
 from paneglass.metrics.figures import Figure, figure
 from paneglass.metrics.periods import Period, last_month
-from paneglass.metrics.scorecard import TREND_FIGURES, Scorecard, VendorScore, build_scorecard
+from paneglass.metrics.scorecard import (
+    TREND_FIGURES,
+    TREND_PERIODS,
+    Scorecard,
+    VendorScore,
+    headline_scorecard,
+    with_trend,
+)
 from paneglass.store import Store
 from paneglass.ui.display import plain, safe_line
 from paneglass.ui.states import METRIC_TREND
@@ -131,8 +139,13 @@ class ScorecardsScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="scorecards-query", exit_on_error=False)
     def _load(self, period: Period) -> None:
-        card = build_scorecard(self.store, period, self.clock(), pages=self.status_pages)
+        card = headline_scorecard(self.store, period, self.clock(), pages=self.status_pages)
         self.app.call_from_thread(self._show, card)
+        if get_current_worker().is_cancelled:  # another period was asked for meanwhile
+            return
+        card = with_trend(self.store, card)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show, card)
 
     def action_step(self, steps: int) -> None:
         """Show the period before (-1) or after (+1); never one that has not begun."""
@@ -187,6 +200,13 @@ class ScorecardsScreen(Screen[None]):
             table.add_row(Text(safe_line(score.vendor, 20)), *(self._cell(score, f) for f in figs))
         if card.vendors:
             table.move_cursor(row=min(cursor, len(card.vendors) - 1))
+        if not card.trend_periods:  # the headline came first: the trend is being read
+            self.query_one("#trend-scroll").border_title = plain(
+                f"Trend, last {TREND_PERIODS} periods  ·  reading …"
+            )
+            self.query_one("#trend-head", Horizontal).remove_children()
+            self.query_one("#trend", Vertical).remove_children()
+            return
         first, last = card.trend_periods[0], card.trend_periods[-1]
         self.query_one("#trend-scroll").border_title = plain(
             f"Trend, last {len(card.trend_periods)} periods  ({first.title} → {last.title})"
