@@ -245,17 +245,17 @@ async def test_a_next_records_url_that_is_no_query_locator_is_refused() -> None:
         emu.put_ticket(world("a"))
         async with connector_for(emu) as sf:
             await sf.check()
-            emu.inject(
-                Reply(
-                    200,
-                    {
-                        "totalSize": 2,
-                        "done": False,
-                        "nextRecordsUrl": "/services/data/v66.0/sobjects/User/005x",
-                        "records": [],
-                    },
-                )
+            bad = Reply(
+                200,
+                {
+                    "totalSize": 2,
+                    "done": False,
+                    "nextRecordsUrl": "/services/data/v66.0/sobjects/User/005x",
+                    "records": [],
+                },
             )
+            # Twice: the open walk and the closed count go out together, in either order.
+            emu.inject(bad, bad)
             with pytest.raises(BadPayload, match="not a query locator"):
                 await sf.poll(None)
 

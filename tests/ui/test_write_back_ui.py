@@ -142,12 +142,16 @@ async def test_set_priority_is_confirmed_with_a_dry_run_queued_sent_and_read_bac
         choice = dialog.query_one("#priority", Select)
         assert choice.value is Priority.P1  # one step up is offered first
         choice.value = Priority.P5
-        await pilot.pause(0.2)
-        refused = str(dialog.query_one("#action-preview", Static).render())
+
+        def shown_plan() -> str:
+            return str(dialog.query_one("#action-preview", Static).render())
+
+        await wait_for(lambda: "Cannot send" in shown_plan(), 10)  # the plan is made off-thread
+        refused = shown_plan()
         assert "Cannot send: zendesk: no priority here reads as P5" in refused
         assert dialog.query_one("#queue", Button).disabled
         choice.value = Priority.P1
-        await pilot.pause(0.2)
+        await wait_for(lambda: "Cannot send" not in shown_plan(), 10)
         preview = str(dialog.query_one("#action-preview", Static).render())
         assert f"PUT /api/v2/tickets/{external_id}.json" in preview
         assert '"priority": "urgent"' in preview
