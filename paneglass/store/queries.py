@@ -26,6 +26,7 @@ from paneglass.store.schema import (
     VENDORS,
 )
 from paneglass.store.search import (
+    Plan,
     SearchWord,
     count_matching,
     matches_for,
@@ -126,7 +127,7 @@ def _term_condition(term: Term, dialect: str) -> Any:
 
 
 def _filtered(
-    stmt: Select[Any], query: TicketQuery, dialect: str, *, per_ticket: bool = False
+    stmt: Select[Any], query: TicketQuery, dialect: str, *, plan: Plan = Plan.MATCHES_FIRST
 ) -> Select[Any]:
     if query.active_only:
         stmt = stmt.where(TICKETS.c.status.in_(_ACTIVE))
@@ -134,7 +135,7 @@ def _filtered(
         stmt = stmt.where(TICKETS.c[column] == value)
     words = _searched_words(query)
     if words:  # every free word in one full-text condition (SQLite: one MATCH)
-        stmt = stmt.where(words_condition(dialect, words, per_ticket=per_ticket))
+        stmt = stmt.where(words_condition(dialect, words, plan))
     for term in query.terms:
         if term.field == "text" and not term.negated and search_word(term.values[0]):
             continue
@@ -164,22 +165,29 @@ def ticket_count(conn: Connection, query: TicketQuery) -> int:
     return int(conn.execute(stmt).scalar_one())
 
 
-WALK_BUDGET = 20_000
-"""Most tickets a window may walk in sort order, asking the search index about each."""
+LIST_WALK_LIMIT = 100_000
+"""Most index entries a window may walk testing each ticket against the list of matches."""
+PROBE_SHARE = 0.9
+"""Share of all tickets the words must match before each ticket is asked about in turn."""
 
 
-def _walk_the_order(conn: Connection, query: TicketQuery, rows: int, total: int | None) -> bool:
-    """Whether to walk the sort index and test each ticket against the free words (SQLite).
+def search_plan(conn: Connection, query: TicketQuery, rows: int, total: int | None) -> Plan:
+    """How the window should find the tickets holding the free words (see :class:`Plan`).
 
-    A common word matches a large share of a million tickets: collecting and sorting every
-    match to show the first 60 took 200-430 ms. Walking in order finds the first ``rows``
-    after about ``rows * tickets / matches`` tickets, each one index probe; a rare word
-    would make that walk long, so it keeps the match-first plan.
+    Walking the sort order reaches the first ``rows`` matches after about
+    ``rows * tickets / total`` tickets; collecting and sorting every match of a
+    common word took 200-1,000 ms at a million tickets, a walk of a few
+    thousand entries takes a few. A rare word would make the walk long, so it
+    keeps the match-first plan.
     """
     if conn.dialect.name != "sqlite" or not total or not _searched_words(query):
-        return False
+        return Plan.MATCHES_FIRST
     tickets = conn.execute(select(func.max(TICKETS.c.id))).scalar() or 0
-    return rows * tickets <= WALK_BUDGET * total
+    if total >= PROBE_SHARE * tickets:
+        return Plan.PROBE_WALK
+    if rows * tickets <= LIST_WALK_LIMIT * total:
+        return Plan.LIST_WALK
+    return Plan.MATCHES_FIRST
 
 
 def ticket_window(
@@ -209,7 +217,7 @@ def ticket_window(
         select(TICKETS.c.id).order_by(order, tiebreak).offset(offset).limit(limit),
         query,
         conn.dialect.name,
-        per_ticket=_walk_the_order(conn, query, offset + limit, total),
+        plan=search_plan(conn, query, offset + limit, total),
     ).subquery()
     stmt = (
         select(

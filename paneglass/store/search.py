@@ -47,6 +47,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -67,6 +68,7 @@ from paneglass.store.views import SearchMatch
 
 __all__ = [
     "SEARCH_OBJECTS",
+    "Plan",
     "SearchWord",
     "count_matching",
     "declared_in_models",
@@ -178,21 +180,34 @@ def _fts5_query(words: Sequence[SearchWord]) -> Any:
     return bindparam("fts", " AND ".join(word.fts5() for word in words), unique=True)
 
 
-def words_condition(
-    dialect: str, words: Sequence[SearchWord], *, per_ticket: bool = False
-) -> ColumnElement[bool]:
-    """A WHERE condition on ``ticket``: every word is in its fields or its conversation.
+class Plan(StrEnum):
+    """How a window finds the tickets that hold the free words (SQLite)."""
 
-    ``per_ticket`` (SQLite) asks the index about each ticket a walk reaches (FTS5 seeks
-    that rowid in each word's list) instead of collecting every match first: the fast
-    way when most tickets match and only the first rows in some order are wanted.
-    """
+    MATCHES_FIRST = "matches first"
+    """Collect every match, then sort them: the way for words few tickets hold."""
+    LIST_WALK = "list walk"
+    """Collect the matches into a list once, then walk the sort index and keep the tickets
+    on the list: the first rows come after a short walk when many tickets match."""
+    PROBE_WALK = "probe walk"
+    """Walk the sort index and ask the index about each ticket: only for words nearly
+    every ticket holds (a probe that misses a prefix word costs milliseconds)."""
+
+
+def words_condition(
+    dialect: str, words: Sequence[SearchWord], plan: Plan = Plan.MATCHES_FIRST
+) -> ColumnElement[bool]:
+    """A WHERE condition on ``ticket``: every word is in its fields or its conversation."""
     if dialect == "postgresql":
         return and_(*(TICKETS.c.id.in_(_pg_tickets_matching(word)) for word in words))
     matched = _TICKET_FTS.c.ticket_search.op("MATCH")(_fts5_query(words))
-    if per_ticket:
+    if plan is Plan.PROBE_WALK:
         return exists().select_from(_TICKET_FTS).where(matched, _TICKET_FTS.c.rowid == TICKETS.c.id)
-    return TICKETS.c.id.in_(select(_TICKET_FTS.c.rowid).where(matched))
+    found = select(_TICKET_FTS.c.rowid).where(matched)
+    if plan is Plan.LIST_WALK:
+        # ``id + 0`` is no indexed column: SQLite cannot drive the query from the list and
+        # so walks the ORDER BY's index, testing each ticket against the list built once.
+        return (TICKETS.c.id + 0).in_(found)
+    return TICKETS.c.id.in_(found)
 
 
 def count_matching(conn: Connection, words: Sequence[SearchWord]) -> int | None:

@@ -26,6 +26,7 @@ from connectors.records import (
     Visibility,
 )
 from paneglass.store import PollRunInfo, SortKey, Store, TicketQuery, queries
+from paneglass.store.search import Plan
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 RUN = PollRunInfo(NOW, NOW, True, requests=1)
@@ -317,11 +318,12 @@ def test_the_sqlite_index_is_written_in_the_same_transaction(db_url: str, tmp_pa
 
 @pytest.mark.parametrize("sort", [SortKey.UPDATED, SortKey.PRIORITY, SortKey.TITLE])
 @pytest.mark.parametrize("descending", [True, False])
-def test_walking_the_order_finds_the_same_window_as_collecting_every_match(
-    store: Store, sort: SortKey, descending: bool
+def test_every_search_plan_finds_the_same_window(
+    store: Store, sort: SortKey, descending: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A common word is answered by walking the sort index and asking the index about each
-    ticket; a rare one by collecting the matches first. Both give the same rows."""
+    """A common word is answered by walking the sort index (testing each ticket against the
+    list of matches, or asking the index about it); a rare one by sorting the matches. All
+    give the same rows."""
     tickets = [
         ticket(
             n,
@@ -339,12 +341,30 @@ def test_walking_the_order_finds_the_same_window_as_collecting_every_match(
         query = TicketQuery(text=text, sort=sort, descending=descending)
         total = store.ticket_count(query)
         assert total > 0, text
-        with store.engine.connect() as conn:
-            assert queries._walk_the_order(conn, query, 25, total) == (
-                conn.dialect.name == "sqlite"
-            )
         for offset in sorted({0, total // 2, max(total - 15, 0)}):
-            walked = [r.id for r in store.ticket_window(query, offset, 15, total)]
-            collected = [r.id for r in store.ticket_window(query, offset, 15)]
-            assert walked == collected, (text, offset)
-            assert len(walked) == min(15, total - offset)
+            windows = {}
+            for plan in Plan:
+                monkeypatch.setattr(queries, "search_plan", lambda *_, plan=plan: plan)
+                windows[plan] = [r.id for r in store.ticket_window(query, offset, 15, total)]
+            expected = windows[Plan.MATCHES_FIRST]
+            assert len(expected) == min(15, total - offset)
+            assert windows == dict.fromkeys(Plan, expected), (text, offset)
+
+
+def test_the_plan_follows_how_many_tickets_match(db_url: str) -> None:
+    store = Store(db_url)
+    store.sync_vendors(
+        [VendorConfig(name="hosting", kind="servicenow", base_url="http://127.0.0.1:1")]
+    )
+    page = [ticket(n) for n in range(1, 1001)]
+    store.apply("hosting", PollResult(tickets=tuple(page)), RUN, NOW)
+    query = TicketQuery(text="printer")
+    try:
+        with store.engine.connect() as conn:
+            assert queries.search_plan(conn, query, 60, 950) is Plan.PROBE_WALK
+            assert queries.search_plan(conn, query, 60, 300) is Plan.LIST_WALK
+            assert queries.search_plan(conn, query, 60, 1) is Plan.LIST_WALK  # 60,000 steps
+            assert queries.search_plan(conn, query, 60_000, 1) is Plan.MATCHES_FIRST
+            assert queries.search_plan(conn, TicketQuery(), 60, 950) is Plan.MATCHES_FIRST
+    finally:
+        store.close()
