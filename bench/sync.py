@@ -148,9 +148,20 @@ def _config_toml(emulators: dict[str, Emulator]) -> str:
         lines.append(f"[vendors.{name}]")
         lines.append(f"base_url = {json.dumps(emulator.base_url)}")
         for key, value in settings.items():
-            lines.append(f"{key} = {json.dumps(value)}")
+            lines.append(f"{key} = {_toml_value(value)}")
         lines.append("")
     return "\n".join(lines)
+
+
+def _toml_value(value: object) -> str:
+    """A setting as TOML: JSON's strings, numbers and lists are TOML too; a mapping is not."""
+    if isinstance(value, dict):
+        return (
+            "{ " + ", ".join(f"{json.dumps(k)} = {_toml_value(v)}" for k, v in value.items()) + " }"
+        )
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return json.dumps(value)
 
 
 def _run_child(argv: list[str]) -> tuple[float, float, str, int]:
