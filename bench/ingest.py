@@ -308,6 +308,7 @@ def raw_rows(
             raw_json(r.raw),
             now,
             now,
+            r.description,
         )
         for r in records
     ]

@@ -13,10 +13,12 @@ from paneglass.sla.calendar import ALWAYS, Calendar, WorkingHours
 from paneglass.sla.clock import (
     MAINTENANCE,
     ClockResult,
+    ClockValues,
     Metric,
     StatusChange,
     Window,
     compute_clock,
+    ticket_clock_values,
     ticket_clocks,
 )
 from paneglass.sla.config import parse_duration, parse_sla
@@ -34,6 +36,7 @@ __all__ = [
     "Calendar",
     "ClockResult",
     "ClockState",
+    "ClockValues",
     "FieldsChange",
     "Metric",
     "Policy",
@@ -46,6 +49,7 @@ __all__ = [
     "live_state",
     "parse_duration",
     "parse_sla",
+    "ticket_clock_values",
     "ticket_clocks",
     "vendor_disagrees",
     "worst",

@@ -41,10 +41,12 @@ from paneglass.sla.states import ClockState
 __all__ = [
     "MAINTENANCE",
     "ClockResult",
+    "ClockValues",
     "Metric",
     "StatusChange",
     "Window",
     "compute_clock",
+    "ticket_clock_values",
     "ticket_clocks",
 ]
 
@@ -58,6 +60,7 @@ Window = tuple[datetime, datetime]
 
 ACTIVE = frozenset({"new", "open", "pending"})
 DONE = frozenset({"resolved", "closed"})
+_ZERO = timedelta(0)
 
 
 class Metric(StrEnum):
@@ -99,6 +102,29 @@ class ClockResult:
     second threshold); ``now`` once past it."""
     pause_reason: str | None = None
     """Why a paused clock is paused: :data:`STATUS` or :data:`MAINTENANCE`."""
+
+
+ClockValues = tuple[
+    Metric,
+    int,
+    str,
+    timedelta,
+    timedelta,
+    bool,
+    datetime | None,
+    datetime | None,
+    ClockState,
+    datetime | None,
+    datetime,
+    datetime | None,
+    float,
+    datetime | None,
+    str | None,
+]
+"""A :class:`ClockResult`'s fields in order, as a plain tuple: what
+:func:`ticket_clock_values` gives a caller that stores clocks and never needs the objects
+(a frozen dataclass sets each of its 15 fields through ``object.__setattr__``, several
+times the cost of the tuple). ``ClockResult(*values)`` is the same clock."""
 
 
 def _at(change: StatusChange) -> datetime:
@@ -176,7 +202,9 @@ def compute_clock(
 ) -> ClockResult:
     """One clock from ``start`` until ``stop`` (or ``now`` while running)."""
     windows = sorted(suspended)
-    return _clock(metric, policy, target, start, stop, _ordered(history), now, cycle, windows)
+    return ClockResult(
+        *_clock(metric, policy, target, start, stop, _ordered(history), now, cycle, windows)
+    )
 
 
 def _clock(
@@ -189,11 +217,12 @@ def _clock(
     now: datetime,
     cycle: int,
     windows: Sequence[Window] = (),
-) -> ClockResult:
-    """:func:`compute_clock` over a history already in order of time (``windows`` sorted)."""
+) -> ClockValues:
+    """:func:`compute_clock` over a history already in order of time (``windows`` sorted),
+    as :data:`ClockValues`."""
     calendar = policy.calendar
     end = max(min(stop, now) if stop is not None else now, start)
-    elapsed = timedelta(0)
+    elapsed = _ZERO
     breach_at: datetime | None = None
     spans = _running_spans(start, end, ordered, policy)
     for span_start, span_end in _minus(spans, windows) if windows else spans:
@@ -236,9 +265,9 @@ def _clock(
                 near_breach_at = (
                     now if elapsed >= near else _add(calendar, now, near - elapsed, ahead)
                 )
-    return ClockResult(  # positionally: metric, cycle, policy, target, elapsed, paused, due_at,
-        # at_risk_at, state, breach_at, started_at, stopped_at, at_risk_share, near_breach_at,
-        # pause_reason
+    return (  # ClockResult's fields in order: metric, cycle, policy, target, elapsed, paused,
+        # due_at, at_risk_at, state, breach_at, started_at, stopped_at, at_risk_share,
+        # near_breach_at, pause_reason
         metric,
         cycle,
         policy.name,
@@ -257,23 +286,25 @@ def _clock(
     )
 
 
-def _unknown_response(policy: Policy, start: datetime) -> ClockResult:
+def _unknown_response(policy: Policy, start: datetime) -> ClockValues:
     """A response clock that cannot be judged: first seen past New, no response time given."""
     assert policy.response is not None
-    return ClockResult(
-        metric=Metric.RESPONSE,
-        cycle=0,
-        policy=policy.name,
-        target=policy.response,
-        elapsed=timedelta(0),
-        paused=False,
-        due_at=None,
-        at_risk_at=None,
-        state=ClockState.UNKNOWN,
-        breach_at=None,
-        started_at=start,
-        stopped_at=start,
-        at_risk_share=policy.at_risk_share,
+    return (  # ClockResult's fields in order (see _clock)
+        Metric.RESPONSE,
+        0,
+        policy.name,
+        policy.response,
+        _ZERO,
+        False,
+        None,
+        None,
+        ClockState.UNKNOWN,
+        None,
+        start,
+        start,
+        policy.at_risk_share,
+        None,
+        None,
     )
 
 
@@ -324,13 +355,44 @@ def ticket_clocks(
     ``suspended``: the vendor's announced maintenance windows; they stop the
     clocks only where the policy says ``pause_in_maintenance``.
     """
+    return [
+        ClockResult(*values)
+        for values in ticket_clock_values(
+            policy=policy,
+            created_at=created_at,
+            first_response_at=first_response_at,
+            resolved_at=resolved_at,
+            history=history,
+            now=now,
+            since=since,
+            suspended=suspended,
+        )
+    ]
+
+
+def ticket_clock_values(
+    *,
+    policy: Policy | None,
+    created_at: datetime,
+    first_response_at: datetime | None,
+    resolved_at: datetime | None,
+    history: Sequence[StatusChange],
+    now: datetime,
+    since: datetime | None = None,
+    suspended: Sequence[Window] = (),
+) -> list[ClockValues]:
+    """:func:`ticket_clocks`, each clock as :data:`ClockValues` (the same values, for a
+    caller that stores them and never needs the :class:`ClockResult` objects)."""
     if policy is None:
         return []
     windows = sorted(suspended) if policy.pause_in_maintenance else []
-    ordered = _ordered(history) or [StatusChange(created_at, "open")]
+    # One change (a ticket just created) is in order already: no sort, no key calls.
+    ordered = (_ordered(history) if len(history) > 1 else list(history)) or [
+        StatusChange(created_at, "open")
+    ]
     cycles = _resolution_cycles(created_at, ordered, resolved_at)
     begin = max(since, created_at) if since is not None else created_at
-    results = []
+    results: list[ClockValues] = []
     if policy.response is not None:
         # The vendor's first response when it reports one; else the moment the ticket left
         # New (picked up); else resolution. First seen already past New with no response

@@ -33,7 +33,7 @@ from paneglass.sla import (
     StatusChange,
     Window,
     covered_since,
-    ticket_clocks,
+    ticket_clock_values,
 )
 
 __all__ = [
@@ -242,7 +242,23 @@ def clock_rows(
         since = (
             covered_since(policy, ticket.vendor, ticket.created_at, changes) if changes else None
         )
-        for clock in ticket_clocks(
+        for (
+            metric,
+            cycle,
+            name,
+            target,
+            elapsed,
+            paused,
+            due_at,
+            at_risk_at,
+            state,
+            breach,
+            started_at,
+            stopped_at,
+            _share,
+            near_breach_at,
+            reason,
+        ) in ticket_clock_values(  # plain tuples: no ClockResult object is built
             policy=policy,
             created_at=ticket.created_at,
             first_response_at=ticket.first_response_at,
@@ -252,26 +268,26 @@ def clock_rows(
             since=since,
             suspended=windows.get(ticket.vendor, ()) if windows else (),
         ):
-            metric = clock.metric._value_  # an enum's value, without the descriptor's cost
-            breach_at = latched.get((ticket.id, metric, clock.cycle)) if latched else None
+            value = metric._value_  # an enum's value, without the descriptor's cost
+            breach_at = latched.get((ticket.id, value, cycle)) if latched else None
             rows.append(
                 (
                     ticket.id,
-                    metric,
-                    clock.cycle,
-                    clock.policy,
-                    clock.target // _SECOND,  # whole seconds (never negative)
-                    clock.elapsed // _SECOND,
-                    clock.paused,
-                    stamp(clock.due_at),
-                    stamp(clock.at_risk_at),
-                    clock.state._value_,
-                    breach_at if breach_at is not None else stamp(clock.breach_at),
-                    stamp(clock.started_at),
-                    stamp(clock.stopped_at),
+                    value,
+                    cycle,
+                    name,
+                    target // _SECOND,  # whole seconds (never negative)
+                    elapsed // _SECOND,
+                    paused,
+                    stamp(due_at),
+                    stamp(at_risk_at),
+                    state._value_,
+                    breach_at if breach_at is not None else stamp(breach),
+                    stamp(started_at),
+                    stamp(stopped_at),
                     computed,
-                    stamp(clock.near_breach_at),
-                    clock.pause_reason,
+                    stamp(near_breach_at),
+                    reason,
                 )
             )
     return rows
