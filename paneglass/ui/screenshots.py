@@ -34,7 +34,7 @@ SHOTS: tuple[tuple[str, tuple[int, int], tuple[str, ...]], ...] = (
     ("action-dialog", (120, 36), ("4", "enter", "enter", "m")),
     ("wall", (200, 60), ()),
     ("wall-120x40", (120, 40), ()),
-    ("scorecards", (160, 48), ("6",)),
+    ("scorecards", (160, 48), ("7",)),
 )
 
 
