@@ -267,6 +267,10 @@ class TicketTable(ScrollView, can_focus=True):
         self.app.call_from_thread(self._apply, _Window(query, total, start, tuple(rows), total_all))
 
     def _apply(self, window: _Window) -> None:
+        if window.query != self.ticket_query:
+            # A superseded read: a thread worker cannot be stopped mid-query, so an
+            # older window may land after the current one. Drop it.
+            return
         old, self._window = self._window, window
         first = not self._loaded
         self._loaded = True
