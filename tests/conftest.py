@@ -93,3 +93,9 @@ def any_db_url(request: pytest.FixtureRequest, db_url: str) -> str:
     if request.param == "sqlite":
         return db_url
     return str(request.getfixturevalue("pg_database"))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Slow tests first: xdist hands out work in collection order, so a long test
+    started last would leave the other worker idle at the end of the run."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

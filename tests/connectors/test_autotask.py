@@ -522,6 +522,7 @@ async def test_threshold_reading_feeds_the_budget() -> None:
         assert len(sent(emu, "/ATServicesRest/V1.0/ThresholdInformation")) == 1
 
 
+@pytest.mark.slow
 async def test_busy_tenant_is_paced_and_rechecked_every_poll() -> None:
     with AutotaskEmulator(request_threshold=100, prior_usage=80, inject_latency=False) as emu:
         async with connector_for(emu, resolve_names="false") as at:

@@ -21,6 +21,8 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from connectors.actions import Action, ActionKind
 from connectors.emulators.base import Reply, Request, WorldTicket
 from connectors.emulators.zendesk import ZendeskEmulator
@@ -47,6 +49,7 @@ class SlowWrites(ZendeskEmulator):
         return super().route(request)
 
 
+@pytest.mark.slow
 def test_sigkill_while_sending_loses_nothing_and_doubles_nothing(tmp_path: Path) -> None:
     rng = random.Random(8)
     with SlowWrites() as emulator:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from paneglass.config import Config, DisplayConfig
 from paneglass.demo.fixture import FIXTURE_NOW, FIXTURE_VENDORS, seed_store
 from paneglass.store import Actor, Store
@@ -26,6 +28,7 @@ def console(url: str, user: str) -> PaneglassApp:
     return app
 
 
+@pytest.mark.slow
 async def test_sign_in_one_console_acknowledge_in_the_other(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'shared.db'}"
     seed = Store(url)

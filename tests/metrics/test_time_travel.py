@@ -86,6 +86,7 @@ async def recorded(
     return store, consoles, walls
 
 
+@pytest.mark.slow
 async def test_at_reproduces_the_console_seen_live_at_three_instants(
     recorded: tuple[Store, list[list[str]], list[list[str]]],
 ) -> None:

@@ -6,6 +6,8 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import replace
 
+import pytest
+
 from paneglass.demo.session import start_demo
 from paneglass.store import Store, TicketQuery
 from paneglass.ui.app import PaneglassApp
@@ -22,6 +24,7 @@ async def wait_for(condition: Callable[[], bool], seconds: float = 20.0) -> None
         await asyncio.sleep(0.1)
 
 
+@pytest.mark.slow
 async def test_demo_world_flows_into_every_pane() -> None:
     session = start_demo(seed=3, live=False)
     fast = tuple(replace(v, poll_interval=1.0) for v in session.config.vendors)

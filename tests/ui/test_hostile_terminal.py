@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.widgets import Static
 
 from paneglass.ui.widgets.ticket_table import TicketTable
@@ -49,6 +50,7 @@ def _read(fd: int, seconds: float) -> bytes:
     return out
 
 
+@pytest.mark.slow
 def test_no_data_escape_reaches_the_terminal(tmp_path: Path) -> None:
     master, slave = pty.openpty()
     os.set_blocking(master, False)
@@ -88,6 +90,7 @@ def test_no_data_escape_reaches_the_terminal(tmp_path: Path) -> None:
         assert sequence not in output, f"{sequence!r} reached the terminal"
 
 
+@pytest.mark.slow
 async def test_click_on_action_markup_fires_nothing(tmp_path: Path) -> None:
     app = build(tmp_path)
     HostileApp.pwned = False

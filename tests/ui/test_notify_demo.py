@@ -30,8 +30,8 @@ from paneglass.ui.app import PaneglassApp
 from tests.notify_servers import SmtpReceiver, WebhookReceiver
 
 ROOT = Path(__file__).resolve().parents[2]
-RESPONSE = timedelta(seconds=24)
-"""The test's major-incident response target: 50 % at 12 s, 75 % at 18 s, breach at 24 s."""
+RESPONSE = timedelta(seconds=18)
+"""The test's major-incident response target: 50 % at 9 s, 75 % at 13.5 s, breach at 18 s."""
 
 
 class Viewer:
@@ -123,7 +123,11 @@ async def test_each_step_once_per_viewer_webhook_and_mail(
                     sender="paneglass@acme.example",
                 ),
             )
-            fast = tuple(replace(v, poll_interval=1.0) for v in session.config.vendors)
+            # Only the vendor the major incident opens at: the other eight add load, not cover.
+            fast = tuple(
+                replace(v, poll_interval=1.0) for v in session.config.vendors if v.name == "hosting"
+            )
+            assert fast, "the demo has no hosting vendor"
             config = replace(session.config, vendors=fast, notify=notify, sla=sla)
             store = Store(db, sla=sla)
             app = PaneglassApp(store, config)

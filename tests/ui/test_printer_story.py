@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+import pytest
 from textual.widgets import Input, Select, Static
 
 from paneglass.demo.session import start_demo
@@ -35,6 +36,7 @@ async def hand_off(pilot: Any, app: PaneglassApp, target: str, note: str) -> Non
     await wait_for(lambda: not isinstance(app.screen, ActionDialog), 5)
 
 
+@pytest.mark.slow
 async def test_the_printer_story_end_to_end_in_demo_mode() -> None:
     session = start_demo(seed=11, live=False)
     fast = tuple(replace(v, poll_interval=5.0) for v in session.config.vendors)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.pilot import Pilot
 
 from paneglass.config import Config, DisplayConfig, SavedView
@@ -55,6 +56,7 @@ async def test_filter_prompt_narrows_and_reports_errors(tmp_path: Path) -> None:
         assert not prompt.has_focus
 
 
+@pytest.mark.slow
 async def test_command_mode_switches_panes_sorts_and_remembers(tmp_path: Path) -> None:
     app = make_app(tmp_path)
     async with app.run_test(size=(160, 48)) as pilot:

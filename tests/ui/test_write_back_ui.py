@@ -56,6 +56,7 @@ def printer_ticket(store: Store) -> int:
     return rows[0].id
 
 
+@pytest.mark.slow
 async def test_comment_is_confirmed_with_a_dry_run_queued_sent_and_shown(demo: Any) -> None:
     session, config, store = demo
     app = PaneglassApp(store, config)
@@ -116,6 +117,7 @@ async def test_status_change_goes_out_and_the_next_poll_shows_it(demo: Any) -> N
         await pilot.press("escape", "q")
 
 
+@pytest.mark.slow
 async def test_set_priority_is_confirmed_with_a_dry_run_queued_sent_and_read_back(
     demo: Any,
 ) -> None:
@@ -171,6 +173,7 @@ async def test_set_priority_is_confirmed_with_a_dry_run_queued_sent_and_read_bac
         await pilot.press("escape", "q")
 
 
+@pytest.mark.slow
 async def test_cases_pane_and_case_timeline(demo: Any) -> None:
     _session, config, store = demo
     app = PaneglassApp(store, config)
@@ -195,6 +198,7 @@ async def test_cases_pane_and_case_timeline(demo: Any) -> None:
         await pilot.press("escape", "escape", "q")
 
 
+@pytest.mark.slow
 async def test_read_only_console_offers_no_action_anywhere(demo: Any) -> None:
     _session, config, store = demo
     app = PaneglassApp(store, config, read_only=True)
