@@ -111,6 +111,7 @@ async def test_full_poll_follows_next_page_urls_with_the_same_body() -> None:
     with AutotaskEmulator() as emu:
         keys = [emu.put_ticket(world(f"t{i}", assignee=f"Agent {i % 2}")) for i in range(5)]
         async with connector_for(emu, page_size=2) as at:
+            polled_at = datetime.now(UTC)  # NOW is the module's import time
             result = await at.poll(None)
 
         tickets = by_key(result.tickets)
@@ -141,7 +142,10 @@ async def test_full_poll_follows_next_page_urls_with_the_same_body() -> None:
         )
         assert (recent["op"], recent["field"]) == ("gte", "lastActivityDate")
         since = parse_iso(recent["value"])
-        assert since is not None and abs((since - (NOW - timedelta(days=30))).total_seconds()) < 120
+        assert (
+            since is not None
+            and abs((since - (polled_at - timedelta(days=30))).total_seconds()) < 120
+        )
         (count,) = sent(emu, f"{QUERY}/count")
         assert count.json() == {"filter": [scope]}
         # Every request is accounted for on some page: zone, threshold, picklists, count,

@@ -112,6 +112,7 @@ async def test_backfill_follows_next_links_to_the_end_with_embeds() -> None:
         }
         # List paging alone: the history walk (conversations) runs the same lists again.
         async with connector_for(emu, page_size=2, conversations=False) as fs:
+            polled_at = datetime.now(UTC)  # NOW is the module's import time
             result = await fs.poll(None)
 
         tickets = by_key(result.tickets)
@@ -128,10 +129,10 @@ async def test_backfill_follows_next_links_to_the_end_with_embeds() -> None:
         assert all(r.param("per_page") == "2" for r in list_requests(emu))
         assert all(r.param("order_type") == "asc" for r in list_requests(emu))
         assert all(r.param("include") == "requester,stats" for r in list_requests(emu))
-        assert abs((since_of(sent[0]) - (NOW - timedelta(days=30))).total_seconds()) < 120
+        assert abs((since_of(sent[0]) - (polled_at - timedelta(days=30))).total_seconds()) < 120
         # After the backfill, one incremental pass from where it began (minus the overlap).
         (incremental,) = [r for r in list_requests(emu) if r not in sent]
-        assert abs((since_of(incremental) - NOW).total_seconds()) < 200
+        assert abs((since_of(incremental) - polled_at).total_seconds()) < 200
         assert result.cursor is not None and result.cursor["backfill"] is None
         watermark = datetime.fromisoformat(result.cursor["incremental"]["since"])
         assert abs((watermark - datetime.now(UTC)).total_seconds()) < 60
@@ -560,10 +561,11 @@ async def test_foreign_cursor_means_backfill_and_workspace_is_passed_on() -> Non
     with FreshserviceEmulator() as emu:
         emu.put_ticket(world("a"))
         async with connector_for(emu, backfill_days=2, workspace_id=0) as fs:
+            polled_at = datetime.now(UTC)  # NOW is the module's import time
             result = await fs.poll({"after_cursor": "from another connector"})
         assert len(result.tickets) == 1
         sent = list_requests(emu)[0]
-        assert abs((since_of(sent) - (NOW - timedelta(days=2))).total_seconds()) < 120
+        assert abs((since_of(sent) - (polled_at - timedelta(days=2))).total_seconds()) < 120
         assert sent.param("workspace_id") == "0"
 
 
