@@ -34,7 +34,9 @@ async def test_the_pane_shows_every_vendor_then_its_trend(tmp_path: Path) -> Non
             assert isinstance(screen, ScorecardsScreen)
             for _ in range(100):
                 await pilot.pause(0.1)
-                if screen.card is not None and screen.card.trend_periods:
+                # the rows' sparklines mount a moment after the card lands
+                trend = screen.card is not None and screen.card.trend_periods
+                if trend and list(screen.query(Sparkline)):
                     break
             card = screen.card
             assert card is not None and len(card.trend_periods) == 12
