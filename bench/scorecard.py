@@ -36,7 +36,7 @@ from sqlalchemy import select
 from connectors import VendorConfig
 from paneglass.metrics.periods import parse_period
 from paneglass.store import Store
-from paneglass.store.schema import CLOCKS, TICKETS
+from paneglass.store.tables import CLOCKS, TICKETS
 
 NOW = datetime(2026, 12, 1, 6, tzinfo=UTC)
 YEAR = 365 * 86400

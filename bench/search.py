@@ -39,7 +39,7 @@ from sqlalchemy import func, or_, select
 
 from connectors import VendorConfig
 from paneglass.store import Store, TicketQuery
-from paneglass.store.schema import ENTRIES, TICKETS
+from paneglass.store.tables import ENTRIES, TICKETS
 
 NOW = datetime(2026, 11, 22, 12, tzinfo=UTC)
 

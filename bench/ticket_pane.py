@@ -36,7 +36,7 @@ from connectors import VendorConfig
 from connectors.records import PollResult, Priority, TicketRecord, TicketStatus
 from paneglass.config import Config, DisplayConfig
 from paneglass.store import SortKey, Store, TicketQuery
-from paneglass.store.schema import CLOCKS, EVENTS
+from paneglass.store.tables import CLOCKS, EVENTS
 from paneglass.ui.app import PaneglassApp
 from paneglass.ui.widgets.header_bar import HeaderBar
 from paneglass.ui.widgets.ticket_table import TicketTable

@@ -40,7 +40,8 @@ from sqlalchemy import (
 from sqlalchemy.sql.visitors import replacement_traverse
 
 from paneglass.errors import UserError
-from paneglass.store.schema import (
+from paneglass.store.column_types import UTCDateTime
+from paneglass.store.tables import (
     AUDIT,
     CASES,
     CLOCK_VERSIONS,
@@ -60,7 +61,6 @@ from paneglass.store.schema import (
     TICKET_VERSIONS,
     TICKETS,
     VENDORS,
-    UTCDateTime,
 )
 
 __all__ = ["AsOfEngine", "history_since", "tables_at"]

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, and_, case, delete, func, or_, select, update
 from paneglass.sla import ClockState, worst
 from paneglass.store.inputs import Actor
 from paneglass.store.outbox import audit
-from paneglass.store.schema import CASES, CLOCKS, LINKS, MEMBERS, TICKETS, VENDORS
+from paneglass.store.tables import CASES, CLOCKS, LINKS, MEMBERS, TICKETS, VENDORS
 from paneglass.store.timeline import StoryTicket, story
 from paneglass.store.vendors import vendor_row_id
 from paneglass.store.views import (

@@ -23,8 +23,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from connectors.records import ConversationEntry, PollResult
 from paneglass.store.mirroring import record_candidates
-from paneglass.store.schema import ATTACHMENTS, ENTRIES, TICKETS, VENDORS
 from paneglass.store.search import forget_conversations, index_conversations
+from paneglass.store.tables import ATTACHMENTS, ENTRIES, TICKETS, VENDORS
 from paneglass.store.views import AttachmentView, EntryView
 
 __all__ = ["apply_entries", "entries_of", "iter_attachments", "iter_entries"]

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection, and_, or_, select
 
-from paneglass.store.schema import INCIDENTS, TICKETS, VENDORS
+from paneglass.store.tables import INCIDENTS, TICKETS, VENDORS
 
 __all__ = ["vendor_incidents"]
 

@@ -53,10 +53,6 @@ def make_engine(url: str, *, writer: bool) -> Engine:
             f"--db {url!r} is not a database URL (e.g. sqlite:///path/file.db)"
         ) from None
     if parsed.get_backend_name() != "sqlite":
-        if parsed.get_backend_name() == "postgresql":
-            from paneglass.store.schema import postgresql_options
-
-            postgresql_options()
         return create_engine(url, pool_pre_ping=True)
     path = sqlite_path(url)
     if path is not None:

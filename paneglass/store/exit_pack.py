@@ -17,7 +17,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, and_, or_, select
 
-from paneglass.store.schema import (
+from paneglass.store.search import forget_conversations, index_conversations
+from paneglass.store.tables import (
     ATTACHMENTS,
     AUDIT,
     CLOCKS,
@@ -27,7 +28,6 @@ from paneglass.store.schema import (
     TICKETS,
     VENDORS,
 )
-from paneglass.store.search import forget_conversations, index_conversations
 
 __all__ = ["KINDS", "TIMES", "PackError", "pack_rows", "restore", "vendors_of"]
 

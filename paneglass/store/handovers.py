@@ -15,7 +15,7 @@ from sqlalchemy import Connection, and_, func, select, union, update
 from paneglass.store.inputs import Actor
 from paneglass.store.metric_views import HandoverClock, HandoverRecord, HandoverTicket
 from paneglass.store.outbox import audit
-from paneglass.store.schema import (
+from paneglass.store.tables import (
     AUDIT,
     CASES,
     CLOCKS,

@@ -22,7 +22,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, and_, literal, select, update
 
-from paneglass.store.schema import (
+from paneglass.store.column_types import UTCDateTime
+from paneglass.store.tables import (
     CLOCK_VERSIONS,
     CLOCKS,
     COMPONENT_VERSIONS,
@@ -33,7 +34,6 @@ from paneglass.store.schema import (
     STATUS_VERSIONS,
     TICKET_VERSIONS,
     TICKETS,
-    UTCDateTime,
 )
 
 __all__ = ["CLOCK_FIELDS", "TICKET_FIELDS", "record_page"]

@@ -29,7 +29,7 @@ from sqlalchemy import Connection
 
 from paneglass.store.ingest_clocks import CLOCK_COLUMNS, StoredClock
 from paneglass.store.ingest_rows import COLUMNS, COMPARED, KEPT_WHEN_NONE
-from paneglass.store.schema import CLOCKS, EVENTS, TICKETS
+from paneglass.store.tables import CLOCKS, EVENTS, TICKETS
 
 __all__ = ["METHODS", "PostgresWriter"]
 

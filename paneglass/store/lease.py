@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import Connection, Engine, select, text, update
 
 from paneglass.store.inputs import ProcessGone
-from paneglass.store.schema import LEASE
+from paneglass.store.tables import LEASE
 
 __all__ = ["VendorLocks", "claim", "heartbeat", "live_holder", "release"]
 

@@ -21,7 +21,7 @@ from paneglass.store.cases import add_link
 from paneglass.store.inputs import Actor
 from paneglass.store.maintenance import SYSTEM
 from paneglass.store.outbox import audit
-from paneglass.store.schema import LINKS, TICKETS, VENDORS
+from paneglass.store.tables import LINKS, TICKETS, VENDORS
 from paneglass.store.views import MAIL_KIND
 
 __all__ = ["MAIL_KIND", "attach_mail", "join_mail"]

@@ -20,7 +20,7 @@ from sqlalchemy import Connection, and_, select
 from paneglass.sla import SlaSettings, Window
 from paneglass.store.inputs import Actor
 from paneglass.store.outbox import audit
-from paneglass.store.schema import AUDIT, INCIDENTS, STATUS, TICKETS, VENDORS
+from paneglass.store.tables import AUDIT, INCIDENTS, STATUS, TICKETS, VENDORS
 
 __all__ = [
     "SYSTEM",

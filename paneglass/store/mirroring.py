@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, func, or_, select, tuple_, update
 
-from paneglass.store.schema import ENTRIES, LINKS, MIRRORS, TICKETS, VENDORS
+from paneglass.store.tables import ENTRIES, LINKS, MIRRORS, TICKETS, VENDORS
 from paneglass.store.views import PendingMirror
 
 __all__ = ["LATE_ENTRY", "mirror_states", "pending", "record_candidates", "settle"]

@@ -52,7 +52,7 @@ from paneglass.store.notification_views import (
     VendorCandidate,
 )
 from paneglass.store.outbox import audit, enqueue
-from paneglass.store.schema import (
+from paneglass.store.tables import (
     AUDIT,
     CASES,
     CLOCKS,

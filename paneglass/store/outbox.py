@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, func, or_, select, text, update
 
 from paneglass.store.inputs import Actor, NewAction, ProcessGone
-from paneglass.store.schema import AUDIT, OUTBOX, VENDORS
+from paneglass.store.tables import AUDIT, OUTBOX, VENDORS
 from paneglass.store.vendors import vendor_row_id
 from paneglass.store.views import AuditRow, OutboxItem
 

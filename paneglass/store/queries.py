@@ -15,7 +15,15 @@ from sqlalchemy import Connection, Select, and_, case, func, not_, or_, select, 
 from paneglass.sla import ClockState
 from paneglass.store.correlation import vendor_incidents
 from paneglass.store.filter import SortKey, Term, TicketQuery
-from paneglass.store.schema import (
+from paneglass.store.search import (
+    Plan,
+    SearchWord,
+    count_matching,
+    matches_for,
+    search_word,
+    words_condition,
+)
+from paneglass.store.tables import (
     CLOCKS,
     COMPONENTS,
     EVENTS,
@@ -24,14 +32,6 @@ from paneglass.store.schema import (
     STATUS,
     TICKETS,
     VENDORS,
-)
-from paneglass.store.search import (
-    Plan,
-    SearchWord,
-    count_matching,
-    matches_for,
-    search_word,
-    words_condition,
 )
 from paneglass.store.timeline import StoryTicket, story
 from paneglass.store.views import (

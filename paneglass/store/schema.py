@@ -2,18 +2,20 @@
 
 Every datetime column is :class:`UTCDateTime`: stored as UTC, returned aware.
 Alembic migrations in ``paneglass/store/migrations`` are generated from these
-classes; change both together.
+classes; change both together. The store's queries run against the same tables
+as plain Core code, :mod:`paneglass.store.tables`, written from these classes by
+``python -m paneglass.store.table_code`` (so a start imports no SQLModel).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Index, Table, Text, UniqueConstraint, text
-from sqlalchemy.engine import Dialect
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy import Column, Index, Table, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
+
+from paneglass.store.column_types import DONE_CHANGES, STATUS_TIMES, UTCDateTime
 
 __all__ = [
     "ATTACHMENTS",
@@ -70,28 +72,6 @@ __all__ = [
     "VendorIncident",
     "VendorStatus",
 ]
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """Aware UTC datetimes on every backend (SQLite keeps no zone of its own)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
-        return value.astimezone(UTC)  # type: ignore[no-any-return]
 
 
 def _when(*, nullable: bool = True, index: bool = False) -> Any:
@@ -170,18 +150,6 @@ class Ticket(SQLModel, table=True):
     """The ticket's own text as sanitised plain text (searched; never markup)."""
 
 
-_STATUS_TIMES = "field_name IN ('created', 'status')"
-"""The rows of the partial index ``ix_event_status_time`` (migration 0005 on both dialects)."""
-
-DONE_CHANGES = (
-    "field_name IN ('created', 'status') "
-    "AND (new_value IN ('resolved', 'closed') OR old_value IN ('resolved', 'closed'))"
-)
-"""The rows of ``ix_event_done_time`` (migration 0008): changes into or out of resolved or
-closed, about one status event in ten; a query names them in these very words (SQLite uses
-a partial index only when the query repeats its condition)."""
-
-
 class TicketEvent(SQLModel, table=True):
     """Append-only history: one row per field that changed, as paneglass saw it."""
 
@@ -191,8 +159,8 @@ class TicketEvent(SQLModel, table=True):
         Index(
             "ix_event_status_time",
             "vendor_time",
-            sqlite_where=text(_STATUS_TIMES),
-            # postgresql_where: added by postgresql_options() when a PostgreSQL engine is made
+            sqlite_where=text(STATUS_TIMES),
+            # postgresql_where: added by postgresql_options() when Alembic runs on PostgreSQL
             # (a dialect keyword here would import the PostgreSQL dialect with the schema).
         ),
         # Scorecards: resolutions and re-opens in a period, read from the index alone.
@@ -818,13 +786,13 @@ MIRRORS = _table(EntryMirror)
 
 
 def postgresql_options() -> None:
-    """PostgreSQL's own index options, set once a PostgreSQL engine is made (idempotent).
+    """PostgreSQL's own index options, set when Alembic runs on PostgreSQL (idempotent).
 
     Kept off the schema's import: naming a dialect's keyword on an ``Index`` imports that
     dialect, and a SQLite console (the common case) never needs PostgreSQL's.
     """
     for index in EVENTS.indexes:
         if index.name == "ix_event_status_time":
-            index.dialect_options["postgresql"]["where"] = text(_STATUS_TIMES)
+            index.dialect_options["postgresql"]["where"] = text(STATUS_TIMES)
         elif index.name == "ix_event_done_time":
             index.dialect_options["postgresql"]["where"] = text(DONE_CHANGES)

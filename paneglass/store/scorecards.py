@@ -36,18 +36,10 @@ from sqlalchemy import (
     union_all,
 )
 
+from paneglass.store.column_types import DONE_CHANGES, UTCDateTime
 from paneglass.store.metric_views import AGE_BUCKETS, ScorecardRow, Spread
-from paneglass.store.schema import (
-    CLOCKS,
-    DONE_CHANGES,
-    EVENTS,
-    INCIDENTS,
-    LINKS,
-    TICKETS,
-    VENDORS,
-    UTCDateTime,
-)
 from paneglass.store.sql_time import greatest, least, seconds_between
+from paneglass.store.tables import CLOCKS, EVENTS, INCIDENTS, LINKS, TICKETS, VENDORS
 
 __all__ = ["ACTIVE", "DONE", "scorecards"]
 

@@ -63,7 +63,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import ColumnElement
 
-from paneglass.store.schema import ENTRIES, TICKETS
+from paneglass.store.tables import ENTRIES, TICKETS
 from paneglass.store.views import SearchMatch
 
 __all__ = [

@@ -14,7 +14,7 @@ from sqlalchemy import Float
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement, GenericFunction
 
-from paneglass.store.schema import UTCDateTime
+from paneglass.store.column_types import UTCDateTime
 
 __all__ = ["greatest", "least", "seconds_between"]
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, func, or_, select
 
-from paneglass.store.schema import AUDIT, EVENTS, OUTBOX, VENDORS
+from paneglass.store.tables import AUDIT, EVENTS, OUTBOX, VENDORS
 from paneglass.store.views import TimelineEntry
 
 __all__ = ["LIMIT", "StoryTicket", "event_text", "story"]

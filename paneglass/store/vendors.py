@@ -16,7 +16,7 @@ from sqlalchemy import Connection, select, update
 
 from connectors import VendorConfig
 from connectors.records import Cursor, Progress
-from paneglass.store.schema import VENDORS
+from paneglass.store.tables import VENDORS
 
 __all__ = ["load_cursor", "save_page", "sync_vendors", "vendor_name", "vendor_row_id"]
 

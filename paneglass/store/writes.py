@@ -27,15 +27,7 @@ from paneglass.store.ingest import apply_tickets, writer_for
 from paneglass.store.ingest_clocks import ClockInput, recompute
 from paneglass.store.ingest_rows import TRACKED_FIELDS
 from paneglass.store.inputs import PollRunInfo
-from paneglass.store.schema import (
-    CLOCKS,
-    COMPONENTS,
-    INCIDENTS,
-    RUNS,
-    STATUS,
-    TICKETS,
-    VENDORS,
-)
+from paneglass.store.tables import CLOCKS, COMPONENTS, INCIDENTS, RUNS, STATUS, TICKETS, VENDORS
 from paneglass.store.vendors import save_page
 from paneglass.store.views import ChangeSet
 

@@ -31,7 +31,7 @@ from connectors.records import (
 )
 from paneglass.sla import Policy, SlaSettings
 from paneglass.store import PollRunInfo, Store, TicketQuery
-from paneglass.store.schema import CLOCK_VERSIONS, TICKET_VERSIONS
+from paneglass.store.tables import CLOCK_VERSIONS, TICKET_VERSIONS
 
 T0 = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
 BULK = 1_200

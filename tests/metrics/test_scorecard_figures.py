@@ -15,7 +15,7 @@ from sqlalchemy import event
 
 from paneglass.metrics.periods import parse_period
 from paneglass.store import ScorecardRow, Spread, Store
-from paneglass.store.schema import DONE_CHANGES
+from paneglass.store.column_types import DONE_CHANGES
 from tests.metrics.scorecard_world import NOW, build_world
 
 H = 3600

@@ -39,7 +39,7 @@ from paneglass.sla import (
 from paneglass.store import Store, ingest_postgres, ingest_sqlite, writes
 from paneglass.store.ingest import raw_json
 from paneglass.store.ingest_rows import COLUMNS
-from paneglass.store.schema import CLOCKS, EVENTS, TICKETS, VENDORS
+from paneglass.store.tables import CLOCKS, EVENTS, TICKETS, VENDORS
 from paneglass.store.vendors import vendor_row_id
 
 TRACKED_FIELDS = (

@@ -6,7 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
-from paneglass.store import Store
+from paneglass.store import Store, schema
 from paneglass.store.search import declared_in_models
 
 
@@ -14,6 +14,8 @@ def test_migrated_database_matches_the_declared_schema(any_db_url: str) -> None:
     store = Store(any_db_url)
     try:
         with store.engine.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                schema.postgresql_options()
             opts = {"compare_type": False, "include_name": declared_in_models}  # not FTS/GIN
             context = MigrationContext.configure(conn, opts=opts)
             differences = compare_metadata(context, SQLModel.metadata)
