@@ -21,6 +21,7 @@ from paneglass.demo.notify import DEMO_SLA as NOTIFY_SLA
 from paneglass.demo.sources import STATUS_SOURCES, cloud_status, mailbox, mailbox_settings
 from paneglass.demo.world import AcmeWorld
 from paneglass.sla import SlaSettings
+from paneglass.store.template import new_sqlite_store
 
 __all__ = ["DemoSession", "start_demo"]
 
@@ -135,6 +136,9 @@ def start_demo(
             VendorConfig("mail", kind, mail.base_url, DEMO_POLL_SECONDS["mail"], settings=settings)
         )
     folder = Path(tempfile.mkdtemp(prefix="paneglass-demo-"))
+    # Created at the newest schema version before the history thread and the console open
+    # it (two first openings racing to migrate left one waiting past its lock timeout).
+    new_sqlite_store(folder / "demo.db")
     config = Config(
         display=DisplayConfig(),
         vendors=tuple(vendors),
@@ -146,11 +150,6 @@ def start_demo(
         config, f"sqlite:///{folder / 'demo.db'}", world, emulators, folder, mailbox=mail
     )
     if live:
-        # Migrated here, once, before the history thread and the console open it: two first
-        # openings racing to migrate left one waiting for the other's lock past its timeout.
-        from paneglass.store import Store
-
-        Store(session.db_url).close()
         session.history = threading.Thread(
             target=_write_history, args=(session,), name="demo-history", daemon=True
         )
