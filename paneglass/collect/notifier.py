@@ -156,6 +156,8 @@ class Notifier:
         self.actions_allowed = actions_allowed
         """False in a read-only console's collector: escalations never act at a vendor."""
         self._clock_swept: datetime | None = None
+        self.started = clock()
+        """When this collector began watching: stale vendors get a window to be polled first."""
 
     # -- one pass ---------------------------------------------------------------------------
 
@@ -178,7 +180,7 @@ class Notifier:
             self._clock_swept = now
         candidates = await self.write(self.store.transition_candidates, now, clocks)
         health = await self.write(self.store.vendor_health)
-        found = detect(candidates, health)
+        found = detect(candidates, health, self.started)
         return int(await self.write(self.store.record_notifications, found, now, candidates))
 
     async def dispatch(self) -> int:

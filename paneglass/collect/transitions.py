@@ -100,7 +100,7 @@ def _clock_notifications(
 
 
 def _vendor_notifications(
-    vendor: VendorCandidate, health: VendorHealth | None, now: datetime
+    vendor: VendorCandidate, health: VendorHealth | None, now: datetime, watching_since: datetime
 ) -> Iterable[NewNotification]:
     subject = f"vendor:{vendor.name}"
     for external_id, name, state, updated_at in vendor.components:
@@ -127,6 +127,9 @@ def _vendor_notifications(
     if health is None:
         return
     state = freshness(health, now)
+    window = timedelta(seconds=health.poll_interval * health.stale_after)
+    if state is Freshness.STALE and now - watching_since <= window:
+        return  # this collector has not had a stale window of its own to poll the vendor in
     if state in (Freshness.STALE, Freshness.FAILING):
         event = Event.CONNECTOR_STALE if state is Freshness.STALE else Event.CONNECTOR_FAILING
         reason = health.last_error_message or health.last_error_kind or "no good poll"
@@ -141,8 +144,17 @@ def _vendor_notifications(
         )
 
 
-def detect(candidates: TransitionCandidates, health: list[VendorHealth]) -> list[NewNotification]:
-    """Every transition in ``candidates`` (the store drops the ones it already holds)."""
+def detect(
+    candidates: TransitionCandidates,
+    health: list[VendorHealth],
+    watching_since: datetime,
+) -> list[NewNotification]:
+    """Every transition in ``candidates`` (the store drops the ones it already holds).
+
+    ``watching_since``: when this collector began; a vendor is announced stale only once
+    the collector has had a whole stale window to poll it (a start after a quiet weekend
+    finds every vendor stale until its first poll, which is not news). Failing is news
+    at once."""
     now = candidates.now
     first_ok = {v.name: v.first_ok_at for v in candidates.vendors}
     found = list(_clock_notifications(candidates, first_ok))
@@ -164,7 +176,7 @@ def detect(candidates: TransitionCandidates, health: list[VendorHealth]) -> list
             )
     by_name = {h.name: h for h in health}
     for vendor in candidates.vendors:
-        found.extend(_vendor_notifications(vendor, by_name.get(vendor.name), now))
+        found.extend(_vendor_notifications(vendor, by_name.get(vendor.name), now, watching_since))
     for outbox_id, target, action_key, summary, attempts, reason in candidates.failed_actions:
         found.append(
             NewNotification(
