@@ -21,21 +21,33 @@ __all__ = ["SHOTS", "write_screenshots"]
 
 SHOTS: tuple[tuple[str, tuple[int, int], tuple[str, ...]], ...] = (
     ("console", (160, 48), ()),
-    ("tickets", (120, 36), ("1", "z")),
-    ("sla", (120, 36), ("2", "z")),
-    ("vendors", (120, 36), ("3", "z")),
-    ("ticket-detail", (120, 36), ("enter",)),
-    ("ticket-timeline", (160, 48), ("4", "enter", "enter", "end")),
+    ("tickets", (120, 36), ("pane.tickets", "pane.zoom")),
+    ("sla", (120, 36), ("pane.sla", "pane.zoom")),
+    ("vendors", (120, 36), ("pane.vendors", "pane.zoom")),
+    ("ticket-detail", (120, 36), ("tickets.open",)),
+    ("ticket-timeline", (160, 48), ("pane.cases", "list.open", "list.open", "list.last")),
     ("console-80x24", (80, 24), ()),
-    ("cases", (120, 36), ("4",)),
-    ("case", (120, 36), ("4", "enter")),
-    ("outbox", (120, 36), ("5",)),
-    ("notifications", (120, 36), ("6",)),
-    ("action-dialog", (120, 36), ("4", "enter", "enter", "m")),
+    ("cases", (120, 36), ("pane.cases",)),
+    ("case", (120, 36), ("pane.cases", "list.open")),
+    ("outbox", (120, 36), ("pane.outbox",)),
+    ("notifications", (120, 36), ("pane.notifications",)),
+    ("action-dialog", (120, 36), ("pane.cases", "list.open", "list.open", "act.comment")),
     ("wall", (200, 60), ()),
     ("wall-120x40", (120, 40), ()),
-    ("scorecards", (160, 48), ("7",)),
+    ("scorecards", (160, 48), ("pane.scorecards",)),
 )
+"""Each picture: its file name, terminal size, and the binding ids pressed to reach it (by id,
+so a key that moves moves the picture with it)."""
+
+
+def _key(binding_id: str) -> str:
+    """The key bound to ``binding_id`` now (its first, where it has several)."""
+    from paneglass.ui.keymap import catalog
+
+    found = {entry.id: entry.keys for entry in catalog()}
+    if binding_id not in found:
+        raise KeyError(f"screenshot step {binding_id!r} is not a binding id")
+    return found[binding_id].split(",")[0]
 
 
 def fixture_app(
@@ -79,7 +91,7 @@ async def _shoot(output: Path, theme: str | None) -> list[Path]:
                 await pilot.pause(0.3)
                 await app.workers.wait_for_complete()
                 await pilot.pause(0.2)
-                for key in keys:
+                for key in map(_key, keys):
                     await pilot.press(key)
                     for _ in range(3):  # a pushed screen's worker may start after a pause
                         await pilot.pause(0.2)

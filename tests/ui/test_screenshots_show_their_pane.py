@@ -23,3 +23,9 @@ def test_the_screenshot_shows_its_pane(
     assert TITLES[name] in text
     others = set(TITLES.values()) - {TITLES[name]}
     assert not any(f">{other}" in text for other in others), f"{name} shows another pane"
+
+
+def test_every_picture_presses_binding_ids_that_exist() -> None:
+    steps = [step for _, _, keys in screenshots.SHOTS for step in keys]
+    assert steps and all(screenshots._key(step) for step in steps)
+    assert screenshots._key("pane.scorecards") == "7"
