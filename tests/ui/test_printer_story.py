@@ -27,6 +27,8 @@ async def hand_off(pilot: Any, app: PaneglassApp, target: str, note: str) -> Non
     await pilot.press("h")
     await wait_for(lambda: isinstance(app.screen, ActionDialog), 5)
     dialog = app.screen
+    # the Select composes its overlay a moment after the dialog is pushed
+    await wait_for(lambda: bool(dialog.query("#target SelectOverlay")), 5)
     dialog.query_one("#target", Select).value = target
     dialog.query_one("#text", Input).value = note
     await pilot.pause(0.2)
