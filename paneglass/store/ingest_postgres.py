@@ -132,6 +132,12 @@ class PostgresWriter:
                     [value for row in chunk for value in row],
                 )
 
+    def insert_rows(
+        self, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
+    ) -> None:
+        """Insert ``rows`` (values of ``columns``, stored form) into ``table`` by :attr:`method`."""
+        self._rows(table, columns, rows)
+
     # -- tickets ------------------------------------------------------------------------------
 
     def existing(self, vendor_id: int, external_ids: Sequence[str]) -> dict[str, tuple[Any, ...]]:
