@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, and_, select, update
 
 from paneglass.store.ingest_clocks import CLOCK_COLUMNS
-from paneglass.store.ingest_postgres import PostgresWriter
+from paneglass.store.ingest_postgres import ANY_IDS, PostgresWriter
 from paneglass.store.ingest_sqlite import SqliteWriter
 from paneglass.store.schema import (
     CLOCK_VERSIONS,
@@ -137,7 +137,7 @@ class _Versions:
     def _in(self, column: str, ids: Sequence[int]) -> Iterable[tuple[str, tuple[Any, ...]]]:
         """``column`` among ``ids``, as a condition and its parameters (chunked on SQLite)."""
         if self._postgres:
-            yield f"{column} = ANY(%s::int[])", (_ids(ids),)
+            yield f"{column} = {ANY_IDS}", (_ids(ids),)
             return
         for chunk in _chunks(ids):
             yield f"{column} IN ({', '.join('?' * len(chunk))})", tuple(chunk)
