@@ -93,13 +93,16 @@ def record_page(
             _record_status(conn, vendor_id, now)
         return
     versions = _Versions(conn, now)
-    versions.tickets([tid for tid in ids if tid not in fresh], [tid for tid in ids if tid in fresh])
+    known = [tid for tid in ids if tid not in fresh]
+    new = [tid for tid in ids if tid in fresh]
+    versions.tickets(known, new)
+    versions.new_clocks(new)
     given = clocks or {}
-    current = {tid: given[tid] for tid in ids if tid in given}
-    missing = [tid for tid in ids if tid not in given]
+    current = {tid: given[tid] for tid in known if tid in given}
+    missing = [tid for tid in known if tid not in given]
     if missing:
         current.update(versions.stored_clocks(missing))
-    versions.clocks([tid for tid in ids if tid not in fresh], current)
+    versions.clocks(known, current)
     if status_changed:
         _record_status(conn, vendor_id, now)
 
@@ -185,6 +188,20 @@ class _Versions:
             for row in self._cursor.fetchall():
                 found[row[0]].append(tuple(row))
         return found
+
+    def new_clocks(self, fresh: Sequence[int]) -> None:
+        """Open a version of every clock of tickets that have none yet: a copy of the stored
+        clock, made by the database (no row crosses to Python and back)."""
+        if not fresh:
+            return
+        mark = self._mark()
+        for condition, params in self._in("ticket_id", fresh):
+            self._cursor.execute(
+                f"INSERT INTO {CLOCK_VERSIONS.name} (ticket_id, metric, cycle, valid_from, "
+                f"{_CLOCK_NAMES}) SELECT ticket_id, metric, cycle, {mark}, {_CLOCK_NAMES} "
+                f"FROM {CLOCKS.name} WHERE {condition} ORDER BY ticket_id, metric, cycle",
+                (self._now, *params),
+            )
 
     def clocks(
         self, known: Sequence[int], current: Mapping[int, Sequence[tuple[Any, ...]]]
