@@ -38,12 +38,10 @@ def _clocks(store: Store) -> tuple[dict[Any, tuple[Any, ...]], dict[Any, tuple[A
     with store.engine.connect() as conn:
         stored = {
             tuple(row[:3]): tuple(row[3:])
-            for row in conn.execute(
-                select(*(CLOCKS.c[n] for n in (*key, *CLOCK_FIELDS)))  # type: ignore[misc]
-            )
+            for row in conn.execute(select(*(CLOCKS.c[n] for n in (*key, *CLOCK_FIELDS))))
         }
         rows = conn.execute(
-            select(*(CLOCK_VERSIONS.c[n] for n in (*key, *CLOCK_FIELDS, "valid_to")))  # type: ignore[misc]
+            select(*(CLOCK_VERSIONS.c[n] for n in (*key, *CLOCK_FIELDS, "valid_to")))
         ).all()
     opened: dict[Any, tuple[Any, ...]] = {}
     for row in rows:
