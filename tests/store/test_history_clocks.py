@@ -16,11 +16,11 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from connectors.records import PollResult, Priority, TicketStatus
 from paneglass.store import Store
-from paneglass.store.history import CLOCK_FIELDS
+from paneglass.store.history import CLOCK_FIELDS, record_page
 from paneglass.store.schema import CLOCK_VERSIONS, CLOCKS
 from tests.store.test_maintenance_pause import END, NOW, TICKET, open_store, window
 
@@ -102,3 +102,12 @@ def test_a_first_page_repeated_closes_and_reopens_nothing_twice(store: Store) ->
     first = _check(store)
     store.apply("hosting", page, None, NOW + timedelta(minutes=1))
     assert _check(store) == first
+
+
+def test_clocks_not_handed_to_record_page_are_read_from_the_table(store: Store) -> None:
+    store.apply("hosting", PollResult(tickets=(TICKET,)), None, NOW)
+    with store.engine.begin() as conn:
+        conn.execute(update(CLOCKS).values(elapsed_seconds=CLOCKS.c.elapsed_seconds + 60))
+        ids = [row[0] for row in conn.execute(select(CLOCKS.c.ticket_id))]
+        record_page(conn, 0, ids, False, NOW + timedelta(minutes=1))
+    assert _check(store) == 2  # the moved clock: its version closed, a new one opened
