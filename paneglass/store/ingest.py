@@ -24,7 +24,7 @@ import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from operator import itemgetter
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import orjson
 from sqlalchemy import Connection
@@ -36,7 +36,7 @@ from paneglass.store.ingest_postgres import PostgresWriter
 from paneglass.store.ingest_rows import COLUMNS, COMPARED, TRACKED_FIELDS
 from paneglass.store.ingest_sqlite import SqliteWriter
 
-__all__ = ["TicketWriter", "apply_tickets", "event_text", "raw_json", "writer_for"]
+__all__ = ["PageWritten", "TicketWriter", "apply_tickets", "event_text", "raw_json", "writer_for"]
 
 _DATETIMES = frozenset(
     {"created_at", "updated_at", "resolved_at", "first_response_at", "vendor_due_at"}
@@ -101,6 +101,20 @@ class TicketWriter(ClockWriter, Protocol):
         ...
 
 
+class PageWritten(NamedTuple):
+    """What :func:`apply_tickets` wrote: its counts, and what the page's history needs."""
+
+    added: int
+    updated: int
+    events: int
+    changed: set[int]
+    """Ids of the tickets inserted or rewritten."""
+    fresh: frozenset[int]
+    """Ids of the tickets inserted (no history of theirs exists yet)."""
+    clocks: dict[int, list[tuple[Any, ...]]]
+    """The clocks of the changed tickets as now stored, by ticket (see ``recompute``)."""
+
+
 def writer_for(conn: Connection) -> TicketWriter:
     """The writer of this connection's backend, inside its current transaction."""
     if conn.dialect.name == "postgresql":
@@ -136,15 +150,14 @@ def apply_tickets(
     now: datetime,
     settings: SlaSettings,
     windows: Mapping[str, Sequence[Window]] | None = None,
-) -> tuple[int, int, int, set[int]]:
+) -> PageWritten:
     """Apply one page's tickets (duplicates collapsed, the last one wins).
 
     ``windows``: the vendor's announced maintenance, for its clocks.
-    Returns (added, updated, events, ids of the tickets inserted or rewritten).
     """
     page = list({r.external_id: r for r in records}.values())
     if not page:
-        return 0, 0, 0, set()
+        return PageWritten(0, 0, 0, set(), frozenset(), {})
     writer = writer_for(conn)
     stamp = writer.stamp
     seen = stamp(now)
@@ -232,7 +245,7 @@ def apply_tickets(
         writer.insert_events(
             [(new_ids[-1 - e[0]], *e[1:]) if e[0] < 0 else e for e in events] if new_ids else events
         )
-    recompute(
+    clocks = recompute(
         writer,
         [ClockInput.of(t, vendor_name, r) for t, r in zip(new_ids, new_records, strict=True)],
         [
@@ -243,7 +256,14 @@ def apply_tickets(
         settings,
         windows,
     )
-    return len(new_rows), len(changed_rows), len(events), {*new_ids, *changed_ids}
+    return PageWritten(
+        len(new_rows),
+        len(changed_rows),
+        len(events),
+        {*new_ids, *changed_ids},
+        frozenset(new_ids),
+        clocks,
+    )
 
 
 def _python_value(record: TicketRecord, name: str) -> Any:

@@ -300,13 +300,17 @@ def recompute(
     now: datetime,
     settings: SlaSettings,
     windows: Mapping[str, Sequence[Window]] | None = None,
-) -> None:
+) -> dict[int, list[tuple[Any, ...]]]:
     """Recompute and store the clocks of tickets just inserted (``fresh``: their one
     ``created`` event is their history) and of stored tickets (``known``).
 
     A stored clock that is computed again is rewritten in place (same row, no
     new index entries where its state and due time stay), a new one inserted,
     one no longer computed (the ticket lost its policy) deleted.
+
+    Returns every one of these tickets' clocks as now stored (rows of :data:`CLOCK_COLUMNS`,
+    stored form), by ticket (an empty list: no clock), for their history
+    (:func:`paneglass.store.history.record_page`), which then reads none of them back.
     """
     ids = [t.id for t in known]
     coverage: dict[int, list[FieldsChange]] = {}
@@ -317,9 +321,12 @@ def recompute(
     tickets = [(t, [StatusChange(t.updated_at, t.status, "")]) for t in fresh]
     tickets += [(t, past[t.id]) for t in known]
     rows = clock_rows(writer.stamp, tickets, latched, now, settings, coverage, windows)
+    written: dict[int, list[tuple[Any, ...]]] = {t.id: [] for t, _history in tickets}
+    for row in rows:
+        written[row[0]].append(row)
     if not stored:
         writer.write_clocks(rows, [], [], [])
-        return
+        return written
     inserted, updated, moved, kept = [], [], [], set()
     for row in rows:
         old = stored.get((row[0], row[1], row[2]))
@@ -331,3 +338,4 @@ def recompute(
         moved.append(old.state != row[_STATE] or old.due_at != row[_DUE])
     deleted = [clock.id for clock in stored.values() if clock.id not in kept]
     writer.write_clocks(inserted, updated, moved, deleted)
+    return written

@@ -114,6 +114,14 @@ class SqliteWriter:
     def __init__(self, conn: Connection) -> None:
         self._cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
 
+    def insert_rows(
+        self, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
+    ) -> None:
+        """Insert ``rows`` (values of ``columns``, stored form) into ``table``: one executemany."""
+        self._cursor.executemany(
+            f"INSERT INTO {table} ({_names(columns)}) VALUES ({_marks(len(columns))})", rows
+        )
+
     # -- tickets ------------------------------------------------------------------------------
 
     def existing(self, vendor_id: int, external_ids: Sequence[str]) -> dict[str, tuple[Any, ...]]:

@@ -65,6 +65,9 @@ def apply_batch(
     """
     added = updated = events = entries = 0
     changed_ids: set[int] = set()
+    fresh: frozenset[int] = frozenset()
+    clocks: dict[int, list[tuple[Any, ...]]] = {}
+    """The clocks of the changed tickets as stored, by ticket (the last recompute wins)."""
     status_changed = False
     records_seen = 0
     if result is not None:
@@ -74,7 +77,7 @@ def apply_batch(
             if result.tickets and maintenance.pausing(settings)
             else None
         )
-        added, updated, events, changed_ids = apply_tickets(
+        added, updated, events, changed_ids, fresh, clocks = apply_tickets(
             conn, vendor_id, vendor_name, result.tickets, now, settings, windows
         )
         if result.status is not None:
@@ -82,10 +85,14 @@ def apply_batch(
             _replace_status(conn, vendor_id, result.status, now)
             status_changed = True
             if before is not None:
-                changed_ids |= _maintenance_clocks(conn, vendor_id, now, settings, before)
+                recomputed = _maintenance_clocks(conn, vendor_id, now, settings, before)
+                changed_ids |= recomputed.keys()
+                clocks.update(recomputed)
         entries = apply_entries(conn, vendor_id, result, now)
         save_page(conn, vendor_id, result.cursor, result.progress, now if run is None else None)
-        record_page(conn, vendor_id, changed_ids, status_changed, now)  # time travel's history
+        record_page(  # time travel's history
+            conn, vendor_id, changed_ids, status_changed, now, fresh=fresh, clocks=clocks
+        )
     if conn.dialect.name == "postgresql":  # viewers LISTEN; delivered when this commits
         conn.execute(text("SELECT pg_notify('paneglass', :vendor)"), {"vendor": vendor_name})
     if run is not None and _kind(conn, vendor_id) == mail.MAIL_KIND:
@@ -129,25 +136,27 @@ def _maintenance_clocks(
     now: datetime,
     settings: SlaSettings,
     before: maintenance.Seen,
-) -> set[int]:
+) -> dict[int, list[tuple[Any, ...]]]:
     """A status feed's maintenance may be announced, move, start or end: then recompute the
     clocks of the active tickets of the vendors it covers, and audit each window that
     pauses them. A snapshot that changes no window, with no window edge passed since the
-    feed's last snapshot, recomputes nothing (a status poll stays cheap)."""
+    feed's last snapshot, recomputes nothing (a status poll stays cheap).
+
+    Returns the recomputed tickets' clocks as stored, by ticket."""
     covered, windows = maintenance.covering(conn, status_vendor_id)
     if not covered or not maintenance.moved(before, windows, now):
-        return set()
+        return {}
     if windows:
         maintenance.audit_new_pauses(conn, covered, dict.fromkeys(covered, windows), now)
     ids = maintenance.active_tickets(conn, covered)
-    recompute_clocks(conn, ids, now, settings)
-    return set(ids)
+    return recompute_clocks(conn, ids, now, settings)
 
 
 def recompute_clocks(
     conn: Connection, ticket_ids: Iterable[int], now: datetime, settings: SlaSettings
-) -> None:
-    """Recompute and store the contract clocks of these tickets (pure engine, stored result)."""
+) -> dict[int, list[tuple[Any, ...]]]:
+    """Recompute and store the contract clocks of these tickets (pure engine, stored result);
+    return them as stored, by ticket (rows of ``ingest_clocks.CLOCK_COLUMNS``)."""
     writer = writer_for(conn)
     ticket_ids = list(ticket_ids)
     windows = (
@@ -163,6 +172,7 @@ def recompute_clocks(
         if maintenance.pausing(settings)
         else None
     )
+    written: dict[int, list[tuple[Any, ...]]] = {}
     for chunk in _chunks(sorted(ticket_ids)):
         tickets = [
             ClockInput._make(row)
@@ -183,7 +193,8 @@ def recompute_clocks(
                 .where(TICKETS.c.id.in_(chunk))
             )
         ]
-        recompute(writer, [], tickets, now, settings, windows)
+        written.update(recompute(writer, [], tickets, now, settings, windows))
+    return written
 
 
 def _replace_status(

@@ -6,8 +6,8 @@ and every clock deleted and re-inserted) is kept here as the reference. The
 same randomised pages (new tickets, updates, status changes, re-opens,
 priority changes, pauses, breaches, duplicates, pages that change nothing)
 go through both, into two vendors of one database, and tickets, events,
-clocks and the counts ``Store.apply`` reports must agree, on SQLite and on
-PostgreSQL.
+clocks, their time-travel versions and the counts ``Store.apply`` reports must
+agree, on SQLite and on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import Connection, Table, and_, select, update
+from sqlalchemy import Connection, Table, and_, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from connectors import VendorConfig
@@ -37,9 +37,11 @@ from paneglass.sla import (
     ticket_clocks,
 )
 from paneglass.store import Store, ingest_postgres, ingest_sqlite, writes
+from paneglass.store.column_types import UTCDateTime
+from paneglass.store.history import CLOCK_FIELDS, TICKET_FIELDS
 from paneglass.store.ingest import raw_json
 from paneglass.store.ingest_rows import COLUMNS
-from paneglass.store.tables import CLOCKS, EVENTS, TICKETS, VENDORS
+from paneglass.store.tables import CLOCK_VERSIONS, CLOCKS, EVENTS, TICKET_VERSIONS, TICKETS, VENDORS
 from paneglass.store.vendors import vendor_row_id
 
 TRACKED_FIELDS = (
@@ -354,6 +356,74 @@ def recompute_clocks(
             conn.execute(CLOCKS.insert(), rows)
 
 
+def reference_history(conn: Connection, ticket_ids: Iterable[int], now: datetime) -> None:
+    """The old time-travel history of a page (``history.record_page`` before it took what
+    ingest holds): every changed ticket's open version closed by a read of every open
+    version, a new one copied from the ticket; each clock read back from the table, diffed
+    with its open version, closed by id and versioned anew."""
+    tv, cv = TICKET_VERSIONS, CLOCK_VERSIONS
+    for chunk in _chunks(sorted(ticket_ids)):
+        conn.execute(
+            update(tv)
+            .where(tv.c.ticket_id.in_(chunk), tv.c.valid_to.is_(None))
+            .values(valid_to=now)
+        )
+        conn.execute(
+            tv.insert().from_select(
+                ["ticket_id", "valid_from", *TICKET_FIELDS],
+                select(
+                    TICKETS.c.id,
+                    literal(now, UTCDateTime()),
+                    *(TICKETS.c[name] for name in TICKET_FIELDS),
+                ).where(TICKETS.c.id.in_(chunk)),
+            )
+        )
+        current = {
+            (row.ticket_id, row.metric, row.cycle): tuple(getattr(row, n) for n in CLOCK_FIELDS)
+            for row in conn.execute(
+                select(
+                    CLOCKS.c.ticket_id,
+                    CLOCKS.c.metric,
+                    CLOCKS.c.cycle,
+                    *(CLOCKS.c[n] for n in CLOCK_FIELDS),
+                ).where(CLOCKS.c.ticket_id.in_(chunk))
+            )
+        }
+        open_versions = {
+            (row.ticket_id, row.metric, row.cycle): (
+                row.id,
+                tuple(getattr(row, n) for n in CLOCK_FIELDS),
+            )
+            for row in conn.execute(
+                select(
+                    cv.c.id,
+                    cv.c.ticket_id,
+                    cv.c.metric,
+                    cv.c.cycle,
+                    *(cv.c[n] for n in CLOCK_FIELDS),
+                ).where(cv.c.ticket_id.in_(chunk), cv.c.valid_to.is_(None))
+            )
+        }
+        closing = [
+            vid for key, (vid, values) in open_versions.items() if current.get(key) != values
+        ]
+        opening = [
+            {
+                "ticket_id": key[0],
+                "metric": key[1],
+                "cycle": key[2],
+                "valid_from": now,
+                **dict(zip(CLOCK_FIELDS, values, strict=True)),
+            }
+            for key, values in current.items()
+            if key not in open_versions or open_versions[key][1] != values
+        ]
+        if closing:
+            conn.execute(update(cv).where(cv.c.id.in_(closing)).values(valid_to=now))
+        if opening:
+            conn.execute(cv.insert(), opening)
+
+
 def reference_apply(
     conn: Connection,
     vendor_id: int,
@@ -361,10 +431,12 @@ def reference_apply(
     now: datetime,
     settings: SlaSettings,
 ) -> tuple[int, int, int]:
-    """The old ``apply_batch`` for a page of tickets: (added, updated, events)."""
+    """The old ``apply_batch`` for a page of tickets, its history included:
+    (added, updated, events)."""
     unique = list({r.external_id: r for r in records}.values())
     added, updated, events, changed_ids = _upsert_tickets(conn, vendor_id, unique, now)
     recompute_clocks(conn, changed_ids, now, settings)
+    reference_history(conn, changed_ids, now)
     return added, updated, events
 
 
@@ -509,7 +581,8 @@ class World:
 
 
 def snapshot(store: Store, vendor: str) -> dict[str, Any]:
-    """Tickets, events and clocks of one vendor, keyed by external id (row ids differ)."""
+    """Tickets, events, clocks and their versions of one vendor, keyed by external id (row
+    ids differ)."""
     with store.engine.connect() as conn:
         vendor_id = vendor_row_id(conn, vendor)
         columns = [c for c in TICKETS.columns if c.name not in ("id", "vendor_id")]
@@ -541,11 +614,26 @@ def snapshot(store: Store, vendor: str) -> dict[str, Any]:
             .where(TICKETS.c.vendor_id == vendor_id)
         ):
             clocks.setdefault(row[0], []).append(dict(row._mapping))
+        versions: dict[str, dict[str, list[tuple[Any, ...]]]] = {}
+        for table in (TICKET_VERSIONS, CLOCK_VERSIONS):
+            kept = [c for c in table.columns if c.name not in ("id", "ticket_id")]
+            found = versions[table.name] = {}
+            for row in conn.execute(
+                select(TICKETS.c.external_id, *kept)
+                .join(TICKETS, TICKETS.c.id == table.c.ticket_id)
+                .where(TICKETS.c.vendor_id == vendor_id)
+            ):
+                found.setdefault(row[0], []).append(tuple(row[1:]))
     return {
         "tickets": tickets,
         "events": events,
         "clocks": {
             k: sorted(v, key=lambda c: (c["metric"], c["cycle"])) for k, v in clocks.items()
+        },
+        # Every version time travel reads, in an order that does not hang on row ids.
+        **{
+            name: {k: sorted(v, key=repr) for k, v in found.items()}
+            for name, found in versions.items()
         },
     }
 
