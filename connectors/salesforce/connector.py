@@ -30,8 +30,10 @@ locator that may have expired (one that did expire mid-poll,
 WHERE IsClosed = true AND SystemModstamp >= W``, asked once, beside walk 1's
 first batch. Position: ``{"walk", "after", "at"}``.
 
-**Per batch of cases**, side by side under the connector's limiter, ``IN``
-lists of at most 200 Ids (about 4 KB of URL):
+**Per batch of cases**, side by side, ``IN`` lists of at most 200 Ids (about
+4 KB of URL); each request takes a slot of the connector's limiter, the queries
+none (a query holding a slot while its request waits for another would
+deadlock a batch of more than 200 cases at ``concurrency = 4``):
 
 * ``CaseMilestone`` by ``CaseId IN (…)`` → ``vendor_due_at`` (earliest
   ``TargetDate`` not completed), ``vendor_breached`` (any ``IsViolated``) and
@@ -73,7 +75,7 @@ import httpx2
 from connectors.actions import Action, ActionKind, ActionResult, PlannedRequest
 from connectors.base import USER_AGENT, Connector, VendorConfig
 from connectors.errors import BadPayload, ConnectorError
-from connectors.fanout import fan_out
+from connectors.fanout import Limiter, fan_out
 from connectors.overrides import Overrides
 from connectors.records import (
     ConversationEntry,
@@ -546,7 +548,12 @@ class SalesforceConnector(Connector):
                     )
                     for group in groups
                 ]
-        answers = await fan_out(queries, lambda q: self._rows(q[1]), self.limiter)
+        # Side by side, but outside the limiter: each of their requests takes a slot (in
+        # _get), and a query that held one while its request waited for another would
+        # deadlock the poll once a batch has as many queries as the limiter has slots.
+        answers = await fan_out(
+            queries, lambda q: self._rows(q[1]), Limiter(max(len(queries), 1)), retries=0
+        )
         milestone_rows = [
             r
             for (what, _), rows in zip(queries, answers, strict=True)
