@@ -286,6 +286,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="1,000 tickets a vendor")
     parser.add_argument("--big", action="store_true", help="also 100,000 tickets a vendor")
+    parser.add_argument(
+        "--no-ingest", action="store_true", help="skip the ingest figures (bench/ingest.py)"
+    )
     parser.add_argument("--replay", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.replay is not None:
@@ -311,6 +314,8 @@ def main() -> None:
             run_scenario(f"{vendors} × 100,000 at 50 ms", 100_000, 0.05, TICKETING),
             "< 300 s, < 300 MB",
         )
+    if args.no_ingest:
+        return
     try:
         sys.path.insert(0, str(ROOT))
         from bench.ingest import measure
