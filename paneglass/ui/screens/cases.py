@@ -46,6 +46,7 @@ class CasesScreen(TablePaneScreen[CaseRow]):
     PANE_ID = "cases-pane"
     PANE_TITLE = "Cases"
     COLUMNS = ("Case", "SLA", "Title", "Tickets", "Open", "Vendors", "Opened by", "Opened")
+    NARROW = (("Case", 4), ("SLA", 11), ("Title", 0), ("Open", 4), ("Vendors", 16))
 
     def fetch(self) -> list[CaseRow]:
         """Open cases, worst first."""

@@ -39,6 +39,7 @@ class OutboxScreen(TablePaneScreen[OutboxItem]):
     PANE_ID = "outbox-pane"
     PANE_TITLE = "Outbox"
     COLUMNS = ("#", "State", "Queued", "Vendor", "Ticket", "Action", "By", "Vendor's answer")
+    NARROW = (("State", 9), ("Vendor", 12), ("Ticket", 12), ("Action", 0))
 
     def compose_below(self) -> Iterable[Widget]:
         """The highlighted action's full answer."""

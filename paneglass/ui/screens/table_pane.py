@@ -34,6 +34,10 @@ class TablePaneScreen(Screen[None], Generic[Row]):
     PANE_ID: ClassVar[str]
     PANE_TITLE: ClassVar[str]
     COLUMNS: ClassVar[tuple[str, ...]]
+    NARROW: ClassVar[tuple[tuple[str, int], ...]] = ()
+    """Below :attr:`WIDE` columns: the columns kept, each with its widest cell; one at 0
+    takes what is left (cut with an ellipsis), so the table never scrolls sideways."""
+    WIDE: ClassVar[int] = 120
 
     def __init__(self, store: Store, *, clock: Callable[[], datetime], zone: tzinfo | None) -> None:
         super().__init__()
@@ -41,6 +45,7 @@ class TablePaneScreen(Screen[None], Generic[Row]):
         self.clock = clock
         self.zone = zone
         self.rows: list[Row] = []
+        self._columns: tuple[tuple[int, int], ...] = ()
 
     def compose(self) -> ComposeResult:
         with Vertical(id=self.PANE_ID, classes="pane"):
@@ -52,9 +57,29 @@ class TablePaneScreen(Screen[None], Generic[Row]):
         """Widgets under the table (none by default)."""
         return ()
 
+    def _layout(self) -> tuple[tuple[int, int], ...]:
+        """(column index, widest cell; 0: no limit) of each column shown at this width."""
+        if not self.NARROW or self.size.width >= self.WIDE:
+            return tuple((i, 0) for i in range(len(self.COLUMNS)))
+        fixed = sum(width + 2 for _, width in self.NARROW if width)  # a cell pads 1 a side
+        rest = max(self.size.width - 4 - fixed - 2, 8)  # the pane's border and padding
+        return tuple((self.COLUMNS.index(name), width or rest) for name, width in self.NARROW)
+
+    def on_resize(self) -> None:
+        if not self.NARROW:
+            return
+        layout = self._layout()
+        if layout != self._columns:
+            self._columns = layout
+            table = self.query_one(DataTable)
+            table.clear(columns=True)
+            table.add_columns(*(self.COLUMNS[i] for i, _ in layout))
+            self._show(self.rows)
+
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns(*self.COLUMNS)
+        self._columns = self._layout()
+        table.add_columns(*(self.COLUMNS[i] for i, _ in self._columns))
         self.query_one(f"#{self.PANE_ID}").border_title = self.PANE_TITLE
         table.focus()
         # Cells are Rich text with the theme's colours resolved: a new theme repaints them.
@@ -91,7 +116,10 @@ class TablePaneScreen(Screen[None], Generic[Row]):
         cursor = table.cursor_row
         table.clear()
         for row in rows:
-            table.add_row(*self.cells(row), key=self.row_key(row))
+            cells = self.cells(row)
+            if self.NARROW:
+                cells = [_cut(cells[i], width) for i, width in self._columns]
+            table.add_row(*cells, key=self.row_key(row))
         if rows:
             table.move_cursor(row=min(cursor, len(rows) - 1))
         self.shown(rows)
@@ -102,3 +130,12 @@ class TablePaneScreen(Screen[None], Generic[Row]):
         if not self.rows or table.cursor_row >= len(self.rows):
             return None
         return self.rows[table.cursor_row]
+
+
+def _cut(cell: Text, width: int) -> Text:
+    """``cell`` no wider than ``width`` cells (0: as it is), an ellipsis marking the cut."""
+    if not width or cell.cell_len <= width:
+        return cell
+    cut = cell.copy()
+    cut.truncate(width, overflow="ellipsis")
+    return cut
