@@ -31,6 +31,7 @@ def run_console(args: argparse.Namespace, *, force_demo: bool, wall: bool = Fals
     if not served and not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise UserError("the console needs a terminal (over SSH: ssh -t)")
     with console_app(args, force_demo=force_demo, wall=wall) as app:
+        app.quit_on_signals = True
         app.run()
     return 0
 

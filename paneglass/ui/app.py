@@ -8,7 +8,9 @@ screen turns into a re-query.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import signal
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -123,9 +125,23 @@ class ConsoleBase(App[None]):
         """The operator's zone as shown in the header."""
         return self.config.display.timezone or (datetime.now().astimezone().tzname() or "local")
 
+    quit_on_signals = False
+    """Quit as ``q`` does on SIGTERM and SIGHUP (set for a console on a real terminal)."""
+
     def on_mount(self) -> None:
         """Collecting starts once the first screen shows what the store holds (or soon after)."""
         self.set_timer(START_DATA_AT_LATEST, self.start_data)
+        if self.quit_on_signals:
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGTERM, signal.SIGHUP):
+                loop.add_signal_handler(signum, self._quit_on_signal, signum)
+
+    def _quit_on_signal(self, signum: int) -> None:
+        """A closed terminal, a dropped SSH session or ``kill``: leave as ``q`` does, so the
+        collector lets go of its lease and a demo stops its servers and removes its files.
+        A second signal of the kind is not caught."""
+        asyncio.get_running_loop().remove_signal_handler(signum)
+        self.exit()
 
     def on_first_data_shown(self, _message: FirstDataShown) -> None:
         """The first data is on its way to the screen: collect once that frame is painted."""
