@@ -547,3 +547,20 @@ def test_the_emulator_holds_a_large_account_and_pages_it_in_constant_time() -> N
     assert examined == 100  # a bisection and 100 views, not a scan of 100,000
     assert len(log.json()["log_entries"]) == 100
     assert log_examined == 100
+
+
+def test_a_bulk_loaded_account_dates_its_log_when_things_happened() -> None:
+    """Loaded at once, an account's log is still spread over its incidents' own times (a load
+    that dated every entry "now" put 14,000 entries in one second, which the connector's
+    halving of a 10,000-entry window cannot split, and no real account has)."""
+    with PagerDutyEmulator() as emu:
+        tickets = [
+            world(n, TicketStatus.RESOLVED, created_at=NOW - timedelta(days=n + 2))
+            for n in range(3)
+        ]
+        tickets = [replace(t, updated_at=t.created_at + timedelta(hours=1)) for t in tickets]
+        emu.put_tickets(tickets)
+        for ticket in tickets:
+            stamps = [entry["created_at"] for entry in emu.log_entries(emu.incident_id(ticket.ref))]
+            assert stamps[0] == ticket.created_at.strftime("%Y-%m-%dT%H:%M:%SZ")  # triggered
+            assert stamps[-1] == ticket.updated_at.strftime("%Y-%m-%dT%H:%M:%SZ")  # resolved
