@@ -102,8 +102,13 @@ def _clock_notifications(
 def _vendor_notifications(
     vendor: VendorCandidate, health: VendorHealth | None, now: datetime, watching_since: datetime
 ) -> Iterable[NewNotification]:
+    """Status-page and connector news: a status answer older than the vendor's stale window
+    (kept from before a restart, or replayed from history) announces nothing."""
     subject = f"vendor:{vendor.name}"
-    for external_id, name, state, updated_at in vendor.components:
+    window = timedelta(seconds=health.poll_interval * health.stale_after) if health else None
+    fetched = vendor.status_fetched_at
+    old_news = window is not None and fetched is not None and now - fetched > window
+    for external_id, name, state, updated_at in () if old_news else vendor.components:
         yield NewNotification(
             subject=subject,
             clock=f"component:{external_id}",
@@ -114,7 +119,7 @@ def _vendor_notifications(
             title=f"{name} {state.replace('_', ' ')}",
             detail=vendor.description or "",
         )
-    for external_id, name, impact in vendor.incidents:
+    for external_id, name, impact in () if old_news else vendor.incidents:
         yield NewNotification(
             subject=subject,
             clock=f"incident:{external_id}",

@@ -184,6 +184,8 @@ class VendorCandidate:
     """(external id, name, impact) of each active incident."""
     last_ok_run_id: int
     """The id of the vendor's last good poll run (0: none): one trouble episode per good run."""
+    status_fetched_at: datetime | None = None
+    """When the status page answered what ``components`` and ``incidents`` hold."""
 
 
 @dataclass(frozen=True)

@@ -261,7 +261,9 @@ def _vendors(conn: Connection, first_ok: dict[int, datetime]) -> Iterable[Vendor
     )
     for vendor_id, name in conn.execute(select(VENDORS.c.id, VENDORS.c.name)):
         status = conn.execute(
-            select(STATUS.c.indicator, STATUS.c.description).where(STATUS.c.vendor_id == vendor_id)
+            select(STATUS.c.indicator, STATUS.c.description, STATUS.c.fetched_at).where(
+                STATUS.c.vendor_id == vendor_id
+            )
         ).first()
         components = tuple(
             (str(c[0]), str(c[1]), str(c[2]), c[3])
@@ -292,6 +294,7 @@ def _vendors(conn: Connection, first_ok: dict[int, datetime]) -> Iterable[Vendor
             components=components,
             incidents=incidents,
             last_ok_run_id=int(last_ok.get(vendor_id) or 0),
+            status_fetched_at=status[2] if status else None,
         )
 
 

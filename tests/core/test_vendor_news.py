@@ -1,4 +1,4 @@
-"""A collector announces a stale vendor only after a stale window of its own to poll it in."""
+"""What a vendor's polling and status page announce, and what is not news."""
 
 from __future__ import annotations
 
@@ -30,26 +30,55 @@ def health(last_ok_at: datetime, *, ok: bool = True) -> VendorHealth:
     )
 
 
-def events(vendor: VendorHealth, watching_since: datetime) -> list[str]:
-    candidate = VendorCandidate("hosting", NOW - timedelta(days=3), None, None, (), (), 41)
+def events(
+    vendor: VendorHealth, watching_since: datetime, *, status_at: datetime | None = None
+) -> list[str]:
+    candidate = VendorCandidate(
+        "hosting",
+        NOW - timedelta(days=3),
+        "major",
+        "Storage latency",
+        (("c1", "Storage", "degraded_performance", None),),
+        (("i1", "Storage latency in DC-2", "major"),),
+        41,
+        status_fetched_at=status_at,
+    )
     candidates = TransitionCandidates(NOW, None, 0, 0, 0, 0, vendors=(candidate,))
     return [n.event for n in detect(candidates, [vendor], watching_since)]
 
 
 def test_a_start_after_a_quiet_weekend_is_not_announced_as_stale() -> None:
     weekend = health(NOW - timedelta(days=2))
-    assert events(weekend, watching_since=NOW - timedelta(seconds=30)) == []
+    assert events(weekend, watching_since=NOW - timedelta(seconds=30)) == [
+        Event.VENDOR_DEGRADED.value,
+        Event.VENDOR_INCIDENT.value,
+    ]
 
 
 def test_still_stale_after_a_whole_window_of_polling_is_announced() -> None:
     weekend = health(NOW - timedelta(days=2))
-    assert events(weekend, watching_since=NOW - timedelta(seconds=121)) == [
+    assert events(weekend, watching_since=NOW - timedelta(seconds=121))[-1] == (
         Event.CONNECTOR_STALE.value
-    ]
+    )
 
 
 def test_a_failed_poll_is_announced_at_once() -> None:
     failed = health(NOW - timedelta(seconds=5), ok=False)
-    assert events(failed, watching_since=NOW - timedelta(seconds=1)) == [
+    assert events(failed, watching_since=NOW - timedelta(seconds=1))[-1] == (
         Event.CONNECTOR_FAILING.value
+    )
+
+
+def test_a_fresh_status_answer_announces_its_incident_and_component() -> None:
+    fresh = health(NOW - timedelta(seconds=5))
+    assert events(fresh, NOW - timedelta(hours=1), status_at=NOW - timedelta(seconds=5)) == [
+        Event.VENDOR_DEGRADED.value,
+        Event.VENDOR_INCIDENT.value,
     ]
+
+
+def test_an_old_status_answer_is_not_news() -> None:
+    """A status kept from before a restart, or replayed from history (the demo's year), does
+    not raise its incidents again: only an answer within the stale window does."""
+    fresh = health(NOW - timedelta(seconds=5))
+    assert events(fresh, NOW - timedelta(hours=1), status_at=NOW - timedelta(days=300)) == []
