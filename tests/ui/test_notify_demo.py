@@ -30,8 +30,9 @@ from paneglass.ui.app import PaneglassApp
 from tests.notify_servers import SmtpReceiver, WebhookReceiver
 
 ROOT = Path(__file__).resolve().parents[2]
-RESPONSE = timedelta(seconds=18)
-"""The test's major-incident response target: 50 % at 9 s, 75 % at 13.5 s, breach at 18 s."""
+RESPONSE = timedelta(seconds=24)
+"""The test's major-incident response target: 50 % at 12 s, 75 % at 18 s, breach at 24 s (a sweep
+that comes late sees only the higher level: 6 s between levels keeps each seen under load)."""
 
 
 class Viewer:

@@ -136,8 +136,12 @@ async def test_the_printer_story_end_to_end_in_demo_mode() -> None:
             app.open_cases(case_id)
             await wait_for(lambda: isinstance(app.screen, CaseScreen), 5)
             await wait_for(lambda: app.screen.detail is not None)  # type: ignore[attr-defined]
-            shown = str(app.screen.query_one("#case-timeline", Static).render())
-            assert "sent create" in shown and "pending" in shown
+
+            def shown() -> str:
+                return str(app.screen.query_one("#case-timeline", Static).render())
+
+            await wait_for(lambda: bool(shown()), 10)  # the timeline renders after the detail
+            assert "sent create" in shown() and "pending" in shown()
             await pilot.press("escape", "escape", "q")
     finally:
         store.close()
