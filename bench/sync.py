@@ -6,7 +6,7 @@ tickets of any age and tickets closed within ``backfill_days``), and made to
 wait ``latency`` seconds before every answer, as a vendor 50 ms away would.
 Then the real ``paneglass collect --once`` runs as a child process against
 them, into a fresh SQLite file; its wall time and peak RSS are measured from
-outside (``wait4``).
+outside (``wait4`` in a small parent of its own: :data:`PEAK_RSS`).
 
 The baseline, in the same run: a minimal client (one httpx2 client per
 vendor, nothing parsed, nothing stored) replays exactly the requests the
