@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -31,7 +31,7 @@ from connectors import VendorConfig, load_connector
 from connectors.actions import Action, ActionKind
 from connectors.errors import ConnectorError
 from connectors.records import Priority
-from paneglass.collect.transitions import detect
+from paneglass.collect.transitions import detect, detect_clocks
 from paneglass.notify.command import run_command
 from paneglass.notify.delivery import Delivery, PermanentError
 from paneglass.notify.email import send_email
@@ -57,6 +57,9 @@ Write = Callable[..., Awaitable[Any]]
 
 CLOCK_SWEEP = timedelta(seconds=4)
 """How often the SLA clocks are scanned for transitions (a crossing shows within seconds)."""
+CLOCK_BATCH = 1000
+"""Running clocks a sweep reads and records at a time: memory stays bounded by a batch,
+never by the tenant (9 vendors x 100,000 tickets find most clocks breached at first)."""
 
 
 @dataclass(frozen=True)
@@ -178,10 +181,28 @@ class Notifier:
         clocks = self._clock_swept is None or now - self._clock_swept >= CLOCK_SWEEP
         if clocks:
             self._clock_swept = now
-        candidates = await self.write(self.store.transition_candidates, now, clocks)
+        candidates = await self.write(self.store.transition_candidates, now, False)
         health = await self.write(self.store.vendor_health)
         found = detect(candidates, health, self.started)
-        return int(await self.write(self.store.record_notifications, found, now, candidates))
+        if not clocks:
+            return int(await self.write(self.store.record_notifications, found, now, candidates))
+        # The clocks in batches (a first sweep of a large tenant finds most of it breached);
+        # the sweep's marks move with the last batch only, so a sweep cut short leaves the
+        # rest to the next one, judged as this one would have (baseline or news).
+        candidates = replace(candidates, clocks_swept=True)
+        recorded, after = 0, 0
+        while True:
+            batch, after = await self.write(self.store.clock_candidates, now, after, CLOCK_BATCH)
+            last = len(batch) < CLOCK_BATCH
+            found += detect_clocks(replace(candidates, clocks=batch))
+            recorded += int(
+                await self.write(
+                    self.store.record_notifications, found, now, candidates if last else None
+                )
+            )
+            if last:
+                return recorded
+            found = []
 
     async def dispatch(self) -> int:
         """Match pending notifications against the rules and fire their channels."""

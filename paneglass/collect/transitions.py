@@ -34,7 +34,7 @@ from paneglass.store import (
     VendorHealth,
 )
 
-__all__ = ["clock_level", "detect"]
+__all__ = ["clock_level", "detect", "detect_clocks"]
 
 _LEVELS = (Event.SLA_AT_RISK, Event.SLA_NEAR_BREACH, Event.SLA_BREACHED)
 
@@ -149,6 +149,12 @@ def _vendor_notifications(
         )
 
 
+def detect_clocks(candidates: TransitionCandidates) -> list[NewNotification]:
+    """The transitions of ``candidates.clocks`` alone (a batch of a sweep's clocks)."""
+    first_ok = {v.name: v.first_ok_at for v in candidates.vendors}
+    return list(_clock_notifications(candidates, first_ok))
+
+
 def detect(
     candidates: TransitionCandidates,
     health: list[VendorHealth],
@@ -161,8 +167,7 @@ def detect(
     finds every vendor stale until its first poll, which is not news). Failing is news
     at once."""
     now = candidates.now
-    first_ok = {v.name: v.first_ok_at for v in candidates.vendors}
-    found = list(_clock_notifications(candidates, first_ok))
+    found = detect_clocks(candidates)
     for tid, name, key, title, priority, group, done in candidates.new_tickets:
         if done:  # a vendor's first sync is its backlog, not news
             found.append(

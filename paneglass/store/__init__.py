@@ -503,6 +503,14 @@ class Store:
         with self.engine.connect() as conn:
             return notifications.candidates(conn, now, clocks)
 
+    def clock_candidates(
+        self, now: datetime, after: int, limit: int
+    ) -> tuple[tuple[ClockCandidate, ...], int]:
+        """One batch of the running clocks a sweep judges (ids above ``after``, at most
+        ``limit``) and the last id read: the notifier sweeps a large tenant batch by batch."""
+        with self.engine.connect() as conn:
+            return notifications.clock_candidates(conn, now, after, limit)
+
     def record_notifications(
         self,
         items: Iterable[NewNotification],

@@ -73,6 +73,7 @@ __all__ = [
     "acknowledge",
     "add_send",
     "candidates",
+    "clock_candidates",
     "dispatch",
     "held_due",
     "last_send_id",
@@ -133,7 +134,7 @@ def candidates(conn: Connection, now: datetime, clocks: bool = True) -> Transiti
         last_audit_id=int(last_audit),
         max_ticket_id=max_ticket,
         max_audit_id=max_audit,
-        clocks=tuple(_clock_candidates(conn, now)) if clocks else (),
+        clocks=tuple(c for _, c in _clock_candidates(conn, now)) if clocks else (),
         clocks_swept=clocks,
         new_tickets=tuple(_new_tickets(conn, int(last_ticket), max_ticket, first_ok)),
         vendors=tuple(_vendors(conn, first_ok)),
@@ -164,8 +165,28 @@ _LOGGED_LEVEL = case(
 )
 
 
-def _clock_candidates(conn: Connection, now: datetime) -> Iterable[ClockCandidate]:
-    """Running clocks whose current level (or a higher one) is not in the log yet.
+def clock_candidates(
+    conn: Connection, now: datetime, after: int, limit: int
+) -> tuple[tuple[ClockCandidate, ...], int]:
+    """At most ``limit`` of the running clocks :func:`candidates` reads, those with an id
+    above ``after``, in id order; and the last id read (``after`` when none).
+
+    The notifier sweeps the clocks in such batches, so a first sweep over a large
+    tenant (most of its year-old open tickets breached) never holds them all at once.
+    """
+    last = after
+    found: list[ClockCandidate] = []
+    for clock_id, candidate in _clock_candidates(conn, now, after, limit):
+        found.append(candidate)
+        last = clock_id
+    return tuple(found), last
+
+
+def _clock_candidates(
+    conn: Connection, now: datetime, after: int = 0, limit: int | None = None
+) -> Iterable[tuple[int, ClockCandidate]]:
+    """(clock id, candidate) of running clocks whose current level (or a higher one) is
+    not in the log yet; with ``limit``, the first ones above ``after`` in id order.
 
     The log's unique index answers "already recorded?" inside the query, so a
     steady sweep reads no rows at all.
@@ -192,32 +213,37 @@ def _clock_candidates(conn: Connection, now: datetime) -> Iterable[ClockCandidat
         )
         .exists()
     )
-    rows = conn.execute(
-        select(
-            CLOCKS.c.ticket_id,
-            CLOCKS.c.metric,
-            CLOCKS.c.cycle,
-            CLOCKS.c.state,
-            CLOCKS.c.due_at,
-            CLOCKS.c.at_risk_at,
-            CLOCKS.c.near_breach_at,
-            CLOCKS.c.breach_at,
-            CLOCKS.c.paused,
-            CLOCKS.c.policy,
-            CLOCKS.c.target_seconds,
-            VENDORS.c.name.label("vendor"),
-            TICKETS.c.key,
-            TICKETS.c.title,
-            TICKETS.c.priority,
-            TICKETS.c.group_name,
-            TICKETS.c.first_seen_at,
-        )
-        .join(TICKETS, TICKETS.c.id == CLOCKS.c.ticket_id)
+    query = select(
+        CLOCKS.c.id.label("clock_id"),
+        CLOCKS.c.ticket_id,
+        CLOCKS.c.metric,
+        CLOCKS.c.cycle,
+        CLOCKS.c.state,
+        CLOCKS.c.due_at,
+        CLOCKS.c.at_risk_at,
+        CLOCKS.c.near_breach_at,
+        CLOCKS.c.breach_at,
+        CLOCKS.c.paused,
+        CLOCKS.c.policy,
+        CLOCKS.c.target_seconds,
+        VENDORS.c.name.label("vendor"),
+        TICKETS.c.key,
+        TICKETS.c.title,
+        TICKETS.c.priority,
+        TICKETS.c.group_name,
+        TICKETS.c.first_seen_at,
+    )
+    query = (
+        query.join(TICKETS, TICKETS.c.id == CLOCKS.c.ticket_id)
         .join(VENDORS, VENDORS.c.id == TICKETS.c.vendor_id)
         .where(CLOCKS.c.stopped_at.is_(None), past, not_(recorded))
-    ).mappings()
-    for row in rows:
-        yield ClockCandidate(**row)
+    )
+    if limit is not None:
+        query = query.where(CLOCKS.c.id > after).order_by(CLOCKS.c.id).limit(limit)
+    for row in conn.execute(query).mappings():
+        values = dict(row)
+        clock_id = int(values.pop("clock_id"))
+        yield clock_id, ClockCandidate(**values)
 
 
 def _new_tickets(
