@@ -31,8 +31,12 @@ async def hand_off(pilot: Any, app: PaneglassApp, target: str, note: str) -> Non
     await wait_for(lambda: bool(dialog.query("#target SelectOverlay")), 5)
     dialog.query_one("#target", Select).value = target
     dialog.query_one("#text", Input).value = note
-    await pilot.pause(0.2)
-    preview = str(dialog.query_one("#action-preview", Static).render())
+
+    def planned() -> str:
+        return str(dialog.query_one("#action-preview", Static).render())
+
+    await wait_for(lambda: "POST " in planned(), 10)  # the plan is made off-thread
+    preview = planned()
     assert "POST " in preview and "Cannot send" not in preview, preview
     await pilot.press("ctrl+s")
     await wait_for(lambda: not isinstance(app.screen, ActionDialog), 5)

@@ -74,8 +74,12 @@ async def test_comment_is_confirmed_with_a_dry_run_queued_sent_and_shown(demo: A
         dialog = app.screen
         assert isinstance(dialog, ActionDialog)
         dialog.query_one("#text", Input).value = "Replaced the toner, please test"
-        await pilot.pause(0.2)
-        preview = str(dialog.query_one("#action-preview", Static).render())
+
+        def planned() -> str:
+            return str(dialog.query_one("#action-preview", Static).render())
+
+        await wait_for(lambda: "PUT " in planned(), 10)  # the plan is made off-thread
+        preview = planned()
         assert f"PUT /api/v2/tickets/{external_id}.json" in preview
         assert "Replaced the toner, please test" in preview
         assert "Authorization" not in preview and "demo-token" not in preview
