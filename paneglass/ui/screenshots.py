@@ -10,6 +10,8 @@ import asyncio
 import tempfile
 from pathlib import Path
 
+from textual.worker import WorkerCancelled
+
 from paneglass.config import Config, DisplayConfig, WallConfig
 from paneglass.errors import UserError
 from paneglass.paths import user_themes_folder
@@ -89,13 +91,13 @@ async def _shoot(output: Path, theme: str | None) -> list[Path]:
             )
             async with app.run_test(size=size) as pilot:
                 await pilot.pause(0.3)
-                await app.workers.wait_for_complete()
+                await _settled(app)
                 await pilot.pause(0.2)
                 for key in map(_key, keys):
                     await pilot.press(key)
                     for _ in range(3):  # a pushed screen's worker may start after a pause
                         await pilot.pause(0.2)
-                        await app.workers.wait_for_complete()
+                        await _settled(app)
                 path = output / f"{name}.svg"
                 app.save_screenshot(filename=path.name, path=str(output))
                 written.append(path)
@@ -111,3 +113,13 @@ def write_screenshots(output: Path, *, theme: str | None = None) -> list[Path]:
             raise UserError(f"no theme {theme!r} (themes: {', '.join(sorted(known))})")
     output.mkdir(parents=True, exist_ok=True)
     return asyncio.run(_shoot(output, theme))
+
+
+async def _settled(app: ConsoleBase) -> None:
+    """Every worker finished; one cancelled because a newer query replaced it is fine."""
+    for _ in range(20):
+        try:
+            await app.workers.wait_for_complete()
+            return
+        except WorkerCancelled:
+            continue

@@ -12,6 +12,7 @@ from paneglass.demo.fixture import FIXTURE_NOW, FIXTURE_VENDORS, seed_store
 from paneglass.store import Actor, Store
 from paneglass.ui.app import PaneglassApp
 from paneglass.ui.widgets.header_bar import HeaderBar
+from tests.ui.settling import workers_done
 
 CONFIG = Config(display=DisplayConfig(timezone="UTC"), vendors=FIXTURE_VENDORS, demo=True)
 
@@ -19,7 +20,7 @@ CONFIG = Config(display=DisplayConfig(timezone="UTC"), vendors=FIXTURE_VENDORS, 
 async def settle(pilot: Any) -> None:
     for _ in range(3):
         await pilot.pause(0.2)
-        await pilot.app.workers.wait_for_complete()
+        await workers_done(pilot.app)
 
 
 def console(url: str, user: str) -> PaneglassApp:

@@ -22,6 +22,7 @@ from paneglass.demo.fixture import FIXTURE_VENDORS
 from paneglass.store import Store
 from paneglass.ui.app import ConsoleBase, PaneglassApp, WallApp
 from tests.metrics.replay_run import INSTANTS, START, run_until, start
+from tests.ui.settling import workers_done
 
 pytestmark = pytest.mark.xdist_group("time-travel")  # one worker builds the recording once
 
@@ -42,7 +43,7 @@ def screen_lines(app: ConsoleBase) -> list[str]:
 async def settle(pilot: Any) -> None:
     for _ in range(3):
         await pilot.pause(0.2)
-        await pilot.app.workers.wait_for_complete()
+        await workers_done(pilot.app)
     await pilot.pause(0.2)
 
 

@@ -20,6 +20,7 @@ from textual.widgets import Static
 
 from paneglass.ui.widgets.ticket_table import TicketTable
 from tests.ui.hostile_app import HostileApp, build
+from tests.ui.settling import workers_done
 
 ROOT = Path(__file__).resolve().parents[2]
 FORBIDDEN = (
@@ -96,7 +97,7 @@ async def test_click_on_action_markup_fires_nothing(tmp_path: Path) -> None:
     HostileApp.pwned = False
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.pause(0.2)
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause(0.1)
         table = app.screen.query_one(TicketTable)
         shown = [table.render_line(y).text for y in range(1, table.size.height)]

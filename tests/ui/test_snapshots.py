@@ -13,12 +13,13 @@ import pytest
 from textual.pilot import Pilot
 
 from paneglass.ui.screenshots import fixture_app
+from tests.ui.settling import workers_done
 
 
 async def settle(pilot: Pilot[Any]) -> None:
     """Wait until the store queries have landed on screen."""
     await pilot.pause(0.1)
-    await pilot.app.workers.wait_for_complete()
+    await workers_done(pilot.app)
     await pilot.pause(0.1)
 
 

@@ -14,6 +14,7 @@ from paneglass.store import Store
 from paneglass.ui.app import PaneglassApp
 from paneglass.ui.widgets.prompt_bar import PromptBar
 from paneglass.ui.widgets.ticket_table import TicketTable
+from tests.ui.settling import workers_done
 
 
 def make_app(tmp_path: Path, **config: Any) -> PaneglassApp:
@@ -28,7 +29,7 @@ def make_app(tmp_path: Path, **config: Any) -> PaneglassApp:
 
 async def settle(pilot: Pilot[Any]) -> None:
     await pilot.pause(0.05)
-    await pilot.app.workers.wait_for_complete()
+    await workers_done(pilot.app)
     await pilot.pause(0.05)
 
 

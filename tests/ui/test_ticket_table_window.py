@@ -9,6 +9,7 @@ from textual.app import App, ComposeResult
 
 from paneglass.store import TicketQuery, TicketRow
 from paneglass.ui.widgets.ticket_table import TicketTable
+from tests.ui.settling import workers_done
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 HISTORY = TicketQuery(exact=(("requester", "Maria Jensen"),))
@@ -56,7 +57,7 @@ async def test_a_superseded_read_that_finishes_last_is_dropped() -> None:
                 break
         assert table.total == 2
         source.release_first.set()  # the unfiltered read now lands, after the newer one
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause(0.1)
         assert table.total == 2, "the older, unfiltered window replaced the current query's"
         assert table._window.query == HISTORY
