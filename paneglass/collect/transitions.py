@@ -131,8 +131,8 @@ def _vendor_notifications(
         )
     if health is None:
         return
+    assert window is not None  # computed above from this same health
     state = freshness(health, now)
-    window = timedelta(seconds=health.poll_interval * health.stale_after)
     if state is Freshness.STALE and now - watching_since <= window:
         return  # this collector has not had a stale window of its own to poll the vendor in
     if state in (Freshness.STALE, Freshness.FAILING):

@@ -19,7 +19,7 @@ from paneglass.ui.app import ConsoleBase
 from themes import BUILTIN_THEMES
 from themes.user import load_user_themes
 
-__all__ = ["SHOTS", "write_screenshots"]
+__all__ = ["SHOTS", "workers_done", "write_screenshots"]
 
 SHOTS: tuple[tuple[str, tuple[int, int], tuple[str, ...]], ...] = (
     ("console", (160, 48), ()),
@@ -91,13 +91,13 @@ async def _shoot(output: Path, theme: str | None) -> list[Path]:
             )
             async with app.run_test(size=size) as pilot:
                 await pilot.pause(0.3)
-                await _settled(app)
+                await workers_done(app)
                 await pilot.pause(0.2)
                 for key in map(_key, keys):
                     await pilot.press(key)
                     for _ in range(3):  # a pushed screen's worker may start after a pause
                         await pilot.pause(0.2)
-                        await _settled(app)
+                        await workers_done(app)
                 path = output / f"{name}.svg"
                 app.save_screenshot(filename=path.name, path=str(output))
                 written.append(path)
@@ -115,8 +115,10 @@ def write_screenshots(output: Path, *, theme: str | None = None) -> list[Path]:
     return asyncio.run(_shoot(output, theme))
 
 
-async def _settled(app: ConsoleBase) -> None:
-    """Every worker finished; one cancelled because a newer query replaced it is fine."""
+async def workers_done(app: ConsoleBase) -> None:
+    """Every worker finished; one cancelled because a newer query replaced it is fine (an
+    exclusive query worker is, whenever the screen asks again before it lands). The UI
+    tests wait the same way."""
     for _ in range(20):
         try:
             await app.workers.wait_for_complete()

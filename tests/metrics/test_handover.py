@@ -11,8 +11,8 @@ from paneglass.config import Config, DisplayConfig
 from paneglass.demo.fixture import FIXTURE_NOW, FIXTURE_VENDORS, seed_store
 from paneglass.store import Actor, Store
 from paneglass.ui.app import PaneglassApp
+from paneglass.ui.screenshots import workers_done
 from paneglass.ui.widgets.header_bar import HeaderBar
-from tests.ui.settling import workers_done
 
 CONFIG = Config(display=DisplayConfig(timezone="UTC"), vendors=FIXTURE_VENDORS, demo=True)
 

@@ -21,8 +21,8 @@ from paneglass.config import Config, DisplayConfig
 from paneglass.demo.fixture import FIXTURE_VENDORS
 from paneglass.store import Store
 from paneglass.ui.app import ConsoleBase, PaneglassApp, WallApp
+from paneglass.ui.screenshots import workers_done
 from tests.metrics.replay_run import INSTANTS, START, run_until, start
-from tests.ui.settling import workers_done
 
 pytestmark = pytest.mark.xdist_group("time-travel")  # one worker builds the recording once
 

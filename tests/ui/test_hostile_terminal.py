@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 from textual.widgets import Static
 
+from paneglass.ui.screenshots import workers_done
 from paneglass.ui.widgets.ticket_table import TicketTable
 from tests.ui.hostile_app import HostileApp, build
-from tests.ui.settling import workers_done
 
 ROOT = Path(__file__).resolve().parents[2]
 FORBIDDEN = (

@@ -12,8 +12,7 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
-from paneglass.ui.screenshots import fixture_app
-from tests.ui.settling import workers_done
+from paneglass.ui.screenshots import fixture_app, workers_done
 
 
 async def settle(pilot: Pilot[Any]) -> None:

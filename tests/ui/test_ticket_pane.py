@@ -12,9 +12,9 @@ from paneglass.config import Config, DisplayConfig, SavedView
 from paneglass.demo.fixture import FIXTURE_NOW, seed_store
 from paneglass.store import Store
 from paneglass.ui.app import PaneglassApp
+from paneglass.ui.screenshots import workers_done
 from paneglass.ui.widgets.prompt_bar import PromptBar
 from paneglass.ui.widgets.ticket_table import TicketTable
-from tests.ui.settling import workers_done
 
 
 def make_app(tmp_path: Path, **config: Any) -> PaneglassApp:

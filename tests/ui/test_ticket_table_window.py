@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from textual.app import App, ComposeResult
 
 from paneglass.store import TicketQuery, TicketRow
+from paneglass.ui.screenshots import workers_done
 from paneglass.ui.widgets.ticket_table import TicketTable
-from tests.ui.settling import workers_done
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 HISTORY = TicketQuery(exact=(("requester", "Maria Jensen"),))
