@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from connectors import VendorConfig
 from connectors.records import PollResult, Priority, TicketRecord, TicketStatus
@@ -112,3 +112,28 @@ async def test_a_sweep_cut_between_batches_leaves_the_rest_to_the_next_as_the_ba
     with store.engine.connect() as conn:
         rows = conn.execute(select(NOTIFICATIONS.c.state)).all()
     assert rows == [("baseline",)] * 3 * BATCH  # the backlog, never news
+
+
+def test_a_batch_walks_the_clocks_in_id_order_without_reading_every_running_clock(
+    tmp_path: Path,
+) -> None:
+    """A batch reads from ``after`` on, in the primary key's order: no sort of every running
+    clock per batch (that made the first sweep of a large tenant quadratic)."""
+    store = backlog(tmp_path / "plan.db", 50)
+    statements: list[tuple[str, Any]] = []
+
+    def keep(conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if "slaclock" in statement and "LIMIT" in statement:
+            statements.append((statement, parameters))
+
+    event.listen(store.engine, "before_cursor_execute", keep)
+    batch, last = store.clock_candidates(NOW, 0, 20)
+    event.remove(store.engine, "before_cursor_execute", keep)
+    assert len(batch) == 20 and last > 0
+    (statement, parameters), *_ = statements
+    with store.engine.connect() as conn:
+        plan = " | ".join(
+            row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+        )
+    assert "SEARCH slaclock USING INTEGER PRIMARY KEY (rowid>?)" in plan, plan
+    assert "TEMP B-TREE" not in plan, plan
