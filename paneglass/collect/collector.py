@@ -1,12 +1,13 @@
 """The collector: owns timing. One APScheduler job per vendor, one run at a time.
 
 A poll streams ``connector.pages(cursor)`` on the event loop; each page is
-committed by ``store.apply`` in the single writer thread (so SQLite sees
-exactly one writer) together with the cursor to resume after it, before the
-next page is asked for. Memory stays bounded by a page, and a poll that fails
-or is killed keeps every page committed before it: the next one resumes from
-the last checkpoint. Failures are recorded as poll runs too, and push the
-vendor's next run back: the vendor's Retry-After when it gave one, else
+committed in the single writer thread (so SQLite sees exactly one writer)
+together with the cursor to resume after it, before the next page is asked
+for; pages of several vendors that wait for the writer together share one
+commit (:mod:`paneglass.collect.group_commit`). Memory stays bounded by a
+page, and a poll that fails or is killed keeps every page committed before
+it: the next one resumes from the last checkpoint. Failures are recorded as
+poll runs too, and push the vendor's next run back: the vendor's Retry-After when it gave one, else
 exponential backoff with full jitter. APScheduler 3.11's ``AsyncIOScheduler``
 must be started inside a running loop (the Textual app's, or ``asyncio.run``).
 
@@ -34,6 +35,7 @@ from connectors import Connector, VendorConfig, load_connector
 from connectors.errors import ConnectorError, RateLimited
 from connectors.records import Progress
 from paneglass.collect.backoff import VendorGate
+from paneglass.collect.group_commit import GroupCommit
 from paneglass.collect.liveness import owner_name, process_gone
 from paneglass.collect.notifier import Notifier
 from paneglass.collect.outbox_sender import OutboxSender, SendReport
@@ -94,6 +96,8 @@ class Collector:
         self.clock = clock
         self.stall_seconds = stall_seconds
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store-writer")
+        self.pages = GroupCommit(store, self._write)
+        """Commits the vendors' pages, those that wait for the writer together in one commit."""
         self._connectors: dict[str, Connector] = {}
         self.gates = {v.name: VendorGate(v.poll_interval) for v in self.vendors}
         """Per vendor: when it may be asked again."""
@@ -249,7 +253,7 @@ class Collector:
                         page = await anext(pages)
                 except StopAsyncIteration:
                     return
-                change = await self._write(self.store.apply, name, page, None, self.clock())
+                change = await self.pages.apply(name, page, self.clock())
                 totals.add(page.requests, change, records=_records(page), tickets=len(page.tickets))
                 if self.on_change is not None and (
                     change.added or change.updated or change.status_changed or change.entries

@@ -217,6 +217,23 @@ class Store:
             vendor_id = vendors.vendor_row_id(conn, vendor)
             return writes.apply_batch(conn, vendor_id, vendor, result, run, now, self.sla)
 
+    def apply_pages(self, pages: Sequence[tuple[str, PollResult, datetime]]) -> list[ChangeSet]:
+        """Apply several vendors' pages (vendor, page, now) in one commit, in order.
+
+        The collector's group commit: every page commits with its own cursor, as
+        :meth:`apply` would, but a commit costs the same for one page as for ten
+        (SQLite writes each changed index page once per commit), so pages that
+        waited for the writer together share one. All or nothing: on an error the
+        caller applies them one by one, so one vendor's bad page fails only it.
+        """
+        with self.engine.begin() as conn:
+            return [
+                writes.apply_batch(
+                    conn, vendors.vendor_row_id(conn, vendor), vendor, page, None, now, self.sla
+                )
+                for vendor, page, now in pages
+            ]
+
     def tick_clocks(self, now: datetime) -> int:
         """Move clocks whose due or at-risk time has passed; return how many moved."""
         with self.engine.begin() as conn:

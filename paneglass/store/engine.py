@@ -25,6 +25,12 @@ from paneglass.errors import UserError
 __all__ = ["READ_ONLY", "make_engine", "reading", "sqlite_path", "yield_to_waiting_writers"]
 
 BUSY_TIMEOUT_MS = 10_000
+WRITER_CACHE_KIB = 32 * 1024
+"""A writer's page cache (SQLite's default is 2 MB): a page of tickets touches a leaf of
+each of the ticket table's ten indexes and its full-text index, all over a large store."""
+WRITER_CHECKPOINT_PAGES = 10_000
+"""Pages (4 kB) the WAL grows to before a writer copies it into the database (default
+1,000): index pages that change in every commit are copied back once, not every few."""
 READ_ONLY = "paneglass_read_only"
 """Execution option of a connection that only reads: its transaction starts deferred."""
 
@@ -74,6 +80,9 @@ def make_engine(url: str, *, writer: bool) -> Engine:
             cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA foreign_keys = ON")
+        if writer and path is not None:
+            cursor.execute(f"PRAGMA cache_size = -{WRITER_CACHE_KIB}")
+            cursor.execute(f"PRAGMA wal_autocheckpoint = {WRITER_CHECKPOINT_PAGES}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
