@@ -73,6 +73,8 @@ class SyncFigures:
     per_vendor: dict[str, float]
     baseline_seconds: float
     requests: int
+    cpu_seconds: float
+    """The collector's own CPU time, user and system (all its threads)."""
 
 
 def _tickets(count: int, seed: int, now: datetime) -> Iterable[WorldTicket]:
@@ -168,10 +170,11 @@ PEAK_RSS = (
     "child = subprocess.Popen(sys.argv[2:])\n"
     "_, status, usage = os.wait4(child.pid, 0)\n"
     "with open(sys.argv[1], 'w') as out:\n"
-    "    out.write(str(usage.ru_maxrss))\n"
+    "    out.write(f'{usage.ru_maxrss} {usage.ru_utime + usage.ru_stime}')\n"
     "sys.exit(os.waitstatus_to_exitcode(status))\n"
 )
-"""Runs a command and writes its peak RSS (kB) to a file: the measured child's parent.
+"""Runs a command and writes its peak RSS (kB) and CPU seconds to a file: the measured
+child's parent.
 
 Linux carries the high-water RSS of the memory a process *exec*s from into the new
 program's ``ru_maxrss`` (``exec_mmap``: the old mm's peak is kept). Spawned straight
@@ -181,8 +184,9 @@ at 107 MB). Spawned from this small interpreter instead, the figure is the
 collector's own, plus at most the interpreter's ~10 MB floor."""
 
 
-def _run_child(argv: list[str]) -> tuple[float, float, str, int]:
-    """(seconds, peak RSS in MB, stdout, exit code) of a child process, measured from outside.
+def _run_child(argv: list[str]) -> tuple[float, float, float, str, int]:
+    """(seconds, peak RSS in MB, CPU seconds, stdout, exit code) of a child process, measured
+    from outside.
 
     The peak is taken by :data:`PEAK_RSS`, a small parent of the child, not from
     this process's ``wait4``: that would report this bench's own peak (see there).
@@ -197,8 +201,10 @@ def _run_child(argv: list[str]) -> tuple[float, float, str, int]:
         assert child.stdout is not None
         out = child.stdout.read()
         code = child.wait()
-        peak_kb = float(peak_file.read_text()) if peak_file.exists() else 0.0
-    return time.monotonic() - started, peak_kb / 1024, out, code
+        peak_kb, cpu = (
+            map(float, peak_file.read_text().split()) if peak_file.exists() else (0.0, 0.0)
+        )
+    return time.monotonic() - started, peak_kb / 1024, cpu, out, code
 
 
 def _concurrency(kind: str) -> int:
@@ -274,7 +280,7 @@ def run_scenario(
             db = f"sqlite:///{Path(folder) / 'bench.db'}"
             argv = [sys.executable, "-m", "paneglass", "collect", "--once"]
             argv += ["--config", str(config), "--db", db]
-            seconds, rss, out, code = _run_child(argv)
+            seconds, rss, cpu, out, code = _run_child(argv)
             per_vendor: dict[str, float] = {}
             records = 0
             for line in out.splitlines():
@@ -286,13 +292,15 @@ def run_scenario(
             requests = sum(len(entry["requests"]) for entry in plan)
             plan_file = Path(folder) / "replay.json"
             plan_file.write_text(json.dumps(plan), encoding="utf-8")
-            baseline, _, _, _ = _run_child([sys.executable, __file__, "--replay", str(plan_file)])
+            baseline, _, _, _, _ = _run_child(
+                [sys.executable, __file__, "--replay", str(plan_file)]
+            )
             if code != 0:
                 print(out, file=sys.stderr)
     finally:
         for emulator in emulators.values():
             emulator.stop()
-    return SyncFigures(label, seconds, rss, records, code == 0, per_vendor, baseline, requests)
+    return SyncFigures(label, seconds, rss, records, code == 0, per_vendor, baseline, requests, cpu)
 
 
 def _print(figures: SyncFigures, target: str) -> None:
@@ -301,7 +309,8 @@ def _print(figures: SyncFigures, target: str) -> None:
     print(
         f"{figures.label:<44} {figures.seconds:7.1f} s  baseline {figures.baseline_seconds:6.1f} s"
         f"  ×{ratio:4.1f}  {figures.records:>8,} records  {figures.requests:>6,} requests"
-        f"  RSS {figures.peak_rss_mb:5.0f} MB  {state}   target {target}"
+        f"  RSS {figures.peak_rss_mb:5.0f} MB  CPU {figures.cpu_seconds:5.1f} s  {state}"
+        f"   target {target}"
     )
     by_time = sorted(figures.per_vendor.items(), key=lambda item: -item[1])
     print("    vendors, slowest first: " + ", ".join(f"{v} {s:.1f} s" for v, s in by_time))
