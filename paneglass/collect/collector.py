@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -33,7 +33,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from connectors import Connector, VendorConfig, load_connector
 from connectors.errors import ConnectorError, RateLimited
-from connectors.records import Progress
+from connectors.records import PollResult, Progress
 from paneglass.collect.backoff import VendorGate
 from paneglass.collect.group_commit import GroupCommit
 from paneglass.collect.liveness import owner_name, process_gone
@@ -244,15 +244,22 @@ class Collector:
         )
 
     async def _stream(self, name: str, cursor: Any, totals: _PollTotals) -> None:
-        """Commit each page with its checkpoint before asking for the next one."""
+        """Commit each page with its checkpoint, fetching the next one while it commits.
+
+        At most two pages are held: the one committing and the one on its way. A
+        vendor 50 ms away then waits for the network and for the writer at once,
+        not one after the other. A page is still committed only after the one before
+        it, so a killed poll resumes after its last committed page.
+        """
         pages = self.connector(name).pages(cursor)
+        ahead = asyncio.create_task(_next_page(pages))
         try:
             while True:
-                try:
-                    async with asyncio.timeout(self.stall_seconds):
-                        page = await anext(pages)
-                except StopAsyncIteration:
+                async with asyncio.timeout(self.stall_seconds):
+                    page = await ahead
+                if page is None:
                     return
+                ahead = asyncio.create_task(_next_page(pages))
                 change = await self.pages.apply(name, page, self.clock())
                 totals.add(page.requests, change, records=_records(page), tickets=len(page.tickets))
                 if self.on_change is not None and (
@@ -262,6 +269,10 @@ class Collector:
                 if self.on_progress is not None and page.progress is not None:
                     self.on_progress(name, page.progress)
         finally:
+            ahead.cancel()  # nothing when it is done already
+            await asyncio.wait([ahead])
+            if not ahead.cancelled():
+                ahead.exception()  # a page fetched after this poll failed: its error is moot
             await pages.aclose()
 
     def _after(self, config: VendorConfig, error: ConnectorError | None) -> None:
@@ -371,6 +382,14 @@ class Collector:
             self._writer.submit(self.locks.close).result()
         self._writer.shutdown(wait=True)
         self.store.release_collector(self.owner)
+
+
+async def _next_page(pages: AsyncIterator[PollResult]) -> PollResult | None:
+    """The connector's next page, or ``None`` after its last."""
+    try:
+        return await anext(pages)
+    except StopAsyncIteration:
+        return None
 
 
 def _records(page: Any) -> int:

@@ -9,18 +9,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx2
 import pytest
 
 from connectors import VendorConfig
 from connectors.emulators.base import Reply, Request, WorldTicket
 from connectors.emulators.servicenow import ServiceNowEmulator
-from connectors.records import Priority, Progress, TicketStatus
+from connectors.records import PollResult, Priority, Progress, TicketRecord, TicketStatus
 from paneglass.collect import Collector
-from paneglass.store import Store, TicketQuery
+from paneglass.store import ChangeSet, Store, TicketQuery
 
 INCIDENTS = "/api/now/table/incident"
 NOW = datetime.now(UTC)
@@ -132,3 +134,58 @@ async def test_a_poll_without_new_pages_is_cancelled_after_stall_seconds(store: 
     # The connector reads one page ahead: the first page is handed on (and stays) once the
     # second has arrived; the stuck third never comes.
     assert store.ticket_count(TicketQuery()) == 100
+
+
+class CountedPages:
+    """A connector's page stream that notes how many pages have been asked for."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self.asked = 0
+        self.client = httpx2.AsyncClient()
+
+    async def pages(self, cursor: object) -> AsyncIterator[PollResult]:
+        for n in range(self.count):
+            self.asked += 1
+            await asyncio.sleep(0.01)  # the vendor's answer on its way
+            ticket = next(iter(_tickets_from(n)))
+            yield PollResult(tickets=(ticket,), cursor={"page": n})
+
+
+def _tickets_from(n: int) -> Iterator[TicketRecord]:
+    at = NOW - timedelta(days=1, minutes=n)
+    yield TicketRecord(
+        external_id=f"p{n}",
+        key=f"P-{n}",
+        title=f"page {n}",
+        status=TicketStatus.OPEN,
+        raw_status="open",
+        priority=Priority.P3,
+        raw_priority="3",
+        created_at=at,
+        updated_at=at,
+    )
+
+
+async def test_the_next_page_is_on_its_way_while_this_one_commits(store: Store) -> None:
+    """A vendor 50 ms away waits for the network and the writer at once, not in turn."""
+    asked_during_commit: list[int] = []
+    stream = CountedPages(3)
+    vendor = VendorConfig("hosting", "servicenow", "http://127.0.0.1:9")
+    collector = Collector(store, [vendor])
+    collector._connectors["hosting"] = stream  # type: ignore[assignment]
+    commit = collector.pages.apply
+
+    async def slow_commit(name: str, page: PollResult, now: datetime) -> ChangeSet:
+        await asyncio.sleep(0.1)  # the writer busy with other vendors' pages
+        asked_during_commit.append(stream.asked)
+        return await commit(name, page, now)
+
+    collector.pages.apply = slow_commit  # type: ignore[method-assign, assignment]
+    outcome = await collector.poll_once("hosting")
+    await collector.aclose()
+    assert outcome.ok, outcome.error
+    # While page n committed, page n + 1 had been asked for (and nothing further).
+    assert asked_during_commit == [2, 3, 3]
+    assert store.ticket_count(TicketQuery()) == 3
+    assert store.load_cursor("hosting") == {"page": 2}
