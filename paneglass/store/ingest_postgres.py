@@ -33,13 +33,19 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from operator import itemgetter
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
+from psycopg import adapt, pq
 from sqlalchemy import Connection
 
 from paneglass.store.ingest_clocks import CLOCK_COLUMNS, StoredClock
 from paneglass.store.ingest_rows import COLUMNS, COMPARED, KEPT_WHEN_NONE
 from paneglass.store.tables import CLOCKS, EVENTS, TICKETS
+
+try:  # psycopg's own binary COPY row format, to build a COPY's data off the worker thread
+    from psycopg._copy_base import BinaryFormatter
+except ImportError:  # pragma: no cover - another psycopg: rows are formatted as they are sent
+    BinaryFormatter = None  # type: ignore[assignment,misc]
 
 __all__ = ["ANY_IDS", "METHODS", "PostgresWriter"]
 
@@ -97,6 +103,12 @@ def _texts(values: Iterable[str]) -> str:
 def unstamp(value: Any) -> datetime | None:
     """A ``timestamptz`` as psycopg returns it, in UTC."""
     return value.astimezone(UTC) if value is not None else None
+
+
+class _CopyData(NamedTuple):
+    """Rows already in binary COPY format (signature, rows, trailer)."""
+
+    data: bytes | bytearray
 
 
 class PostgresWriter:
@@ -168,17 +180,10 @@ class PostgresWriter:
         self._events = self._read_status_events(ids)
         self._clocks = self._read_clocks(ids)
 
-    def _copy(
-        self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]], like: str
-    ) -> None:
-        """COPY ``rows`` into ``table``, whose columns have the types of table ``like``'s."""
-        names = _names(columns)
-        if self.method == "copy_text":
-            with self._cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-            return
+    def _oids(self, like: str, columns: Sequence[str]) -> list[int]:
+        """The type oids of ``columns`` of table ``like`` (read once per connection)."""
         if like not in self._types:
+            self._drain()
             self._cursor.execute(
                 "SELECT attname, atttypid FROM pg_attribute "
                 "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
@@ -186,15 +191,65 @@ class PostgresWriter:
             )
             self._types[like] = {name: int(oid) for name, oid in self._cursor.fetchall()}
         types = self._types[like]
+        return [types[c] for c in columns]
+
+    def _prepared(
+        self, like: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
+    ) -> Sequence[tuple[Any, ...]] | _CopyData:
+        """Rows about to go to the worker, as their binary COPY data built here.
+
+        Inside :meth:`overlapped` the worker then only sends bytes and waits for the server,
+        without Python's lock: formatting there, row by row, contended with this thread's
+        computing for that lock, and the server waited for rows (measured: slower than no
+        worker at all when one core was busy elsewhere)."""
+        if self._worker is None or self.method != "copy" or BinaryFormatter is None:
+            return rows
+        transformer = adapt.Transformer(self._cursor)  # type: ignore[arg-type]
+        transformer.set_dumper_types(self._oids(like, columns), pq.Format.BINARY)
+        formatter = BinaryFormatter(transformer)
+        data = bytearray()
+        for row in rows:
+            data += formatter.write_row(row)
+        data += formatter.end()
+        return _CopyData(data)
+
+    def _staged(
+        self, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
+    ) -> _CopyData | None:
+        """Rewritten rows (values of ``columns``, then the id) as prepared COPY data."""
+        prepared = self._prepared(table, (*columns, "id"), rows)
+        return prepared if isinstance(prepared, _CopyData) else None
+
+    def _copy(
+        self,
+        table: str,
+        columns: Sequence[str],
+        rows: Iterable[Sequence[Any]] | _CopyData,
+        like: str,
+    ) -> None:
+        """COPY ``rows`` into ``table``, whose columns have the types of table ``like``'s."""
+        names = _names(columns)
+        if isinstance(rows, _CopyData):
+            with self._cursor.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
+                copy.write(rows.data)
+            return
+        if self.method == "copy_text":
+            with self._cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        oids = self._oids(like, columns)
         with self._cursor.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
-            copy.set_types([types[c] for c in columns])
+            copy.set_types(oids)
             for row in rows:
                 copy.write_row(row)
 
-    def _rows(self, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
+    def _rows(
+        self, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]] | _CopyData
+    ) -> None:
         """Insert ``rows`` of ``columns`` into ``table`` by :attr:`method`."""
         names = _names(columns)
-        if self.method in ("copy", "copy_text"):
+        if self.method in ("copy", "copy_text") or isinstance(rows, _CopyData):
             self._copy(table, columns, rows, table)
         elif self.method == "executemany":
             marks = ", ".join(["%s"] * len(columns))
@@ -234,23 +289,27 @@ class PostgresWriter:
             (TICKETS.name, len(rows)),
         )
         ids = [int(tid) for (tid,) in self._cursor.fetchall()]
-        self._send(
-            self._rows,
-            TICKETS.name,
-            ("id", *COLUMNS),
-            [(tid, *row) for tid, row in zip(ids, rows, strict=True)],
-        )
+        columns = ("id", *COLUMNS)
+        new = [(tid, *row) for tid, row in zip(ids, rows, strict=True)]
+        self._send(self._rows, TICKETS.name, columns, self._prepared(TICKETS.name, columns, new))
         return ids
 
-    def _rewrite(self, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
-        """Set ``columns`` of ``table``'s rows by id; each row is its values, then its id."""
+    def _rewrite(
+        self,
+        table: str,
+        columns: Sequence[str],
+        rows: Sequence[tuple[Any, ...]],
+        data: _CopyData | None = None,
+    ) -> None:
+        """Set ``columns`` of ``table``'s rows by id; each row is its values, then its id
+        (``data``: the same rows as binary COPY data, already built)."""
         if self.method in ("copy", "copy_text"):
             stage = f"paneglass_ingest_{table}"  # the session's own, emptied at every commit
             self._cursor.execute(
                 f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS AS "
                 f"SELECT {_names((*columns, 'id'))} FROM {table} WITH NO DATA"
             )
-            self._copy(stage, (*columns, "id"), rows, table)
+            self._copy(stage, (*columns, "id"), rows if data is None else data, table)
             assignments = ", ".join(
                 f'"{c}" = coalesce(s."{c}", t."{c}")' if c in KEPT_WHEN_NONE else f'"{c}" = s."{c}"'
                 for c in columns
@@ -278,7 +337,13 @@ class PostgresWriter:
         # Every column: PostgreSQL writes a new row version with all its index entries
         # whichever columns moved (updated_at, indexed, always does).
         values = [(*_REWRITTEN_OF(row), tid) for row, tid in zip(rows, ids, strict=True)]
-        self._send(self._rewrite, TICKETS.name, _REWRITTEN, values)
+        self._send(
+            self._rewrite,
+            TICKETS.name,
+            _REWRITTEN,
+            values,
+            self._staged(TICKETS.name, _REWRITTEN, values),
+        )
 
     def touch_tickets(self, ids: Sequence[int], now: Any) -> None:
         self._send(
@@ -302,7 +367,12 @@ class PostgresWriter:
             self._events += [
                 row for row in rows if row[0] in prefetched and row[1] in _HISTORY_FIELD_SET
             ]
-        self._send(self._rows, EVENTS.name, _EVENT_COLUMNS, rows)
+        self._send(
+            self._rows,
+            EVENTS.name,
+            _EVENT_COLUMNS,
+            self._prepared(EVENTS.name, _EVENT_COLUMNS, rows),
+        )
 
     # -- clocks --------------------------------------------------------------------------------
 
@@ -361,6 +431,8 @@ class PostgresWriter:
             )
         if updated:
             rewritten = [_CLOCK_REWRITTEN_OF(r) for r in updated]
-            self._send(self._rewrite, CLOCKS.name, _CLOCK_REWRITTEN, rewritten)
+            staged = self._staged(CLOCKS.name, _CLOCK_REWRITTEN, rewritten)
+            self._send(self._rewrite, CLOCKS.name, _CLOCK_REWRITTEN, rewritten, staged)
         if inserted:
-            self._send(self._rows, CLOCKS.name, CLOCK_COLUMNS, inserted)
+            prepared = self._prepared(CLOCKS.name, CLOCK_COLUMNS, inserted)
+            self._send(self._rows, CLOCKS.name, CLOCK_COLUMNS, prepared)
