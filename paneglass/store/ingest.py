@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from operator import itemgetter
 from typing import Any, NamedTuple, Protocol
@@ -235,38 +234,28 @@ def apply_tickets(
         changed_records.append(record)
         moved_columns.append(moved)
 
-    if isinstance(writer, PostgresWriter):
-        # Read what the clocks need before the first write; then the server writes while
-        # this thread computes the clocks (see PostgresWriter.overlapped).
-        writer.prefetch(changed_ids)
-        overlapped: AbstractContextManager[None] = writer.overlapped()
-    else:
-        overlapped = nullcontext()
-    with overlapped:
-        new_ids = writer.insert_tickets(new_rows) if new_rows else []
-        if changed_rows:
-            writer.update_tickets(changed_rows, changed_ids, moved_columns)
-        if seen_only:
-            writer.touch_tickets(seen_only, seen)
-        if described:
-            writer.describe_tickets(described)
-        if events:
-            writer.insert_events(
-                [(new_ids[-1 - e[0]], *e[1:]) if e[0] < 0 else e for e in events]
-                if new_ids
-                else events
-            )
-        clocks = recompute(
-            writer,
-            [ClockInput.of(t, vendor_name, r) for t, r in zip(new_ids, new_records, strict=True)],
-            [
-                ClockInput.of(t, vendor_name, r)
-                for t, r in zip(changed_ids, changed_records, strict=True)
-            ],
-            now,
-            settings,
-            windows,
+    new_ids = writer.insert_tickets(new_rows) if new_rows else []
+    if changed_rows:
+        writer.update_tickets(changed_rows, changed_ids, moved_columns)
+    if seen_only:
+        writer.touch_tickets(seen_only, seen)
+    if described:
+        writer.describe_tickets(described)
+    if events:
+        writer.insert_events(
+            [(new_ids[-1 - e[0]], *e[1:]) if e[0] < 0 else e for e in events] if new_ids else events
         )
+    clocks = recompute(
+        writer,
+        [ClockInput.of(t, vendor_name, r) for t, r in zip(new_ids, new_records, strict=True)],
+        [
+            ClockInput.of(t, vendor_name, r)
+            for t, r in zip(changed_ids, changed_records, strict=True)
+        ],
+        now,
+        settings,
+        windows,
+    )
     return PageWritten(
         len(new_rows),
         len(changed_rows),

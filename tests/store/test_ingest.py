@@ -723,44 +723,6 @@ def test_a_page_that_fails_half_way_leaves_nothing(
     assert two_vendors.load_cursor("new") == {"page": 2}
 
 
-def test_a_write_that_fails_while_the_clocks_are_computed_fails_the_page(
-    two_vendors: Store, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """PostgreSQL writes a page's rows on a worker thread while the clocks are computed
-    (``PostgresWriter.overlapped``): an error there is the page's error, and nothing lands."""
-    world = World(5)
-    first = world.page(T0)
-    two_vendors.apply("new", PollResult(tickets=tuple(first), cursor={"page": 1}), None, T0)
-    before = snapshot(two_vendors, "new")
-    later = T0 + timedelta(hours=1)
-    second = world.page(later)
-    rows = ingest_postgres.PostgresWriter._rows
-    sqlite_events = ingest_sqlite.SqliteWriter.insert_events
-    failed: list[str] = []
-
-    def broken_rows(self: ingest_postgres.PostgresWriter, table: str, *args: Any) -> None:
-        if table == EVENTS.name:
-            failed.append(table)
-            raise RuntimeError("the disk is full")
-        rows(self, table, *args)
-
-    def broken_events(self: ingest_sqlite.SqliteWriter, *args: Any) -> None:
-        failed.append(EVENTS.name)
-        raise RuntimeError("the disk is full")
-
-    monkeypatch.setattr(ingest_postgres.PostgresWriter, "_rows", broken_rows)
-    monkeypatch.setattr(ingest_sqlite.SqliteWriter, "insert_events", broken_events)
-    with pytest.raises(RuntimeError, match="disk is full"):
-        two_vendors.apply("new", PollResult(tickets=tuple(second), cursor={"page": 2}), None, later)
-    assert failed
-    assert snapshot(two_vendors, "new") == before
-    assert two_vendors.load_cursor("new") == {"page": 1}
-    monkeypatch.setattr(ingest_sqlite.SqliteWriter, "insert_events", sqlite_events)
-    monkeypatch.setattr(ingest_postgres.PostgresWriter, "_rows", rows)
-    two_vendors.apply("new", PollResult(tickets=tuple(second), cursor={"page": 2}), None, later)
-    assert two_vendors.load_cursor("new") == {"page": 2}
-
-
 @given(
     st.datetimes(
         min_value=datetime(1, 1, 2),
