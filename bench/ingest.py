@@ -22,7 +22,9 @@ applied in pages of 500, one transaction per page, measured in one run:
     priority) on a real SQLite file in WAL mode; the ratios (b)/(a), (c)/(a);
 (d) the same pages through ``Store.apply`` on a PostgreSQL 15 server started
     here (``tests/pg_server.py``: initdb/pg_ctl on a temporary folder, loopback
-    only), tickets/s, with each way of sending rows the store knows
+    only; the tests' settings: ``fsync=off``, otherwise initdb's defaults,
+    ``shared_buffers`` 128 MB, a checkpoint every 5 minutes or 1 GB of WAL),
+    tickets/s, with each way of sending rows the store knows
     (``ingest_postgres.METHODS``; the chosen one is ``pg_apply_…``), next to a
     raw upsert of the same rows (binary COPY into a temporary table, one
     ``INSERT … ON CONFLICT`` merge, a commit per page).

@@ -786,11 +786,16 @@ MIRRORS = _table(EntryMirror)
 
 
 def postgresql_options() -> None:
-    """PostgreSQL's own index options, set when Alembic runs on PostgreSQL (idempotent).
+    """PostgreSQL's own index and table options, set when Alembic runs on PostgreSQL
+    (idempotent).
 
     Kept off the schema's import: naming a dialect's keyword on an ``Index`` imports that
     dialect, and a SQLite console (the common case) never needs PostgreSQL's.
+
+    The clocks' fill factor (migration 0009) leaves room on each page for in-place (HOT)
+    rewrites of clocks whose indexed columns stay (Alembic does not compare it).
     """
+    CLOCKS.dialect_options["postgresql"]["with"] = {"fillfactor": 80}
     for index in EVENTS.indexes:
         if index.name == "ix_event_status_time":
             index.dialect_options["postgresql"]["where"] = text(STATUS_TIMES)
