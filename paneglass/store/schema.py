@@ -795,7 +795,7 @@ def postgresql_options() -> None:
     The clocks' fill factor (migration 0009) leaves room on each page for in-place (HOT)
     rewrites of clocks whose indexed columns stay (Alembic does not compare it).
     """
-    CLOCKS.dialect_options["postgresql"]["with"] = {"fillfactor": 80}
+    CLOCKS.dialect_options["postgresql"]["with"] = {"fillfactor": 50}
     for index in EVENTS.indexes:
         if index.name == "ix_event_status_time":
             index.dialect_options["postgresql"]["where"] = text(STATUS_TIMES)
