@@ -204,7 +204,7 @@ class Store:
 
     def load_cursor(self, vendor: str) -> Cursor | None:
         """The cursor saved with the vendor's last committed batch."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return vendors.load_cursor(conn, vendor)
 
     # -- writes ---------------------------------------------------------------------
@@ -243,24 +243,24 @@ class Store:
 
     def ticket_count(self, query: TicketQuery) -> int:
         """How many tickets match."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return queries.ticket_count(conn, query)
 
     def ticket_window(
         self, query: TicketQuery, offset: int, limit: int, total: int | None = None
     ) -> list[TicketRow]:
         """One window of the ticket list (``total`` lets the store read from the nearer end)."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return queries.ticket_window(conn, query, offset, limit, total)
 
     def find_tickets(self, key: str, limit: int = 10) -> list[tuple[int, str, str, str]]:
         """(id, vendor, key, title) for a key or key prefix, exact match first."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return queries.find_tickets(conn, key, limit)
 
     def ticket_detail(self, ticket_id: int) -> TicketDetail | None:
         """One ticket with history and clocks."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return queries.ticket_detail(conn, ticket_id)
 
     def sla_rows(
@@ -272,37 +272,37 @@ class Store:
         priority: str | None = None,
     ) -> list[SlaRow]:
         """Breached and at-risk tickets, most urgent first, optionally filtered."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return queries.sla_rows(conn, now, limit, vendor, priority)
 
     def sla_counts(self, now: datetime) -> dict[str, tuple[int, int]]:
         """Per vendor: (breached, at risk) ticket counts."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return queries.sla_counts(conn, now)
 
     def headline(self, now: datetime) -> Headline:
         """Header counters."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return queries.headline(conn, now)
 
     def vendor_health(self) -> list[VendorHealth]:
         """Per-vendor health and published status."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return queries.vendor_health(conn)
 
     def iter_tickets(self) -> Iterator[dict[str, Any]]:
         """Every ticket row, for export."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             yield from queries.iter_tickets(conn)
 
     def iter_events(self) -> Iterator[dict[str, Any]]:
         """Every ticket event, for export."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             yield from queries.iter_events(conn)
 
     def iter_clocks(self) -> Iterator[dict[str, Any]]:
         """Every contract clock, for export."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             yield from queries.iter_clocks(conn)
 
     # -- write-back: outbox and audit -------------------------------------------------------
@@ -314,7 +314,7 @@ class Store:
 
     def due_actions(self, now: datetime, limit: int = 20) -> list[OutboxItem]:
         """Queued actions whose time has come, oldest first."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return outbox.due(conn, now, limit)
 
     def claim_action(self, outbox_id: int, now: datetime, owner: str) -> bool:
@@ -381,26 +381,26 @@ class Store:
         self, limit: int = 500, *, vendor: str | None = None, external_id: str | None = None
     ) -> list[OutboxItem]:
         """The outbox, newest first (or only one ticket's actions)."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return outbox.outbox_items(conn, limit, vendor=vendor, external_id=external_id)
 
     def audit_rows(
         self, *, vendor: str | None = None, external_id: str | None = None, limit: int = 200
     ) -> list[AuditRow]:
         """Audit entries, newest first."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return outbox.audit_rows(conn, vendor=vendor, external_id=external_id, limit=limit)
 
     def iter_audit(self) -> Iterator[dict[str, Any]]:
         """Every audit entry, for export."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             yield from outbox.iter_audit(conn)
 
     # -- links and cases ----------------------------------------------------------------------
 
     def links_of(self, vendor: str, external_id: str) -> list[LinkView]:
         """The tickets linked to this one, with their status."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return cases.links_of(conn, vendor, external_id)
 
     def attach_mail(
@@ -453,17 +453,17 @@ class Store:
 
     def cases_of(self, vendor: str, external_id: str) -> list[tuple[int, str]]:
         """The open cases a ticket is in."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return cases.cases_of(conn, vendor, external_id)
 
     def case_rows(self) -> list[CaseRow]:
         """Open cases, worst SLA state first."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return cases.case_rows(conn)
 
     def case_detail(self, case_id: int) -> CaseDetail | None:
         """One case: members and merged timeline."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return cases.case_detail(conn, case_id)
 
     # -- the collector lease ----------------------------------------------------------------
@@ -517,7 +517,7 @@ class Store:
     def transition_candidates(self, now: datetime, clocks: bool = True) -> TransitionCandidates:
         """What the notifier's next sweep may turn into notifications (``clocks``: the SLA
         clocks too, a scan of the running ones)."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return notifications.candidates(conn, now, clocks)
 
     def clock_candidates(
@@ -525,7 +525,7 @@ class Store:
     ) -> tuple[tuple[ClockCandidate, ...], int]:
         """One batch of the running clocks a sweep judges (ids above ``after``, at most
         ``limit``) and the last id read: the notifier sweeps a large tenant batch by batch."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return notifications.clock_candidates(conn, now, after, limit)
 
     def record_notifications(
@@ -540,7 +540,7 @@ class Store:
 
     def pending_notifications(self, limit: int = 200) -> list[NotificationView]:
         """Recorded transitions not yet matched against the rules."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return notifications.pending(conn, limit)
 
     def dispatch_notification(
@@ -562,7 +562,7 @@ class Store:
         self, vendors: Iterable[str], now: datetime
     ) -> dict[str, tuple[datetime, datetime]]:
         """The announced maintenance window each of these vendors is inside at ``now``."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return maintenance.in_progress(conn, vendors, now)
 
     def add_notification_send(
@@ -574,27 +574,27 @@ class Store:
 
     def notification_sends_after(self, after_id: int, limit: int = 50) -> list[SendView]:
         """Firings a console has not shown yet, oldest first."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return notifications.sends_after(conn, after_id, limit)
 
     def last_notification_send_id(self) -> int:
         """The newest firing's id."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return notifications.last_send_id(conn)
 
     def notification_sends(self, notification_ids: list[int]) -> dict[int, list[SendView]]:
         """The firings of these notifications."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return notifications.sends_of(conn, notification_ids)
 
     def open_notifications(self, limit: int = 1000) -> list[NotificationView]:
         """Dispatched, unacknowledged notifications."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return notifications.open_notifications(conn, limit)
 
     def held_sends_due(self, now: datetime) -> list[SendView]:
         """Firings held by quiet hours that may go now."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return notifications.held_due(conn, now)
 
     def release_held_sends(self, held_ids: list[int], digest: NewSend, now: datetime) -> bool:
@@ -633,12 +633,12 @@ class Store:
 
     def notification_rows(self, limit: int = 300) -> list[NotificationView]:
         """The notifications pane: unacknowledged first, then recent."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return notifications.notification_rows(conn, limit)
 
     def unacked_notifications(self) -> int:
         """How many notifications wait for an acknowledgement (header and wall)."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return notifications.unacked_count(conn)
 
     # -- metrics: scorecards --------------------------------------------------------------
@@ -664,32 +664,32 @@ class Store:
 
     def breaches_since(self, since: datetime, now: datetime) -> list[HandoverClock]:
         """Clocks that breached in ``[since, now]``, most recent first."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return handovers.breaches_since(conn, since, now)
 
     def due_within(self, now: datetime, within: timedelta) -> list[HandoverClock]:
         """Running clocks due within ``within`` of ``now``, soonest first."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return handovers.due_within(conn, now, within)
 
     def open_urgent(self) -> list[HandoverTicket]:
         """Open P1 and P2 tickets."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return handovers.open_urgent(conn)
 
     def new_tickets(self, since: datetime) -> dict[str, int]:
         """Tickets created since ``since``, per vendor."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return handovers.new_tickets(conn, since)
 
     def failed_actions(self) -> list[tuple[str, str | None, str, str | None, datetime]]:
         """Outbox actions that failed and wait on an operator."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return handovers.failed_actions(conn)
 
     def cases_changed(self, since: datetime) -> list[tuple[int, str, bool]]:
         """Cases changed by an operator or a vendor since ``since``."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return handovers.cases_changed(conn, since)
 
     def sign_handover(
@@ -706,17 +706,17 @@ class Store:
 
     def latest_handover(self) -> HandoverRecord | None:
         """The newest signed handover."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return handovers.latest(conn)
 
     def pending_handover(self) -> HandoverRecord | None:
         """The newest handover not yet acknowledged."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return handovers.pending(conn)
 
     def handover(self, handover_id: int) -> HandoverRecord | None:
         """One handover by id."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return handovers.by_id(conn, handover_id)
 
     # -- metrics: time travel ---------------------------------------------------------------
@@ -769,17 +769,17 @@ class Store:
 
     def iter_entries(self, vendor: str | None = None) -> Iterator[dict[str, Any]]:
         """Every conversation entry (of one vendor), for export."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             yield from conversations.iter_entries(conn, vendor)
 
     def iter_attachments(self, vendor: str | None = None) -> Iterator[dict[str, Any]]:
         """Every attachment's metadata (of one vendor), for export."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             yield from conversations.iter_attachments(conn, vendor)
 
     def pending_mirrors(self, limit: int = 50) -> list[PendingMirror]:
         """Replies that arrived on mirrored tickets and wait to be copied (or not)."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return mirroring.pending(conn, limit)
 
     def settle_mirror(
@@ -802,12 +802,12 @@ class Store:
 
     def pack_vendors(self, vendor: str) -> list[dict[str, Any]]:
         """The vendor and every vendor its tickets are linked to (name, kind, base URL)."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return exit_pack.vendors_of(conn, vendor)
 
     def iter_pack(self, kind: str, vendor: str) -> Iterator[dict[str, Any]]:
         """Every row of one kind of the vendor's exit pack (:mod:`paneglass.store.exit_pack`)."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             yield from exit_pack.pack_rows(conn, kind, vendor)
 
     def restore_pack(
@@ -822,5 +822,5 @@ class Store:
 
     def schema_version(self) -> str | None:
         """The database's migration revision (``0004``)."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
