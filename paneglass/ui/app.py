@@ -89,6 +89,9 @@ class ConsoleBase(App[None]):
         """The other process's collector this viewer follows (``None`` when we collect)."""
         self._watcher: ChangeWatcher | None = None
         self._data_started = False
+        self.when_started: Callable[[], None] | None = None
+        """Called once the first data is on the screen and collecting (or following) began:
+        the demo's history, written from another process, waits for it."""
         self.problems: list[str] = []
         """Config problems to show once the screen is up (bad theme files, unknown theme)."""
         self.feed = NotificationFeed(
@@ -182,6 +185,8 @@ class ConsoleBase(App[None]):
             if self._watcher is not None:
                 self.set_interval(WATCH_SECONDS, self._check_foreign_commits)
         self.feed.start()
+        if self.when_started is not None:
+            self.when_started()
 
     def _check_foreign_commits(self) -> None:
         if self._watcher is not None and self._watcher.changed():
