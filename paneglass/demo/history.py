@@ -199,6 +199,7 @@ def seed_history(
     status_page: str | None = "hosting-status",
     stop: threading.Event | None = None,
     hold: threading.Event | None = None,
+    begun: threading.Event | None = None,
     pause: float = 0.0,
 ) -> int:
     """Replay ``months`` of history ending ``quiet`` before ``now``; return the steps applied.
@@ -210,6 +211,7 @@ def seed_history(
     (the console has started: its first reads and polls do not queue for the write lock
     behind the replay, whose commits it cannot jump as a thread of its own can). ``pause``
     seconds between commits leave the write lock to a console in another process.
+    ``begun`` is set once the first ticket's life is in.
     """
     rng = random.Random(seed)
     end = now - quiet
@@ -248,6 +250,8 @@ def seed_history(
                 break
             first.append(step)
         done = store.replay(first, per_commit=len(first) + 1)
+        if begun is not None:
+            begun.set()
         hold.wait()
     return done + store.replay(ordered, per_commit=per_commit, pause=pause)
 

@@ -32,6 +32,8 @@ __all__ = ["DemoSession", "start_demo"]
 DEMO_POLL_SECONDS = {"hosting-status": 10.0, "cloud-status": 10.0, "mail": 10.0}
 """Ticketing vendors poll every 5 s in the demo; the status page every 10 s."""
 
+HISTORY_BEGIN_SECONDS = 10.0
+"""At most this long a demo beside its console waits for the history's first ticket."""
 HISTORY_PAUSE = 0.03
 """Seconds between two history commits beside a console in another process (about as long
 as a commit: the console's reads and writes find the lock free half the time)."""
@@ -83,6 +85,8 @@ class DemoSession:
     """Set on close: the history replay ends after its current commit."""
     history_held: threading.Event | None = None
     """Beside a console in another process: the history's rest waits until this is set."""
+    history_begun: threading.Event = field(default_factory=threading.Event)
+    """Set once the history's first ticket is in (or the history gave up)."""
 
     def resume_history(self) -> None:
         """The console has started: the rest of the history may go in."""
@@ -168,10 +172,15 @@ def start_demo(
                 )
             )
             session.config = demo_config(vendors)
-        if not console_apart:
+        if console_apart:
+            # The console opens the store once told where it is: after the first ticket is
+            # in, so neither waits for the other's write lock (SQLite's busy wait sleeps in
+            # steps up to 100 ms). The mailbox fills meanwhile: the console's collector polls
+            # it last, some hundred milliseconds after its first frame, and every 10 s.
+            if session.history is not None:
+                session.history_begun.wait(timeout=HISTORY_BEGIN_SECONDS)
+        else:
             mail.wait_filled()
-        # Apart, the console starts meanwhile: its collector polls the mailbox last, some
-        # hundred milliseconds after its first frame, and again every 10 s.
     except BaseException:
         mail.abandon()
         if session is not None:
@@ -270,9 +279,11 @@ def _write_history(session: DemoSession, vendors: tuple[VendorConfig, ...]) -> N
             names,
             stop=session.closing,
             hold=session.history_held,
+            begun=session.history_begun,
             pause=HISTORY_PAUSE if session.history_held is not None else 0.0,
         )
     except Exception:  # the demo goes on without history rather than stop
         logging.getLogger("paneglass.demo").exception("demo history not written")
     finally:
+        session.history_begun.set()
         store.close()

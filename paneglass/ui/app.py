@@ -159,6 +159,7 @@ class ConsoleBase(App[None]):
         if self._data_started or getattr(self, "at", None) is not None:
             return  # an --at console shows one past instant: nothing to collect or follow
         self._data_started = True
+        self.refresh_handover()
         from paneglass.collect import LEASE_STALE, Collector, watcher_for
 
         if self.collect and self.config.vendors:
@@ -532,7 +533,8 @@ class PaneglassApp(ConsoleBase, inherit_bindings=False):
             )
         )
         self.show_problems()
-        self.refresh_handover()
+        # The first look for a signed handover waits for the first data (start_data): its
+        # query would queue beside the first frame's for the store.
         self.set_interval(5.0, self.refresh_handover)  # another console's signature shows here
 
     def _check_keymap(self) -> None:
