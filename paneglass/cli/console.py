@@ -13,12 +13,12 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from paneglass.cli.options import config_from
-from paneglass.config import Config
 from paneglass.errors import UserError
-from paneglass.paths import default_database_url
+from paneglass.paths import default_config_path, default_database_url
 
 if TYPE_CHECKING:
     from paneglass.config import Config
+    from paneglass.demo.process import DemoProcess
     from paneglass.store import Store
     from paneglass.ui.app import ConsoleBase
 
@@ -48,17 +48,36 @@ def console_app(
     keys, views, wall and notification rules from a
     ``--config`` it is given, never its vendors.
     """
+    demo = None
+    if force_demo or (args.config is None and not default_config_path().exists()):
+        # The demo's servers, world and history run in a process of their own, forked once
+        # what both processes need is imported, while this one imports Textual and the UI.
+        import paneglass.config
+        import paneglass.store  # noqa: F401
+        from paneglass.demo.process import DemoProcess
+
+        demo = DemoProcess.start()
+    try:
+        with _store_and_app(args, demo, wall=wall) as app:
+            yield app
+    finally:
+        if demo is not None:
+            demo.close()
+
+
+@contextlib.contextmanager
+def _store_and_app(
+    args: argparse.Namespace, demo: DemoProcess | None, *, wall: bool
+) -> Iterator[ConsoleBase]:
     from paneglass.store import Store
     from paneglass.ui.app import PaneglassApp, WallApp
 
-    given = config_from(args, required=False) if not force_demo or args.config else None
-    session = None
-    if given is None or force_demo:
-        from paneglass.demo.session import start_demo
-
-        session = start_demo()
-        config, db_url = _demo_config(session.config, given), session.db_url
+    given = config_from(args, required=False) if demo is None or args.config else None
+    if demo is not None:
+        ready = demo.ready()
+        config, db_url = _demo_config(ready.config, given), ready.db_url
     else:
+        assert given is not None
         config, db_url = given, args.db or default_database_url()
     if args.theme:
         config = replace(
@@ -66,30 +85,28 @@ def console_app(
             display=replace(config.display, theme=args.theme),
             wall=replace(config.wall, theme=args.theme),
         )
+    store = Store(db_url, sla=config.sla)
     try:
-        store = Store(db_url, sla=config.sla)
-        try:
-            # A demo always runs its own world; otherwise --view-only only ever follows.
-            collect = session is not None or not getattr(args, "view_only", False)
-            at = _instant(getattr(args, "at", None), config, store)
-            collect = collect and at is None  # a past instant: nothing to collect
-            app: ConsoleBase = (
-                WallApp(store, config, rotate=getattr(args, "rotate", None), collect=collect, at=at)
-                if wall
-                else PaneglassApp(
-                    store,
-                    config,
-                    collect=collect,
-                    read_only=getattr(args, "read_only", False),
-                    at=at,
-                )
+        # A demo always runs its own world; otherwise --view-only only ever follows.
+        collect = demo is not None or not getattr(args, "view_only", False)
+        at = _instant(getattr(args, "at", None), config, store)
+        collect = collect and at is None  # a past instant: nothing to collect
+        app: ConsoleBase = (
+            WallApp(store, config, rotate=getattr(args, "rotate", None), collect=collect, at=at)
+            if wall
+            else PaneglassApp(
+                store,
+                config,
+                collect=collect,
+                read_only=getattr(args, "read_only", False),
+                at=at,
             )
-            yield app
-        finally:
-            store.close()
+        )
+        if demo is not None:
+            app.when_started = demo.started
+        yield app
     finally:
-        if session is not None:
-            session.close()
+        store.close()
 
 
 def _demo_config(demo: Config, given: Config | None) -> Config:

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import chain
 
 from connectors.records import (
     ComponentRecord,
@@ -197,11 +198,20 @@ def seed_history(
     seed: int = 16,
     status_page: str | None = "hosting-status",
     stop: threading.Event | None = None,
+    hold: threading.Event | None = None,
+    begun: threading.Event | None = None,
+    pause: float = 0.0,
 ) -> int:
     """Replay ``months`` of history ending ``quiet`` before ``now``; return the steps applied.
 
     ``quiet`` leaves the last days to the live world, so history never crowds today's queue.
     ``stop``, once set, ends the replay after its current commit (the demo is closing).
+    With ``hold``, the first ticket's life goes in at once, in one short commit (the
+    console's first frame has a ticket to show) and the rest waits until ``hold`` is set
+    (the console has started: its first reads and polls do not queue for the write lock
+    behind the replay, whose commits it cannot jump as a thread of its own can). ``pause``
+    seconds between commits leave the write lock to a console in another process.
+    ``begun`` is set once the first ticket's life is in.
     """
     rng = random.Random(seed)
     end = now - quiet
@@ -223,14 +233,31 @@ def seed_history(
     steps.sort(key=lambda step: (step[1], _life(step[2]), step[0]))
     # Short commits: the console's collector, starting beside this thread, gets the write
     # lock between two of them (the replay stands aside while it waits).
-    return store.replay(
-        (
-            (vendor, result, when.astimezone(UTC))
-            for when, vendor, result in steps
-            if stop is None or not stop.is_set()
-        ),
-        per_commit=10,
+    per_commit = 10
+    ordered: Iterator[tuple[str, PollResult, datetime]] = (
+        (vendor, result, when.astimezone(UTC))
+        for when, vendor, result in steps
+        if stop is None or not stop.is_set()
     )
+    done = 0
+    if hold is not None:
+        # A whole life: a year-old ticket left open while the replay waits would show in
+        # the SLA pane and the header all that time.
+        first: list[tuple[str, PollResult, datetime]] = []
+        for step in ordered:
+            if first and _whose(step) != _whose(first[-1]):
+                ordered = chain([step], ordered)
+                break
+            first.append(step)
+        done = store.replay(first, per_commit=len(first) + 1)
+        if begun is not None:
+            begun.set()
+        hold.wait()
+    return done + store.replay(ordered, per_commit=per_commit, pause=pause)
+
+
+def _whose(step: tuple[str, PollResult, datetime]) -> tuple[str, str]:
+    return step[0], _life(step[1])
 
 
 def _life(result: PollResult) -> str:

@@ -25,7 +25,13 @@ from typing import Any
 from connectors.emulators._dovecot import DovecotServer, find_dovecot
 from connectors.emulators.statuspage import StatuspageEmulator
 
-__all__ = ["STATUS_SOURCES", "cloud_status", "mailbox", "mailbox_settings"]
+__all__ = [
+    "STATUS_SOURCES",
+    "cloud_status",
+    "fill_mailbox",
+    "mailbox_settings",
+    "start_mailbox",
+]
 
 STATUS_SOURCES = {"hosting": "hosting-status", "erp-partner": "cloud-status"}
 """Which demo vendor's status each feed publishes (``status_source``)."""
@@ -69,8 +75,9 @@ def _mail(subject: str, sender: str, body: str, when: datetime, message_id: str)
     return message.as_bytes()
 
 
-def mailbox(story_keys: dict[str, str], now: datetime) -> DovecotServer | None:
-    """Start Dovecot with the printer case's e-mails; ``None`` (and one line) without Dovecot."""
+def start_mailbox() -> DovecotServer | None:
+    """Start an empty Dovecot (mostly waiting: it may run beside the emulators' start);
+    ``None`` (and one line) without Dovecot."""
     if find_dovecot() is None:
         print(
             "demo: no Dovecot on this machine (apt-get install -y dovecot-imapd): "
@@ -80,6 +87,11 @@ def mailbox(story_keys: dict[str, str], now: datetime) -> DovecotServer | None:
         return None
     server = DovecotServer()
     server.start()
+    return server
+
+
+def fill_mailbox(server: DovecotServer, story_keys: dict[str, str], now: datetime) -> None:
+    """The printer case's e-mails, quoting its ticket keys at each vendor, and one more."""
     mails = []
     if "desktop" in story_keys:
         mails.append(
@@ -121,7 +133,6 @@ def mailbox(story_keys: dict[str, str], now: datetime) -> DovecotServer | None:
         )
     )
     server.append_many(mails)
-    return server
 
 
 def mailbox_settings(server: DovecotServer) -> dict[str, Any]:

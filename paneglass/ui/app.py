@@ -89,6 +89,9 @@ class ConsoleBase(App[None]):
         """The other process's collector this viewer follows (``None`` when we collect)."""
         self._watcher: ChangeWatcher | None = None
         self._data_started = False
+        self.when_started: Callable[[], None] | None = None
+        """Called once the first data is on the screen and collecting (or following) began:
+        the demo's history, written from another process, waits for it."""
         self.problems: list[str] = []
         """Config problems to show once the screen is up (bad theme files, unknown theme)."""
         self.feed = NotificationFeed(
@@ -156,6 +159,7 @@ class ConsoleBase(App[None]):
         if self._data_started or getattr(self, "at", None) is not None:
             return  # an --at console shows one past instant: nothing to collect or follow
         self._data_started = True
+        self.refresh_handover()
         from paneglass.collect import LEASE_STALE, Collector, watcher_for
 
         if self.collect and self.config.vendors:
@@ -182,6 +186,8 @@ class ConsoleBase(App[None]):
             if self._watcher is not None:
                 self.set_interval(WATCH_SECONDS, self._check_foreign_commits)
         self.feed.start()
+        if self.when_started is not None:
+            self.when_started()
 
     def _check_foreign_commits(self) -> None:
         if self._watcher is not None and self._watcher.changed():
@@ -527,7 +533,8 @@ class PaneglassApp(ConsoleBase, inherit_bindings=False):
             )
         )
         self.show_problems()
-        self.refresh_handover()
+        # The first look for a signed handover waits for the first data (start_data): its
+        # query would queue beside the first frame's for the store.
         self.set_interval(5.0, self.refresh_handover)  # another console's signature shows here
 
     def _check_keymap(self) -> None:
