@@ -148,3 +148,20 @@ async def test_rows_of_a_failing_vendor_stay_but_are_marked(tmp_path: Path) -> N
         )
         assert all(line.count("◌") == 1 for line in desktop)
         assert any("hosting" in line and "◌" not in line.split("hosting")[0] for line in lines)
+
+
+async def test_the_first_frame_reads_the_ticket_window_once(tmp_path: Path) -> None:
+    """The table reads its first window when it mounts; the dashboard does not read it again."""
+    app = make_app(tmp_path)
+    reads: list[int] = []
+    window = app.store.ticket_window
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        reads.append(1)
+        return window(*args, **kwargs)
+
+    app.store.ticket_window = counted  # type: ignore[method-assign]
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        assert app.screen.query_one(TicketTable).total > 0
+    assert len(reads) == 1, f"the first frame read the ticket window {len(reads)} times"

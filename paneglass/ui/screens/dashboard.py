@@ -133,7 +133,7 @@ class DashboardScreen(Screen[None]):
         self.query_one("#vendors-pane").border_title = "Vendors"
         self.query_one(TicketTable).focus()
         self._apply_layout()
-        self.refresh_data()
+        self._load_side()  # the ticket table read its first window when it mounted
         self.set_interval(5.0, self._recheck_freshness)
 
     def on_resize(self) -> None:
