@@ -25,7 +25,7 @@ from typing import Any
 from connectors.records import PollResult
 from paneglass.store import ChangeSet, Store
 
-__all__ = ["GroupCommit"]
+__all__ = ["GroupCommit", "Write"]
 
 Write = Callable[..., Awaitable[Any]]
 """Runs a store call in the writer thread and awaits its result."""

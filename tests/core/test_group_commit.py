@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from connectors import VendorConfig
 from connectors.records import PollResult, Priority, TicketRecord, TicketStatus
-from paneglass.collect.group_commit import GroupCommit
+from paneglass.collect.group_commit import GroupCommit, Write
 from paneglass.store import Store
 from paneglass.store.tables import TICKETS
 
@@ -56,19 +56,24 @@ def writer() -> Iterator[ThreadPoolExecutor]:
     executor.shutdown(wait=True)
 
 
+@pytest.fixture
+def write(writer: ThreadPoolExecutor) -> Write:
+    """Runs a store call in the one writer thread, as the collector does."""
+
+    async def run(fn: Any, *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(writer, fn, *args)
+
+    return run
+
+
 def tickets_of(store: Store) -> int:
     with store.engine.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(TICKETS)).scalar_one())
 
 
 async def test_pages_that_wait_together_share_one_commit_each_with_its_own_cursor(
-    store: Store, writer: ThreadPoolExecutor
+    store: Store, write: Write
 ) -> None:
-    loop = asyncio.get_running_loop()
-
-    async def write(fn: Any, *args: Any) -> Any:
-        return await loop.run_in_executor(writer, fn, *args)
-
     group = GroupCommit(store, write)
     changes = await asyncio.gather(
         *(group.apply(v.name, page(v.name, 3 + i), NOW) for i, v in enumerate(VENDORS))
@@ -88,13 +93,8 @@ async def test_pages_that_wait_together_share_one_commit_each_with_its_own_curso
 
 
 async def test_a_bad_page_in_a_shared_commit_fails_only_its_own_vendor(
-    store: Store, writer: ThreadPoolExecutor
+    store: Store, write: Write
 ) -> None:
-    loop = asyncio.get_running_loop()
-
-    async def write(fn: Any, *args: Any) -> Any:
-        return await loop.run_in_executor(writer, fn, *args)
-
     group = GroupCommit(store, write)
     results = await asyncio.gather(
         group.apply("a", page("a", 2), NOW),
