@@ -41,6 +41,7 @@ from sqlalchemy.sql.visitors import replacement_traverse
 
 from paneglass.errors import UserError
 from paneglass.store.column_types import UTCDateTime
+from paneglass.store.engine import reading
 from paneglass.store.tables import (
     AUDIT,
     CASES,
@@ -215,7 +216,7 @@ class AsOfEngine:
     @contextmanager
     def connect(self) -> Iterator[Connection]:
         """A read connection whose statements see the instant."""
-        with self._engine.connect() as conn:
+        with reading(self._engine) as conn:
             yield cast(Connection, _AsOfConnection(conn, self._tables))
 
     def begin(self) -> Any:

@@ -14,7 +14,7 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -122,4 +122,6 @@ def reading(engine: Engine) -> Connection:
     """A connection for reads only: on SQLite it starts a deferred transaction, so a check
     made while another process writes (a replay, a collector's page) reads the last commit
     instead of waiting for the write lock and failing with "database is locked"."""
+    if not isinstance(engine, Engine):  # a stand-in (time travel's) reads in its own way
+        return cast(Connection, engine.connect())
     return engine.connect().execution_options(**{READ_ONLY: True})
