@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 from paneglass.cli.options import build_parser
 from paneglass.errors import UserError
+from paneglass.loading import collector_paused, loaded
 
 __all__ = ["main"]
 
@@ -25,7 +26,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
     args = build_parser().parse_args(argv)
     try:
-        return _dispatch(args)
+        with collector_paused():
+            return _dispatch(args)
     except UserError as exc:
         print(f"paneglass: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -39,6 +41,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         from paneglass.cli.console import run_console
 
         return run_console(args, force_demo=command == "demo", wall=command == "wall")
+    loaded()  # only the console's start waits on its imports; other commands collect as usual
     if command == "serve":
         from paneglass.cli.console import serve
 

@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from paneglass.errors import UserError
+from paneglass.loading import loaded
 
 if TYPE_CHECKING:
     from connectors import VendorConfig
@@ -190,6 +191,7 @@ class DemoProcess:
 
 def _serve(commands: int, messages: int) -> int:
     """Run the demo until the console lets go of ``commands`` (or SIGTERM); then clean up."""
+    loaded()  # the console's collector pause is the console's: this process runs on its own
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     terminated = threading.Event()

@@ -24,6 +24,7 @@ from textual.screen import Screen
 
 from paneglass.config import Config
 from paneglass.errors import UserError
+from paneglass.loading import loaded
 from paneglass.paths import user_themes_folder
 from paneglass.store import ChangeSet, HandoverRecord, Store
 from paneglass.ui.commands import TicketKeyProvider
@@ -156,6 +157,7 @@ class ConsoleBase(App[None]):
         Called once the first screen has shown its data (the imports it needs, APScheduler
         and every configured connector, stay off the path to the first frame); idempotent.
         """
+        loaded()  # the first data is on the screen: the garbage collector may run again
         if self._data_started or getattr(self, "at", None) is not None:
             return  # an --at console shows one past instant: nothing to collect or follow
         self._data_started = True
