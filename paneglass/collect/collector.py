@@ -96,7 +96,7 @@ class Collector:
         self.clock = clock
         self.stall_seconds = stall_seconds
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store-writer")
-        self.pages = GroupCommit(store, self._write)
+        self.group_commit = GroupCommit(store, self._write)
         """Commits the vendors' pages, those that wait for the writer together in one commit."""
         self._connectors: dict[str, Connector] = {}
         self.gates = {v.name: VendorGate(v.poll_interval) for v in self.vendors}
@@ -260,7 +260,7 @@ class Collector:
                 if page is None:
                     return
                 ahead = asyncio.create_task(_next_page(pages))
-                change = await self.pages.apply(name, page, self.clock())
+                change = await self.group_commit.apply(name, page, self.clock())
                 totals.add(page.requests, change, records=_records(page), tickets=len(page.tickets))
                 if self.on_change is not None and (
                     change.added or change.updated or change.status_changed or change.entries

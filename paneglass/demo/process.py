@@ -164,6 +164,8 @@ class DemoProcess:
         if self._session is not None:
             self._session.close()
             return
+        if not self.pid:  # no fork here and no demo started in this process: nothing to stop
+            return
         for fd in (self._commands, self._messages):
             with contextlib.suppress(OSError):
                 os.close(fd)

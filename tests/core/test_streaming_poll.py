@@ -148,13 +148,12 @@ class CountedPages:
         for n in range(self.count):
             self.asked += 1
             await asyncio.sleep(0.01)  # the vendor's answer on its way
-            ticket = next(iter(_tickets_from(n)))
-            yield PollResult(tickets=(ticket,), cursor={"page": n})
+            yield PollResult(tickets=(_ticket(n),), cursor={"page": n})
 
 
-def _tickets_from(n: int) -> Iterator[TicketRecord]:
+def _ticket(n: int) -> TicketRecord:
     at = NOW - timedelta(days=1, minutes=n)
-    yield TicketRecord(
+    return TicketRecord(
         external_id=f"p{n}",
         key=f"P-{n}",
         title=f"page {n}",
@@ -174,14 +173,14 @@ async def test_the_next_page_is_on_its_way_while_this_one_commits(store: Store) 
     vendor = VendorConfig("hosting", "servicenow", "http://127.0.0.1:9")
     collector = Collector(store, [vendor])
     collector._connectors["hosting"] = stream  # type: ignore[assignment]
-    commit = collector.pages.apply
+    commit = collector.group_commit.apply
 
     async def slow_commit(name: str, page: PollResult, now: datetime) -> ChangeSet:
         await asyncio.sleep(0.1)  # the writer busy with other vendors' pages
         asked_during_commit.append(stream.asked)
         return await commit(name, page, now)
 
-    collector.pages.apply = slow_commit  # type: ignore[method-assign, assignment]
+    collector.group_commit.apply = slow_commit  # type: ignore[method-assign, assignment]
     outcome = await collector.poll_once("hosting")
     await collector.aclose()
     assert outcome.ok, outcome.error
